@@ -1,0 +1,3 @@
+"""integ-lint."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,293 @@
+"""The per-file phase: read, decode, parse once, run every file rule and fact collector
+in one traversal, and return a small picklable :class:`FileResult`."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from .config import Config
+from .context import FileContext
+from .discovery import SourceFile
+from .findings import Finding, Fix, Notification, NotificationKind, Site, Span
+from .rule import FactCollector, FileRule, PendingFinding
+from .source import SourceError, decode_source
+from .suppressions import SuppressionComment, parse_suppressions
+
+# Deeply nested expressions recurse deeply in LibCST's visitors.
+_RECURSION_LIMIT = 20_000
+
+
+@dataclass
+class FileResult:
+    relpath: str
+    module: str
+    is_package_init: bool
+    digest: str = ""
+    line_count: int = 0
+    parsed: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    suppressions: list[SuppressionComment] = field(default_factory=list)
+
+
+VisitorCall = Callable[[cst.CSTNode], Any]
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """Runs many visitors in one traversal, keeping scope and import aliases current
+    and containing each visitor's exceptions to that visitor and file."""
+
+    def __init__(
+        self,
+        context: FileContext,
+        visitors: Sequence[cst.BatchableCSTVisitor],
+        on_failure: Callable[[cst.BatchableCSTVisitor, BaseException], None],
+    ) -> None:
+        super().__init__()
+        self.context = context
+        self.on_failure = on_failure
+        self.failed: set[int] = set()
+        self.table: dict[str, list[tuple[cst.BatchableCSTVisitor, VisitorCall]]] = {}
+        for visitor in visitors:
+            for method_name, method in visitor.get_visitors().items():
+                self.table.setdefault(method_name, []).append((visitor, method))
+
+    def _call(self, method_name: str, node: cst.CSTNode) -> None:
+        for visitor, method in self.table.get(method_name, ()):
+            if id(visitor) in self.failed:
+                continue
+            try:
+                method(node)
+            except Exception as exc:
+                self.failed.add(id(visitor))
+                self.on_failure(visitor, exc)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Import):
+            self.context.aliases.record_import(node)
+        elif isinstance(node, cst.ImportFrom):
+            self.context.aliases.record_import_from(node)
+        self._call(f"visit_{type(node).__name__}", node)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self.context.push_scope(node.name.value)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
+            self.context.pop_scope()
+        self._call(f"leave_{type(original_node).__name__}", original_node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self._call(f"visit_{type(node).__name__}_{attribute}", node)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        self._call(f"leave_{type(original_node).__name__}_{attribute}", original_node)
+
+
+def analyze_file(
+    source_file: SourceFile,
+    config: Config,
+    file_rules: Sequence[type[FileRule]],
+    collectors: Sequence[type[FactCollector]],
+) -> FileResult:
+    """Analyse one file. Never raises for bad input: problems become notifications."""
+    result = FileResult(
+        relpath=source_file.relpath,
+        module=source_file.module,
+        is_package_init=source_file.is_package_init,
+    )
+    try:
+        data = Path(source_file.path).read_bytes()
+    except FileNotFoundError:
+        result.notifications.append(
+            _note(NotificationKind.READ_ERROR, result, "file vanished during the scan")
+        )
+        return result
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        result.notifications.append(
+            _note(NotificationKind.READ_ERROR, result, f"cannot read file: {reason}")
+        )
+        return result
+    try:
+        text = decode_source(data)
+    except SourceError as exc:
+        result.notifications.append(
+            _note(NotificationKind.READ_ERROR, result, exc.message, exc.line, exc.col)
+        )
+        return result
+    result.digest = text.digest
+    result.line_count = text.text.count("\n") + (
+        0 if text.text.endswith("\n") or not text.text else 1
+    )
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, _RECURSION_LIMIT))
+    try:
+        return _analyze_text(result, text.text, config, file_rules, collectors)
+    finally:
+        sys.setrecursionlimit(previous_limit)
+
+
+def _analyze_text(
+    result: FileResult,
+    text: str,
+    config: Config,
+    file_rules: Sequence[type[FileRule]],
+    collectors: Sequence[type[FactCollector]],
+) -> FileResult:
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        message = f"syntax error: {exc.message}"
+        result.notifications.append(
+            _note(NotificationKind.PARSE_ERROR, result, message, exc.raw_line, exc.raw_column + 1)
+        )
+        return result
+    except RecursionError:
+        result.notifications.append(
+            _note(NotificationKind.PARSE_ERROR, result, "code is nested too deeply to parse")
+        )
+        return result
+    except Exception as exc:  # LibCST raises assorted errors on exotic input
+        result.notifications.append(
+            _note(
+                NotificationKind.PARSE_ERROR, result, f"cannot parse: {type(exc).__name__}: {exc}"
+            )
+        )
+        return result
+    result.parsed = True
+    result.suppressions = parse_suppressions(text)
+
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    context = FileContext(
+        relpath=result.relpath,
+        module=result.module,
+        is_package_init=result.is_package_init,
+        source=text,
+        tree=tree,
+        wrapper=wrapper,
+        config=config,
+    )
+    visitors: list[cst.BatchableCSTVisitor] = [rule(context) for rule in file_rules]
+    fact_visitors: list[FactCollector] = [collector(context) for collector in collectors]
+    all_visitors: list[cst.BatchableCSTVisitor] = [*fact_visitors, *visitors]
+
+    def on_failure(visitor: cst.BatchableCSTVisitor, exc: BaseException) -> None:
+        name = getattr(visitor, "code", "") or type(visitor).__name__
+        result.notifications.append(_internal_error(result, name, exc))
+
+    dependencies: set[Any] = set()
+    for visitor in all_visitors:
+        dependencies.update(visitor.get_inherited_dependencies())
+    if dependencies:
+        try:
+            resolved = wrapper.resolve_many(dependencies)
+        except Exception as exc:
+            result.notifications.append(_internal_error(result, "metadata", exc))
+            return result
+        for visitor in all_visitors:
+            visitor.metadata = {
+                k: v for k, v in resolved.items() if k in visitor.get_inherited_dependencies()
+            }
+
+    dispatcher = _Dispatcher(context, all_visitors, on_failure)
+    try:
+        tree.visit(dispatcher)
+    except RecursionError:
+        result.notifications.append(
+            _note(NotificationKind.PARSE_ERROR, result, "code is nested too deeply to analyse")
+        )
+        return result
+    for collector in fact_visitors:
+        if id(collector) in dispatcher.failed:
+            continue
+        try:
+            result.facts[collector.KEY] = collector.collect()
+        except Exception as exc:
+            result.notifications.append(_internal_error(result, type(collector).__name__, exc))
+    for pending in context.pending:
+        try:
+            result.findings.append(_complete(pending, context, result.relpath))
+        except Exception as exc:
+            result.notifications.append(_internal_error(result, pending.rule.code, exc))
+    return result
+
+
+def _complete(pending: PendingFinding, context: FileContext, relpath: str) -> Finding:
+    span = context.span(pending.node)
+    fix = None
+    if pending.replacement is not None:
+        fix = _make_fix(context, pending, span)
+    return Finding(
+        code=pending.rule.code,
+        rule_name=pending.rule.name,
+        severity=pending.rule.severity,
+        message=pending.message,
+        path=relpath,
+        site=Site(span=span, scope=pending.scope, snippet=context.snippet(pending.node)),
+        related=pending.related,
+        fix=fix,
+        properties=pending.properties,
+    )
+
+
+def _make_fix(context: FileContext, pending: PendingFinding, span: Span) -> Fix | None:
+    """Turn a node replacement into the smallest text edit that performs it."""
+    assert pending.replacement is not None
+    new_tree = context.tree.deep_replace(pending.node, pending.replacement)  # type: ignore[type-var]
+    assert isinstance(new_tree, cst.Module)
+    old, new = context.source, new_tree.code
+    if old == new:
+        return None
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    limit = min(len(old), len(new)) - prefix
+    while suffix < limit and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    start = _offset_to_position(old, prefix)
+    end = _offset_to_position(old, len(old) - suffix)
+    return Fix(
+        description=pending.fix_description or f"apply the {pending.rule.code} fix",
+        span=Span(start[0], start[1], end[0], end[1]),
+        replacement=new[prefix : len(new) - suffix],
+    )
+
+
+def _offset_to_position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    return line, offset - line_start + 1
+
+
+def _note(
+    kind: NotificationKind,
+    result: FileResult,
+    message: str,
+    line: int | None = None,
+    col: int | None = None,
+) -> Notification:
+    return Notification(kind=kind, message=message, path=result.relpath, line=line, col=col)
+
+
+def _internal_error(result: FileResult, rule: str, exc: BaseException) -> Notification:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return Notification(
+        kind=NotificationKind.INTERNAL_ERROR,
+        message=f"internal error in {rule}: {type(exc).__name__}: {exc}{where}",
+        path=result.relpath,
+        rule=rule,
+        level="error",
+    )

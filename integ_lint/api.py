@@ -1,0 +1,78 @@
+"""The public Python API: a thin layer over the engine, as the CLI is.
+
+>>> from integ_lint.api import check
+>>> report = check(["src/"])            # doctest: +SKIP
+>>> [f.code for f in report.findings]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from .config import Config, ConfigError, load_config
+from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, RunOptions, exit_code, run
+from .findings import Finding, Notification, Report, RuleInfo, Severity
+from .registry import load_registry
+from .reporters import RenderOptions, get_renderer
+
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_INCOMPLETE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Config",
+    "ConfigError",
+    "Finding",
+    "Notification",
+    "Report",
+    "RuleInfo",
+    "RunOptions",
+    "Severity",
+    "check",
+    "exit_code",
+    "load",
+    "render",
+    "rules",
+]
+
+
+def load(
+    paths: Sequence[str | PathLike[str]],
+    config_file: str | PathLike[str] | None = None,
+    **overrides: Any,
+) -> Config:
+    """Resolve the configuration for ``paths``; ``overrides`` are top-level keys
+    (``select=["IL2"]``, ``fail_on="error"``)."""
+    path_list = [Path(p) for p in paths]
+    return load_config(
+        path_list,
+        Path(config_file) if config_file is not None else None,
+        {k.replace("_", "-"): v for k, v in overrides.items()},
+        extra_sections=load_registry().sections,
+    )
+
+
+def check(
+    paths: Sequence[str | PathLike[str]],
+    config_file: str | PathLike[str] | None = None,
+    *,
+    options: RunOptions | None = None,
+    **overrides: Any,
+) -> Report:
+    """Scan ``paths`` and return the report (nothing is printed or written)."""
+    config = load(paths, config_file, **overrides)
+    return run([Path(p) for p in paths], config, options)
+
+
+def render(report: Report, format: str = "text", **options: Any) -> str:
+    """Render ``report`` in one of the reporter formats."""
+    return get_renderer(format)(report, RenderOptions(**options))
+
+
+def rules() -> list[RuleInfo]:
+    """Every registered rule, built-in and from installed rule packs."""
+    registry = load_registry()
+    return [registry.rules[code].info() for code in registry.codes]

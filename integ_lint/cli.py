@@ -1,0 +1,317 @@
+"""The ``integ-lint`` command line: a thin layer over :mod:`integ_lint.api`.
+
+Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 usage or
+configuration error; 3 the run was incomplete (a file could not be read or parsed, or
+a rule failed internally).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from . import __version__
+from .atomic import write_atomic
+from .config import Config, ConfigError
+from .discovery import DiscoveryError
+from .engine import EXIT_FINDINGS, EXIT_USAGE, RunOptions, exit_code, run
+from .findings import Report
+from .fixes import fix_files
+from .registry import load_registry
+from .reporters import FORMATS, RenderOptions, get_renderer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings; "
+    "2 usage or configuration error; 3 run incomplete (a file or rule failed)."
+)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print one line to stderr and exit."""
+    click.echo(f"integ-lint: error: {message}", err=True)
+    sys.exit(code)
+
+
+def use_color(stream: Any, flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def split_codes(values: Sequence[str]) -> list[str]:
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+def config_options(function: F) -> F:
+    """Options shared by every command that scans a project."""
+    decorators = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path),
+            help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
+        ),
+        click.option(
+            "--select",
+            multiple=True,
+            help="Rule codes or prefixes to run (comma-separated; replaces the config's).",
+        ),
+        click.option("--ignore", multiple=True, help="Rule codes or prefixes to skip."),
+        click.option(
+            "--extend-select", multiple=True, help="Codes or prefixes to add to the selection."
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def load_project_config(
+    paths: Sequence[Path],
+    config_file: Path | None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    extend_select: Sequence[str] = (),
+    **overrides: Any,
+) -> Config:
+    from .config import load_config
+
+    values: dict[str, Any] = dict(overrides)
+    if select:
+        values["select"] = split_codes(select)
+    if ignore:
+        values["ignore"] = split_codes(ignore)
+    if extend_select:
+        values["extend-select"] = split_codes(extend_select)
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            fail(f"{path}: no such file or directory")
+    try:
+        return load_config(
+            list(paths), config_file, values, extra_sections=load_registry().sections
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def run_scan(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
+    try:
+        return run(list(paths), config, options)
+    except (ConfigError, DiscoveryError) as exc:
+        fail(str(exc))
+
+
+def emit(text: str, output: Path | None, summary: str) -> None:
+    """Print ``text``, or write it atomically to ``output`` and print ``summary``."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        fail(f"{output}: cannot write report: {exc.strerror or exc}")
+    click.echo(f"{summary} Report written to {output}.", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, "--version", prog_name="integ-lint")
+def main() -> None:
+    """integ-lint: find integration defects in Python codebases, without running them."""
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@config_options
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the report to this file (atomically).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note"]),
+    help="Lowest severity that fails the run [default: warning].",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Show counts per rule code.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
+@click.option("--diff", is_flag=True, help="Print the fixes as unified diffs; write nothing.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    help="Worker processes (0: the CPU count; 1: in process).",
+)
+@click.option("--color/--no-color", default=None, help="Force colour on or off.")
+@click.option("--no-source", is_flag=True, help="Do not show source excerpts in the text report.")
+def check(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+    exit_zero: bool,
+    statistics: bool,
+    fix: bool,
+    diff: bool,
+    jobs: int | None,
+    color: bool | None,
+    no_source: bool,
+) -> None:
+    """Scan PATHS (default: the current folder) and report findings."""
+    scan_paths = list(paths) or [Path(".")]
+    config = load_project_config(
+        scan_paths, config_file, select, ignore, extend_select, **{"fail-on": fail_on}
+    )
+    report = run_scan(scan_paths, config, RunOptions(jobs=jobs))
+    if fix or diff:
+        outcome = fix_files(
+            config.root, report.findings, report.file_hashes, write=fix and not diff
+        )
+        for line in outcome.skipped:
+            click.echo(f"integ-lint: {line}", err=True)
+        if diff:
+            click.echo("".join(outcome.diffs), nl=False)
+            sys.exit(EXIT_FINDINGS if outcome.diffs else 0)
+        fixed = set(id(f) for f in outcome.fixed)
+        report.findings = [f for f in report.findings if id(f) not in fixed]
+        if outcome.fixed:
+            click.echo(
+                f"Fixed {len(outcome.fixed)} finding{'s' if len(outcome.fixed) != 1 else ''}.",
+                err=True,
+            )
+    stream = sys.stdout
+    options = RenderOptions(
+        color=use_color(stream, color) if output is None else False,
+        show_source=not no_source,
+        statistics=statistics,
+        sarif_category=config.general.sarif_category,
+    )
+    text = get_renderer(output_format)(report, options)
+    from .reporters.text import summary_line
+
+    emit(text, output, summary_line(report))
+    sys.exit(exit_code(report, config.general.fail_on, exit_zero))
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def rules_command(output_format: str) -> None:
+    """List every rule: code, name, family, default severity."""
+    from . import api
+
+    infos = api.rules()
+    if output_format == "json":
+        import json
+
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "family": r.family,
+                        "severity": r.severity.value,
+                        "summary": r.summary,
+                        "fixable": r.fixable,
+                        "kind": r.kind,
+                    }
+                    for r in infos
+                ],
+                indent=2,
+            )
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="integ-lint rules", show_lines=False)
+    for column in ("Code", "Name", "Family", "Severity", "Fix", "Summary"):
+        table.add_column(column)
+    for r in infos:
+        table.add_row(
+            r.code, r.name, r.family, r.severity.value, "yes" if r.fixable else "", r.summary
+        )
+    Console(no_color=not use_color(sys.stdout, None), width=160).print(table)
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Show a rule's documentation and examples."""
+    registry = load_registry()
+    rule = registry.rules.get(code.upper())
+    if rule is None:
+        fail(f"unknown rule code {code!r} (see 'integ-lint rules')")
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    text = f"# {rule.code} {rule.name}\n\nFamily: {rule.family}. Default severity: {rule.severity.value}."
+    text += f"\n\n{rule.documentation()}\n"
+    from .examples import dedent
+
+    if rule.INVALID:
+        text += "\n## Reported\n"
+        for example in rule.INVALID:
+            text += f"\n```python\n{dedent(example.code)}```\n"
+    if rule.VALID:
+        text += "\n## Not reported\n"
+        for valid in rule.VALID:
+            text += f"\n```python\n{dedent(valid.code)}```\n"
+    Console(no_color=not use_color(sys.stdout, None), width=100).print(Markdown(text))
+
+
+@main.command("config")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_file", type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def config_command(paths: tuple[Path, ...], config_file: Path | None, output_format: str) -> None:
+    """Print the resolved configuration and where each value came from."""
+    config = load_project_config(list(paths) or [Path(".")], config_file)
+    data = config.as_dict()
+    if output_format == "json":
+        import json
+
+        click.echo(
+            json.dumps(
+                {
+                    "config_file": str(config.config_file) if config.config_file else None,
+                    "root": str(config.root),
+                    "values": data,
+                    "sources": config.provenance,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    click.echo(f"# config file: {config.config_file or '(none: defaults)'}")
+    click.echo(f"# project root: {config.root}")
+    for key, value in data.items():
+        if isinstance(value, dict) and key in config.sections:
+            click.echo(f"\n[{key}]")
+            for sub_key, sub_value in value.items():
+                click.echo(
+                    f"{sub_key} = {sub_value!r}  # from {config.provenance.get(key + '.' + sub_key, 'default')}"
+                )
+        else:
+            click.echo(f"{key} = {value!r}  # from {config.provenance.get(key, 'default')}")

@@ -1,0 +1,272 @@
+"""Loading ``[tool.integ-lint]``: find the file, validate every key, remember provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import sys
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .settings import BUILTIN_SECTIONS, GeneralSettings, Section
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+SectionT = TypeVar("SectionT", bound=Section)
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as one line naming the file and key."""
+
+
+@dataclass
+class Config:
+    root: Path
+    config_file: Path | None
+    general: GeneralSettings
+    sections: dict[str, Section]
+    # Where each key's value came from: "default", a file path, or "command line".
+    provenance: dict[str, str] = field(default_factory=dict)
+    # "pkg.module:function" strings from the scanned project's [project.scripts].
+    project_scripts: tuple[str, ...] = ()
+
+    def section(self, kind: type[SectionT]) -> SectionT:
+        value = self.sections[kind.TABLE]
+        assert isinstance(value, kind)
+        return value
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            _toml_key(k): v for k, v in dataclasses.asdict(self.general).items()
+        }
+        for name, section in self.sections.items():
+            data[name] = {_toml_key(k): v for k, v in dataclasses.asdict(section).items()}
+        return data
+
+
+def _toml_key(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _field_name(key: str) -> str:
+    return key.replace("-", "_")
+
+
+def find_config_file(paths: Sequence[Path]) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.integ-lint]`` table above the
+    first scanned path; otherwise the nearest ``pyproject.toml`` at all."""
+    start = (paths[0] if paths else Path.cwd()).resolve()
+    if start.is_file():
+        start = start.parent
+    first_plain: Path | None = None
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                return candidate  # let load_config report the problem precisely
+            if "integ-lint" in data.get("tool", {}):
+                return candidate
+            if first_plain is None:
+                first_plain = candidate
+    return first_plain
+
+
+def load_config(
+    paths: Sequence[Path],
+    config_file: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    extra_sections: Iterable[type[Section]] = (),
+) -> Config:
+    """Resolve the configuration for a run over ``paths``.
+
+    ``overrides`` are top-level keys given on the command line (kebab-case).
+    """
+    sections_types = {s.TABLE: s for s in (*BUILTIN_SECTIONS, *extra_sections)}
+    explicit = config_file is not None
+    if config_file is None:
+        config_file = find_config_file(paths)
+    raw: dict[str, Any] = {}
+    project_scripts: tuple[str, ...] = ()
+    if config_file is not None:
+        label = str(config_file)
+        try:
+            text = config_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{label}: config file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{label}: cannot read config file: {exc}") from None
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+        tool = document.get("tool", {})
+        if config_file.name == "pyproject.toml" or "tool" in document:
+            raw = tool.get("integ-lint", {}) if isinstance(tool, dict) else {}
+        else:
+            raw = document  # a dedicated integ-lint.toml holds the table at top level
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{label}: [tool.integ-lint] must be a table")
+        project_scripts = _project_scripts(document)
+    elif explicit:
+        raise ConfigError("--config: no file given")
+
+    root = config_file.parent.resolve() if config_file is not None else _common_root(paths)
+    source = str(config_file) if config_file is not None else "default"
+    provenance: dict[str, str] = {}
+
+    general_raw = {k: v for k, v in raw.items() if k not in sections_types}
+    general = _build_section(GeneralSettings, general_raw, source, "", provenance)
+    sections: dict[str, Section] = {}
+    for name, kind in sections_types.items():
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: tool.integ-lint.{name}: expected a table")
+        sections[name] = _build_section(kind, table, source, name, provenance)
+
+    if overrides:
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            attr = _field_name(key)
+            if not hasattr(general, attr):
+                raise ConfigError(f"command line: unknown option {key!r}")
+            setattr(general, attr, value)
+            provenance[key] = "command line"
+    _check_general(general, source)
+    return Config(
+        root=root,
+        config_file=config_file,
+        general=general,
+        sections=sections,
+        provenance=provenance,
+        project_scripts=project_scripts,
+    )
+
+
+def _common_root(paths: Sequence[Path]) -> Path:
+    if not paths:
+        return Path.cwd().resolve()
+    resolved = [p.resolve() for p in paths]
+    dirs = [p if p.is_dir() else p.parent for p in resolved]
+    common = Path(*Path(dirs[0]).parts)
+    for d in dirs[1:]:
+        while common not in (d, *d.parents):
+            common = common.parent
+    return common
+
+
+def _project_scripts(document: dict[str, Any]) -> tuple[str, ...]:
+    project = document.get("project", {})
+    if not isinstance(project, dict):
+        return ()
+    found: list[str] = []
+    for table in ("scripts", "gui-scripts"):
+        entries = project.get(table, {})
+        if isinstance(entries, dict):
+            found.extend(str(v).split("[")[0].strip() for v in entries.values())
+    return tuple(found)
+
+
+def _build_section(
+    kind: type[SectionT],
+    table: dict[str, Any],
+    source: str,
+    table_name: str,
+    provenance: dict[str, str],
+) -> SectionT:
+    prefix = f"tool.integ-lint.{table_name}." if table_name else "tool.integ-lint."
+    hints = typing.get_type_hints(kind)
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = _field_name(key)
+        if name not in fields or key != _toml_key(name):
+            known = [_toml_key(n) for n in fields]
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{source}: {prefix}{key}: unknown key{hint}")
+        problem = _type_problem(value, hints[name])
+        if problem:
+            raise ConfigError(f"{source}: {prefix}{key}: {problem}")
+        values[name] = value
+        provenance[prefix[len("tool.integ-lint.") :] + key] = source
+    for name in fields:
+        provenance.setdefault(prefix[len("tool.integ-lint.") :] + _toml_key(name), "default")
+    return kind(**values)
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is None:
+        return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+            tp, getattr(tp, "__name__", str(tp))
+        )
+    args = typing.get_args(tp)
+    if origin is list:
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        return f"a table of {_describe(args[1]).removeprefix('a ').removeprefix('an ')}s"
+    return str(tp)
+
+
+def _type_problem(value: Any, tp: Any) -> str | None:
+    """Return why ``value`` does not fit the annotation ``tp`` (None when it fits)."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        if any(_type_problem(value, arg) is None for arg in typing.get_args(tp)):
+            return None
+        return f"expected {' or '.join(_describe(a) for a in typing.get_args(tp))}"
+    if origin is None:
+        if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return None
+        if tp is int and isinstance(value, bool):
+            return f"expected {_describe(tp)}, got {value!r}"
+        if isinstance(value, tp):
+            return None
+        return f"expected {_describe(tp)}, got {type(value).__name__} {value!r}"
+    args = typing.get_args(tp)
+    if origin is list:
+        if not isinstance(value, list):
+            return f"expected {_describe(tp)}, got {type(value).__name__}"
+        for index, item in enumerate(value):
+            problem = _type_problem(item, args[0])
+            if problem:
+                return f"item {index}: {problem}"
+        return None
+    if origin is dict:
+        if not isinstance(value, dict):
+            return f"expected {_describe(tp)}, got {type(value).__name__}"
+        for k, item in value.items():
+            problem = _type_problem(item, args[1])
+            if problem:
+                return f"{k!r}: {problem}"
+        return None
+    return None
+
+
+def _check_general(general: GeneralSettings, source: str) -> None:
+    from .findings import Severity
+
+    if general.fail_on not in ("error", "warning", "note"):
+        raise ConfigError(
+            f"{source}: tool.integ-lint.fail-on: expected error, warning or note, "
+            f"got {general.fail_on!r}"
+        )
+    for code, level in general.severity.items():
+        try:
+            Severity.parse(level)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: tool.integ-lint.severity.{code}: {exc}") from None
+    if general.jobs < 0:
+        raise ConfigError(f"{source}: tool.integ-lint.jobs: must be 0 (all CPUs) or more")

@@ -1,0 +1,174 @@
+"""What a per-file rule or fact collector knows about the file it is visiting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from .config import Config
+from .discovery import matches_any
+from .findings import Span
+from .rule import PendingFinding
+
+
+@dataclass
+class ImportAliases:
+    """Local names bound by imports in a file, mapped to what they refer to.
+
+    ``import asyncio as aio`` binds ``aio -> asyncio``; ``from asyncio import run as
+    arun`` binds ``arun -> asyncio.run``. Scoping is ignored on purpose: a name
+    imported inside a function resolves everywhere after it, which is what rules want
+    for aliases and costs no scope analysis.
+    """
+
+    module: str
+    is_package: bool
+    names: dict[str, str] = field(default_factory=dict)
+
+    def absolute(self, relative_level: int, module: str | None) -> str:
+        """Resolve ``from .. import`` style module references against this file."""
+        if not relative_level:
+            return module or ""
+        parts = self.module.split(".") if self.module else []
+        if not self.is_package:
+            parts = parts[:-1]
+        if relative_level > 1:
+            parts = (
+                parts[: len(parts) - (relative_level - 1)]
+                if relative_level - 1 <= len(parts)
+                else []
+            )
+        base = ".".join(parts)
+        if module:
+            return f"{base}.{module}" if base else module
+        return base
+
+    def record_import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            dotted = dotted_name(alias.name)
+            if not dotted:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.names[alias.asname.name.value] = dotted
+            else:
+                top = dotted.split(".")[0]
+                self.names[top] = top
+
+    def record_import_from(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        base = self.absolute(len(node.relative), dotted_name(node.module) if node.module else None)
+        for alias in node.names:
+            imported = dotted_name(alias.name)
+            if not imported:
+                continue
+            local = imported
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.names[local] = f"{base}.{imported}" if base else imported
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        """The qualified name of a ``Name`` / ``Attribute`` chain whose base is an
+        imported name (``aio.run`` -> ``asyncio.run``), else None."""
+        dotted = dotted_name(node)
+        if not dotted:
+            return None
+        head, _, rest = dotted.partition(".")
+        target = self.names.get(head)
+        if target is None:
+            return None
+        return f"{target}.{rest}" if rest else target
+
+
+def dotted_name(node: cst.CSTNode | None) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+class FileContext:
+    """Per-file state shared by the rules and collectors of one traversal."""
+
+    def __init__(
+        self,
+        *,
+        relpath: str,
+        module: str,
+        is_package_init: bool,
+        source: str,
+        tree: cst.Module,
+        wrapper: MetadataWrapper,
+        config: Config,
+    ) -> None:
+        self.relpath = relpath
+        self.module = module
+        self.is_package_init = is_package_init
+        self.source = source
+        self.tree = tree
+        self.config = config
+        self.aliases = ImportAliases(module=module, is_package=is_package_init)
+        self.pending: list[PendingFinding] = []
+        self._wrapper = wrapper
+        self._positions: dict[cst.CSTNode, CodeRange] | None = None
+        self._scope_stack: list[str] = []
+
+    # -- scope -----------------------------------------------------------------
+    @property
+    def scope(self) -> str:
+        """Qualified name of the enclosing class/function (``""`` at module level)."""
+        return ".".join(self._scope_stack)
+
+    @property
+    def scope_stack(self) -> Sequence[str]:
+        return tuple(self._scope_stack)
+
+    def push_scope(self, name: str) -> None:
+        self._scope_stack.append(name)
+
+    def pop_scope(self) -> None:
+        self._scope_stack.pop()
+
+    # -- names -----------------------------------------------------------------
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        return self.aliases.resolve(node)
+
+    def imports(self, prefix: str) -> bool:
+        """Whether the file imports ``prefix`` or anything under it."""
+        return any(v == prefix or v.startswith(prefix + ".") for v in self.aliases.names.values())
+
+    # -- paths -----------------------------------------------------------------
+    @property
+    def is_test(self) -> bool:
+        return matches_any(self.relpath, self.config.general.test_paths)
+
+    @property
+    def is_script(self) -> bool:
+        return matches_any(self.relpath, self.config.general.script_paths)
+
+    # -- positions (resolved lazily: most files report nothing) -----------------
+    def span(self, node: cst.CSTNode) -> Span:
+        if self._positions is None:
+            self._positions = dict(self._wrapper.resolve(PositionProvider))
+        code_range = self._positions[node]
+        return Span(
+            start_line=code_range.start.line,
+            start_col=code_range.start.column + 1,
+            end_line=code_range.end.line,
+            end_col=code_range.end.column + 1,
+        )
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.tree.code_for_node(node)
+
+    def snippet(self, node: cst.CSTNode, limit: int = 200) -> str:
+        """Whitespace-normalised source of ``node``, for fingerprints."""
+        return " ".join(self.code_for(node).split())[:limit]

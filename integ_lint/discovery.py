@@ -1,0 +1,210 @@
+"""Finding the files to scan and naming their modules."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SKIPPED_DIR_NAMES = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".eggs",
+        "site-packages",
+        "build",
+        "dist",
+        "__pycache__",
+        "node_modules",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".integ-lint-cache",
+    }
+)
+SOURCE_SUFFIXES = (".py", ".pyi")
+
+
+class DiscoveryError(Exception):
+    """A path named on the command line does not exist."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    relpath: str  # relative to the project root, forward slashes
+    module: str  # dotted module name ("" when none can be derived)
+    is_package_init: bool
+
+
+def validate_glob(pattern: str) -> str | None:
+    """Why ``pattern`` is not a usable glob, or None."""
+    if not pattern.strip():
+        return "empty pattern"
+    depth = 0
+    for char in pattern:
+        if char == "[":
+            depth += 1
+        elif char == "]" and depth:
+            depth -= 1
+    if depth:
+        return f"unbalanced '[' in {pattern!r}"
+    return None
+
+
+def matches_any(relpath: str, patterns: Iterable[str]) -> bool:
+    """ruff-style matching: a pattern matches the whole relative path or any of its
+    trailing parts (so ``tests`` and ``tests/**`` both exclude a ``tests`` folder)."""
+    parts = relpath.split("/")
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatchcase(relpath, pattern):
+            return True
+        if pattern.endswith("/**") and _is_under(parts, pattern[:-3]):
+            return True
+        if "/" not in pattern and any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+        if pattern.startswith("**/") and matches_any(relpath, [pattern[3:]]):
+            return True
+    return False
+
+
+def _is_under(parts: list[str], directory: str) -> bool:
+    dir_parts = directory.split("/")
+    for start in range(len(parts) - len(dir_parts)):
+        window = parts[start : start + len(dir_parts)]
+        if all(fnmatch.fnmatchcase(p, d) for p, d in zip(window, dir_parts)) and (
+            start == 0 or dir_parts[0].startswith("*")
+        ):
+            return True
+    return False
+
+
+def _git_visible_files(root: Path) -> set[str] | None:
+    """Files git does not ignore under ``root`` (tracked or untracked), or None when
+    ``root`` is not inside a git checkout."""
+    try:
+        result = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            cwd=root,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return {os.path.normpath(root / name) for name in names if name}
+
+
+def _is_virtualenv(directory: Path) -> bool:
+    return (directory / "pyvenv.cfg").is_file()
+
+
+def discover(
+    paths: Sequence[Path],
+    root: Path,
+    exclude: Sequence[str],
+    respect_gitignore: bool = True,
+    source_roots: Sequence[str] = (),
+) -> list[SourceFile]:
+    """Expand ``paths`` into the sorted list of Python files to scan."""
+    root = root.resolve()
+    git_files = _git_visible_files(root) if respect_gitignore else None
+    found: dict[str, Path] = {}
+    for given in paths:
+        if not given.exists() and not given.is_symlink():
+            raise DiscoveryError(f"{given}: no such file or directory")
+        absolute = Path(os.path.abspath(given))
+        if absolute.is_file() or (absolute.is_symlink() and not absolute.is_dir()):
+            relpath = relative_path(absolute, root)
+            if not matches_any(relpath, exclude):
+                found[str(absolute)] = absolute
+            continue
+        for directory, dirnames, filenames in os.walk(absolute, followlinks=False):
+            current = Path(directory)
+            kept = []
+            for name in sorted(dirnames):
+                sub = current / name
+                rel = relative_path(sub, root)
+                if name in SKIPPED_DIR_NAMES or name.endswith(".egg-info"):
+                    continue
+                if _is_virtualenv(sub) or matches_any(rel, exclude):
+                    continue
+                kept.append(name)
+            dirnames[:] = kept
+            for name in sorted(filenames):
+                if not name.endswith(SOURCE_SUFFIXES):
+                    continue
+                file_path = current / name
+                rel = relative_path(file_path, root)
+                if matches_any(rel, exclude):
+                    continue
+                if git_files is not None and os.path.normpath(file_path) not in git_files:
+                    continue
+                found[str(file_path)] = file_path
+    roots = _source_roots(root, source_roots)
+    return [
+        SourceFile(
+            path=p,
+            relpath=relative_path(p, root),
+            module=module_name(p, roots),
+            is_package_init=p.name in ("__init__.py", "__init__.pyi"),
+        )
+        for _, p in sorted(found.items())
+    ]
+
+
+def relative_path(path: Path, root: Path) -> str:
+    try:
+        rel = os.path.relpath(path, root)
+    except ValueError:  # another drive on Windows
+        rel = str(path)
+    return rel.replace(os.sep, "/")
+
+
+def _source_roots(root: Path, configured: Sequence[str]) -> list[Path]:
+    if configured:
+        return [(root / c).resolve() for c in configured]
+    roots = [root]
+    if (root / "src").is_dir() and not (root / "src" / "__init__.py").exists():
+        roots.insert(0, root / "src")
+    return roots
+
+
+def module_name(path: Path, roots: Sequence[Path]) -> str:
+    """The dotted module name of ``path``.
+
+    Relative to the innermost source root that contains it (which gives namespace
+    packages their full name), extended upwards while the root itself is a package
+    (so scanning a folder inside a package still names modules fully).
+    """
+    path = Path(os.path.abspath(path))
+    base: Path | None = None
+    for candidate in roots:
+        if candidate in path.parents:
+            base = candidate
+            break
+    if base is None:
+        base = path.parent
+    while (base / "__init__.py").exists() and base.parent != base:
+        base = base.parent
+    rel_parts = list(path.relative_to(base).parts)
+    stem = rel_parts[-1].rsplit(".", 1)[0]
+    rel_parts[-1] = stem
+    if stem == "__init__":
+        rel_parts.pop()
+    if not rel_parts or not all(p.isidentifier() for p in rel_parts):
+        # Not importable by name (for example a file in a folder called "my-scripts").
+        return ".".join(p.replace("-", "_") for p in rel_parts)
+    return ".".join(rel_parts)

@@ -1,0 +1,230 @@
+"""The pipeline: discover -> per-file phase -> project index -> project rules ->
+findings -> suppressions -> report. The CLI and :mod:`integ_lint.api` both call
+:func:`run`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .analysis import FileResult
+from .config import Config, ConfigError
+from .discovery import discover, matches_any, validate_glob
+from .executor import analyze_files
+from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
+from .fingerprint import assign_fingerprints
+from .project import FileFacts, ProjectIndex
+from .registry import Registry, load_registry
+from .rule import AnyRule, FactCollector, FileRule, ProjectRule
+from .suppressions import (
+    SuppressionComment,
+    UnusedSuppression,
+    apply_suppressions,
+    unused_suppressions,
+)
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+
+@dataclass
+class RunOptions:
+    """How to run, beyond what the config says."""
+
+    jobs: int | None = None
+    # Only report findings in these project-relative paths (pre-commit, changed files);
+    # the whole project is still indexed for project rules.
+    report_paths: set[str] | None = None
+    # Hook to filter findings after suppressions (baselines, changed lines).
+    post_filters: list[Callable[[list[Finding], Report], list[Finding]]] = field(
+        default_factory=list
+    )
+
+
+@dataclass
+class Selection:
+    file_rules: list[type[FileRule]]
+    project_rules: list[type[ProjectRule]]
+    collectors: list[type[FactCollector]]
+
+    @property
+    def all(self) -> list[AnyRule]:
+        return [*self.file_rules, *self.project_rules]
+
+
+def select_rules(config: Config, registry: Registry) -> Selection:
+    general = config.general
+    source = str(config.config_file) if config.config_file else "command line"
+    for key, values in (
+        ("select", general.select),
+        ("ignore", general.ignore),
+        ("extend-select", general.extend_select),
+        ("extend-ignore", general.extend_ignore),
+        ("severity", list(general.severity)),
+        ("per-file-ignores", [c for codes in general.per_file_ignores.values() for c in codes]),
+    ):
+        unknown = registry.unknown_selectors(values)
+        if unknown:
+            where = config.provenance.get(key, source)
+            if where == "default":
+                where = source
+            raise ConfigError(f"{where}: {key}: unknown rule code {unknown[0]!r}")
+    for key, patterns in (
+        ("exclude", general.exclude),
+        ("extend-exclude", general.extend_exclude),
+        ("per-file-ignores", list(general.per_file_ignores)),
+        ("test-paths", general.test_paths),
+        ("script-paths", general.script_paths),
+    ):
+        for pattern in patterns:
+            problem = validate_glob(pattern)
+            if problem:
+                raise ConfigError(
+                    f"{config.provenance.get(key, source)}: {key}: invalid glob: {problem}"
+                )
+    chosen = registry.select(
+        [*general.select, *general.extend_select], [*general.ignore, *general.extend_ignore]
+    )
+    file_rules = [r for r in chosen if issubclass(r, FileRule)]
+    project_rules = [r for r in chosen if issubclass(r, ProjectRule)]
+    collectors: dict[str, type[FactCollector]] = {}
+    for rule in project_rules:
+        for collector in rule.FACTS:
+            collectors.setdefault(collector.KEY, collector)
+    return Selection(file_rules, project_rules, list(collectors.values()))
+
+
+def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
+    options = options or RunOptions()
+    started = time.perf_counter()
+    registry = load_registry()
+    selection = select_rules(config, registry)
+    general = config.general
+    files = discover(
+        paths,
+        config.root,
+        exclude=[*general.exclude, *general.extend_exclude],
+        respect_gitignore=general.respect_gitignore,
+    )
+    jobs = options.jobs if options.jobs is not None else general.jobs
+    results = analyze_files(
+        files, config, selection.file_rules, selection.collectors, jobs=jobs or 0
+    )
+
+    report = Report(
+        root=str(config.root),
+        rules=[rule.info() for rule in selection.all],
+        config_file=str(config.config_file) if config.config_file else None,
+    )
+    report.notifications.extend(
+        Notification(kind=NotificationKind.CONFIG, message=message, level="error")
+        for message in registry.load_errors
+    )
+    findings: list[Finding] = []
+    comments: dict[str, list[SuppressionComment]] = {}
+    for result in results:
+        findings.extend(result.findings)
+        report.notifications.extend(result.notifications)
+        if result.suppressions:
+            comments[result.relpath] = result.suppressions
+        if result.digest:
+            report.file_hashes[result.relpath] = result.digest
+    findings.extend(_run_project_rules(results, config, selection, report, options))
+
+    if options.report_paths is not None:
+        findings = [f for f in findings if f.path in options.report_paths]
+        comments = {p: c for p, c in comments.items() if p in options.report_paths}
+    findings = _apply_config_filters(findings, config)
+    findings = assign_fingerprints(findings)
+    kept, suppressed, used = apply_suppressions(findings, comments)
+    active_codes = {rule.code for rule in selection.all}
+    if UnusedSuppression.code in active_codes:
+        unused = unused_suppressions(comments, used, active_codes, registry.codes)
+        kept.extend(assign_fingerprints(_apply_config_filters(unused, config)))
+    for post_filter in options.post_filters:
+        kept = post_filter(kept, report)
+
+    report.findings = sorted(kept, key=Finding.sort_key)
+    report.suppressed = sorted(suppressed, key=Finding.sort_key)
+    report.stats = RunStats(
+        files_scanned=len(results),
+        lines_scanned=sum(r.line_count for r in results),
+        files_failed=sum(1 for r in results if not r.parsed),
+        elapsed_seconds=time.perf_counter() - started,
+        suppressed=len(suppressed),
+        baselined=report.stats.baselined,
+    )
+    return report
+
+
+def _run_project_rules(
+    results: list[FileResult],
+    config: Config,
+    selection: Selection,
+    report: Report,
+    options: RunOptions,
+) -> list[Finding]:
+    if not selection.project_rules:
+        return []
+    index = ProjectIndex(
+        [
+            FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts)
+            for r in results
+            if r.parsed
+        ],
+        config,
+    )
+    index.report_paths = options.report_paths
+    findings: list[Finding] = []
+    for rule in selection.project_rules:
+        try:
+            findings.extend(rule().check(index))
+        except Exception as exc:
+            report.notifications.append(
+                Notification(
+                    kind=NotificationKind.INTERNAL_ERROR,
+                    message=f"internal error in {rule.code} (project rule): {type(exc).__name__}: {exc}",
+                    rule=rule.code,
+                    level="error",
+                )
+            )
+    return findings
+
+
+def _apply_config_filters(findings: list[Finding], config: Config) -> list[Finding]:
+    general = config.general
+    kept = []
+    for finding in findings:
+        ignored = any(
+            matches_any(finding.path, [pattern])
+            and any(finding.code.startswith(code) for code in codes)
+            for pattern, codes in general.per_file_ignores.items()
+        )
+        if ignored:
+            continue
+        override = _severity_override(finding.code, general.severity)
+        if override is not None and override != finding.severity:
+            finding = replace(finding, severity=override)
+        kept.append(finding)
+    return kept
+
+
+def _severity_override(code: str, overrides: dict[str, str]) -> Severity | None:
+    best = max((key for key in overrides if code.startswith(key)), key=len, default=None)
+    return Severity.parse(overrides[best]) if best is not None else None
+
+
+def exit_code(report: Report, fail_on: str, exit_zero: bool = False) -> int:
+    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete."""
+    if report.incomplete:
+        return EXIT_INCOMPLETE
+    if exit_zero:
+        return EXIT_OK
+    threshold = Severity.parse(fail_on).rank
+    if any(f.severity.rank >= threshold for f in report.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK

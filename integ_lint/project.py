@@ -1,0 +1,67 @@
+"""The project index: every file's facts, joined, plus lazily derived structures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .config import Config
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the project phase knows about one file (from the per-file phase or the
+    cache): its identity and the value of each fact collector that ran on it."""
+
+    relpath: str
+    module: str
+    is_package_init: bool
+    digest: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class ProjectIndex:
+    """Module table and facts of the whole project.
+
+    Project rules share derived structures (the import graph, the schema table, the
+    manager graph) through :meth:`derived`, so each is built once per run whatever
+    the number of rules reading it.
+    """
+
+    def __init__(self, files: list[FileFacts], config: Config) -> None:
+        self.config = config
+        self.files: dict[str, FileFacts] = {f.relpath: f for f in files}
+        self.modules: dict[str, FileFacts] = {}
+        for facts in files:
+            if facts.module and (facts.module not in self.modules or facts.relpath.endswith(".py")):
+                self.modules[facts.module] = facts
+        self._derived: dict[str, Any] = {}
+        # Paths findings may be reported on (None: every file). Changed-files runs
+        # narrow this while still indexing the whole project.
+        self.report_paths: set[str] | None = None
+
+    def facts(self, key: str) -> Iterator[tuple[FileFacts, Any]]:
+        """``(file, value)`` for every file that has facts under ``key``."""
+        for file_facts in self.files.values():
+            if key in file_facts.facts:
+                yield file_facts, file_facts.facts[key]
+
+    def derived(self, key: str, build: Callable[[ProjectIndex], T]) -> T:
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        value: T = self._derived[key]
+        return value
+
+    def is_package(self, module: str) -> bool:
+        facts = self.modules.get(module)
+        if facts is not None:
+            return facts.is_package_init
+        prefix = module + "."
+        return any(m.startswith(prefix) for m in self.modules)
+
+    def path_of(self, module: str) -> str | None:
+        facts = self.modules.get(module)
+        return facts.relpath if facts else None

@@ -1,0 +1,158 @@
+"""The option tables of ``[tool.integ-lint]``, one dataclass per table.
+
+Each field is a TOML key (``snake_case`` here, ``kebab-case`` in TOML). The loader in
+:mod:`integ_lint.config` validates types from the annotations, so adding an option is
+adding a field. Third-party rule packs may contribute more tables through their
+``SECTIONS`` attribute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+DEFAULT_TEST_PATHS = [
+    "tests/**",
+    "test/**",
+    "**/tests/**",
+    "**/test/**",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
+]
+DEFAULT_SCRIPT_PATHS = ["scripts/**", "**/scripts/**", "bin/**", "examples/**", "**/__main__.py"]
+
+
+@dataclass
+class Section:
+    """Base of an option table; ``TABLE`` is its name under ``[tool.integ-lint]``."""
+
+    TABLE: ClassVar[str] = ""
+
+
+@dataclass
+class GeneralSettings(Section):
+    """The top-level ``[tool.integ-lint]`` keys."""
+
+    TABLE: ClassVar[str] = ""
+    select: list[str] = field(default_factory=lambda: ["IL"])
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    extend_ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    extend_exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    fail_on: str = "warning"
+    baseline: str = ""
+    test_paths: list[str] = field(default_factory=lambda: list(DEFAULT_TEST_PATHS))
+    script_paths: list[str] = field(default_factory=lambda: list(DEFAULT_SCRIPT_PATHS))
+    respect_gitignore: bool = True
+    cache_dir: str = ".integ-lint-cache"
+    cache_max_mb: int = 256
+    jobs: int = 0  # 0: the CPU count
+    sarif_category: str = "integ-lint"
+
+
+@dataclass
+class EventLoopSettings(Section):
+    TABLE: ClassVar[str] = "event-loops"
+    # Decorators (qualified names, fnmatch globs) that make a function a CLI entry point.
+    entry_point_decorators: list[str] = field(
+        default_factory=lambda: [
+            "click.command",
+            "click.group",
+            "*.command",
+            "*.group",
+            "typer.Typer.command",
+        ]
+    )
+
+
+@dataclass
+class BoundarySettings(Section):
+    TABLE: ClassVar[str] = "boundaries"
+    modules: list[str] = field(default_factory=list)
+    public: dict[str, list[str]] = field(default_factory=dict)
+    shared: list[str] = field(default_factory=list)
+    contracts: list[dict[str, Any]] = field(default_factory=list)
+    cycles_include_lazy: bool = False
+    cycles_include_type_checking: bool = False
+
+
+@dataclass
+class ConfigSchemaSettings(Section):
+    TABLE: ClassVar[str] = "config-schema"
+    schema_patterns: list[str] = field(
+        default_factory=lambda: [
+            "*Config",
+            "*Settings",
+            "*Options",
+            "*Cfg",
+            "*Conf",
+            "*Params",
+            "*HParams",
+        ]
+    )
+    receiver_patterns: list[str] = field(
+        default_factory=lambda: [
+            "config",
+            "cfg",
+            "conf",
+            "settings",
+            "options",
+            "opts",
+            "params",
+            "hparams",
+            "*_config",
+            "*_cfg",
+            "*_conf",
+            "*_settings",
+            "configuration",
+        ]
+    )
+    schema_bases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GpuSettings(Section):
+    TABLE: ClassVar[str] = "gpu"
+    managers: list[str] = field(default_factory=list)
+    hot_paths: list[str] = field(default_factory=list)
+    allowlist: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CouplingSettings(Section):
+    TABLE: ClassVar[str] = "coupling"
+    manager_patterns: list[str] = field(
+        default_factory=lambda: [
+            "*Manager",
+            "*Coordinator",
+            "*Orchestrator",
+            "*Controller",
+            "*Service",
+            "Trainer",
+        ]
+    )
+    manager_bases: list[str] = field(default_factory=list)
+    hub_threshold: int = 7
+    betweenness_threshold: float = 0.5
+
+
+@dataclass
+class AuditSettings(Section):
+    TABLE: ClassVar[str] = "audit"
+    out_dir: str = "docs/ai/agents/integration-specialist/certificates"
+    descriptor: str = "integration_review"
+    reject_above_errors: int = 10
+
+
+BUILTIN_SECTIONS: tuple[type[Section], ...] = (
+    EventLoopSettings,
+    BoundarySettings,
+    ConfigSchemaSettings,
+    GpuSettings,
+    CouplingSettings,
+    AuditSettings,
+)

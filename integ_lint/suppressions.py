@@ -1,0 +1,225 @@
+"""``# integ-lint: ignore[...]`` comments: parsing, matching, and unused ones (IL001)."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from .findings import Finding, Severity, Site, Span, Suppression
+from .rule import Invalid, ProjectRule, Valid
+
+_PATTERN = re.compile(
+    r"#\s*integ-lint:\s*ignore(?P<codes>\[[^\]]*\])?(?:\s*--\s*(?P<reason>.*))?\s*$"
+)
+_MARKER = "integ-lint:"
+
+
+@dataclass(frozen=True)
+class SuppressionComment:
+    line: int  # the comment's line
+    col: int
+    end_col: int
+    codes: tuple[str, ...]  # empty: every code
+    reason: str
+    own_line: bool  # the comment stands alone, so it also covers the next line
+    text: str
+
+    def covers(self, line: int) -> bool:
+        return line == self.line or (self.own_line and line == self.line + 1)
+
+    def matches(self, code: str) -> bool:
+        return not self.codes or any(code == c or code.startswith(c) for c in self.codes)
+
+
+def parse_suppressions(text: str) -> list[SuppressionComment]:
+    if _MARKER not in text:
+        return []
+    comments: list[tuple[int, int, str, bool]] = []
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        previous_code_line = 0
+        for token in tokens:
+            if token.type == tokenize.COMMENT:
+                own_line = token.start[0] != previous_code_line
+                comments.append((token.start[0], token.start[1], token.string, own_line))
+            elif token.type not in (
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+            ):
+                previous_code_line = token.end[0]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        comments = []
+        for number, line in enumerate(text.splitlines(), 1):
+            index = line.find("#")
+            if index >= 0:
+                comments.append((number, index, line[index:], not line[:index].strip()))
+    found = []
+    for line_number, col, comment, own_line in comments:
+        match = _PATTERN.search(comment)
+        if not match:
+            continue
+        codes_text = match.group("codes")
+        codes: tuple[str, ...] = ()
+        if codes_text is not None:
+            codes = tuple(c.strip() for c in codes_text[1:-1].split(",") if c.strip())
+        found.append(
+            SuppressionComment(
+                line=line_number,
+                col=col + 1,
+                end_col=col + 1 + len(comment),
+                codes=codes,
+                reason=(match.group("reason") or "").strip(),
+                own_line=own_line,
+                text=comment,
+            )
+        )
+    return found
+
+
+def apply_suppressions(
+    findings: Sequence[Finding],
+    comments_by_path: dict[str, list[SuppressionComment]],
+) -> tuple[list[Finding], list[Finding], dict[tuple[str, int], set[str]]]:
+    """Split findings into (kept, suppressed) and return which codes each comment
+    (keyed by path and line) actually suppressed."""
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    used: dict[tuple[str, int], set[str]] = {}
+    for finding in findings:
+        comment = next(
+            (
+                c
+                for c in comments_by_path.get(finding.path, ())
+                if c.covers(finding.line) and c.matches(finding.code)
+            ),
+            None,
+        )
+        if comment is None:
+            kept.append(finding)
+            continue
+        used.setdefault((finding.path, comment.line), set()).add(finding.code)
+        suppressed.append(
+            replace(finding, suppression=Suppression(kind="inSource", justification=comment.reason))
+        )
+    return kept, suppressed, used
+
+
+def unused_suppressions(
+    comments_by_path: dict[str, list[SuppressionComment]],
+    used: dict[tuple[str, int], set[str]],
+    active_codes: Iterable[str],
+    known_codes: Iterable[str],
+) -> list[Finding]:
+    """IL001 findings for comments (or codes in them) that suppressed nothing.
+
+    A code of a rule that did not run this time is not reported: it may be needed
+    when that rule runs.
+    """
+    active = set(active_codes)
+    known = set(known_codes)
+    findings = []
+    for path, comments in comments_by_path.items():
+        for comment in comments:
+            hit = used.get((path, comment.line), set())
+            if not comment.codes:
+                if hit:
+                    continue
+                message = "unused suppression: no finding on this line to ignore"
+            else:
+                unused = []
+                for code in comment.codes:
+                    if any(h == code or h.startswith(code) for h in hit):
+                        continue
+                    if code in known and code not in active:
+                        continue
+                    unused.append(
+                        code
+                        if code in known or _is_prefix(code, known)
+                        else f"{code} (unknown code)"
+                    )
+                if not unused:
+                    continue
+                message = f"unused suppression: {', '.join(unused)} reported nothing here"
+            findings.append(
+                Finding(
+                    code=UnusedSuppression.code,
+                    rule_name=UnusedSuppression.name,
+                    severity=UnusedSuppression.severity,
+                    message=message,
+                    path=path,
+                    site=Site(
+                        span=Span(comment.line, comment.col, comment.line, comment.end_col),
+                        scope="",
+                        snippet=comment.text,
+                    ),
+                )
+            )
+    return findings
+
+
+def _is_prefix(code: str, known: set[str]) -> bool:
+    return any(k.startswith(code) for k in known)
+
+
+class UnusedSuppression(ProjectRule):
+    """Reports ``# integ-lint: ignore`` comments that suppress nothing.
+
+    **What it does**: after every other rule has run, finds suppression comments (or
+    codes inside them) that matched no finding on their line or, for a comment on its
+    own line, the line below.
+
+    **Why is this bad?** A stale suppression hides the next real defect that lands on
+    that line, and tells readers a problem exists where none does.
+
+    **Example**:
+    ```python
+    value = compute()  # integ-lint: ignore[IL201]
+    ```
+
+    **How to fix**: delete the comment, or the codes in it that no longer apply.
+    Suppressions of rules that were not selected for the run are left alone.
+    """
+
+    code = "IL001"
+    name = "unused-suppression"
+    family = "suppressions"
+    severity = Severity.WARNING
+
+    VALID = (
+        Valid(
+            """
+            import asyncio
+
+            def run_sync(coro):
+                return asyncio.run(coro)  # integ-lint: ignore[IL201] -- sync facade for old callers
+            """,
+            config='select = ["IL001", "IL201"]',
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            def add(a, b):
+                return a + b  # integ-lint: ignore[IL201]
+            """,
+            line=2,
+            config='select = ["IL001", "IL201"]',
+            message="IL201 reported nothing here",
+        ),
+        Invalid(
+            """
+            # integ-lint: ignore
+            x = 1
+            """,
+            line=1,
+        ),
+    )
+
+    def check(self, project: object) -> Iterable[Finding]:
+        # Computed by the engine once suppressions are applied (see unused_suppressions).
+        return ()
