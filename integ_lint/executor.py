@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .analysis import FileResult, analyze_file
 from .config import Config
@@ -16,6 +16,14 @@ def analyze_files(
     file_rules: Sequence[type[FileRule]],
     collectors: Sequence[type[FactCollector]],
     jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[FileResult]:
-    """Analyse ``files`` and return their results in the same order."""
-    return [analyze_file(f, config, file_rules, collectors) for f in files]
+    """Analyse ``files`` and return their results in the same order.
+
+    ``progress(done, total)`` is called as files complete (see integ_lint.progress)."""
+    results = []
+    for number, source_file in enumerate(files, 1):
+        results.append(analyze_file(source_file, config, file_rules, collectors))
+        if progress is not None:
+            progress(number, len(files))
+    return results
