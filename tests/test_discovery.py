@@ -1,0 +1,94 @@
+"""Which files are scanned and what their modules are called."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from integ_lint.discovery import DiscoveryError, discover, matches_any, module_name
+
+
+def touch(root: Path, *relpaths: str) -> None:
+    for relpath in relpaths:
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x = 1\n")
+
+
+def rels(
+    root: Path, exclude: list[str] | None = None, paths: list[Path] | None = None
+) -> list[str]:
+    return [f.relpath for f in discover(paths or [root], root, exclude or [])]
+
+
+def test_skips_tooling_folders_and_virtualenvs(tmp_path: Path) -> None:
+    touch(
+        tmp_path,
+        "pkg/__init__.py",
+        "pkg/a.py",
+        "pkg/b.pyi",
+        "pkg/notes.txt",
+        ".git/hooks/x.py",
+        "build/lib/pkg/a.py",
+        "dist/x.py",
+        "node_modules/x.py",
+        "pkg/__pycache__/a.py",
+        "lib/python3.11/site-packages/dep.py",
+        "myenv/lib/x.py",
+    )
+    (tmp_path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
+    assert rels(tmp_path) == ["pkg/__init__.py", "pkg/a.py", "pkg/b.pyi"]
+
+
+def test_exclude_globs(tmp_path: Path) -> None:
+    touch(tmp_path, "pkg/a.py", "pkg/migrations/0001.py", "legacy/old.py")
+    assert rels(tmp_path, ["migrations", "legacy/**"]) == ["pkg/a.py"]
+    assert matches_any("pkg/migrations/0001.py", ["**/migrations/*.py"])
+
+
+def test_explicit_file_is_scanned(tmp_path: Path) -> None:
+    touch(tmp_path, "build/gen.py")
+    assert rels(tmp_path, paths=[tmp_path / "build" / "gen.py"]) == ["build/gen.py"]
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DiscoveryError, match="no such file"):
+        discover([tmp_path / "missing"], tmp_path, [])
+
+
+def test_gitignore_is_honoured_in_a_checkout(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    touch(tmp_path, "pkg/a.py", "generated/out.py")
+    (tmp_path / ".gitignore").write_text("generated/\n")
+    assert rels(tmp_path) == ["pkg/a.py"]
+
+
+def test_module_names_src_layout_and_namespace_packages(tmp_path: Path) -> None:
+    touch(
+        tmp_path,
+        "src/app/__init__.py",
+        "src/app/auth/__init__.py",
+        "src/app/auth/api.py",
+        "src/nsp/plugin/__init__.py",
+        "src/nsp/plugin/core.py",
+        "scripts/run.py",
+    )
+    modules = {f.relpath: f.module for f in discover([tmp_path], tmp_path, [])}
+    assert modules == {
+        "scripts/run.py": "scripts.run",
+        "src/app/__init__.py": "app",
+        "src/app/auth/__init__.py": "app.auth",
+        "src/app/auth/api.py": "app.auth.api",
+        "src/nsp/plugin/__init__.py": "nsp.plugin",
+        "src/nsp/plugin/core.py": "nsp.plugin.core",
+    }
+
+
+def test_module_name_extends_above_a_root_inside_a_package(tmp_path: Path) -> None:
+    touch(tmp_path, "pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/mod.py")
+    assert (
+        module_name(tmp_path / "pkg" / "sub" / "mod.py", [tmp_path / "pkg" / "sub"])
+        == "pkg.sub.mod"
+    )
