@@ -79,6 +79,11 @@ class BoundarySettings(Section):
     cycles_include_lazy: bool = False
     cycles_include_type_checking: bool = False
 
+    def validate(self, source: str) -> None:
+        from .boundaries import validate_boundary_settings
+
+        validate_boundary_settings(self, source)
+
 
 @dataclass
 class ConfigSchemaSettings(Section):

@@ -1,0 +1,523 @@
+"""Module boundaries: components, their public interfaces, shared modules and contracts.
+
+Resolved from ``[tool.integ-lint.boundaries]`` against the project's module table.
+Contracts follow import-linter's contract types (``forbidden``, ``layers``,
+``independence``) and key names, so a team can carry its contracts over; the
+differences are listed in ``docs/rules/boundaries.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from .config import Config, ConfigError
+from .import_graph import ImportGraph, ImportSite, ModuleTable
+from .settings import BoundarySettings
+
+CONTRACT_TYPES = ("forbidden", "layers", "independence")
+_COMMON_KEYS = {"name", "type", "id", "ignore_imports"}
+_CONTRACT_KEYS: dict[str, set[str]] = {
+    "forbidden": {"source_modules", "forbidden_modules", "allow_indirect_imports"},
+    "layers": {"layers", "containers"},
+    "independence": {"modules"},
+}
+_REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "forbidden": ("source_modules", "forbidden_modules"),
+    "layers": ("layers",),
+    "independence": ("modules",),
+}
+_PATTERN = re.compile(r"^(\*\*|\*|[A-Za-z_][A-Za-z0-9_]*)(\.(\*\*|\*|[A-Za-z_][A-Za-z0-9_]*))*$")
+
+
+# -- patterns ---------------------------------------------------------------------------
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a dotted module name or glob (``*`` one part, ``**`` any)."""
+    if not isinstance(pattern, str) or not _PATTERN.match(pattern.strip()):
+        return f"{pattern!r} is not a dotted module name or glob like 'app.modules.*'"
+    return None
+
+
+def match_module(pattern: str, module: str) -> bool:
+    """Whether ``module`` matches ``pattern``: ``*`` is one dotted part, ``**`` zero or
+    more."""
+    return _match_parts(pattern.strip().split("."), module.split("."))
+
+
+def _match_parts(pattern: list[str], parts: list[str]) -> bool:
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_match_parts(rest, parts[i:]) for i in range(len(parts) + 1))
+    if not parts:
+        return False
+    if head == "*" or head == parts[0]:
+        return _match_parts(rest, parts[1:])
+    return False
+
+
+def is_under(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+# -- contracts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IgnoredImport:
+    importer: str
+    imported: str
+
+    def matches(self, importer: str, imported: str) -> bool:
+        return match_module(self.importer, importer) and match_module(self.imported, imported)
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    type: str
+    index: int
+    source_modules: tuple[str, ...] = ()
+    forbidden_modules: tuple[str, ...] = ()
+    allow_indirect_imports: bool = False
+    # layers: highest first; each layer is a tuple of sibling names and whether the
+    # siblings are independent of each other (``a | b``) or not (``a : b``)
+    layers: tuple[tuple[tuple[str, ...], bool], ...] = ()
+    containers: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    ignore_imports: tuple[IgnoredImport, ...] = ()
+
+
+def _where(config: Config) -> str:
+    return str(config.config_file) if config.config_file else "command line"
+
+
+def _str_list(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    return tuple(v.strip() for v in value)
+
+
+def _parse_layer(text: str, where: str) -> tuple[tuple[str, ...], bool]:
+    text = text.strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()  # optional layer: integ-lint never requires presence
+    if "|" in text and ":" in text:
+        raise ConfigError(f"{where}: a layer cannot mix '|' and ':' ({text!r})")
+    independent = ":" not in text
+    names = tuple(part.strip() for part in re.split(r"[|:]", text))
+    for name in names:
+        problem = pattern_problem(name)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
+    return names, independent
+
+
+def parse_contracts(settings: BoundarySettings, source: str) -> list[Contract]:
+    """Validate and parse ``boundaries.contracts``; raises :class:`ConfigError` naming
+    ``source`` (the config file) and ``tool.integ-lint.boundaries.contracts[<i>].<key>``."""
+    contracts: list[Contract] = []
+    for index, table in enumerate(settings.contracts):
+        prefix = f"{source}: tool.integ-lint.boundaries.contracts[{index}]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{prefix}: expected a table")
+        raw = {str(k).replace("-", "_"): v for k, v in table.items()}
+        kind = raw.get("type")
+        if kind is None:
+            raise ConfigError(f"{prefix}.type: missing (one of {', '.join(CONTRACT_TYPES)})")
+        if kind not in CONTRACT_TYPES:
+            raise ConfigError(
+                f"{prefix}.type: unknown contract type {kind!r} (expected one of {', '.join(CONTRACT_TYPES)})"
+            )
+        allowed = _COMMON_KEYS | _CONTRACT_KEYS[kind]
+        for key in table:
+            if str(key).replace("-", "_") not in allowed:
+                raise ConfigError(
+                    f"{prefix}.{key}: unknown key for a {kind} contract "
+                    f"(expected {', '.join(sorted(allowed))})"
+                )
+        for key in _REQUIRED_KEYS[kind]:
+            if key not in raw:
+                raise ConfigError(f"{prefix}.{key}: missing (required by a {kind} contract)")
+        name = raw.get("name", raw.get("id", f"contract {index}"))
+        if not isinstance(name, str):
+            raise ConfigError(f"{prefix}.name: expected a string, got {name!r}")
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in (
+            "source_modules",
+            "forbidden_modules",
+            "containers",
+            "modules",
+            "ignore_imports",
+        ):
+            if key in raw:
+                lists[key] = _str_list(raw[key], f"{prefix}.{key}")
+                if key != "ignore_imports":
+                    for pattern in lists[key]:
+                        problem = pattern_problem(pattern)
+                        if problem:
+                            raise ConfigError(f"{prefix}.{key}: {problem}")
+        ignored: list[IgnoredImport] = []
+        for text in lists.get("ignore_imports", ()):
+            importer, arrow, imported = text.partition("->")
+            if not arrow or pattern_problem(importer.strip()) or pattern_problem(imported.strip()):
+                raise ConfigError(
+                    f"{prefix}.ignore_imports: {text!r} is not like 'app.a.b -> app.c.d' "
+                    "(globs allowed)"
+                )
+            ignored.append(IgnoredImport(importer.strip(), imported.strip()))
+        allow_indirect = raw.get("allow_indirect_imports", False)
+        if isinstance(allow_indirect, str) and allow_indirect.lower() in ("true", "false"):
+            allow_indirect = allow_indirect.lower() == "true"
+        if not isinstance(allow_indirect, bool):
+            raise ConfigError(
+                f"{prefix}.allow_indirect_imports: expected true or false, got {allow_indirect!r}"
+            )
+        layers: list[tuple[tuple[str, ...], bool]] = []
+        if kind == "layers":
+            layer_texts = _str_list(raw["layers"], f"{prefix}.layers")
+            if len(layer_texts) < 2:
+                raise ConfigError(f"{prefix}.layers: needs at least two layers")
+            layers = [_parse_layer(t, f"{prefix}.layers") for t in layer_texts]
+        if kind == "independence" and len(lists.get("modules", ())) < 2:
+            raise ConfigError(f"{prefix}.modules: needs at least two modules")
+        contracts.append(
+            Contract(
+                name=name,
+                type=kind,
+                index=index,
+                source_modules=lists.get("source_modules", ()),
+                forbidden_modules=lists.get("forbidden_modules", ()),
+                allow_indirect_imports=allow_indirect,
+                layers=tuple(layers),
+                containers=lists.get("containers", ()),
+                modules=lists.get("modules", ()),
+                ignore_imports=tuple(ignored),
+            )
+        )
+    return contracts
+
+
+def validate_boundary_settings(settings: BoundarySettings, source: str) -> None:
+    """Check ``[tool.integ-lint.boundaries]`` beyond its types. Called through
+    ``BoundarySettings.validate`` when rules are selected, so that a bad contract is a
+    usage error (exit 2), not an internal error of a rule."""
+    for key, patterns in (("modules", settings.modules), ("shared", settings.shared)):
+        for pattern in patterns:
+            problem = pattern_problem(pattern)
+            if problem:
+                raise ConfigError(f"{source}: tool.integ-lint.boundaries.{key}: {problem}")
+    for component, submodules in settings.public.items():
+        problem = pattern_problem(component)
+        if problem:
+            raise ConfigError(f"{source}: tool.integ-lint.boundaries.public: {problem}")
+        for submodule in submodules:
+            problem = pattern_problem(submodule)
+            if problem:
+                raise ConfigError(
+                    f"{source}: tool.integ-lint.boundaries.public.{component}: {problem}"
+                )
+    parse_contracts(settings, source)
+
+
+def validate(config: Config) -> None:
+    validate_boundary_settings(config.section(BoundarySettings), _where(config))
+
+
+# -- components and interfaces ------------------------------------------------------------
+
+
+@dataclass
+class Boundaries:
+    """Components (the project's "modules" in the boundary sense), their public
+    interfaces and the shared modules, resolved against the module table."""
+
+    components: list[str]
+    public: dict[str, list[str]]  # component -> public modules (prefixes)
+    shared: list[str]
+    contracts: list[Contract]
+    reexports: dict[str, dict[str, str]] = field(default_factory=dict)  # pkg -> name -> from
+
+    def component_of(self, module: str) -> str | None:
+        best: str | None = None
+        for component in self.components:
+            if is_under(module, component) and (best is None or len(component) > len(best)):
+                best = component
+        return best
+
+    def is_shared(self, module: str) -> bool:
+        return any(
+            is_under(module, shared) or match_module(shared, module) for shared in self.shared
+        )
+
+    def is_public(self, module: str, component: str) -> bool:
+        return any(
+            is_under(module, prefix) if prefix != component else module == component
+            for prefix in self.public.get(component, [component])
+        )
+
+    def interface(self, component: str) -> list[str]:
+        return self.public.get(component, [component])
+
+
+def default_components(table: ModuleTable) -> list[str]:
+    """The top-level subpackages of each root package that has at least two."""
+    components: list[str] = []
+    for root in table.roots:
+        if not table.is_package(root):
+            continue
+        subpackages = sorted(
+            p for p in table.packages if p.count(".") == 1 and p.startswith(root + ".")
+        )
+        if len(subpackages) >= 2:
+            components.extend(subpackages)
+    return components
+
+
+def resolve_boundaries(config: Config, graph: ImportGraph) -> Boundaries:
+    settings = config.section(BoundarySettings)
+    table = graph.table
+    if settings.modules:
+        candidates = table.modules
+        found: set[str] = set()
+        for pattern in settings.modules:
+            if "*" in pattern:
+                found.update(m for m in candidates if match_module(pattern, m))
+            else:
+                found.add(pattern)
+        components = sorted(found)
+    else:
+        components = default_components(table)
+
+    reexports: dict[str, dict[str, str]] = {}
+    for component in components:
+        facts = graph.facts.get(component)
+        if facts is None:
+            continue
+        names: dict[str, str] = {}
+        for record in facts.imports:
+            if record.dynamic or record.lazy:
+                continue
+            for name in record.names:
+                if name != "*":
+                    names[name] = record.module
+        reexports[component] = names
+
+    public: dict[str, list[str]] = {}
+    for component in components:
+        configured: list[str] | None = None
+        for key, submodules in settings.public.items():
+            if key == component or ("*" in key and match_module(key, component)):
+                configured = list(submodules)
+                if key == component:
+                    break
+        if configured is not None:
+            public[component] = [component, *(f"{component}.{s}" for s in configured)]
+        else:
+            # Default: the package itself and the submodules its __init__ re-exports
+            # as modules (``from . import api``).
+            interface = [component]
+            for name, origin in sorted(reexports.get(component, {}).items()):
+                submodule = f"{origin}.{name}"
+                if submodule in table and is_under(submodule, component):
+                    interface.append(submodule)
+            public[component] = interface
+    return Boundaries(
+        components=components,
+        public=public,
+        shared=list(settings.shared),
+        contracts=parse_contracts(settings, _where(config)),
+        reexports=reexports,
+    )
+
+
+# -- contract checking ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Violation:
+    contract: Contract
+    importer: str  # the importing module of the first import
+    imported: str  # the module imported by the first import
+    site: ImportSite
+    chain: tuple[str, ...]  # importer ... final module (2 items when direct)
+    description: str  # "app.a (lower layer) imports app.b (higher layer)"
+
+    @property
+    def direct(self) -> bool:
+        return len(self.chain) == 2
+
+
+def _static_graph(graph: ImportGraph, contract: Contract) -> nx.DiGraph:
+    """File-level graph of static imports (every kind but dynamic), without the
+    contract's ignored imports."""
+    result: nx.DiGraph = nx.DiGraph()
+    for importer, imported, sites in graph.edges():
+        static = [s for s in sites if not s.record.dynamic]
+        if not static:
+            continue
+        if any(rule.matches(importer, imported) for rule in contract.ignore_imports):
+            continue
+        result.add_edge(importer, imported, sites=static)
+    return result
+
+
+def _expand(patterns: Iterable[str], table: ModuleTable) -> list[str]:
+    out: list[str] = []
+    for pattern in patterns:
+        if "*" in pattern:
+            out.extend(sorted(m for m in table.modules if match_module(pattern, m)))
+        else:
+            out.append(pattern)
+    return out
+
+
+def _chains(
+    static: nx.DiGraph,
+    sources: Sequence[str],
+    targets: Sequence[str],
+    allow_indirect: bool,
+) -> list[tuple[str, str, ImportSite, tuple[str, ...]]]:
+    """Imports from modules under ``sources`` that reach modules under ``targets``:
+    directly, or (unless ``allow_indirect``) through modules under neither.
+
+    One entry per offending first import: ``(importer, imported, site, chain)``.
+    """
+
+    def in_sources(module: str) -> bool:
+        return any(is_under(module, s) for s in sources)
+
+    def in_targets(module: str) -> bool:
+        return any(is_under(module, t) for t in targets)
+
+    found: list[tuple[str, str, ImportSite, tuple[str, ...]]] = []
+    nodes = list(static.nodes)
+    source_nodes = sorted(n for n in nodes if in_sources(n) and not in_targets(n))
+    target_nodes = {n for n in nodes if in_targets(n)}
+    if not source_nodes or not target_nodes:
+        return found
+    # Nodes that reach a target through nodes outside both sides (reverse BFS).
+    next_hop: dict[str, str] = {}
+    if not allow_indirect:
+        queue: deque[str] = deque()
+        for target in sorted(target_nodes):
+            for predecessor in sorted(static.predecessors(target)):
+                if predecessor in next_hop or in_sources(predecessor) or in_targets(predecessor):
+                    continue
+                next_hop[predecessor] = target
+                queue.append(predecessor)
+        while queue:
+            node = queue.popleft()
+            for predecessor in sorted(static.predecessors(node)):
+                if predecessor in next_hop or in_sources(predecessor) or in_targets(predecessor):
+                    continue
+                next_hop[predecessor] = node
+                queue.append(predecessor)
+    for importer in source_nodes:
+        for imported in sorted(static.successors(importer)):
+            site = static.edges[importer, imported]["sites"][0]
+            if imported in target_nodes:
+                found.append((importer, imported, site, (importer, imported)))
+            elif imported in next_hop:
+                chain = [importer, imported]
+                while chain[-1] not in target_nodes:
+                    chain.append(next_hop[chain[-1]])
+                found.append((importer, imported, site, tuple(chain)))
+    return found
+
+
+def check_contract(
+    graph: ImportGraph, contract: Contract, static: nx.DiGraph | None = None
+) -> list[Violation]:
+    """Every import that breaks ``contract``, with the chain for indirect breaks.
+
+    ``static`` replaces the graph of static imports (IL104 passes the dynamic ones).
+    """
+    if static is None:
+        static = _static_graph(graph, contract)
+    else:
+        static = static.copy()
+        static.remove_edges_from(
+            [
+                (a, b)
+                for a, b in static.edges
+                if any(rule.matches(a, b) for rule in contract.ignore_imports)
+            ]
+        )
+    table = graph.table
+    violations: list[Violation] = []
+
+    def add(
+        sources: Sequence[str],
+        targets: Sequence[str],
+        describe: str,
+        allow_indirect: bool = False,
+    ) -> None:
+        for importer, imported, site, chain in _chains(static, sources, targets, allow_indirect):
+            violations.append(
+                Violation(
+                    contract=contract,
+                    importer=importer,
+                    imported=imported,
+                    site=site,
+                    chain=chain,
+                    description=describe,
+                )
+            )
+
+    if contract.type == "forbidden":
+        sources = _expand(contract.source_modules, table)
+        for target in _expand(contract.forbidden_modules, table):
+            add(sources, [target], f"{target} is forbidden", contract.allow_indirect_imports)
+    elif contract.type == "independence":
+        modules = _expand(contract.modules, table)
+        for a in modules:
+            for b in modules:
+                if a != b and not is_under(a, b) and not is_under(b, a):
+                    add([a], [b], f"{a} and {b} must be independent")
+    elif contract.type == "layers":
+        containers = contract.containers or ("",)
+        for container in containers:
+
+            def full(name: str, container: str = container) -> str:
+                return f"{container}.{name}" if container else name
+
+            layers = [[full(n) for n in names] for names, _ in contract.layers]
+            for i, higher_layer in enumerate(layers):
+                for lower_layer in layers[i + 1 :]:
+                    for higher in higher_layer:
+                        for lower in lower_layer:
+                            add(
+                                [lower],
+                                [higher],
+                                f"{lower} (lower layer) must not import {higher} (higher layer)",
+                            )
+            for (_names, independent), members in zip(contract.layers, layers):
+                if not independent or len(members) < 2:
+                    continue
+                for a in members:
+                    for b in members:
+                        if a != b:
+                            add([a], [b], f"{a} and {b} are independent siblings in one layer")
+    seen: set[tuple[str, int, int]] = set()
+    unique = []
+    for violation in sorted(
+        violations,
+        key=lambda v: (v.site.path, v.site.line, v.site.record.col, len(v.chain), v.chain),
+    ):
+        key = (violation.site.path, violation.site.line, violation.site.record.col)
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(violation)
+    return unique

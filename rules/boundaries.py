@@ -1,0 +1,580 @@
+"""IL1xx: cross-module imports, import contracts and import cycles, over the
+project-wide import graph."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from itertools import pairwise
+
+import networkx as nx
+
+from integ_lint.boundaries import (
+    Boundaries,
+    Violation,
+    check_contract,
+    resolve_boundaries,
+)
+from integ_lint.facts.imports import ImportFacts
+from integ_lint.findings import Finding, RelatedLocation, Severity
+from integ_lint.import_graph import ImportGraph, ImportSite, counted, import_graph
+from integ_lint.project import ProjectIndex
+from integ_lint.rule import Invalid, ProjectRule, Valid
+from integ_lint.settings import BoundarySettings
+
+FAMILY = "boundaries"
+
+_TWO_MODULES = {
+    "app/__init__.py": "",
+    "app/billing/__init__.py": "from app.billing.api import charge\n",
+    "app/billing/api.py": "from app.billing.ledger import Ledger\n\ndef charge() -> None: ...\n",
+    "app/billing/ledger.py": "class Ledger: ...\n",
+    "app/core/__init__.py": "",
+    "app/core/bus.py": "bus = object()\n",
+}
+
+
+def boundaries_of(project: ProjectIndex) -> Boundaries:
+    return project.derived("boundaries", lambda p: resolve_boundaries(p.config, import_graph(p)))
+
+
+def _reportable(project: ProjectIndex, path: str) -> bool:
+    return project.report_paths is None or path in project.report_paths
+
+
+def _list(names: Iterable[str]) -> str:
+    return ", ".join(names)
+
+
+class _BoundaryRule(ProjectRule):
+    FACTS = (ImportFacts,)
+    family = FAMILY
+
+    def _finding(
+        self,
+        site: ImportSite,
+        message: str,
+        *,
+        related: Iterable[RelatedLocation] = (),
+        properties: dict[str, object] | None = None,
+    ) -> Finding:
+        return self.finding(
+            site.path, site.record.site, message, related=related, properties=properties
+        )
+
+
+def _internal_crossings(
+    graph: ImportGraph, boundaries: Boundaries, *, dynamic: bool
+) -> Iterator[tuple[str, str, str, str, ImportSite]]:
+    """``(importer_component, imported_component, importer, imported, site)`` for
+    every import of another component's internals (dynamic ones or static ones)."""
+    for importer, imported, sites in graph.edges():
+        if graph.is_external(imported):
+            continue
+        source = boundaries.component_of(importer)
+        if source is None:
+            continue
+        target = boundaries.component_of(imported)
+        if target is None or target == source:
+            continue
+        if boundaries.is_shared(imported) or boundaries.is_shared(target):
+            continue
+        if boundaries.is_public(imported, target):
+            continue
+        for site in sites:
+            if site.record.dynamic == dynamic:
+                yield source, target, importer, imported, site
+
+
+def _reexport_hint(boundaries: Boundaries, target: str, site: ImportSite) -> str:
+    exported = boundaries.reexports.get(target, {})
+    names = [n for n in site.names if n in exported]
+    if not names:
+        return ""
+    verb = "is" if len(names) == 1 else "are"
+    return f" ({_list(names)} {verb} re-exported by {target}: import from there)"
+
+
+class CrossModuleInternalImport(_BoundaryRule):
+    """Import of another module's internals, neither its public interface nor a shared
+    module.
+
+    **What it does**
+    Checks every import between the project's modules (the components named by
+    ``[tool.integ-lint.boundaries] modules``, by default the subpackages of the root
+    package) and reports those that reach into another module's internals: anything
+    that is not that module's package ``__init__``, one of its ``public`` submodules,
+    or a ``shared`` module.
+
+    **Why is this bad?**
+    Internals change without notice. A module that imports another's repository or
+    service class couples itself to details the owning team considers private, and
+    the two can no longer be changed, tested or deployed apart.
+
+    **Example**
+    ```python
+    # app/sync/services.py
+    from app.drive.services import DriveService
+    ```
+
+    **How to fix**
+    Import what the public interface offers (``from app.drive.api import upload``),
+    publish an event on a shared bus instead, or make the submodule public in
+    ``[tool.integ-lint.boundaries] public`` if it really is an interface.
+    """
+
+    code = "IL101"
+    name = "cross-module-internal-import"
+    severity = Severity.WARNING
+    VALID = (
+        Valid(
+            "from app.billing import charge\nfrom app.core.bus import bus\n",
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            config='[tool.integ-lint.boundaries]\nshared = ["app.core"]\n',
+        ),
+        Valid(
+            "from app.billing.ledger import Ledger\n",
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            config='[tool.integ-lint.boundaries]\npublic = { "app.billing" = ["ledger"] }\n',
+        ),
+        Valid(
+            "from .api import charge\nfrom . import ledger\n",
+            path="app/billing/other.py",
+            files=_TWO_MODULES,
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import os\nfrom app.billing.ledger import Ledger\n",
+            line=2,
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            message="app.orders imports app.billing.ledger",
+        ),
+        Invalid(
+            "def f():\n    from app.billing.api import charge\n",
+            line=2,
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            config='[tool.integ-lint.boundaries]\nmodules = ["app.*"]\nshared = ["app.core"]\n',
+            message="public interface of app.billing is app.billing",
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        graph = import_graph(project)
+        boundaries = boundaries_of(project)
+        seen: set[tuple[str, int, int]] = set()
+        for source, target, _importer, imported, site in _internal_crossings(
+            graph, boundaries, dynamic=False
+        ):
+            key = (site.path, site.line, site.record.col)
+            if key in seen or not _reportable(project, site.path):
+                continue
+            seen.add(key)
+            yield self._finding(
+                site,
+                f"{source} imports {imported}, an internal module of {target}; the public "
+                f"interface of {target} is {_list(boundaries.interface(target))}"
+                + _reexport_hint(boundaries, target, site),
+                properties={"importer": source, "imported": imported, "module": target},
+            )
+
+
+def _violation_message(violation: Violation) -> str:
+    contract = violation.contract
+    final = violation.chain[-1]
+    if violation.direct:
+        return (
+            f'contract "{contract.name}" ({contract.type}): {violation.importer} imports '
+            f"{violation.imported}; {violation.description}"
+        )
+    return (
+        f'contract "{contract.name}" ({contract.type}): {violation.importer} imports {final} '
+        f"indirectly: {' -> '.join(violation.chain)}; {violation.description}"
+    )
+
+
+def _chain_related(graph: ImportGraph, chain: tuple[str, ...]) -> list[RelatedLocation]:
+    related = []
+    for importer, imported in pairwise(chain):
+        sites = [s for s in graph.sites(importer, imported) if not s.record.dynamic]
+        if sites:
+            related.append(
+                RelatedLocation(
+                    sites[0].path, sites[0].record.site.span, f"{importer} imports {imported}"
+                )
+            )
+    return related
+
+
+class ContractViolation(_BoundaryRule):
+    """Import that breaks a declared import contract.
+
+    **What it does**
+    Checks the contracts in ``[[tool.integ-lint.boundaries.contracts]]``:
+    ``forbidden`` (source modules must not import the forbidden ones, external
+    packages included), ``layers`` (a lower layer never imports a higher one) and
+    ``independence`` (the listed modules never import each other). Direct imports and,
+    unless ``allow_indirect_imports``, chains through other modules both break a
+    contract; lazy and ``TYPE_CHECKING`` imports count, as in import-linter.
+
+    **Why is this bad?**
+    A contract is an architectural decision the team wrote down. An import that
+    breaks it quietly reintroduces the coupling the contract exists to prevent.
+
+    **Example**
+    ```toml
+    [[tool.integ-lint.boundaries.contracts]]
+    name = "dashboard is read-only"
+    type = "forbidden"
+    source_modules = ["app.dashboard"]
+    forbidden_modules = ["app.drive"]
+    ```
+    ```python
+    # app/dashboard/services.py
+    from app.drive.api import list_recent_files
+    ```
+
+    **How to fix**
+    Remove the import (talk through an event or an injected interface), or, for a
+    deliberate exception, list it under the contract's ``ignore_imports``
+    (``"app.dashboard.services -> app.drive.api"``).
+    """
+
+    code = "IL102"
+    name = "import-contract-violation"
+    severity = Severity.ERROR
+    _CONFIG = (
+        "[[tool.integ-lint.boundaries.contracts]]\n"
+        'name = "core is independent"\n'
+        'type = "forbidden"\n'
+        'source_modules = ["app.core"]\n'
+        'forbidden_modules = ["app.billing", "requests"]\n'
+    )
+    VALID = (
+        Valid(
+            "from app.billing import charge\n",
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            config=_CONFIG,
+        ),
+        Valid(
+            "from app.billing import charge\n",
+            path="app/core/hooks.py",
+            files=_TWO_MODULES,
+            config=_CONFIG + 'ignore_imports = ["app.core.hooks -> app.billing"]\n',
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import json\nimport requests\n",
+            line=2,
+            path="app/core/http.py",
+            files=_TWO_MODULES,
+            config=_CONFIG,
+            message='contract "core is independent" (forbidden): app.core.http imports requests',
+        ),
+        Invalid(
+            "from app.orders import place\n",
+            line=1,
+            path="app/core/hooks.py",
+            files={
+                **_TWO_MODULES,
+                "app/orders/__init__.py": "from app.billing import charge\n\ndef place(): ...\n",
+            },
+            config=_CONFIG,
+            message="indirectly: app.core.hooks -> app.orders -> app.billing",
+        ),
+        Invalid(
+            "from app.web import views\n",
+            line=1,
+            path="app/domain/model.py",
+            files={"app/__init__.py": "", "app/domain/__init__.py": "", "app/web/views.py": ""},
+            config=(
+                "[[tool.integ-lint.boundaries.contracts]]\n"
+                'name = "layered"\n'
+                'type = "layers"\n'
+                'containers = ["app"]\n'
+                'layers = ["web", "domain"]\n'
+            ),
+            message="app.domain (lower layer) must not import app.web (higher layer)",
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        graph = import_graph(project)
+        boundaries = boundaries_of(project)
+        for contract in boundaries.contracts:
+            for violation in check_contract(graph, contract):
+                if not _reportable(project, violation.site.path):
+                    continue
+                yield self._finding(
+                    violation.site,
+                    _violation_message(violation),
+                    related=_chain_related(graph, violation.chain)[1:],
+                    properties={
+                        "contract": violation.contract.name,
+                        "chain": list(violation.chain),
+                    },
+                )
+
+
+def component_graph(
+    graph: ImportGraph,
+    boundaries: Boundaries,
+    *,
+    include_lazy: bool,
+    include_type_checking: bool,
+) -> nx.DiGraph:
+    """Import graph between components (modules outside every component stand for
+    themselves); each edge keeps the counted import sites that make it."""
+    result: nx.DiGraph = nx.DiGraph()
+    for module in graph.internal_nodes():
+        result.add_node(boundaries.component_of(module) or module)
+    for importer, imported, sites in graph.edges():
+        if graph.is_external(imported):
+            continue
+        source = boundaries.component_of(importer) or importer
+        target = boundaries.component_of(imported) or imported
+        if source == target:
+            continue
+        kept = counted(sites, lazy=include_lazy, type_checking=include_type_checking, dynamic=True)
+        if not kept:
+            continue
+        if result.has_edge(source, target):
+            result.edges[source, target]["sites"].extend(kept)
+        else:
+            result.add_edge(source, target, sites=list(kept))
+    for _, _, data in result.edges(data=True):
+        data["sites"].sort(key=lambda s: (s.path, s.line, s.record.col))
+    return result
+
+
+def find_cycles(components: nx.DiGraph) -> list[tuple[list[str], list[str]]]:
+    """``(cycle, strongly_connected_component)`` for each tangle: the cycle starts and
+    ends at the alphabetically first module of the component and is the shortest one
+    through it (ties broken by name); its last edge is the import that closes it."""
+    cycles = []
+    for members in nx.strongly_connected_components(components):
+        if len(members) < 2:
+            continue
+        start = min(members)
+        parent: dict[str, str] = {}
+        distance = {start: 0}
+        queue: deque[str] = deque([start])
+        while queue:
+            node = queue.popleft()
+            for successor in sorted(components.successors(node)):
+                if successor in members and successor not in distance:
+                    distance[successor] = distance[node] + 1
+                    parent[successor] = node
+                    queue.append(successor)
+        closers = sorted(
+            (distance[u], u) for u in members if u != start and components.has_edge(u, start)
+        )
+        last = closers[0][1]
+        path = [last]
+        while path[-1] != start:
+            path.append(parent[path[-1]])
+        cycle = [*reversed(path), start]
+        cycles.append((cycle, sorted(members)))
+    return sorted(cycles)
+
+
+class ImportCycle(_BoundaryRule):
+    """Import cycle between modules.
+
+    **What it does**
+    Builds the import graph between the project's modules (components) and reports
+    each strongly connected group once, on the import that closes the cycle through
+    its alphabetically first module, with the cycle in the message and every import
+    of it as a related location. Function-level (lazy) and ``TYPE_CHECKING`` imports
+    do not count unless ``cycles-include-lazy`` / ``cycles-include-type-checking``.
+
+    **Why is this bad?**
+    Modules in a cycle cannot be understood, tested or released apart; import order
+    starts to matter and a partially initialised module raises ``ImportError`` at the
+    worst moment.
+
+    **Example**
+    ```python
+    # app/drive/services.py
+    from app.sync.api import enqueue_change
+    # app/sync/services.py
+    from app.drive.services import DriveService
+    ```
+
+    **How to fix**
+    Invert one dependency: publish an event, pass a callback, or move the shared
+    piece into a shared module both may import.
+    """
+
+    code = "IL103"
+    name = "import-cycle"
+    severity = Severity.WARNING
+    _FILES = {
+        "app/__init__.py": "",
+        "app/a/__init__.py": "",
+        "app/a/api.py": "from app.b.api import g\n\ndef f(): ...\n",
+        "app/b/__init__.py": "",
+    }
+    VALID = (
+        Valid(
+            "def g():\n    from app.a.api import f\n",
+            path="app/b/api.py",
+            files=_FILES,
+        ),
+        Valid(
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.a.api import f\n",
+            path="app/b/api.py",
+            files=_FILES,
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import os\nfrom app.a.api import f\n\ndef g(): ...\n",
+            line=2,
+            path="app/b/api.py",
+            files=_FILES,
+            message="app.a -> app.b -> app.a",
+        ),
+        Invalid(
+            "def g():\n    from app.a.api import f\n",
+            line=2,
+            path="app/b/api.py",
+            files=_FILES,
+            config="[tool.integ-lint.boundaries]\ncycles-include-lazy = true\n",
+            message="app.a -> app.b -> app.a",
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        graph = import_graph(project)
+        boundaries = boundaries_of(project)
+        settings = project.config.section(BoundarySettings)
+        components = component_graph(
+            graph,
+            boundaries,
+            include_lazy=settings.cycles_include_lazy,
+            include_type_checking=settings.cycles_include_type_checking,
+        )
+        for cycle, members in find_cycles(components):
+            edges = list(pairwise(cycle))
+            sites = [components.edges[a, b]["sites"][0] for a, b in edges]
+            closing = sites[-1]
+            if not _reportable(project, closing.path):
+                continue
+            message = f"import cycle between modules: {' -> '.join(cycle)}; this import closes it"
+            if len(members) > len(edges):
+                message += f" (all of {_list(members)} import each other, directly or not)"
+            related = [
+                RelatedLocation(site.path, site.record.site.span, f"{a} imports {b}")
+                for (a, b), site in zip(edges, sites)
+            ]
+            yield self._finding(closing, message, related=related, properties={"cycle": cycle})
+
+
+class DynamicBoundaryImport(_BoundaryRule):
+    """Dynamic import with a literal name that crosses a module boundary.
+
+    **What it does**
+    Resolves ``importlib.import_module("a.b")``, ``importlib.import_module(".b",
+    package="a")`` and ``__import__("a.b")`` calls whose name is a string literal, and
+    reports those that would be reported as IL101 (another module's internals) or
+    IL102 (a broken contract) had they been ``import`` statements.
+
+    **Why is this bad?**
+    A dynamic import hides the dependency from readers, from import-linter and from
+    packaging tools, yet couples the two modules exactly as a static import would.
+
+    **Example**
+    ```python
+    # app/content/_internal.py
+    drive = importlib.import_module("app.drive.services")
+    ```
+
+    **How to fix**
+    Import the other module's public interface statically, or receive the service
+    through an injected callable or a registry in a shared module.
+    """
+
+    code = "IL104"
+    name = "dynamic-boundary-import"
+    severity = Severity.WARNING
+    VALID = (
+        Valid(
+            'import importlib\nimportlib.import_module("app.billing")\n'
+            'importlib.import_module(f"app.{name}.api")\n',
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import importlib\n\ndef load():\n"
+            '    return importlib.import_module(".ledger", package="app.billing")\n',
+            line=4,
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            message="dynamically imports app.billing.ledger",
+        ),
+        Invalid(
+            'mod = __import__("requests")\n',
+            line=1,
+            path="app/core/http.py",
+            files=_TWO_MODULES,
+            config=(
+                "[[tool.integ-lint.boundaries.contracts]]\n"
+                'name = "no http in core"\n'
+                'type = "forbidden"\n'
+                'source_modules = ["app.core"]\n'
+                'forbidden_modules = ["requests"]\n'
+            ),
+            message='breaks contract "no http in core"',
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        graph = import_graph(project)
+        boundaries = boundaries_of(project)
+        found: dict[tuple[str, int, int], Finding] = {}
+        for source, target, _importer, imported, site in _internal_crossings(
+            graph, boundaries, dynamic=True
+        ):
+            key = (site.path, site.line, site.record.col)
+            if key in found or not _reportable(project, site.path):
+                continue
+            found[key] = self._finding(
+                site,
+                f"{source} dynamically imports {imported}, an internal module of {target}; "
+                f"the public interface of {target} is {_list(boundaries.interface(target))}",
+                properties={"importer": source, "imported": imported, "module": target},
+            )
+        dynamic_only = dynamic_graph(graph)
+        for contract in boundaries.contracts:
+            for violation in check_contract(graph, contract, static=dynamic_only):
+                site = violation.site
+                key = (site.path, site.line, site.record.col)
+                if key in found or not violation.direct or not _reportable(project, site.path):
+                    continue
+                found[key] = self._finding(
+                    site,
+                    f"{violation.importer} dynamically imports {violation.imported}, which "
+                    f'breaks contract "{contract.name}" ({contract.type}): '
+                    f"{violation.description}",
+                    properties={"contract": contract.name},
+                )
+        return list(found.values())
+
+
+def dynamic_graph(graph: ImportGraph) -> nx.DiGraph:
+    """The edges made by dynamic imports only."""
+    result: nx.DiGraph = nx.DiGraph()
+    for importer, imported, sites in graph.edges():
+        dynamic = [s for s in sites if s.record.dynamic]
+        if dynamic:
+            result.add_edge(importer, imported, sites=dynamic)
+    return result
