@@ -1,0 +1,195 @@
+"""What changed since a git revision: files and line ranges.
+
+"Changed since REV" covers commits after REV (from the merge base of REV and HEAD, as
+a pull request sees it), staged and unstaged edits, and untracked files (which count
+as changed on every line). Deleted files are not changed files: there is nothing left
+to report on. Git is run read-only; nothing here imports or runs analysed code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import Finding, Report
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_GIT_TIMEOUT = 120
+
+
+class ChangesError(Exception):
+    """Git is missing, the folder is not a repository, or the revision is unknown."""
+
+
+@dataclass
+class Changes:
+    """Changed files (relative to the project root, forward slashes) and, for each,
+    the changed line ranges (1-based, inclusive); ``None`` means every line."""
+
+    files: dict[str, list[tuple[int, int]] | None] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> set[str]:
+        return set(self.files)
+
+    def touches(self, path: str, start_line: int, end_line: int) -> bool:
+        if path not in self.files:
+            return False
+        ranges = self.files[path]
+        if ranges is None:
+            return True
+        return any(first <= end_line and start_line <= last for first, last in ranges)
+
+
+def _git(args: Sequence[str], cwd: Path) -> bytes:
+    try:
+        result = subprocess.run(
+            ["git", "-c", "core.quotePath=false", *args],
+            cwd=cwd,
+            capture_output=True,
+            timeout=_GIT_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ChangesError("git is not installed (needed by --changed-since)") from None
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ChangesError(f"cannot run git: {exc}") from None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ChangesError(
+            f"git {' '.join(args[:2])} failed: {message[-1] if message else 'unknown error'}"
+        )
+    return result.stdout
+
+
+def git_toplevel(directory: Path) -> Path:
+    out = _git(["rev-parse", "--show-toplevel"], directory)
+    return Path(out.decode("utf-8", "surrogateescape").strip()).resolve()
+
+
+def resolve_base(revision: str, toplevel: Path) -> str:
+    """The commit to diff against: the merge base of ``revision`` and HEAD when there
+    is one, else ``revision`` itself. Unknown revisions are a :class:`ChangesError`."""
+    if not revision.strip() or revision.startswith("-"):
+        raise ChangesError(f"--changed-since: invalid revision {revision!r}")
+    try:
+        out = _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], toplevel)
+    except ChangesError:
+        raise ChangesError(
+            f"--changed-since: unknown git revision {revision!r} in {toplevel}"
+        ) from None
+    commit = out.decode().strip()
+    try:
+        base = _git(["merge-base", commit, "HEAD"], toplevel).decode().strip()
+    except ChangesError:
+        return commit
+    return base or commit
+
+
+def _to_root(path_from_top: str, toplevel: Path, root: Path) -> str | None:
+    absolute = toplevel / path_from_top
+    try:
+        relative = os.path.relpath(absolute, root)
+    except ValueError:
+        return None
+    if relative.startswith(".."):
+        return None
+    return relative.replace(os.sep, "/")
+
+
+def _parse_diff(diff: str) -> dict[str, list[tuple[int, int]]]:
+    """Added/modified line ranges per file (paths relative to the repository) from
+    ``git diff -U0`` output."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    current: str | None = None
+    for line in diff.splitlines():
+        if line.startswith("+++ "):
+            target = line[4:].rstrip("\t")
+            if target.startswith('"') and target.endswith('"'):
+                target = _unquote(target[1:-1])
+            current = target[2:] if target.startswith("b/") else None
+            if current is not None:
+                ranges.setdefault(current, [])
+            continue
+        match = _HUNK.match(line)
+        if match and current is not None:
+            start = int(match.group(1))
+            count = int(match.group(2)) if match.group(2) is not None else 1
+            if count > 0:
+                ranges[current].append((start, start + count - 1))
+    return ranges
+
+
+def _unquote(text: str) -> str:
+    """Undo git's C-style quoting of unusual paths."""
+    raw = bytearray()
+    index = 0
+    escapes = {"n": b"\n", "t": b"\t", '"': b'"', "\\": b"\\", "a": b"\a", "b": b"\b"}
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            following = text[index + 1]
+            if following in escapes:
+                raw += escapes[following]
+                index += 2
+                continue
+            if following.isdigit():
+                raw.append(int(text[index + 1 : index + 4], 8))
+                index += 4
+                continue
+        raw += char.encode("utf-8", "surrogateescape")
+        index += 1
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def changed_since(revision: str, root: Path, with_lines: bool = False) -> Changes:
+    """Files under ``root`` changed since ``revision`` (committed, staged, unstaged,
+    untracked), with changed line ranges when ``with_lines``."""
+    root = Path(root).resolve()
+    toplevel = git_toplevel(root)
+    base = resolve_base(revision, toplevel)
+    changes = Changes()
+    names = _git(
+        ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", base, "--"], toplevel
+    )
+    untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], toplevel)
+    line_ranges: dict[str, list[tuple[int, int]]] = {}
+    if with_lines:
+        diff = _git(
+            ["diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", base, "--"], toplevel
+        )
+        line_ranges = _parse_diff(diff.decode("utf-8", "surrogateescape"))
+    for name in names.decode("utf-8", "surrogateescape").split("\0"):
+        if not name:
+            continue
+        relative = _to_root(name, toplevel, root)
+        if relative is None:
+            continue
+        changes.files[relative] = line_ranges.get(name, []) if with_lines else None
+    for name in untracked.decode("utf-8", "surrogateescape").split("\0"):
+        if not name:
+            continue
+        relative = _to_root(name, toplevel, root)
+        if relative is not None:
+            changes.files[relative] = None
+    return changes
+
+
+class ChangedLinesFilter:
+    """A post-filter keeping only findings whose span touches a changed line."""
+
+    def __init__(self, changes: Changes) -> None:
+        self.changes = changes
+
+    def __call__(self, findings: list[Finding], report: Report) -> list[Finding]:
+        return [
+            f
+            for f in findings
+            if self.changes.touches(
+                f.path, f.span.start_line, max(f.span.start_line, f.span.end_line)
+            )
+        ]
