@@ -344,7 +344,7 @@ class AsyncioRunInLibrary(_EventLoopRule):
                 return asyncio.run(work())
             """,
             config="""
-            [event-loops]
+            [tool.integ-lint.event-loops]
             entry-point-decorators = []
             """,
             path="tools/cli.py",
@@ -472,6 +472,63 @@ class AsyncioRunInLibrary(_EventLoopRule):
             """,
             files={"pkg/other.py": "from pkg.example import helper\n"},
             line=4,
+        ),
+        Invalid(
+            """
+            import asyncio
+
+            def submit(agent):
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    pass
+                return asyncio.run(work(agent))
+            """,
+            line=8,
+        ),
+        Invalid(
+            """
+            import asyncio
+
+            def run_blocking(coro):
+                if asyncio._get_running_loop() is None:
+                    print("no loop yet")
+                return asyncio.run(coro)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import asyncio
+            import click
+
+            @click.command()
+            def evaluate():
+                asyncio.run(work())
+            """,
+            config="""
+            [tool.integ-lint.event-loops]
+            entry-point-decorators = []
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import asyncio
+
+            def run():
+                asyncio.run(serve())
+
+            def helper():
+                asyncio.run(serve())
+            """,
+            project="""
+            name = "example"
+            version = "0"
+            [project.scripts]
+            example = "pkg.example:run"
+            """,
+            line=7,
         ),
     )
 

@@ -1,0 +1,364 @@
+"""The event-loop family IL201-IL205: known-loop state, entry points, and the fixture's
+findings against its hand-written defect list."""
+
+from __future__ import annotations
+
+import pickle
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from integ_lint.rules._loop_state import ModuleLoopFacts
+
+from integ_lint import api
+from integ_lint.engine import RunOptions
+from integ_lint.examples import dedent
+from integ_lint.findings import Severity
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "eval_service"
+
+
+def scan(
+    root: Path,
+    files: dict[str, str],
+    *,
+    project: str = "",
+    config: str = "",
+    report_paths: set[str] | None = None,
+) -> list[tuple[str, int, str]]:
+    pyproject = f'[project]\nname = "example"\nversion = "0"\n{textwrap.dedent(project)}\n'
+    pyproject += f'\n[tool.integ-lint]\nselect = ["IL2"]\n{textwrap.dedent(config)}\n'
+    (root / "pyproject.toml").write_text(pyproject)
+    for relpath, code in files.items():
+        target = root / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dedent(code))
+    options = RunOptions(jobs=1, report_paths=report_paths)
+    report = api.check([root], root / "pyproject.toml", options=options)
+    internal = [n.message for n in report.notifications if n.kind.value == "internal-error"]
+    assert not internal, internal
+    return sorted((f.path, f.line, f.code) for f in report.findings)
+
+
+# -- the fixture against DEFECTS.md ---------------------------------------------------
+
+_DEFECT = re.compile(r"^(\S+\.py):(\d+)\s+(IL2\d\d)\b")
+_SILENT = re.compile(r"^(\S+\.py):(\d+)\s")
+
+
+def _defects() -> tuple[set[tuple[str, int, str]], set[tuple[str, int]]]:
+    text = (FIXTURE / "DEFECTS.md").read_text()
+    intended, silent = set(), set()
+    in_silent = False
+    for line in text.splitlines():
+        if line.startswith("## "):
+            in_silent = "silent" in line.lower()
+        match = _DEFECT.match(line)
+        if match and not in_silent:
+            intended.add((match[1], int(match[2]), match[3]))
+        elif in_silent and (m := _SILENT.match(line)):
+            silent.add((m[1], int(m[2])))
+    return intended, silent
+
+
+def test_fixture_findings_are_the_documented_defects() -> None:
+    intended, silent = _defects()
+    assert len(intended) == 12 and silent
+    report = api.check([FIXTURE], select=["IL2"], jobs=1)
+    got = {(f.path, f.line, f.code) for f in report.findings}
+    assert got == intended
+    assert not {(path, line) for path, line, _ in got} & silent
+
+
+# -- known-loop state -----------------------------------------------------------------
+
+
+def test_elif_after_running_branch_is_not_running(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        def run_blocking(coro, strict):
+            if asyncio._get_running_loop() is not None:
+                raise RuntimeError("running")
+            elif strict:
+                return asyncio.run(coro)
+            return asyncio.run(coro)
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == []
+
+
+def test_state_does_not_leak_between_functions(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        def probe():
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return asyncio.run(work())
+
+        def other():
+            return asyncio.run(work())
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [("pkg/a.py", 10, "IL201")]
+
+
+def test_sync_function_nested_in_coroutine_is_unknown(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        async def outer():
+            def in_thread():
+                return asyncio.run(work())
+            callback = lambda: asyncio.run(work())
+            asyncio.run(work())
+            return in_thread, callback
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [
+        ("pkg/a.py", 5, "IL201"),
+        ("pkg/a.py", 6, "IL201"),
+        ("pkg/a.py", 7, "IL202"),
+    ]
+
+
+def test_is_running_branches(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        def legacy(coro):
+            loop = asyncio.get_event_loop()
+            if loop.is_running():
+                return asyncio.ensure_future(coro)
+            return loop.run_until_complete(coro)
+
+        def other(coro):
+            if asyncio.get_event_loop().is_running():
+                return asyncio.run(coro)
+            return None
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [("pkg/a.py", 11, "IL205")]
+
+
+def test_one_line_guard_and_tuple_handler(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        def a(coro):
+            try: asyncio.get_running_loop()
+            except (ValueError, RuntimeError): return asyncio.run(coro)
+            raise RuntimeError("await it")
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == []
+
+
+def test_handler_that_exits_leaves_running_state(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        def a(coro):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return None
+            return asyncio.run(coro)
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [("pkg/a.py", 8, "IL205")]
+
+
+def test_deadlock_through_event_loop_in_running_state(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        def run_sync(coro):
+            asyncio.get_running_loop()
+            loop = asyncio.get_event_loop()
+            future = asyncio.run_coroutine_threadsafe(coro, loop=loop)
+            return future.result(10)
+
+        def fine(coro, loop):
+            return asyncio.run_coroutine_threadsafe(coro, loop).result(10)
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [("pkg/a.py", 7, "IL204")]
+
+
+def test_unrelated_receivers_are_not_loops(tmp_path: Path) -> None:
+    code = """
+        def a(runner, loopback):
+            runner.run_until_complete(job())
+            loopback.run_until_complete(job())
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == []
+
+
+def test_global_state_calls(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [("pkg/a.py", 4, "IL203")]
+
+
+# -- entry points ---------------------------------------------------------------------
+
+
+def test_main_only_chain_and_its_limits(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        __all__ = ["exported"]
+
+        def chained():
+            return asyncio.run(work())
+
+        def main_sync():
+            return chained()
+
+        def exported():
+            return asyncio.run(work())
+
+        def ping():
+            return asyncio.run(pong())
+
+        def pong():
+            return ping()
+
+        if "__main__" == __name__:
+            main_sync()
+            exported()
+        """
+    files = {"pkg/a.py": code, "pkg/b.py": "import pkg.a\n"}
+    assert scan(tmp_path, files) == [
+        ("pkg/a.py", 12, "IL201"),
+        ("pkg/a.py", 15, "IL201"),
+    ]
+
+
+def test_main_only_function_imported_elsewhere_is_library(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        def main_sync():
+            return asyncio.run(work())
+
+        if __name__ == "__main__":
+            main_sync()
+        """
+    files = {"pkg/a.py": code, "pkg/b.py": "from pkg.a import main_sync\n"}
+    assert scan(tmp_path, files) == [("pkg/a.py", 4, "IL201")]
+
+
+@pytest.mark.parametrize(
+    ("importer", "expected"),
+    [
+        ("", []),
+        ("import pkg.tool\n", [("pkg/tool.py", 5, "IL201"), ("pkg/tool.py", 6, "IL203")]),
+        ("from pkg import tool\n", [("pkg/tool.py", 5, "IL201"), ("pkg/tool.py", 6, "IL203")]),
+    ],
+)
+def test_script_only_module(
+    tmp_path: Path, importer: str, expected: list[tuple[str, int, str]]
+) -> None:
+    code = """
+        import asyncio
+        import nest_asyncio
+
+        def helper():
+            asyncio.run(work())
+            nest_asyncio.apply()
+
+        def api():
+            return helper()
+
+        HANDLERS = [api]
+
+        if __name__ == "__main__":
+            api()
+        """
+    files = {"pkg/__init__.py": "", "pkg/tool.py": code}
+    if importer:
+        files["pkg/user.py"] = importer
+    assert scan(tmp_path, files) == expected
+
+
+def test_project_scripts_with_extras_and_nested_functions(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+
+        class App:
+            def main(self):
+                def inner():
+                    asyncio.run(work())
+                inner()
+
+        def not_entry():
+            asyncio.run(work())
+        """
+    project = """
+        [project.gui-scripts]
+        app = "pkg.cli:App.main [gui]"
+        """
+    assert scan(tmp_path, {"pkg/cli.py": code}, project=project) == [("pkg/cli.py", 10, "IL201")]
+
+
+def test_entry_point_decorators_are_configurable(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+        import click
+        from myapp import entry
+
+        @entry
+        def a():
+            asyncio.run(work())
+
+        @click.command()
+        def b():
+            asyncio.run(work())
+        """
+    config = """
+        [tool.integ-lint.event-loops]
+        entry-point-decorators = ["myapp.entry"]
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}, config=config) == [("pkg/a.py", 11, "IL201")]
+
+
+def test_custom_script_paths(tmp_path: Path) -> None:
+    code = "import asyncio\nasyncio.run(work())\n"
+    config = 'script-paths = ["tools/**"]'
+    files = {"tools/run.py": code, "scripts/run.py": code}
+    assert scan(tmp_path, files, config=config) == [("scripts/run.py", 2, "IL201")]
+
+
+# -- engine integration ---------------------------------------------------------------
+
+
+def test_suppression_comment_and_report_paths(tmp_path: Path) -> None:
+    code = "import asyncio\n\ndef f():\n    return asyncio.run(work())\n"
+    suppressed = code.replace("(work())", "(work())  # integ-lint: ignore[IL201]")
+    files = {"pkg/a.py": code, "pkg/b.py": suppressed, "pkg/c.py": code}
+    assert scan(tmp_path, files) == [("pkg/a.py", 4, "IL201"), ("pkg/c.py", 4, "IL201")]
+    assert scan(tmp_path, {}, report_paths={"pkg/c.py"}) == [("pkg/c.py", 4, "IL201")]
+
+
+def test_bad_input_does_not_crash(tmp_path: Path) -> None:
+    files = {
+        "pkg/broken.py": "import asyncio\ndef f(:\n    asyncio.run(x)\n",
+        "pkg/ok.py": "import asyncio\nasyncio.run(main())\n",
+        "pkg/weird.py": "import asyncio\nasyncio.get_event_loop().run_until_complete\nrun = asyncio.run\n",
+    }
+    assert scan(tmp_path, files) == [("pkg/ok.py", 2, "IL201")]
+
+
+def test_facts_are_picklable_and_cheap_for_unrelated_files() -> None:
+    report = api.check([FIXTURE], select=["IL2"], jobs=1)
+    assert {f.code: f.severity for f in report.findings} == {
+        "IL201": Severity.ERROR,
+        "IL202": Severity.ERROR,
+        "IL203": Severity.WARNING,
+        "IL204": Severity.ERROR,
+        "IL205": Severity.ERROR,
+    }
+    facts = ModuleLoopFacts(module="m", imports=("a.b",), main_only_functions=("f",))
+    assert pickle.loads(pickle.dumps(facts)) == facts
