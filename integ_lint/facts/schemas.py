@@ -1,0 +1,851 @@
+"""Per-file facts for the config-schema rules (IL3xx).
+
+One traversal records, without looking at configuration:
+
+* every class with its bases and decorators (qualified through the file's import
+  aliases), its annotated fields (declared type, literal default, span), its other
+  members, and where its instance attributes come from (``self.x = ...``);
+* module-level dict literals with string keys (mapping-style configs);
+* function return annotations, module-level bindings and the import alias table (so the
+  project phase can follow re-exports);
+* config access sites: ``getattr(recv, "x", default)``, ``getattr(recv, "x")`` inside
+  ``try/except AttributeError``, ``hasattr(recv, "x")``, ``recv.get("x", ...)`` and
+  ``"x" in recv``, each with a symbolic description of its receiver (an
+  :class:`Origin`) and the precomputed LibCST fix to plain access.
+
+Which classes are *config* schemas, and which receivers are configs, is decided in the
+project phase (:mod:`integ_lint.schema_index`), where settings apply.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from ..context import dotted_name
+from ..findings import Fix, Span
+from ..rule import FactCollector
+
+if TYPE_CHECKING:
+    from ..context import FileContext
+
+KEY = "config-schema"
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_FIELD_CALLS = frozenset({"Field", "field", "ib", "attrib"})
+_PARSE_CLASSMETHODS = frozenset(
+    {
+        "model_validate",
+        "model_validate_json",
+        "model_validate_strings",
+        "model_construct",
+        "parse_obj",
+        "parse_raw",
+        "parse_file",
+        "construct",
+    }
+)
+_WRAPPERS = frozenset({"Optional", "Annotated", "Final", "Required", "NotRequired", "ReadOnly"})
+_FACTORY_DEFAULTS = {"list": "[]", "dict": "{}", "tuple": "()", "set": "set()"}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a value comes from, symbolically, followed by attribute accesses.
+
+    ``kind``:
+      * ``type``: an instance of one of ``names`` (qualified type names, from an
+        annotation with Optional/Union/Annotated unwrapped);
+      * ``call``: the result of calling ``names[0]`` (a class or a function);
+      * ``self``: the instance of class ``names[0]`` (``self`` in its methods);
+      * ``selfcall``: the result of method ``names[1]`` of class ``names[0]``;
+      * ``global``: the module-level binding ``names[0]`` (qualified);
+      * ``dict``: a dict display merging the globals ``names`` plus literal ``keys``;
+      * ``none``: the ``None`` constant; ``unknown``: anything else.
+    """
+
+    kind: str
+    names: tuple[str, ...] = ()
+    attrs: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+
+    def then(self, *attrs: str) -> Origin:
+        return replace(self, attrs=self.attrs + attrs)
+
+
+UNKNOWN = Origin("unknown")
+
+
+@dataclass(frozen=True)
+class FieldFact:
+    """A declared field (or key) of a schema class / dict config."""
+
+    name: str
+    annotation: str  # source text of the declared type ("" for dict keys)
+    types: tuple[str, ...]  # qualified type names, Optional/Union/Annotated unwrapped
+    has_default: bool
+    default: str | None  # canonical literal (see literal_key), None when not a literal
+    default_text: str  # source text of the default ("" when none)
+    span: Span
+    required_key: bool = True  # TypedDict: total and not NotRequired
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    qualname: str
+    name: str
+    span: Span
+    bases: tuple[str, ...]
+    decorators: tuple[str, ...]
+    fields: tuple[FieldFact, ...]
+    members: tuple[str, ...]  # methods, properties, plain class attributes
+    attr_origins: tuple[tuple[str, tuple[Origin, ...]], ...]  # self.<attr> sources
+
+
+@dataclass(frozen=True)
+class DictFact:
+    """A module-level dict literal whose keys are all string literals."""
+
+    qualname: str
+    name: str
+    span: Span
+    keys: tuple[FieldFact, ...]
+
+
+@dataclass(frozen=True)
+class AccessSite:
+    """A defensive config read."""
+
+    kind: str  # getattr | getattr-try | hasattr | get | in
+    attr: str
+    receiver: Origin
+    receiver_text: str
+    receiver_name: str  # last name of the receiver chain ("" when it is not a chain)
+    has_default: bool
+    default: str | None  # canonical literal of the fallback, None when not a literal
+    default_text: str
+    span: Span
+    scope: str
+    snippet: str
+    fix: Fix | None  # rewrite to plain access, valid when the field is declared
+
+
+@dataclass(frozen=True)
+class SchemaFacts:
+    module: str
+    classes: tuple[ClassFact, ...] = ()
+    dicts: tuple[DictFact, ...] = ()
+    functions: tuple[tuple[str, Origin], ...] = ()  # qualname -> return type
+    globals: tuple[tuple[str, Origin], ...] = ()  # qualname -> origin of the binding
+    aliases: tuple[tuple[str, str], ...] = ()  # local name -> qualified target
+    sites: tuple[AccessSite, ...] = ()
+
+
+def literal_key(node: cst.BaseExpression | None, code: str) -> str | None:
+    """A canonical form of a literal expression, equal for equal values (``1`` and
+    ``1.0``, ``3e-4`` and ``0.0003``); ``True`` differs from ``1``. None when not a
+    literal."""
+    if node is None:
+        return None
+    try:
+        value = ast.literal_eval(code.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return repr(_canonical(value))
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, bool) or value is None:
+        return ("const", value)
+    if isinstance(value, (int, float)):
+        return ("num", float(value))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_canonical(v) for v in value))
+    if isinstance(value, set):
+        return ("set", tuple(sorted(repr(_canonical(v)) for v in value)))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((repr(k), repr(_canonical(v))) for k, v in value.items())))
+    return (type(value).__name__, value)
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _is_identifier(text: str) -> bool:
+    return text.isidentifier() and not keyword.iskeyword(text)
+
+
+def _last(dotted: str) -> str:
+    return dotted.rsplit(".", 1)[-1]
+
+
+def unwrap_annotation(node: cst.BaseExpression | None) -> tuple[tuple[str, ...], bool, bool]:
+    """Raw dotted type names of an annotation with Optional / Union / Annotated /
+    Final / Required / NotRequired unwrapped and None dropped; plus whether it is a
+    ClassVar and whether it is NotRequired."""
+    names: list[str] = []
+    flags = {"classvar": False, "not_required": False}
+
+    def walk(expr: cst.BaseExpression, depth: int = 0) -> None:
+        if depth > 20:
+            return
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+            text = _string_value(expr)
+            if text:
+                try:
+                    walk(cst.parse_expression(text.strip()), depth + 1)
+                except Exception:
+                    return
+            return
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+            walk(expr.left, depth + 1)
+            walk(expr.right, depth + 1)
+            return
+        if isinstance(expr, cst.Subscript):
+            head = dotted_name(expr.value) or ""
+            short = _last(head)
+            elements = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
+            if short == "ClassVar":
+                flags["classvar"] = True
+                return
+            if short == "NotRequired":
+                flags["not_required"] = True
+            if short in ("Union",):
+                for element in elements:
+                    walk(element, depth + 1)
+                return
+            if short in _WRAPPERS:
+                if elements:
+                    walk(elements[0], depth + 1)
+                return
+            if head:
+                names.append(head)
+            return
+        dotted = dotted_name(expr)
+        if dotted is None or dotted == "None":
+            return
+        if _last(dotted) == "ClassVar":
+            flags["classvar"] = True
+            return
+        names.append(dotted)
+
+    if node is not None:
+        walk(node)
+    return tuple(dict.fromkeys(names)), flags["classvar"], flags["not_required"]
+
+
+@dataclass
+class _Frame:
+    kind: str  # module | class | function
+    name: str = ""
+    class_qual: str = ""  # for class frames: the qualified class name
+    bindings: dict[str, Origin] = field(default_factory=dict)
+
+
+@dataclass
+class _ClassBuilder:
+    qualname: str
+    name: str
+    span: Span
+    bases: list[str]
+    decorators: list[str]
+    total: bool
+    fields: dict[str, FieldFact] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)
+    attr_origins: dict[str, list[Origin]] = field(default_factory=dict)
+
+
+class SchemaFactCollector(FactCollector):
+    """Schema classes, dict configs, bindings and config access sites of one file."""
+
+    KEY = KEY
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.frames: list[_Frame] = [_Frame("module")]
+        self.classes: dict[str, _ClassBuilder] = {}
+        self.dicts: list[DictFact] = []
+        self.functions: dict[str, Origin] = {}
+        self.globals: dict[str, Origin] = {}
+        self.module_names: set[str] = set()
+        self.sites: list[AccessSite] = []
+        self.try_stack: list[bool] = []
+        # hasattr call -> (node whose span the fix replaces, the node it becomes)
+        self.hasattr_fixes: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
+
+    # -- helpers ---------------------------------------------------------------
+    @property
+    def module(self) -> str:
+        return self.context.module
+
+    def _qual_prefix(self) -> str:
+        scope = self.context.scope
+        parts = [p for p in (self.module, scope) if p]
+        return ".".join(parts)
+
+    def _enclosing_class(self) -> _Frame | None:
+        frame = self.frames[-1]
+        return frame if frame.kind == "class" else None
+
+    def _lookup(self, name: str) -> Origin:
+        for frame in reversed(self.frames):
+            if frame.kind == "function" and name in frame.bindings:
+                return frame.bindings[name]
+        return Origin("global", (name,))
+
+    def _bind(self, name: str, origin: Origin) -> None:
+        frame = self.frames[-1]
+        if frame.kind == "class":
+            return
+        frame.bindings[name] = origin
+        if frame.kind == "module":
+            self.module_names.add(name)
+            self.globals[name] = origin
+
+    def origin_of(self, expr: cst.BaseExpression, depth: int = 0) -> Origin:
+        """A symbolic description of where the value of ``expr`` comes from."""
+        if depth > 30:
+            return UNKNOWN
+        if isinstance(expr, cst.Name):
+            if expr.value == "None":
+                return Origin("none")
+            return self._lookup(expr.value)
+        if isinstance(expr, cst.Attribute):
+            return self.origin_of(expr.value, depth + 1).then(expr.attr.value)
+        if isinstance(expr, cst.Call):
+            return self._call_origin(expr, depth)
+        if isinstance(expr, cst.Dict):
+            return self._dict_origin(expr, depth)
+        if isinstance(expr, cst.BooleanOperation):
+            left = self.origin_of(expr.left, depth + 1)
+            if left.kind not in ("unknown", "none"):
+                return left
+            return self.origin_of(expr.right, depth + 1)
+        if isinstance(expr, cst.IfExp):
+            body = self.origin_of(expr.body, depth + 1)
+            if body.kind not in ("unknown", "none"):
+                return body
+            return self.origin_of(expr.orelse, depth + 1)
+        return UNKNOWN
+
+    def _call_origin(self, call: cst.Call, depth: int) -> Origin:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            receiver = self.origin_of(func.value, depth + 1)
+            method = func.attr.value
+            if receiver.kind == "self" and not receiver.attrs:
+                return Origin("selfcall", (receiver.names[0], method))
+            if method in _PARSE_CLASSMETHODS:
+                dotted = dotted_name(func.value)
+                if dotted and receiver.kind == "global":
+                    return Origin("call", (receiver.names[0] + _suffix(receiver.attrs),))
+            dotted = dotted_name(func)
+            if dotted and receiver.kind == "global":
+                return Origin("call", (receiver.names[0] + _suffix(receiver.attrs) + "." + method,))
+            return UNKNOWN
+        if isinstance(func, cst.Name):
+            origin = self._lookup(func.value)
+            if origin.kind == "global":
+                return Origin("call", (origin.names[0],))
+        return UNKNOWN
+
+    def _dict_origin(self, node: cst.Dict, depth: int) -> Origin:
+        names: list[str] = []
+        keys: list[str] = []
+        for element in node.elements:
+            if isinstance(element, cst.StarredDictElement):
+                origin = self.origin_of(element.value, depth + 1)
+                if origin.kind == "global" and not origin.attrs:
+                    names.append(origin.names[0])
+                elif origin.kind == "dict":
+                    names.extend(origin.names)
+                    keys.extend(origin.keys)
+            elif isinstance(element, cst.DictElement):
+                key = _string_value(element.key)
+                if key is None:
+                    return UNKNOWN
+                keys.append(key)
+        return Origin("dict", tuple(names), keys=tuple(keys))
+
+    def _type_origin(self, annotation: cst.BaseExpression | None) -> Origin:
+        names, _, _ = unwrap_annotation(annotation)
+        return Origin("type", names) if names else UNKNOWN
+
+    def _fix_for_attribute(self, call: cst.Call, receiver: cst.BaseExpression, attr: str) -> Fix:
+        if not isinstance(receiver, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+            receiver = receiver.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        new = cst.Attribute(value=receiver, attr=cst.Name(attr))
+        code = cst.Module(body=[]).code_for_node(new)
+        return Fix(
+            description=f"use {code} (the field is declared)",
+            span=self.context.span(call),
+            replacement=code,
+        )
+
+    # -- scopes ----------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        qualname = f"{self._qual_prefix()}.{node.name.value}".lstrip(".")
+        bases = [dotted_name(arg.value) for arg in node.bases if arg.keyword is None]
+        total = True
+        for arg in node.keywords:
+            if (
+                arg.keyword is not None
+                and arg.keyword.value == "total"
+                and isinstance(arg.value, cst.Name)
+            ):
+                total = arg.value.value != "False"
+        decorators = []
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            dotted = dotted_name(expr)
+            if dotted:
+                decorators.append(dotted)
+        self.classes[qualname] = _ClassBuilder(
+            qualname=qualname,
+            name=node.name.value,
+            span=self.context.span(node.name),
+            bases=[b for b in bases if b],
+            decorators=decorators,
+            total=total,
+        )
+        enclosing = self._enclosing_class()
+        if enclosing is not None:
+            self.classes[enclosing.class_qual].members.append(node.name.value)
+        if self.frames[-1].kind == "module":
+            self.module_names.add(node.name.value)
+        self.frames.append(_Frame("class", node.name.value, class_qual=qualname))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        enclosing = self._enclosing_class()
+        qualname = f"{self._qual_prefix()}.{node.name.value}".lstrip(".")
+        if node.returns is not None:
+            self.functions[qualname] = self._type_origin(node.returns.annotation)
+        decorators = {
+            _last(dotted_name(d.decorator) or "")
+            for d in node.decorators
+            if dotted_name(d.decorator)
+        }
+        if enclosing is not None:
+            self.classes[enclosing.class_qual].members.append(node.name.value)
+        elif self.frames[-1].kind == "module":
+            self.module_names.add(node.name.value)
+        frame = _Frame("function", node.name.value)
+        params = [
+            *node.params.posonly_params,
+            *node.params.params,
+        ]
+        others = [*node.params.kwonly_params]
+        for star in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                others.append(star)
+        for index, param in enumerate(params):
+            name = param.name.value
+            if index == 0 and enclosing is not None and "staticmethod" not in decorators:
+                frame.bindings[name] = (
+                    UNKNOWN
+                    if "classmethod" in decorators
+                    else Origin("self", (enclosing.class_qual,))
+                )
+                continue
+            frame.bindings[name] = (
+                self._type_origin(param.annotation.annotation) if param.annotation else UNKNOWN
+            )
+        for param in others:
+            frame.bindings[param.name.value] = UNKNOWN
+        self.frames.append(frame)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.frames.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        frame = _Frame("function", "<lambda>")
+        for param in node.params.params:
+            frame.bindings[param.name.value] = UNKNOWN
+        self.frames.append(frame)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.frames.pop()
+
+    def visit_Try_body(self, node: cst.Try) -> None:
+        self.try_stack.append(any(_catches_attribute_error(h) for h in node.handlers))
+
+    def leave_Try_body(self, node: cst.Try) -> None:
+        self.try_stack.pop()
+
+    # -- bindings --------------------------------------------------------------
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        value = original_node.value
+        class_frame = self._enclosing_class()
+        if class_frame is not None:
+            builder = self.classes[class_frame.class_qual]
+            for target in original_node.targets:
+                if isinstance(target.target, cst.Name):
+                    name = target.target.value
+                    if (
+                        isinstance(value, cst.Call)
+                        and _last(dotted_name(value.func) or "") in _FIELD_CALLS
+                    ):
+                        builder.fields[name] = self._field(
+                            name, None, value, self.context.span(target.target)
+                        )
+                    else:
+                        builder.members.append(name)
+            return
+        origin: Origin | None = None
+        for target in original_node.targets:
+            expr = target.target
+            if isinstance(expr, cst.Name):
+                origin = origin or self.origin_of(value)
+                self._bind(expr.value, origin)
+                if self.frames[-1].kind == "module" and isinstance(value, cst.Dict):
+                    self._record_dict(expr.value, expr, value)
+            elif isinstance(expr, cst.Attribute):
+                origin = origin or self.origin_of(value)
+                self._record_attr(expr, origin)
+            elif isinstance(expr, (cst.Tuple, cst.List)):
+                for element in expr.elements:
+                    if isinstance(element.value, cst.Name):
+                        self._bind(element.value.value, UNKNOWN)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        target = original_node.target
+        annotation = original_node.annotation.annotation
+        class_frame = self._enclosing_class()
+        if class_frame is not None and isinstance(target, cst.Name):
+            builder = self.classes[class_frame.class_qual]
+            _, classvar, _ = unwrap_annotation(annotation)
+            if classvar:
+                builder.members.append(target.value)
+            else:
+                builder.fields[target.value] = self._field(
+                    target.value,
+                    annotation,
+                    original_node.value,
+                    self.context.span(target),
+                    total=builder.total,
+                )
+            return
+        origin = self._type_origin(annotation)
+        if origin.kind == "unknown" and original_node.value is not None:
+            origin = self.origin_of(original_node.value)
+        if isinstance(target, cst.Name):
+            self._bind(target.value, origin)
+            if self.frames[-1].kind == "module" and isinstance(original_node.value, cst.Dict):
+                self._record_dict(target.value, target, original_node.value)
+        elif isinstance(target, cst.Attribute):
+            self._record_attr(target, origin)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_unknown_targets(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_unknown_targets(node.asname.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, self.origin_of(node.value))
+
+    def _bind_unknown_targets(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self._bind(target.value, UNKNOWN)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_unknown_targets(element.value)
+
+    def _record_attr(self, target: cst.Attribute, origin: Origin) -> None:
+        owner = self.origin_of(target.value)
+        if owner.kind != "self" or owner.attrs:
+            return
+        builder = self.classes.get(owner.names[0])
+        if builder is not None and origin.kind != "none":
+            builder.attr_origins.setdefault(target.attr.value, []).append(origin)
+
+    def _record_dict(self, name: str, target: cst.CSTNode, node: cst.Dict) -> None:
+        keys: dict[str, FieldFact] = {}
+        for element in node.elements:
+            if not isinstance(element, cst.DictElement):
+                return
+            key = _string_value(element.key)
+            if key is None:
+                return
+            text = self.context.code_for(element.value).strip()
+            keys[key] = FieldFact(
+                name=key,
+                annotation="",
+                types=(),
+                has_default=True,
+                default=literal_key(element.value, text),
+                default_text=text,
+                span=self.context.span(element.key),
+            )
+        if keys:
+            self.dicts.append(
+                DictFact(
+                    qualname=f"{self.module}.{name}" if self.module else name,
+                    name=name,
+                    span=self.context.span(target),
+                    keys=tuple(keys.values()),
+                )
+            )
+
+    def _field(
+        self,
+        name: str,
+        annotation: cst.BaseExpression | None,
+        value: cst.BaseExpression | None,
+        span: Span,
+        total: bool = True,
+    ) -> FieldFact:
+        types, _, not_required = unwrap_annotation(annotation)
+        has_default, default_node = _default_of(value)
+        default_text = self.context.code_for(default_node).strip() if default_node else ""
+        if isinstance(default_node, cst.Name) and default_node.value in _FACTORY_DEFAULTS:
+            default_text = _FACTORY_DEFAULTS[default_node.value]
+            key: str | None = literal_key(default_node, default_text)
+        else:
+            key = literal_key(default_node, default_text) if default_node is not None else None
+        return FieldFact(
+            name=name,
+            annotation=self.context.code_for(annotation).strip() if annotation else "",
+            types=types,
+            has_default=has_default,
+            default=key,
+            default_text=default_text,
+            span=span,
+            required_key=total and not not_required,
+        )
+
+    # -- access sites ----------------------------------------------------------
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        if isinstance(node.operator, cst.And) and _is_hasattr(node.left):
+            self.hasattr_fixes[id(node.left)] = (node, node.right)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        if _is_hasattr(node.test):
+            self.hasattr_fixes[id(node.test)] = (node, node.body)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name):
+            if (
+                func.value not in ("getattr", "hasattr")
+                or self._lookup(func.value).kind != "global"
+            ):
+                return
+            args = node.args
+            if any(a.star or a.keyword is not None for a in args) or len(args) not in (2, 3):
+                return
+            attr = _string_value(args[1].value)
+            if attr is None or not _is_identifier(attr):
+                return
+            receiver = args[0].value
+            if func.value == "hasattr":
+                if len(args) != 2:
+                    return
+                fix = None
+                replacement = self.hasattr_fixes.get(id(node))
+                if replacement is not None:
+                    old, new = replacement
+                    code = cst.Module(body=[]).code_for_node(new)
+                    fix = Fix(
+                        description=f"drop the always-true hasattr(..., {attr!r})",
+                        span=self.context.span(old),
+                        replacement=code,
+                    )
+                self._add_site("hasattr", attr, receiver, node, None, fix)
+                return
+            if len(args) == 3:
+                self._add_site(
+                    "getattr",
+                    attr,
+                    receiver,
+                    node,
+                    args[2].value,
+                    self._fix_for_attribute(node, receiver, attr),
+                )
+            elif self.try_stack and self.try_stack[-1]:
+                self._add_site(
+                    "getattr-try",
+                    attr,
+                    receiver,
+                    node,
+                    None,
+                    self._fix_for_attribute(node, receiver, attr),
+                )
+            return
+        if isinstance(func, cst.Attribute) and func.attr.value == "get":
+            args = node.args
+            if any(a.star or a.keyword is not None for a in args) or len(args) not in (1, 2):
+                return
+            attr = _string_value(args[0].value)
+            if attr is None:
+                return
+            receiver = func.value
+            subscript = cst.Subscript(
+                value=receiver, slice=[cst.SubscriptElement(cst.Index(args[0].value))]
+            )
+            code = cst.Module(body=[]).code_for_node(subscript)
+            fix = Fix(
+                description=f"use {code} (the key is always present)",
+                span=self.context.span(node),
+                replacement=code,
+            )
+            default = args[1].value if len(args) == 2 else cst.Name("None")
+            self._add_site("get", attr, receiver, node, default, fix)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        if len(node.comparisons) != 1:
+            return
+        target = node.comparisons[0]
+        if not isinstance(target.operator, (cst.In, cst.NotIn)):
+            return
+        attr = _string_value(node.left)
+        if attr is None:
+            return
+        self._add_site("in", attr, target.comparator, node, None, None)
+
+    def _add_site(
+        self,
+        kind: str,
+        attr: str,
+        receiver: cst.BaseExpression,
+        node: cst.CSTNode,
+        default: cst.BaseExpression | None,
+        fix: Fix | None,
+    ) -> None:
+        if not isinstance(receiver, (cst.Name, cst.Attribute, cst.Call)):
+            return
+        origin = self.origin_of(receiver)
+        if origin.kind == "global" and not origin.attrs and origin.names[0] in ("self", "cls"):
+            return
+        chain = dotted_name(receiver)
+        default_text = self.context.code_for(default).strip() if default is not None else ""
+        self.sites.append(
+            AccessSite(
+                kind=kind,
+                attr=attr,
+                receiver=origin,
+                receiver_text=self.context.snippet(receiver, 80),
+                receiver_name=_last(chain) if chain else "",
+                has_default=default is not None,
+                default=literal_key(default, default_text) if default is not None else None,
+                default_text=default_text,
+                span=self.context.span(node),
+                scope=self.context.scope,
+                snippet=self.context.snippet(node),
+                fix=fix,
+            )
+        )
+
+    # -- output ----------------------------------------------------------------
+    def collect(self) -> SchemaFacts:
+        aliases = dict(self.context.aliases.names)
+
+        def qualify(dotted: str) -> str:
+            head, _, rest = dotted.partition(".")
+            if head in aliases:
+                target = aliases[head]
+            elif head in self.module_names:
+                target = f"{self.module}.{head}" if self.module else head
+            elif head in _BUILTIN_NAMES:
+                target = f"builtins.{head}"
+            else:
+                target = f"{self.module}.{head}" if self.module else head
+            return f"{target}.{rest}" if rest else target
+
+        def fix_origin(origin: Origin) -> Origin:
+            if origin.kind in ("type", "call", "global", "dict"):
+                return replace(origin, names=tuple(qualify(n) for n in origin.names))
+            return origin
+
+        def fix_field(fact: FieldFact) -> FieldFact:
+            return replace(fact, types=tuple(qualify(t) for t in fact.types))
+
+        classes = tuple(
+            ClassFact(
+                qualname=b.qualname,
+                name=b.name,
+                span=b.span,
+                bases=tuple(qualify(x) for x in b.bases),
+                decorators=tuple(qualify(x) for x in b.decorators),
+                fields=tuple(fix_field(f) for f in b.fields.values()),
+                members=tuple(dict.fromkeys(b.members)),
+                attr_origins=tuple(
+                    (name, tuple(fix_origin(o) for o in origins))
+                    for name, origins in b.attr_origins.items()
+                ),
+            )
+            for b in self.classes.values()
+        )
+        module_prefix = f"{self.module}." if self.module else ""
+        return SchemaFacts(
+            module=self.module,
+            classes=classes,
+            dicts=tuple(self.dicts),
+            functions=tuple((q, fix_origin(o)) for q, o in self.functions.items()),
+            globals=tuple((module_prefix + n, fix_origin(o)) for n, o in self.globals.items()),
+            aliases=tuple(sorted(aliases.items())),
+            sites=tuple(replace(s, receiver=fix_origin(s.receiver)) for s in self.sites),
+        )
+
+
+def _suffix(attrs: Sequence[str]) -> str:
+    return "".join("." + a for a in attrs)
+
+
+def _is_hasattr(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "hasattr"
+        and len(node.args) == 2
+    )
+
+
+def _catches_attribute_error(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return False
+    types: list[cst.BaseExpression] = (
+        [e.value for e in handler.type.elements]
+        if isinstance(handler.type, cst.Tuple)
+        else [handler.type]
+    )
+    return any(_last(dotted_name(t) or "") == "AttributeError" for t in types)
+
+
+def _default_of(value: cst.BaseExpression | None) -> tuple[bool, cst.BaseExpression | None]:
+    """(has a default, the default expression or a factory name) of a field value."""
+    if value is None:
+        return False, None
+    if isinstance(value, cst.Call) and _last(dotted_name(value.func) or "") in _FIELD_CALLS:
+        for arg in value.args:
+            if arg.keyword is None and not arg.star:
+                if isinstance(arg.value, cst.Ellipsis):
+                    return False, None
+                return True, arg.value
+            if arg.keyword is not None and arg.keyword.value == "default":
+                if isinstance(arg.value, cst.Ellipsis):
+                    return False, None
+                return True, arg.value
+            if arg.keyword is not None and arg.keyword.value in ("default_factory", "factory"):
+                return True, arg.value
+        return False, None
+    if isinstance(value, cst.Ellipsis):
+        return False, None
+    return True, value

@@ -1,0 +1,472 @@
+"""The project-wide schema table for the config-schema rules (IL3xx).
+
+Joins the per-file :mod:`integ_lint.facts.schemas` facts: which classes are schema
+classes (Pydantic models and settings, dataclasses, attrs classes, TypedDicts,
+NamedTuples, subclasses of configured bases, transitively and through re-exports),
+their fields including inherited ones, which of them are *config* schemas (names
+matching the configured patterns, or reachable as a field type from one), and, for
+every access site, what its receiver resolves to:
+
+1. a value annotated with a schema class (parameter, variable, attribute, return type
+   of a project function);
+2. an attribute chain through schema-typed fields (``self.config.evaluation``);
+3. a name or attribute assigned from one of those (``self.cfg = config.training``);
+4. otherwise, when the receiver's name matches the receiver patterns, every config
+   schema of the project (a *name match*, precision ``medium``).
+
+Built once per run through ``project.derived(KEY, build_schema_index)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from .facts.schemas import KEY as FACTS_KEY
+from .facts.schemas import AccessSite, ClassFact, DictFact, FieldFact, Origin, SchemaFacts
+from .findings import Span
+from .project import ProjectIndex
+from .settings import ConfigSchemaSettings
+
+KEY = "config-schema-index"
+
+PYDANTIC_BASES = frozenset(
+    {
+        "pydantic.BaseModel",
+        "pydantic.main.BaseModel",
+        "pydantic.v1.BaseModel",
+        "pydantic.BaseSettings",
+        "pydantic_settings.BaseSettings",
+        "pydantic_settings.main.BaseSettings",
+    }
+)
+TYPEDDICT_BASES = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
+NAMEDTUPLE_BASES = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
+DATACLASS_DECORATORS = frozenset(
+    {"dataclasses.dataclass", "pydantic.dataclasses.dataclass", "attr.dataclass"}
+)
+ATTRS_DECORATORS = frozenset(
+    {
+        "attr.s",
+        "attr.attrs",
+        "attr.define",
+        "attr.frozen",
+        "attr.mutable",
+        "attrs.define",
+        "attrs.frozen",
+        "attrs.mutable",
+    }
+)
+# Annotations that say nothing about the keys or attributes of a value.
+GENERIC_TYPES = frozenset(
+    {
+        "builtins.dict",
+        "builtins.object",
+        "typing.Any",
+        "typing_extensions.Any",
+        "typing.Dict",
+        "typing.Mapping",
+        "typing.MutableMapping",
+        "collections.abc.Mapping",
+        "collections.abc.MutableMapping",
+        "types.SimpleNamespace",
+        "argparse.Namespace",
+        "omegaconf.DictConfig",
+    }
+)
+# Attributes a schema class gets from its library: probing them is a compatibility
+# check, not a config read.
+LIBRARY_MEMBERS: dict[str, frozenset[str]] = {
+    "pydantic": frozenset(
+        {
+            "model_config",
+            "model_fields",
+            "model_fields_set",
+            "model_computed_fields",
+            "model_extra",
+            "model_dump",
+            "model_dump_json",
+            "model_copy",
+            "model_validate",
+            "model_validate_json",
+            "model_json_schema",
+            "model_construct",
+            "model_post_init",
+            "dict",
+            "json",
+            "copy",
+            "parse_obj",
+            "parse_raw",
+            "schema",
+            "schema_json",
+            "construct",
+            "fields",
+            "Config",
+        }
+    ),
+    "namedtuple": frozenset({"_asdict", "_replace", "_fields", "_field_defaults", "_make"}),
+    "typeddict": frozenset({"keys", "values", "items", "get", "copy", "update"}),
+}
+MAX_DEPTH = 24
+
+
+@dataclass(frozen=True)
+class DeclaredField:
+    fact: FieldFact
+    owner: str  # qualified name of the class (or dict) declaring it
+    owner_name: str
+    path: str
+
+
+@dataclass
+class Schema:
+    """A schema class or a dict config, with inherited fields."""
+
+    qualname: str
+    name: str
+    path: str
+    span: Span
+    kind: str  # pydantic | dataclass | attrs | typeddict | namedtuple | configured | dict
+    fields: dict[str, DeclaredField] = field(default_factory=dict)
+    members: set[str] = field(default_factory=set)
+    library_members: frozenset[str] = frozenset()
+    is_config: bool = False
+
+    @property
+    def is_mapping(self) -> bool:
+        return self.kind in ("typeddict", "dict")
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.span.start_line}"
+
+    def declares(self, name: str) -> bool:
+        return name in self.fields or name in self.members
+
+
+@dataclass
+class ResolvedSite:
+    """An access site whose receiver is a config, with what it was checked against."""
+
+    path: str
+    site: AccessSite
+    schemas: list[Schema]
+    resolved: bool  # True: receiver resolved to these schemas (high); False: name match
+
+    @property
+    def precision(self) -> str:
+        return "high" if self.resolved else "medium"
+
+    @property
+    def declaring(self) -> list[tuple[Schema, DeclaredField | None]]:
+        return [
+            (s, s.fields.get(self.site.attr)) for s in self.schemas if s.declares(self.site.attr)
+        ]
+
+
+class SchemaIndex:
+    def __init__(self, project: ProjectIndex) -> None:
+        self.settings = project.config.section(ConfigSchemaSettings)
+        self.classes: dict[str, tuple[ClassFact, str]] = {}
+        self.dict_facts: dict[str, tuple[DictFact, str]] = {}
+        self.functions: dict[str, Origin] = {}
+        self.globals: dict[str, Origin] = {}
+        self.aliases: dict[str, dict[str, str]] = {}
+        self.site_facts: list[tuple[str, AccessSite]] = []
+        for file_facts, value in project.facts(FACTS_KEY):
+            if not isinstance(value, SchemaFacts):
+                continue
+            path = file_facts.relpath
+            self.aliases[value.module] = dict(value.aliases)
+            for cls in value.classes:
+                self.classes.setdefault(cls.qualname, (cls, path))
+            for d in value.dicts:
+                self.dict_facts.setdefault(d.qualname, (d, path))
+            self.functions.update(value.functions)
+            self.globals.update(value.globals)
+            self.site_facts.extend((path, site) for site in value.sites)
+        self._top_modules = {m.split(".")[0] for m in self.aliases if m}
+        self._kinds: dict[str, str | None] = {}
+        self.schemas: dict[str, Schema] = {}
+        for qualname in self.classes:
+            schema = self._schema(qualname)
+            if schema is not None:
+                self.schemas[qualname] = schema
+        for qualname, (fact, path) in self.dict_facts.items():
+            self.schemas[qualname] = Schema(
+                qualname=qualname,
+                name=fact.name,
+                path=path,
+                span=fact.span,
+                kind="dict",
+                fields={k.name: DeclaredField(k, qualname, fact.name, path) for k in fact.keys},
+            )
+        self._mark_config_schemas()
+        self.sites: list[ResolvedSite] = [
+            resolved
+            for path, site in self.site_facts
+            if (resolved := self._resolve_site(path, site)) is not None
+        ]
+
+    # -- symbols -----------------------------------------------------------------
+    def resolve_symbol(self, qualname: str, depth: int = 0) -> tuple[str, str] | None:
+        """``(kind, qualname)`` of a class, function, dict config or global, following
+        re-exports (``pkg.AppConfig`` imported into ``pkg/__init__.py``)."""
+        if depth > MAX_DEPTH:
+            return None
+        if qualname in self.classes:
+            return ("class", qualname)
+        if qualname in self.dict_facts:
+            return ("dict", qualname)
+        if qualname in self.functions:
+            return ("function", qualname)
+        if qualname in self.globals:
+            return ("global", qualname)
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            aliases = self.aliases.get(module)
+            if aliases is None:
+                continue
+            target = aliases.get(parts[cut])
+            if target is None or target == qualname:
+                return None
+            rest = parts[cut + 1 :]
+            return self.resolve_symbol(".".join([target, *rest]), depth + 1)
+        return None
+
+    # -- schema classes --------------------------------------------------------
+    def _kind(self, qualname: str, depth: int = 0) -> str | None:
+        if qualname in self._kinds:
+            return self._kinds[qualname]
+        if depth > MAX_DEPTH:
+            return None
+        self._kinds[qualname] = None  # cycle guard
+        cls, _ = self.classes[qualname]
+        kind: str | None = None
+        decorators = set(cls.decorators)
+        if decorators & DATACLASS_DECORATORS:
+            kind = "dataclass"
+        elif decorators & ATTRS_DECORATORS:
+            kind = "attrs"
+        for base in cls.bases:
+            if kind is not None:
+                break
+            if base in PYDANTIC_BASES:
+                kind = "pydantic"
+            elif base in TYPEDDICT_BASES:
+                kind = "typeddict"
+            elif base in NAMEDTUPLE_BASES:
+                kind = "namedtuple"
+            elif self._configured_base(base):
+                kind = "configured"
+            else:
+                symbol = self.resolve_symbol(base)
+                if symbol is not None and symbol[0] == "class":
+                    kind = self._kind(symbol[1], depth + 1)
+        self._kinds[qualname] = kind
+        return kind
+
+    def _configured_base(self, base: str) -> bool:
+        short = base.rsplit(".", 1)[-1]
+        return any(
+            fnmatchcase(base, pattern) or fnmatchcase(short, pattern)
+            for pattern in self.settings.schema_bases
+        )
+
+    def _schema(self, qualname: str) -> Schema | None:
+        kind = self._kind(qualname)
+        if kind is None:
+            return None
+        cls, path = self.classes[qualname]
+        schema = Schema(
+            qualname=qualname,
+            name=cls.name,
+            path=path,
+            span=cls.span,
+            kind=kind,
+            library_members=LIBRARY_MEMBERS.get(kind, frozenset()),
+        )
+        for base_qual in self._linearize(qualname):
+            base, base_path = self.classes[base_qual]
+            for fact in base.fields:
+                schema.fields[fact.name] = DeclaredField(fact, base_qual, base.name, base_path)
+            schema.members.update(base.members)
+        return schema
+
+    def _linearize(self, qualname: str) -> list[str]:
+        """Project classes in ``qualname``'s hierarchy, most basic first."""
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(q: str, depth: int) -> None:
+            if q in seen or depth > MAX_DEPTH:
+                return
+            seen.add(q)
+            cls, _ = self.classes[q]
+            for base in reversed(cls.bases):
+                symbol = self.resolve_symbol(base)
+                if symbol is not None and symbol[0] == "class":
+                    visit(symbol[1], depth + 1)
+            order.append(q)
+
+        visit(qualname, 0)
+        return order
+
+    def _mark_config_schemas(self) -> None:
+        patterns = self.settings.schema_patterns
+        queue = [
+            s
+            for s in self.schemas.values()
+            if s.kind != "dict" and any(fnmatchcase(s.name, p) for p in patterns)
+        ]
+        while queue:
+            schema = queue.pop()
+            if schema.is_config:
+                continue
+            schema.is_config = True
+            for declared in schema.fields.values():
+                for type_name in declared.fact.types:
+                    symbol = self.resolve_symbol(type_name)
+                    if symbol is not None and symbol[1] in self.schemas:
+                        queue.append(self.schemas[symbol[1]])
+
+    @property
+    def config_schemas(self) -> list[Schema]:
+        return sorted(
+            (s for s in self.schemas.values() if s.is_config), key=lambda s: (s.name, s.qualname)
+        )
+
+    # -- receivers ---------------------------------------------------------------
+    def resolve(self, origin: Origin, depth: int = 0) -> set[str]:
+        """What a value may be: ``class:<q>``, ``dict:<q>``, ``external``, ``generic``,
+        ``unknown`` or ``none``."""
+        if depth > MAX_DEPTH:
+            return {"unknown"}
+        base = self._resolve_base(origin, depth)
+        for attr in origin.attrs:
+            base = set().union(*(self._member(t, attr, depth) for t in base)) if base else base
+        return base or {"unknown"}
+
+    def _resolve_base(self, origin: Origin, depth: int) -> set[str]:
+        kind = origin.kind
+        if kind == "type":
+            out: set[str] = set()
+            for name in origin.names:
+                symbol = self.resolve_symbol(name)
+                if symbol is not None and symbol[0] == "class":
+                    out.add(f"class:{symbol[1]}")
+                elif name in GENERIC_TYPES:
+                    out.add("generic")
+                elif symbol is None and name.split(".")[0] not in self._top_modules:
+                    out.add("external")
+                else:
+                    out.add("unknown")
+            return out
+        if kind == "call":
+            symbol = self.resolve_symbol(origin.names[0])
+            if symbol is None:
+                return {"unknown"}
+            if symbol[0] == "class":
+                return {f"class:{symbol[1]}"}
+            if symbol[0] == "function":
+                return self.resolve(self.functions[symbol[1]], depth + 1)
+            return {"unknown"}
+        if kind == "self":
+            return {f"class:{origin.names[0]}"} if origin.names[0] in self.classes else set()
+        if kind == "selfcall":
+            owner, method = origin.names
+            if owner in self.classes:
+                for q in reversed(self._linearize(owner)):
+                    returns = self.functions.get(f"{q}.{method}")
+                    if returns is not None:
+                        return self.resolve(returns, depth + 1)
+            return {"unknown"}
+        if kind == "global":
+            symbol = self.resolve_symbol(origin.names[0])
+            if symbol is None:
+                return {"unknown"}
+            if symbol[0] == "dict":
+                return {f"dict:{symbol[1]}"}
+            if symbol[0] == "global":
+                return self.resolve(self.globals[symbol[1]], depth + 1)
+            return {"unknown"}
+        if kind == "dict":
+            out = set()
+            for name in origin.names:
+                symbol = self.resolve_symbol(name)
+                if symbol is not None and symbol[0] == "dict":
+                    out.add(f"dict:{symbol[1]}")
+            return out or {"unknown"}
+        if kind == "none":
+            return {"none"}
+        return {"unknown"}
+
+    def _member(self, target: str, attr: str, depth: int) -> set[str]:
+        if not target.startswith("class:"):
+            return {"unknown"}
+        qualname = target[len("class:") :]
+        schema = self.schemas.get(qualname)
+        if schema is not None and attr in schema.fields:
+            types = schema.fields[attr].fact.types
+            return self.resolve(Origin("type", types), depth + 1) if types else {"unknown"}
+        for q in reversed(self._linearize(qualname)):
+            cls, _ = self.classes[q]
+            for name, origins in cls.attr_origins:
+                if name == attr:
+                    return set().union(*(self.resolve(o, depth + 1) for o in origins))
+        return {"unknown"}
+
+    def matches_receiver(self, name: str) -> bool:
+        return bool(name) and any(fnmatchcase(name, p) for p in self.settings.receiver_patterns)
+
+    def _resolve_site(self, path: str, site: AccessSite) -> ResolvedSite | None:
+        targets = self.resolve(site.receiver)
+        schemas = [
+            self.schemas[t.split(":", 1)[1]]
+            for t in sorted(targets)
+            if t.split(":", 1)[0] in ("class", "dict") and t.split(":", 1)[1] in self.schemas
+        ]
+        mapping_site = site.kind in ("get", "in")
+        if schemas:
+            if not self.matches_receiver(site.receiver_name):
+                schemas = [s for s in schemas if s.is_config or s.kind == "dict"]
+            if any(s.is_mapping != mapping_site for s in schemas):
+                return None
+            if not schemas:
+                return None
+            resolved = True
+        elif targets <= {"unknown", "generic", "none"} and self.matches_receiver(
+            site.receiver_name
+        ):
+            schemas = self.config_schemas
+            resolved = False
+            if not schemas:
+                return None
+        else:
+            return None
+        if site.attr.startswith("__") or any(
+            site.attr in s.library_members and not s.declares(site.attr) for s in schemas
+        ):
+            return None
+        return ResolvedSite(path, site, schemas, resolved)
+
+
+def build_schema_index(project: ProjectIndex) -> SchemaIndex:
+    return SchemaIndex(project)
+
+
+def schema_index(project: ProjectIndex) -> SchemaIndex:
+    return project.derived(KEY, build_schema_index)
+
+
+def iter_sites(index: SchemaIndex, project: ProjectIndex) -> Iterator[ResolvedSite]:
+    """Resolved sites on the paths findings may be reported on."""
+    for resolved in index.sites:
+        if project.report_paths is None or resolved.path in project.report_paths:
+            yield resolved
+
+
+def names(schemas: Iterable[Schema]) -> list[str]:
+    return [s.name for s in schemas]

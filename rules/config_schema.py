@@ -1,0 +1,657 @@
+"""Config fallbacks that hide schema gaps (IL3xx).
+
+``getattr(cfg, "x", default)``, ``hasattr(cfg, "x")``, ``cfg.get("x", default)`` and
+``"x" in cfg`` on configuration objects, checked against the project's own config
+schemas (Pydantic models, dataclasses, attrs classes, TypedDicts, NamedTuples, dict
+literals). The schema table and receiver resolution live in
+:mod:`integ_lint.schema_index`; the facts in :mod:`integ_lint.facts.schemas`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from integ_lint.facts.schemas import SchemaFactCollector
+from integ_lint.findings import Finding, RelatedLocation, Severity, Site
+from integ_lint.project import ProjectIndex
+from integ_lint.rule import Invalid, ProjectRule, Valid
+from integ_lint.schema_index import ResolvedSite, Schema, iter_sites, schema_index
+
+_NONE = repr(("const", None))
+_LISTED = 5
+
+# --- shared example sources -------------------------------------------------------
+_SCHEMA = """
+from pydantic import BaseModel, Field
+
+
+class EvaluationConfig(BaseModel):
+    evaluation_interval_timesteps: int = Field(default=50_000)
+    num_games: int = Field(20)
+    save_games: bool = Field(default=True)
+
+
+class TrainingConfig(BaseModel):
+    learning_rate: float = 3e-4
+    enable_value_clipping: bool = True
+
+
+class AppConfig(BaseModel):
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    run_name: str | None = None
+
+
+def load_config() -> AppConfig:
+    return AppConfig()
+"""
+_FILES = {"pkg/config.py": _SCHEMA, "pkg/__init__.py": ""}
+
+
+def _schema_list(schemas: list[Schema]) -> str:
+    shown = [f"{s.name} ({s.location})" for s in schemas[:_LISTED]]
+    more = len(schemas) - len(shown)
+    text = ", ".join(shown)
+    return f"{text} and {more} more" if more > 0 else text
+
+
+def _closest(item: ResolvedSite) -> str:
+    attr = item.site.attr
+    candidates: dict[str, str] = {}
+    for schema in item.schemas:
+        for name in [*schema.fields, *schema.members]:
+            if name.startswith("_"):
+                continue
+            label = name if len(item.schemas) == 1 else f"{schema.name}.{name}"
+            candidates.setdefault(label, name)
+    if not candidates:
+        return "the schema declares no fields"
+    best = max(
+        candidates,
+        key=lambda label: (
+            difflib.SequenceMatcher(None, attr.lower(), candidates[label].lower()).ratio(),
+            label,
+        ),
+    )
+    ratio = difflib.SequenceMatcher(None, attr.lower(), candidates[best].lower()).ratio()
+    return f"did you mean {best!r}?" if ratio >= 0.6 else f"closest field: {best!r}"
+
+
+def _searched(item: ResolvedSite) -> str:
+    if item.resolved:
+        return _schema_list(item.schemas)
+    return (
+        f"any config schema (name match on {item.site.receiver_text!r}; "
+        f"searched {len(item.schemas)}: {_schema_list(item.schemas)})"
+    )
+
+
+def _call(item: ResolvedSite) -> str:
+    site = item.site
+    if len(site.snippet) <= 100:
+        return site.snippet
+    if site.kind in ("getattr", "getattr-try"):
+        return f"getattr({site.receiver_text}, {site.attr!r}{', ' + site.default_text if site.default_text else ''})"
+    if site.kind == "hasattr":
+        return f"hasattr({site.receiver_text}, {site.attr!r})"
+    if site.kind == "get":
+        return f"{site.receiver_text}.get({site.attr!r}, {site.default_text})"
+    return f"{site.attr!r} in {site.receiver_text}"
+
+
+class _ConfigRule(ProjectRule):
+    family = "config-schema"
+    FACTS = (SchemaFactCollector,)
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        index = schema_index(project)
+        for item in iter_sites(index, project):
+            yield from self.check_site(item)
+
+    def check_site(self, item: ResolvedSite) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def _finding(
+        self,
+        item: ResolvedSite,
+        message: str,
+        schemas: list[Schema],
+        related: Iterable[RelatedLocation] = (),
+    ) -> Finding:
+        site = item.site
+        return self.finding(
+            item.path,
+            Site(site.span, site.scope, site.snippet),
+            message,
+            related=related,
+            properties={
+                "precision": item.precision,
+                "attribute": site.attr,
+                "schemas": tuple(s.qualname for s in schemas),
+                "resolution": "resolved" if item.resolved else "name-match",
+            },
+        )
+
+
+class ConfigSchemaGap(_ConfigRule):
+    """A defensive config read of a name that no config schema declares.
+
+    **What it does**
+
+    Finds `getattr(cfg, "x", default)`, `getattr(cfg, "x")` inside
+    `try/except AttributeError`, `hasattr(cfg, "x")`, `cfg.get("x", default)` and
+    `"x" in cfg` where `cfg` is a configuration object and `x` is declared in no field
+    of its schema class (resolved through annotations, schema-typed fields, assignments
+    and function return types), or, when the receiver's type is unknown but its name
+    looks like a config (`cfg`, `*_config`, ...), in no config schema of the project.
+
+    **Why is this bad?**
+
+    The read can never find the attribute, so the program silently runs with the
+    fallback: a field missing from the schema or a typo never fails loudly. Setting
+    the option in the config file has no effect (Pydantic ignores or rejects it).
+
+    **Example**
+
+    ```python
+    class EvaluationConfig(BaseModel):
+        evaluation_interval_timesteps: int = 50_000
+
+    def setup(eval_cfg: EvaluationConfig) -> None:
+        if getattr(eval_cfg, "enable_periodic_evaluation", False):  # never true
+            schedule()
+    ```
+
+    **How to fix**
+
+    Declare the field in the schema (with the intended default) and read it as
+    `eval_cfg.enable_periodic_evaluation`, or fix the name the message suggests.
+    """
+
+    code = "IL301"
+    name = "config-schema-gap"
+    severity = Severity.ERROR
+
+    VALID = (
+        Valid(
+            """
+            from pkg.config import EvaluationConfig
+
+            def run(eval_cfg: EvaluationConfig) -> int:
+                return eval_cfg.num_games
+            """,
+            files=_FILES,
+        ),
+        # Objects that are not configs, computed names, plugin probing, module dispatch.
+        Valid(
+            """
+            import importlib
+
+            import torch
+
+            def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+                return getattr(model, "module", model)
+
+            def read(cfg, name: str) -> object:
+                return getattr(cfg, name, None)
+
+            def probe(plugin: object) -> bool:
+                return hasattr(plugin, "on_step") and getattr(plugin, "every", 1) > 0
+
+            def dispatch(module_name: str, name: str) -> object:
+                module = importlib.import_module(module_name)
+                return getattr(module, name)
+            """,
+            files=_FILES,
+        ),
+        # getattr without a default outside try/except raises: not a fallback.
+        Valid(
+            """
+            from pkg.config import AppConfig
+
+            def read(config: AppConfig) -> object:
+                return getattr(config, "missing_field")
+            """,
+            files=_FILES,
+        ),
+        # Name match needs config schemas in the project.
+        Valid(
+            """
+            def read(cfg) -> object:
+                return getattr(cfg, "anything", 1)
+            """
+        ),
+        # Library attributes of a schema are compatibility probes.
+        Valid(
+            """
+            from pkg.config import AppConfig
+
+            def dump(config: AppConfig) -> dict:
+                if hasattr(config, "model_dump"):
+                    return config.model_dump()
+                return config.dict()
+            """,
+            files=_FILES,
+        ),
+    )
+    INVALID = (
+        # 1. a parameter annotated with the schema class
+        Invalid(
+            """
+            from pkg.config import EvaluationConfig
+
+            def schedule(eval_cfg: EvaluationConfig) -> bool:
+                return getattr(eval_cfg, "enable_periodic_evaluation", False)
+            """,
+            line=4,
+            files=_FILES,
+            message="'enable_periodic_evaluation' is not declared in EvaluationConfig (pkg/config.py:4)",
+        ),
+        # 1. the return type of a project function (the name is no config-like name)
+        Invalid(
+            """
+            from pkg.config import load_config
+
+            loaded = load_config()
+            run_name = getattr(loaded, "run_nam", None)
+            """,
+            line=4,
+            files=_FILES,
+            message="did you mean 'run_name'?",
+        ),
+        # 2. an attribute chain through schema-typed fields
+        Invalid(
+            """
+            from pkg.config import AppConfig
+
+            class EvaluationManager:
+                def __init__(self, config: AppConfig) -> None:
+                    self.config = config
+
+                def games(self) -> int:
+                    return getattr(self.config.evaluation, "games", 10)
+            """,
+            line=8,
+            files=_FILES,
+            message="did you mean 'num_games'?",
+        ),
+        # 3. attributes assigned from a resolved value
+        Invalid(
+            """
+            from pkg.config import AppConfig, EvaluationConfig
+
+            class Callbacks:
+                def __init__(self, config: AppConfig, eval_cfg: EvaluationConfig) -> None:
+                    self.eval_cfg = eval_cfg
+                    self.cfg = config.training
+
+                def on_step(self) -> None:
+                    if getattr(self.eval_cfg, "enable_periodic_evaluation", False):
+                        pass
+                    try:
+                        lr = getattr(self.cfg, "learning_rat")
+                    except AttributeError:
+                        lr = 1e-3
+                    if hasattr(self.cfg, "entropy_coef"):
+                        pass
+            """,
+            lines=(9, 12, 15),
+            files=_FILES,
+        ),
+        # 4. an unresolved receiver with a config-like name: every config schema
+        Invalid(
+            """
+            def render_every(cfg) -> int:
+                return getattr(cfg, "render_every_step", 1)
+            """,
+            line=2,
+            files=_FILES,
+            message="name match on 'cfg'",
+        ),
+        # Mapping-style configs: TypedDict keys, dict literals.
+        Invalid(
+            """
+            from typing import TypedDict
+
+            class LoggingConf(TypedDict, total=False):
+                log_dir: str
+                log_interval: int
+
+            DEFAULTS = {"history_size": 1000}
+
+            def setup(settings: LoggingConf) -> None:
+                flush = settings.get("flush_secs", 30)
+                if "wandb_project" in settings:
+                    pass
+                cfg = {**DEFAULTS}
+                size = cfg.get("histroy_size", 1000)
+            """,
+            lines=(10, 11, 14),
+        ),
+    )
+
+    def check_site(self, item: ResolvedSite) -> Iterator[Finding]:
+        if item.declaring:
+            return
+        site = item.site
+        consequence = {
+            "getattr": f"the fallback {site.default_text} always applies",
+            "getattr-try": "the except AttributeError branch always runs",
+            "hasattr": "hasattr() is always False",
+            "get": f"the fallback {site.default_text} always applies",
+            "in": "the membership test is always False",
+        }[site.kind]
+        what = "key" if site.kind in ("get", "in") else "attribute"
+        message = (
+            f"{_call(item)}: {what} {site.attr!r} is not declared in {_searched(item)}, "
+            f"so {consequence}; {_closest(item)}"
+        )
+        yield self._finding(item, message, item.schemas)
+
+
+class RedundantConfigFallback(_ConfigRule):
+    """A fallback for a config field the schema declares.
+
+    **What it does**
+
+    Finds `getattr(cfg, "x", default)`, `hasattr(cfg, "x")` and mapping reads of
+    required keys where the config's schema declares `x`. When the receiver resolves
+    to exactly one schema class, `--fix` rewrites the read to plain access
+    (`cfg.x`, `cfg["x"]`; `hasattr(cfg, "x") and cfg.x` becomes `cfg.x`).
+
+    **Why is this bad?**
+
+    On a valid config the fallback never applies; all it can do is hide a wrong
+    object being passed in (an `AppConfig` where an `EvaluationConfig` was expected),
+    which then runs silently with the fallback instead of failing.
+
+    **Example**
+
+    ```python
+    def games(eval_cfg: EvaluationConfig) -> int:
+        return getattr(eval_cfg, "num_games", 20)
+    ```
+
+    **How to fix**
+
+    ```python
+    def games(eval_cfg: EvaluationConfig) -> int:
+        return eval_cfg.num_games
+    ```
+    """
+
+    code = "IL302"
+    name = "redundant-config-fallback"
+    severity = Severity.WARNING
+    fixable = True
+
+    VALID = (
+        Valid(
+            """
+            from pkg.config import EvaluationConfig
+
+            def games(eval_cfg: EvaluationConfig) -> int:
+                return eval_cfg.num_games
+            """,
+            files=_FILES,
+        ),
+        # Optional TypedDict keys: the fallback is the point.
+        Valid(
+            """
+            from typing import TypedDict
+
+            class LoggingConf(TypedDict, total=False):
+                log_dir: str
+
+            def log_dir(settings: LoggingConf) -> str:
+                return settings.get("log_dir", "runs")
+            """
+        ),
+        # A raw mapping under a config-like name may lack any key.
+        Valid(
+            """
+            import yaml
+
+            def lr(path: str) -> float:
+                config = yaml.safe_load(open(path))
+                return config.get("learning_rate", 3e-4)
+            """,
+            files=_FILES,
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            from pkg.config import EvaluationConfig
+
+            def games(eval_cfg: EvaluationConfig) -> int:
+                return getattr(eval_cfg, "num_games", 20)  # keep this comment
+            """,
+            line=4,
+            files=_FILES,
+            expected_fix="""
+            from pkg.config import EvaluationConfig
+
+            def games(eval_cfg: EvaluationConfig) -> int:
+                return eval_cfg.num_games  # keep this comment
+            """,
+        ),
+        Invalid(
+            """
+            from pkg.config import AppConfig
+
+            class SessionManager:
+                def __init__(self, config: AppConfig) -> None:
+                    self.config = config
+                    self.cfg = config.training
+                    self.name = getattr(self.config, "run_name", None) or "run"
+                    if hasattr(self.cfg, "enable_value_clipping") and self.cfg.enable_value_clipping:
+                        pass
+                    mode = "clip" if hasattr(self.cfg, "enable_value_clipping") else "plain"
+                    try:
+                        lr = getattr(self.config.training, "learning_rate")
+                    except AttributeError:
+                        lr = 1e-3
+            """,
+            lines=(7, 8, 10, 12),
+            files=_FILES,
+            expected_fix="""
+            from pkg.config import AppConfig
+
+            class SessionManager:
+                def __init__(self, config: AppConfig) -> None:
+                    self.config = config
+                    self.cfg = config.training
+                    self.name = self.config.run_name or "run"
+                    if self.cfg.enable_value_clipping:
+                        pass
+                    mode = "clip"
+                    try:
+                        lr = self.config.training.learning_rate
+                    except AttributeError:
+                        lr = 1e-3
+            """,
+        ),
+        # A hasattr gate whose truth is not the field's: reported, not fixed.
+        Invalid(
+            """
+            from pkg.config import load_config
+
+            config = load_config()
+            if hasattr(config, "run_name"):
+                print(config.run_name)
+            """,
+            line=4,
+            files=_FILES,
+            expected_fix=None,
+        ),
+        # A dict config: the key is always there.
+        Invalid(
+            """
+            DEFAULTS = {"history_size": 1000}
+
+            def size(overrides: dict) -> int:
+                cfg = {**DEFAULTS, **overrides}
+                return cfg.get("history_size", 1000)
+            """,
+            line=5,
+            expected_fix="""
+            DEFAULTS = {"history_size": 1000}
+
+            def size(overrides: dict) -> int:
+                cfg = {**DEFAULTS, **overrides}
+                return cfg["history_size"]
+            """,
+        ),
+        # Name match: reported (precision medium) but never fixed.
+        Invalid(
+            """
+            def clip(cfg) -> bool:
+                return getattr(cfg, "enable_value_clipping", True)
+            """,
+            line=2,
+            files=_FILES,
+            message="name match",
+        ),
+    )
+
+    def check_site(self, item: ResolvedSite) -> Iterator[Finding]:
+        site = item.site
+        declaring = item.declaring
+        if not declaring:
+            return
+        if site.kind in ("get", "in"):
+            if not item.resolved:
+                return  # a raw mapping under a config-like name may lack any key
+            if any(d is None or not d.fact.required_key for _, d in declaring):
+                return
+        if item.resolved and len(declaring) != len(item.schemas):
+            return  # declared by some of the possible classes only
+        owners = _schema_list([s for s, _ in declaring])
+        if site.kind == "hasattr":
+            consequence = "hasattr() is always True"
+        elif site.kind == "in":
+            consequence = "the membership test is always True"
+        elif site.kind == "getattr-try":
+            consequence = "the except AttributeError branch never runs on a valid config"
+        else:
+            consequence = f"the fallback {site.default_text} never applies on a valid config"
+        match = "" if item.resolved else f" (name match on {site.receiver_text!r})"
+        fix = site.fix if item.resolved and len(item.schemas) == 1 else None
+        advice = f"; use {fix.replacement!r}" if fix is not None and site.kind != "hasattr" else ""
+        message = (
+            f"{_call(item)}: {site.attr!r} is declared in {owners}{match}, so {consequence} "
+            f"and only hides a wrong object being passed in{advice}"
+        )
+        finding = self._finding(item, message, [s for s, _ in declaring])
+        yield replace(finding, fix=fix) if fix is not None else finding
+
+
+class ConfigDefaultDrift(_ConfigRule):
+    """A config fallback whose default differs from the schema's default.
+
+    **What it does**
+
+    Compares the literal fallback of `getattr(cfg, "x", default)` / `cfg.get("x",
+    default)` with the literal default declared for `x` in the config schema (a field
+    default, `Field(default)`, `field(default=...)`, `attr.ib(default=...)`, a
+    `default_factory` of `list`/`dict`, or a dict config's value). The related
+    location is the field's declaration. A `None` fallback is taken as an "absent"
+    sentinel and not compared.
+
+    **Why is this bad?**
+
+    Two sources of truth for one default: code paths that receive a config without
+    the field (an old checkpoint, a test double, a wrong object) run with a different
+    value than configured ones, and nobody notices.
+
+    **Example**
+
+    ```python
+    class TrainingConfig(BaseModel):
+        enable_value_clipping: bool = True
+
+    clip = getattr(training_cfg, "enable_value_clipping", False)
+    ```
+
+    **How to fix**
+
+    Read the field directly (`training_cfg.enable_value_clipping`); the schema's
+    default is the only default.
+    """
+
+    code = "IL303"
+    name = "config-default-drift"
+    severity = Severity.ERROR
+
+    VALID = (
+        Valid(
+            """
+            from pkg.config import EvaluationConfig
+
+            def games(eval_cfg: EvaluationConfig) -> int:
+                return getattr(eval_cfg, "num_games", 20.0)
+            """,
+            files=_FILES,
+        ),
+        Valid(
+            """
+            from pkg.config import EvaluationConfig
+
+            def games(eval_cfg: EvaluationConfig) -> object:
+                return getattr(eval_cfg, "num_games", None)
+            """,
+            files=_FILES,
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            from pkg.config import TrainingConfig
+
+            class StepManager:
+                def __init__(self, training_cfg: TrainingConfig) -> None:
+                    self.training_cfg = training_cfg
+                    self.clip = getattr(self.training_cfg, "enable_value_clipping", False)
+            """,
+            line=6,
+            files=_FILES,
+            message="differs from the default True declared in TrainingConfig.enable_value_clipping (pkg/config.py:12)",
+        ),
+        Invalid(
+            """
+            DEFAULTS = {"history_size": 1000}
+
+            def size(overrides: dict) -> int:
+                cfg = {**DEFAULTS, **overrides}
+                return cfg.get("history_size", 500)
+            """,
+            line=5,
+        ),
+    )
+
+    def check_site(self, item: ResolvedSite) -> Iterator[Finding]:
+        site = item.site
+        if not site.has_default or site.default is None or site.default == _NONE:
+            return
+        declared = [(s, d) for s, d in item.declaring if d is not None and d.fact.default]
+        if not declared or any(d.fact.default == site.default for _, d in declared):
+            return
+        parts = [
+            f"{d.fact.default_text} declared in {d.owner_name}.{site.attr} ({d.path}:{d.fact.span.start_line})"
+            for _, d in declared
+        ]
+        match = "" if item.resolved else f" (name match on {site.receiver_text!r})"
+        message = (
+            f"{_call(item)}: the fallback {site.default_text} for {site.attr!r} differs from "
+            f"the default {' / '.join(parts)}{match}"
+        )
+        related = [
+            RelatedLocation(
+                d.path, d.fact.span, f"{d.owner_name}.{site.attr} defaults to {d.fact.default_text}"
+            )
+            for _, d in declared
+        ]
+        yield self._finding(item, message, [s for s, _ in declared], related)
