@@ -315,3 +315,6 @@ def config_command(paths: tuple[Path, ...], config_file: Path | None, output_for
                 )
         else:
             click.echo(f"{key} = {value!r}  # from {config.provenance.get(key, 'default')}")
+
+
+from . import cli_imports  # noqa: E402, F401

@@ -79,11 +79,17 @@ class ModuleTable:
         return sorted({m.split(".")[0] for m in self.modules})
 
     def owner(self, name: str) -> str | None:
-        """The longest project module that ``name`` is or lies under (None: external)."""
+        """The longest project module that ``name`` is or lies under (None: external).
+
+        A name under a package known only as the parent of scanned files (a partial
+        scan, or a namespace package) is its own, unscanned, project module.
+        """
         parts = name.split(".")
         for end in range(len(parts), 0, -1):
             candidate = ".".join(parts[:end])
             if candidate in self:
+                if candidate != name and candidate not in self.files:
+                    return name
                 return candidate
         return None
 

@@ -3,7 +3,6 @@ project-wide import graph."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
@@ -13,11 +12,13 @@ from integ_lint.boundaries import (
     Boundaries,
     Violation,
     check_contract,
+    component_graph,
+    find_cycles,
     resolve_boundaries,
 )
 from integ_lint.facts.imports import ImportFacts
 from integ_lint.findings import Finding, RelatedLocation, Severity
-from integ_lint.import_graph import ImportGraph, ImportSite, counted, import_graph
+from integ_lint.import_graph import ImportGraph, ImportSite, import_graph
 from integ_lint.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
 from integ_lint.settings import BoundarySettings
@@ -320,68 +321,6 @@ class ContractViolation(_BoundaryRule):
                         "chain": list(violation.chain),
                     },
                 )
-
-
-def component_graph(
-    graph: ImportGraph,
-    boundaries: Boundaries,
-    *,
-    include_lazy: bool,
-    include_type_checking: bool,
-) -> nx.DiGraph:
-    """Import graph between components (modules outside every component stand for
-    themselves); each edge keeps the counted import sites that make it."""
-    result: nx.DiGraph = nx.DiGraph()
-    for module in graph.internal_nodes():
-        result.add_node(boundaries.component_of(module) or module)
-    for importer, imported, sites in graph.edges():
-        if graph.is_external(imported):
-            continue
-        source = boundaries.component_of(importer) or importer
-        target = boundaries.component_of(imported) or imported
-        if source == target:
-            continue
-        kept = counted(sites, lazy=include_lazy, type_checking=include_type_checking, dynamic=True)
-        if not kept:
-            continue
-        if result.has_edge(source, target):
-            result.edges[source, target]["sites"].extend(kept)
-        else:
-            result.add_edge(source, target, sites=list(kept))
-    for _, _, data in result.edges(data=True):
-        data["sites"].sort(key=lambda s: (s.path, s.line, s.record.col))
-    return result
-
-
-def find_cycles(components: nx.DiGraph) -> list[tuple[list[str], list[str]]]:
-    """``(cycle, strongly_connected_component)`` for each tangle: the cycle starts and
-    ends at the alphabetically first module of the component and is the shortest one
-    through it (ties broken by name); its last edge is the import that closes it."""
-    cycles = []
-    for members in nx.strongly_connected_components(components):
-        if len(members) < 2:
-            continue
-        start = min(members)
-        parent: dict[str, str] = {}
-        distance = {start: 0}
-        queue: deque[str] = deque([start])
-        while queue:
-            node = queue.popleft()
-            for successor in sorted(components.successors(node)):
-                if successor in members and successor not in distance:
-                    distance[successor] = distance[node] + 1
-                    parent[successor] = node
-                    queue.append(successor)
-        closers = sorted(
-            (distance[u], u) for u in members if u != start and components.has_edge(u, start)
-        )
-        last = closers[0][1]
-        path = [last]
-        while path[-1] != start:
-            path.append(parent[path[-1]])
-        cycle = [*reversed(path), start]
-        cycles.append((cycle, sorted(members)))
-    return sorted(cycles)
 
 
 class ImportCycle(_BoundaryRule):

@@ -1,0 +1,207 @@
+"""``integ-lint imports PATH``: the module dependency table, the import cycles, and the
+import graph as DOT, GraphML, JSON or Mermaid."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import networkx as nx
+
+from .boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
+from .cli import emit, fail, load_project_config, main, use_color
+from .config import Config, ConfigError
+from .discovery import DiscoveryError, discover
+from .executor import analyze_files
+from .facts.imports import ImportFacts
+from .graph_export import FORMATS, export_graph
+from .import_graph import ImportGraph, counted, import_graph
+from .project import FileFacts, ProjectIndex
+from .settings import BoundarySettings
+
+
+@dataclass
+class ImportsOverview:
+    graph: ImportGraph
+    boundaries: Boundaries
+    level: str  # "module" (components) or "file"
+    view: nx.DiGraph  # the graph at that level, every import kind
+    cycles: list[tuple[list[str], list[str]]]  # counted per the cycle settings
+    notes: list[str]
+
+
+def build_overview(paths: list[Path], config: Config, level: str, jobs: int) -> ImportsOverview:
+    """Index ``paths`` for imports only and build the graph at ``level``."""
+    BoundarySettings.validate(config.section(BoundarySettings), _source(config))
+    general = config.general
+    files = discover(
+        paths,
+        config.root,
+        exclude=[*general.exclude, *general.extend_exclude],
+        respect_gitignore=general.respect_gitignore,
+    )
+    results = analyze_files(files, config, [], [ImportFacts], jobs=jobs)
+    notes = [
+        f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
+        for r in results
+        for n in r.notifications
+    ]
+    project = ProjectIndex(
+        [
+            FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts)
+            for r in results
+            if r.parsed
+        ],
+        config,
+    )
+    graph = import_graph(project)
+    boundaries = resolve_boundaries(config, graph)
+    settings = config.section(BoundarySettings)
+    counted_graph = component_graph(
+        graph,
+        boundaries,
+        include_lazy=settings.cycles_include_lazy,
+        include_type_checking=settings.cycles_include_type_checking,
+    )
+    if level == "auto":
+        level = "module" if boundaries.components else "file"
+    if level == "module":
+        view = component_graph(graph, boundaries, include_lazy=True, include_type_checking=True)
+        cycles = find_cycles(counted_graph)
+    else:
+        view = nx.DiGraph()
+        for module in graph.internal_nodes():
+            view.add_node(module)
+        for importer, imported, sites in graph.edges():
+            if not graph.is_external(imported):
+                view.add_edge(importer, imported, sites=list(sites))
+        file_counted = nx.DiGraph()
+        file_counted.add_nodes_from(view.nodes)
+        for importer, imported, data in view.edges(data=True):
+            if counted(
+                data["sites"],
+                lazy=settings.cycles_include_lazy,
+                type_checking=settings.cycles_include_type_checking,
+                dynamic=True,
+            ):
+                file_counted.add_edge(importer, imported, sites=data["sites"])
+        cycles = find_cycles(file_counted)
+    return ImportsOverview(graph, boundaries, level, view, cycles, notes)
+
+
+def _source(config: Config) -> str:
+    return str(config.config_file) if config.config_file else "command line"
+
+
+def export_view(overview: ImportsOverview) -> nx.DiGraph:
+    """The graph with plain attributes, ready for :func:`export_graph`."""
+    in_cycle = {m for _, members in overview.cycles for m in members}
+    out: nx.DiGraph = nx.DiGraph()
+    for node in sorted(overview.view.nodes):
+        attrs: dict[str, object] = {"label": node, "in_cycle": node in in_cycle}
+        if overview.level == "module":
+            attrs["component"] = node in overview.boundaries.components
+            attrs["shared"] = overview.boundaries.is_shared(node)
+        else:
+            attrs["path"] = overview.graph.table.files.get(node, "")
+        out.add_node(node, **attrs)
+    for importer, imported, data in sorted(overview.view.edges(data=True)):
+        sites = data["sites"]
+        kinds = sorted({s.kind for s in sites})
+        out.add_edge(
+            importer,
+            imported,
+            imports=len(sites),
+            kinds=kinds,
+            label=", ".join(kinds) if kinds != ["regular"] else "",
+            sites=[f"{s.path}:{s.line}" for s in sites],
+        )
+    return out
+
+
+def render_table(overview: ImportsOverview, color: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    in_cycle = {m for _, members in overview.cycles for m in members}
+    view = overview.view
+    title = "Module dependencies" if overview.level == "module" else "File module dependencies"
+    table = Table(title=title)
+    for column in ("Module", "Imports", "Imported by", "In cycle"):
+        table.add_column(column)
+    for node in sorted(view.nodes):
+        table.add_row(
+            node,
+            ", ".join(sorted(view.successors(node))) or "-",
+            ", ".join(sorted(view.predecessors(node))) or "-",
+            "yes" if node in in_cycle else "",
+        )
+    console = Console(no_color=not color, width=160, soft_wrap=False)
+    console.print(table)
+    if overview.cycles:
+        console.print(f"Cycles ({len(overview.cycles)}):", markup=False)
+        for cycle, members in overview.cycles:
+            line = "  " + " -> ".join(cycle)
+            if len(members) > len(cycle) - 1:
+                line += f"  (tangle: {', '.join(members)})"
+            console.print(line, markup=False, highlight=False)
+    else:
+        console.print("No import cycles.", markup=False)
+
+
+@main.command("imports")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", *FORMATS]),
+    default="text",
+    show_default=True,
+    help="text: the dependency table and cycles; otherwise the graph in that format.",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["auto", "module", "file"]),
+    default="auto",
+    show_default=True,
+    help="module: components from [tool.integ-lint.boundaries]; file: every Python module.",
+)
+@click.option(
+    "--output", "-o", type=click.Path(path_type=Path), help="Write to this file (atomically)."
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--color/--no-color", default=None, help="Force colour on or off.")
+def imports_command(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    output_format: str,
+    level: str,
+    output: Path | None,
+    jobs: int,
+    color: bool | None,
+) -> None:
+    """Show the import graph of PATHS (default: here): who imports whom, and cycles."""
+    scan_paths = list(paths) or [Path(".")]
+    config = load_project_config(scan_paths, config_file)
+    try:
+        overview = build_overview(scan_paths, config, level, jobs)
+    except (ConfigError, DiscoveryError) as exc:
+        fail(str(exc))
+    for note in overview.notes:
+        click.echo(f"integ-lint: warning: {note}", err=True)
+    if output_format == "text":
+        if output is not None:
+            fail("--output needs a graph --format (dot, graphml, json or mermaid)")
+        render_table(overview, use_color(sys.stdout, color))
+        return
+    title = f"imports ({overview.level} level)"
+    text = export_graph(export_view(overview), output_format, title=title)
+    emit(text, output, f"{overview.view.number_of_nodes()} modules.")
