@@ -17,7 +17,13 @@ from integ_lint.facts.schemas import SchemaFactCollector
 from integ_lint.findings import Finding, RelatedLocation, Severity, Site
 from integ_lint.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
-from integ_lint.schema_index import ResolvedSite, Schema, iter_sites, schema_index
+from integ_lint.schema_index import (
+    DeclaredField,
+    ResolvedSite,
+    Schema,
+    iter_sites,
+    schema_index,
+)
 
 _NONE = repr(("const", None))
 _LISTED = 5
@@ -99,6 +105,19 @@ def _call(item: ResolvedSite) -> str:
     if site.kind == "get":
         return f"{site.receiver_text}.get({site.attr!r}, {site.default_text})"
     return f"{site.attr!r} in {site.receiver_text}"
+
+
+def drifting_fields(item: ResolvedSite) -> list[tuple[Schema, DeclaredField]]:
+    """The declared fields whose literal default differs from the site's literal
+    fallback; empty when any declared literal default equals it (or when there is no
+    literal to compare, or the fallback is the ``None`` "absent" sentinel)."""
+    site = item.site
+    if not site.has_default or site.default is None or site.default == _NONE:
+        return []
+    declared = [(s, d) for s, d in item.declaring if d is not None and d.fact.default]
+    if any(d.fact.default == site.default for _, d in declared):
+        return []
+    return declared
 
 
 class _ConfigRule(ProjectRule):
@@ -365,7 +384,9 @@ class RedundantConfigFallback(_ConfigRule):
 
     On a valid config the fallback never applies; all it can do is hide a wrong
     object being passed in (an `AppConfig` where an `EvaluationConfig` was expected),
-    which then runs silently with the fallback instead of failing.
+    which then runs silently with the fallback instead of failing. (When the fallback
+    is a literal that differs from the declared default, IL303 reports the probe
+    instead: one code per probe.)
 
     **Example**
 
@@ -394,6 +415,16 @@ class RedundantConfigFallback(_ConfigRule):
 
             def games(eval_cfg: EvaluationConfig) -> int:
                 return eval_cfg.num_games
+            """,
+            files=_FILES,
+        ),
+        # A drifting literal fallback is IL303's, not IL302's.
+        Valid(
+            """
+            from pkg.config import EvaluationConfig
+
+            def games(eval_cfg: EvaluationConfig) -> int:
+                return getattr(eval_cfg, "num_games", 10)
             """,
             files=_FILES,
         ),
@@ -529,6 +560,8 @@ class RedundantConfigFallback(_ConfigRule):
                 return
         if item.resolved and len(declaring) != len(item.schemas):
             return  # declared by some of the possible classes only
+        if drifting_fields(item):
+            return  # one code per probe: IL303 reports the drifting default
         owners = _schema_list([s for s, _ in declaring])
         if site.kind == "hasattr":
             consequence = "hasattr() is always True"
@@ -634,10 +667,8 @@ class ConfigDefaultDrift(_ConfigRule):
 
     def check_site(self, item: ResolvedSite) -> Iterator[Finding]:
         site = item.site
-        if not site.has_default or site.default is None or site.default == _NONE:
-            return
-        declared = [(s, d) for s, d in item.declaring if d is not None and d.fact.default]
-        if not declared or any(d.fact.default == site.default for _, d in declared):
+        declared = drifting_fields(item)
+        if not declared:
             return
         parts = [
             f"{d.fact.default_text} declared in {d.owner_name}.{site.attr} ({d.path}:{d.fact.span.start_line})"
