@@ -29,6 +29,10 @@ class Section:
 
     TABLE: ClassVar[str] = ""
 
+    def validate(self, source: str) -> None:
+        """Check values beyond their types; raise ``ConfigError`` with one line naming
+        ``source`` and the key. Called by ``engine.select_rules`` for every table."""
+
 
 @dataclass
 class GeneralSettings(Section):
@@ -125,6 +129,11 @@ class GpuSettings(Section):
     managers: list[str] = field(default_factory=list)
     hot_paths: list[str] = field(default_factory=list)
     allowlist: list[dict[str, Any]] = field(default_factory=list)
+
+    def validate(self, source: str) -> None:
+        from .gpu_allowlist import validate_gpu_settings
+
+        validate_gpu_settings(self, source)
 
 
 @dataclass

@@ -1,0 +1,284 @@
+"""Helpers shared by the GPU handoff rules (IL4xx): torch detection, managed scopes,
+call classification, and the IL403 allowlist.
+
+Nothing here imports or runs analysed code; everything works on LibCST nodes and the
+file's import aliases.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+from integ_lint.context import FileContext, dotted_name
+from integ_lint.discovery import matches_any
+from integ_lint.gpu_allowlist import SYNC_PATTERNS as SYNC_PATTERNS
+from integ_lint.settings import GpuSettings
+
+# -- torch detection --------------------------------------------------------------
+
+_TORCH_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+torch\b|import[ \t]+[^\n#]*\btorch\b)", re.MULTILINE
+)
+
+
+def file_imports_torch(source: str) -> bool:
+    """Whether the file imports ``torch`` (or anything under it) anywhere, including
+    lazily inside a function; decided once per file from the source text."""
+    return "torch" in source and _TORCH_IMPORT.search(source) is not None
+
+
+def annotation_is_torch(context: FileContext, annotation: cst.BaseExpression) -> bool:
+    """Whether a type annotation names a torch class (``torch.Tensor``,
+    ``nn.Module | None``, ``"torch.nn.Module"``)."""
+    for node in _walk(annotation):
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            resolved = context.resolve(node)
+            text = resolved or dotted_name(node) or ""
+            if text == "torch" or text.startswith("torch."):
+                return True
+        elif isinstance(node, cst.SimpleString):
+            value = string_value(node) or ""
+            if re.match(r"^\s*(torch|nn)\.", value) or "torch." in value:
+                return True
+    return False
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under ``node`` (itself included), without a visitor."""
+    return _walk(node)
+
+
+def string_value(node: cst.CSTNode) -> str | None:
+    """The value of a plain (non-f, non-bytes) string literal, else None."""
+    if isinstance(node, cst.SimpleString):
+        prefix = node.prefix.lower()
+        if "b" in prefix or "f" in prefix:
+            return None
+        quote = node.quote
+        return node.value[len(node.prefix) + len(quote) : -len(quote)]
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = string_value(node.left), string_value(node.right)
+        if left is None or right is None:
+            return None
+        return left + right
+    return None
+
+
+# -- devices ------------------------------------------------------------------------
+
+_ACCELERATOR = re.compile(r"^(cuda|mps|xpu)(:\d+)?$")
+TORCH_DTYPES = frozenset(
+    {
+        "float",
+        "float16",
+        "float32",
+        "float64",
+        "half",
+        "double",
+        "bfloat16",
+        "int",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "long",
+        "short",
+        "bool",
+        "complex64",
+        "complex128",
+        "cfloat",
+        "cdouble",
+        "float8_e4m3fn",
+        "float8_e5m2",
+    }
+)
+
+
+def is_accelerator_string(value: str | None) -> bool:
+    return value is not None and _ACCELERATOR.match(value) is not None
+
+
+def method_call(node: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+    """``(method name, receiver)`` for ``receiver.method(...)``, else None."""
+    if isinstance(node.func, cst.Attribute):
+        return node.func.attr.value, node.func.value
+    return None
+
+
+def keyword(node: cst.Call, name: str) -> cst.Arg | None:
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def positional(node: cst.Call) -> list[cst.Arg]:
+    return [a for a in node.args if a.keyword is None and not a.star]
+
+
+def is_dtype_expr(context: FileContext, node: cst.BaseExpression) -> bool:
+    resolved = context.resolve(node) or ""
+    if resolved.startswith("torch.") and resolved.split(".", 1)[1] in TORCH_DTYPES:
+        return True
+    text = dotted_name(node) or ""
+    last = text.rsplit(".", 1)[-1]
+    return last == "dtype" or last.endswith("_dtype")
+
+
+def is_cpu_expr(context: FileContext, node: cst.BaseExpression) -> bool:
+    """``"cpu"``, ``torch.device("cpu")``."""
+    if string_value(node) == "cpu":
+        return True
+    if isinstance(node, cst.Call) and context.resolve(node.func) == "torch.device":
+        args = positional(node)
+        return bool(args) and string_value(args[0].value) == "cpu"
+    return False
+
+
+def to_target(context: FileContext, node: cst.Call) -> tuple[str, cst.BaseExpression | None]:
+    """Classify ``x.to(...)``: ``("device", expr)``, ``("cpu", expr)``, ``("dtype",
+    None)`` or ``("other", None)`` (memory format only, no arguments)."""
+    device_kw = keyword(node, "device")
+    if device_kw is not None:
+        target = device_kw.value
+    else:
+        args = positional(node)
+        if not args:
+            return ("dtype", None) if keyword(node, "dtype") is not None else ("other", None)
+        target = args[0].value
+        if is_dtype_expr(context, target):
+            return ("dtype", None)
+    return ("cpu", target) if is_cpu_expr(context, target) else ("device", target)
+
+
+# -- host synchronisation -------------------------------------------------------------
+
+SYNC_METHODS = {"item": "item", "tolist": "tolist", "cpu": "cpu", "numpy": "numpy"}
+SYNC_DISPLAY = {
+    "item": ".item()",
+    "tolist": ".tolist()",
+    "cpu": ".cpu()",
+    "numpy": ".numpy()",
+    "to-cpu": '.to("cpu")',
+    "synchronize": ".synchronize()",
+    "torch.cuda.synchronize": "torch.cuda.synchronize()",
+}
+
+
+def sync_pattern(context: FileContext, node: cst.Call) -> str | None:
+    """The allowlist pattern name of a host-synchronising call, else None."""
+    resolved = context.resolve(node.func)
+    if resolved in ("torch.cuda.synchronize", "torch.cuda.current_stream.synchronize"):
+        return "torch.cuda.synchronize"
+    if resolved is not None and resolved.startswith("torch."):
+        return None  # torch.cpu(), torch.numpy are not methods on values
+    found = method_call(node)
+    if found is None:
+        return None
+    name, _ = found
+    if name in SYNC_METHODS and not node.args:
+        return SYNC_METHODS[name]
+    if name == "synchronize" and not node.args:
+        return "synchronize"
+    if name == "to" and to_target(context, node)[0] == "cpu":
+        return "to-cpu"
+    return None
+
+
+# -- managed scopes ---------------------------------------------------------------------
+
+
+def _is_path_glob(pattern: str) -> bool:
+    return "/" in pattern or pattern.endswith((".py", ".pyi"))
+
+
+def scope_matches(
+    patterns: Sequence[str], relpath: str, module: str, scope: Sequence[str]
+) -> str | None:
+    """The first pattern covering this scope, else None.
+
+    Path globs (containing ``/`` or ending in ``.py``) match the file path; other
+    patterns match the qualified name of the scope or of any enclosing scope, with or
+    without the module (``*.ModelManager``, ``ModelManager``, ``pkg.mod.Cls.*``)."""
+    if not patterns:
+        return None
+    names: list[str] = []
+    if module:
+        names.append(module)
+    for depth in range(1, len(scope) + 1):
+        local = ".".join(scope[:depth])
+        names.append(local)
+        if module:
+            names.append(f"{module}.{local}")
+    for pattern in patterns:
+        if _is_path_glob(pattern):
+            if matches_any(relpath, [pattern]):
+                return pattern
+        elif any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            return pattern
+    return None
+
+
+class GpuScope:
+    """What the GPU rules need to know about the file being visited."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self.settings = context.config.section(GpuSettings)
+        self.uses_torch = file_imports_torch(context.source)
+        self.in_test = context.is_test
+        self.in_script = context.is_script
+        self.typed_torch: set[str] = set()
+
+    def manager(self) -> str | None:
+        return scope_matches(
+            self.settings.managers,
+            self.context.relpath,
+            self.context.module,
+            self.context.scope_stack,
+        )
+
+    def managed(self) -> bool:
+        """Tests, scripts, and configured manager scopes own devices."""
+        return self.in_test or self.in_script or self.manager() is not None
+
+    def hot_path(self) -> str | None:
+        return scope_matches(
+            self.settings.hot_paths,
+            self.context.relpath,
+            self.context.module,
+            self.context.scope_stack,
+        )
+
+    def note_annotation(self, name: str, annotation: cst.BaseExpression) -> None:
+        if annotation_is_torch(self.context, annotation):
+            self.typed_torch.add(name)
+
+    def torch_receiver(self, receiver: cst.BaseExpression | None) -> bool:
+        """Whether a call on ``receiver`` may be a torch call: the file imports torch,
+        or the receiver (or the object it is reached through) is typed as torch."""
+        if self.uses_torch:
+            return True
+        if receiver is None:
+            return False
+        text = dotted_name(receiver)
+        while text:
+            if text in self.typed_torch:
+                return True
+            if "." not in text:
+                break
+            text = text.rsplit(".", 1)[0]
+        return False

@@ -1,0 +1,1555 @@
+"""Unmanaged GPU handoffs (IL4xx).
+
+In a training system the trainer, evaluation, parallel workers and checkpointing share
+models and tensors. When one of them moves a shared model between devices,
+synchronises the GPU with the host, or flips a shared model's train/eval mode on its
+own, the others break at run time. These rules find such handoffs by reading code.
+
+*Managed* code owns devices: scopes matching ``[tool.integ-lint.gpu] managers`` (class
+names, qualname globs such as ``*.ModelManager``, path globs such as
+``pkg/devices.py``), test paths and script paths. IL401-IL404 stay silent there (an
+explicit ``hot-paths`` scope still gets IL403). IL405 and IL406 are about the data, not
+about who owns the device, so they apply everywhere but tests. ``torch`` is resolved
+through imports and aliases; no rule fires in a file that never imports torch unless
+the receiver is annotated with a torch type.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from integ_lint.context import dotted_name
+from integ_lint.findings import Severity
+from integ_lint.gpu_allowlist import (
+    AllowEntry,
+    allowlist_key,
+    parse_allowlist,
+    scope_label,
+)
+from integ_lint.rule import FileRule, Invalid, PendingFinding, Valid
+
+from ._torch import (
+    SYNC_DISPLAY,
+    GpuScope,
+    is_accelerator_string,
+    keyword,
+    method_call,
+    positional,
+    string_value,
+    sync_pattern,
+    to_target,
+    walk,
+)
+
+FAMILY = "gpu"
+
+
+class _GpuRule(FileRule):
+    """Shared state: torch detection, managed scopes, typed names, scope kinds."""
+
+    family = FAMILY
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.gpu = GpuScope(context)
+        self.kinds: list[str] = []  # "class" / "function", innermost last
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.kinds.append("class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.kinds.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for param in _all_params(node.params):
+            if param.annotation is not None:
+                self.gpu.note_annotation(param.name.value, param.annotation.annotation)
+        self.kinds.append("function")
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.kinds.pop()
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        target = dotted_name(node.target)
+        if target is None:
+            return
+        self.gpu.note_annotation(target, node.annotation.annotation)
+        if self.kinds and self.kinds[-1] == "class":
+            self.gpu.note_annotation(f"self.{target}", node.annotation.annotation)
+
+    def report_at(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        scope: str,
+        properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Report with an explicit scope (for findings decided after leaving it)."""
+        self.context.pending.append(
+            PendingFinding(
+                rule=type(self),
+                node=node,
+                message=message,
+                scope=scope,
+                properties=tuple((properties or {}).items()),
+            )
+        )
+
+    def code_of(self, node: cst.CSTNode, limit: int = 60) -> str:
+        text = " ".join(self.context.code_for(node).split())
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    if isinstance(params.star_arg, cst.Param):
+        found.append(params.star_arg)
+    if params.star_kwarg is not None:
+        found.append(params.star_kwarg)
+    return found
+
+
+def _is_false(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "False"
+
+
+def _first_arg(node: cst.Call, name: str) -> cst.BaseExpression | None:
+    kw = keyword(node, name)
+    if kw is not None:
+        return kw.value
+    args = positional(node)
+    return args[0].value if args else None
+
+
+# -- in-place handoffs of modules the function does not own (shared by IL401/IL404) ----
+
+_WHAT = {
+    "device": "device",
+    "precision": "dtype",
+    "mode": "train/eval mode",
+    "grad": "requires_grad flag",
+}
+
+
+@dataclass
+class _Event:
+    node: cst.Call
+    receiver: str
+    why: str
+    handoff: str | None  # the family it changes, when it is a handoff
+    restores: frozenset[str]  # the families it can restore
+    in_finally: bool
+    guarded: bool
+    scope: str
+
+
+@dataclass
+class _Frame:
+    params: set[str]
+    aliases: dict[str, str] = field(default_factory=dict)
+    finally_depth: int = 0
+    guards: list[set[str]] = field(default_factory=list)
+    events: list[_Event] = field(default_factory=list)
+    transfers: list[tuple[cst.Call, str, str]] = field(default_factory=list)
+
+
+def _classify_handoff(rule: _GpuRule, node: cst.Call, method: str) -> str | None:
+    if method == "to":
+        kind = to_target(rule.context, node)[0]
+        return {"dtype": "precision", "device": "device", "cpu": "device"}.get(kind)
+    if method in ("cuda", "cpu"):
+        return "device"
+    if method in ("half", "float", "bfloat16", "double") and not node.args:
+        return "precision"
+    if method == "eval" and not node.args:
+        return "mode"
+    if method == "train":
+        arg = _first_arg(node, "mode")
+        return "mode" if arg is not None and _is_false(arg) else None
+    if method == "requires_grad_":
+        arg = _first_arg(node, "requires_grad")
+        return "grad" if arg is not None and _is_false(arg) else None
+    return None
+
+
+def _restore_families(node: cst.Call, method: str) -> frozenset[str]:
+    families: set[str] = set()
+    if method in ("to", "cuda", "cpu"):
+        families.add("device")
+    if method in ("to", "half", "float", "bfloat16", "double"):
+        families.add("precision")
+    if method == "train":
+        arg = _first_arg(node, "mode")
+        if arg is None or not _is_false(arg):
+            families.add("mode")
+    if method == "requires_grad_":
+        arg = _first_arg(node, "requires_grad")
+        if arg is None or not _is_false(arg):
+            families.add("grad")
+    return frozenset(families)
+
+
+class _HandoffRule(_GpuRule):
+    """Tracks, per function, bare-statement handoffs of modules the function does not
+    own and whether they are restored in a ``finally`` block or a context manager."""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.frames: list[_Frame] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        is_method = bool(self.kinds) and self.kinds[-1] == "class"
+        super().visit_FunctionDef(node)
+        names = [p.name.value for p in _all_params(node.params)]
+        decorators = {dotted_name(d.decorator) for d in node.decorators}
+        if is_method and names and "staticmethod" not in decorators:
+            names = names[1:]
+        self.frames.append(_Frame(params={n for n in names if n not in ("self", "cls")}))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
+        frame = self.frames.pop()
+        self.frame_done(frame, _unrestored(frame.events))
+
+    def frame_done(self, frame: _Frame, unrestored: list[tuple[_Event, bool]]) -> None:
+        raise NotImplementedError
+
+    def visit_Finally(self, node: cst.Finally) -> None:
+        if self.frames:
+            self.frames[-1].finally_depth += 1
+
+    def leave_Finally(self, original_node: cst.Finally) -> None:
+        if self.frames:
+            self.frames[-1].finally_depth -= 1
+
+    def visit_With(self, node: cst.With) -> None:
+        if not self.frames:
+            return
+        mentioned: set[str] = set()
+        for item in node.items:
+            for sub in walk(item.item):
+                text = dotted_name(sub) if isinstance(sub, (cst.Name, cst.Attribute)) else None
+                if text:
+                    mentioned.add(text)
+        self.frames[-1].guards.append(mentioned)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        if self.frames:
+            self.frames[-1].guards.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self.frames or len(node.targets) != 1:
+            return
+        target = node.targets[0].target
+        if not isinstance(target, cst.Name):
+            return
+        frame = self.frames[-1]
+        why = self._unowned(frame, node.value)
+        if why is not None:
+            frame.aliases[target.value] = f"an alias of `{dotted_name(node.value)}`"
+            if self.gpu.torch_receiver(node.value):
+                self.gpu.typed_torch.add(target.value)
+        else:
+            frame.aliases.pop(target.value, None)
+            frame.params.discard(target.value)
+
+    def _unowned(self, frame: _Frame, receiver: cst.BaseExpression) -> str | None:
+        """Why ``receiver`` is a module this function does not own, else None."""
+        text = dotted_name(receiver)
+        if text is None:
+            return None
+        parts = text.split(".")
+        if len(parts) == 1:
+            if text in frame.aliases:
+                return frame.aliases[text]
+            if text in frame.params:
+                return "a parameter"
+            return None
+        if self.context.resolve(receiver) is not None:
+            return None  # an imported module's attribute
+        if parts[0] in ("self", "cls"):
+            if len(parts) >= 3:
+                return f"reached through `{'.'.join(parts[:-1])}`"
+            return None
+        return f"reached through `{'.'.join(parts[:-1])}`"
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if not self.frames or not isinstance(node.value, cst.Call) or self.gpu.managed():
+            return
+        call = node.value
+        found = method_call(call)
+        if found is None:
+            return
+        method, receiver = found
+        frame = self.frames[-1]
+        in_finally = frame.finally_depth > 0
+        handoff = None if in_finally else _classify_handoff(self, call, method)
+        restores = _restore_families(call, method)
+        if handoff is None and not restores:
+            return
+        why = self._unowned(frame, receiver)
+        if why is None or not self.gpu.torch_receiver(receiver):
+            return
+        text = dotted_name(receiver) or ""
+        frame.events.append(
+            _Event(
+                node=call,
+                receiver=text,
+                why=why,
+                handoff=handoff,
+                restores=restores,
+                in_finally=in_finally,
+                guarded=any(text in guard for guard in frame.guards),
+                scope=self.context.scope,
+            )
+        )
+
+
+def _unrestored(events: list[_Event]) -> list[tuple[_Event, bool]]:
+    """Handoffs not restored in a ``finally`` or guarded by a context manager that
+    names the receiver; the flag says whether a plain (non-finally) restore follows."""
+    found: list[tuple[_Event, bool]] = []
+    consumed: set[int] = set()
+    for index, event in enumerate(events):
+        if event.handoff is None or index in consumed or event.guarded:
+            continue
+        family = event.handoff
+        if any(
+            e.in_finally and e.receiver == event.receiver and family in e.restores for e in events
+        ):
+            continue
+        later = [
+            i
+            for i in range(index + 1, len(events))
+            if events[i].receiver == event.receiver
+            and family in events[i].restores
+            and not events[i].in_finally
+        ]
+        consumed.update(later)
+        found.append((event, bool(later)))
+    return found
+
+
+# -- IL401 ------------------------------------------------------------------------------
+
+
+class DeviceTransferOutsideManager(_HandoffRule):
+    """Device transfer outside a device manager.
+
+    **What it does**
+
+    Flags `.cuda()`, `.to(<device>)` on a model or tensor, `torch.cuda.set_device(...)`
+    and `.to_empty(device=...)` in code that is not a configured device manager
+    (`[tool.integ-lint.gpu] managers`), a test or a script. Moves to the CPU are left
+    to IL403 (in loops) and IL406 (before a process boundary); a bare-statement move
+    of a module the function does not own is reported once, by IL404.
+
+    **Why is this bad?**
+
+    When every component moves models and tensors on its own, nobody knows where a
+    shared model lives: the trainer's model silently ends up on another device, and
+    device bugs show only on the machine with the other hardware.
+
+    **Example**
+
+    ```python
+    import torch
+
+    class Evaluator:
+        def run(self, batch, device):
+            batch = batch.to(device)
+    ```
+
+    **How to fix**
+
+    Let the manager that owns device placement move models and batches (for example a
+    `ModelManager.to_device(batch)` method), and declare it in
+    `[tool.integ-lint.gpu] managers = ["*.ModelManager"]`.
+    """
+
+    code = "IL401"
+    name = "device-transfer-outside-manager"
+    severity = Severity.WARNING
+    VALID = (
+        Valid(
+            """
+            import torch
+
+            class ModelManager:
+                def place(self, model):
+                    self.model = model.to(self.device)
+                    self.model.cuda()
+            """,
+            config="""
+            [tool.integ-lint.gpu]
+            managers = ["*.ModelManager"]
+            """,
+        ),
+        Valid(
+            """
+            import torch
+
+            def half(x):
+                y = x.to(torch.float16)
+                return y.to("cpu")
+            """
+        ),
+        Valid(
+            """
+            def move(batch, device):
+                return batch.to(device)  # no torch in this file
+            """
+        ),
+        Valid(
+            """
+            import torch as th
+
+            def setup():
+                th.cuda.set_device(0)
+            """,
+            path="scripts/train.py",
+        ),
+        Valid(
+            """
+            from torch import nn
+
+            def place(model, device):
+                model.to(device)  # an in-place handoff: reported once, by IL404
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch
+
+            class Evaluator:
+                def run(self, batch, device):
+                    batch = batch.to(device)
+                    return batch
+            """,
+            line=5,
+            message="outside a device manager",
+        ),
+        Invalid(
+            """
+            import torch as th
+            from torch import cuda
+
+            def setup(model, rank):
+                th.cuda.set_device(rank)
+                cuda.set_device(rank)
+                x = model.cuda()
+                y = model.to_empty(device="meta")
+            """,
+            lines=(5, 6, 7, 8),
+        ),
+        Invalid(
+            """
+            def forward(model: "torch.nn.Module", x):
+                return model.cuda()(x)
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            import torch
+
+            class Helper:
+                def place(self, model, device):
+                    model.to(device)  # restored in finally: no IL404, still a transfer
+                    try:
+                        return model(1)
+                    finally:
+                        model.to("cpu")
+            """,
+            line=5,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        description = self._transfer(node)
+        if description is None or self.gpu.managed():
+            return
+        message = (
+            f"device transfer `{self.code_of(node)}` outside a device manager: "
+            "moving models and tensors is the job of the manager that owns device "
+            "placement (configure [tool.integ-lint.gpu] managers)"
+        )
+        if self.frames:
+            self.frames[-1].transfers.append((node, message, self.context.scope))
+        else:
+            self.report(node, message)
+
+    def _transfer(self, node: cst.Call) -> str | None:
+        resolved = self.context.resolve(node.func)
+        if resolved == "torch.cuda.set_device":
+            return "set_device"
+        if resolved is not None:
+            return None
+        found = method_call(node)
+        if found is None:
+            return None
+        method, receiver = found
+        if method not in ("cuda", "to", "to_empty"):
+            return None
+        if not self.gpu.torch_receiver(receiver):
+            return None
+        if method == "to" and to_target(self.context, node)[0] != "device":
+            return None
+        if method == "to_empty" and keyword(node, "device") is None:
+            return None
+        return method
+
+    def frame_done(self, frame: _Frame, unrestored: list[tuple[_Event, bool]]) -> None:
+        covered = {id(event.node) for event, _ in unrestored}  # reported by IL404
+        for node, message, scope in frame.transfers:
+            if id(node) not in covered:
+                self.report_at(node, message, scope)
+
+
+# -- IL402 ------------------------------------------------------------------------------
+
+
+class HardcodedAcceleratorDevice(_GpuRule):
+    """Hard-coded accelerator device in library code.
+
+    **What it does**
+
+    Flags the literals `"cuda"`, `"cuda:1"`, `"mps"`, `"xpu"` (and f-strings such as
+    `f"cuda:{rank}"`) used as devices in library code: `torch.device("cuda")`,
+    `.to("cuda")`, `device="cuda"` as a parameter or field default. Comparisons
+    (`device.type == "cuda"`) are fine, and so is `"cpu"`. Managers, tests and scripts
+    may choose devices.
+
+    **Why is this bad?**
+
+    A hard-coded device makes the code run only on one kind of machine and overrides
+    the placement decided by the manager that owns devices: the CPU test run, the
+    Apple laptop and the second GPU all break.
+
+    **Example**
+
+    ```python
+    import torch
+
+    def build(hidden: int, device: str = "cuda") -> torch.nn.Module:
+        return torch.nn.Linear(hidden, hidden).to(device)
+    ```
+
+    **How to fix**
+
+    Inject the device (`device: torch.device`) from the manager that owns placement,
+    and choose it once, in that manager or in the entry-point script.
+    """
+
+    code = "IL402"
+    name = "hardcoded-accelerator-device"
+    severity = Severity.WARNING
+    VALID = (
+        Valid(
+            """
+            import torch
+
+            def is_gpu(device: torch.device) -> bool:
+                return device.type == "cuda" or str(device) in ("cuda:0", "mps")
+
+            def load(path, device):
+                return torch.load(path, map_location="cpu", weights_only=True)
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            class DeviceManager:
+                def __init__(self, device: str = "cuda") -> None:
+                    self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            """,
+            config="""
+            [tool.integ-lint.gpu]
+            managers = ["DeviceManager"]
+            """,
+        ),
+        Valid(
+            """
+            DEVICE = "cuda"  # no torch in this file
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            def main(device: str = "cuda") -> None:
+                torch.zeros(1, device=device)
+            """,
+            path="scripts/run.py",
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch
+
+            class StepConfig:
+                device: str = "cuda"
+
+            def build(hidden: int, device="cuda:1"):
+                return torch.device("mps")
+            """,
+            lines=(4, 6, 7),
+            message="hard-coded accelerator device",
+        ),
+        Invalid(
+            """
+            import torch as th
+
+            def place(x, rank):
+                x = x.to("cuda")
+                return x.to(f"cuda:{rank}")
+            """,
+            lines=(4, 5),
+        ),
+    )
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.ignored: set[int] = set()
+        self.kinds_of: dict[int, str] = {}
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        for sub in walk(node):
+            if isinstance(sub, (cst.SimpleString, cst.FormattedString)):
+                self.ignored.add(id(sub))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = method_call(node)
+        if found is not None and found[0] in ("startswith", "endswith", "split", "replace"):
+            for arg in node.args:
+                self.ignored.add(id(arg.value))
+        if self.context.resolve(node.func) == "torch.device":
+            for arg in node.args:
+                self.kinds_of[id(arg.value)] = "in `torch.device(...)`"
+
+    def visit_Param(self, node: cst.Param) -> None:
+        if node.default is not None:
+            self.kinds_of[id(node.default)] = f"as the default of parameter `{node.name.value}`"
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        super().visit_AnnAssign(node)
+        if node.value is not None and self.kinds and self.kinds[-1] == "class":
+            target = dotted_name(node.target) or "?"
+            self.kinds_of[id(node.value)] = f"as the default of field `{target}`"
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if is_accelerator_string(string_value(node)):
+            self._check(node, string_value(node) or "")
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        if node.parts and isinstance(node.parts[0], cst.FormattedStringText):
+            head = node.parts[0].value
+            if head.split(":")[0] in ("cuda", "xpu") and head.endswith(":"):
+                self._check(node, head + "{...}")
+
+    def _check(self, node: cst.BaseExpression, value: str) -> None:
+        if id(node) in self.ignored or not self.gpu.uses_torch or self.gpu.managed():
+            return
+        where = self.kinds_of.get(id(node), "")
+        where = f" {where}" if where else ""
+        self.report(
+            node,
+            f'hard-coded accelerator device "{value}"{where}: inject the device from '
+            "the manager that owns placement instead",
+        )
+
+
+# -- IL403 ------------------------------------------------------------------------------
+
+
+class HostSyncInLoop(_GpuRule):
+    """Host synchronisation inside a loop or a hot path.
+
+    **What it does**
+
+    Flags `.item()`, `.tolist()`, `.cpu()`, `.numpy()`, `.to("cpu")`,
+    `torch.cuda.synchronize()` and `stream.synchronize()` / `event.synchronize()` in a
+    loop body (or a `while` condition, or a comprehension element), and anywhere in a
+    scope matching `[tool.integ-lint.gpu] hot-paths`. A chain such as
+    `loss.detach().cpu().item()` is one finding. Managers, tests and scripts are
+    exempt from the loop check, not from explicit hot paths.
+
+    Each finding prints an allowlist key `path:Scope.qualname:pattern:n` (n counts
+    the flagged calls of that pattern in that scope, so the key does not change when
+    lines are added elsewhere). An entry with that key, an `owner`, a `reason` and an
+    optional `expires` date silences the site; after `expires` the entry stops
+    applying and the finding comes back saying which entry expired.
+
+    **Why is this bad?**
+
+    Every synchronisation makes the host wait for the GPU queue to drain: a hidden
+    `.item()` in the step loop collapses throughput, and nobody sees it in a profile
+    of the Python code.
+
+    **Example**
+
+    ```python
+    import torch
+
+    def train(model, batches, opt):
+        for batch in batches:
+            loss = model(batch)
+            print(loss.item())
+    ```
+
+    **How to fix**
+
+    Accumulate on the device (`total += loss.detach()`) and synchronise once after
+    the loop, or every N steps; when a sync is deliberate, allowlist it:
+
+    ```toml
+    [[tool.integ-lint.gpu.allowlist]]
+    key = "pkg/train.py:train:item:1"
+    owner = "alice"
+    reason = "logged every 100 steps"
+    expires = 2026-12-31
+    ```
+    """
+
+    code = "IL403"
+    name = "host-sync-in-loop"
+    severity = Severity.WARNING
+    VALID = (
+        Valid(
+            """
+            import torch
+
+            def train(model, batches):
+                total = torch.zeros(())
+                for batch in batches:
+                    total += model(batch).detach()
+                return total.item()
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            def train(model, batches):
+                for batch in batches:
+                    print(model(batch).item())
+            """,
+            config="""
+            [[tool.integ-lint.gpu.allowlist]]
+            key = "pkg/example.py:train:item:1"
+            owner = "alice"
+            reason = "debug printing, removed before release"
+            expires = 2999-12-31
+            """,
+        ),
+        Valid(
+            """
+            def mean(values):
+                for v in values:
+                    print(v.item())  # no torch here
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            class ModelManager:
+                def evaluate(self, batches):
+                    return [self.model(b).item() for b in batches]
+            """,
+            config="""
+            [tool.integ-lint.gpu]
+            managers = ["*.ModelManager"]
+            """,
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch as th
+
+            def train(model, batches, stream):
+                for batch in batches:
+                    loss = model(batch)
+                    print(loss.detach().cpu().item())
+                    th.cuda.synchronize()
+                    stream.synchronize()
+                while loss.item() > 1:
+                    loss = loss / 2
+            """,
+            lines=(6, 7, 8, 9),
+            message="allowlist key: pkg/example.py:train:item:1",
+        ),
+        Invalid(
+            """
+            import torch
+
+            class StepManager:
+                def step(self, batch):
+                    loss = self.model(batch)
+                    return loss.item()
+            """,
+            line=6,
+            config="""
+            [tool.integ-lint.gpu]
+            hot-paths = ["pkg.example.StepManager.*"]
+            """,
+            message="hot path",
+        ),
+        Invalid(
+            """
+            import torch
+
+            def train(model, batches):
+                for batch in batches:
+                    print(model(batch).item())
+            """,
+            line=5,
+            config="""
+            [[tool.integ-lint.gpu.allowlist]]
+            key = "pkg/example.py:train:item"
+            owner = "alice"
+            reason = "debug printing"
+            expires = 2001-01-31
+            """,
+            message="allowlist entry expired on 2001-01-31",
+        ),
+    )
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.loops: list[int] = [0]
+        self.covered: set[int] = set()
+        self.counts: dict[tuple[str, str], int] = {}
+        self.entries: list[AllowEntry] = []
+        if self.gpu.settings.allowlist:
+            self.entries = [
+                e for e in parse_allowlist(self.gpu.settings)[0] if e.path == context.relpath
+            ]
+        self.today = datetime.date.today()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        self.loops.append(0)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
+        self.loops.pop()
+
+    # Loop bodies (and `while` conditions, comprehension elements) run per iteration.
+    def visit_For_body(self, node: cst.For) -> None:
+        self.loops[-1] += 1
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self.loops[-1] -= 1
+
+    def visit_While_test(self, node: cst.While) -> None:
+        self.loops[-1] += 1
+
+    def leave_While_test(self, node: cst.While) -> None:
+        self.loops[-1] -= 1
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self.loops[-1] += 1
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self.loops[-1] -= 1
+
+    def visit_ListComp_elt(self, node: cst.ListComp) -> None:
+        self.loops[-1] += 1
+
+    def leave_ListComp_elt(self, node: cst.ListComp) -> None:
+        self.loops[-1] -= 1
+
+    def visit_SetComp_elt(self, node: cst.SetComp) -> None:
+        self.loops[-1] += 1
+
+    def leave_SetComp_elt(self, node: cst.SetComp) -> None:
+        self.loops[-1] -= 1
+
+    def visit_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
+        self.loops[-1] += 1
+
+    def leave_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
+        self.loops[-1] -= 1
+
+    def visit_DictComp_key(self, node: cst.DictComp) -> None:
+        self.loops[-1] += 1
+
+    def leave_DictComp_key(self, node: cst.DictComp) -> None:
+        self.loops[-1] -= 1
+
+    def visit_DictComp_value(self, node: cst.DictComp) -> None:
+        self.loops[-1] += 1
+
+    def leave_DictComp_value(self, node: cst.DictComp) -> None:
+        self.loops[-1] -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if id(node) in self.covered:
+            return
+        pattern = sync_pattern(self.context, node)
+        if pattern is None:
+            return
+        found = method_call(node)
+        receiver = found[1] if found is not None else None
+        if pattern != "torch.cuda.synchronize" and not self.gpu.torch_receiver(receiver):
+            return
+        if self.gpu.in_test or self.gpu.in_script:
+            return
+        hot = self.gpu.hot_path()
+        if hot is not None:
+            where = f"in hot path `{hot}`"
+        elif self.loops[-1] > 0 and self.gpu.manager() is None:
+            where = "inside a loop"
+        else:
+            return
+        self._cover_chain(node)
+        scope = self.context.scope
+        count_key = (scope_label(scope), pattern)
+        occurrence = self.counts.get(count_key, 0) + 1
+        self.counts[count_key] = occurrence
+        key = allowlist_key(self.context.relpath, scope, pattern, occurrence)
+        matching = [
+            e
+            for e in self.entries
+            if e.matches(self.context.relpath, scope_label(scope), pattern, occurrence)
+        ]
+        active = [e for e in matching if not e.expired(self.today)]
+        if active:
+            return
+        message = (
+            f"host synchronisation `{SYNC_DISPLAY[pattern]}` {where}: the host waits for "
+            "the GPU each time; keep values on the device and sync once outside the loop"
+        )
+        if matching:
+            entry = matching[0]
+            message += (
+                f"; allowlist entry expired on {entry.expires} (gpu.allowlist[{entry.index}], "
+                f"owner {entry.owner}: {entry.reason}): renew it or fix the code"
+            )
+        message += f" [allowlist key: {key}]"
+        self.report(node, message, properties={"allowlist_key": key})
+
+    def _cover_chain(self, node: cst.Call) -> None:
+        current: cst.BaseExpression = node.func
+        while True:
+            if isinstance(current, cst.Attribute):
+                current = current.value
+            elif isinstance(current, cst.Call):
+                self.covered.add(id(current))
+                current = current.func
+            else:
+                return
+
+
+# -- IL404 ------------------------------------------------------------------------------
+
+
+class UnmanagedModuleHandoff(_HandoffRule):
+    """In-place handoff of a module the function does not own.
+
+    **What it does**
+
+    Flags a bare-statement `.to(...)`, `.cuda()`, `.cpu()`, `.half()`, `.float()`,
+    `.eval()`, `.train(False)` or `.requires_grad_(False)` (an `nn.Module` changes in
+    place) on a parameter of the function, on an attribute reached through another
+    object (`agent.model.eval()`, `self.trainer.model.to("cpu")`) or on a local alias
+    of one, unless the function restores the previous state in a `finally` block or
+    runs it inside a context manager that names the module. Restoring without
+    `finally` is still reported. `x = x.to(dev)` (assigned: a tensor) is not a
+    handoff, and neither is `self.model.eval()` on the object's own model.
+
+    **Why is this bad?**
+
+    The model belongs to someone else (the trainer): after evaluation it is left in
+    eval mode, on the CPU, or in half precision, and training continues silently
+    wrong. If restoring is not in `finally`, any exception skips it.
+
+    **Example**
+
+    ```python
+    import torch
+
+    class EvaluationManager:
+        def evaluate(self, trainer, batches):
+            trainer.model.eval()
+            scores = [trainer.model(b) for b in batches]
+            trainer.model.train()
+            return scores
+    ```
+
+    **How to fix**
+
+    Restore in `finally` (or use a context manager that does), or ask the owning
+    manager for a copy or a mode switch:
+
+    ```python
+    was_training = model.training
+    model.eval()
+    try:
+        ...
+    finally:
+        model.train(was_training)
+    ```
+    """
+
+    code = "IL404"
+    name = "unmanaged-module-handoff"
+    severity = Severity.ERROR
+    VALID = (
+        Valid(
+            """
+            import torch
+
+            def evaluate(model, batches):
+                was_training = model.training
+                model.eval()
+                try:
+                    return [model(b) for b in batches]
+                finally:
+                    model.train(was_training)
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            class Worker:
+                def run(self, x, dev):
+                    x = x.to(dev)
+                    self.model.eval()
+                    with eval_mode(self.trainer.model):
+                        self.trainer.model.eval()
+                    return x
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            class ModelManager:
+                def offload(self, model):
+                    model.to("cpu")
+            """,
+            config="""
+            [tool.integ-lint.gpu]
+            managers = ["*.ModelManager"]
+            """,
+        ),
+        Valid(
+            """
+            def evaluate(agent):
+                agent.model.eval()  # no torch in this file
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            from torch import nn
+
+            class EvaluationManager:
+                def evaluate(self, batches):
+                    self.trainer.model.eval()
+                    return [self.trainer.model(b) for b in batches]
+            """,
+            line=5,
+            message="never restores",
+        ),
+        Invalid(
+            """
+            import torch as th
+
+            def evaluate(agent, model, batches):
+                agent.model.train(False)
+                model.to("cpu")
+                out = [model(b) for b in batches]
+                model.to("cuda")
+                return out
+            """,
+            lines=(4, 5),
+        ),
+        Invalid(
+            """
+            import torch
+
+            def freeze(model):
+                model.requires_grad_(False)
+                model.half()
+            """,
+            lines=(4, 5),
+        ),
+        Invalid(
+            """
+            def evaluate(model: "torch.nn.Module", batches):
+                m = model
+                m.eval()
+                try:
+                    return [m(b) for b in batches]
+                finally:
+                    print("done")
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+
+            def evaluate(model, batches):
+                model.eval()
+                out = [model(b) for b in batches]
+                model.train()
+                return out
+            """,
+            line=4,
+            message="without `finally`",
+        ),
+    )
+
+    def frame_done(self, frame: _Frame, unrestored: list[tuple[_Event, bool]]) -> None:
+        if not unrestored:
+            return
+        for event, restored_later in unrestored:
+            what = _WHAT[event.handoff or "device"]
+            head = (
+                f"`{self.code_of(event.node)}` changes the {what} of `{event.receiver}`, "
+                f"a module this function does not own ({event.why}), "
+            )
+            if restored_later:
+                tail = (
+                    "and restores it without `finally`: an exception in between leaves "
+                    "the shared model changed; restore it in a `finally` block"
+                )
+            else:
+                tail = (
+                    "and never restores it: restore the previous state in a `finally` "
+                    "block or a context manager, or let the owning manager do it"
+                )
+            self.report_at(event.node, head + tail, event.scope)
+
+
+# -- IL405 ------------------------------------------------------------------------------
+
+
+class TorchLoadWithoutMapLocation(_GpuRule):
+    """`torch.load` without `map_location` or an explicit `weights_only`.
+
+    **What it does**
+
+    Flags `torch.load(...)` (through any alias) without `map_location`, and, with a
+    second message, without an explicit `weights_only=`. Tests are exempt.
+
+    **Why is this bad?**
+
+    Without `map_location` every tensor is restored on the device that saved it: the
+    checkpoint loads only on a machine with the same GPUs, and a CPU-only evaluation
+    worker crashes. Without `weights_only=True`, loading unpickles arbitrary objects:
+    a checkpoint can run code (and older torch versions default to that).
+
+    **Example**
+
+    ```python
+    import torch
+
+    def restore(path):
+        return torch.load(path)
+    ```
+
+    **How to fix**
+
+    ```python
+    state = torch.load(path, map_location=device, weights_only=True)
+    ```
+    """
+
+    code = "IL405"
+    name = "torch-load-without-map-location"
+    severity = Severity.WARNING
+    VALID = (
+        Valid(
+            """
+            import torch
+
+            def restore(path, device):
+                a = torch.load(path, map_location="cpu", weights_only=True)
+                b = torch.load(path, device, weights_only=False)
+                return a, b
+            """
+        ),
+        Valid(
+            """
+            import pickle
+
+            def load(f):
+                return pickle.load(f)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch as th
+
+            def restore(path):
+                return th.load(path, weights_only=True)
+            """,
+            line=4,
+            message="without `map_location`",
+        ),
+        Invalid(
+            """
+            from torch import load
+
+            state = load("ckpt.pt", map_location="cpu")
+            """,
+            line=3,
+            message="without an explicit `weights_only`",
+        ),
+        Invalid(
+            """
+            import torch
+
+            class CheckpointManager:
+                def restore(self, path):
+                    return torch.load(path)
+            """,
+            lines=(5, 5),
+            config="""
+            [tool.integ-lint.gpu]
+            managers = ["CheckpointManager"]
+            """,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.context.resolve(node.func) not in ("torch.load", "torch.serialization.load"):
+            return
+        if self.gpu.in_test:
+            return
+        call = self.code_of(node.func, 30)
+        if keyword(node, "map_location") is None and len(positional(node)) < 2:
+            self.report(
+                node,
+                f"`{call}(...)` without `map_location`: tensors are restored on the device "
+                "that saved them; pass map_location=<injected device or 'cpu'>",
+            )
+        if keyword(node, "weights_only") is None:
+            self.report(
+                node,
+                f"`{call}(...)` without an explicit `weights_only`: loading may unpickle "
+                "arbitrary code; pass weights_only=True (or False, deliberately)",
+            )
+
+
+# -- IL406 ------------------------------------------------------------------------------
+
+_QUEUE_FACTORIES = {"Queue", "SimpleQueue", "JoinableQueue"}
+_POOL_METHODS = {
+    "map",
+    "map_async",
+    "imap",
+    "imap_unordered",
+    "starmap",
+    "starmap_async",
+    "apply",
+    "apply_async",
+}
+_STATE_SOURCES = {"state_dict", "parameters", "named_parameters", "buffers", "named_buffers"}
+
+
+class TensorsAcrossProcessBoundary(_GpuRule):
+    """Tensors or module state sent through the standard library's `multiprocessing`.
+
+    **What it does**
+
+    Flags `Queue.put`, `Pipe` `send`, `Process(args=...)` and `Pool.map`-style
+    arguments of the standard library's `multiprocessing` when the value comes from
+    `.state_dict()`, `.parameters()` or a device move (`.to(device)`, `.cuda()`),
+    directly or through a variable, without `.cpu()` first. A file that uses
+    `torch.multiprocessing` is left alone. Applies to managers too (tests are exempt).
+
+    **Why is this bad?**
+
+    Plain `multiprocessing` pickles CUDA tensors, which either fails, or in the child
+    re-creates them on the parent's device (initialising CUDA in a forked child),
+    and copies every parameter through a pipe.
+
+    **Example**
+
+    ```python
+    import multiprocessing
+    import torch
+
+    def publish(model, queue: multiprocessing.Queue):
+        queue.put(model.state_dict())
+    ```
+
+    **How to fix**
+
+    Move to the CPU first (`{k: v.cpu() for k, v in model.state_dict().items()}`), or
+    use `torch.multiprocessing`, which shares tensors through shared memory.
+    """
+
+    code = "IL406"
+    name = "tensors-across-process-boundary"
+    severity = Severity.ERROR
+    VALID = (
+        Valid(
+            """
+            import multiprocessing
+            import torch
+
+            def publish(model):
+                queue = multiprocessing.Queue()
+                state = {k: v.cpu() for k, v in model.state_dict().items()}
+                queue.put(state)
+                queue.put({"step": 3})
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.multiprocessing as mp
+
+            def publish(model):
+                queue = mp.Queue()
+                queue.put(model.state_dict())
+            """
+        ),
+        Valid(
+            """
+            import queue
+            import torch
+
+            def publish(model):
+                q = queue.Queue()  # threads share memory: fine
+                q.put(model.state_dict())
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import multiprocessing as mp
+            import torch
+
+            class ParallelManager:
+                def __init__(self):
+                    self.queue = mp.Queue()
+                    self.parent, self.child = mp.Pipe()
+
+                def publish(self, model):
+                    state = model.state_dict()
+                    self.queue.put(state)
+                    self.parent.send(list(model.parameters()))
+            """,
+            lines=(11, 12),
+            message="state_dict",
+        ),
+        Invalid(
+            """
+            from multiprocessing import Pool, Process, get_context
+            import torch
+
+            def spawn(model, batch, device, work):
+                x = batch.to(device)
+                Process(target=work, args=(x,)).start()
+                with get_context("spawn").Pool(2) as pool:
+                    pool.map(work, [model.state_dict()])
+            """,
+            lines=(6, 8),
+        ),
+    )
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.taints: list[dict[str, str]] = [{}]
+        self.channels: set[str] = set()  # queues and pipe connections
+        self.pools: set[str] = set()
+        self.factories: set[str] = set()  # get_context() / Manager() results
+        self.sends: list[tuple[cst.Call, str, str, str]] = []  # node, channel, source, scope
+
+    # -- bindings -----------------------------------------------------------------
+    def _factory_call(self, node: cst.BaseExpression) -> bool:
+        if not isinstance(node, cst.Call):
+            return False
+        return self.context.resolve(node.func) in (
+            "multiprocessing.get_context",
+            "multiprocessing.Manager",
+        )
+
+    def _mp_kind(self, node: cst.BaseExpression) -> str | None:
+        """``queue`` / ``pipe`` / ``pool`` / ``process`` for a stdlib constructor."""
+        if not isinstance(node, cst.Call):
+            return None
+        resolved = self.context.resolve(node.func)
+        name: str | None = None
+        if resolved is not None:
+            module, _, last = resolved.rpartition(".")
+            if module in ("multiprocessing", "multiprocessing.pool", "multiprocessing.queues"):
+                name = last
+        elif isinstance(node.func, cst.Attribute):
+            base = node.func.value
+            if self._factory_call(base) or dotted_name(base) in self.factories:
+                name = node.func.attr.value
+        if name in _QUEUE_FACTORIES:
+            return "queue"
+        return {"Pipe": "pipe", "Pool": "pool", "Process": "process"}.get(name or "")
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        kind = self._mp_kind(value)
+        names: list[str] = []
+        if isinstance(target, (cst.Tuple, cst.List)):
+            names = [t for e in target.elements if (t := dotted_name(e.value) or "")]
+        elif (text := dotted_name(target)) is not None:
+            names = [text]
+        for text in names:
+            if kind in ("queue", "pipe"):
+                self.channels.add(text)
+            elif kind == "pool":
+                self.pools.add(text)
+            elif self._factory_call(value):
+                self.factories.add(text)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        self.taints.append({})
+        for param in _all_params(node.params):
+            if param.annotation is None:
+                continue
+            for sub in walk(param.annotation.annotation):
+                resolved = None
+                if isinstance(sub, (cst.Name, cst.Attribute)):
+                    resolved = self.context.resolve(sub)
+                elif isinstance(sub, cst.SimpleString):
+                    resolved = string_value(sub)
+                if (
+                    resolved
+                    and resolved.split(".")[-1] in {*_QUEUE_FACTORIES, "Connection"}
+                    and resolved.startswith(("multiprocessing", "mp."))
+                ):
+                    self.channels.add(param.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
+        self.taints.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target, node.value)
+            text = dotted_name(target.target)
+            if text is None:
+                continue
+            source = self._taint(node.value)
+            if source is not None:
+                self.taints[-1][text] = source
+            else:
+                self.taints[-1].pop(text, None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        super().visit_AnnAssign(node)
+        if node.value is not None:
+            self._bind(node.target, node.value)
+
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            if item.asname is not None:
+                self._bind(item.asname.name, item.item)
+
+    def visit_For(self, node: cst.For) -> None:
+        source = self._taint(node.iter)
+        if source is None:
+            return
+        for sub in walk(node.target):
+            if isinstance(sub, cst.Name):
+                self.taints[-1][sub.value] = f"an element of {source}"
+
+    # -- taint --------------------------------------------------------------------
+    def _taint(self, expr: cst.BaseExpression) -> str | None:
+        """What makes ``expr`` device-resident module state, or None when it is clean
+        (no such source, or moved to the host with ``.cpu()`` somewhere)."""
+        source: str | None = None
+        for sub in walk(expr):
+            if isinstance(sub, cst.Call):
+                found = method_call(sub)
+                if found is None:
+                    continue
+                method, receiver = found
+                if method in ("cpu", "numpy", "tolist", "item"):
+                    return None
+                if method == "to":
+                    target = to_target(self.context, sub)[0]
+                    if target == "cpu":
+                        return None
+                    if target == "device" and self.gpu.torch_receiver(receiver):
+                        source = source or f"the device move `{self.code_of(sub, 40)}`"
+                elif method == "cuda" and self.gpu.torch_receiver(receiver):
+                    source = source or f"the device move `{self.code_of(sub, 40)}`"
+                elif method in _STATE_SOURCES and self.gpu.torch_receiver(receiver):
+                    source = source or f"`{self.code_of(sub, 40)}`"
+            elif isinstance(sub, (cst.Name, cst.Attribute)):
+                text = dotted_name(sub)
+                if text is None:
+                    continue
+                for frame in (self.taints[-1], self.taints[0]):
+                    if text in frame:
+                        source = source or f"`{text}` ({frame[text]})"
+                        break
+        return source
+
+    # -- sends ----------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.gpu.in_test:
+            return
+        kind = self._mp_kind(node)
+        if kind == "process":
+            for name in ("args", "kwargs"):
+                arg = keyword(node, name)
+                source = self._taint(arg.value) if arg is not None else None
+                if source is not None:
+                    self.sends.append((node, "", source, self.context.scope))
+                    return
+            return
+        found = method_call(node)
+        if found is None:
+            return
+        method, receiver = found
+        channel = dotted_name(receiver)
+        if channel is None:
+            return
+        if method in ("put", "put_nowait", "send"):
+            values: Iterable[cst.Arg] = node.args[:1]
+        elif method in _POOL_METHODS:
+            values = [*positional(node)[1:], *(a for a in node.args if a.keyword is not None)]
+        else:
+            return
+        for arg in values:
+            source = self._taint(arg.value)
+            if source is not None:
+                self.sends.append((node, channel, source, self.context.scope))
+                return
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        if self.context.imports("torch.multiprocessing"):
+            return
+        for node, channel, source, scope in self.sends:
+            if channel and channel not in self.channels and channel not in self.pools:
+                continue
+            what = f"`{channel}`" if channel else "a `multiprocessing.Process`"
+            self.report_at(
+                node,
+                f"{source} crosses a process boundary through {what} of the standard "
+                "library's multiprocessing without `.cpu()` first: move it to the host "
+                "or use torch.multiprocessing",
+                scope,
+            )
