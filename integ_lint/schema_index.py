@@ -173,12 +173,14 @@ class SchemaIndex:
         self.functions: dict[str, Origin] = {}
         self.globals: dict[str, Origin] = {}
         self.aliases: dict[str, dict[str, str]] = {}
+        self.star_imports: dict[str, tuple[str, ...]] = {}
         self.site_facts: list[tuple[str, AccessSite]] = []
         for file_facts, value in project.facts(FACTS_KEY):
             if not isinstance(value, SchemaFacts):
                 continue
             path = file_facts.relpath
             self.aliases[value.module] = dict(value.aliases)
+            self.star_imports[value.module] = value.star_imports
             for cls in value.classes:
                 self.classes.setdefault(cls.qualname, (cls, path))
             for d in value.dicts:
@@ -229,10 +231,16 @@ class SchemaIndex:
             aliases = self.aliases.get(module)
             if aliases is None:
                 continue
-            target = aliases.get(parts[cut])
-            if target is None or target == qualname:
-                return None
             rest = parts[cut + 1 :]
+            target = aliases.get(parts[cut])
+            if target is None:
+                for star in self.star_imports.get(module, ()):
+                    found = self.resolve_symbol(".".join([star, *parts[cut:]]), depth + 1)
+                    if found is not None:
+                        return found
+                return None
+            if target == qualname:
+                return None
             return self.resolve_symbol(".".join([target, *rest]), depth + 1)
         return None
 

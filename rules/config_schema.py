@@ -64,25 +64,24 @@ def _schema_list(schemas: list[Schema]) -> str:
 
 
 def _closest(item: ResolvedSite) -> str:
-    attr = item.site.attr
-    candidates: dict[str, str] = {}
+    """The declared name closest to the probed one, with its schemas on a name match."""
+    attr = item.site.attr.lower()
+    owners: dict[str, list[str]] = {}
     for schema in item.schemas:
         for name in [*schema.fields, *schema.members]:
-            if name.startswith("_"):
-                continue
-            label = name if len(item.schemas) == 1 else f"{schema.name}.{name}"
-            candidates.setdefault(label, name)
-    if not candidates:
+            if not name.startswith("_") and schema.name not in owners.setdefault(name, []):
+                owners[name].append(schema.name)
+    if not owners:
         return "the schema declares no fields"
-    best = max(
-        candidates,
-        key=lambda label: (
-            difflib.SequenceMatcher(None, attr.lower(), candidates[label].lower()).ratio(),
-            label,
-        ),
-    )
-    ratio = difflib.SequenceMatcher(None, attr.lower(), candidates[best].lower()).ratio()
-    return f"did you mean {best!r}?" if ratio >= 0.6 else f"closest field: {best!r}"
+
+    def ratio(name: str) -> float:
+        return difflib.SequenceMatcher(None, attr, name.lower()).ratio()
+
+    best = min(owners, key=lambda name: (-ratio(name), name))
+    label = repr(best)
+    if len(item.schemas) > 1:
+        label += f" ({', '.join(owners[best])})"
+    return f"did you mean {label}?" if ratio(best) >= 0.6 else f"closest field: {label}"
 
 
 def _searched(item: ResolvedSite) -> str:

@@ -144,6 +144,7 @@ class SchemaFacts:
     functions: tuple[tuple[str, Origin], ...] = ()  # qualname -> return type
     globals: tuple[tuple[str, Origin], ...] = ()  # qualname -> origin of the binding
     aliases: tuple[tuple[str, str], ...] = ()  # local name -> qualified target
+    star_imports: tuple[str, ...] = ()  # modules imported with "from m import *"
     sites: tuple[AccessSite, ...] = ()
 
 
@@ -280,6 +281,7 @@ class SchemaFactCollector(FactCollector):
         self.module_names: set[str] = set()
         self.sites: list[AccessSite] = []
         self.try_stack: list[bool] = []
+        self.star_imports: list[str] = []
         # hasattr call -> (node whose span the fix replaces, the node it becomes)
         self.hasattr_fixes: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
 
@@ -393,6 +395,11 @@ class SchemaFactCollector(FactCollector):
         )
 
     # -- scopes ----------------------------------------------------------------
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            module = dotted_name(node.module) if node.module else None
+            self.star_imports.append(self.context.aliases.absolute(len(node.relative), module))
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         qualname = f"{self._qual_prefix()}.{node.name.value}".lstrip(".")
         bases = [dotted_name(arg.value) for arg in node.bases if arg.keyword is None]
@@ -801,6 +808,7 @@ class SchemaFactCollector(FactCollector):
             functions=tuple((q, fix_origin(o)) for q, o in self.functions.items()),
             globals=tuple((module_prefix + n, fix_origin(o)) for n, o in self.globals.items()),
             aliases=tuple(sorted(aliases.items())),
+            star_imports=tuple(dict.fromkeys(self.star_imports)),
             sites=tuple(replace(s, receiver=fix_origin(s.receiver)) for s in self.sites),
         )
 
