@@ -391,7 +391,8 @@ def _chains(
     """Imports from modules under ``sources`` that reach modules under ``targets``:
     directly, or (unless ``allow_indirect``) through modules under neither.
 
-    One entry per offending first import: ``(importer, imported, site, chain)``.
+    One entry per statement making an offending first import: ``(importer, imported,
+    site, chain)``.
     """
 
     def in_sources(module: str) -> bool:
@@ -425,14 +426,18 @@ def _chains(
                 queue.append(predecessor)
     for importer in source_nodes:
         for imported in sorted(static.successors(importer)):
-            site = static.edges[importer, imported]["sites"][0]
+            sites = static.edges[importer, imported]["sites"]
             if imported in target_nodes:
-                found.append((importer, imported, site, (importer, imported)))
+                chain: tuple[str, ...] = (importer, imported)
             elif imported in next_hop:
-                chain = [importer, imported]
-                while chain[-1] not in target_nodes:
-                    chain.append(next_hop[chain[-1]])
-                found.append((importer, imported, site, tuple(chain)))
+                hops = [importer, imported]
+                while hops[-1] not in target_nodes:
+                    hops.append(next_hop[hops[-1]])
+                chain = tuple(hops)
+            else:
+                continue
+            # every statement making the first import breaks the contract
+            found.extend((importer, imported, site, chain) for site in sites)
     return found
 
 
