@@ -194,10 +194,6 @@ def _fixture_copy(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.mark.skipif(
-    not (FIXTURES / "training_app" / "expected" / "IL3.fix.diff").exists(),
-    reason="the training_app fixture has no IL3.fix.diff yet",
-)
 def test_training_app_fixes_are_exact(tmp_path: Path) -> None:
     expected_file = FIXTURES / "training_app" / "expected" / "IL3.fix.diff"
     copy = _fixture_copy(tmp_path)
