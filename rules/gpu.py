@@ -102,6 +102,16 @@ class _GpuRule(FileRule):
 
     def code_of(self, node: cst.CSTNode, limit: int = 60) -> str:
         text = " ".join(self.context.code_for(node).split())
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and (dotted_name(node.func.value) is None or len(text) > limit)
+        ):
+            # `...long().chain().to(dev)` reads better as `.to(dev)`
+            args = " ".join(
+                self.context.code_for(cst.Call(func=cst.Name("f"), args=node.args)).split()
+            )
+            text = f".{node.func.attr.value}{args[1:]}"
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -678,7 +688,7 @@ class HostSyncInLoop(_GpuRule):
 
     Flags `.item()`, `.tolist()`, `.cpu()`, `.numpy()`, `.to("cpu")`,
     `torch.cuda.synchronize()` and `stream.synchronize()` / `event.synchronize()` in a
-    loop body (or a `while` condition, or a comprehension element), and anywhere in a
+    `for`/`while` body (or a `while` condition), and anywhere in a
     scope matching `[tool.integ-lint.gpu] hot-paths`. A chain such as
     `loss.detach().cpu().item()` is one finding. Managers, tests and scripts are
     exempt from the loop check, not from explicit hot paths.
@@ -845,7 +855,8 @@ class HostSyncInLoop(_GpuRule):
         super().leave_FunctionDef(original_node)
         self.loops.pop()
 
-    # Loop bodies (and `while` conditions, comprehension elements) run per iteration.
+    # Loop bodies and `while` conditions run per iteration. Comprehensions are not
+    # counted: `{k: v.cpu() for k, v in state.items()}` is how state is made host-safe.
     def visit_For_body(self, node: cst.For) -> None:
         self.loops[-1] += 1
 
@@ -864,36 +875,6 @@ class HostSyncInLoop(_GpuRule):
     def leave_While_body(self, node: cst.While) -> None:
         self.loops[-1] -= 1
 
-    def visit_ListComp_elt(self, node: cst.ListComp) -> None:
-        self.loops[-1] += 1
-
-    def leave_ListComp_elt(self, node: cst.ListComp) -> None:
-        self.loops[-1] -= 1
-
-    def visit_SetComp_elt(self, node: cst.SetComp) -> None:
-        self.loops[-1] += 1
-
-    def leave_SetComp_elt(self, node: cst.SetComp) -> None:
-        self.loops[-1] -= 1
-
-    def visit_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
-        self.loops[-1] += 1
-
-    def leave_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
-        self.loops[-1] -= 1
-
-    def visit_DictComp_key(self, node: cst.DictComp) -> None:
-        self.loops[-1] += 1
-
-    def leave_DictComp_key(self, node: cst.DictComp) -> None:
-        self.loops[-1] -= 1
-
-    def visit_DictComp_value(self, node: cst.DictComp) -> None:
-        self.loops[-1] += 1
-
-    def leave_DictComp_value(self, node: cst.DictComp) -> None:
-        self.loops[-1] -= 1
-
     def visit_Call(self, node: cst.Call) -> None:
         if id(node) in self.covered:
             return
@@ -907,9 +888,12 @@ class HostSyncInLoop(_GpuRule):
         if self.gpu.in_test or self.gpu.in_script:
             return
         hot = self.gpu.hot_path()
+        in_loop = self.loops[-1] > 0
         if hot is not None:
             where = f"in hot path `{hot}`"
-        elif self.loops[-1] > 0 and self.gpu.manager() is None:
+            if in_loop:
+                where = "inside a loop " + where
+        elif in_loop and self.gpu.manager() is None:
             where = "inside a loop"
         else:
             return
@@ -929,7 +913,7 @@ class HostSyncInLoop(_GpuRule):
             return
         message = (
             f"host synchronisation `{SYNC_DISPLAY[pattern]}` {where}: the host waits for "
-            "the GPU each time; keep values on the device and sync once outside the loop"
+            "the GPU every time; keep values on the device and sync less often"
         )
         if matching:
             entry = matching[0]
@@ -1147,7 +1131,8 @@ class TorchLoadWithoutMapLocation(_GpuRule):
     **What it does**
 
     Flags `torch.load(...)` (through any alias) without `map_location`, and, with a
-    second message, without an explicit `weights_only=`. Tests are exempt.
+    second message, without an explicit `weights_only=`: one finding per call, whose
+    message names what is missing. Tests are exempt.
 
     **Why is this bad?**
 
@@ -1223,7 +1208,7 @@ class TorchLoadWithoutMapLocation(_GpuRule):
                 def restore(self, path):
                     return torch.load(path)
             """,
-            lines=(5, 5),
+            line=5,
             config="""
             [tool.integ-lint.gpu]
             managers = ["CheckpointManager"]
@@ -1237,18 +1222,22 @@ class TorchLoadWithoutMapLocation(_GpuRule):
         if self.gpu.in_test:
             return
         call = self.code_of(node.func, 30)
+        implicit_weights = keyword(node, "weights_only") is None
         if keyword(node, "map_location") is None and len(positional(node)) < 2:
-            self.report(
-                node,
+            message = (
                 f"`{call}(...)` without `map_location`: tensors are restored on the device "
-                "that saved them; pass map_location=<injected device or 'cpu'>",
+                "that saved them; pass map_location=<injected device or 'cpu'>"
             )
-        if keyword(node, "weights_only") is None:
-            self.report(
-                node,
+            if implicit_weights:
+                message += " and an explicit weights_only=True"
+        elif implicit_weights:
+            message = (
                 f"`{call}(...)` without an explicit `weights_only`: loading may unpickle "
-                "arbitrary code; pass weights_only=True (or False, deliberately)",
+                "arbitrary code; pass weights_only=True (or False, deliberately)"
             )
+        else:
+            return
+        self.report(node, message)
 
 
 # -- IL406 ------------------------------------------------------------------------------
