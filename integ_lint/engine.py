@@ -86,6 +86,8 @@ def select_rules(config: Config, registry: Registry) -> Selection:
                 raise ConfigError(
                     f"{config.provenance.get(key, source)}: {key}: invalid glob: {problem}"
                 )
+    for section in config.sections.values():
+        section.validate(source)  # table-specific checks (e.g. the gpu allowlist)
     chosen = registry.select(
         [*general.select, *general.extend_select], [*general.ignore, *general.extend_ignore]
     )
