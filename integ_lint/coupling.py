@@ -609,6 +609,27 @@ class _Builder:
         )
 
 
+def validate_coupling_settings(settings: CouplingSettings, source: str) -> None:
+    """One-line errors for values their types allow but the graph cannot use."""
+    from .config import ConfigError
+
+    prefix = f"{source}: tool.integ-lint.coupling."
+    for key, patterns in (
+        ("manager-patterns", settings.manager_patterns),
+        ("manager-bases", settings.manager_bases),
+    ):
+        for index, pattern in enumerate(patterns):
+            if not pattern.strip():
+                raise ConfigError(f"{prefix}{key}: item {index}: empty pattern")
+    if settings.hub_threshold < 1:
+        raise ConfigError(f"{prefix}hub-threshold: must be 1 or more, got {settings.hub_threshold}")
+    if not 0.0 <= settings.betweenness_threshold <= 1.0:
+        raise ConfigError(
+            f"{prefix}betweenness-threshold: must be between 0 and 1, "
+            f"got {settings.betweenness_threshold}"
+        )
+
+
 def _key(module: str, qualname: str) -> str:
     return f"{module}.{qualname}" if module else qualname
 
@@ -656,8 +677,11 @@ def manager_graph(project: ProjectIndex) -> ManagerGraph:
 # -- for the CLI, the audit and other consumers ------------------------------------------
 
 
-def index_project(paths: Sequence[Path], config: Config, jobs: int = 1) -> ProjectIndex:
-    """Run only the manager fact collector over ``paths`` and index the result."""
+def index_project(
+    paths: Sequence[Path], config: Config, jobs: int = 1, notes: list[str] | None = None
+) -> ProjectIndex:
+    """Run only the manager fact collector over ``paths`` and index the result; files
+    that cannot be read or parsed are described in ``notes`` (one line each)."""
     from .discovery import discover
     from .executor import analyze_files
 
@@ -669,6 +693,12 @@ def index_project(paths: Sequence[Path], config: Config, jobs: int = 1) -> Proje
         respect_gitignore=general.respect_gitignore,
     )
     results = analyze_files(files, config, [], [ManagerFactCollector], jobs=jobs)
+    if notes is not None:
+        notes.extend(
+            f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
+            for r in results
+            for n in r.notifications
+        )
     return ProjectIndex(
         [
             FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts)

@@ -153,6 +153,11 @@ class CouplingSettings(Section):
     hub_threshold: int = 7
     betweenness_threshold: float = 0.5
 
+    def validate(self, source: str) -> None:
+        from .coupling import validate_coupling_settings
+
+        validate_coupling_settings(self, source)
+
 
 @dataclass
 class AuditSettings(Section):
