@@ -187,11 +187,18 @@ def _classify_handoff(rule: _GpuRule, node: cst.Call, method: str) -> str | None
     return None
 
 
-def _restore_families(node: cst.Call, method: str) -> frozenset[str]:
+def _restore_families(rule: _GpuRule, node: cst.Call, method: str) -> frozenset[str]:
     families: set[str] = set()
-    if method in ("to", "cuda", "cpu"):
+    if method == "to":
+        if to_target(rule.context, node)[0] in ("device", "cpu"):
+            families.add("device")
+            if len(positional(node)) > 1 or keyword(node, "dtype") is not None:
+                families.add("precision")
+        else:
+            families.add("precision")
+    if method in ("cuda", "cpu"):
         families.add("device")
-    if method in ("to", "half", "float", "bfloat16", "double"):
+    if method in ("half", "float", "bfloat16", "double"):
         families.add("precision")
     if method == "train":
         arg = _first_arg(node, "mode")
@@ -299,7 +306,7 @@ class _HandoffRule(_GpuRule):
         frame = self.frames[-1]
         in_finally = frame.finally_depth > 0
         handoff = None if in_finally else _classify_handoff(self, call, method)
-        restores = _restore_families(call, method)
+        restores = _restore_families(self, call, method)
         if handoff is None and not restores:
             return
         why = self._unowned(frame, receiver)

@@ -289,3 +289,88 @@ def test_careful_code_is_silent(tmp_path: Path) -> None:
         managers = ["*.ModelManager"]
     """
     assert _findings(_project(tmp_path, source, config)) == []
+
+
+EDGE_CASES = """\
+import torch
+import torch as th
+import multiprocessing as mp
+from multiprocessing import Pipe
+from torch import load as tload
+
+
+def odd(*args, **kwargs):
+    x = args[0]
+    x.to()
+    x.to(*args)
+    x.to(**kwargs)
+    x.train(*args)
+    x.requires_grad_()
+    tload(*args, **kwargs)
+    th.load()
+    conn = Pipe()
+    conn.send(x.state_dict())
+    q = mp.get_context().SimpleQueue()
+    q.put()
+    q.put(*args)
+    mp.Process(args=None).start()
+    pool = mp.Pool()
+    pool.map()
+    pool.map(odd)
+    (lambda m: m.eval())(x)
+    with open("f") as (a, b):
+        a.eval()
+    for (k, v) in x.named_parameters():
+        q.put(v)
+    if (y := x.cuda()) is not None:
+        q.put(y)
+    del x
+    "cuda".upper()
+    f"{args}".strip()
+    f"cuda:{1}"
+
+
+async def stream(batches, device: "torch.device"):
+    async for batch in batches:
+        print(batch.item())
+    while (n := len(batches)):
+        torch.cuda.current_stream().synchronize()
+    match batches:
+        case [first, *_]:
+            first.eval()
+
+
+class Holder:
+    model: "torch.nn.Module"
+    device = "mps"
+
+    @staticmethod
+    def place(model, /, device, *, dtype=torch.float16):
+        model.to(device, dtype)
+        model.to(dtype=dtype)
+
+    def nested(self, agent):
+        def inner(m):
+            m.eval()
+        try:
+            agent.model.eval()
+        finally:
+            pass
+        return inner
+
+
+print(th.tensor([1.0]).item())
+for i in range(3):
+    torch.cuda.synchronize()
+"""
+
+
+def test_odd_code_never_crashes_a_gpu_rule(tmp_path: Path) -> None:
+    report = api.check([_project(tmp_path, EDGE_CASES)], select=["IL4"], jobs=1)
+    assert not report.incomplete, [n.message for n in report.notifications]
+    codes = {f.code for f in report.findings}
+    # Sanity: the odd file still yields findings of every family it contains.
+    assert {"IL401", "IL402", "IL403", "IL404", "IL405", "IL406"} <= codes, sorted(codes)
+    by_line = {(f.code, f.line) for f in report.findings}
+    assert ("IL403", 70) in by_line  # module-level loop
+    assert ("IL404", 62) in by_line  # `finally: pass` restores nothing
