@@ -164,7 +164,17 @@ class AuditSettings(Section):
     TABLE: ClassVar[str] = "audit"
     out_dir: str = "docs/ai/agents/integration-specialist/certificates"
     descriptor: str = "integration_review"
+    # Status policy (docs/audit.md): more errors than this -> REJECTED.
     reject_above_errors: int = 10
+    # Lowest severity that makes a condition (CONDITIONALLY_APPROVED): warning | note.
+    conditions_from: str = "warning"
+    # An incomplete run (unparsable files, failed rules) -> NEEDS_FURTHER_REVIEW.
+    review_incomplete: bool = True
+
+    def validate(self, source: str) -> None:
+        from .audit import validate_audit_settings
+
+        validate_audit_settings(self, source)
 
 
 BUILTIN_SECTIONS: tuple[type[Section], ...] = (
