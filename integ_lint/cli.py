@@ -28,7 +28,8 @@ from .reporters import FORMATS, RenderOptions, get_renderer
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 no finding at or above --fail-on; 1 findings; "
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings (or expired "
+    "baseline entries); "
     "2 usage or configuration error; 3 run incomplete (a file or rule failed)."
 )
 
@@ -160,6 +161,25 @@ def main() -> None:
 )
 @click.option("--color/--no-color", default=None, help="Force colour on or off.")
 @click.option("--no-source", is_flag=True, help="Do not show source excerpts in the text report.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path),
+    help="Hide findings recorded in this baseline (default: the config's baseline).",
+)
+@click.option("--no-baseline", is_flag=True, help="Ignore the configured baseline.")
+@click.option(
+    "--changed-since",
+    metavar="REV",
+    help="Report only on files changed since git revision REV (committed, staged, "
+    "unstaged, untracked).",
+)
+@click.option(
+    "--changed-lines",
+    is_flag=True,
+    help="Report only findings on changed lines (since --changed-since, default HEAD).",
+)
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr.")
 def check(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -176,13 +196,27 @@ def check(
     jobs: int | None,
     color: bool | None,
     no_source: bool,
+    baseline_file: Path | None,
+    no_baseline: bool,
+    changed_since: str | None,
+    changed_lines: bool,
+    progress: bool | None,
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(
         scan_paths, config_file, select, ignore, extend_select, **{"fail-on": fail_on}
     )
-    report = run_scan(scan_paths, config, RunOptions(jobs=jobs))
+    run_options = RunOptions(jobs=jobs)
+    from .cli_baseline import prepare_gate
+    from .progress import progress_bar
+
+    prepare_gate(
+        run_options, scan_paths, config, baseline_file, changed_since, changed_lines, no_baseline
+    )
+    with progress_bar(progress) as callback:
+        run_options.progress = callback
+        report = run_scan(scan_paths, config, run_options)
     if fix or diff:
         outcome = fix_files(
             config.root, report.findings, report.file_hashes, write=fix and not diff
@@ -317,6 +351,5 @@ def config_command(paths: tuple[Path, ...], config_file: Path | None, output_for
             click.echo(f"{key} = {value!r}  # from {config.provenance.get(key, 'default')}")
 
 
+from . import cli_baseline  # noqa: E402, F401, I001
 from . import cli_imports  # noqa: E402, F401
-from . import cli_graph  # noqa: E402, F401
-from . import cli_audit  # noqa: E402, F401

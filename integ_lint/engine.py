@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .analysis import FileResult
 from .config import Config, ConfigError
-from .discovery import discover, matches_any, validate_glob
+from .discovery import SourceFile, discover, matches_any, validate_glob
 from .executor import analyze_files
 from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
 from .fingerprint import assign_fingerprints
@@ -43,6 +43,11 @@ class RunOptions:
     post_filters: list[Callable[[list[Finding], Report], list[Finding]]] = field(
         default_factory=list
     )
+    # progress(done, total) as files complete (integ_lint.progress draws the bar).
+    progress: Callable[[int, int], None] | None = None
+    # When every given path is a file inside a configured project (pre-commit), report
+    # only on those files but let project rules see the facts of the whole project.
+    project_context: bool = True
 
 
 @dataclass
@@ -113,9 +118,38 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
         respect_gitignore=general.respect_gitignore,
     )
     jobs = options.jobs if options.jobs is not None else general.jobs
+    options, files, context_files = _project_context(paths, files, config, selection, options)
+    progress = options.progress
     results = analyze_files(
-        files, config, selection.file_rules, selection.collectors, jobs=jobs or 0
+        files,
+        config,
+        selection.file_rules,
+        selection.collectors,
+        jobs=jobs or 0,
+        progress=progress,
     )
+    if context_files:
+        # Collectors only: project rules need every file's facts, findings come from
+        # the reported files only.
+        offset = len(files)
+
+        def context_progress(done: int, total: int) -> None:
+            if progress is not None:
+                progress(offset + done, offset + total)
+
+        context_results = analyze_files(
+            context_files,
+            config,
+            [],
+            selection.collectors,
+            jobs=jobs or 0,
+            progress=context_progress,
+        )
+        for result in context_results:
+            result.notifications = [
+                n for n in result.notifications if n.kind == NotificationKind.INTERNAL_ERROR
+            ]
+        results = [*results, *context_results]
 
     report = Report(
         root=str(config.root),
@@ -151,7 +185,8 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
         kept = post_filter(kept, report)
 
     report.findings = sorted(kept, key=Finding.sort_key)
-    report.suppressed = sorted(suppressed, key=Finding.sort_key)
+    # Post-filters may add to report.suppressed (baselined findings).
+    report.suppressed = sorted([*suppressed, *report.suppressed], key=Finding.sort_key)
     report.stats = RunStats(
         files_scanned=len(results),
         lines_scanned=sum(r.line_count for r in results),
@@ -161,6 +196,47 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
         baselined=report.stats.baselined,
     )
     return report
+
+
+def _project_context(
+    paths: Sequence[Path],
+    files: list[SourceFile],
+    config: Config,
+    selection: Selection,
+    options: RunOptions,
+) -> tuple[RunOptions, list[SourceFile], list[SourceFile]]:
+    """Split the work into files analysed fully and files analysed for facts only.
+
+    When every given path is a file of a configured project (as pre-commit passes
+    them), findings are reported on those files only, while project rules still see
+    the facts of the whole project. ``report_paths`` likewise limits file rules to
+    the reported files. Returns the options with the effective ``report_paths``.
+    """
+    report_paths = options.report_paths
+    whole = files
+    if (
+        options.project_context
+        and paths
+        and config.config_file is not None
+        and all(Path(p).is_file() for p in paths)
+    ):
+        given = {f.relpath for f in files}
+        report_paths = given if report_paths is None else report_paths & given
+        if selection.collectors:
+            general = config.general
+            known = {f.relpath for f in files}
+            extra = discover(
+                [config.root],
+                config.root,
+                exclude=[*general.exclude, *general.extend_exclude],
+                respect_gitignore=general.respect_gitignore,
+            )
+            whole = [*files, *(f for f in extra if f.relpath not in known)]
+    if report_paths is None:
+        return options, files, []
+    primary = [f for f in whole if f.relpath in report_paths]
+    context = [f for f in whole if f.relpath not in report_paths] if selection.collectors else []
+    return replace(options, report_paths=report_paths), primary, context
 
 
 def _run_project_rules(
@@ -226,6 +302,8 @@ def exit_code(report: Report, fail_on: str, exit_zero: bool = False) -> int:
         return EXIT_INCOMPLETE
     if exit_zero:
         return EXIT_OK
+    if any(n.kind == NotificationKind.EXPIRED for n in report.notifications):
+        return EXIT_FINDINGS  # expired baseline entries fail the run
     threshold = Severity.parse(fail_on).rank
     if any(f.severity.rank >= threshold for f in report.findings):
         return EXIT_FINDINGS
