@@ -353,3 +353,5 @@ def config_command(paths: tuple[Path, ...], config_file: Path | None, output_for
 
 from . import cli_baseline  # noqa: E402, F401, I001
 from . import cli_imports  # noqa: E402, F401
+from . import cli_graph  # noqa: E402, F401
+from . import cli_audit  # noqa: E402, F401
