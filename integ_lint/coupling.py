@@ -278,6 +278,9 @@ class ClassTable:
                     ClassInfo(key, value.module, cls.qualname, file_facts.relpath, cls),
                 )
         self._cache: dict[str, str | None] = {}
+        self.by_name: dict[str, list[str]] = {}
+        for key, info in self.classes.items():
+            self.by_name.setdefault(info.name, []).append(key)
 
     def lookup(self, ref: str) -> str | None:
         """The class key a reference names, following re-exports, else None."""
@@ -358,10 +361,17 @@ class _Builder:
 
     # types
     def _first_class(self, refs: Iterable[str]) -> str | None:
+        refs = list(refs)
         for ref in refs:
             key = self.table.lookup(ref)
             if key is not None:
                 return key
+        # A forward reference nobody imported (``trainer: "Trainer"``): the project's
+        # only class of that name.
+        for ref in refs:
+            found = self.table.by_name.get(ref.rsplit(".", 1)[-1], [])
+            if len(found) == 1:
+                return found[0]
         return None
 
     def _bases(self, key: str) -> list[str]:
