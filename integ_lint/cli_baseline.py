@@ -56,19 +56,21 @@ def prepare_gate(
         options.report_paths = (
             paths if options.report_paths is None else options.report_paths & paths
         )
-        if changed_lines:
-            options.post_filters.append(ChangedLinesFilter(changes))
+    baseline_filter = None
     baseline_path = None if no_baseline else (baseline or configured_baseline(config))
-    if baseline_path is None:
-        return None
-    try:
-        loaded = load_baseline(baseline_path)
-    except BaselineError as exc:
-        fail(str(exc))
-    baseline_filter = BaselineFilter(
-        loaded, scope_predicate(scan_paths, config.root, options.report_paths)
-    )
-    options.post_filters.append(baseline_filter)
+    if baseline_path is not None:
+        try:
+            loaded = load_baseline(baseline_path)
+        except BaselineError as exc:
+            fail(str(exc))
+        baseline_filter = BaselineFilter(
+            loaded, scope_predicate(scan_paths, config.root, options.report_paths)
+        )
+        # Before the changed-lines filter, so that baselined findings on unchanged
+        # lines still match their entries (and are not called stale).
+        options.post_filters.append(baseline_filter)
+    if since is not None and changed_lines:
+        options.post_filters.append(ChangedLinesFilter(changes))
     return baseline_filter
 
 

@@ -153,3 +153,23 @@ def test_diff_parsing_handles_quoted_paths() -> None:
     assert _parse_diff(diff) == {"spécial.py": [(2, 4), (12, 12)]}
     assert _unquote('tab\\there\\"') == 'tab\there"'
     assert Changes({"a.py": []}).touches("a.py", 1, 1) is False
+
+
+def test_changed_lines_with_a_baseline_reports_no_false_stale_entries(repo: Path) -> None:
+    target = repo / "baseline.toml"
+    result = CliRunner().invoke(main, ["baseline", "create", str(repo), "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    _, data = run_json(
+        repo, "--changed-since", "base", "--changed-lines", "--baseline", str(target)
+    )
+    assert data["findings"] == []
+    assert data["notifications"] == []
+    assert data["summary"]["baselined"] == 6  # every baselined finding of the changed files
+    (repo / "pkg" / "unstaged.py").write_text("defect()\nx = 1\ny = 2\ndefect()\nsevere()\n")
+    _, data = run_json(
+        repo, "--changed-since", "base", "--changed-lines", "--baseline", str(target)
+    )
+    assert [(f["path"], f["code"], f["line"]) for f in data["findings"]] == [
+        ("pkg/unstaged.py", "IL952", 5)
+    ]
+    assert data["notifications"] == []
