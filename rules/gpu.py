@@ -697,8 +697,8 @@ class HostSyncInLoop(_GpuRule):
     `torch.cuda.synchronize()` and `stream.synchronize()` / `event.synchronize()` in a
     `for`/`while` body (or a `while` condition), and anywhere in a
     scope matching `[tool.integ-lint.gpu] hot-paths`. A chain such as
-    `loss.detach().cpu().item()` is one finding. Managers, tests and scripts are
-    exempt from the loop check, not from explicit hot paths.
+    `loss.detach().cpu().item()` is one finding. Manager scopes are exempt from the
+    loop check (not from explicit hot paths); tests and scripts are exempt.
 
     Each finding prints an allowlist key `path:Scope.qualname:pattern:n` (n counts
     the flagged calls of that pattern in that scope, so the key does not change when
