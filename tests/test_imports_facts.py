@@ -6,6 +6,8 @@ import pickle
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from integ_lint.analysis import analyze_file
 from integ_lint.config import load_config
 from integ_lint.discovery import SourceFile
@@ -140,3 +142,51 @@ def test_relative_import_in_package_init(tmp_path: Path) -> None:
     )
     records = result.facts[ImportFacts.KEY].imports
     assert [(r.module, r.names) for r in records] == [("app.pkg", ("api",)), ("app", ("core",))]
+
+
+POSITIONS = '''\
+"""Docs mention import os and importlib.import_module("app.x")."""
+s = "héllo"; import os
+from app.pkg import (
+    a,
+    b as c,
+)
+
+@register(importlib.import_module("app.deco"))
+def f():
+    importlib.import_module("app.x"); import os
+'''
+
+
+def test_fast_positions_match_libcst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import integ_lint.facts.imports as module
+
+    path = tmp_path / "app" / "m.py"
+    path.parent.mkdir(parents=True)
+    path.write_text("import importlib\n" + POSITIONS, encoding="utf-8")
+
+    def run() -> ImportFactsValue:
+        result = analyze_file(
+            SourceFile(path=path, relpath="app/m.py", module="app.m", is_package_init=False),
+            load_config([tmp_path]),
+            [],
+            [ImportFacts],
+        )
+        value = result.facts[ImportFacts.KEY]
+        assert isinstance(value, ImportFactsValue)
+        return value
+
+    fast = run()
+    monkeypatch.setattr(module, "_ast_positions", lambda source: None)
+    slow = run()
+    assert fast == slow
+    spans = [(r.module, r.line, r.col) for r in fast.imports]
+    assert spans == [
+        ("importlib", 1, 1),
+        ("os", 3, 14),
+        ("app.pkg", 4, 1),
+        ("app.deco", 9, 11),
+        ("app.x", 11, 5),
+        ("os", 11, 39),
+    ]
+    assert fast.imports[2].site.span.end_line == 7
