@@ -1186,6 +1186,16 @@ class TorchLoadWithoutMapLocation(_GpuRule):
                 return pickle.load(f)
             """
         ),
+        Valid(
+            """
+            import torch
+
+            def test_roundtrip(tmp_path):
+                torch.save({}, tmp_path / "x.pt")
+                assert torch.load(tmp_path / "x.pt") == {}
+            """,
+            path="tests/test_checkpoint.py",
+        ),
     )
     INVALID = (
         Invalid(
