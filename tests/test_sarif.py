@@ -84,6 +84,7 @@ def test_document_shape_and_schema(project: Path) -> None:
     assert rule["defaultConfiguration"]["level"] == "warning"
     assert rule["properties"]["tags"] == ["gate-test", "testing"]
     assert driver["rules"][ids.index("IL952")]["defaultConfiguration"]["level"] == "error"
+    assert driver["rules"][ids.index("IL001")]["helpUri"].endswith("#suppressing-a-finding")
     assert run_["automationDetails"]["id"] == "integ-lint/"
     assert run_["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file:///")
     assert run_["originalUriBaseIds"]["%SRCROOT%"]["uri"].endswith("/")

@@ -49,7 +49,14 @@ def repository_root(root: Path) -> Path:
     return root
 
 
+# Families documented somewhere other than docs/rules/<family>.md.
+_HELP_PAGES = {"suppressions": INFORMATION_URI + "#suppressing-a-finding"}
+
+
 def help_uri(rule: RuleInfo) -> str:
+    """``docs/rules/<family>.md`` in the repository, anchored on the rule code."""
+    if rule.family in _HELP_PAGES:
+        return _HELP_PAGES[rule.family]
     family = rule.family or "rules"
     return f"{DOCS_URI}/{quote(family)}.md#{rule.code.lower()}"
 
