@@ -8,9 +8,12 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes | str, encoding: str = "utf-8") -> None:
+def write_atomic(
+    path: Path, data: bytes | str, encoding: str = "utf-8", durable: bool = True
+) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it into place,
-    keeping the original file's permission bits."""
+    keeping the original file's permission bits. ``durable=False`` skips the fsync
+    (for caches: readers still never see half a file, a crash may lose the write)."""
     payload = data.encode(encoding) if isinstance(data, str) else data
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
@@ -19,7 +22,8 @@ def write_atomic(path: Path, data: bytes | str, encoding: str = "utf-8") -> None
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         with contextlib.suppress(FileNotFoundError):
             os.chmod(temp_name, os.stat(path).st_mode & 0o7777)
         os.replace(temp_name, path)

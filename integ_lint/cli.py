@@ -162,6 +162,9 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Force colour on or off.")
 @click.option("--no-source", is_flag=True, help="Do not show source excerpts in the text report.")
 @click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
+)
+@click.option(
     "--baseline",
     "baseline_file",
     type=click.Path(path_type=Path),
@@ -196,6 +199,7 @@ def check(
     jobs: int | None,
     color: bool | None,
     no_source: bool,
+    no_cache: bool,
     baseline_file: Path | None,
     no_baseline: bool,
     changed_since: str | None,
@@ -207,7 +211,7 @@ def check(
     config = load_project_config(
         scan_paths, config_file, select, ignore, extend_select, **{"fail-on": fail_on}
     )
-    run_options = RunOptions(jobs=jobs)
+    run_options = RunOptions(jobs=jobs, use_cache=not no_cache)
     from .cli_baseline import prepare_gate
     from .progress import progress_bar
 
@@ -351,7 +355,8 @@ def config_command(paths: tuple[Path, ...], config_file: Path | None, output_for
             click.echo(f"{key} = {value!r}  # from {config.provenance.get(key, 'default')}")
 
 
-from . import cli_baseline  # noqa: E402, F401, I001
+from . import cli_cache  # noqa: E402, F401, I001
+from . import cli_baseline  # noqa: E402, F401
 from . import cli_imports  # noqa: E402, F401
 from . import cli_graph  # noqa: E402, F401
 from . import cli_audit  # noqa: E402, F401

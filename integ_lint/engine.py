@@ -12,7 +12,7 @@ from pathlib import Path
 from .analysis import FileResult
 from .config import Config, ConfigError
 from .discovery import SourceFile, discover, matches_any, validate_glob
-from .executor import analyze_files
+from .executor import ExecutionStats, analyze_files
 from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
 from .fingerprint import assign_fingerprints
 from .project import FileFacts, ProjectIndex
@@ -36,6 +36,8 @@ class RunOptions:
     """How to run, beyond what the config says."""
 
     jobs: int | None = None
+    # Read and write the per-file cache (integ_lint.cache); --no-cache turns it off.
+    use_cache: bool = True
     # Only report findings in these project-relative paths (pre-commit, changed files);
     # the whole project is still indexed for project rules.
     report_paths: set[str] | None = None
@@ -120,6 +122,8 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     jobs = options.jobs if options.jobs is not None else general.jobs
     options, files, context_files = _project_context(paths, files, config, selection, options)
     progress = options.progress
+    execution = ExecutionStats()
+    context_execution = ExecutionStats()
     results = analyze_files(
         files,
         config,
@@ -127,6 +131,8 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
         selection.collectors,
         jobs=jobs or 0,
         progress=progress,
+        use_cache=options.use_cache,
+        stats=execution,
     )
     if context_files:
         # Collectors only: project rules need every file's facts, findings come from
@@ -144,7 +150,10 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
             selection.collectors,
             jobs=jobs or 0,
             progress=context_progress,
+            use_cache=options.use_cache,
+            stats=context_execution,
         )
+        execution.files_from_cache += context_execution.files_from_cache
         for result in context_results:
             result.notifications = [
                 n for n in result.notifications if n.kind == NotificationKind.INTERNAL_ERROR
@@ -160,6 +169,7 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
         Notification(kind=NotificationKind.CONFIG, message=message, level="error")
         for message in registry.load_errors
     )
+    report.notifications.extend(execution.notifications)
     findings: list[Finding] = []
     comments: dict[str, list[SuppressionComment]] = {}
     for result in results:
@@ -191,6 +201,7 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
         files_scanned=len(results),
         lines_scanned=sum(r.line_count for r in results),
         files_failed=sum(1 for r in results if not r.parsed),
+        files_from_cache=execution.files_from_cache,
         elapsed_seconds=time.perf_counter() - started,
         suppressed=len(suppressed),
         baselined=report.stats.baselined,

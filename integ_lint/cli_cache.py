@@ -1,0 +1,38 @@
+"""``integ-lint cache clean``: delete the per-file cache of a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .cache import CacheError, cache_directory, clean
+from .cli import fail as _fail
+from .cli import load_project_config, main
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Manage the per-file result cache (cache-dir, default .integ-lint-cache)."""
+
+
+@cache_group.command("clean")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
+)
+def cache_clean(paths: tuple[Path, ...], config_file: Path | None) -> None:
+    """Delete the cache folder of the project holding PATHS (default: here)."""
+    config = load_project_config(list(paths) or [Path(".")], config_file)
+    directory = cache_directory(config)
+    try:
+        count = clean(directory, config.root)
+    except CacheError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{directory}: cannot delete the cache: {exc.strerror or exc}")
+    if count or directory != config.root:
+        click.echo(f"Removed {count} cache entr{'y' if count == 1 else 'ies'} from {directory}.")

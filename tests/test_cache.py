@@ -1,0 +1,438 @@
+"""The per-file cache: hits, misses on content and config change, corrupt and forged
+entries, concurrent writers, the size bound, and ``integ-lint cache clean``."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import threading
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+import pytest
+from click.testing import CliRunner
+
+from integ_lint import analysis
+from integ_lint.analysis import FileResult
+from integ_lint.cache import (
+    MAGIC,
+    CacheError,
+    FileCache,
+    cache_directory,
+    clean,
+    config_digest,
+    namespace,
+)
+from integ_lint.cli import main
+from integ_lint.config import Config, load_config
+from integ_lint.discovery import SourceFile, discover
+from integ_lint.executor import ExecutionStats, analyze_files
+from integ_lint.findings import Severity
+from integ_lint.rule import FactCollector, FileRule
+from integ_lint.source import content_digest
+
+
+class BoomCall(FileRule):
+    """Reports calls of ``boom``.
+
+    **What it does**: test rule.
+    """
+
+    code = "ZZ901"
+    name = "boom-call"
+    family = "test"
+    severity = Severity.WARNING
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "boom":
+            self.report(node, "boom called")
+
+
+class IsTestFile(FileRule):
+    """Reports every module that is a test file (depends on ``test-paths``).
+
+    **What it does**: test rule.
+    """
+
+    code = "ZZ902"
+    name = "is-test"
+    family = "test"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if self.context.is_test:
+            self.report(node, "a test file")
+
+
+class Names(FactCollector):
+    KEY = "test-names"
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def collect(self) -> tuple[str, ...]:
+        return tuple(sorted(self.names))
+
+
+RULES = [BoomCall, IsTestFile]
+COLLECTORS = [Names]
+
+
+@pytest.fixture(autouse=True)
+def _private_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    key_dir = tmp_path_factory.mktemp("key")
+    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(key_dir / "cache-key"))
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every ``libcst.parse_module`` call made by the analysis."""
+    calls: list[str] = []
+    real = cst.parse_module
+
+    def counting(source: str, *args: Any, **kwargs: Any) -> cst.Module:
+        calls.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(analysis.cst, "parse_module", counting)
+    return calls
+
+
+def make_project(root: Path, files: int = 5, config: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(f"[tool.integ-lint]\n{config}\n")
+    package = root / "pkg"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text("")
+    for index in range(files):
+        (package / f"mod{index}.py").write_text(
+            f"import os\n\ndef f{index}():\n    boom({index})\n"
+        )
+    tests = root / "tests"
+    tests.mkdir(exist_ok=True)
+    (tests / "test_a.py").write_text("def test_a():\n    assert True\n")
+    return root
+
+
+def setup(root: Path, **overrides: Any) -> tuple[Config, list[SourceFile]]:
+    config = load_config([root], None, overrides or None)
+    files = discover([root], config.root, exclude=[], respect_gitignore=False)
+    return config, files
+
+
+def run(
+    config: Config, files: list[SourceFile], jobs: int = 1
+) -> tuple[list[FileResult], ExecutionStats]:
+    stats = ExecutionStats()
+    results = analyze_files(
+        files, config, RULES, COLLECTORS, jobs=jobs, use_cache=True, stats=stats
+    )
+    return results, stats
+
+
+def summary(results: list[FileResult]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            r.relpath,
+            r.digest,
+            r.parsed,
+            sorted(r.facts.items()),
+            [(f.code, f.line, f.col, f.message) for f in r.findings],
+            [n.message for n in r.notifications],
+        )
+        for r in results
+    ]
+
+
+def entry_files(config: Config) -> list[Path]:
+    return sorted(p for p in (cache_directory(config) / "v1").rglob("*") if p.is_file())
+
+
+def test_rerun_with_nothing_changed_parses_no_file(tmp_path: Path, parses: list[str]) -> None:
+    config, files = setup(make_project(tmp_path))
+    first, stats = run(config, files)
+    assert len(parses) == len(files) == 7
+    assert stats.files_from_cache == 0
+    parses.clear()
+    second, stats = run(config, files)
+    assert parses == []
+    assert stats.files_from_cache == len(files)
+    assert summary(second) == summary(first)
+    assert any(r.findings for r in second)
+
+
+def test_cache_folder_has_gitignore_and_tag(tmp_path: Path) -> None:
+    config, files = setup(make_project(tmp_path))
+    run(config, files)
+    directory = tmp_path / ".integ-lint-cache"
+    assert (directory / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (directory / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172")
+    assert len(entry_files(config)) == len(files)
+
+
+def test_content_change_misses_only_that_file(tmp_path: Path, parses: list[str]) -> None:
+    config, files = setup(make_project(tmp_path))
+    run(config, files)
+    parses.clear()
+    (tmp_path / "pkg" / "mod2.py").write_text("def changed():\n    boom()\n    boom()\n")
+    results, stats = run(config, files)
+    assert len(parses) == 1 and "changed" in parses[0]
+    assert stats.files_from_cache == len(files) - 1
+    changed = next(r for r in results if r.relpath == "pkg/mod2.py")
+    assert [f.line for f in changed.findings] == [2, 3]
+
+
+def test_relevant_config_change_misses(tmp_path: Path, parses: list[str]) -> None:
+    make_project(tmp_path)
+    config, files = setup(tmp_path)
+    first, _ = run(config, files)
+    assert [r.relpath for r in first if any(f.code == "ZZ902" for f in r.findings)] == [
+        "tests/test_a.py"
+    ]
+    parses.clear()
+    config, files = setup(tmp_path, **{"test-paths": ["pkg/**"]})
+    second, stats = run(config, files)
+    assert len(parses) == len(files)
+    assert stats.files_from_cache == 0
+    flagged = sorted(r.relpath for r in second if any(f.code == "ZZ902" for f in r.findings))
+    assert flagged == sorted(f.relpath for f in files if f.relpath.startswith("pkg/"))
+
+
+def test_section_change_misses(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    before = config_digest(setup(tmp_path)[0])
+    make_project(tmp_path, config="[tool.integ-lint.gpu]\nmanagers = ['x.Y']\n")
+    assert config_digest(setup(tmp_path)[0]) != before
+
+
+def test_irrelevant_config_change_still_hits(tmp_path: Path, parses: list[str]) -> None:
+    config, files = setup(make_project(tmp_path))
+    run(config, files)
+    parses.clear()
+    config, files = setup(tmp_path, **{"fail-on": "error", "jobs": 3})
+    _, stats = run(config, files)
+    assert parses == []
+    assert stats.files_from_cache == len(files)
+
+
+def test_rule_selection_is_part_of_the_key(tmp_path: Path, parses: list[str]) -> None:
+    config, files = setup(make_project(tmp_path))
+    run(config, files)
+    parses.clear()
+    analyze_files(files, config, [BoomCall], COLLECTORS, jobs=1, use_cache=True)
+    assert len(parses) == len(files)
+    assert namespace(config, [BoomCall], COLLECTORS) != namespace(config, RULES, COLLECTORS)
+    assert namespace(config, RULES, []) != namespace(config, RULES, COLLECTORS)
+
+
+def test_corrupt_entries_are_ignored_and_rebuilt(tmp_path: Path, parses: list[str]) -> None:
+    config, files = setup(make_project(tmp_path))
+    first, _ = run(config, files)
+    entries = entry_files(config)
+    entries[0].write_bytes(b"garbage")
+    entries[1].write_bytes(entries[1].read_bytes()[:-7])  # truncated
+    entries[2].write_bytes(b"")
+    parses.clear()
+    second, stats = run(config, files)
+    assert len(parses) == 3
+    assert stats.files_from_cache == len(files) - 3
+    assert summary(second) == summary(first)
+    parses.clear()
+    run(config, files)
+    assert parses == []  # rebuilt
+
+
+def test_forged_entry_is_never_unpickled(tmp_path: Path, parses: list[str]) -> None:
+    """An entry planted in the project (valid magic, no valid tag) must not run code."""
+    config, files = setup(make_project(tmp_path))
+    run(config, files)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Exploit(str(marker)))
+    for entry in entry_files(config):
+        entry.write_bytes(MAGIC + b"\0" * 32 + payload)
+    parses.clear()
+    results, _ = run(config, files)
+    assert not marker.exists()
+    assert len(parses) == len(files)
+    assert all(isinstance(r, FileResult) for r in results)
+
+
+class _Exploit:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path(self.path).write_text, ("pwned",))
+
+
+def test_entry_of_another_key_is_rejected(tmp_path: Path) -> None:
+    """A valid entry copied under another file's key is not served for that file."""
+    config, files = setup(make_project(tmp_path))
+    run(config, files)
+    cache = FileCache.for_run(config, RULES, COLLECTORS)
+    first, second = files[1], files[2]
+    first_digest = content_digest(first.path.read_bytes())
+    second_digest = content_digest(second.path.read_bytes())
+    good = cache.entry_path(cache.key(first, first_digest))
+    target = cache.entry_path(cache.key(second, second_digest))
+    target.write_bytes(good.read_bytes())
+    assert cache.get(second, second_digest) is None
+    assert cache.stats.corrupt == 1
+
+
+def _concurrent_run(root: str, rounds: int) -> None:
+    config, files = setup(Path(root))
+    for _ in range(rounds):
+        run(config, files)
+
+
+def test_concurrent_writers_leave_a_valid_cache(tmp_path: Path, parses: list[str]) -> None:
+    config, files = setup(make_project(tmp_path, files=30))
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    processes = [context.Process(target=_concurrent_run, args=(str(tmp_path), 2)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    assert not list(cache_directory(config).rglob("*.tmp"))
+    assert len(entry_files(config)) == len(files)
+    parses.clear()
+    warm, stats = run(config, files)
+    assert parses == []
+    assert stats.files_from_cache == len(files)
+    fresh = analyze_files(files, config, RULES, COLLECTORS, jobs=1, use_cache=False)
+    assert summary(warm) == summary(fresh)
+
+
+def test_concurrent_put_and_get_on_one_entry(tmp_path: Path) -> None:
+    config, files = setup(make_project(tmp_path))
+    results = analyze_files(files, config, RULES, COLLECTORS, jobs=1)
+    cache = FileCache.for_run(config, RULES, COLLECTORS)
+    source, result = files[1], results[1]
+    seen: list[FileResult | None] = []
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for _ in range(50):
+                cache.put(source, result)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def reader() -> None:
+        try:
+            for _ in range(50):
+                seen.append(cache.get(source, result.digest))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=f) for f in (writer, writer, reader, reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert cache.stats.corrupt == 0
+    found = [r for r in seen if r is not None]
+    assert all(summary([r]) == summary([result]) for r in found)
+
+
+def test_size_bound_prunes_oldest_entries(tmp_path: Path) -> None:
+    config, files = setup(make_project(tmp_path, files=20))
+    results = analyze_files(files, config, RULES, COLLECTORS, jobs=1)
+    cache = FileCache(tmp_path / "c", "ns", max_bytes=10**9)
+    for source, result in zip(files, results):
+        cache.put(source, result)
+    total = cache.size()
+    assert total > 0
+    paths = sorted((tmp_path / "c" / "v1").rglob("*"))
+    entries = [p for p in paths if p.is_file()]
+    for age, entry in enumerate(entries):  # deterministic ages: first is oldest
+        os.utime(entry, (1_000_000 + age, 1_000_000 + age))
+    cache.max_bytes = total // 2
+    removed = cache.prune()
+    assert removed > 0
+    assert cache.size() <= int(total // 2 * 0.8)
+    survivors = {p for p in entries if p.exists()}
+    assert survivors == set(entries[len(entries) - len(survivors) :])  # the newest stayed
+    assert cache.prune() == 0
+
+
+def test_zero_size_bound_disables_the_cache(tmp_path: Path, parses: list[str]) -> None:
+    config, files = setup(make_project(tmp_path, config="cache-max-mb = 0"))
+    run(config, files)
+    parses.clear()
+    run(config, files)
+    assert len(parses) == len(files)
+    assert not (tmp_path / ".integ-lint-cache").exists()
+
+
+@pytest.mark.parametrize("cache_dir", [".", ".."])
+def test_cache_dir_at_the_root_is_refused(tmp_path: Path, cache_dir: str) -> None:
+    root = make_project(tmp_path / "proj", config=f"cache-dir = '{cache_dir}'")
+    config, files = setup(root)
+    results, stats = run(config, files)
+    assert all(r.parsed for r in results)
+    assert [n.message for n in stats.notifications] == [
+        f"cache disabled: {(root / cache_dir).resolve()}: cache-dir must not be the project "
+        "root or one of its parents"
+    ]
+    assert not (root / ".gitignore").exists()
+    assert not (root / "CACHEDIR.TAG").exists()
+
+
+def test_unwritable_cache_dir_is_a_notification_not_a_crash(tmp_path: Path) -> None:
+    config, files = setup(make_project(tmp_path, config="cache-dir = 'blocker/cache'"))
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    results, stats = run(config, files)
+    assert all(r.parsed for r in results)
+    assert len(stats.notifications) == 1
+    assert stats.notifications[0].message.startswith("cache disabled: ")
+    assert "blocker" in stats.notifications[0].message
+
+
+def _cli(args: list[str], cwd: Path) -> Any:
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def test_cli_no_cache_writes_nothing_and_cache_clean(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    result = _cli(["check", "--no-cache", "-j", "1", "."], tmp_path)
+    assert result.exit_code in (0, 1), result.output
+    assert not (tmp_path / ".integ-lint-cache").exists()
+    result = _cli(["check", "-j", "1", "."], tmp_path)
+    assert result.exit_code in (0, 1), result.output
+    entries = [p for p in (tmp_path / ".integ-lint-cache" / "v1").rglob("*") if p.is_file()]
+    assert entries
+    result = _cli(["cache", "clean"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert f"Removed {len(entries)} cache entries" in result.output
+    assert not (tmp_path / ".integ-lint-cache").exists()
+    result = _cli(["cache", "clean"], tmp_path)
+    assert result.exit_code == 0
+    assert "Removed 0 cache entries" in result.output
+
+
+def test_cache_clean_refuses_a_foreign_folder(tmp_path: Path) -> None:
+    make_project(tmp_path, config="cache-dir = 'docs'")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("precious")
+    result = _cli(["cache", "clean"], tmp_path)
+    assert result.exit_code == 2
+    assert "not an integ-lint cache folder" in result.output
+    assert (tmp_path / "docs" / "index.md").read_text() == "precious"
+    with pytest.raises(CacheError, match="project root"):
+        clean(tmp_path, tmp_path)
