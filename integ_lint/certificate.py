@@ -81,7 +81,7 @@ def markdown_digest(markdown: str) -> str:
 # -- Markdown -------------------------------------------------------------------------
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
-_ESCAPE = re.compile(r"([\\*\[\]<|])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ESCAPE = re.compile(r"([\\*\[\]<|`])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def md_text(text: str) -> str:
@@ -466,6 +466,12 @@ def _check_files(markdown_path: Path, data: dict[str, Any], digest: str) -> Veri
     files = data.get("files")
     if not isinstance(scope, dict) or not isinstance(files, dict):
         return Verification(UNUSABLE, [f"{markdown_path}: the JSON has no scope or files"])
+    for relpath, digest_value in files.items():
+        parts = Path(relpath).parts
+        if Path(relpath).is_absolute() or ".." in parts or not isinstance(digest_value, str):
+            return Verification(
+                UNUSABLE, [f"{markdown_path}: the JSON lists an unusable file entry {relpath!r}"]
+            )
     root = _recorded_root(markdown_path, scope)
     if root is None:
         return Verification(

@@ -218,3 +218,24 @@ def test_md_text_renders_literally(message: str) -> None:
 
 def test_code_span_with_backticks() -> None:
     assert rendered(code("a`b")) == "a`b"
+
+
+def test_unmatched_backtick_renders_literally() -> None:
+    assert rendered(md_text("a ` b")) == "a ` b"
+
+
+def test_resigned_json_with_a_path_outside_the_root_is_unusable(
+    certified: tuple[Path, Path],
+) -> None:
+    _, cert = certified
+    json_path = cert.with_suffix(".json")
+    data = json.loads(json_path.read_text())
+    data["files"]["../outside.py"] = "0" * 64
+    payload = canonical_json(data)
+    json_path.write_bytes(payload)
+    text = cert.read_text()
+    head = text.rsplit("Certificate Hash: ", 1)[0]
+    cert.write_text(f"{head}Certificate Hash: sha256:{hashlib.sha256(payload).hexdigest()}\n")
+    outcome = verify_certificate(cert)
+    assert outcome.status == UNUSABLE
+    assert "../outside.py" in outcome.messages[0]
