@@ -119,8 +119,7 @@ def audit_command(
 
     from .cli_baseline import configured_baseline, prepare_gate
 
-    options = RunOptions(jobs=jobs)
-    options.use_cache = not no_cache
+    options = RunOptions(jobs=jobs, use_cache=not no_cache)
     prepare_gate(options, scan_paths, config, baseline_file, since, False, no_baseline)
     baseline_path = None if no_baseline else (baseline_file or configured_baseline(config))
     report = run_scan(scan_paths, config, options)
