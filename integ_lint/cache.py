@@ -196,6 +196,8 @@ def namespace(
         f"facts={facts}",
         f"code={_code_stamp(modules)}",
         f"config={config_digest(config)}",
+        # Results that also depend on the date (allowlist entries that expire).
+        f"salt={sorted((n, s.cache_salt()) for n, s in config.sections.items())}",
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

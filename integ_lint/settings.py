@@ -8,6 +8,7 @@ adding a field. Third-party rule packs may contribute more tables through their
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -32,6 +33,11 @@ class Section:
     def validate(self, source: str) -> None:
         """Check values beyond their types; raise ``ConfigError`` with one line naming
         ``source`` and the key. Called by ``engine.select_rules`` for every table."""
+
+    def cache_salt(self) -> str:
+        """What per-file results depend on besides the values (today's date when an
+        entry can expire); part of the cache namespace."""
+        return ""
 
 
 @dataclass
@@ -134,6 +140,10 @@ class GpuSettings(Section):
         from .gpu_allowlist import validate_gpu_settings
 
         validate_gpu_settings(self, source)
+
+    def cache_salt(self) -> str:
+        expiring = any(isinstance(e, dict) and "expires" in e for e in self.allowlist)
+        return datetime.date.today().isoformat() if expiring else ""
 
 
 @dataclass

@@ -374,3 +374,34 @@ def test_odd_code_never_crashes_a_gpu_rule(tmp_path: Path) -> None:
     by_line = {(f.code, f.line) for f in report.findings}
     assert ("IL403", 70) in by_line  # module-level loop
     assert ("IL404", 62) in by_line  # `finally: pass` restores nothing
+
+
+def test_cache_namespace_changes_with_the_date_only_when_entries_can_expire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime
+
+    from integ_lint import settings
+    from integ_lint.cache import namespace
+
+    class Day(datetime.date):
+        current = datetime.date(2030, 1, 1)
+
+        @classmethod
+        def today(cls) -> datetime.date:
+            return cls.current
+
+    monkeypatch.setattr(settings.datetime, "date", Day)
+    entry = 'key = "a.py:f:item"\nowner = "x"\nreason = "y"\n'
+    spaces = {}
+    for name, extra in (("plain", ""), ("expiring", "expires = 2030-06-01\n")):
+        (tmp_path / name).mkdir()
+        config_file = tmp_path / name / "pyproject.toml"
+        config_file.write_text(f"[[tool.integ-lint.gpu.allowlist]]\n{entry}{extra}")
+        config = load_config([tmp_path / name], config_file)
+        first = namespace(config, [], [])
+        Day.current = datetime.date(2030, 1, 2)
+        spaces[name] = (first, namespace(config, [], []))
+        Day.current = datetime.date(2030, 1, 1)
+    assert spaces["plain"][0] == spaces["plain"][1]
+    assert spaces["expiring"][0] != spaces["expiring"][1]
