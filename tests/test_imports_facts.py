@@ -177,7 +177,7 @@ def test_fast_positions_match_libcst(tmp_path: Path, monkeypatch: pytest.MonkeyP
         return value
 
     fast = run()
-    monkeypatch.setattr(module, "_ast_positions", lambda source: None)
+    monkeypatch.setattr(module, "_ast_positions", lambda source, calls: None)
     slow = run()
     assert fast == slow
     spans = [(r.module, r.line, r.col) for r in fast.imports]
@@ -190,3 +190,55 @@ def test_fast_positions_match_libcst(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("os", 11, 39),
     ]
     assert fast.imports[2].site.span.end_line == 7
+
+
+STATEMENTS_ONLY = """\
+import a
+class C:
+    import b
+    def f(self):
+        try:
+            import c
+        except ImportError:
+            import d
+        else:
+            import e
+        finally:
+            import f
+        with open(x):
+            if y:
+                pass
+            elif z:
+                from . import g
+        match q:
+            case 1:
+                import h
+import a
+"""
+
+
+def test_statement_walk_positions_match_libcst(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import integ_lint.facts.imports as module
+
+    path = tmp_path / "app" / "m.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(STATEMENTS_ONLY)
+
+    def run() -> ImportFactsValue:
+        result = analyze_file(
+            SourceFile(path=path, relpath="app/m.py", module="app.m", is_package_init=False),
+            load_config([tmp_path]),
+            [],
+            [ImportFacts],
+        )
+        value = result.facts[ImportFacts.KEY]
+        assert isinstance(value, ImportFactsValue)
+        return value
+
+    fast = run()
+    monkeypatch.setattr(module, "_ast_positions", lambda source, calls: None)
+    slow = run()
+    assert fast == slow
+    assert [r.line for r in fast.imports] == [1, 3, 6, 8, 10, 12, 17, 20, 21]

@@ -90,7 +90,21 @@ class _Pending:
 _Key = tuple[object, ...]
 
 
-def _ast_positions(source: str) -> dict[_Key, list[Span]] | None:
+def _statements(nodes: list[ast.AST]) -> list[ast.AST]:
+    """Every statement in ``nodes`` and in their nested blocks (no expressions)."""
+    found: list[ast.AST] = []
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                stack.extend(reversed([c for c in children if isinstance(c, ast.AST)]))
+    return found
+
+
+def _ast_positions(source: str, calls: bool) -> dict[_Key, list[Span]] | None:
     """Spans of import statements and literal dynamic-import calls, from :mod:`ast`.
 
     LibCST's PositionProvider re-generates the whole file's code; the C parser gives
@@ -109,7 +123,10 @@ def _ast_positions(source: str) -> dict[_Key, list[Span]] | None:
         return len(text.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
 
     found: dict[_Key, list[Span]] = {}
-    for node in ast.walk(tree):
+    # Statements only, unless the file has literal dynamic imports (rare): walking
+    # every expression costs more than the rest.
+    nodes = ast.walk(tree) if calls else _statements(list(tree.body))
+    for node in nodes:
         if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Call)):
             continue
         key: _Key | None = None
@@ -303,7 +320,11 @@ class ImportFacts(FactCollector):
 
     def collect(self) -> ImportFactsValue:
         records = []
-        positions = _ast_positions(self.context.source) if self._pending else None
+        positions = (
+            _ast_positions(self.context.source, any(p.dynamic for p in self._pending))
+            if self._pending
+            else None
+        )
         spans: dict[int, Span] = {}
         for p in self._pending:
             span = spans.get(id(p.node))
