@@ -318,6 +318,8 @@ class LoopFactsCollector(FactCollector):
 
     def _is_current_loop(self, kind: LoopKind, state: State) -> bool:
         """Whether a loop of ``kind`` is the running loop of this thread."""
+        if state.known == NOT_RUNNING:
+            return False
         return kind == "running" or (kind == "event" and state.known == RUNNING)
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
@@ -358,6 +360,9 @@ class LoopFactsCollector(FactCollector):
             for element in node.value.elements:
                 if isinstance(element.value, cst.SimpleString):
                     self.public.add(element.value.evaluated_value)  # type: ignore[arg-type]
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -664,8 +669,11 @@ class LoopFactsCollector(FactCollector):
     def _loop_start(self, node: cst.Call, what: str, kind: tuple[LoopKind, str] | None) -> None:
         frame = self.frame
         state = frame.state
-        if kind is not None and kind[0] == "running" and state.known != RUNNING:
-            state = State(RUNNING, "asyncio.get_running_loop() returned")
+        if kind is not None and kind[0] == "running":
+            if state.known == UNKNOWN:
+                state = State(RUNNING, "asyncio.get_running_loop() returned")
+            elif state.known == NOT_RUNNING:
+                return  # a stale binding: the guard says no loop runs here
         label = self._label(node)
         if frame.is_async and state.known == RUNNING:
             if what == "run_forever":

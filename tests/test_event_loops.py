@@ -182,6 +182,29 @@ def test_deadlock_through_event_loop_in_running_state(tmp_path: Path) -> None:
     assert scan(tmp_path, {"pkg/a.py": code}) == [("pkg/a.py", 7, "IL204")]
 
 
+def test_rebinding_a_loop_name_forgets_the_loop(tmp_path: Path) -> None:
+    # The shape of filelock's finalizer: `loop` first holds the running loop, then the
+    # except branch rebinds it (walrus) to a stored loop that may belong to another thread.
+    code = """
+        import asyncio
+
+        def release(self):
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                if (loop := self.stored_loop) is None:
+                    return
+                if not loop.is_running():
+                    loop.run_until_complete(self.release_async())
+                    return
+                pending = asyncio.run_coroutine_threadsafe(self.release_async(), loop)
+                pending.result()
+            else:
+                loop.create_task(self.release_async())
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == []
+
+
 def test_unrelated_receivers_are_not_loops(tmp_path: Path) -> None:
     code = """
         def a(runner, loopback):
