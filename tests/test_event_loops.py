@@ -385,3 +385,13 @@ def test_facts_are_picklable_and_cheap_for_unrelated_files() -> None:
     }
     facts = ModuleLoopFacts(module="m", imports=("a.b",), main_only_functions=("f",))
     assert pickle.loads(pickle.dumps(facts)) == facts
+
+
+def test_fixture_sarif_validates_against_the_official_schema() -> None:
+    from gate_rules import validate_sarif
+
+    report = api.check([FIXTURE], select=["IL2"], jobs=1)
+    document = validate_sarif(api.render(report, "sarif"))
+    results = document["runs"][0]["results"]
+    assert sorted(r["ruleId"] for r in results) == sorted(f.code for f in report.findings)
+    assert len(results) == 12
