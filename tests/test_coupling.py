@@ -506,3 +506,60 @@ def test_graph_command_without_managers(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "No managers found" in result.output
     assert "b.py:1" in result.output  # the unparsable file is named, not fatal
+
+
+TRICKY = '''\
+# -*- coding: utf-8 -*-
+"""Ünïcode docstring: ü."""
+import os.path as osp
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from app.step_manager import StepManager
+
+
+@decorator.attr(x=1)
+class Réglage:  # comment
+    é: "StepManager"
+
+    def __init__(self, trainer: "Trainer") -> None:
+        self.trainer = trainer; self.ü = "ü"; self.step = StepManager(self)
+        self.x: int = trainer.metrics_manager.global_timestep
+        label = f"{self.trainer.metrics_manager.global_timestep} é {trainer.a.b!r}"
+        values = [self.trainer.step_manager.n for _ in range(3)]
+        call = self.trainer.callback_manager.fire(
+            self.trainer.metrics_manager.global_timestep,
+            key=(lambda t: t.metrics_manager.x)(trainer),
+        ).result.value
+        match label:
+            case osp.sep:
+                self.trainer.env_manager.game.board = None
+        del self.trainer.env_manager.game
+
+
+class Réglage:
+    def __init__(self) -> None:
+        self.step = StepManager(self)
+'''
+
+
+def test_ast_positions_match_libcst_positions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integ_lint.facts.managers import ManagerFactCollector
+
+    make_project(tmp_path, {"app/__init__.py": "", "app/tricky.py": ""})
+    (tmp_path / "app" / "tricky.py").write_text(TRICKY, encoding="utf-8")
+
+    def facts() -> ManagerFacts:
+        found = dict((f.relpath, v) for f, v in index(tmp_path).facts("managers"))
+        value = found["app/tricky.py"]
+        assert isinstance(value, ManagerFacts)
+        return value
+
+    fast = facts()
+    monkeypatch.setattr(ManagerFactCollector, "USE_AST_POSITIONS", False)
+    slow = facts()
+    assert fast == slow
+    assert len(fast.chains) >= 8 and len(fast.classes) == 2 and fast.self_passes
+    lines = {c.site.snippet: c.site.span.start_line for c in fast.chains}
+    assert lines["self.trainer.callback_manager.fire"] == 18
