@@ -43,12 +43,19 @@ class _EntryPoints:
             self.scripts.append((module.strip(), qualname.strip()))
         # Imported qualified name -> the files importing it.
         self.importers: dict[str, set[str]] = {}
+        self._memo: dict[tuple[str, str, bool], bool] = {}
         for file, facts in project.facts(LoopFactsCollector.KEY):
             if isinstance(facts, ModuleLoopFacts):
                 for name in facts.imports:
                     self.importers.setdefault(name, set()).add(file.relpath)
 
     def _imported_elsewhere(self, name: str, relpath: str, *, prefix: bool) -> bool:
+        key = (name, relpath, prefix)
+        if key not in self._memo:
+            self._memo[key] = self._search(name, relpath, prefix=prefix)
+        return self._memo[key]
+
+    def _search(self, name: str, relpath: str, *, prefix: bool) -> bool:
         for imported, files in self.importers.items():
             matches = imported == name or (prefix and imported.startswith(name + "."))
             if matches and files - {relpath}:
