@@ -387,9 +387,12 @@ def _chains(
     sources: Sequence[str],
     targets: Sequence[str],
     allow_indirect: bool,
+    barriers: Sequence[str] = (),
 ) -> list[tuple[str, str, ImportSite, tuple[str, ...]]]:
     """Imports from modules under ``sources`` that reach modules under ``targets``:
-    directly, or (unless ``allow_indirect``) through modules under neither.
+    directly, or (unless ``allow_indirect``) through modules under neither and under
+    none of ``barriers`` (the contract's other layers or independent modules, whose
+    own imports are reported for themselves, as import-linter does).
 
     One entry per statement making an offending first import: ``(importer, imported,
     site, chain)``.
@@ -400,6 +403,11 @@ def _chains(
 
     def in_targets(module: str) -> bool:
         return any(is_under(module, t) for t in targets)
+
+    def blocked(module: str) -> bool:
+        return (
+            in_sources(module) or in_targets(module) or any(is_under(module, b) for b in barriers)
+        )
 
     found: list[tuple[str, str, ImportSite, tuple[str, ...]]] = []
     nodes = list(static.nodes)
@@ -413,14 +421,14 @@ def _chains(
         queue: deque[str] = deque()
         for target in sorted(target_nodes):
             for predecessor in sorted(static.predecessors(target)):
-                if predecessor in next_hop or in_sources(predecessor) or in_targets(predecessor):
+                if predecessor in next_hop or blocked(predecessor):
                     continue
                 next_hop[predecessor] = target
                 queue.append(predecessor)
         while queue:
             node = queue.popleft()
             for predecessor in sorted(static.predecessors(node)):
-                if predecessor in next_hop or in_sources(predecessor) or in_targets(predecessor):
+                if predecessor in next_hop or blocked(predecessor):
                     continue
                 next_hop[predecessor] = node
                 queue.append(predecessor)
@@ -467,8 +475,11 @@ def check_contract(
         targets: Sequence[str],
         describe: str,
         allow_indirect: bool = False,
+        barriers: Sequence[str] = (),
     ) -> None:
-        for importer, imported, site, chain in _chains(static, sources, targets, allow_indirect):
+        for importer, imported, site, chain in _chains(
+            static, sources, targets, allow_indirect, barriers
+        ):
             violations.append(
                 Violation(
                     contract=contract,
@@ -481,15 +492,15 @@ def check_contract(
             )
 
     if contract.type == "forbidden":
-        sources = _expand(contract.source_modules, table)
-        for target in _expand(contract.forbidden_modules, table):
-            add(sources, [target], f"{target} is forbidden", contract.allow_indirect_imports)
+        for source in _expand(contract.source_modules, table):
+            for target in _expand(contract.forbidden_modules, table):
+                add([source], [target], f"{target} is forbidden", contract.allow_indirect_imports)
     elif contract.type == "independence":
         modules = _expand(contract.modules, table)
         for a in modules:
             for b in modules:
                 if a != b and not is_under(a, b) and not is_under(b, a):
-                    add([a], [b], f"{a} and {b} must be independent")
+                    add([a], [b], f"{a} and {b} must be independent", barriers=modules)
     elif contract.type == "layers":
         containers = contract.containers or ("",)
         for container in containers:
@@ -498,6 +509,7 @@ def check_contract(
                 return f"{container}.{name}" if container else name
 
             layers = [[full(n) for n in names] for names, _ in contract.layers]
+            every_layer = [module for layer in layers for module in layer]
             for i, higher_layer in enumerate(layers):
                 for lower_layer in layers[i + 1 :]:
                     for higher in higher_layer:
@@ -506,6 +518,7 @@ def check_contract(
                                 [lower],
                                 [higher],
                                 f"{lower} (lower layer) must not import {higher} (higher layer)",
+                                barriers=every_layer,
                             )
             for (_names, independent), members in zip(contract.layers, layers):
                 if not independent or len(members) < 2:
@@ -513,7 +526,12 @@ def check_contract(
                 for a in members:
                     for b in members:
                         if a != b:
-                            add([a], [b], f"{a} and {b} are independent siblings in one layer")
+                            add(
+                                [a],
+                                [b],
+                                f"{a} and {b} are independent siblings in one layer",
+                                barriers=every_layer,
+                            )
     seen: set[tuple[str, int, int]] = set()
     unique = []
     for violation in sorted(

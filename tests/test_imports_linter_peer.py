@@ -165,3 +165,68 @@ def test_indirect_chains_containers_and_independence_agree(tmp_path: Path) -> No
     assert theirs == ours
     assert ("app.domain.model", "app.helpers.util", 1) in ours["layered"]
     assert ("app.b", "app.helpers.util", 1) in ours["independent"]
+
+
+def _project(root: Path, files: dict[str, str], contracts: str) -> Path:
+    for relpath, code in files.items():
+        target = root / "src" / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(code)
+    (root / "pyproject.toml").write_text(textwrap.dedent(contracts))
+    return root
+
+
+def test_sibling_layers_and_chains_through_sources_agree(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path / "project",
+        {
+            "app/__init__.py": "",
+            "app/ui/__init__.py": "",
+            "app/a/__init__.py": "from app.b import x\n",
+            "app/b/__init__.py": "",
+            "app/c/__init__.py": "from app.d import y\n",
+            "app/d/__init__.py": "import app.ui\n",
+            "app/s1/__init__.py": "import app.s2\n",
+            "app/s2/__init__.py": "import app.m\n",
+            "app/m/__init__.py": "import app.f\n",
+            "app/f/__init__.py": "",
+        },
+        """\
+        [[tool.integ-lint.boundaries.contracts]]
+        name = "siblings"
+        type = "layers"
+        containers = ["app"]
+        layers = ["ui", "a | b", "c : d"]
+        [[tool.integ-lint.boundaries.contracts]]
+        name = "forb"
+        type = "forbidden"
+        source_modules = ["app.s1", "app.s2"]
+        forbidden_modules = ["app.f"]
+        """,
+    )
+    config = """\
+        [importlinter]
+        root_package = app
+
+        [importlinter:contract:1]
+        name = siblings
+        type = layers
+        containers = app
+        layers =
+            ui
+            a | b
+            c : d
+
+        [importlinter:contract:2]
+        name = forb
+        type = forbidden
+        source_modules =
+            app.s1
+            app.s2
+        forbidden_modules =
+            app.f
+        """
+    theirs = lint_imports(config, project / "src", tmp_path)
+    ours = integ_lint_breaks(project)
+    assert theirs == ours
+    assert ours["forb"] == {("app.s1", "app.s2", 1), ("app.s2", "app.m", 1)}
