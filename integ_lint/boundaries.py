@@ -261,10 +261,18 @@ class Boundaries:
         )
 
     def is_public(self, module: str, component: str) -> bool:
-        return any(
-            is_under(module, prefix) if prefix != component else module == component
-            for prefix in self.public.get(component, [component])
-        )
+        """Whether ``module`` is in ``component``'s interface: the package itself, or
+        under a public submodule (globs allowed: ``"handlers.*"``)."""
+        for prefix in self.public.get(component, [component]):
+            if prefix == component:
+                if module == component:
+                    return True
+            elif "*" in prefix:
+                if match_module(prefix, module) or match_module(prefix + ".**", module):
+                    return True
+            elif is_under(module, prefix):
+                return True
+        return False
 
     def interface(self, component: str) -> list[str]:
         return self.public.get(component, [component])

@@ -373,3 +373,18 @@ def test_layer_siblings_independent_or_not(tmp_path: Path) -> None:
         ("app/d/__init__.py", 1),  # d -> ui: direct upward import
     ]
     assert "independent siblings" in found[0].message
+
+
+def test_public_submodule_globs(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            **MODULAR,
+            "app/auth/handlers/__init__.py": "",
+            "app/auth/handlers/web.py": "",
+            "app/blog/__init__.py": "",
+            "app/blog/views.py": "import app.auth.handlers.web\nimport app.auth.services\n",
+        },
+        '[tool.integ-lint.boundaries]\npublic = { "app.auth" = ["handlers.*"] }\n',
+    )
+    assert brief(findings(tmp_path)) == [("IL101", "app/blog/views.py", 2)]
