@@ -3,6 +3,7 @@ in one traversal, and return a small picklable :class:`FileResult`."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -42,6 +43,31 @@ class FileResult:
 VisitorCall = Callable[[cst.CSTNode], Any]
 
 
+@functools.cache
+def _visitor_method_names(kind: type[cst.BatchableCSTVisitor]) -> tuple[str, ...]:
+    """The ``visit_*`` / ``leave_*`` methods ``kind`` really defines (not LibCST's
+    no-op stubs), computed once per class: ``get_visitors()`` runs
+    ``inspect.getmembers`` on every instance, which cost ~10% of a run."""
+    names = []
+    for name in dir(kind):
+        if not (name.startswith("visit_") or name.startswith("leave_")):
+            continue
+        member = getattr(kind, name, None)
+        if callable(member) and not getattr(member, "_is_no_op", False):
+            names.append(name)
+    return tuple(names)
+
+
+def _visitor_methods(visitor: cst.BatchableCSTVisitor) -> dict[str, VisitorCall]:
+    if type(visitor).get_visitors is not cst.BatchableCSTVisitor.get_visitors:
+        return dict(visitor.get_visitors())  # a visitor that customises its table
+    return {name: getattr(visitor, name) for name in _visitor_method_names(type(visitor))}
+
+
+_Entries = list[tuple[cst.BatchableCSTVisitor, VisitorCall]]
+_SCOPE_NODES = (cst.FunctionDef, cst.ClassDef)
+
+
 class _Dispatcher(cst.CSTVisitor):
     """Runs many visitors in one traversal, keeping scope and import aliases current
     and containing each visitor's exceptions to that visitor and file."""
@@ -56,14 +82,26 @@ class _Dispatcher(cst.CSTVisitor):
         self.context = context
         self.on_failure = on_failure
         self.failed: set[int] = set()
-        self.table: dict[str, list[tuple[cst.BatchableCSTVisitor, VisitorCall]]] = {}
+        self.table: dict[str, _Entries] = {}
         for visitor in visitors:
-            for method_name, method in visitor.get_visitors().items():
+            for method_name, method in _visitor_methods(visitor).items():
                 self.table.setdefault(method_name, []).append((visitor, method))
+        # Per node type: the (visit, leave) entries, so that the hot path does no
+        # string formatting. Attribute hooks are rare: skipped when none exist.
+        self._by_type: dict[type[cst.CSTNode], tuple[_Entries, _Entries]] = {}
+        self._attribute_hooks = any(name.count("_") > 1 for name in self.table)
 
-    def _call(self, method_name: str, node: cst.CSTNode) -> None:
-        for visitor, method in self.table.get(method_name, ()):
-            if id(visitor) in self.failed:
+    def _entries(self, kind: type[cst.CSTNode]) -> tuple[_Entries, _Entries]:
+        entries = self._by_type.get(kind)
+        if entries is None:
+            name = kind.__name__
+            entries = (self.table.get(f"visit_{name}", []), self.table.get(f"leave_{name}", []))
+            self._by_type[kind] = entries
+        return entries
+
+    def _run(self, entries: _Entries, node: cst.CSTNode) -> None:
+        for visitor, method in entries:
+            if self.failed and id(visitor) in self.failed:
                 continue
             try:
                 method(node)
@@ -71,26 +109,37 @@ class _Dispatcher(cst.CSTVisitor):
                 self.failed.add(id(visitor))
                 self.on_failure(visitor, exc)
 
+    def _call(self, method_name: str, node: cst.CSTNode) -> None:
+        self._run(self.table.get(method_name, []), node)
+
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Import):
-            self.context.aliases.record_import(node)
-        elif isinstance(node, cst.ImportFrom):
-            self.context.aliases.record_import_from(node)
-        self._call(f"visit_{type(node).__name__}", node)
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            self.context.push_scope(node.name.value)
+        kind = type(node)
+        if kind is cst.Import:
+            self.context.aliases.record_import(node)  # type: ignore[arg-type]
+        elif kind is cst.ImportFrom:
+            self.context.aliases.record_import_from(node)  # type: ignore[arg-type]
+        visit = self._entries(kind)[0]
+        if visit:
+            self._run(visit, node)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
+            self.context.push_scope(node.name.value)  # type: ignore[attr-defined]
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
+        kind = type(original_node)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.context.pop_scope()
-        self._call(f"leave_{type(original_node).__name__}", original_node)
+        leave = self._entries(kind)[1]
+        if leave:
+            self._run(leave, original_node)
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        self._call(f"visit_{type(node).__name__}_{attribute}", node)
+        if self._attribute_hooks:
+            self._call(f"visit_{type(node).__name__}_{attribute}", node)
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        self._call(f"leave_{type(original_node).__name__}_{attribute}", original_node)
+        if self._attribute_hooks:
+            self._call(f"leave_{type(original_node).__name__}_{attribute}", original_node)
 
 
 def analyze_file(
