@@ -131,6 +131,13 @@ def discover(
             if not matches_any(relpath, exclude):
                 found[str(absolute)] = absolute
             continue
+        # A folder named on the command line that git ignores as a whole (a
+        # vendored tree, an interpreter's library inside a dotfiles checkout) is
+        # scanned as asked: .gitignore only prunes what lies inside a tracked tree.
+        prefix = os.path.normpath(absolute) + os.sep
+        visible = git_files
+        if visible is not None and not any(name.startswith(prefix) for name in visible):
+            visible = None
         for directory, dirnames, filenames in os.walk(absolute, followlinks=False):
             current = Path(directory)
             kept = []
@@ -150,7 +157,7 @@ def discover(
                 rel = relative_path(file_path, root)
                 if matches_any(rel, exclude):
                     continue
-                if git_files is not None and os.path.normpath(file_path) not in git_files:
+                if visible is not None and os.path.normpath(file_path) not in visible:
                     continue
                 found[str(file_path)] = file_path
     roots = _source_roots(root, source_roots)

@@ -92,3 +92,11 @@ def test_module_name_extends_above_a_root_inside_a_package(tmp_path: Path) -> No
         module_name(tmp_path / "pkg" / "sub" / "mod.py", [tmp_path / "pkg" / "sub"])
         == "pkg.sub.mod"
     )
+
+
+def test_a_folder_git_ignores_as_a_whole_is_scanned_when_named(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    touch(tmp_path, "pkg/a.py", "vendor_tree/lib/mod.py")
+    (tmp_path / ".gitignore").write_text("vendor_tree/\n")
+    assert rels(tmp_path, paths=[tmp_path / "vendor_tree"]) == ["vendor_tree/lib/mod.py"]
+    assert rels(tmp_path) == ["pkg/a.py"]
