@@ -137,6 +137,7 @@ class ManagerGraph:
     reach_throughs: list[ReachThrough] = field(default_factory=list)
     back_references: list[BackReference] = field(default_factory=list)
     touched: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    _cycle_edges: set[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
@@ -146,10 +147,18 @@ class ManagerGraph:
         return {node for component in self.cycles for node in component}
 
     def cycle_edges(self) -> set[tuple[str, str]]:
+        """Edges between members of one IL501 cycle (back-references excluded)."""
+        if self._cycle_edges is not None:
+            return self._cycle_edges
         edges: set[tuple[str, str]] = set()
         for component in self.cycles:
             members = set(component)
-            edges.update((u, v) for u, v in self.simple.edges if u in members and v in members)
+            edges.update(
+                (u, v)
+                for u, v, kinds in self.simple.edges(data="kinds")
+                if u in members and v in members and "back-reference" not in kinds
+            )
+        self._cycle_edges = edges
         return edges
 
     def summary(self) -> dict[str, Any]:
