@@ -563,3 +563,27 @@ def test_ast_positions_match_libcst_positions(
     assert len(fast.chains) >= 8 and len(fast.classes) == 2 and fast.self_passes
     lines = {c.site.snippet: c.site.span.start_line for c in fast.chains}
     assert lines["self.trainer.callback_manager.fire"] == 18
+
+
+def test_fixture_cycle_finding_carries_its_edges() -> None:
+    from integ_lint import api
+
+    report = api.check([FIXTURE], select=["IL5"], jobs=1)
+    assert not report.incomplete
+    by_code: dict[str, list[object]] = {}
+    for finding in report.findings:
+        by_code.setdefault(finding.code, []).append(finding)
+    assert {code: len(found) for code, found in by_code.items()} == {
+        "IL501": 1,
+        "IL502": 5,
+        "IL503": 1,
+        "IL504": 1,
+    }
+    [cycle] = [f for f in report.findings if f.code == "IL501"]
+    assert [(r.path, r.span.start_line, r.message) for r in cycle.related] == [
+        ("trainer_app/training/metrics_manager.py", 32, "MetricsManager uses StepManager"),
+        ("trainer_app/training/step_manager.py", 55, "StepManager uses MetricsManager"),
+    ]
+    [hub] = [f for f in report.findings if f.code == "IL503"]
+    assert hub.property_dict()["ce"] == 10
+    assert hub.property_dict()["dependencies"][0] == "SessionManager"
