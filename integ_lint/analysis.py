@@ -3,9 +3,11 @@ in one traversal, and return a small picklable :class:`FileResult`."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from libcst.metadata import MetadataWrapper
 
 from .config import Config
 from .context import FileContext
-from .discovery import SourceFile
+from .discovery import SourceFile, has_undecodable_bytes
 from .findings import Finding, Fix, Notification, NotificationKind, Site, Span
 from .rule import FactCollector, FileRule, PendingFinding
 from .source import SourceError, decode_source
@@ -154,6 +156,9 @@ def analyze_file(
         module=source_file.module,
         is_package_init=source_file.is_package_init,
     )
+    if has_undecodable_bytes(str(source_file.path)):
+        message = "file name is not valid UTF-8; reported with \\x escapes, not fixable"
+        result.notifications.append(_note(NotificationKind.FILE_NAME, result, message))
     try:
         data = Path(source_file.path).read_bytes()
     except FileNotFoundError:
@@ -196,10 +201,19 @@ def _analyze_text(
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        message = f"syntax error: {exc.message}"
-        result.notifications.append(
-            _note(NotificationKind.PARSE_ERROR, result, message, exc.raw_line, exc.raw_column + 1)
-        )
+        cpython = _cpython_syntax_error(text)
+        if cpython is not None:
+            # CPython's parser names the right line and says why (Python 2 code, for
+            # example: "Missing parentheses in call to 'print'"); LibCST's often points
+            # at the next token.
+            message, line, col = cpython
+            note = _note(NotificationKind.PARSE_ERROR, result, message, line, col)
+        else:
+            message = f"syntax error (LibCST's grammar; Python accepts it): {exc.message}"
+            note = _note(
+                NotificationKind.PARSE_ERROR, result, message, exc.raw_line, exc.raw_column + 1
+            )
+        result.notifications.append(note)
         return result
     except RecursionError:
         result.notifications.append(
@@ -318,6 +332,22 @@ def _offset_to_position(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     line_start = text.rfind("\n", 0, offset) + 1
     return line, offset - line_start + 1
+
+
+def _cpython_syntax_error(text: str) -> tuple[str, int | None, int | None] | None:
+    """CPython's account of a syntax error in ``text`` (message, line, column), or None
+    when CPython's parser accepts it. Compiles to an AST only: nothing is executed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning: invalid escape sequence...
+            compile(text, "<analysed>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:  # also IndentationError, TabError
+        line = exc.lineno if exc.lineno and exc.lineno > 0 else None
+        col = exc.offset if line and exc.offset and exc.offset > 0 else None
+        return f"syntax error: {exc.msg}", line, col
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    return None
 
 
 def _note(

@@ -124,6 +124,8 @@ class NotificationKind(str, enum.Enum):
     CONFIG = "config"
     STALE_BASELINE = "stale-baseline"
     EXPIRED = "expired"
+    # A file name that is not valid UTF-8: analysed, reported under an escaped name.
+    FILE_NAME = "file-name"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -80,7 +82,17 @@ def _region(span: Span) -> dict[str, int]:
     }
 
 
+# The folder %SRCROOT% stands for, while report_to_sarif runs.
+_SOURCE_ROOT: ContextVar[Path | None] = ContextVar("_SOURCE_ROOT", default=None)
+
+
 def _artifact(path: str, prefix: str) -> dict[str, Any]:
+    relative = posixpath.normpath(prefix + path)
+    if relative == ".." or relative.startswith(("../", "/")):
+        # A file outside the source root (named explicitly on the command line): an
+        # absolute file URI, never a relative one that climbs out of %SRCROOT%.
+        base = _SOURCE_ROOT.get() or Path("/")
+        return {"uri": Path(os.path.abspath(base / relative)).as_uri()}
     return {"uri": quote(prefix + path, safe="/"), "uriBaseId": SRCROOT}
 
 
@@ -208,6 +220,14 @@ def automation_id(category: str) -> str:
 
 
 def report_to_sarif(report: Report, category: str = "integ-lint") -> dict[str, Any]:
+    token = _SOURCE_ROOT.set(repository_root(Path(report.root)))
+    try:
+        return _report_to_sarif(report, category)
+    finally:
+        _SOURCE_ROOT.reset(token)
+
+
+def _report_to_sarif(report: Report, category: str) -> dict[str, Any]:
     root = Path(report.root)
     prefix = repository_prefix(root)
     source_root = repository_root(root)
