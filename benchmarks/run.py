@@ -1,0 +1,424 @@
+"""Benchmark integ-lint against the LibCST floor and peer tools on real corpora.
+
+Not a test: it prints a table (and writes it to ``benchmarks/results/``). One command
+from a fresh clone, with integ-lint installed in the running interpreter::
+
+    python benchmarks/run.py                 # Django and stable-baselines3, 2 cores
+    python benchmarks/run.py --corpus django --cores 2
+
+What it does:
+
+1. downloads the corpora's sdists from PyPI into ``benchmarks/corpora/`` with
+   ``pip download --no-deps --no-binary :all:`` and unpacks them (once);
+2. creates ``benchmarks/.venv-peers`` with pinned Fixit, pylint, import-linter and
+   ruff (once);
+3. pins every tool to the same ``--cores`` CPUs (``taskset`` where it exists) and
+   measures, on each corpus, wall time and peak resident memory (the sum over the
+   tool's process tree, sampled every 20 ms) of:
+
+   * integ-lint cold (empty cache), warm (nothing changed), one file changed;
+   * the LibCST floor: only ``libcst.parse_module`` on every file, same pool size;
+   * Fixit with its default rules;
+   * pylint with ``--disable=all --enable=cyclic-import,import-error``;
+   * import-linter with one forbidden contract (its import phase);
+   * ruff ``--select ASYNC,B009,B010 --no-cache``;
+
+   each as a ratio to integ-lint cold from the same run; and integ-lint (no cache)
+   at 1/4, 1/2 and all of the corpus with the fitted growth exponent
+   (time ~ lines ** k).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPORA = HERE / "corpora"
+RESULTS = HERE / "results"
+PEERS = HERE / ".venv-peers"
+PEER_PACKAGES = ["fixit==2.2.1", "pylint==4.1.4", "import-linter==2.16", "ruff==0.17.6"]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    key: str
+    requirement: str
+    sdist_prefix: str
+    package: str  # top-level package (import-linter root, pylint target)
+    # A forbidden import-linter contract: source must not import forbidden.
+    contract: tuple[str, str]
+    changed_file: str  # edited for the "one file changed" run
+
+
+CORPUS_LIST = [
+    Corpus(
+        "django",
+        "django==5.1.4",
+        "django-5.1.4",
+        "django",
+        ("django.utils", "django.contrib.admin"),
+        "django/utils/text.py",
+    ),
+    Corpus(
+        "sb3",
+        "stable-baselines3==2.4.0",
+        "stable_baselines3-2.4.0",
+        "stable_baselines3",
+        ("stable_baselines3.common", "stable_baselines3.ppo"),
+        "stable_baselines3/common/utils.py",
+    ),
+]
+CORPORA_BY_KEY = {c.key: c for c in CORPUS_LIST}
+
+
+# -- fetching ---------------------------------------------------------------------
+def fetch(corpus: Corpus) -> Path:
+    """The unpacked sdist of ``corpus`` (downloaded and unpacked on first use)."""
+    CORPORA.mkdir(parents=True, exist_ok=True)
+    for candidate in CORPORA.iterdir():
+        if candidate.is_dir() and candidate.name.lower() == corpus.sdist_prefix:
+            return candidate
+    archives = [
+        p for p in CORPORA.glob("*.tar.gz") if p.name.lower().startswith(corpus.sdist_prefix)
+    ]
+    if not archives:
+        print(f"downloading {corpus.requirement} ...", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                corpus.requirement,
+                "-d",
+                str(CORPORA),
+            ],
+            check=True,
+        )
+        archives = [
+            p for p in CORPORA.glob("*.tar.gz") if p.name.lower().startswith(corpus.sdist_prefix)
+        ]
+    with tarfile.open(archives[0]) as archive:
+        if sys.version_info >= (3, 12):
+            archive.extractall(CORPORA, filter="data")
+        else:
+            archive.extractall(CORPORA)  # a pinned sdist from PyPI
+    return fetch(corpus)
+
+
+def peers() -> Path:
+    """The bin folder of the peers' virtual environment (created on first use)."""
+    bin_dir = PEERS / ("Scripts" if os.name == "nt" else "bin")
+    if not (bin_dir / "ruff").exists() or not (bin_dir / "lint-imports").exists():
+        print("installing peers into benchmarks/.venv-peers ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+        subprocess.run(
+            [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", *PEER_PACKAGES],
+            check=True,
+        )
+    return bin_dir
+
+
+# -- measuring --------------------------------------------------------------------
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        parents[pid] = int(stat[1])
+        rss[pid] = int(stat[21]) * page
+    total = 0
+    for pid in rss:
+        current = pid
+        while current and current != root:
+            current = parents.get(current, 0)
+        if current == root:
+            total += rss[pid]
+    return total
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_bytes: int
+    returncode: int
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
+    peak = 0
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            if sys.platform.startswith("linux"):
+                peak = max(peak, _tree_rss(process.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    returncode = process.wait()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return Measure(elapsed, peak, returncode)
+
+
+def pinned(command: list[str], cores: int) -> list[str]:
+    taskset = shutil.which("taskset")
+    if taskset and hasattr(os, "sched_getaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))[:cores]
+        return [taskset, "-c", ",".join(map(str, cpus)), *command]
+    return command
+
+
+FLOOR = """
+import multiprocessing, os, sys
+import libcst
+
+def parse(path):
+    try:
+        libcst.parse_module(open(path, encoding="utf-8").read())
+    except Exception:
+        pass
+
+files = []
+for directory, dirs, names in os.walk(sys.argv[2]):
+    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    files.extend(os.path.join(directory, n) for n in sorted(names) if n.endswith((".py", ".pyi")))
+jobs = int(sys.argv[1])
+if jobs == 1:
+    for f in files:
+        parse(f)
+else:
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for _ in pool.imap_unordered(parse, files, chunksize=16):
+            pass
+"""
+
+
+def python_files(root: Path) -> list[Path]:
+    found = []
+    for directory, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(directory) / n for n in sorted(names) if n.endswith((".py", ".pyi")))
+    return found
+
+
+def line_count(files: list[Path]) -> int:
+    return sum(f.read_bytes().count(b"\n") for f in files)
+
+
+def subset(root: Path, fraction: int, name: str) -> Path:
+    """Every ``fraction``-th file of ``root`` copied into a new tree."""
+    target = CORPORA / "subsets" / f"{name}-1of{fraction}"
+    if target.exists():
+        shutil.rmtree(target)
+    for index, path in enumerate(python_files(root)):
+        if index % fraction:
+            continue
+        destination = target / path.relative_to(root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+    (target / "integ-lint.toml").write_text(CONFIG)
+    return target
+
+
+CONFIG = "respect-gitignore = false\ncache-dir = '.integ-lint-cache'\n"
+
+
+def integ_lint(root: Path, cores: int, cache: bool = True) -> list[str]:
+    command = [sys.executable, "-m", "integ_lint", "check", "--config", "integ-lint.toml"]
+    command += ["--jobs", str(cores), "--format", "concise", "--no-progress"]
+    if not cache:
+        command.append("--no-cache")
+    return [*command, "."]
+
+
+def fit_exponent(points: list[tuple[int, float]]) -> float:
+    xs = [math.log(x) for x, _ in points]
+    ys = [math.log(y) for _, y in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    num = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
+    den = sum((x - mean_x) ** 2 for x in xs)
+    return num / den
+
+
+def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
+    root = fetch(corpus)
+    (root / "integ-lint.toml").write_text(CONFIG)
+    shutil.rmtree(root / ".integ-lint-cache", ignore_errors=True)
+    files = python_files(root)
+    lines = line_count(files)
+    rows: list[tuple[str, Measure]] = []
+
+    def step(label: str, command: list[str], cwd: Path = root, **env: str) -> Measure:
+        print(f"  {label} ...", end="", flush=True)
+        environment = {**os.environ, **env} if env else None
+        result = measure(pinned(command, cores), cwd, environment)
+        print(f" {result.seconds:.1f}s", flush=True)
+        rows.append((label, result))
+        return result
+
+    print(f"{corpus.key}: {len(files)} files, {lines} lines, {cores} cores", flush=True)
+    has_progress = _has_option("--no-progress")
+    il = integ_lint if has_progress else _integ_lint_plain
+    cold = step("integ-lint cold", il(root, cores))
+    step("integ-lint warm (nothing changed)", il(root, cores))
+    changed = root / corpus.changed_file
+    original = changed.read_bytes()
+    try:
+        changed.write_bytes(original + b"\n# benchmark edit\n")
+        step("integ-lint one file changed", il(root, cores))
+    finally:
+        changed.write_bytes(original)
+    step("LibCST floor (parse_module only)", [sys.executable, "-c", FLOOR, str(cores), "."])
+    step("Fixit (default rules)", [str(bin_dir / "fixit"), "--quiet", "lint", "."])
+    step(
+        "pylint cyclic-import,import-error",
+        [
+            str(bin_dir / "pylint"),
+            "--disable=all",
+            "--enable=cyclic-import,import-error",
+            f"--jobs={cores}",
+            "--recursive=y",
+            "--exit-zero",
+            ".",
+        ],
+    )
+    contract = HERE / "results" / f"importlinter-{corpus.key}.ini"
+    contract.parent.mkdir(parents=True, exist_ok=True)
+    contract.write_text(
+        "[importlinter]\n"
+        f"root_package = {corpus.package}\n\n"
+        "[importlinter:contract:one]\n"
+        "name = one forbidden contract\n"
+        "type = forbidden\n"
+        f"source_modules =\n    {corpus.contract[0]}\n"
+        f"forbidden_modules =\n    {corpus.contract[1]}\n"
+    )
+    step(
+        "import-linter (one contract)",
+        [str(bin_dir / "lint-imports"), "--config", str(contract), "--no-cache"],
+        PYTHONPATH=str(root),
+    )
+    step(
+        "ruff ASYNC,B009,B010 --no-cache",
+        [
+            str(bin_dir / "ruff"),
+            "check",
+            "--select",
+            "ASYNC,B009,B010",
+            "--no-cache",
+            "--exit-zero",
+            "--isolated",
+            ".",
+        ],
+    )
+
+    print("  growth ...", flush=True)
+    points: list[tuple[int, float]] = []
+    for fraction in (4, 2, 1):
+        tree = root if fraction == 1 else subset(root, fraction, corpus.key)
+        size = line_count(python_files(tree))
+        result = measure(pinned(il(tree, cores, cache=False), cores), tree)
+        print(f"    1/{fraction}: {size} lines {result.seconds:.1f}s", flush=True)
+        points.append((size, result.seconds))
+    exponent = fit_exponent(points)
+
+    out = [
+        f"### {corpus.requirement}: {len(files)} files, {lines:,} lines, {cores} cores",
+        "",
+        "| run | seconds | x integ-lint cold | peak RSS (MiB) | exit |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, result in rows:
+        ratio = result.seconds / cold.seconds
+        out.append(
+            f"| {label} | {result.seconds:.2f} | {ratio:.3f} | "
+            f"{result.peak_bytes / 2**20:.0f} | {result.returncode} |"
+        )
+    out += [
+        "",
+        "integ-lint without cache by corpus size: "
+        + ", ".join(f"{n:,} lines {s:.2f}s" for n, s in points)
+        + f"; growth exponent k = {exponent:.2f} (time ~ lines^k)",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _has_option(option: str) -> bool:
+    result = subprocess.run(
+        [sys.executable, "-m", "integ_lint", "check", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return option in result.stdout
+
+
+def _integ_lint_plain(root: Path, cores: int, cache: bool = True) -> list[str]:
+    return [c for c in integ_lint(root, cores, cache) if c != "--no-progress"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", choices=[*CORPORA_BY_KEY, "all"], default="all")
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args()
+    bin_dir = peers()
+    chosen = CORPUS_LIST if args.corpus == "all" else [CORPORA_BY_KEY[args.corpus]]
+    from integ_lint import __version__
+    from integ_lint.registry import load_registry
+
+    families = sorted({r.family for r in load_registry().rules.values()})
+    header = [
+        f"integ-lint {__version__}, rule families: {', '.join(families)}; "
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"{os.cpu_count()} CPUs visible, {args.cores} used; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+    ]
+    sections = [run_corpus(corpus, args.cores, bin_dir) for corpus in chosen]
+    text = "\n".join([*header, *sections])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.md").write_text(text)
+    print()
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
