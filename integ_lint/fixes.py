@@ -79,6 +79,13 @@ def fix_files(
         new_text, applied = apply_text_fixes(source.text, fixes)
         if new_text == source.text:
             continue
+        if write:
+            try:
+                write_atomic(path, source.encode(new_text))
+            except (OSError, UnicodeError) as exc:
+                reason = getattr(exc, "strerror", None) or exc
+                outcome.skipped.append(f"{relpath}: not fixed: cannot write it: {reason}")
+                continue
         outcome.fixed.extend(f for f in file_findings if f.fix in applied)
         outcome.diffs.append(
             "".join(
@@ -90,6 +97,4 @@ def fix_files(
                 )
             )
         )
-        if write:
-            write_atomic(path, source.encode(new_text))
     return outcome
