@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from .config import Config
 from .discovery import matches_any
 from .findings import Span
+from .positions import NodePositions
 from .rule import PendingFinding
 
 
@@ -118,7 +119,7 @@ class FileContext:
         self.aliases = ImportAliases(module=module, is_package=is_package_init)
         self.pending: list[PendingFinding] = []
         self._wrapper = wrapper
-        self._positions: dict[cst.CSTNode, CodeRange] | None = None
+        self._positions: NodePositions | None = None
         self._scope_stack: list[str] = []
 
     # -- scope -----------------------------------------------------------------
@@ -154,17 +155,12 @@ class FileContext:
     def is_script(self) -> bool:
         return matches_any(self.relpath, self.config.general.script_paths)
 
-    # -- positions (resolved lazily: most files report nothing) -----------------
+    # -- positions (computed lazily, once per file, see positions.py) ----------
     def span(self, node: cst.CSTNode) -> Span:
         if self._positions is None:
-            self._positions = dict(self._wrapper.resolve(PositionProvider))
-        code_range = self._positions[node]
-        return Span(
-            start_line=code_range.start.line,
-            start_col=code_range.start.column + 1,
-            end_line=code_range.end.line,
-            end_col=code_range.end.column + 1,
-        )
+            self._positions = NodePositions(self.tree)
+        start_line, start_col, end_line, end_col = self._positions.range_of(node)
+        return Span(start_line, start_col + 1, end_line, end_col + 1)
 
     def code_for(self, node: cst.CSTNode) -> str:
         return self.tree.code_for_node(node)

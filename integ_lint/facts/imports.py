@@ -8,13 +8,12 @@ later, in :mod:`integ_lint.import_graph`.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 
 import libcst as cst
 
 from ..context import FileContext, dotted_name
-from ..findings import Site, Span
+from ..findings import Site
 from ..rule import FactCollector
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
@@ -84,76 +83,6 @@ class _Pending:
     type_checking: bool
     guarded: bool
     dynamic: bool
-    key: tuple[object, ...]
-
-
-_Key = tuple[object, ...]
-
-
-def _statements(nodes: list[ast.AST]) -> list[ast.AST]:
-    """Every statement in ``nodes`` and in their nested blocks (no expressions)."""
-    found: list[ast.AST] = []
-    stack = list(reversed(nodes))
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            children = getattr(node, name, None)
-            if isinstance(children, list):
-                stack.extend(reversed([c for c in children if isinstance(c, ast.AST)]))
-    return found
-
-
-def _ast_positions(source: str, calls: bool) -> dict[_Key, list[Span]] | None:
-    """Spans of import statements and literal dynamic-import calls, from :mod:`ast`.
-
-    LibCST's PositionProvider re-generates the whole file's code; the C parser gives
-    the same positions for a fraction of the cost. Keys match the collector's keys;
-    each list is in source order. None when ``ast`` cannot parse the file.
-    """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    lines = source.splitlines(keepends=True)
-
-    def column(line: int, offset: int) -> int:
-        # ast columns are UTF-8 byte offsets; spans count characters (1-based).
-        text = lines[line - 1] if 0 < line <= len(lines) else ""
-        return len(text.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
-
-    found: dict[_Key, list[Span]] = {}
-    # Statements only, unless the file has literal dynamic imports (rare): walking
-    # every expression costs more than the rest.
-    nodes = ast.walk(tree) if calls else _statements(list(tree.body))
-    for node in nodes:
-        if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Call)):
-            continue
-        key: _Key | None = None
-        if isinstance(node, ast.Import):
-            key = ("import", tuple(a.name for a in node.names))
-        elif isinstance(node, ast.ImportFrom):
-            key = ("from", node.level, node.module or "", tuple(a.name for a in node.names))
-        elif (
-            isinstance(node, ast.Call)
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            key = ("call", node.args[0].value)
-        if key is None or node.end_lineno is None or node.end_col_offset is None:
-            continue
-        found.setdefault(key, []).append(
-            Span(
-                node.lineno,
-                column(node.lineno, node.col_offset),
-                node.end_lineno,
-                column(node.end_lineno, node.end_col_offset),
-            )
-        )
-    for spans in found.values():
-        spans.sort(key=lambda span: (span.start_line, span.start_col))
-    return found
 
 
 def _is_type_checking(test: cst.BaseExpression, context: FileContext) -> bool:
@@ -229,7 +158,6 @@ class ImportFacts(FactCollector):
         module: str,
         names: tuple[str, ...],
         level: int,
-        key: _Key,
         dynamic: bool = False,
     ) -> None:
         self._pending.append(
@@ -243,17 +171,15 @@ class ImportFacts(FactCollector):
                 type_checking=self._type_checking_depth > 0,
                 guarded=self._guarded_depth > 0,
                 dynamic=dynamic,
-                key=key,
             )
         )
 
     # -- imports ----------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
-        key = ("import", tuple(dotted_name(a.name) or "" for a in node.names))
         for alias in node.names:
             name = dotted_name(alias.name)
             if name:
-                self._add(node, name, (), 0, key)
+                self._add(node, name, (), 0)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         level = len(node.relative)
@@ -269,7 +195,7 @@ class ImportFacts(FactCollector):
             names = tuple(n for n in (dotted_name(a.name) for a in node.names) if n)
         if base == "__future__":
             return
-        self._add(node, base, names, level, ("from", level, module_name or "", names))
+        self._add(node, base, names, level)
 
     def visit_Call(self, node: cst.Call) -> None:
         function = dotted_name(node.func)
@@ -283,7 +209,6 @@ class ImportFacts(FactCollector):
         name = _literal_string(node.args[0].value)
         if not name:
             return
-        key = ("call", name)
         level = len(name) - len(name.lstrip("."))
         if level:
             if qualified != "importlib.import_module":
@@ -303,7 +228,7 @@ class ImportFacts(FactCollector):
             name = f"{base}.{rest}" if rest else base
         if not all(part.isidentifier() for part in name.split(".")):
             return
-        self._add(node, name, (), level, key, dynamic=True)
+        self._add(node, name, (), level, dynamic=True)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._function_depth or len(node.targets) != 1:
@@ -320,19 +245,8 @@ class ImportFacts(FactCollector):
 
     def collect(self) -> ImportFactsValue:
         records = []
-        positions = (
-            _ast_positions(self.context.source, any(p.dynamic for p in self._pending))
-            if self._pending
-            else None
-        )
-        spans: dict[int, Span] = {}
         for p in self._pending:
-            span = spans.get(id(p.node))
-            if span is None:
-                candidates = positions.get(p.key) if positions is not None else None
-                # Fall back to LibCST's (slower) positions if ast disagrees.
-                span = candidates.pop(0) if candidates else self.context.span(p.node)
-                spans[id(p.node)] = span
+            span = self.context.span(p.node)
             records.append(
                 ImportRecord(
                     module=p.module,

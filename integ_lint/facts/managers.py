@@ -22,9 +22,6 @@ class table, following package re-exports.
 
 from __future__ import annotations
 
-import ast
-import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -33,7 +30,7 @@ from typing import Any
 import libcst as cst
 
 from ..context import FileContext, dotted_name
-from ..findings import Site, Span
+from ..findings import Site
 from ..rule import FactCollector
 
 # Root kinds of a value or chain.
@@ -127,12 +124,9 @@ class _Frame:
 
 @dataclass(frozen=True)
 class _Pos:
-    """Where a record's site is, resolved in :meth:`ManagerFactCollector.collect`:
-    the ``ordinal``-th node of ``kind`` with ``key`` in source order."""
+    """Where a record's site is, resolved in :meth:`ManagerFactCollector.collect`
+    (positions are computed once per file, only when something was recorded)."""
 
-    kind: str  # "chain" | "call" | "assign" | "import" | "class"
-    key: str
-    ordinal: int
     node: cst.CSTNode
     scope: str
 
@@ -163,15 +157,10 @@ class ManagerFactCollector(FactCollector):
         self._type_checking_blocks: set[int] = set()
         self._type_checking_depth = 0
         self._import_depth = 0
-        # occurrences so far, to find the same node in Python's ``ast`` (cheap positions)
-        self._counts: dict[tuple[str, str], int] = {}
-        self._assign_ordinals: dict[int, int] = {}
 
     # -- helpers ------------------------------------------------------------------------
-    def _pos(self, kind: str, key: str, node: cst.CSTNode) -> _Pos:
-        ordinal = self._counts.get((kind, key), 0)
-        self._counts[(kind, key)] = ordinal + 1
-        return _Pos(kind, key, ordinal, node, self.context.scope)
+    def _pos(self, node: cst.CSTNode) -> _Pos:
+        return _Pos(node, self.context.scope)
 
     def _ref(self, node: cst.BaseExpression) -> str | None:
         dotted = dotted_name(node)
@@ -275,7 +264,7 @@ class ManagerFactCollector(FactCollector):
         bases = tuple(
             ref for arg in node.bases if arg.keyword is None and (ref := self._ref(arg.value))
         )
-        state = _ClassState(qualname, bases, self._pos("class", node.name.value, node.name))
+        state = _ClassState(qualname, bases, self._pos(node.name))
         self._classes.append(state)
         self._stack.append(("class", state))
 
@@ -341,7 +330,6 @@ class ManagerFactCollector(FactCollector):
         return None
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        self._assign_ordinals[id(node)] = self._pos("assign", "", node).ordinal
         frame = self._frame()
         if frame is None:
             return
@@ -350,7 +338,6 @@ class ManagerFactCollector(FactCollector):
             self._bind(target.target, value, node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._assign_ordinals[id(node)] = self._pos("assign", "", node).ordinal
         refs = self._annotation_refs(node.annotation.annotation)
         cls = self._class()
         if cls is not None and isinstance(node.target, cst.Name):
@@ -394,9 +381,7 @@ class ManagerFactCollector(FactCollector):
         attr = self._self_attr(target)
         if attr is not None:
             if value is not None:
-                pos = _Pos(
-                    "assign", "", self._assign_ordinals.get(id(node), -1), node, self.context.scope
-                )
+                pos = self._pos(node)
                 self._assigns.append((partial(AttrAssign, frame.owner, attr, *value), pos))
             return
         if isinstance(target, cst.Name):
@@ -416,7 +401,7 @@ class ManagerFactCollector(FactCollector):
         dotted = dotted_name(node)
         if not dotted:
             return
-        pos = self._pos("chain", dotted, node)
+        pos = self._pos(node)
         if self._frame() is None:
             return
         head, *rest = dotted.split(".")
@@ -436,7 +421,7 @@ class ManagerFactCollector(FactCollector):
         func = dotted_name(node.func)
         if not func:
             return
-        pos = self._pos("call", func, node)
+        pos = self._pos(node)
         frame = self._frame()
         if frame is None or not frame.self_name:
             return
@@ -469,7 +454,7 @@ class ManagerFactCollector(FactCollector):
 
     def visit_Import(self, node: cst.Import) -> None:
         self._import_depth += 1
-        pos = self._pos("import", "", node)
+        pos = self._pos(node)
         for alias in node.names:
             dotted = dotted_name(alias.name)
             if dotted:
@@ -488,7 +473,7 @@ class ManagerFactCollector(FactCollector):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self._import_depth += 1
-        pos = self._pos("import", "", node)
+        pos = self._pos(node)
         if isinstance(node.names, cst.ImportStar):
             return
         base = self.context.aliases.absolute(
@@ -506,29 +491,13 @@ class ManagerFactCollector(FactCollector):
                 )
 
     # -- sites ---------------------------------------------------------------------------------
-    USE_AST_POSITIONS = True  # False: always LibCST's PositionProvider (slower; tests compare)
-
     def collect(self) -> ManagerFacts:
-        pending = (
-            len(self._classes)
-            + len(self._assigns)
-            + len(self._chains)
-            + len(self._self_passes)
-            + len(self._imports)
-        )
-        positions: _AstPositions | None = None
-        if pending and self.USE_AST_POSITIONS:
-            try:
-                positions = _AstPositions(self.context.source)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                positions = None
-        counts = self._counts
-
         def site(pos: _Pos) -> Site:
-            span = positions.span(pos, counts) if positions is not None else None
-            if span is None:
-                span = self.context.span(pos.node)
-            return Site(span=span, scope=pos.scope, snippet=self.context.snippet(pos.node))
+            return Site(
+                span=self.context.span(pos.node),
+                scope=pos.scope,
+                snippet=self.context.snippet(pos.node),
+            )
 
         def built(records: list[tuple[Callable[[Site], Any], _Pos]]) -> tuple[Any, ...]:
             return tuple(build(site(pos)) for build, pos in records)
@@ -550,96 +519,6 @@ class ManagerFactCollector(FactCollector):
             imports=built(self._imports),
             aliases=tuple(sorted(self.context.aliases.names.items())),
         )
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_CLASS_NAME = re.compile(r"class\s+([^\W\d]\w*)")
-
-
-class _AstPositions:
-    """Positions of the nodes the collector records, from Python's ``ast`` (a C parser,
-    much cheaper than LibCST's PositionProvider). A node is found as the n-th of its
-    kind and key in source order; when the counts disagree with LibCST's the caller
-    falls back to LibCST."""
-
-    def __init__(self, source: str) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc.: not ours to report
-            tree = ast.parse(source)
-        self.lines = _LINE_BREAK.split(source)
-        found: dict[tuple[str, str], list[tuple[tuple[int, int, int, int], Span]]] = {}
-        inner: set[int] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
-                inner.add(id(node.value))
-        for node in ast.walk(tree):
-            key: tuple[str, str] | None = None
-            if isinstance(node, ast.Attribute) and id(node) not in inner:
-                dotted = _ast_dotted(node)
-                key = ("chain", dotted) if dotted else None
-            elif isinstance(node, ast.Call):
-                dotted = _ast_dotted(node.func)
-                key = ("call", dotted) if dotted else None
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                key = ("assign", "")
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                key = ("import", "")
-            elif isinstance(node, ast.ClassDef):
-                span = self._class_name_span(node)
-                if span is not None:
-                    order = (span.start_line, span.start_col, 0, 0)
-                    found.setdefault(("class", node.name), []).append((order, span))
-                continue
-            if key is None:
-                continue
-            span = self._span(node)
-            if span is not None:
-                order = (span.start_line, span.start_col, -span.end_line, -span.end_col)
-                found.setdefault(key, []).append((order, span))
-        self.found = {
-            key: [s for _, s in sorted(items, key=lambda i: i[0])] for key, items in found.items()
-        }
-
-    def _column(self, line: int, offset: int) -> int:
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        if text.isascii():
-            return offset + 1
-        return len(text.encode("utf-8")[:offset].decode("utf-8", errors="replace")) + 1
-
-    def _span(self, node: ast.AST) -> Span | None:
-        end_line = getattr(node, "end_lineno", None)
-        end_col = getattr(node, "end_col_offset", None)
-        if end_line is None or end_col is None:
-            return None
-        line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
-        return Span(line, self._column(line, col), end_line, self._column(end_line, end_col))
-
-    def _class_name_span(self, node: ast.ClassDef) -> Span | None:
-        text = self.lines[node.lineno - 1] if 0 < node.lineno <= len(self.lines) else ""
-        match = _CLASS_NAME.match(
-            text, len(text.encode("utf-8")[: node.col_offset].decode("utf-8", errors="replace"))
-        )
-        if match is None or match.group(1) != node.name:
-            return None
-        start = match.start(1) + 1
-        return Span(node.lineno, start, node.lineno, start + len(node.name))
-
-    def span(self, pos: _Pos, counts: dict[tuple[str, str], int]) -> Span | None:
-        spans = self.found.get((pos.kind, pos.key), [])
-        if pos.ordinal < 0 or len(spans) != counts.get((pos.kind, pos.key), -1):
-            return None
-        return spans[pos.ordinal]
-
-
-def _ast_dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def _is_outer_local(stack: list[tuple[str, _ClassState | _Frame]], name: str) -> bool:

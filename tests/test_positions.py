@@ -1,0 +1,79 @@
+"""NodePositions gives exactly LibCST's PositionProvider ranges, for every node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesmith import from_grammar
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from integ_lint.positions import NodePositions
+
+TRICKY = '''# -*- coding: utf-8 -*-
+import os, sys as system
+from . import (a,
+    b)  # trailing
+
+@decorator(
+    arg)
+class Ünïcode(Base):
+    """Doc
+    string"""
+    x: int = 1; y = f"{x!r:>{width}}"
+
+    async def método(self, *a, **k) -> "T":
+        match a:
+            case [1, *rest] if rest:
+                return lambda q: (q
+                    + 1)
+        with open("f") as fh, ctx() as (p, q):
+            yield from fh
+'''
+
+
+def _compare(source: str) -> None:
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = NodePositions(module)
+    for node, code_range in expected.items():
+        assert positions.range_of(node) == (
+            code_range.start.line,
+            code_range.start.column,
+            code_range.end.line,
+            code_range.end.column,
+        ), (type(node).__name__, module.code_for_node(node))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        TRICKY,
+        "",
+        "\n",
+        "x = 1\r\ny = 2\r\n",
+        "a = 1\rb = 2\r",
+        "if x:\n\ty = [\n\t1]\n\tz = 2\n",
+        "x",
+    ],
+)
+def test_same_ranges_as_position_provider(source: str) -> None:
+    _compare(source)
+
+
+def test_same_ranges_on_this_package() -> None:
+    package = Path(__file__).resolve().parents[1] / "integ_lint"
+    for path in sorted(package.rglob("*.py"))[:15]:
+        _compare(path.read_text(encoding="utf-8"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(from_grammar())
+def test_same_ranges_on_generated_programs(source: str) -> None:
+    try:
+        cst.parse_module(source)
+    except Exception:
+        return  # hypothesmith emits a few programs LibCST's grammar rejects
+    _compare(source)
