@@ -19,7 +19,7 @@ from . import __version__
 from .atomic import write_atomic
 from .config import Config, ConfigError
 from .discovery import DiscoveryError
-from .engine import EXIT_FINDINGS, EXIT_USAGE, RunOptions, exit_code, run
+from .engine import EXIT_FINDINGS, EXIT_USAGE, RunOptions, exit_code, run, select_rules
 from .findings import Report
 from .fixes import fix_files
 from .registry import load_registry
@@ -100,11 +100,14 @@ def load_project_config(
         if not path.exists() and not path.is_symlink():
             fail(f"{path}: no such file or directory")
     try:
-        return load_config(
-            list(paths), config_file, values, extra_sections=load_registry().sections
-        )
+        registry = load_registry()
+        config = load_config(list(paths), config_file, values, extra_sections=registry.sections)
+        # Rule codes, globs and table-specific values too, before any command runs
+        # (graph, imports and config do not select rules themselves).
+        select_rules(config, registry)
     except ConfigError as exc:
         fail(str(exc))
+    return config
 
 
 def run_scan(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
