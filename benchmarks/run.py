@@ -259,6 +259,31 @@ def subset(root: Path, fraction: int, name: str) -> Path:
 CONFIG = "respect-gitignore = false\ncache-dir = '.integ-lint-cache'\n"
 
 
+def snapshot() -> Path:
+    """A frozen copy of the integ-lint package (rules included) to benchmark.
+
+    The cache key includes a stamp of integ-lint's source files, so an edit in the
+    working tree during a run (another developer's commit) would turn the warm run
+    into a cold one. Benchmarking a copy keeps every run on the same code."""
+    import integ_lint.rules
+
+    import integ_lint
+
+    target = RESULTS / "snapshot"
+    shutil.rmtree(target, ignore_errors=True)
+    package = Path(integ_lint.__file__).parent
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(package, target / "integ_lint", ignore=ignore)
+    rules = Path(integ_lint.rules.__file__).parent
+    if rules.parent != package:
+        shutil.rmtree(target / "integ_lint" / "rules", ignore_errors=True)
+        shutil.copytree(rules, target / "integ_lint" / "rules", ignore=ignore)
+    return target
+
+
+SNAPSHOT_ENV: dict[str, str] = {}
+
+
 def integ_lint(root: Path, cores: int, cache: bool = True) -> list[str]:
     command = [sys.executable, "-m", "integ_lint", "check", "--config", "integ-lint.toml"]
     command += ["--jobs", str(cores), "--format", "concise", "--no-progress"]
@@ -286,7 +311,7 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
 
     def step(label: str, command: list[str], cwd: Path = root, **env: str) -> Measure:
         print(f"  {label} ...", end="", flush=True)
-        environment = {**os.environ, **env} if env else None
+        environment = {**os.environ, **SNAPSHOT_ENV, **env}
         result = measure(pinned(command, cores), cwd, environment)
         print(f" {result.seconds:.1f}s", flush=True)
         rows.append((label, result))
@@ -353,7 +378,9 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
     for fraction in (4, 2, 1):
         tree = root if fraction == 1 else subset(root, fraction, corpus.key)
         size = line_count(python_files(tree))
-        result = measure(pinned(il(tree, cores, cache=False), cores), tree)
+        result = measure(
+            pinned(il(tree, cores, cache=False), cores), tree, {**os.environ, **SNAPSHOT_ENV}
+        )
         print(f"    1/{fraction}: {size} lines {result.seconds:.1f}s", flush=True)
         points.append((size, result.seconds))
     exponent = fit_exponent(points)
@@ -400,6 +427,10 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
     bin_dir = peers()
+    frozen = snapshot()
+    SNAPSHOT_ENV["PYTHONPATH"] = os.pathsep.join(
+        [str(frozen), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
     chosen = CORPUS_LIST if args.corpus == "all" else [CORPORA_BY_KEY[args.corpus]]
     from integ_lint import __version__
     from integ_lint.registry import load_registry
