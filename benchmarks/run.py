@@ -24,7 +24,7 @@ What it does:
    * ruff ``--select ASYNC,B009,B010 --no-cache``;
 
    each as a ratio to integ-lint cold from the same run; and integ-lint (no cache)
-   at 1/4, 1/2 and all of the corpus with the fitted growth exponent
+   at 1/8, 1/4 and 1/2 of the corpus (every n-th file) with the fitted growth exponent
    (time ~ lines ** k).
 """
 
@@ -166,6 +166,10 @@ class Measure:
     seconds: float
     peak_bytes: int
     returncode: int
+    timed_out: bool = False
+
+
+STEP_TIMEOUT: list[float] = [0.0]  # seconds; 0: none
 
 
 def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
@@ -189,11 +193,17 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    returncode = process.wait()
+    timed_out = False
+    try:
+        returncode = process.wait(timeout=STEP_TIMEOUT[0] or None)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        process.kill()
+        returncode = process.wait()
     elapsed = time.perf_counter() - started
     done.set()
     sampler.join()
-    return Measure(elapsed, peak, returncode)
+    return Measure(elapsed, peak, returncode, timed_out)
 
 
 def pinned(command: list[str], cores: int) -> list[str]:
@@ -375,8 +385,8 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
 
     print("  growth ...", flush=True)
     points: list[tuple[int, float]] = []
-    for fraction in (4, 2, 1):
-        tree = root if fraction == 1 else subset(root, fraction, corpus.key)
+    for fraction in (8, 4, 2):
+        tree = subset(root, fraction, corpus.key)
         size = line_count(python_files(tree))
         result = measure(
             pinned(il(tree, cores, cache=False), cores), tree, {**os.environ, **SNAPSHOT_ENV}
@@ -393,8 +403,9 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
     ]
     for label, result in rows:
         ratio = result.seconds / cold.seconds
+        more = ">" if result.timed_out else ""
         out.append(
-            f"| {label} | {result.seconds:.2f} | {ratio:.3f} | "
+            f"| {label} | {more}{result.seconds:.2f} | {more}{ratio:.3f} | "
             f"{result.peak_bytes / 2**20:.0f} | {result.returncode} |"
         )
     out += [
@@ -425,7 +436,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", choices=[*CORPORA_BY_KEY, "all"], default="all")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=0.0,
+        help="Stop a tool after this many seconds and report '>' its time (0: never).",
+    )
     args = parser.parse_args()
+    STEP_TIMEOUT[0] = args.step_timeout
     bin_dir = peers()
     frozen = snapshot()
     SNAPSHOT_ENV["PYTHONPATH"] = os.pathsep.join(
