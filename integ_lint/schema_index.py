@@ -301,6 +301,8 @@ class SchemaIndex:
             for fact in base.fields:
                 schema.fields[fact.name] = DeclaredField(fact, base_qual, base.name, base_path)
             schema.members.update(base.members)
+            # attributes set in methods (__post_init__, validators) exist too
+            schema.members.update(name for name, _ in base.attr_origins)
         return schema
 
     def _linearize(self, qualname: str) -> list[str]:
@@ -421,6 +423,9 @@ class SchemaIndex:
             return self.resolve(Origin("type", types), depth + 1) if types else {"unknown"}
         for q in reversed(self._linearize(qualname)):
             cls, _ = self.classes[q]
+            for fact in cls.fields:  # a class-level annotation of a plain class
+                if fact.name == attr and fact.types:
+                    return self.resolve(Origin("type", fact.types), depth + 1)
             for name, origins in cls.attr_origins:
                 if name == attr:
                     return set().union(*(self.resolve(o, depth + 1) for o in origins))

@@ -479,3 +479,32 @@ def test_unparsable_and_odd_files_do_not_crash(tmp_path: Path) -> None:
     report = api.check([tmp_path], config_file=tmp_path / "pyproject.toml", jobs=1)
     assert not report.incomplete, [n.message for n in report.notifications]
     assert {f.code for f in report.findings} <= {"IL301", "IL302"}
+
+
+def test_post_init_attributes_and_class_annotations_of_plain_classes(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/m.py": """
+                from dataclasses import dataclass
+
+                @dataclass
+                class RunConfig:
+                    name: str = "run"
+
+                    def __post_init__(self) -> None:
+                        self.slug = self.name.lower()
+
+                class Holder:
+                    cfg: RunConfig
+
+                    def use(self) -> None:
+                        getattr(self.cfg, "slug", "")  # set in __post_init__: declared
+                        getattr(self.cfg, "nmae", "")  # resolved by the class annotation
+            """,
+        },
+    )
+    report = scan(tmp_path)
+    assert rows(report) == [("pkg/m.py", 14, "IL302"), ("pkg/m.py", 15, "IL301")]
+    assert report.findings[1].property_dict()["precision"] == "high"

@@ -580,7 +580,7 @@ class SchemaFactCollector(FactCollector):
         if owner.kind != "self" or owner.attrs:
             return
         builder = self.classes.get(owner.names[0])
-        if builder is not None and origin.kind != "none":
+        if builder is not None:
             builder.attr_origins.setdefault(target.attr.value, []).append(origin)
 
     def _record_dict(self, name: str, target: cst.CSTNode, node: cst.Dict) -> None:
