@@ -416,6 +416,11 @@ def test_silent_shapes(tmp_path: Path) -> None:
                     config.get("a", 1)  # .get on a model is not a mapping read
                     state = {"timestep": 1}
                     state.get("timestep", 0)
+                    opts = ["--verbose"]
+                    if "--verbose" in opts:  # a list under a config-like name
+                        pass
+                    options = {"fast", "slow"}
+                    "medium" in options
 
                 def g(getattr, config: AppConfig) -> None:
                     getattr(config, "zzz", 1)  # a shadowed getattr

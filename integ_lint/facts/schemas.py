@@ -52,6 +52,19 @@ _PARSE_CLASSMETHODS = frozenset(
     }
 )
 _WRAPPERS = frozenset({"Optional", "Annotated", "Final", "Required", "NotRequired", "ReadOnly"})
+# Displays whose value is certainly not a config object or mapping.
+_DISPLAYS: tuple[tuple[type[cst.CSTNode], str], ...] = (
+    (cst.List, "builtins.list"),
+    (cst.ListComp, "builtins.list"),
+    (cst.Tuple, "builtins.tuple"),
+    (cst.Set, "builtins.set"),
+    (cst.SetComp, "builtins.set"),
+    (cst.SimpleString, "builtins.str"),
+    (cst.ConcatenatedString, "builtins.str"),
+    (cst.FormattedString, "builtins.str"),
+    (cst.Integer, "builtins.int"),
+    (cst.Float, "builtins.float"),
+)
 _FACTORY_DEFAULTS = {"list": "[]", "dict": "{}", "tuple": "()", "set": "set()"}
 
 
@@ -338,6 +351,9 @@ class SchemaFactCollector(FactCollector):
             if body.kind not in ("unknown", "none"):
                 return body
             return self.origin_of(expr.orelse, depth + 1)
+        for node_type, builtin in _DISPLAYS:
+            if isinstance(expr, node_type):
+                return Origin("type", (builtin,))
         return UNKNOWN
 
     def _call_origin(self, call: cst.Call, depth: int) -> Origin:
@@ -766,6 +782,8 @@ class SchemaFactCollector(FactCollector):
 
         def qualify(dotted: str) -> str:
             head, _, rest = dotted.partition(".")
+            if head == "builtins" and head not in aliases and head not in self.module_names:
+                return dotted
             if head in aliases:
                 target = aliases[head]
             elif head in self.module_names:
