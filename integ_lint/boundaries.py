@@ -247,12 +247,20 @@ class Boundaries:
     shared: list[str]
     contracts: list[Contract]
     reexports: dict[str, dict[str, str]] = field(default_factory=dict)  # pkg -> name -> from
+    # module -> component_of(module): rules ask for every import of every file.
+    _component_cache: dict[str, str | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def component_of(self, module: str) -> str | None:
+        cache = self._component_cache
+        if module in cache:
+            return cache[module]
         best: str | None = None
         for component in self.components:
             if is_under(module, component) and (best is None or len(component) > len(best)):
                 best = component
+        cache[module] = best
         return best
 
     def is_shared(self, module: str) -> bool:

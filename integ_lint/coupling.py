@@ -288,8 +288,10 @@ class ClassTable:
                 )
         self._cache: dict[str, str | None] = {}
         self.by_name: dict[str, list[str]] = {}
+        self.by_module: dict[str, list[str]] = {}
         for key, info in self.classes.items():
             self.by_name.setdefault(info.name, []).append(key)
+            self.by_module.setdefault(info.module, []).append(key)
 
     def lookup(self, ref: str) -> str | None:
         """The class key a reference names, following re-exports, else None."""
@@ -316,7 +318,7 @@ class ClassTable:
         return None
 
     def module_classes(self, module: str) -> list[str]:
-        return [k for k, c in self.classes.items() if c.module == module]
+        return list(self.by_module.get(module, ()))
 
 
 def _by_path(item: tuple[FileFacts, Any]) -> str:
