@@ -396,7 +396,9 @@ class SchemaIndex:
         if kind == "global":
             symbol = self.resolve_symbol(origin.names[0])
             if symbol is None:
-                return {"unknown"}
+                # an object imported from outside the project (django.conf.settings)
+                top = origin.names[0].split(".")[0]
+                return {"unknown"} if top in self._top_modules else {"external"}
             if symbol[0] == "dict":
                 return {f"dict:{symbol[1]}"}
             if symbol[0] == "global":

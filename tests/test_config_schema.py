@@ -422,6 +422,11 @@ def test_silent_shapes(tmp_path: Path) -> None:
                     options = {"fast", "slow"}
                     "medium" in options
 
+                def h() -> int:
+                    from django.conf import settings
+
+                    return getattr(settings, "MY_FEATURE", 1)  # a library's settings object
+
                 def g(getattr, config: AppConfig) -> None:
                     getattr(config, "zzz", 1)  # a shadowed getattr
             """,
