@@ -311,7 +311,7 @@ def fit_exponent(points: list[tuple[int, float]]) -> float:
     return num / den
 
 
-def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
+def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, only_ours: bool = False) -> str:
     root = fetch(corpus)
     (root / "integ-lint.toml").write_text(CONFIG)
     shutil.rmtree(root / ".integ-lint-cache", ignore_errors=True)
@@ -339,6 +339,8 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
         step("integ-lint one file changed", il(root, cores))
     finally:
         changed.write_bytes(original)
+    if only_ours:
+        return _table(corpus, files, lines, cores, rows, cold, [])
     step("LibCST floor (parse_module only)", [sys.executable, "-c", FLOOR, str(cores), "."])
     step("Fixit (default rules)", [str(bin_dir / "fixit"), "--quiet", "lint", "."])
     step(
@@ -393,8 +395,18 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
         )
         print(f"    1/{fraction}: {size} lines {result.seconds:.1f}s", flush=True)
         points.append((size, result.seconds))
-    exponent = fit_exponent(points)
+    return _table(corpus, files, lines, cores, rows, cold, points)
 
+
+def _table(
+    corpus: Corpus,
+    files: list[Path],
+    lines: int,
+    cores: int,
+    rows: list[tuple[str, Measure]],
+    cold: Measure,
+    points: list[tuple[int, float]],
+) -> str:
     out = [
         f"### {corpus.requirement}: {len(files)} files, {lines:,} lines, {cores} cores",
         "",
@@ -408,6 +420,9 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path) -> str:
             f"| {label} | {more}{result.seconds:.2f} | {more}{ratio:.3f} | "
             f"{result.peak_bytes / 2**20:.0f} | {result.returncode} |"
         )
+    if not points:
+        return "\n".join([*out, ""])
+    exponent = fit_exponent(points)
     out += [
         "",
         "integ-lint without cache by corpus size: "
@@ -442,6 +457,9 @@ def main() -> None:
         default=0.0,
         help="Stop a tool after this many seconds and report '>' its time (0: never).",
     )
+    parser.add_argument(
+        "--integ-lint-only", action="store_true", help="Only integ-lint cold, warm, one changed."
+    )
     args = parser.parse_args()
     STEP_TIMEOUT[0] = args.step_timeout
     bin_dir = peers()
@@ -461,7 +479,7 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
     ]
-    sections = [run_corpus(corpus, args.cores, bin_dir) for corpus in chosen]
+    sections = [run_corpus(corpus, args.cores, bin_dir, args.integ_lint_only) for corpus in chosen]
     text = "\n".join([*header, *sections])
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(text)
