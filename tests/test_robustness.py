@@ -13,7 +13,7 @@ import os
 import pathlib
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,10 @@ from probe_rules import CrashingRule, ProbeCall
 
 from integ_lint.cli import main
 from integ_lint.engine import EXIT_INCOMPLETE, EXIT_USAGE
+from integ_lint.findings import Finding
+from integ_lint.project import ProjectIndex
 from integ_lint.registry import load_registry
+from integ_lint.rule import ProjectRule
 
 RUN = "import asyncio\nasyncio.run(main())\n"  # IL201 on line 2
 
@@ -467,3 +470,47 @@ def test_unreadable_baseline_is_one_line_exit_2(tmp_path: Path) -> None:
     baseline.write_bytes(b"\x00\xff\xfe not toml")
     line = one_line_error(cli("check", str(tmp_path), "--baseline", str(baseline)))
     assert str(baseline) in line
+
+
+def test_text_excerpts_follow_the_file_encoding_and_python_line_breaks(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    latin = "# -*- coding: latin-1 -*-\nimport asyncio\nx = 'caf\xe9'; asyncio.run(main())\n"
+    (tmp_path / "latin.py").write_bytes(latin.encode("latin-1"))
+    odd = "import asyncio\n\x0c\nx = '\u2028'\nasyncio.run(main())\n"  # form feed, U+2028
+    (tmp_path / "odd.py").write_text(odd, encoding="utf-8")
+    (tmp_path / "bom.py").write_bytes(b"\xef\xbb\xbf" + RUN.encode())
+    result = check(tmp_path, "--no-color")
+    assert result.exit_code == 1
+    assert "    3 | x = 'caf\xe9'; asyncio.run(main())" in result.stdout
+    assert "    4 | asyncio.run(main())" in result.stdout
+    assert "    2 | asyncio.run(main())" in result.stdout
+
+
+class CrashingProjectRule(ProjectRule):
+    """Raises on every project."""
+
+    code = "IL904"
+    name = "crashing-project-rule"
+    family = "probe"
+    VALID = ()
+    INVALID = ()
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        raise KeyError("project rule bug")
+
+
+def test_a_crashing_project_rule_is_contained(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "a.py").write_text(RUN)
+    registry = load_registry()
+    registry.add_rule(CrashingProjectRule)
+    try:
+        result = check(tmp_path, "--select", "IL201,IL904", "--format", "json")
+    finally:
+        registry.rules.pop(CrashingProjectRule.code, None)
+    assert result.exit_code == EXIT_INCOMPLETE
+    data = json.loads(result.stdout)
+    assert [(f["path"], f["code"]) for f in data["findings"]] == [("a.py", "IL201")]
+    (note,) = data["notifications"]
+    assert note["kind"] == "internal-error" and note["rule"] == "IL904"
+    assert "project rule bug" in note["message"]

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..findings import Finding, Report, Severity
+from ..source import SourceError, decode_source
 from . import RenderOptions
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.NOTE: "bold cyan"}
@@ -31,11 +32,17 @@ def _console(buffer: io.StringIO, options: RenderOptions) -> Console:
 def _read_lines(root: Path, relpath: str, cache: dict[str, list[str] | None]) -> list[str] | None:
     if relpath not in cache:
         try:
-            cache[relpath] = (
-                (root / relpath).read_text(encoding="utf-8", errors="replace").splitlines()
-            )
+            data = (root / relpath).read_bytes()
         except OSError:
             cache[relpath] = None
+            return None
+        try:  # as the analysis read it: coding cookie, BOM
+            text = decode_source(data).text
+        except SourceError:
+            text = data.decode("utf-8", errors="replace")
+        # Python's line breaks only (str.splitlines also breaks at form feeds and
+        # U+2028, which would shift every later line number).
+        cache[relpath] = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return cache[relpath]
 
 
