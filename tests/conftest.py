@@ -15,6 +15,6 @@ from hypothesis import HealthCheck, settings
 
 _RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 
-settings.register_profile("ci", max_examples=100, deadline=None, suppress_health_check=_RELAXED)
+settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_RELAXED)
 settings.register_profile("deep", max_examples=1000, deadline=None, suppress_health_check=_RELAXED)
 settings.load_profile("ci")
