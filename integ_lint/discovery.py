@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -107,6 +108,16 @@ def _git_visible_files(root: Path) -> set[str] | None:
     return {os.path.normpath(root / name) for name in names if name}
 
 
+def _is_special_file(path: Path) -> bool:
+    """A FIFO, socket or device named like a module: reading it could block forever.
+    (Broken links and unreadable files are kept: the analysis reports them.)"""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def _is_virtualenv(directory: Path) -> bool:
     return (directory / "pyvenv.cfg").is_file()
 
@@ -158,6 +169,8 @@ def discover(
                 if matches_any(rel, exclude):
                     continue
                 if visible is not None and os.path.normpath(file_path) not in visible:
+                    continue
+                if _is_special_file(file_path):
                     continue
                 found[str(file_path)] = file_path
     roots = _source_roots(root, source_roots)

@@ -514,3 +514,21 @@ def test_a_crashing_project_rule_is_contained(tmp_path: Path) -> None:
     (note,) = data["notifications"]
     assert note["kind"] == "internal-error" and note["rule"] == "IL904"
     assert "project rule bug" in note["message"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_does_not_hang_the_scan(tmp_path: Path) -> None:
+    """A subprocess with a timeout: reading a FIFO would block forever."""
+    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "a.py").write_text(RUN)
+    os.mkfifo(tmp_path / "pipe.py")
+    process = subprocess.run(
+        [sys.executable, "-m", "integ_lint", "check", ".", "--format", "concise"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == 1, process.stderr
+    assert process.stdout.startswith("a.py:2:1: IL201")
