@@ -108,7 +108,7 @@ LIBRARY_MEMBERS: dict[str, frozenset[str]] = {
     "namedtuple": frozenset({"_asdict", "_replace", "_fields", "_field_defaults", "_make"}),
     "typeddict": frozenset({"keys", "values", "items", "get", "copy", "update"}),
 }
-MAX_DEPTH = 24
+MAX_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,8 @@ class SchemaIndex:
             self.site_facts.extend((path, site) for site in value.sites)
         self._top_modules = {m.split(".")[0] for m in self.aliases if m}
         self._kinds: dict[str, str | None] = {}
+        self._memo: dict[Origin, frozenset[str]] = {}
+        self._active: set[Origin] = set()
         self.schemas: dict[str, Schema] = {}
         for qualname in self.classes:
             schema = self._schema(qualname)
@@ -331,6 +333,12 @@ class SchemaIndex:
             for s in self.schemas.values()
             if s.kind != "dict" and any(fnmatchcase(s.name, p) for p in patterns)
         ]
+        for schema in self.schemas.values():
+            # DEFAULT_CONFIG = {...}: dict configs are usually upper case
+            if schema.kind == "dict" and any(
+                fnmatchcase(schema.name.lower(), p.lower()) for p in patterns
+            ):
+                schema.is_config = True
         while queue:
             schema = queue.pop()
             if schema.is_config:
@@ -352,12 +360,21 @@ class SchemaIndex:
     def resolve(self, origin: Origin, depth: int = 0) -> set[str]:
         """What a value may be: ``class:<q>``, ``dict:<q>``, ``external``, ``generic``,
         ``unknown`` or ``none``."""
-        if depth > MAX_DEPTH:
-            return {"unknown"}
-        base = self._resolve_base(origin, depth)
-        for attr in origin.attrs:
-            base = set().union(*(self._member(t, attr, depth) for t in base)) if base else base
-        return base or {"unknown"}
+        cached = self._memo.get(origin)
+        if cached is not None:
+            return set(cached)
+        if depth > MAX_DEPTH or origin in self._active:
+            return {"unknown"}  # a cycle (self.x = self.x.y) or a very long chain
+        self._active.add(origin)
+        try:
+            base = self._resolve_base(origin, depth)
+            for attr in origin.attrs:
+                base = set().union(*(self._member(t, attr, depth) for t in base)) if base else base
+        finally:
+            self._active.discard(origin)
+        result = frozenset(base or {"unknown"})
+        self._memo[origin] = result
+        return set(result)
 
     def _resolve_base(self, origin: Origin, depth: int) -> set[str]:
         kind = origin.kind
@@ -455,7 +472,9 @@ class SchemaIndex:
         elif targets <= {"unknown", "generic", "none"} and self.matches_receiver(
             site.receiver_name
         ):
-            schemas = self.config_schemas
+            # Mapping reads are checked against mapping-style schemas only: a raw dict
+            # named "config" is not an instance of an attribute-style schema.
+            schemas = [s for s in self.config_schemas if s.is_mapping == mapping_site]
             resolved = False
             if not schemas:
                 return None

@@ -518,3 +518,44 @@ def test_post_init_attributes_and_class_annotations_of_plain_classes(tmp_path: P
     report = scan(tmp_path)
     assert rows(report) == [("pkg/m.py", 14, "IL302"), ("pkg/m.py", 15, "IL301")]
     assert report.findings[1].property_dict()["precision"] == "high"
+
+
+def test_mapping_name_matches_use_mapping_schemas_and_cycles_terminate(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/schema.py": """
+            from dataclasses import dataclass
+
+            @dataclass
+            class RunParams:
+                name: str = "run"
+        """,
+        "pkg/use.py": """
+            import tomllib
+
+            def read(path: str) -> object:
+                config = tomllib.load(open(path, "rb"))
+                if "pytest" in config:  # a raw mapping, not a RunParams
+                    return config.get("tool", {})
+                return None
+
+            class Chain:
+                def __init__(self, cfg) -> None:
+                    self.cfg = cfg
+                    self.cfg = self.cfg.inner  # a cycle through the same attribute
+                    self.a = self.b.x
+                    self.b = self.a.y
+
+                def run(self) -> None:
+                    getattr(self.cfg, "nmae", "")
+                    getattr(self.a, "z", 1)
+        """,
+    }
+    write(tmp_path, files)
+    assert rows(scan(tmp_path)) == [("pkg/use.py", 17, "IL301")]
+    files["pkg/schema.py"] = (
+        textwrap.dedent(files["pkg/schema.py"]) + 'DEFAULT_CONFIG = {"tool": {}}\n'
+    )
+    write(tmp_path, files)
+    # A raw mapping may lack any key: only the undeclared one is reported.
+    assert rows(scan(tmp_path)) == [("pkg/use.py", 5, "IL301"), ("pkg/use.py", 17, "IL301")]
