@@ -35,6 +35,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -181,6 +182,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, so a timeout stops its workers
     )
     done = threading.Event()
 
@@ -198,7 +200,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
         returncode = process.wait(timeout=STEP_TIMEOUT[0] or None)
     except subprocess.TimeoutExpired:
         timed_out = True
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         returncode = process.wait()
     elapsed = time.perf_counter() - started
     done.set()
