@@ -215,6 +215,17 @@ class SchemaIndex:
 
     # -- symbols -----------------------------------------------------------------
     def resolve_symbol(self, qualname: str, depth: int = 0) -> tuple[str, str] | None:
+        """Memoised :meth:`_resolve_symbol`: star-import chains made the plain
+        recursion exponential on failed lookups (a Django subset never finished)."""
+        cache: dict[str, tuple[str, str] | None] = self.__dict__.setdefault("_symbol_cache", {})
+        if qualname in cache:
+            return cache[qualname]
+        cache[qualname] = None  # a cycle back to this name resolves to nothing
+        found = self._resolve_symbol(qualname, depth)
+        cache[qualname] = found
+        return found
+
+    def _resolve_symbol(self, qualname: str, depth: int = 0) -> tuple[str, str] | None:
         """``(kind, qualname)`` of a class, function, dict config or global, following
         re-exports (``pkg.AppConfig`` imported into ``pkg/__init__.py``)."""
         if depth > MAX_DEPTH:
