@@ -559,3 +559,26 @@ def test_mapping_name_matches_use_mapping_schemas_and_cycles_terminate(tmp_path:
     write(tmp_path, files)
     # A raw mapping may lack any key: only the undeclared one is reported.
     assert rows(scan(tmp_path)) == [("pkg/use.py", 5, "IL301"), ("pkg/use.py", 17, "IL301")]
+
+
+def test_classes_local_to_a_function_resolve(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/m.py": """
+                from dataclasses import dataclass
+
+                def build() -> None:
+                    @dataclass
+                    class LocalConfig:
+                        size: int = 1
+
+                    made = LocalConfig()
+                    getattr(made, "sise", 1)
+            """,
+        },
+    )
+    report = scan(tmp_path)
+    assert rows(report) == [("pkg/m.py", 9, "IL301")]
+    assert report.findings[0].property_dict()["precision"] == "high"

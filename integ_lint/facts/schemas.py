@@ -80,6 +80,7 @@ class Origin:
       * ``selfcall``: the result of method ``names[1]`` of class ``names[0]``;
       * ``global``: the module-level binding ``names[0]`` (qualified);
       * ``dict``: a dict display merging the globals ``names`` plus literal ``keys``;
+      * ``classref``: the class object ``names[0]`` defined in a function;
       * ``none``: the ``None`` constant; ``unknown``: anything else.
     """
 
@@ -373,6 +374,8 @@ class SchemaFactCollector(FactCollector):
             return UNKNOWN
         if isinstance(func, cst.Name):
             origin = self._lookup(func.value)
+            if origin.kind == "classref":
+                return Origin("self", origin.names)  # an instance of the local class
             if origin.kind == "global":
                 return Origin("call", (origin.names[0],))
         return UNKNOWN
@@ -448,6 +451,8 @@ class SchemaFactCollector(FactCollector):
             self.classes[enclosing.class_qual].members.append(node.name.value)
         if self.frames[-1].kind == "module":
             self.module_names.add(node.name.value)
+        elif self.frames[-1].kind == "function":  # a class local to a function
+            self.frames[-1].bindings[node.name.value] = Origin("classref", (qualname,))
         self.frames.append(_Frame("class", node.name.value, class_qual=qualname))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
