@@ -43,6 +43,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CORPORA = HERE / "corpora"
@@ -313,7 +314,7 @@ def fit_exponent(points: list[tuple[int, float]]) -> float:
     return num / den
 
 
-def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, only_ours: bool = False) -> str:
+def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, skip_peers: bool = False) -> str:
     root = fetch(corpus)
     (root / "integ-lint.toml").write_text(CONFIG)
     shutil.rmtree(root / ".integ-lint-cache", ignore_errors=True)
@@ -341,9 +342,13 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, only_ours: bool = Fals
         step("integ-lint one file changed", il(root, cores))
     finally:
         changed.write_bytes(original)
-    if only_ours:
-        return _table(corpus, files, lines, cores, rows, cold, [])
     step("LibCST floor (parse_module only)", [sys.executable, "-c", FLOOR, str(cores), "."])
+    if not skip_peers:
+        _peers(corpus, root, cores, bin_dir, step)
+    return _growth(corpus, root, cores, il, files, lines, rows, cold)
+
+
+def _peers(corpus: Corpus, root: Path, cores: int, bin_dir: Path, step: Any) -> None:
     step("Fixit (default rules)", [str(bin_dir / "fixit"), "--quiet", "lint", "."])
     step(
         "pylint cyclic-import,import-error",
@@ -387,6 +392,17 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, only_ours: bool = Fals
         ],
     )
 
+
+def _growth(
+    corpus: Corpus,
+    root: Path,
+    cores: int,
+    il: Any,
+    files: list[Path],
+    lines: int,
+    rows: list[tuple[str, Measure]],
+    cold: Measure,
+) -> str:
     print("  growth ...", flush=True)
     points: list[tuple[int, float]] = []
     for fraction in (8, 4, 2):
@@ -460,7 +476,7 @@ def main() -> None:
         help="Stop a tool after this many seconds and report '>' its time (0: never).",
     )
     parser.add_argument(
-        "--integ-lint-only", action="store_true", help="Only integ-lint cold, warm, one changed."
+        "--skip-peers", action="store_true", help="Skip Fixit, pylint, import-linter and ruff."
     )
     args = parser.parse_args()
     STEP_TIMEOUT[0] = args.step_timeout
@@ -481,7 +497,7 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
     ]
-    sections = [run_corpus(corpus, args.cores, bin_dir, args.integ_lint_only) for corpus in chosen]
+    sections = [run_corpus(corpus, args.cores, bin_dir, args.skip_peers) for corpus in chosen]
     text = "\n".join([*header, *sections])
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(text)
