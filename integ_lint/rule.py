@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
-from .findings import Finding, RelatedLocation, RuleInfo, Severity, Site
+from .findings import Finding, Fix, RelatedLocation, RuleInfo, Severity, Site
 
 if TYPE_CHECKING:
     from .context import FileContext
@@ -213,8 +213,10 @@ class ProjectRule(RuleMixin):
         *,
         related: Iterable[RelatedLocation] = (),
         properties: Mapping[str, Any] | None = None,
+        fix: Fix | None = None,
     ) -> Finding:
-        """A finding of this rule; the engine fills in fingerprint and severity."""
+        """A finding of this rule; the engine fills in fingerprint and severity.
+        ``fix`` is a text edit precomputed from the syntax tree by a fact collector."""
         return Finding(
             code=self.code,
             rule_name=self.name,
@@ -224,6 +226,7 @@ class ProjectRule(RuleMixin):
             site=site,
             related=tuple(related),
             properties=tuple((properties or {}).items()),
+            fix=fix,
         )
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 
 from integ_lint.facts.schemas import SchemaFactCollector
-from integ_lint.findings import Finding, RelatedLocation, Severity, Site
+from integ_lint.findings import Finding, Fix, RelatedLocation, Severity, Site
 from integ_lint.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
 from integ_lint.schema_index import (
@@ -137,6 +136,7 @@ class _ConfigRule(ProjectRule):
         message: str,
         schemas: list[Schema],
         related: Iterable[RelatedLocation] = (),
+        fix: Fix | None = None,
     ) -> Finding:
         site = item.site
         return self.finding(
@@ -150,6 +150,7 @@ class _ConfigRule(ProjectRule):
                 "schemas": tuple(s.qualname for s in schemas),
                 "resolution": "resolved" if item.resolved else "name-match",
             },
+            fix=fix,
         )
 
 
@@ -577,8 +578,7 @@ class RedundantConfigFallback(_ConfigRule):
             f"{_call(item)}: {site.attr!r} is declared in {owners}{match}, so {consequence} "
             f"and only hides a wrong object being passed in{advice}"
         )
-        finding = self._finding(item, message, [s for s, _ in declaring])
-        yield replace(finding, fix=fix) if fix is not None else finding
+        yield self._finding(item, message, [s for s, _ in declaring], fix=fix)
 
 
 class ConfigDefaultDrift(_ConfigRule):
