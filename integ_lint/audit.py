@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .changes import GitState, git_state
 from .findings import Finding, Notification, Report, RuleInfo, Severity
 
 FORMAT = "integ-lint-certificate"
@@ -66,8 +66,6 @@ FAMILY_TITLES: dict[str, str] = {
     "suppressions": "Suppression Hygiene",
 }
 UNKNOWN_FAMILY = "other"
-
-_GIT_TIMEOUT = 60
 
 
 class AuditError(Exception):
@@ -129,48 +127,6 @@ def policy_from_settings(settings: Any) -> Policy:
 
 
 # -- scope ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GitState:
-    commit: str | None  # None: not a git repository, or no commit yet
-    dirty: bool
-    changed_files: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"commit": self.commit, "dirty": self.dirty, "changed_files": self.changed_files}
-
-
-def _git(args: Sequence[str], cwd: Path) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
-            cwd=cwd,
-            capture_output=True,
-            timeout=_GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if result.returncode != 0:
-        return None
-    return result.stdout.decode("utf-8", "replace")
-
-
-def git_state(root: Path) -> GitState | None:
-    """The commit checked out at ``root`` and whether the tree under ``root`` has
-    uncommitted changes (untracked files included); None outside a repository."""
-    inside = _git(["rev-parse", "--is-inside-work-tree"], root)
-    if inside is None or inside.strip() != "true":
-        return None
-    head = _git(["rev-parse", "--verify", "--quiet", "HEAD"], root)
-    status = _git(["status", "--porcelain", "--untracked-files=all", "--", "."], root) or ""
-    changed = [line for line in status.splitlines() if line.strip()]
-    return GitState(
-        commit=head.strip() if head and head.strip() else None,
-        dirty=bool(changed),
-        changed_files=len(changed),
-    )
 
 
 def file_sha256(path: Path) -> str:

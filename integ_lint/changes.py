@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .findings import Finding, Report
 
@@ -64,6 +65,39 @@ def _git(args: Sequence[str], cwd: Path) -> bytes:
             f"git {' '.join(args[:2])} failed: {message[-1] if message else 'unknown error'}"
         )
     return result.stdout
+
+
+@dataclass(frozen=True)
+class GitState:
+    commit: str | None  # None: not a git repository, or no commit yet
+    dirty: bool
+    changed_files: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"commit": self.commit, "dirty": self.dirty, "changed_files": self.changed_files}
+
+
+def git_state(root: Path) -> GitState | None:
+    """The commit checked out at ``root`` and whether the tree under ``root`` has
+    uncommitted changes (untracked files included); None outside a repository."""
+
+    def output(args: Sequence[str]) -> str | None:
+        try:
+            return _git(args, root).decode("utf-8", "replace")
+        except ChangesError:
+            return None
+
+    inside = output(["rev-parse", "--is-inside-work-tree"])
+    if inside is None or inside.strip() != "true":
+        return None
+    head = output(["rev-parse", "--verify", "--quiet", "HEAD"])
+    status = output(["status", "--porcelain", "--untracked-files=all", "--", "."]) or ""
+    changed = [line for line in status.splitlines() if line.strip()]
+    return GitState(
+        commit=head.strip() if head and head.strip() else None,
+        dirty=bool(changed),
+        changed_files=len(changed),
+    )
 
 
 def git_toplevel(directory: Path) -> Path:
