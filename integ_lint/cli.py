@@ -55,15 +55,18 @@ def split_codes(values: Sequence[str]) -> list[str]:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
+config_file_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
+)
+
+
 def config_options(function: F) -> F:
-    """Options shared by every command that scans a project."""
+    """Options shared by every command that scans a project with a rule selection."""
     decorators = [
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path),
-            help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
-        ),
+        config_file_option,
         click.option(
             "--select",
             multiple=True,
@@ -323,7 +326,7 @@ def explain(code: str) -> None:
 
 @main.command("config")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--config", "config_file", type=click.Path(path_type=Path))
+@config_file_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def config_command(paths: tuple[Path, ...], config_file: Path | None, output_format: str) -> None:
     """Print the resolved configuration and where each value came from."""

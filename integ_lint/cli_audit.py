@@ -35,7 +35,7 @@ from .certificate import (
     verify_certificate,
     write_certificate,
 )
-from .cli import fail, load_project_config, main, run_scan
+from .cli import config_file_option, fail, load_project_config, main, run_scan
 from .config import ConfigError
 from .discovery import DiscoveryError
 from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions
@@ -75,7 +75,7 @@ VERIFY_EXIT_HELP = "Exit codes: 0 valid; 1 stale or tampered; 2 unusable input."
     show_default=True,
     help="markdown: print the certificate's path; json: print its content as data.",
 )
-@click.option("--config", "config_file", type=click.Path(path_type=Path))
+@config_file_option
 @click.option(
     "--baseline",
     "baseline_file",

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from .cache import CacheError, cache_directory, clean
+from .cli import config_file_option, load_project_config, main
 from .cli import fail as _fail
-from .cli import load_project_config, main
 
 
 @main.group("cache")
@@ -18,12 +18,7 @@ def cache_group() -> None:
 
 @cache_group.command("clean")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
-)
+@config_file_option
 def cache_clean(paths: tuple[Path, ...], config_file: Path | None) -> None:
     """Delete the cache folder of the project holding PATHS (default: here)."""
     config = load_project_config(list(paths) or [Path(".")], config_file)

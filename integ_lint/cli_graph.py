@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cli import emit, fail, load_project_config, main, use_color
+from .cli import config_file_option, emit, fail, load_project_config, main, use_color
 from .config import Config, ConfigError
 from .coupling import ManagerGraph, index_project, manager_graph, manager_mermaid
 from .discovery import DiscoveryError
@@ -121,12 +121,7 @@ def render_table(graph: ManagerGraph, color: bool, top: int) -> None:
 
 @main.command("graph")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
-)
+@config_file_option
 @click.option(
     "--format",
     "output_format",

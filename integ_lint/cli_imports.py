@@ -11,7 +11,7 @@ import click
 import networkx as nx
 
 from .boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
-from .cli import emit, fail, load_project_config, main, use_color
+from .cli import config_file_option, emit, fail, load_project_config, main, use_color
 from .config import Config, ConfigError
 from .discovery import DiscoveryError, discover
 from .executor import analyze_files
@@ -153,12 +153,7 @@ def render_table(overview: ImportsOverview, color: bool) -> None:
 
 @main.command("imports")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
-)
+@config_file_option
 @click.option(
     "--format",
     "output_format",
