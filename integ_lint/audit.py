@@ -28,13 +28,14 @@ import hashlib
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from .changes import GitState, git_state
+from .facts.managers import ManagerFactCollector
 from .findings import Finding, Notification, Report, RuleInfo, Severity
 
 FORMAT = "integ-lint-certificate"
@@ -720,29 +721,22 @@ def build_certificate(
 
 
 def coupling_view(
-    paths: Sequence[Path],
-    config: Any,
-    jobs: int = 1,
-    indexer: Callable[..., Any] | None = None,
+    report: Report, paths: Sequence[Path], config: Any, jobs: int = 1
 ) -> CouplingView:
-    """The manager table and Mermaid diagram from :mod:`integ_lint.coupling` when it is
-    available; a note otherwise. Never raises."""
+    """The manager table and Mermaid diagram of :mod:`integ_lint.coupling`, from the
+    run's own project index when it collected manager facts (an IL5 rule ran), else
+    from a manager-facts-only pass. Never raises: the certificate must be written."""
+    from . import coupling
+
     try:
-        from . import coupling
-    except ImportError:
-        return CouplingView(note="Manager coupling analysis is not available in this version.")
-    table = getattr(coupling, "coupling_table", None)
-    mermaid = getattr(coupling, "manager_mermaid", None)
-    index = indexer or getattr(coupling, "index_project", None)
-    if table is None or mermaid is None or index is None:
-        return CouplingView(note="Manager coupling analysis is not available in this version.")
-    try:
-        project = index(list(paths), config, jobs=jobs)
-        rows = list(table(project))
+        project = report.project
+        if project is None or not any(True for _ in project.facts(ManagerFactCollector.KEY)):
+            project = coupling.index_project(list(paths), config, jobs=jobs)
+        rows = list(coupling.coupling_table(project))
         if not rows:
             return CouplingView()
-        diagram = str(mermaid(project))
-    except Exception as exc:  # the certificate must still be written
+        diagram = coupling.manager_mermaid(project)
+    except Exception as exc:
         return CouplingView(
             note=f"Manager coupling could not be computed: {type(exc).__name__}: {exc}"
         )

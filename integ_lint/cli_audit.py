@@ -150,7 +150,7 @@ def audit_command(
         ),
         tool_version=__version__,
     )
-    coupling = coupling_view(scan_paths, config, jobs=jobs if jobs is not None else 1)
+    coupling = coupling_view(report, scan_paths, config, jobs=jobs if jobs is not None else 1)
     certificate = build_certificate(report, scope, header, policy_from_settings(settings), coupling)
     try:
         written = write_certificate(certificate, target)

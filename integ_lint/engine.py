@@ -267,6 +267,7 @@ def _run_project_rules(
         ],
         config,
     )
+    report.project = index
     index.report_paths = options.report_paths
     findings: list[Finding] = []
     for rule in selection.project_rules:

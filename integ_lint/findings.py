@@ -188,6 +188,9 @@ class Report:
     stats: RunStats = field(default_factory=RunStats)
     config_file: str | None = None
     file_hashes: dict[str, str] = field(default_factory=dict)
+    # The run's ProjectIndex when project rules ran (in memory only: views such as the
+    # audit's coupling table reuse its facts instead of analysing the files again).
+    project: Any = field(default=None, repr=False, compare=False)
 
     @property
     def incomplete(self) -> bool:
