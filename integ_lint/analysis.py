@@ -240,7 +240,9 @@ def _analyze_text(
         wrapper=wrapper,
         config=config,
     )
-    visitors: list[cst.BatchableCSTVisitor] = [rule(context) for rule in file_rules]
+    visitors: list[cst.BatchableCSTVisitor] = [
+        rule(context) for rule in file_rules if rule.applies_to(context)
+    ]
     fact_visitors: list[FactCollector] = [collector(context) for collector in collectors]
     all_visitors: list[cst.BatchableCSTVisitor] = [*fact_visitors, *visitors]
 

@@ -150,6 +150,13 @@ class FileRule(RuleMixin, cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
 
+    @classmethod
+    def applies_to(cls, context: FileContext) -> bool:
+        """Whether the rule can report anything in this file at all. A cheap test on
+        the source text (``"torch" in context.source``) lets the engine skip the
+        rule's visitors; it must never change what the rule reports."""
+        return True
+
     def report(
         self,
         node: cst.CSTNode,

@@ -23,7 +23,7 @@ from typing import Any
 
 import libcst as cst
 
-from integ_lint.context import dotted_name
+from integ_lint.context import FileContext, dotted_name
 from integ_lint.findings import Severity
 from integ_lint.gpu_allowlist import (
     AllowEntry,
@@ -53,6 +53,12 @@ class _GpuRule(FileRule):
     """Shared state: torch detection, managed scopes, typed names, scope kinds."""
 
     family = FAMILY
+
+    @classmethod
+    def applies_to(cls, context: FileContext) -> bool:
+        # Every GPU rule needs the file to import torch or to annotate a receiver
+        # with a torch class; both spell "torch" somewhere in the file.
+        return "torch" in context.source
 
     def __init__(self, context: Any) -> None:
         super().__init__(context)
