@@ -374,16 +374,9 @@ class Verification:
 
 def discover_relpaths(paths: Sequence[Path], config: Any) -> list[str]:
     """The files a run over ``paths`` covers, as the engine discovers them."""
-    from .discovery import discover
+    from .engine import discover_files
 
-    general = config.general
-    files = discover(
-        list(paths),
-        config.root,
-        exclude=[*general.exclude, *general.extend_exclude],
-        respect_gitignore=general.respect_gitignore,
-    )
-    return [f.relpath for f in files]
+    return [f.relpath for f in discover_files(list(paths), config)]
 
 
 def _load(markdown_path: Path) -> tuple[str, dict[str, Any], Path]:

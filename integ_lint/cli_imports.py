@@ -13,12 +13,11 @@ import networkx as nx
 from .boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
 from .cli import config_file_option, emit, fail, load_project_config, main, use_color
 from .config import Config, ConfigError
-from .discovery import DiscoveryError, discover
-from .executor import analyze_files
+from .discovery import DiscoveryError
+from .engine import index_project
 from .facts.imports import ImportFacts
 from .graph_export import FORMATS, export_graph
 from .import_graph import ImportGraph, counted, import_graph
-from .project import FileFacts, ProjectIndex
 from .settings import BoundarySettings
 
 
@@ -35,27 +34,7 @@ class ImportsOverview:
 def build_overview(paths: list[Path], config: Config, level: str, jobs: int) -> ImportsOverview:
     """Index ``paths`` for imports only and build the graph at ``level``."""
     BoundarySettings.validate(config.section(BoundarySettings), _source(config))
-    general = config.general
-    files = discover(
-        paths,
-        config.root,
-        exclude=[*general.exclude, *general.extend_exclude],
-        respect_gitignore=general.respect_gitignore,
-    )
-    results = analyze_files(files, config, [], [ImportFacts], jobs=jobs)
-    notes = [
-        f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
-        for r in results
-        for n in r.notifications
-    ]
-    project = ProjectIndex(
-        [
-            FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts)
-            for r in results
-            if r.parsed
-        ],
-        config,
-    )
+    project, notes = index_project(paths, config, [ImportFacts], jobs=jobs)
     graph = import_graph(project)
     boundaries = resolve_boundaries(config, graph)
     settings = config.section(BoundarySettings)

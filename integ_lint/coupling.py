@@ -703,31 +703,12 @@ def index_project(
 ) -> ProjectIndex:
     """Run only the manager fact collector over ``paths`` and index the result; files
     that cannot be read or parsed are described in ``notes`` (one line each)."""
-    from .discovery import discover
-    from .executor import analyze_files
+    from .engine import index_project as index_with
 
-    general = config.general
-    files = discover(
-        paths,
-        config.root,
-        exclude=[*general.exclude, *general.extend_exclude],
-        respect_gitignore=general.respect_gitignore,
-    )
-    results = analyze_files(files, config, [], [ManagerFactCollector], jobs=jobs)
+    project, problems = index_with(paths, config, [ManagerFactCollector], jobs=jobs)
     if notes is not None:
-        notes.extend(
-            f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
-            for r in results
-            for n in r.notifications
-        )
-    return ProjectIndex(
-        [
-            FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts)
-            for r in results
-            if r.parsed
-        ],
-        config,
-    )
+        notes.extend(problems)
+    return project
 
 
 def coupling_table(project: ProjectIndex) -> list[CouplingRow]:

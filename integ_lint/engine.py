@@ -15,7 +15,7 @@ from .discovery import SourceFile, discover, matches_any, validate_glob
 from .executor import ExecutionStats, analyze_files
 from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
 from .fingerprint import assign_fingerprints
-from .project import FileFacts, ProjectIndex
+from .project import ProjectIndex
 from .registry import Registry, load_registry
 from .rule import AnyRule, FactCollector, FileRule, ProjectRule
 from .suppressions import (
@@ -107,18 +107,42 @@ def select_rules(config: Config, registry: Registry) -> Selection:
     return Selection(file_rules, project_rules, list(collectors.values()))
 
 
+def discover_files(paths: Sequence[Path], config: Config) -> list[SourceFile]:
+    """The files a run over ``paths`` scans, with the config's excludes."""
+    general = config.general
+    return discover(
+        paths,
+        config.root,
+        exclude=[*general.exclude, *general.extend_exclude],
+        respect_gitignore=general.respect_gitignore,
+    )
+
+
+def index_project(
+    paths: Sequence[Path],
+    config: Config,
+    collectors: Sequence[type[FactCollector]],
+    jobs: int = 1,
+) -> tuple[ProjectIndex, list[str]]:
+    """Run only ``collectors`` over ``paths`` (the ``imports`` and ``graph`` views need
+    no rule) and index the result; files that cannot be read or parsed are described
+    in the returned notes, one line each."""
+    results = analyze_files(discover_files(paths, config), config, [], collectors, jobs=jobs)
+    notes = [
+        f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
+        for r in results
+        for n in r.notifications
+    ]
+    return ProjectIndex.from_results(results, config), notes
+
+
 def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
     options = options or RunOptions()
     started = time.perf_counter()
     registry = load_registry()
     selection = select_rules(config, registry)
     general = config.general
-    files = discover(
-        paths,
-        config.root,
-        exclude=[*general.exclude, *general.extend_exclude],
-        respect_gitignore=general.respect_gitignore,
-    )
+    files = discover_files(paths, config)
     jobs = options.jobs if options.jobs is not None else general.jobs
     options, files, context_files = _project_context(paths, files, config, selection, options)
     progress = options.progress
@@ -234,14 +258,8 @@ def _project_context(
         given = {f.relpath for f in files}
         report_paths = given if report_paths is None else report_paths & given
         if selection.collectors:
-            general = config.general
             known = {f.relpath for f in files}
-            extra = discover(
-                [config.root],
-                config.root,
-                exclude=[*general.exclude, *general.extend_exclude],
-                respect_gitignore=general.respect_gitignore,
-            )
+            extra = discover_files([config.root], config)
             whole = [*files, *(f for f in extra if f.relpath not in known)]
     if report_paths is None:
         return options, files, []
@@ -259,14 +277,7 @@ def _run_project_rules(
 ) -> list[Finding]:
     if not selection.project_rules:
         return []
-    index = ProjectIndex(
-        [
-            FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts)
-            for r in results
-            if r.parsed
-        ],
-        config,
-    )
+    index = ProjectIndex.from_results(results, config)
     report.project = index
     index.report_paths = options.report_paths
     findings: list[Finding] = []

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Config
+
+if TYPE_CHECKING:
+    from .analysis import FileResult
 
 T = TypeVar("T")
 
@@ -42,6 +45,18 @@ class ProjectIndex:
         # Paths findings may be reported on (None: every file). Changed-files runs
         # narrow this while still indexing the whole project.
         self.report_paths: set[str] | None = None
+
+    @classmethod
+    def from_results(cls, results: Iterable[FileResult], config: Config) -> ProjectIndex:
+        """The index of the files of the per-file phase that parsed."""
+        return cls(
+            [
+                FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts)
+                for r in results
+                if r.parsed
+            ],
+            config,
+        )
 
     def facts(self, key: str) -> Iterator[tuple[FileFacts, Any]]:
         """``(file, value)`` for every file that has facts under ``key``."""
