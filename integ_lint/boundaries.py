@@ -263,10 +263,17 @@ class Boundaries:
         cache[module] = best
         return best
 
+    _shared_cache: dict[str, bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
     def is_shared(self, module: str) -> bool:
-        return any(
-            is_under(module, shared) or match_module(shared, module) for shared in self.shared
-        )
+        cache = self._shared_cache
+        if module not in cache:
+            cache[module] = any(
+                is_under(module, shared) or match_module(shared, module) for shared in self.shared
+            )
+        return cache[module]
 
     def is_public(self, module: str, component: str) -> bool:
         """Whether ``module`` is in ``component``'s interface: the package itself, or
