@@ -89,9 +89,13 @@ class _Dispatcher(cst.CSTVisitor):
             for method_name, method in _visitor_methods(visitor).items():
                 self.table.setdefault(method_name, []).append((visitor, method))
         # Per node type: the (visit, leave) entries, so that the hot path does no
-        # string formatting. Attribute hooks are rare: skipped when none exist.
+        # string formatting. Attribute hooks (``visit_If_body``) are rare: LibCST
+        # announces every attribute of every node, so only the node types that have
+        # a hook get past a set lookup.
         self._by_type: dict[type[cst.CSTNode], tuple[_Entries, _Entries]] = {}
-        self._attribute_hooks = any(name.count("_") > 1 for name in self.table)
+        self._attribute_hook_types = {
+            name.split("_", 2)[1] for name in self.table if name.count("_") > 1
+        }
 
     def _entries(self, kind: type[cst.CSTNode]) -> tuple[_Entries, _Entries]:
         entries = self._by_type.get(kind)
@@ -136,12 +140,14 @@ class _Dispatcher(cst.CSTVisitor):
             self._run(leave, original_node)
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        if self._attribute_hooks:
-            self._call(f"visit_{type(node).__name__}_{attribute}", node)
+        name = type(node).__name__
+        if name in self._attribute_hook_types:
+            self._call(f"visit_{name}_{attribute}", node)
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        if self._attribute_hooks:
-            self._call(f"leave_{type(original_node).__name__}_{attribute}", original_node)
+        name = type(original_node).__name__
+        if name in self._attribute_hook_types:
+            self._call(f"leave_{name}_{attribute}", original_node)
 
 
 def analyze_file(
