@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from .discovery import matches_any
 from .facts.schemas import KEY as FACTS_KEY
 from .facts.schemas import AccessSite, ClassFact, DictFact, FieldFact, Origin, SchemaFacts
 from .findings import Span
@@ -168,6 +169,7 @@ class ResolvedSite:
 class SchemaIndex:
     def __init__(self, project: ProjectIndex) -> None:
         self.settings = project.config.section(ConfigSchemaSettings)
+        self.test_paths = project.config.general.test_paths
         self.classes: dict[str, tuple[ClassFact, str]] = {}
         self.dict_facts: dict[str, tuple[DictFact, str]] = {}
         self.functions: dict[str, Origin] = {}
@@ -486,6 +488,9 @@ class SchemaIndex:
             # Mapping reads are checked against mapping-style schemas only: a raw dict
             # named "config" is not an instance of an attribute-style schema.
             schemas = [s for s in self.config_schemas if s.is_mapping == mapping_site]
+            # A settings dict written for a test is not the project's schema: name
+            # matches are checked against schemas outside the test paths only.
+            schemas = [s for s in schemas if not matches_any(s.path, self.test_paths)]
             resolved = False
             if not schemas:
                 return None

@@ -194,6 +194,15 @@ class ConfigSchemaGap(_ConfigRule):
     severity = Severity.ERROR
 
     VALID = (
+        # A settings dict written in a test is not a schema of the project: library
+        # code reading its own ``options`` mapping is not name-matched against it.
+        Valid(
+            """
+            def handle(options):
+                return options.get("stdin")
+            """,
+            files={"tests/test_cache.py": 'TEST_SETTINGS = {"CACHES": {}}\n'},
+        ),
         Valid(
             """
             from pkg.config import EvaluationConfig
