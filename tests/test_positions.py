@@ -69,6 +69,7 @@ def test_same_ranges_on_this_package() -> None:
         _compare(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles odd programs
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(from_grammar())
 def test_same_ranges_on_generated_programs(source: str) -> None:
