@@ -84,6 +84,24 @@ class ImportAliases:
         return f"{target}.{rest}" if rest else target
 
 
+def is_main_guard(test: cst.BaseExpression) -> bool:
+    """Whether ``test`` is ``__name__ == "__main__"`` (either way round): the body runs
+    only when the module is executed as a script, never when it is imported."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    sides = [test.left, target.comparator]
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [
+        s
+        for s in sides
+        if isinstance(s, cst.SimpleString) and s.evaluated_value in ("__main__", b"__main__")
+    ]
+    return len(names) == 1 and len(strings) == 1
+
+
 def dotted_name(node: cst.CSTNode | None) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []

@@ -19,7 +19,7 @@ from typing import Literal
 
 import libcst as cst
 
-from integ_lint.context import FileContext, dotted_name
+from integ_lint.context import FileContext, dotted_name, is_main_guard
 from integ_lint.findings import Site
 from integ_lint.rule import FactCollector
 
@@ -439,7 +439,7 @@ class LoopFactsCollector(FactCollector):
             len(self.frames) == 1
             and not self.class_depth
             and not self.main_depth
-            and _is_main_test(node.test)
+            and is_main_guard(node.test)
         ):
             self.has_main_block = True
             self.branch_states[id(node)] = (State(UNKNOWN, "<main>"), self.frame.state)
@@ -750,19 +750,3 @@ class LoopFactsCollector(FactCollector):
             f"`{label}` in library code ({self._where()}) {why}; leave global event-loop state "
             "to the application's entry point",
         )
-
-
-def _is_main_test(test: cst.BaseExpression) -> bool:
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
-        return False
-    target = test.comparisons[0]
-    if not isinstance(target.operator, cst.Equal):
-        return False
-    sides = [test.left, target.comparator]
-    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
-    strings = [
-        s
-        for s in sides
-        if isinstance(s, cst.SimpleString) and s.evaluated_value in ("__main__", b"__main__")
-    ]
-    return len(names) == 1 and len(strings) == 1

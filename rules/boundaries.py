@@ -371,6 +371,12 @@ class ImportCycle(_BoundaryRule):
             path="app/b/api.py",
             files=_FILES,
         ),
+        # A script's demo block runs only when executed, never on import.
+        Valid(
+            'def g(): ...\n\nif __name__ == "__main__":\n    from app.a.api import f\n',
+            path="app/b/api.py",
+            files=_FILES,
+        ),
     )
     INVALID = (
         Invalid(

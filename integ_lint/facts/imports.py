@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import FileContext, dotted_name
+from ..context import FileContext, dotted_name, is_main_guard
 from ..findings import Site
 from ..rule import FactCollector
 
@@ -34,7 +34,9 @@ class ImportRecord:
     names: tuple[str, ...]
     site: Site
     level: int = 0  # leading dots of a relative import
-    lazy: bool = False  # inside a function body
+    # Runs only later, not when the module is imported: inside a function body, or in
+    # the ``if __name__ == "__main__":`` block of a script.
+    lazy: bool = False
     type_checking: bool = False  # under ``if TYPE_CHECKING:``
     guarded: bool = False  # inside ``try: ... except ImportError``
     dynamic: bool = False  # importlib.import_module / __import__ with a literal
@@ -124,6 +126,7 @@ class ImportFacts(FactCollector):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._function_depth = 0
+        self._script_depth = 0
         self._type_checking_depth = 0
         self._guarded_depth = 0
         self._pending: list[_Pending] = []
@@ -139,10 +142,14 @@ class ImportFacts(FactCollector):
     def visit_If_body(self, node: cst.If) -> None:
         if _is_type_checking(node.test, self.context):
             self._type_checking_depth += 1
+        elif is_main_guard(node.test):
+            self._script_depth += 1
 
     def leave_If_body(self, node: cst.If) -> None:
         if _is_type_checking(node.test, self.context):
             self._type_checking_depth -= 1
+        elif is_main_guard(node.test):
+            self._script_depth -= 1
 
     def visit_Try_body(self, node: cst.Try) -> None:
         if any(_catches_import_error(h) for h in node.handlers):
@@ -167,7 +174,7 @@ class ImportFacts(FactCollector):
                 names=names,
                 level=level,
                 scope=self.context.scope,
-                lazy=self._function_depth > 0,
+                lazy=self._function_depth > 0 or self._script_depth > 0,
                 type_checking=self._type_checking_depth > 0,
                 guarded=self._guarded_depth > 0,
                 dynamic=dynamic,
