@@ -63,6 +63,21 @@ config_file_option = click.option(
 )
 
 
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the report to this file (atomically).",
+)
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    help="Worker processes (0: the CPU count; 1: in process) [default: the config's jobs].",
+)
+color_option = click.option("--color/--no-color", default=None, help="Force colour on or off.")
+
+
 def config_options(function: F) -> F:
     """Options shared by every command that scans a project with a rule selection."""
     decorators = [
@@ -144,12 +159,7 @@ def main() -> None:
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path),
-    help="Write the report to this file (atomically).",
-)
+@output_option
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "note"]),
@@ -159,13 +169,8 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Show counts per rule code.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
 @click.option("--diff", is_flag=True, help="Print the fixes as unified diffs; write nothing.")
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=0),
-    help="Worker processes (0: the CPU count; 1: in process).",
-)
-@click.option("--color/--no-color", default=None, help="Force colour on or off.")
+@jobs_option
+@color_option
 @click.option("--no-source", is_flag=True, help="Do not show source excerpts in the text report.")
 @click.option(
     "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."

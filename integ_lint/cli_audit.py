@@ -35,7 +35,7 @@ from .certificate import (
     verify_certificate,
     write_certificate,
 )
-from .cli import config_file_option, fail, load_project_config, main, run_scan
+from .cli import config_file_option, fail, jobs_option, load_project_config, main, run_scan
 from .config import ConfigError
 from .discovery import DiscoveryError
 from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions
@@ -83,7 +83,7 @@ VERIFY_EXIT_HELP = "Exit codes: 0 valid; 1 stale or tampered; 2 unusable input."
     help="Hide findings recorded in this baseline (default: the config's baseline).",
 )
 @click.option("--no-baseline", is_flag=True, help="Ignore the configured baseline.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), help="Worker processes.")
+@jobs_option
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the per-file cache.")
 def audit_command(
     paths: tuple[Path, ...],

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import click
 
-from .cli import config_file_option, emit, fail, load_project_config, main, use_color
+from .cli import (
+    color_option,
+    config_file_option,
+    emit,
+    fail,
+    jobs_option,
+    load_project_config,
+    main,
+    output_option,
+    use_color,
+)
 from .config import Config, ConfigError
 from .coupling import ManagerGraph, index_project, manager_graph, manager_mermaid
 from .discovery import DiscoveryError
@@ -145,11 +155,9 @@ def render_table(graph: ManagerGraph, color: bool, top: int) -> None:
     show_default=True,
     help="Reach-through sites to list in the table.",
 )
-@click.option(
-    "--output", "-o", type=click.Path(path_type=Path), help="Write to this file (atomically)."
-)
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True)
-@click.option("--color/--no-color", default=None, help="Force colour on or off.")
+@output_option
+@jobs_option
+@color_option
 def graph_command(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -157,7 +165,7 @@ def graph_command(
     layout: str,
     top: int,
     output: Path | None,
-    jobs: int,
+    jobs: int | None,
     color: bool | None,
 ) -> None:
     """Show how the managers of PATHS (default: here) depend on each other."""
@@ -166,7 +174,9 @@ def graph_command(
     notes: list[str] = []
     try:
         check_settings(config)
-        project = index_project(scan_paths, config, jobs=jobs, notes=notes)
+        project = index_project(
+            scan_paths, config, jobs=config.general.jobs if jobs is None else jobs, notes=notes
+        )
         graph = manager_graph(project)
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))

@@ -11,7 +11,17 @@ import click
 import networkx as nx
 
 from .boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
-from .cli import config_file_option, emit, fail, load_project_config, main, use_color
+from .cli import (
+    color_option,
+    config_file_option,
+    emit,
+    fail,
+    jobs_option,
+    load_project_config,
+    main,
+    output_option,
+    use_color,
+)
 from .config import Config, ConfigError
 from .discovery import DiscoveryError
 from .engine import index_project
@@ -148,25 +158,25 @@ def render_table(overview: ImportsOverview, color: bool) -> None:
     show_default=True,
     help="module: components from [tool.integ-lint.boundaries]; file: every Python module.",
 )
-@click.option(
-    "--output", "-o", type=click.Path(path_type=Path), help="Write to this file (atomically)."
-)
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True)
-@click.option("--color/--no-color", default=None, help="Force colour on or off.")
+@output_option
+@jobs_option
+@color_option
 def imports_command(
     paths: tuple[Path, ...],
     config_file: Path | None,
     output_format: str,
     level: str,
     output: Path | None,
-    jobs: int,
+    jobs: int | None,
     color: bool | None,
 ) -> None:
     """Show the import graph of PATHS (default: here): who imports whom, and cycles."""
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(scan_paths, config_file)
     try:
-        overview = build_overview(scan_paths, config, level, jobs)
+        overview = build_overview(
+            scan_paths, config, level, config.general.jobs if jobs is None else jobs
+        )
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
     for note in overview.notes:
