@@ -75,6 +75,15 @@ jobs_option = click.option(
     type=click.IntRange(min=0),
     help="Worker processes (0: the CPU count; 1: in process) [default: the config's jobs].",
 )
+baseline_option = click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path),
+    help="Hide findings recorded in this baseline (default: the config's baseline).",
+)
+no_baseline_option = click.option(
+    "--no-baseline", is_flag=True, help="Ignore the configured baseline."
+)
 color_option = click.option("--color/--no-color", default=None, help="Force colour on or off.")
 
 
@@ -175,13 +184,8 @@ def main() -> None:
 @click.option(
     "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
 )
-@click.option(
-    "--baseline",
-    "baseline_file",
-    type=click.Path(path_type=Path),
-    help="Hide findings recorded in this baseline (default: the config's baseline).",
-)
-@click.option("--no-baseline", is_flag=True, help="Ignore the configured baseline.")
+@baseline_option
+@no_baseline_option
 @click.option(
     "--changed-since",
     metavar="REV",

@@ -35,7 +35,16 @@ from .certificate import (
     verify_certificate,
     write_certificate,
 )
-from .cli import config_file_option, fail, jobs_option, load_project_config, main, run_scan
+from .cli import (
+    baseline_option,
+    config_file_option,
+    fail,
+    jobs_option,
+    load_project_config,
+    main,
+    no_baseline_option,
+    run_scan,
+)
 from .config import ConfigError
 from .discovery import DiscoveryError
 from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions
@@ -76,13 +85,8 @@ VERIFY_EXIT_HELP = "Exit codes: 0 valid; 1 stale or tampered; 2 unusable input."
     help="markdown: print the certificate's path; json: print its content as data.",
 )
 @config_file_option
-@click.option(
-    "--baseline",
-    "baseline_file",
-    type=click.Path(path_type=Path),
-    help="Hide findings recorded in this baseline (default: the config's baseline).",
-)
-@click.option("--no-baseline", is_flag=True, help="Ignore the configured baseline.")
+@baseline_option
+@no_baseline_option
 @jobs_option
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the per-file cache.")
 def audit_command(
