@@ -13,6 +13,7 @@ from pathlib import Path
 
 import hypothesmith
 import libcst as cst
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -63,6 +64,7 @@ def check_program(source: str) -> None:
         assert second.diffs == [], "a second --fix would change the file again"
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles odd programs
 @given(header=st.sampled_from(HEADERS), program=programs)
 @example(header="", program="")
 @example(
