@@ -9,12 +9,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .findings import Finding, Severity, Site, Span, Suppression
+from .roles import ALL_ROLES
 from .rule import Invalid, ProjectRule, Valid
 
 _PATTERN = re.compile(
     r"#\s*integ-lint:\s*ignore(?P<codes>\[[^\]]*\])?(?:\s*--\s*(?P<reason>.*))?\s*$"
 )
 _MARKER = "integ-lint:"
+# ``# noqa: IL201`` is what users of flake8 and ruff type; it counts only with explicit
+# codes, and only for codes this tool knows (a bare ``# noqa`` belongs to other tools).
+_NOQA = re.compile(r"#\s*noqa:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -26,16 +30,18 @@ class SuppressionComment:
     reason: str
     own_line: bool  # the comment stands alone, so it also covers the next line
     text: str
+    noqa: bool = False  # a ``# noqa: CODES`` comment: foreign codes in it are not ours
 
     def covers(self, line: int) -> bool:
-        return line == self.line or (self.own_line and line == self.line + 1)
+        # A noqa comment covers its own line only, as in flake8 and ruff.
+        return line == self.line or (self.own_line and not self.noqa and line == self.line + 1)
 
     def matches(self, code: str) -> bool:
         return not self.codes or any(code == c or code.startswith(c) for c in self.codes)
 
 
 def parse_suppressions(text: str) -> list[SuppressionComment]:
-    if _MARKER not in text:
+    if _MARKER not in text and "noqa" not in text.lower():
         return []
     comments: list[tuple[int, int, str, bool]] = []
     try:
@@ -62,6 +68,20 @@ def parse_suppressions(text: str) -> list[SuppressionComment]:
     for line_number, col, comment, own_line in comments:
         match = _PATTERN.search(comment)
         if not match:
+            noqa = _NOQA.search(comment)
+            if noqa is not None:
+                found.append(
+                    SuppressionComment(
+                        line=line_number,
+                        col=col + 1,
+                        end_col=col + 1 + len(comment),
+                        codes=tuple(re.split(r"[,\s]+", noqa.group("codes").upper().strip())),
+                        reason="",
+                        own_line=own_line,
+                        text=comment,
+                        noqa=True,
+                    )
+                )
             continue
         codes_text = match.group("codes")
         codes: tuple[str, ...] = ()
@@ -135,6 +155,8 @@ def unused_suppressions(
                 for code in comment.codes:
                     if any(h == code or h.startswith(code) for h in hit):
                         continue
+                    if comment.noqa and code not in known and not _is_prefix(code, known):
+                        continue  # another tool's code in a shared noqa comment
                     if code in known and code not in active:
                         continue
                     unused.append(
@@ -189,6 +211,8 @@ class UnusedSuppression(ProjectRule):
     name = "unused-suppression"
     family = "suppressions"
     severity = Severity.WARNING
+    # A stale comment is stale in a test or a script too.
+    roles = ALL_ROLES
 
     VALID = (
         Valid(
