@@ -50,6 +50,9 @@ class RunOptions:
     # When every given path is a file inside a configured project (pre-commit), report
     # only on those files but let project rules see the facts of the whole project.
     project_context: bool = True
+    # Extra fact collectors run on every file (the audit's site counts); the run's
+    # ProjectIndex (report.project) is then built even when no project rule runs.
+    collectors: list[type[FactCollector]] = field(default_factory=list)
 
 
 @dataclass
@@ -141,6 +144,9 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     started = time.perf_counter()
     registry = load_registry()
     selection = select_rules(config, registry)
+    for extra in options.collectors:
+        if all(c.KEY != extra.KEY for c in selection.collectors):
+            selection.collectors.append(extra)
     general = config.general
     files = discover_files(paths, config)
     jobs = options.jobs if options.jobs is not None else general.jobs
@@ -275,7 +281,7 @@ def _run_project_rules(
     report: Report,
     options: RunOptions,
 ) -> list[Finding]:
-    if not selection.project_rules:
+    if not selection.project_rules and not options.collectors:
         return []
     index = ProjectIndex.from_results(results, config)
     report.project = index
