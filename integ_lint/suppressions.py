@@ -16,8 +16,8 @@ _PATTERN = re.compile(
     r"#\s*integ-lint:\s*ignore(?P<codes>\[[^\]]*\])?(?:\s*--\s*(?P<reason>.*))?\s*$"
 )
 _MARKER = "integ-lint:"
-# ``# noqa: IL201`` is what users of flake8 and ruff type; it counts only with explicit
-# codes, and only for codes this tool knows (a bare ``# noqa`` belongs to other tools).
+# The flake8/ruff "noqa" comment with explicit codes is what users type; it counts only
+# for codes this tool knows (a bare one, without codes, belongs to other tools).
 _NOQA = re.compile(r"#\s*noqa:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 
 
@@ -30,7 +30,7 @@ class SuppressionComment:
     reason: str
     own_line: bool  # the comment stands alone, so it also covers the next line
     text: str
-    noqa: bool = False  # a ``# noqa: CODES`` comment: foreign codes in it are not ours
+    noqa: bool = False  # a flake8-style comment: foreign codes in it are not ours
 
     def covers(self, line: int) -> bool:
         # A noqa comment covers its own line only, as in flake8 and ruff.
