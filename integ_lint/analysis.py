@@ -21,7 +21,7 @@ from .context import FileContext
 from .discovery import SourceFile, has_undecodable_bytes
 from .findings import Finding, Fix, Notification, NotificationKind, Site, Span
 from .rule import FactCollector, FileRule, PendingFinding
-from .source import SourceError, decode_source
+from .source import SourceError, decode_source, offset_to_position
 from .suppressions import SuppressionComment, parse_suppressions
 
 # Deeply nested expressions recurse deeply in LibCST's visitors.
@@ -337,9 +337,8 @@ def _make_fix(context: FileContext, pending: PendingFinding, span: Span) -> Fix 
 
 
 def _offset_to_position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    line_start = text.rfind("\n", 0, offset) + 1
-    return line, offset - line_start + 1
+    # Lines as the tokenizer counts them ("\r" too), as fixes.py counts them back.
+    return offset_to_position(text, offset)
 
 
 def _cpython_syntax_error(text: str) -> tuple[str, int | None, int | None] | None:

@@ -242,6 +242,9 @@ def check(
         )
         for line in outcome.skipped:
             click.echo(f"integ-lint: {line}", err=True)
+        for note in outcome.notifications:  # refused fixes: in the report, exit 3
+            click.echo(f"integ-lint: {note.path}: {note.message}", err=True)
+        report.notifications.extend(outcome.notifications)
         if diff:
             click.echo("".join(outcome.diffs), nl=False)
             sys.exit(EXIT_FINDINGS if outcome.diffs else 0)

@@ -1,16 +1,33 @@
-"""Applying rule fixes: text edits computed from LibCST rewrites, written atomically."""
+"""Applying rule fixes: text edits computed from LibCST rewrites, written atomically.
+
+A fix is written only when the fixed text still parses (a fix that would break the
+file is a bug in its rule: it is refused and reported as an internal error), the file
+has not changed since it was analysed, and the file is writable by its mode bits (a
+read-only file is the user saying "do not touch"; root could write it anyway).
+"""
 
 from __future__ import annotations
 
+import ast
 import difflib
+import os
+import stat
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_atomic
-from .findings import Finding, Fix
-from .source import SourceError, content_digest, decode_source
+from .findings import Finding, Fix, Notification, NotificationKind
+from .source import (
+    SourceError,
+    content_digest,
+    decode_source,
+    line_starts,
+    position_to_offset,
+    split_lines,
+)
 
 
 @dataclass
@@ -18,21 +35,20 @@ class FixOutcome:
     fixed: list[Finding] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one line per skipped file, with why
-
-
-def _offset(lines: list[str], line: int, col: int) -> int:
-    return sum(len(text) for text in lines[: line - 1]) + col - 1
+    # Fixes refused because they would have broken a file: they belong in the report.
+    notifications: list[Notification] = field(default_factory=list)
 
 
 def apply_text_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
     """Apply non-overlapping fixes (later ones first); return the text and the fixes
-    that were applied."""
-    lines = text.splitlines(keepends=True)
+    that were applied. Spans count lines as Python's tokenizer does (``\\r\\n``,
+    ``\\r``, ``\\n``; never form feeds or Unicode line separators)."""
+    starts = line_starts(text)
     edits = sorted(
         (
             (
-                _offset(lines, f.span.start_line, f.span.start_col),
-                _offset(lines, f.span.end_line, f.span.end_col),
+                position_to_offset(starts, f.span.start_line, f.span.start_col),
+                position_to_offset(starts, f.span.end_line, f.span.end_col),
                 f,
             )
             for f in fixes
@@ -43,12 +59,48 @@ def apply_text_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
     result = text
     last_start = len(text) + 1
     for start, end, fix in reversed(edits):
-        if end > last_start:
+        if end > last_start or start > end or end > len(text):
             continue  # overlaps an edit already applied; a second --fix run takes it
         result = result[:start] + fix.replacement + result[end:]
         last_start = start
         applied.append(fix)
     return result, applied
+
+
+def _cpython_parses(text: str) -> bool:
+    """Whether CPython's parser accepts ``text`` (an AST only: nothing runs)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<fixed>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
+def _libcst_parses(text: str) -> bool:
+    import libcst
+
+    try:
+        libcst.parse_module(text)
+    except Exception:
+        return False
+    return True
+
+
+def still_parses(original: str, fixed: str) -> bool:
+    """Whether ``fixed`` parses wherever ``original`` did: with CPython's parser, or
+    with LibCST's for the few files only LibCST accepts."""
+    if _cpython_parses(original):
+        return _cpython_parses(fixed)
+    return _libcst_parses(fixed)
+
+
+def is_read_only(path: Path) -> bool:
+    """Whether ``path`` has no write permission bit set (or this user cannot write
+    it). Root can write a 0444 file; --fix still must not."""
+    mode = os.stat(path).st_mode
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK)
 
 
 def fix_files(
@@ -57,7 +109,9 @@ def fix_files(
     """Apply the fixes of ``findings``; with ``write`` False only compute diffs.
 
     A file whose content no longer has the digest it had when it was analysed is
-    skipped: the user (or another tool) changed it during the run.
+    skipped: the user (or another tool) changed it during the run. A file whose fixed
+    text would not parse is never written (nor diffed): an internal-error notification
+    names the rules whose fixes were refused.
     """
     outcome = FixOutcome()
     by_path: dict[str, list[Finding]] = defaultdict(list)
@@ -79,8 +133,26 @@ def fix_files(
         new_text, applied = apply_text_fixes(source.text, fixes)
         if new_text == source.text:
             continue
+        if not still_parses(source.text, new_text):
+            codes = sorted({f.code for f in file_findings if f.fix in applied})
+            outcome.notifications.append(
+                Notification(
+                    kind=NotificationKind.INTERNAL_ERROR,
+                    message=(
+                        f"fix refused: the fixes of {', '.join(codes)} would leave the file "
+                        "unparsable; it was not changed"
+                    ),
+                    path=relpath,
+                    rule=codes[0] if len(codes) == 1 else None,
+                    level="error",
+                )
+            )
+            continue
         if write:
             try:
+                if is_read_only(path):
+                    outcome.skipped.append(f"{relpath}: not fixed: the file is read-only")
+                    continue
                 write_atomic(path, source.encode(new_text))
             except (OSError, UnicodeError) as exc:
                 reason = getattr(exc, "strerror", None) or exc
@@ -90,8 +162,8 @@ def fix_files(
         outcome.diffs.append(
             "".join(
                 difflib.unified_diff(
-                    source.text.splitlines(keepends=True),
-                    new_text.splitlines(keepends=True),
+                    split_lines(source.text),
+                    split_lines(new_text),
                     fromfile=f"a/{relpath}",
                     tofile=f"b/{relpath}",
                 )

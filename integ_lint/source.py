@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import hashlib
 import re
 from dataclasses import dataclass
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+# Python's tokenizer ends a line at "\r\n", "\r" or "\n" and nowhere else: form
+# feeds, "\x0b", "\x1c"-"\x1e", "\x85", U+2028 and U+2029 (where str.splitlines()
+# also breaks) are ordinary characters inside a line.
+_LINE_END = re.compile(r"\r\n?|\n")
 _BLANK_OR_COMMENT = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
 
 
@@ -32,6 +37,35 @@ class SourceText:
         """Encode ``text`` the way the original file was encoded (for writing fixes)."""
         data = text.encode(self.encoding)
         return codecs.BOM_UTF8 + data if self.has_bom else data
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset in ``text`` where each line starts, lines counted as Python's
+    tokenizer (and so every reported position) counts them."""
+    return [0, *(match.end() for match in _LINE_END.finditer(text))]
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` split into lines (line ends kept) exactly where the tokenizer splits."""
+    starts = line_starts(text)
+    ends = [*starts[1:], len(text)]
+    lines = [text[start:end] for start, end in zip(starts, ends)]
+    return lines if lines[-1] else lines[:-1]
+
+
+def position_to_offset(starts: list[int], line: int, col: int) -> int:
+    """The offset of 1-based ``line`` / ``col`` given :func:`line_starts`."""
+    if line > len(starts):  # the position just past a final line end
+        return starts[-1] + col - 1
+    return starts[line - 1] + col - 1
+
+
+def offset_to_position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of ``offset`` (the inverse of
+    :func:`position_to_offset`)."""
+    starts = line_starts(text)
+    index = bisect.bisect_right(starts, offset) - 1
+    return index + 1, offset - starts[index] + 1
 
 
 def content_digest(data: bytes) -> str:
