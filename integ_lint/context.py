@@ -9,9 +9,9 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from .config import Config
-from .discovery import matches_any
 from .findings import Span
 from .positions import NodePositions
+from .roles import Role, classify, role_paths
 from .rule import PendingFinding
 
 
@@ -127,6 +127,7 @@ class FileContext:
         tree: cst.Module,
         wrapper: MetadataWrapper,
         config: Config,
+        role: str | None = None,
     ) -> None:
         self.relpath = relpath
         self.module = module
@@ -139,6 +140,7 @@ class FileContext:
         self._wrapper = wrapper
         self._positions: NodePositions | None = None
         self._scope_stack: list[str] = []
+        self._role = role
 
     # -- scope -----------------------------------------------------------------
     @property
@@ -164,14 +166,22 @@ class FileContext:
         """Whether the file imports ``prefix`` or anything under it."""
         return any(v == prefix or v.startswith(prefix + ".") for v in self.aliases.names.values())
 
-    # -- paths -----------------------------------------------------------------
+    # -- paths and roles -------------------------------------------------------
+    @property
+    def role(self) -> str:
+        """The file's role (integ_lint.roles): ``library``, ``test``, ``script``, ..."""
+        if self._role is None:
+            self._role = classify(self.relpath, role_paths(self.config.general), self.source)
+        return self._role
+
     @property
     def is_test(self) -> bool:
-        return matches_any(self.relpath, self.config.general.test_paths)
+        return self.role == Role.TEST
 
     @property
     def is_script(self) -> bool:
-        return matches_any(self.relpath, self.config.general.script_paths)
+        """An entry point or an example: run as a program, not imported."""
+        return self.role in (Role.SCRIPT, Role.EXAMPLE)
 
     # -- positions (computed lazily, once per file, see positions.py) ----------
     def span(self, node: cst.CSTNode) -> Span:

@@ -6,7 +6,7 @@ import fnmatch
 import os
 import stat
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,8 @@ class SourceFile:
     relpath: str  # relative to the project root, forward slashes
     module: str  # dotted module name ("" when none can be derived)
     is_package_init: bool
+    role: str = "library"  # see integ_lint.roles
+    source_root: str = ""  # the source root the module name starts from, project-relative
 
 
 def validate_glob(pattern: str) -> str | None:
@@ -128,8 +130,12 @@ def discover(
     exclude: Sequence[str],
     respect_gitignore: bool = True,
     source_roots: Sequence[str] = (),
+    role_patterns: Mapping[str, Sequence[str]] | None = None,
 ) -> list[SourceFile]:
-    """Expand ``paths`` into the sorted list of Python files to scan."""
+    """Expand ``paths`` into the sorted list of Python files to scan.
+
+    ``role_patterns`` (role -> globs, see :mod:`integ_lint.roles`) gives each file its
+    role; without it every file is ``library``."""
     root = root.resolve()
     git_files = _git_visible_files(root) if respect_gitignore else None
     found: dict[str, Path] = {}
@@ -174,15 +180,35 @@ def discover(
                     continue
                 found[str(file_path)] = file_path
     roots = _source_roots(root, source_roots)
-    return [
-        SourceFile(
-            path=p,
-            relpath=relative_path(p, root),
-            module=module_name(p, roots),
-            is_package_init=p.name in ("__init__.py", "__init__.pyi"),
+    files = []
+    for _, p in sorted(found.items()):
+        relpath = relative_path(p, root)
+        role = "library"
+        if role_patterns is not None:
+            from .roles import classify
+
+            role = classify(relpath, role_patterns, read_head(p))
+        files.append(
+            SourceFile(
+                path=p,
+                relpath=relpath,
+                module=module_name(p, roots),
+                is_package_init=p.name in ("__init__.py", "__init__.pyi"),
+                role=role,
+            )
         )
-        for _, p in sorted(found.items())
-    ]
+    return files
+
+
+def read_head(path: Path, size: int = 2048) -> str:
+    """The first bytes of ``path`` as text (for generated-code headers); "" when the
+    file cannot be read (the analysis reports that)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(size)
+    except OSError:
+        return ""
+    return data.decode("utf-8", "replace")
 
 
 def relative_path(path: Path, root: Path) -> str:

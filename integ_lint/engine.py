@@ -17,6 +17,7 @@ from .findings import Finding, Notification, NotificationKind, Report, RunStats,
 from .fingerprint import assign_fingerprints
 from .project import ProjectIndex
 from .registry import Registry, load_registry
+from .roles import LIBRARY, ROLE_KEYS, role_paths
 from .rule import AnyRule, FactCollector, FileRule, ProjectRule
 from .suppressions import (
     SuppressionComment,
@@ -87,8 +88,7 @@ def select_rules(config: Config, registry: Registry) -> Selection:
         ("exclude", general.exclude),
         ("extend-exclude", general.extend_exclude),
         ("per-file-ignores", list(general.per_file_ignores)),
-        ("test-paths", general.test_paths),
-        ("script-paths", general.script_paths),
+        *((ROLE_KEYS[role], globs) for role, globs in role_paths(general).items()),
     ):
         for pattern in patterns:
             problem = validate_glob(pattern)
@@ -118,6 +118,8 @@ def discover_files(paths: Sequence[Path], config: Config) -> list[SourceFile]:
         config.root,
         exclude=[*general.exclude, *general.extend_exclude],
         respect_gitignore=general.respect_gitignore,
+        source_roots=general.source_roots,
+        role_patterns=role_paths(general),
     )
 
 
@@ -130,13 +132,15 @@ def index_project(
     """Run only ``collectors`` over ``paths`` (the ``imports`` and ``graph`` views need
     no rule) and index the result; files that cannot be read or parsed are described
     in the returned notes, one line each."""
-    results = analyze_files(discover_files(paths, config), config, [], collectors, jobs=jobs)
+    files = discover_files(paths, config)
+    results = analyze_files(files, config, [], collectors, jobs=jobs)
     notes = [
         f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
         for r in results
         for n in r.notifications
     ]
-    return ProjectIndex.from_results(results, config), notes
+    roles = {f.relpath: f.role for f in files}
+    return ProjectIndex.from_results(results, config, roles), notes
 
 
 def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
@@ -151,6 +155,7 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     files = discover_files(paths, config)
     jobs = options.jobs if options.jobs is not None else general.jobs
     options, files, context_files = _project_context(paths, files, config, selection, options)
+    roles = {f.relpath: f.role for f in [*files, *context_files]}
     progress = options.progress
     execution = ExecutionStats()
     context_execution = ExecutionStats()
@@ -209,7 +214,11 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
             comments[result.relpath] = result.suppressions
         if result.digest:
             report.file_hashes[result.relpath] = result.digest
-    findings.extend(_run_project_rules(results, config, selection, report, options))
+    findings.extend(_run_project_rules(results, config, selection, report, options, roles))
+    # Roles change what is reported, not what is known: drop findings in files whose
+    # role the rule does not report on (before suppressions, so that a comment
+    # silencing such a finding shows up as unused).
+    findings = filter_by_role(findings, selection, roles)
 
     if options.report_paths is not None:
         findings = [f for f in findings if f.path in options.report_paths]
@@ -280,10 +289,11 @@ def _run_project_rules(
     selection: Selection,
     report: Report,
     options: RunOptions,
+    roles: dict[str, str],
 ) -> list[Finding]:
     if not selection.project_rules and not options.collectors:
         return []
-    index = ProjectIndex.from_results(results, config)
+    index = ProjectIndex.from_results(results, config, roles)
     report.project = index
     index.report_paths = options.report_paths
     findings: list[Finding] = []
@@ -300,6 +310,19 @@ def _run_project_rules(
                 )
             )
     return findings
+
+
+def filter_by_role(
+    findings: list[Finding], selection: Selection, roles: dict[str, str]
+) -> list[Finding]:
+    """The findings whose file's role is among the reporting rule's ``roles``."""
+    reported_roles = {rule.code: rule.roles for rule in selection.all}
+    kept = []
+    for finding in findings:
+        allowed = reported_roles.get(finding.code)
+        if allowed is None or roles.get(finding.path, LIBRARY) in allowed:
+            kept.append(finding)
+    return kept
 
 
 def _apply_config_filters(findings: list[Finding], config: Config) -> list[Finding]:

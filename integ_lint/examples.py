@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import load_config
-from .engine import RunOptions, run
+from .engine import RunOptions, discover_files, run
 from .findings import Finding, Report
 from .fixes import apply_text_fixes
 from .registry import load_registry
+from .roles import LIBRARY
 from .rule import AnyRule, Invalid, Valid
 
 
@@ -53,12 +54,24 @@ def write_example_project(root: Path, rule: AnyRule, example: Valid | Invalid) -
 
 
 def run_example(rule: AnyRule, example: Valid | Invalid) -> ExampleOutcome:
+    """Run ``example`` through the engine with only ``rule`` selected. Roles apply as in
+    a real run: an ``Invalid`` example must lie in a file whose role the rule reports on
+    (``ValueError`` otherwise, since it could never pass)."""
     with tempfile.TemporaryDirectory(prefix="integ-lint-example-") as directory:
         root = Path(directory).resolve()
         main_file = write_example_project(root, rule, example)
         config = load_config(
             [root], root / "pyproject.toml", extra_sections=load_registry().sections
         )
+        if isinstance(example, Invalid):
+            target = example.finding_path or example.path
+            files = {f.relpath: f for f in discover_files([root], config)}
+            role = files[target].role if target in files else LIBRARY
+            if role not in rule.roles:
+                raise ValueError(
+                    f"{rule.code}: INVALID example in {target} (role {role!r}) can never be "
+                    f"reported: the rule reports on {sorted(rule.roles)}"
+                )
         report = run([root], config, RunOptions(jobs=1))
         findings = [f for f in report.findings if f.code == rule.code]
         fixed_source = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Config
+from .roles import classify, role_paths
 
 if TYPE_CHECKING:
     from .analysis import FileResult
@@ -24,6 +25,7 @@ class FileFacts:
     is_package_init: bool
     digest: str
     facts: dict[str, Any] = field(default_factory=dict)
+    role: str = "library"  # integ_lint.roles
 
 
 class ProjectIndex:
@@ -47,16 +49,36 @@ class ProjectIndex:
         self.report_paths: set[str] | None = None
 
     @classmethod
-    def from_results(cls, results: Iterable[FileResult], config: Config) -> ProjectIndex:
-        """The index of the files of the per-file phase that parsed."""
-        return cls(
-            [
-                FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts)
-                for r in results
-                if r.parsed
-            ],
-            config,
-        )
+    def from_results(
+        cls,
+        results: Iterable[FileResult],
+        config: Config,
+        roles: Mapping[str, str] | None = None,
+    ) -> ProjectIndex:
+        """The index of the files of the per-file phase that parsed; ``roles`` maps
+        relpaths to their role (from discovery), otherwise roles come from the globs."""
+        files = []
+        for r in results:
+            if not r.parsed:
+                continue
+            role = roles.get(r.relpath) if roles is not None else None
+            if role is None:
+                role = classify(r.relpath, role_paths(config.general))
+            files.append(FileFacts(r.relpath, r.module, r.is_package_init, r.digest, r.facts, role))
+        return cls(files, config)
+
+    def role_of(self, relpath: str) -> str:
+        """The role of the file at ``relpath`` (``library`` for an unknown path whose
+        globs say nothing else)."""
+        facts = self.files.get(relpath)
+        if facts is not None:
+            return facts.role
+        return classify(relpath, role_paths(self.config.general))
+
+    def reported(self, relpath: str) -> bool:
+        """Whether findings may be reported on ``relpath`` at all (it is among the
+        reported paths); the engine still filters each finding by its rule's roles."""
+        return self.report_paths is None or relpath in self.report_paths
 
     def facts(self, key: str) -> Iterator[tuple[FileFacts, Any]]:
         """``(file, value)`` for every file that has facts under ``key``."""

@@ -80,6 +80,9 @@ class RuleMixin:
     severity: ClassVar[Severity] = Severity.WARNING
     tags: ClassVar[tuple[str, ...]] = ()
     fixable: ClassVar[bool] = False
+    # The file roles (integ_lint.roles) the rule REPORTS on; files of every role still
+    # feed facts. The engine drops findings in files of other roles.
+    roles: ClassVar[frozenset[str]] = frozenset({"library"})
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
 
@@ -121,6 +124,11 @@ class RuleMixin:
             problems.append(f"{cls.__qualname__}: no family")
         if not cls.__doc__:
             problems.append(f"{cls.__qualname__}: no docstring")
+        from .roles import ALL_ROLES
+
+        unknown_roles = sorted(set(cls.roles) - ALL_ROLES)
+        if not cls.roles or unknown_roles:
+            problems.append(f"{cls.__qualname__}: roles {sorted(cls.roles)!r} must be known roles")
         return problems
 
 

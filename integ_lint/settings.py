@@ -12,16 +12,10 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-DEFAULT_TEST_PATHS = [
-    "tests/**",
-    "test/**",
-    "**/tests/**",
-    "**/test/**",
-    "**/test_*.py",
-    "**/*_test.py",
-    "**/conftest.py",
-]
-DEFAULT_SCRIPT_PATHS = ["scripts/**", "**/scripts/**", "bin/**", "examples/**", "**/__main__.py"]
+from .roles import DEFAULT_ROLE_PATHS
+
+DEFAULT_TEST_PATHS = DEFAULT_ROLE_PATHS["test"]
+DEFAULT_SCRIPT_PATHS = DEFAULT_ROLE_PATHS["script"]
 
 
 @dataclass
@@ -57,6 +51,20 @@ class GeneralSettings(Section):
     baseline: str = ""
     test_paths: list[str] = field(default_factory=lambda: list(DEFAULT_TEST_PATHS))
     script_paths: list[str] = field(default_factory=lambda: list(DEFAULT_SCRIPT_PATHS))
+    example_paths: list[str] = field(default_factory=lambda: list(DEFAULT_ROLE_PATHS["example"]))
+    docs_paths: list[str] = field(default_factory=lambda: list(DEFAULT_ROLE_PATHS["docs"]))
+    benchmark_paths: list[str] = field(
+        default_factory=lambda: list(DEFAULT_ROLE_PATHS["benchmark"])
+    )
+    migration_paths: list[str] = field(
+        default_factory=lambda: list(DEFAULT_ROLE_PATHS["migration"])
+    )
+    generated_paths: list[str] = field(
+        default_factory=lambda: list(DEFAULT_ROLE_PATHS["generated"])
+    )
+    # Folders (relative to the project root) that module names start from; empty:
+    # inferred from the project's packaging and tool settings (integ_lint.layout).
+    source_roots: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
     cache_dir: str = ".integ-lint-cache"
     cache_max_mb: int = 256

@@ -572,6 +572,8 @@ class AsyncioRunInCoroutine(_EventLoopRule):
     name = "event-loop-run-in-coroutine"
     family = FAMILY
     severity = Severity.ERROR
+    # It fails wherever it runs: entry points and examples included.
+    roles = frozenset({"library", "script", "example", "benchmark"})
     VALID = (
         Valid(
             """
