@@ -146,7 +146,7 @@ def run_scan(paths: Sequence[Path], config: Config, options: RunOptions | None =
 
 def emit(text: str, output: Path | None, summary: str) -> None:
     """Print ``text``, or write it atomically to ``output`` and print ``summary``."""
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
     try:
@@ -175,7 +175,22 @@ def main() -> None:
     help="Lowest severity that fails the run [default: warning].",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--statistics", is_flag=True, help="Show counts per rule code.")
+@click.option(
+    "--fail-on-incomplete/--no-fail-on-incomplete",
+    default=None,
+    help="Exit 3 when a file could not be parsed or a rule failed "
+    "[default: the config's fail-on-incomplete, true].",
+)
+@click.option(
+    "--statistics", is_flag=True, help="Show counts per rule code instead of the findings."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+@click.option("--show-fixes", is_flag=True, help="List the fixes that --fix would apply.")
+@click.option(
+    "--sarif-include-baselined",
+    is_flag=True,
+    help="Keep baselined findings in SARIF as 'external' suppressions (default: left out).",
+)
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
 @click.option("--diff", is_flag=True, help="Print the fixes as unified diffs; write nothing.")
 @jobs_option
@@ -208,7 +223,11 @@ def check(
     output: Path | None,
     fail_on: str | None,
     exit_zero: bool,
+    fail_on_incomplete: bool | None,
     statistics: bool,
+    quiet: bool,
+    show_fixes: bool,
+    sarif_include_baselined: bool,
     fix: bool,
     diff: bool,
     jobs: int | None,
@@ -261,12 +280,21 @@ def check(
         show_source=not no_source,
         statistics=statistics,
         sarif_category=config.general.sarif_category,
+        quiet=quiet,
+        show_fixes=show_fixes,
+        include_baselined=sarif_include_baselined,
+        display_base=os.getcwd(),
     )
-    text = get_renderer(output_format)(report, options)
+    from .reporters import get_statistics_renderer
+
+    renderer = get_statistics_renderer if statistics else get_renderer
+    text = renderer(output_format)(report, options)
     from .reporters.text import summary_line
 
     emit(text, output, summary_line(report))
-    sys.exit(exit_code(report, config.general.fail_on, exit_zero))
+    if fail_on_incomplete is None:
+        fail_on_incomplete = config.general.fail_on_incomplete
+    sys.exit(exit_code(report, config.general.fail_on, exit_zero, fail_on_incomplete))
 
 
 @main.command("rules")

@@ -348,9 +348,13 @@ def _severity_override(code: str, overrides: dict[str, str]) -> Severity | None:
     return Severity.parse(overrides[best]) if best is not None else None
 
 
-def exit_code(report: Report, fail_on: str, exit_zero: bool = False) -> int:
-    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete."""
-    if report.incomplete:
+def exit_code(
+    report: Report, fail_on: str, exit_zero: bool = False, fail_on_incomplete: bool = True
+) -> int:
+    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete
+    (unless ``fail_on_incomplete`` is off: then the findings decide, and the
+    notifications still say what was not checked)."""
+    if report.incomplete and fail_on_incomplete:
         return EXIT_INCOMPLETE
     if exit_zero:
         return EXIT_OK

@@ -48,6 +48,9 @@ class GeneralSettings(Section):
     extend_exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     fail_on: str = "warning"
+    # An incomplete run (a file not parsed, a rule that crashed) exits 3; a gate that
+    # should pass on unparsable files it cannot help sets this to false.
+    fail_on_incomplete: bool = True
     baseline: str = ""
     test_paths: list[str] = field(default_factory=lambda: list(DEFAULT_TEST_PATHS))
     script_paths: list[str] = field(default_factory=lambda: list(DEFAULT_SCRIPT_PATHS))
@@ -110,10 +113,8 @@ class ConfigSchemaSettings(Section):
         default_factory=lambda: [
             "*Config",
             "*Settings",
-            "*Options",
             "*Cfg",
             "*Conf",
-            "*Params",
             "*HParams",
         ]
     )
@@ -135,12 +136,23 @@ class ConfigSchemaSettings(Section):
         ]
     )
     schema_bases: list[str] = field(default_factory=list)
+    # Module-level dict literals that are configs besides those named like one
+    # (qualified-name globs: "pkg.settings.DEFAULTS").
+    dict_schemas: list[str] = field(default_factory=list)
+    # Check receivers of unknown type whose name looks like a config against every
+    # config schema (opt-in: most such receivers are raw dicts or library objects).
+    name_match: bool = False
+    # Config files -> the schema they feed: {"config/*.yaml" = "pkg.config:AppConfig"}.
+    files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class GpuSettings(Section):
     TABLE: ClassVar[str] = "gpu"
     managers: list[str] = field(default_factory=list)
+    # Classes and functions that decide the device and hand it out are device owners
+    # too (rules/_torch.py device_owner_evidence); false: only `managers` own devices.
+    infer_managers: bool = True
     hot_paths: list[str] = field(default_factory=list)
     allowlist: list[dict[str, Any]] = field(default_factory=list)
 
@@ -188,6 +200,8 @@ class AuditSettings(Section):
     conditions_from: str = "warning"
     # An incomplete run (unparsable files, failed rules) -> NEEDS_FURTHER_REVIEW.
     review_incomplete: bool = True
+    # Named components for --component: name -> dotted packages/modules or path globs.
+    components: dict[str, list[str]] = field(default_factory=dict)
 
     def validate(self, source: str) -> None:
         from .audit import validate_audit_settings

@@ -89,9 +89,29 @@ def test_baselined_findings_are_hidden_and_new_ones_reported(project: Path) -> N
     assert [(f["code"], f["line"]) for f in data["findings"]] == [("IL952", 9)]
 
 
-def test_baselined_findings_stay_in_sarif_with_external_suppression(project: Path) -> None:
+def test_baselined_findings_are_left_out_of_sarif_by_default(project: Path) -> None:
+    # Code scanning is reported to open alerts for suppressed results it ingests.
     target = create(project)
     result = cli("check", str(project), "--format", "sarif", "--baseline", str(target))
+    assert result.exit_code == 0, result.output
+    document = validate_sarif(result.stdout)
+    assert document["runs"][0]["results"] == []
+    assert document["runs"][0]["properties"]["baselined"] == 2
+
+
+def test_baselined_findings_stay_in_sarif_with_external_suppression_on_request(
+    project: Path,
+) -> None:
+    target = create(project)
+    result = cli(
+        "check",
+        str(project),
+        "--format",
+        "sarif",
+        "--baseline",
+        str(target),
+        "--sarif-include-baselined",
+    )
     assert result.exit_code == 0, result.output
     document = validate_sarif(result.stdout)
     results = document["runs"][0]["results"]

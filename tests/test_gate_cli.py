@@ -129,27 +129,53 @@ def test_readme_workflow_runs_as_written(tmp_path: Path, monkeypatch: pytest.Mon
 
     from gate_rules import git, git_init, validate_sarif
 
+    text = README.read_text(encoding="utf-8")
     steps = workflow_steps()
-    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif") for s in steps)
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload"))
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v4"
+    # Pull requests from forks cannot write security events: the upload is skipped.
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in upload["if"]
+    install = next(s["run"] for s in steps if str(s.get("run", "")).startswith("pip install"))
+    assert "@COMMIT" in install  # pinned to a revision
     commands = [s["run"] for s in steps if str(s.get("run", "")).startswith("integ-lint ")]
-    assert len(commands) == 3
+    assert len(commands) == 2  # the SARIF upload and one gate that can fail
 
-    project = write_project(tmp_path / "repo", {"pkg/__init__.py": "", "pkg/a.py": "x = 1\n"})
+    project = write_project(tmp_path / "repo", {"pkg/__init__.py": "", "pkg/a.py": "defect()\n"})
     git_init(project)
+    monkeypatch.chdir(project)
+    # The README's "start green" commands, as written.
+    setup = text.split("Start green", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    create_line = next(line for line in setup.splitlines() if line.startswith("integ-lint"))
+    created = CliRunner().invoke(main, shlex.split(create_line)[1:])
+    assert created.exit_code == 0, created.output
+    assert [r.exit_code for r in (invoke_all(commands))] == [0, 0]  # green from day one
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "base")
     git(project, "update-ref", "refs/remotes/origin/main", "HEAD")
     (project / "pkg" / "b.py").write_text("defect()\n")
-    monkeypatch.chdir(project)
     monkeypatch.setenv("GITHUB_BASE_REF", "main")
-    codes = []
-    for command in commands:
-        argv = [os.path.expandvars(arg) for arg in shlex.split(command)][1:]
-        result = CliRunner().invoke(main, argv)
-        codes.append(result.exit_code)
-        if "--format" in argv and argv[argv.index("--format") + 1] == "github":
-            assert "::warning file=pkg/b.py,line=1" in result.stdout, result.output
-    assert codes == [0, 1, 1]  # the SARIF step never fails; both gates see the defect
+    results = invoke_all(commands)
+    assert [r.exit_code for r in results] == [0, 1]  # the SARIF step never fails
+    assert "::warning file=pkg/b.py,line=1" in results[1].stdout, results[1].output
+    assert "pkg/a.py" not in results[1].stdout  # baselined
     document = validate_sarif((project / upload["with"]["sarif_file"]).read_text())
-    assert [r["ruleId"] for r in document["runs"][0]["results"]] == ["IL951"]
+    assert [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in document["runs"][0]["results"]
+    ] == ["pkg/b.py"]
+    # The documented alternative gate: changed lines only.
+    variant = text.split("replace\nthe gate's command with `", 1)[1].split("`", 1)[0]
+    argv = [os.path.expandvars(arg) for arg in shlex.split(variant.replace("\n", " "))][1:]
+    changed = CliRunner().invoke(main, argv)
+    assert changed.exit_code == 1, changed.output
+    assert "pkg/b.py" in changed.stdout and "pkg/a.py" not in changed.stdout
+
+
+def invoke_all(commands: list[str]) -> list[Result]:
+    import os
+    import shlex
+
+    return [
+        CliRunner().invoke(main, [os.path.expandvars(arg) for arg in shlex.split(c)][1:])
+        for c in commands
+    ]

@@ -71,6 +71,7 @@ def test_render_includes_notifications_and_summary(tmp_path: Path) -> None:
     assert lines[1] == (
         "::warning file=pkg/b.py,line=2,col=1,title=integ-lint parse-error::syntax error: x"
     )
+    assert lines[-2].startswith("::warning title=integ-lint summary::Found 1 finding")
     assert lines[-1].startswith("Found 1 finding")
 
 
@@ -78,18 +79,23 @@ def test_cli_github_format_on_a_project(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
     project = write_project(repo / "svc", {"app.py": "defect()\nsevere()\n"})
-    result = CliRunner().invoke(
-        main, ["check", str(project), "--format", "github", "--no-cache", "--statistics"]
-    )
+    result = CliRunner().invoke(main, ["check", str(project), "--format", "github", "--no-cache"])
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
+    # Errors first: GitHub shows only ten annotations of each level per step.
     assert lines[0] == (
-        "::warning file=svc/app.py,line=1,col=1,endLine=1,endColumn=9,"
-        "title=IL951 defect-call::defect() called"
-    )
-    assert lines[1] == (
         "::error file=svc/app.py,line=2,col=1,endLine=2,endColumn=9,"
         "title=IL952 severe-call::severe() called"
     )
-    assert any(line.split()[:2] == ["1", "IL952"] for line in lines[2:]), lines
+    assert lines[1] == (
+        "::warning file=svc/app.py,line=1,col=1,endLine=1,endColumn=9,"
+        "title=IL951 defect-call::defect() called"
+    )
+    assert lines[2].startswith("::error title=integ-lint summary::Found 2 findings")
     assert lines[-1].startswith("Found 2 findings")
+    statistics = CliRunner().invoke(
+        main, ["check", str(project), "--format", "github", "--no-cache", "--statistics"]
+    )
+    assert statistics.exit_code == 1
+    assert not any(line.startswith("::") for line in statistics.stdout.splitlines())
+    assert any(line.split()[:2] == ["1", "IL952"] for line in statistics.stdout.splitlines())

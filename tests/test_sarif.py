@@ -77,8 +77,11 @@ def test_document_shape_and_schema(project: Path) -> None:
     assert {"IL951", "IL952", "IL953", "IL001"} <= set(ids)
     rule = driver["rules"][ids.index("IL951")]
     assert rule["name"] == "defect-call"
-    assert rule["shortDescription"]["text"].startswith("Reports calls to ``defect()``")
-    assert "**What it does**" in rule["fullDescription"]["text"]
+    # Text fields are plain text (viewers show them verbatim); Markdown is in help.markdown.
+    assert rule["shortDescription"]["text"].startswith("Reports calls to defect()")
+    assert "What it does" in rule["fullDescription"]["text"]
+    assert "**" not in rule["fullDescription"]["text"] + rule["help"]["text"]
+    assert "**What it does**" in rule["help"]["markdown"]
     assert rule["help"]["text"] and rule["help"]["markdown"].startswith("# IL951 defect-call")
     assert rule["helpUri"].endswith("/docs/rules/gate-test.md#il951")
     assert rule["defaultConfiguration"]["level"] == "warning"

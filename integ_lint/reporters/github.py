@@ -3,8 +3,9 @@
     ::error file=pkg/a.py,line=3,col=5,endLine=3,endColumn=16,title=IL201 asyncio-run-in-library::message
 
 Paths are relative to the repository root (what GitHub resolves annotations against).
-Run notifications (unreadable files, crashed rules) become annotations too, and the
-last line is the usual summary.
+Errors come first (GitHub shows only ten annotations of each level per step), run
+notifications (unreadable files, crashed rules) become annotations too, one summary
+annotation closes the list, and the last line is the usual summary.
 """
 
 from __future__ import annotations
@@ -61,11 +62,18 @@ def render(report: Report, options: RenderOptions) -> str:
     from .text import summary_line
 
     prefix = repository_prefix(Path(report.root))
-    lines = [annotation(finding, prefix) for finding in report.findings]
+    # GitHub shows only ten annotations of each level per step: errors first, so that
+    # the ten it shows are the ones that matter, then warnings and notices.
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.NOTE: 2}
+    ordered = sorted(report.findings, key=lambda finding: rank[finding.severity])
+    lines = [annotation(finding, prefix) for finding in ordered]
     lines.extend(notification_annotation(note, prefix) for note in report.notifications)
-    if options.statistics:
-        from .text import statistics_table
-
-        lines.extend(statistics_table(report).splitlines())
-    lines.append(summary_line(report))
+    summary = summary_line(report)
+    # One closing annotation that says how many there are in all (and so how many
+    # the step's annotation list left out).
+    level = "error" if any(f.severity is Severity.ERROR for f in report.findings) else "notice"
+    if report.findings and level != "error":
+        level = "warning"
+    lines.append(f"::{level} title=integ-lint summary::{escape_data(summary)}")
+    lines.append(summary)
     return "\n".join(lines) + "\n"

@@ -114,3 +114,15 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report, options: RenderOptions) -> str:
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_statistics(report: Report, options: RenderOptions) -> str:
+    """``--statistics`` with ``--format json``: the counts per rule code, as ruff prints
+    them (most frequent first)."""
+    counts = Counter((f.code, f.rule_name) for f in report.findings)
+    fixable = Counter(f.code for f in report.findings if f.fix is not None)
+    rows = [
+        {"code": code, "name": name, "count": count, "fixable": fixable[code]}
+        for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return json.dumps(rows, indent=2) + "\n"

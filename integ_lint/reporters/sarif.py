@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,24 @@ def help_uri(rule: RuleInfo) -> str:
     return f"{DOCS_URI}/{quote(family)}.md#{rule.code.lower()}"
 
 
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
+def plain_text(markdown: str) -> str:
+    """The rule documentation as plain text for SARIF ``text`` fields (viewers show
+    them verbatim; the Markdown goes in ``help.markdown``): no emphasis markers,
+    backticks, code fences or link syntax."""
+    lines = []
+    for line in markdown.splitlines():
+        if line.strip().startswith("```"):
+            continue  # the fenced code stays, indented by its own lines
+        line = _LINK.sub(r"\1 (\2)", line)
+        line = _EMPHASIS.sub(r"\2", line)
+        lines.append(line.replace("`", ""))
+    return "\n".join(lines).strip()
+
+
 def _level(severity: Severity) -> str:
     return severity.value  # error | warning | note: the SARIF levels
 
@@ -110,9 +129,9 @@ def _rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
     return {
         "id": rule.code,
         "name": rule.name,
-        "shortDescription": {"text": summary},
-        "fullDescription": {"text": documentation},
-        "help": {"text": documentation, "markdown": markdown},
+        "shortDescription": {"text": plain_text(summary)},
+        "fullDescription": {"text": plain_text(documentation)},
+        "help": {"text": plain_text(documentation), "markdown": markdown},
         "helpUri": help_uri(rule),
         "defaultConfiguration": {"level": _level(rule.severity)},
         "properties": {
@@ -219,21 +238,30 @@ def automation_id(category: str) -> str:
     return category + "/"
 
 
-def report_to_sarif(report: Report, category: str = "integ-lint") -> dict[str, Any]:
+def report_to_sarif(
+    report: Report, category: str = "integ-lint", include_baselined: bool = False
+) -> dict[str, Any]:
     token = _SOURCE_ROOT.set(repository_root(Path(report.root)))
     try:
-        return _report_to_sarif(report, category)
+        return _report_to_sarif(report, category, include_baselined)
     finally:
         _SOURCE_ROOT.reset(token)
 
 
-def _report_to_sarif(report: Report, category: str) -> dict[str, Any]:
+def _report_to_sarif(report: Report, category: str, include_baselined: bool) -> dict[str, Any]:
     root = Path(report.root)
     prefix = repository_prefix(root)
     source_root = repository_root(root)
     rules: list[RuleInfo] = list(report.rules)
     index_of = {rule.code: number for number, rule in enumerate(rules)}
-    everything = [*report.findings, *report.suppressed]
+    suppressed = [
+        finding
+        for finding in report.suppressed
+        if include_baselined
+        or finding.suppression is None
+        or finding.suppression.kind != "external"
+    ]
+    everything = [*report.findings, *suppressed]
     for finding in everything:
         if finding.code not in index_of:
             index_of[finding.code] = len(rules)
@@ -278,5 +306,5 @@ def _report_to_sarif(report: Report, category: str) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    document = report_to_sarif(report, options.sarif_category)
+    document = report_to_sarif(report, options.sarif_category, options.include_baselined)
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

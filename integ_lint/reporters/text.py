@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..findings import Finding, Report, Severity
 from ..source import SourceError, decode_source
-from . import RenderOptions
+from . import RenderOptions, display_path
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.NOTE: "bold cyan"}
 
@@ -46,19 +46,40 @@ def _read_lines(root: Path, relpath: str, cache: dict[str, list[str] | None]) ->
     return cache[relpath]
 
 
+# A span over more lines than this shows its first and last lines with a gap marker.
+_EXCERPT_MAX_LINES = 5
+
+
 def _excerpt(finding: Finding, lines: list[str]) -> Text | None:
+    """The span's source lines, each underlined: a finding on a call that spans several
+    lines (``Model(...)\n.to(device)``) shows the line the message is about too."""
     span = finding.span
     if not 1 <= span.start_line <= len(lines):
         return None
-    source = lines[span.start_line - 1].expandtabs(1)
-    number = f"{span.start_line:>5} | "
-    text = Text(number, style="dim")
-    text.append(source)
-    end_col = span.end_col if span.end_line == span.start_line else len(source) + 1
-    width = max(1, end_col - span.start_col)
-    text.append("\n" + " " * len("      | ") + " " * (span.start_col - 1))
-    text.append("^" * width, style=_STYLE[finding.severity])
+    last = min(max(span.start_line, span.end_line), len(lines))
+    numbers = list(range(span.start_line, last + 1))
+    if len(numbers) > _EXCERPT_MAX_LINES:
+        numbers = [*numbers[:2], 0, *numbers[-2:]]
+    text = Text()
+    for index, number in enumerate(numbers):
+        if index:
+            text.append("\n")
+        if number == 0:
+            text.append("  ... |", style="dim")
+            continue
+        source = lines[number - 1].expandtabs(1)
+        text.append(f"{number:>5} | ", style="dim")
+        text.append(source)
+        start_col = span.start_col if number == span.start_line else _indent(source) + 1
+        end_col = span.end_col if number == span.end_line else len(source) + 1
+        width = max(1, end_col - start_col)
+        text.append("\n" + " " * len("      | ") + " " * (start_col - 1))
+        text.append("^" * width, style=_STYLE[finding.severity])
     return text
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def render(report: Report, options: RenderOptions) -> str:
@@ -69,10 +90,13 @@ def render(report: Report, options: RenderOptions) -> str:
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
         by_file[finding.path].append(finding)
+    if options.quiet or options.statistics:
+        by_file.clear()  # the counts (or the summary alone) instead of the listing
     for path in sorted(by_file):
-        console.print(Text(path, style="bold underline"))
+        shown = display_path(report.root, path, options)
+        console.print(Text(shown, style="bold underline"))
         for finding in by_file[path]:
-            line = Text(f"  {path}:{finding.line}:{finding.col}: ")
+            line = Text(f"  {shown}:{finding.line}:{finding.col}: ")
             line.append(finding.code, style="bold")
             line.append(" ")
             line.append(finding.severity.value, style=_STYLE[finding.severity])
@@ -80,8 +104,11 @@ def render(report: Report, options: RenderOptions) -> str:
             if finding.fix is not None:
                 line.append(" [*]", style="green")
             console.print(line)
+            if options.show_fixes and finding.fix is not None:
+                console.print(Text(f"      fix: {finding.fix.description}", style="green"))
             for related in finding.related:
-                related_text = f"      related: {related.path}:{related.span.start_line}:{related.span.start_col}"
+                related_path = display_path(report.root, related.path, options)
+                related_text = f"      related: {related_path}:{related.span.start_line}:{related.span.start_col}"
                 console.print(
                     Text(
                         related_text + (f" {related.message}" if related.message else ""),
@@ -94,8 +121,8 @@ def render(report: Report, options: RenderOptions) -> str:
                 if excerpt is not None:
                     console.print(excerpt)
         console.print()
-    for note in report.notifications:
-        where = note.path or "integ-lint"
+    for note in [] if options.quiet else report.notifications:
+        where = display_path(report.root, note.path, options) if note.path else "integ-lint"
         if note.line:
             where += f":{note.line}" + (f":{note.col}" if note.col else "")
         console.print(
@@ -104,9 +131,9 @@ def render(report: Report, options: RenderOptions) -> str:
                 style="yellow" if note.level != "error" else "red",
             )
         )
-    if report.notifications:
+    if report.notifications and not options.quiet:
         console.print()
-    if options.statistics:
+    if options.statistics and not options.quiet:
         console.print(statistics_table(report))
     console.print(summary_line(report))
     return buffer.getvalue()
@@ -153,10 +180,20 @@ def summary_line(report: Report) -> str:
 
 
 def render_concise(report: Report, options: RenderOptions) -> str:
-    """One line per finding, ``path:line:col: CODE message`` (also the snapshot format)."""
-    lines = [f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}" for f in report.findings]
+    """One line per finding, ``path:line:col: CODE message`` (also the snapshot format);
+    with ``statistics`` the counts instead, with ``quiet`` only the summary."""
+    if options.quiet:
+        return summary_line(report) + "\n"
+    if options.statistics:
+        return statistics_table(report) + summary_line(report) + "\n"
+
+    def shown(path: str) -> str:
+        return display_path(report.root, path, options)
+
+    lines = [f"{shown(f.path)}:{f.line}:{f.col}: {f.code} {f.message}" for f in report.findings]
     lines.extend(
-        f"{n.path or 'integ-lint'}:{n.line or 0}:{n.col or 0}: {n.kind.value} {n.message}"
+        f"{shown(n.path) if n.path else 'integ-lint'}:{n.line or 0}:{n.col or 0}: "
+        f"{n.kind.value} {n.message}"
         for n in report.notifications
     )
     return "\n".join(lines) + ("\n" if lines else "")
