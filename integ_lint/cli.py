@@ -51,6 +51,29 @@ def use_color(stream: Any, flag: bool | None) -> bool:
     return bool(isatty and isatty())
 
 
+def paths_without_python_files(paths: Sequence[Path], report: Report) -> list[Path]:
+    """The given folders (or non-Python files) under which the run found no Python
+    file. A Python file named explicitly but excluded by the config is not one: pre-commit
+    passes every staged file, and the exclusion is the user's own."""
+    root = Path(report.root).resolve()
+    seen = set(report.file_hashes) | {n.path for n in report.notifications if n.path}
+    unmatched = []
+    for path in paths:
+        if path.suffix in (".py", ".pyi") and not path.is_dir():
+            continue
+        try:
+            relative = path.resolve().relative_to(root).as_posix()
+        except (OSError, ValueError):
+            continue  # outside the project root: its files are named by other rules
+        if relative == ".":
+            if not seen:
+                unmatched.append(path)
+            continue
+        if not any(p == relative or p.startswith(relative + "/") for p in seen):
+            unmatched.append(path)
+    return unmatched
+
+
 def split_codes(values: Sequence[str]) -> list[str]:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
@@ -191,6 +214,24 @@ def main() -> None:
     is_flag=True,
     help="Keep baselined findings in SARIF as 'external' suppressions (default: left out).",
 )
+@click.option(
+    "--add-ignore",
+    is_flag=True,
+    help="Write '# integ-lint: ignore[CODE] -- REASON' on the line of every finding.",
+)
+@click.option("--reason", default="", help="The reason --add-ignore writes into each comment.")
+@click.option(
+    "--exclude",
+    "exclude_globs",
+    multiple=True,
+    help="Globs to leave out (replaces the config's exclude).",
+)
+@click.option(
+    "--extend-exclude",
+    "extend_exclude_globs",
+    multiple=True,
+    help="Globs to leave out, besides the config's exclude and extend-exclude.",
+)
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
 @click.option("--diff", is_flag=True, help="Print the fixes as unified diffs; write nothing.")
 @jobs_option
@@ -228,6 +269,10 @@ def check(
     quiet: bool,
     show_fixes: bool,
     sarif_include_baselined: bool,
+    add_ignore: bool,
+    reason: str,
+    exclude_globs: tuple[str, ...],
+    extend_exclude_globs: tuple[str, ...],
     fix: bool,
     diff: bool,
     jobs: int | None,
@@ -242,9 +287,14 @@ def check(
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     scan_paths = list(paths) or [Path(".")]
+    overrides: dict[str, Any] = {"fail-on": fail_on}
+    if exclude_globs:
+        overrides["exclude"] = list(exclude_globs)
     config = load_project_config(
-        scan_paths, config_file, select, ignore, extend_select, **{"fail-on": fail_on}
+        scan_paths, config_file, select, ignore, extend_select, **overrides
     )
+    if extend_exclude_globs:
+        config.general.extend_exclude.extend(extend_exclude_globs)
     run_options = RunOptions(jobs=jobs, use_cache=not no_cache)
     from .cli_baseline import prepare_gate
     from .progress import progress_bar
@@ -255,6 +305,23 @@ def check(
     with progress_bar(progress) as callback:
         run_options.progress = callback
         report = run_scan(scan_paths, config, run_options)
+    unmatched = paths_without_python_files(scan_paths, report)
+    for path in unmatched:
+        click.echo(f"integ-lint: warning: {path}: matched no Python file", err=True)
+    if unmatched and len(unmatched) == len(scan_paths) and not report.notifications:
+        fail("nothing was scanned: no Python file under the given paths")
+    if add_ignore:
+        from .add_ignore import add_ignore_comments
+
+        added = add_ignore_comments(Path(report.root), report.findings, report.file_hashes, reason)
+        for line in added.skipped:
+            click.echo(f"integ-lint: {line}", err=True)
+        click.echo(
+            f"Added {added.added} ignore comment{'s' if added.added != 1 else ''} "
+            f"in {added.files} file{'s' if added.files != 1 else ''}.",
+            err=True,
+        )
+        sys.exit(0 if not added.skipped else EXIT_FINDINGS)
     if fix or diff:
         outcome = fix_files(
             config.root, report.findings, report.file_hashes, write=fix and not diff
