@@ -34,10 +34,14 @@ from .audit import (
     APPROVED,
     FORMAT,
     FORMAT_VERSION,
+    MAX_CONDITIONS,
+    MAX_CRITICAL,
     Certificate,
-    EvidenceItem,
+    Delta,
+    IssueGroup,
     file_sha256,
     hash_files,
+    plural,
     severity_counts,
 )
 
@@ -108,105 +112,167 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _evidence_line(item: EvidenceItem) -> list[str]:
-    lines = [f"- {code(item.location)} **{item.code}** ({item.severity}): {md_text(item.message)}"]
-    for path, line, message in item.related:
-        suffix = f": {md_text(message)}" if message else ""
-        lines.append(f"  - related: {code(f'{path}:{line}')}{suffix}")
-    return lines
-
-
-def _scope_lines(cert: Certificate) -> list[str]:
+def _scope_lines(cert: Certificate, json_name: str) -> list[str]:
     scope = cert.scope
+    component = scope.component
+    if component.files:
+        named = ", ".join(code(s) for s in component.specs)
+        lines = [
+            f"- **Reviewed**: component {code(component.name)} ({component.kind}: {named}): "
+            f"{plural(len(component.files), 'file')}, {plural(scope.component_lines, 'line')}; "
+            "findings are reported on these files only"
+        ]
+    else:
+        lines = [
+            f"- **Reviewed**: component {code(component.name)} matched no file "
+            f"({', '.join(code(s) for s in component.specs) or 'nothing named'})"
+        ]
+    if component.unmatched and component.files:
+        lines.append(
+            "- **Unmatched**: " + ", ".join(code(s) for s in component.unmatched) + " named no file"
+        )
     paths = ", ".join(code(p) for p in scope.paths)
-    lines = [f"- **Root**: {code(scope.root)} (paths: {paths})"]
+    lines.append(
+        f"- **Context**: the whole project was read: {plural(scope.files_scanned, 'file')}, "
+        f"{plural(scope.lines_scanned, 'line')} under {code(scope.root)} (paths: {paths}); "
+        f"{scope.files_failed} could not be parsed"
+    )
     if scope.git is None:
         lines.append("- **Git**: not a git repository")
     else:
         commit = code(scope.git.commit) if scope.git.commit else "no commit yet"
         state = (
-            f"uncommitted changes in {scope.git.changed_files} "
-            f"file{'s' if scope.git.changed_files != 1 else ''}"
+            f"uncommitted changes in {plural(scope.git.changed_files, 'file')}"
             if scope.git.dirty
             else "clean working tree"
         )
         lines.append(f"- **Git**: commit {commit}, {state}")
     lines.append(
-        f"- **Files scanned**: {scope.files_scanned} Python files, {scope.lines_scanned} lines "
-        f"({scope.files_failed} could not be parsed); {len(scope.file_hashes)} files hashed"
+        f"- **Checks**: {plural(len(scope.codes), 'rule')} in "
+        f"{plural(len(scope.families), 'family', 'families')} ("
+        + ", ".join(f"{md_text(name)} {len(codes)}" for name, codes in scope.families.items())
+        + f"); codes in {code(json_name)}"
     )
+    config = (
+        f"{code(scope.config_file)} (sha256:{(scope.config_sha256 or '')[:12]})"
+        if scope.config_file
+        else "none (defaults)"
+    )
+    baseline = code(scope.baseline) if scope.baseline else "none"
     lines.append(
-        f"- **Rule families**: {len(scope.families)} ("
-        + ", ".join(f"{md_text(name)}: {len(codes)}" for name, codes in scope.families.items())
-        + ")"
+        f"- **Configuration**: {config}; baseline {baseline} ({scope.baselined} baselined); "
+        f"{scope.suppressed_in_source} suppressed in source"
     )
-    lines.append(f"- **Rule codes run**: {', '.join(scope.codes) or 'none'}")
-    if scope.config_file:
-        sha = f" (sha256:{scope.config_sha256})" if scope.config_sha256 else ""
-        lines.append(f"- **Configuration**: {code(scope.config_file)}{sha}")
-    else:
-        lines.append("- **Configuration**: none (defaults)")
-    if scope.baseline:
+    delta = cert.delta
+    if delta is not None and delta.kind == "since":
         lines.append(
-            f"- **Baseline**: {code(scope.baseline)} ({scope.baselined} findings baselined)"
+            f"- **Pull-request review**: changes since {code(delta.base)} "
+            f"({plural(len(delta.changed_files), 'changed file')}); the status rests on "
+            "findings new since then"
         )
-    else:
-        lines.append(f"- **Baseline**: none ({scope.baselined} findings baselined)")
-    lines.append(f"- **Suppressed in source**: {scope.suppressed_in_source} findings")
-    if scope.changed_files is None:
-        lines.append("- **Findings reported on**: every scanned file")
-    else:
-        lines.append(
-            f"- **Findings reported on**: {len(scope.changed_files)} files changed since "
-            f"{code(scope.since or '')} (the whole project was analysed)"
-        )
+    elif delta is not None:
+        lines.append(f"- **Compared with**: the earlier certificate {code(delta.base)}")
     return lines
 
 
-def render_markdown(cert: Certificate, certificate_hash: str | None) -> str:
+def _group_lines(number: int, group: IssueGroup) -> list[str]:
+    lines = [
+        f"{number}. **{group.code} {md_text(group.rule)}** ({group.severity}, "
+        f"{group.precision} precision) in {md_text(group.cause)}: {code(group.locations[0])} "
+        f"{md_text(group.message)}"
+    ]
+    if group.runtime:
+        lines.append(f"   - At run time: {md_text(group.runtime)}")
+    lines.append(f"   - Fix: {md_text(group.fix)}")
+    if group.count > 1:
+        others = ", ".join(code(loc) for loc in group.locations[1:4])
+        more = f" and {group.count - 4} more" if group.count > 4 else ""
+        lines.append(f"   - Same root cause at {others}{more} ({plural(group.count, 'site')})")
+    return lines
+
+
+def _delta_lines(delta: Delta) -> list[str]:
+    title = (
+        f"### Changes Since {delta.base}"
+        if delta.kind == "since"
+        else "### Compared With The Previous Certificate"
+    )
+    out = ["", title]
+    shown = delta.new[:MAX_CONDITIONS]
+    out.append(f"- **New**: {plural(len(delta.new), 'finding')}")
+    out += [f"  - {code(e.location)} {e.code} ({e.severity}): {md_text(e.message)}" for e in shown]
+    out.append(f"- **Fixed**: {plural(len(delta.fixed), 'finding')}")
+    out += [
+        f"  - {code(str(f.get('path')) + ':' + str(f.get('line')))} {md_text(str(f.get('code')))}: "
+        f"{md_text(str(f.get('message')))}"
+        for f in delta.fixed[:MAX_CONDITIONS]
+    ]
+    out.append(f"- **Unchanged**: {plural(delta.unchanged, 'finding')}")
+    if len(delta.new) > MAX_CONDITIONS or len(delta.fixed) > MAX_CONDITIONS:
+        out.append("- The complete lists are in the JSON (`delta`).")
+    if delta.kind == "since":
+        if delta.touched:
+            out.append(
+                "- **Integration points touched**: "
+                + "; ".join(
+                    f"{md_text(t['title'])} ({plural(int(t['sites']), 'site')} in "
+                    f"{', '.join(code(p) for p in t['paths'][:3])})"
+                    for t in delta.touched
+                )
+            )
+        else:
+            out.append("- **Integration points touched**: none")
+    return out
+
+
+def render_markdown(cert: Certificate, certificate_hash: str | None, json_name: str = "") -> str:
     """The certificate as Markdown; ``certificate_hash`` None leaves out the hash line
-    (the text ``markdown_sha256`` covers)."""
+    (the text ``markdown_sha256`` covers). ``json_name`` is the file holding everything
+    the Markdown only counts."""
     header = cert.header
+    json_name = json_name or "the certificate JSON"
+    component = cert.scope.component
     out: list[str] = [
         f"# {header.title}",
         "",
-        f"**Component**: {md_text(header.component)}",
+        f"**Component**: {md_text(header.component)} ({plural(len(component.files), 'file')})",
         f"**Agent**: {md_text(header.agent)}",
         f"**Date**: {header.timestamp}",
         f"**Certificate ID**: {md_text(header.certificate_id)}",
         "",
         "## REVIEW SCOPE",
-        *_scope_lines(cert),
+        *_scope_lines(cert, json_name),
         "",
         "## FINDINGS",
         "",
         "### Integration Points Analysis",
     ]
-    for family in cert.families:
-        out.append(
-            f"- **{md_text(family.title)}** ({md_text(family.family)}): {family.verdict} - "
-            f"{severity_counts(family.errors, family.warnings, family.notes)}"
-        )
+    if cert.points:
+        for point in cert.points:
+            out.append(f"- **{md_text(point.title)}**: {point.verdict} - {md_text(point.summary)}")
+    else:
+        out.append("- None: the component has no integration facts.")
     out += ["", "### Critical Issues Identified"]
     if cert.critical:
-        for number, item in enumerate(cert.critical, 1):
-            out.append(
-                f"{number}. {code(item.location)} **{item.code}** {md_text(item.rule)}: "
-                f"{md_text(item.message)}"
-            )
+        for number, group in enumerate(cert.critical, 1):
+            out += _group_lines(number, group)
+        rest = cert.groups[MAX_CRITICAL:]
+        if rest:
+            findings = sum(g.count for g in rest)
+            out += [
+                "",
+                f"{plural(len(rest), 'further root cause')} ({plural(findings, 'finding')}, "
+                f"{rest[0].id}-{rest[-1].id}) are listed in {code(json_name)}.",
+            ]
     else:
-        out.append("- None: no unsuppressed error.")
+        out.append("- None: no finding in the component.")
     out += ["", "### Strengths Observed"]
-    clean = [f for f in cert.families if not f.total]
-    if clean:
-        for family in clean:
-            codes = ", ".join(family.codes) or "no rules"
-            out.append(
-                f"- **{md_text(family.title)}**: no findings from {len(family.codes)} "
-                f"rule{'s' if len(family.codes) != 1 else ''} ({codes})"
-            )
+    if cert.strengths:
+        out += [f"- {md_text(s.text)}" for s in cert.strengths]
     else:
-        out.append("- None: every rule family reported findings.")
+        out.append("- None established by the facts.")
+    if cert.delta is not None:
+        out += _delta_lines(cert.delta)
     out += ["", "### Manager Coupling"]
     if cert.coupling.rows:
         out += [
@@ -232,46 +298,87 @@ def render_markdown(cert: Certificate, certificate_hash: str | None) -> str:
     ]
     if decision.conditions:
         out.append("**Conditions**:")
-        out += [f"{n}. {md_text(c)}" for n, c in enumerate(decision.conditions, 1)]
+        out += [f"{n}. {md_text(c)}" for n, c in enumerate(decision.conditions[:MAX_CONDITIONS], 1)]
+        if len(decision.conditions) > MAX_CONDITIONS:
+            out.append(
+                f"\n{plural(len(decision.conditions) - MAX_CONDITIONS, 'further condition')}, "
+                f"one per remaining root cause, are in {code(json_name)}."
+            )
     else:
         out.append(
             "**Conditions**: None" if decision.status == APPROVED else "**Conditions**: None listed"
         )
-    out += ["", "## EVIDENCE", "", f"### Findings ({len(cert.evidence)})"]
-    if cert.evidence:
-        for item in cert.evidence:
-            out += _evidence_line(item)
-    else:
-        out.append("- No unsuppressed finding.")
-    if cert.problems:
-        out += ["", f"### Analysis Problems ({len(cert.problems)})"]
-        out += [
-            f"- {code(p.location)} {md_text(p.kind)}: {md_text(p.message)}" for p in cert.problems
+    out += ["", "## EVIDENCE"]
+    for number, group in enumerate(cert.critical, 1):
+        related = [
+            f"{code(f'{p}:{n}')}"
+            for item in cert.evidence
+            if item.group == group.id
+            for p, n, _ in item.related
         ]
-    out += ["", "### Check Results"]
-    for family in cert.families:
-        out.append(
-            f"- **{md_text(family.title)}**: {', '.join(family.codes) or 'no rules'} run; "
-            f"{severity_counts(family.errors, family.warnings, family.notes)}"
+        line = f"- Issue {number} ({group.id}): " + ", ".join(
+            code(loc) for loc in group.locations[:6]
         )
+        if group.count > 6:
+            line += f" and {group.count - 6} more"
+        if related:
+            line += "; related: " + ", ".join(sorted(set(related))[:3])
+        out.append(line)
+    for point in cert.points:
+        out.append(f"- {md_text(point.title)}: {plural(point.sites, 'site')} (listed in the JSON)")
+    for metric in cert.metrics:
+        sites = (
+            f"{metric.checked} {md_text(metric.model)} checked, {metric.defective} with a finding"
+            if metric.checked is not None
+            else "no site model"
+        )
+        out.append(
+            f"- {md_text(metric.title)} ({', '.join(metric.codes) or 'no rules'}): {sites}; "
+            f"{severity_counts(metric.errors, metric.warnings, metric.notes)}"
+        )
+    for problem in cert.problems[:MAX_CONDITIONS]:
+        out.append(
+            f"- Problem: {code(problem.location)} {md_text(problem.kind)}: {md_text(problem.message)}"
+        )
+    out.append(
+        f"- Complete record in {code(json_name)}: {plural(len(cert.evidence), 'finding')} in "
+        f"{plural(len(cert.groups), 'root cause')}, every integration site, and the SHA-256 "
+        f"of {plural(len(cert.scope.file_hashes), 'project file')}"
+    )
+    checked, defective, overall = cert.overall
     out += [
         "",
         "## INTEGRATION ASSESSMENT METRICS",
-        f"- **Overall Integration Quality**: {cert.overall_score}%",
+        f"- **Overall Integration Quality**: {_percent(overall)} "
+        f"({checked - defective} of {checked} checked sites without a finding)",
     ]
-    for family in cert.families:
-        out.append(
-            f"- **{md_text(family.title)}**: {family.score}% "
-            f"({severity_counts(family.errors, family.warnings, family.notes)})"
-        )
+    for metric in cert.metrics:
+        if metric.checked is None:
+            out.append(
+                f"- **{md_text(metric.title)}**: n/a (no site model; "
+                f"{severity_counts(metric.errors, metric.warnings, metric.notes)})"
+            )
+        else:
+            out.append(
+                f"- **{md_text(metric.title)}**: {_percent(metric.score)} "
+                f"({metric.checked - metric.defective} of {metric.checked} "
+                f"{md_text(metric.model)} without a finding)"
+            )
     out += [
         "",
-        "Score of a family: 100 x 0.80^errors x 0.95^warnings x 0.99^notes, rounded half "
-        "up; overall: the rounded mean of the family scores (see docs/audit.md).",
+        "Score: the share of checked sites without an in-scope finding, rounded half up; "
+        "n/a when nothing was checked (docs/audit.md).",
         "",
         "## RECOMMENDED NEXT ACTIONS",
     ]
-    out += [f"{n}. **Priority {n}**: {md_text(action)}" for n, action in enumerate(cert.actions, 1)]
+    out += [
+        f"{n}. **Priority {n}**: {md_text(action)}"
+        for n, action in enumerate(cert.actions[:MAX_CONDITIONS], 1)
+    ]
+    if len(cert.actions) > MAX_CONDITIONS:
+        out.append(
+            f"\n{plural(len(cert.actions) - MAX_CONDITIONS, 'further action')} in {code(json_name)}."
+        )
     out += [
         "",
         "## SIGNATURE",
@@ -281,6 +388,10 @@ def render_markdown(cert: Certificate, certificate_hash: str | None) -> str:
     if certificate_hash is not None:
         out.append(f"{HASH_PREFIX}sha256:{certificate_hash}")
     return "\n".join(out) + "\n"
+
+
+def _percent(value: int | None) -> str:
+    return "n/a" if value is None else f"{value}%"
 
 
 # -- writing --------------------------------------------------------------------------
@@ -300,13 +411,13 @@ def file_stamp(timestamp: str) -> str:
     return moment.strftime("%Y%m%d_%H%M%S")
 
 
-def signed_payload(cert: Certificate) -> tuple[dict[str, Any], str, str]:
+def signed_payload(cert: Certificate, json_name: str = "") -> tuple[dict[str, Any], str, str]:
     """``(payload, certificate hash, markdown)`` of ``cert``."""
-    unsigned = render_markdown(cert, None)
+    unsigned = render_markdown(cert, None, json_name)
     payload = cert.to_dict()
     payload["markdown_sha256"] = sha256_hex(unsigned.encode("utf-8"))
     digest = sha256_hex(canonical_json(payload))
-    markdown = render_markdown(cert, digest)
+    markdown = render_markdown(cert, digest, json_name)
     if markdown_digest(markdown) != payload["markdown_sha256"]:  # pragma: no cover
         raise CertificateError("internal error: the Markdown digest is not reproducible")
     return payload, digest, markdown
@@ -334,7 +445,7 @@ def write_certificate(cert: Certificate, out_dir: Path) -> Written:
     folder = out_dir.resolve()
     if markdown_path.resolve().parent != folder or json_path.resolve().parent != folder:
         raise CertificateError(f"{markdown_path}: would be written outside {out_dir}")
-    payload, digest, markdown = signed_payload(cert)
+    payload, digest, markdown = signed_payload(cert, json_path.name)
     try:
         write_atomic(json_path, canonical_json(payload))
         write_atomic(markdown_path, markdown)

@@ -12,7 +12,10 @@ import datetime as _dt
 import json
 import secrets
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,19 +25,26 @@ from .audit import (
     CONDITIONALLY_APPROVED,
     NEEDS_FURTHER_REVIEW,
     AuditError,
+    Comparison,
     Header,
+    audit_collectors,
     build_certificate,
     build_scope,
     coupling_view,
+    extract_revision,
     policy_from_settings,
+    relative_to,
+    resolve_component,
     snake_name,
 )
 from .certificate import (
+    TAMPERED,
+    UNUSABLE,
     CertificateError,
-    discover_relpaths,
     verify_certificate,
     write_certificate,
 )
+from .changes import ChangesError, changed_since, git_toplevel, resolve_base
 from .cli import (
     baseline_option,
     config_file_option,
@@ -45,9 +55,10 @@ from .cli import (
     no_baseline_option,
     run_scan,
 )
-from .config import ConfigError
+from .config import Config, ConfigError, load_config
 from .discovery import DiscoveryError
-from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions
+from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions, discover_files, run
+from .registry import load_registry
 from .settings import AuditSettings
 
 AUDIT_EXIT_HELP = (
@@ -59,7 +70,13 @@ VERIFY_EXIT_HELP = "Exit codes: 0 valid; 1 stale or tampered; 2 unusable input."
 
 @main.command("audit", epilog=AUDIT_EXIT_HELP)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--component", required=True, help="The component reviewed (snake_case in names).")
+@click.option(
+    "--component",
+    required=True,
+    help="What is reviewed: a name from [tool.integ-lint.audit.components], dotted "
+    "packages or modules, or path globs (comma-separated). The whole project is read "
+    "as context; findings are reported on the component's files only.",
+)
 @click.option(
     "--descriptor",
     help="Kind of review, e.g. integration_review [default: the config's audit.descriptor].",
@@ -73,8 +90,15 @@ VERIFY_EXIT_HELP = "Exit codes: 0 valid; 1 stale or tampered; 2 unusable input."
 @click.option(
     "--since",
     metavar="REV",
-    help="Report findings only on files changed since git revision REV (a pull-request "
-    "review); the whole project is still analysed.",
+    help="Pull-request review: the findings new and fixed since git revision REV (its "
+    "merge base with HEAD) and the integration points the changes touch; the status "
+    "rests on the new findings.",
+)
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier certificate (.md with its .json) to compare with: new, fixed and "
+    "unchanged findings.",
 )
 @click.option(
     "--format",
@@ -96,6 +120,7 @@ def audit_command(
     agent: str | None,
     out_dir: Path | None,
     since: str | None,
+    previous: Path | None,
     output_format: str,
     config_file: Path | None,
     baseline_file: Path | None,
@@ -103,8 +128,8 @@ def audit_command(
     jobs: int | None,
     no_cache: bool,
 ) -> None:
-    """Run every rule family over PATHS (default: the current folder) and write a review
-    certificate (Markdown, plus the canonical JSON its hash covers)."""
+    """Review COMPONENT of the project at PATHS (default: the current folder) and write
+    a certificate (Markdown, plus the canonical JSON its hash covers)."""
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(scan_paths, config_file)
     settings = config.section(AuditSettings)
@@ -112,6 +137,8 @@ def audit_command(
         settings.validate(str(config.config_file) if config.config_file else "default")
     except ConfigError as exc:
         fail(str(exc))
+    if since is not None and previous is not None:
+        fail("--since and --previous: give one comparison at a time")
     try:
         component_name = snake_name(component, "--component")
         descriptor_name = snake_name(descriptor or settings.descriptor, "--descriptor")
@@ -123,23 +150,37 @@ def audit_command(
 
     from .cli_baseline import configured_baseline, prepare_gate
 
-    options = RunOptions(jobs=jobs, use_cache=not no_cache)
-    prepare_gate(options, scan_paths, config, baseline_file, since, False, no_baseline)
-    baseline_path = None if no_baseline else (baseline_file or configured_baseline(config))
-    report = run_scan(scan_paths, config, options)
     try:
-        discovered = discover_relpaths(scan_paths, config)
+        discovered = discover_files(scan_paths, config)
     except DiscoveryError as exc:
         fail(str(exc))
+    scope_files = resolve_component(
+        component, [(f.relpath, f.module) for f in discovered], settings.components
+    )
+    options = RunOptions(
+        jobs=jobs,
+        use_cache=not no_cache,
+        report_paths=set(scope_files.files),
+        collectors=audit_collectors(),
+    )
+    prepare_gate(options, scan_paths, config, baseline_file, None, False, no_baseline)
+    baseline_path = None if no_baseline else (baseline_file or configured_baseline(config))
+    report = run_scan(scan_paths, config, options)
+    comparison = None
+    if since is not None:
+        comparison = _since(since, scan_paths, config, config_file, component, baseline_path, jobs)
+    elif previous is not None:
+        comparison = _previous(previous)
     scope = build_scope(
         report,
         config.root,
         scan_paths,
         target,
-        discovered,
+        [f.relpath for f in discovered],
+        scope_files,
         baseline=baseline_path,
         since=since,
-        changed_files=options.report_paths if since is not None else None,
+        previous=str(previous) if previous is not None else None,
     )
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
     header = Header(
@@ -149,13 +190,15 @@ def audit_command(
         agent=" ".join(agent.split()) if agent else f"integ-lint {__version__}",
         timestamp=now.strftime("%Y-%m-%d %H:%M:%S UTC"),
         certificate_id=(
-            f"IL-{component_name.upper().replace('_', '-')}-{now.strftime('%Y%m%d-%H%M%S')}-"
+            f"IL-{component_name.upper().replace('_', '-')[:40]}-{now.strftime('%Y%m%d-%H%M%S')}-"
             f"{secrets.token_hex(4).upper()}"
         ),
         tool_version=__version__,
     )
-    coupling = coupling_view(report, scan_paths, config, jobs=jobs if jobs is not None else 1)
-    certificate = build_certificate(report, scope, header, policy_from_settings(settings), coupling)
+    coupling = coupling_view(report, scope_files)
+    certificate = build_certificate(
+        report, scope, header, policy_from_settings(settings), coupling, comparison
+    )
     try:
         written = write_certificate(certificate, target)
     except CertificateError as exc:
@@ -175,15 +218,105 @@ def audit_command(
                 sort_keys=True,
             )
         )
-        click.echo(f"Status: {status}", err=True)
     else:
         click.echo(str(written.markdown_path))
-        click.echo(f"Status: {status}", err=True)
+    click.echo(f"Status: {status}", err=True)
     if status in (APPROVED, CONDITIONALLY_APPROVED):
         sys.exit(0)
     if status == NEEDS_FURTHER_REVIEW:
         sys.exit(EXIT_INCOMPLETE)
     sys.exit(EXIT_FINDINGS)
+
+
+def _since(
+    since: str,
+    scan_paths: list[Path],
+    config: Config,
+    config_file: Path | None,
+    component: str,
+    baseline_path: Path | None,
+    jobs: int | None,
+) -> Comparison:
+    """The component's findings at the merge base of ``since`` and HEAD (its tree is
+    extracted read-only into a temporary folder and analysed like the current one)."""
+    from .cli_baseline import prepare_gate
+
+    root = config.root.resolve()
+    try:
+        changes = changed_since(since, root)
+        toplevel = git_toplevel(root)
+        base = resolve_base(since, toplevel)
+    except ChangesError as exc:
+        fail(str(exc).replace("--changed-since", "--since"))
+    with tempfile.TemporaryDirectory(prefix="integ-lint-since-") as folder:
+        try:
+            extract_revision(toplevel, base, Path(folder))
+        except (ChangesError, AuditError, OSError, tarfile.TarError) as exc:
+            fail(f"--since {since}: cannot read the tree of {base[:12]}: {exc}")
+        base_root = Path(folder) / root.relative_to(toplevel)
+        base_paths = [
+            base_root / relative_to(p, root)
+            for p in scan_paths
+            if not Path(relative_to(p, root)).is_absolute()
+        ]
+        base_paths = [p for p in base_paths if p.exists()]
+        earlier: list[dict[str, Any]] = []
+        if base_paths:
+            explicit = None
+            if config_file is not None:
+                inside = relative_to(config_file, root)
+                explicit = base_root / inside if not Path(inside).is_absolute() else config_file
+                if not explicit.exists():
+                    explicit = None
+            try:
+                base_config = load_config(
+                    base_paths, explicit, extra_sections=load_registry().sections
+                )
+                base_files = discover_files(base_paths, base_config)
+            except (ConfigError, DiscoveryError) as exc:
+                fail(f"--since {since}: the project at {base[:12]}: {exc}")
+            base_scope = resolve_component(
+                component,
+                [(f.relpath, f.module) for f in base_files],
+                base_config.section(AuditSettings).components,
+            )
+            options = RunOptions(jobs=jobs, use_cache=False, report_paths=set(base_scope.files))
+            prepare_gate(
+                options, base_paths, base_config, baseline_path, None, False, baseline_path is None
+            )
+            try:
+                base_report = run(base_paths, base_config, options)
+            except (ConfigError, DiscoveryError) as exc:
+                fail(f"--since {since}: the project at {base[:12]}: {exc}")
+            in_scope = set(base_scope.files)
+            earlier = [
+                {
+                    "code": f.code,
+                    "severity": f.severity.value,
+                    "path": f.path,
+                    "line": f.line,
+                    "message": " ".join(f.message.split()),
+                    "fingerprint": f.fingerprint,
+                }
+                for f in base_report.findings
+                if f.path in in_scope
+            ]
+    return Comparison("since", since, tuple(earlier), tuple(sorted(changes.paths)))
+
+
+def _previous(previous: Path) -> Comparison:
+    """The findings recorded by an earlier certificate (which must not be tampered)."""
+    checked = verify_certificate(previous)
+    if checked.status in (TAMPERED, UNUSABLE):
+        fail(f"--previous {previous}: {checked.status}: {'; '.join(checked.messages)}")
+    try:
+        data = json.loads(previous.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        fail(f"--previous {previous}: cannot read its JSON: {exc}")
+    findings = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(findings, list):
+        fail(f"--previous {previous}: its JSON has no findings")
+    return Comparison("previous", previous.name, tuple(f for f in findings if isinstance(f, dict)))
 
 
 @main.group("certificate")
