@@ -182,19 +182,39 @@ def test_real_pre_commit_rejects_a_defect_and_accepts_a_fix(tmp_path: Path) -> N
     hook_repo = tmp_path / "hook-repo"
     rev = snapshot_checkout(hook_repo)
 
+    # The README's pre-commit section, as written: baseline first, the config key,
+    # then the hook pinned to a commit (the README's URL and COMMIT stand for this
+    # checkout's snapshot and its HEAD).
+    section = (CHECKOUT / "README.md").read_text(encoding="utf-8").split("### pre-commit", 1)[1]
+    blocks = {}
+    for fence in ("bash", "toml", "yaml"):
+        blocks[fence] = section.split(f"```{fence}\n", 1)[1].split("```", 1)[0]
+    assert "rev: COMMIT" in blocks["yaml"]
     repo = tmp_path / "project"
     repo.mkdir()
     git_init(repo)
     (repo / "pyproject.toml").write_text(
-        '[project]\nname = "demo"\nversion = "0"\n\n[tool.integ-lint]\nselect = ["IL2"]\n'
+        '[project]\nname = "demo"\nversion = "0"\n\n'
+        + blocks["toml"].replace("[tool.integ-lint]\n", '[tool.integ-lint]\nselect = ["IL2"]\n')
     )
     (repo / ".gitignore").write_text(".integ-lint-cache/\n")
     (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {hook_repo.as_posix()}\n    rev: {rev}\n    hooks:\n"
-        "      - id: integ-lint\n"
+        blocks["yaml"]
+        .replace("https://github.com/integ-lint/integ-lint", hook_repo.as_posix())
+        .replace("COMMIT", rev)
     )
     (repo / "pkg").mkdir()
     (repo / "pkg" / "__init__.py").write_text("")
+    (repo / "pkg" / "legacy.py").write_text(DEFECT)  # today's finding: baselined
+    (create_command,) = [line for line in blocks["bash"].splitlines() if line.strip()]
+    previous = Path.cwd()
+    os.chdir(repo)
+    try:
+        created = CliRunner().invoke(main, create_command.split()[1:])
+    finally:
+        os.chdir(previous)
+    assert created.exit_code == 0, created.output
+    assert (repo / ".integ-lint-baseline.toml").exists()
     env = {
         **os.environ,
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
