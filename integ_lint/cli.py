@@ -7,6 +7,7 @@ a rule failed internally).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -49,6 +50,30 @@ def use_color(stream: Any, flag: bool | None) -> bool:
         return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def run_watched(scan_paths: Sequence[Path], config_file: Path | None) -> None:
+    """``check --watch``: the same command without ``--watch``, again after every
+    change below the project root, until Ctrl-C (exit 0)."""
+    from .watch import watch
+
+    context = click.get_current_context()
+    params = {**context.params, "watch": False}
+    if params.get("fix") or params.get("add_ignore"):
+        fail("--watch does not combine with --fix or --add-ignore (each run would rewrite files)")
+    root = load_project_config(scan_paths, config_file).root
+
+    def run_once() -> None:
+        if sys.stdout.isatty():
+            click.clear()
+        # The exit code of one run does not end the watch.
+        with contextlib.suppress(SystemExit):
+            context.invoke(check, **params)
+
+    try:
+        watch([root], run_once, lambda line: click.echo(line, err=True))
+    except KeyboardInterrupt:
+        click.echo("", err=True)
 
 
 def paths_without_python_files(paths: Sequence[Path], report: Report) -> list[Path]:
@@ -254,6 +279,7 @@ def main() -> None:
     help="Report only findings on changed lines (since --changed-since, default HEAD).",
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr.")
+@click.option("--watch", is_flag=True, help="Check again whenever a Python or config file changes.")
 def check(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -284,9 +310,13 @@ def check(
     changed_since: str | None,
     changed_lines: bool,
     progress: bool | None,
+    watch: bool,
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     scan_paths = list(paths) or [Path(".")]
+    if watch:
+        run_watched(scan_paths, config_file)
+        return
     overrides: dict[str, Any] = {"fail-on": fail_on}
     if exclude_globs:
         overrides["exclude"] = list(exclude_globs)
