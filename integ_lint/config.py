@@ -36,6 +36,17 @@ class Config:
     provenance: dict[str, str] = field(default_factory=dict)
     # "pkg.module:function" strings from the scanned project's [project.scripts].
     project_scripts: tuple[str, ...] = ()
+    # The project's source roots (integ_lint.layout.Layout), computed once per run by
+    # engine.project_layout; not part of the configuration's value.
+    layout: Any = field(default=None, repr=False, compare=False)
+    # Every SourceFile of the project (engine.project_files), kept for the run; never
+    # sent to worker processes.
+    files: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["files"] = None
+        return state
 
     def section(self, kind: type[SectionT]) -> SectionT:
         value = self.sections[kind.TABLE]
@@ -95,6 +106,7 @@ def load_config(
     if config_file is None:
         config_file = find_config_file(paths)
     raw: dict[str, Any] = {}
+    inherited: dict[str, str] = {}  # key -> the extended file it came from
     project_scripts: tuple[str, ...] = ()
     if config_file is not None:
         label = str(config_file)
@@ -116,6 +128,7 @@ def load_config(
         if not isinstance(raw, dict):
             raise ConfigError(f"{label}: [tool.integ-lint] must be a table")
         project_scripts = _project_scripts(document)
+        raw, inherited = _resolve_extend(raw, config_file, [config_file.resolve()])
     elif explicit:
         raise ConfigError("--config: no file given")
 
@@ -132,6 +145,9 @@ def load_config(
             raise ConfigError(f"{source}: tool.integ-lint.{name}: expected a table")
         sections[name] = _build_section(kind, table, source, name, provenance)
 
+    for key, origin in inherited.items():
+        if key in provenance:
+            provenance[key] = origin
     if overrides:
         for key, value in overrides.items():
             if value is None:
@@ -142,6 +158,14 @@ def load_config(
             setattr(general, attr, value)
             provenance[key] = "command line"
     _check_general(general, source)
+    if general.source_roots:
+        from .layout import LayoutError, configured_roots
+
+        where = provenance.get("source-roots", source)
+        try:
+            configured_roots(root, general.source_roots, where)
+        except LayoutError as exc:
+            raise ConfigError(str(exc)) from None
     return Config(
         root=root,
         config_file=config_file,
@@ -152,7 +176,68 @@ def load_config(
     )
 
 
+_MAX_EXTEND_DEPTH = 8
+
+
+def _resolve_extend(
+    raw: dict[str, Any], config_file: Path, chain: list[Path]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``raw`` with the table of ``extend = "../pyproject.toml"`` underneath it, as in
+    ruff: the extending file's keys win; option tables merge key by key. Returns the
+    merged table and, for inherited keys, the file each came from."""
+    target = raw.get("extend")
+    if target is None:
+        return raw, {}
+    label = f"{config_file}: tool.integ-lint.extend"
+    if not isinstance(target, str) or not target.strip() or "\0" in target:
+        raise ConfigError(f"{label}: expected the path of a TOML file")
+    base_file = (config_file.parent / target).resolve()
+    if base_file in chain:
+        raise ConfigError(f"{label}: {target!r} extends itself (cycle)")
+    if len(chain) >= _MAX_EXTEND_DEPTH:
+        raise ConfigError(f"{label}: more than {_MAX_EXTEND_DEPTH} levels of extend")
+    try:
+        document = tomllib.loads(base_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: {target!r} not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot read {target!r}: {exc}") from None
+    tool = document.get("tool", {})
+    if base_file.name == "pyproject.toml" or "tool" in document:
+        base = tool.get("integ-lint", {}) if isinstance(tool, dict) else {}
+    else:
+        base = document
+    if not isinstance(base, dict):
+        raise ConfigError(f"{base_file}: [tool.integ-lint] must be a table")
+    base, inherited = _resolve_extend(base, base_file, [*chain, base_file])
+    merged: dict[str, Any] = dict(base)
+    origin = {key: inherited.get(key, str(base_file)) for key in _flat_keys(base)}
+    for key, value in raw.items():
+        if key == "extend":
+            continue
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+            for inner in value:
+                origin.pop(f"{key}.{inner}", None)
+        else:
+            merged[key] = value
+            origin.pop(key, None)
+    return merged, origin
+
+
+def _flat_keys(table: dict[str, Any]) -> list[str]:
+    """Provenance keys of a table: ``key`` and ``section.key``."""
+    keys = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            keys.extend(f"{key}.{inner}" for inner in value)
+        keys.append(key)
+    return keys
+
+
 def _common_root(paths: Sequence[Path]) -> Path:
+    """Without a pyproject.toml, the project is the folder holding every path; a
+    package is not a project, so that folder is lifted out of any package it is in."""
     if not paths:
         return Path.cwd().resolve()
     resolved = [p.resolve() for p in paths]
@@ -161,6 +246,8 @@ def _common_root(paths: Sequence[Path]) -> Path:
     for d in dirs[1:]:
         while common not in (d, *d.parents):
             common = common.parent
+    while (common / "__init__.py").is_file() and common.parent != common:
+        common = common.parent
     return common
 
 
