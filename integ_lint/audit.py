@@ -854,6 +854,7 @@ class Facts:
     imports_in: list[dict[str, Any]] = field(default_factory=list)
     internal_import_sites: set[tuple[str, int]] = field(default_factory=set)
     module_cycles: list[list[str]] = field(default_factory=list)
+    module_edges: int = 0  # module-level imports between the component's modules
     managers: list[str] = field(default_factory=list)  # labels of managers in scope
     manager_cycles: list[list[str]] = field(default_factory=list)  # touching the scope
     manager_links: list[dict[str, Any]] = field(default_factory=list)  # crossing the scope
@@ -980,6 +981,7 @@ def _import_facts(project: Any, component: ComponentScope, scope: set[str], fact
     for importer, imported, sites in graph.edges():
         if importer in inside and imported in inside and any(s.kind == "regular" for s in sites):
             regular.add_edge(importer, imported)
+    facts.module_edges = regular.number_of_edges()
     facts.module_cycles = sorted(
         sorted(c) for c in nx.strongly_connected_components(regular) if len(c) > 1
     )
@@ -1358,14 +1360,15 @@ def strengths(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[Strength]:
     modules = len(facts.component_modules)
     if "imports" in facts.available:
         cycle_findings = any(e.code == "IL103" for e in evidence)
-        if modules >= 2 and not facts.module_cycles and not cycle_findings:
+        if facts.module_edges and not facts.module_cycles and not cycle_findings:
             found.append(
                 Strength(
                     "boundaries",
                     "no-module-cycle",
                     modules,
                     modules,
-                    f"no import cycle among the component's {modules} modules",
+                    f"no import cycle among the component's {modules} modules "
+                    f"({plural(facts.module_edges, 'module-level import')} between them)",
                 )
             )
         out_public = sum(1 for s in facts.imports_out if s["public"])

@@ -1,6 +1,7 @@
-"""``integ-lint audit``: the certificate of the bundled training application reads like
-the reference certificates (sections, order, status, evidence one to one with the
-findings, Markdown structure, Mermaid block), plus the status policy and scores."""
+"""``integ-lint audit``: the certificate of one component of the bundled training
+application reviews that component only (the rest of the project is context), groups
+its findings by root cause, states strengths whose counts match the facts, follows the
+status policy, and parses into the reference's sections in order."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import libcst as cst
 import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
@@ -23,26 +23,27 @@ from integ_lint import api
 from integ_lint.audit import (
     APPROVED,
     CONDITIONALLY_APPROVED,
-    CRITICAL,
-    GOOD,
-    MINOR,
+    MAX_CRITICAL,
     NEEDS_FURTHER_REVIEW,
     REJECTED,
     REQUIRES_REMEDIATION,
-    FindingGroup,
+    IssueGroup,
     Policy,
     Problem,
     decide,
-    score,
+    resolve_component,
+    site_score,
     snake_name,
-    verdict,
 )
+from integ_lint.certificate import md_text
 from integ_lint.cli import main
 from integ_lint.engine import RunOptions
 from integ_lint.findings import Severity
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "training_app"
 CERT_DIR = Path("docs/ai/agents/integration-specialist/certificates")
+# The sections of ../shared/reference/CERTIFICATES.md, in order, with the extra sections
+# of its examples (metrics, next actions) between EVIDENCE and SIGNATURE.
 SECTIONS = [
     "REVIEW SCOPE",
     "FINDINGS",
@@ -58,6 +59,7 @@ FINDINGS_SUBSECTIONS = [
     "Strengths Observed",
     "Manager Coupling",
 ]
+HEADER_FIELDS = ["Component", "Agent", "Date", "Certificate ID"]
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -65,15 +67,6 @@ FINDINGS_SUBSECTIONS = [
 
 def parse(markdown: str) -> list[Token]:
     return MarkdownIt("commonmark").enable("table").parse(markdown)
-
-
-def plain(token: Token) -> str:
-    """The rendered text of an inline token (code spans without their backticks)."""
-    return "".join(
-        child.content
-        for child in token.children or []
-        if child.type in ("text", "code_inline", "softbreak")
-    )
 
 
 def headings(tokens: list[Token]) -> list[tuple[str, str]]:
@@ -107,10 +100,23 @@ def list_after(tokens: list[Token], heading: str) -> tuple[str, list[Token]]:
     return opening.type, items
 
 
-def audit(root: Path, *args: str, cache: bool = False) -> tuple[int, str, str]:
-    options = ["--jobs", "1"] if cache else ["--jobs", "1", "--no-cache"]
-    result = CliRunner().invoke(main, ["audit", str(root), *options, *args], catch_exceptions=False)
+def audit(root: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        main, ["audit", str(root), "--jobs", "1", "--no-cache", *args], catch_exceptions=False
+    )
     return result.exit_code, result.stdout, result.stderr
+
+
+def written(root: Path, *args: str) -> tuple[int, str, dict[str, Any]]:
+    """Exit code, Markdown and JSON payload of an audit."""
+    code, out, err = audit(root, *args)
+    assert out.strip(), err
+    path = Path(out.strip())
+    return (
+        code,
+        path.read_text(encoding="utf-8"),
+        json.loads(path.with_suffix(".json").read_text(encoding="utf-8")),
+    )
 
 
 def project(tmp_path: Path, files: dict[str, str], config: str = "") -> Path:
@@ -127,399 +133,580 @@ def project(tmp_path: Path, files: dict[str, str], config: str = "") -> Path:
 class FixtureAudit:
     root: Path
     exit_code: int
-    markdown_path: Path
     markdown: str
     payload: dict[str, Any]
     json_bytes: bytes
-    findings: list[Any]
+    markdown_path: Path
 
 
 @pytest.fixture(scope="module")
 def training(tmp_path_factory: pytest.TempPathFactory) -> FixtureAudit:
     root = tmp_path_factory.mktemp("audit") / "training_app"
     shutil.copytree(FIXTURE, root)
-    code, out, _ = audit(root, "--component", "Training App", cache=True)
+    code, out, _ = audit(root, "--component", "trainer_app.training")
     path = Path(out.strip())
-    # An independent run (from the cache the audit filled) to compare the evidence with.
-    report = api.check([root], options=RunOptions(jobs=1))
     json_path = path.with_suffix(".json")
     return FixtureAudit(
         root=root,
         exit_code=code,
-        markdown_path=path,
         markdown=path.read_text(encoding="utf-8"),
         payload=json.loads(json_path.read_text(encoding="utf-8")),
         json_bytes=json_path.read_bytes(),
-        findings=report.findings,
+        markdown_path=path,
     )
 
 
-# -- the training application certificate ---------------------------------------------
+# -- scope ------------------------------------------------------------------------------
 
 
-def test_certificate_is_written_into_the_default_folder(training: FixtureAudit) -> None:
-    path = training.markdown_path
-    assert path.parent == training.root / CERT_DIR
-    assert re.fullmatch(r"integration_review_training_app_\d{8}_\d{6}\.md", path.name)
-    assert path.with_suffix(".json").is_file()
+def test_scope_holds_only_the_components_files(training: FixtureAudit) -> None:
+    component = training.payload["scope"]["component"]
+    expected = sorted(
+        p.relative_to(training.root).as_posix()
+        for p in (training.root / "trainer_app" / "training").rglob("*.py")
+    )
+    assert component["files"] == expected
+    assert component["packages"] == ["trainer_app.training"]
+    # The whole project was the context: every file was hashed and scanned.
+    assert training.payload["scope"]["files_scanned"] > len(expected)
+    assert "trainer_app/evaluation/manager.py" in training.payload["files"]
+    # Findings, groups and integration sites of the component only.
+    assert training.payload["findings"]
+    assert {f["path"] for f in training.payload["findings"]} <= set(expected)
+    for group in training.payload["groups"]:
+        assert {loc.rsplit(":", 1)[0] for loc in group["locations"]} <= set(expected)
+    for point in training.payload["integration_points"]:
+        if point["kind"] in ("config", "devices", "event-loops", "imports-out"):
+            assert {d["path"] for d in point["details"]} <= set(expected), point["kind"]
 
 
-def test_sections_and_their_order(training: FixtureAudit) -> None:
-    found = headings(parse(training.markdown))
-    assert found[0] == ("h1", "INTEGRATION REVIEW CERTIFICATE")
-    assert [text for tag, text in found if tag == "h2"] == SECTIONS
-    h2_index = {text: i for i, (tag, text) in enumerate(found) if tag == "h2"}
-    within_findings = [
-        text
-        for i, (tag, text) in enumerate(found)
-        if tag == "h3" and h2_index["FINDINGS"] < i < h2_index["DECISION/OUTCOME"]
+def test_out_of_scope_findings_are_not_reviewed(training: FixtureAudit) -> None:
+    """IL201 (asyncio.run in trainer_app/evaluation) is a real finding of the project,
+    but not of the training component."""
+    report = api.check([training.root], options=RunOptions(jobs=1, use_cache=False))
+    assert any(f.code == "IL201" for f in report.findings)
+    assert not any(f["code"] == "IL201" for f in training.payload["findings"])
+    scope = set(training.payload["scope"]["component"]["files"])
+    expected = sorted(f.fingerprint for f in report.findings if f.path in scope)
+    assert sorted(f["fingerprint"] for f in training.payload["findings"]) == expected
+
+
+def test_resolve_component_forms() -> None:
+    files = [
+        ("app/__init__.py", "app"),
+        ("app/training/__init__.py", "app.training"),
+        ("app/training/loop.py", "app.training.loop"),
+        ("app/evaluation/__init__.py", "app.evaluation"),
+        ("app/evaluation/run.py", "app.evaluation.run"),
+        ("scripts/go.py", "go"),
     ]
-    assert within_findings == FINDINGS_SUBSECTIONS
-    header = training.markdown.split("## REVIEW SCOPE")[0]
-    for field in ("**Component**: training_app", "**Agent**: integ-lint ", "**Date**: "):
-        assert field in header
-    assert re.search(r"\*\*Date\*\*: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", header)
-    assert "**Certificate ID**: IL-TRAINING-APP-" in header
+    dotted = resolve_component("app.training", files, {})
+    assert dotted.files == ("app/training/__init__.py", "app/training/loop.py")
+    assert dotted.kind == "package"
+    suffix = resolve_component("training", files, {})
+    assert suffix.files == dotted.files and suffix.packages == ("app.training",)
+    module = resolve_component("app.evaluation.run", files, {})
+    assert module.files == ("app/evaluation/run.py",)
+    globs = resolve_component("app/evaluation/**,scripts/*.py", files, {})
+    assert globs.files == ("app/evaluation/__init__.py", "app/evaluation/run.py", "scripts/go.py")
+    assert globs.kind == "paths"
+    folder = resolve_component("app/training", files, {})
+    assert folder.files == dotted.files
+    configured = resolve_component(
+        "core", files, {"core": ["app.training", "app/evaluation/run.py"]}
+    )
+    assert configured.kind == "configured"
+    assert configured.files == tuple(sorted((*dotted.files, "app/evaluation/run.py")))
+    nothing = resolve_component("app.missing", files, {})
+    assert nothing.files == () and nothing.kind == "none" and nothing.unmatched == ("app.missing",)
+    # "app" names the root package (everything under it), never a prefix of another name.
+    assert len(resolve_component("ap", files, {}).files) == 0
 
 
-def test_status_follows_the_policy(training: FixtureAudit) -> None:
-    errors = sum(1 for f in training.findings if f.severity is Severity.ERROR)
-    assert errors > 0
-    expected = REJECTED if errors > 10 else REQUIRES_REMEDIATION
-    assert f"**Status**: {expected}\n" in training.markdown
-    assert training.payload["decision"]["status"] == expected
-    assert training.exit_code == 1
-    assert f"{errors} error" in training.payload["decision"]["rationale"]
+# -- critical issues ---------------------------------------------------------------------
 
 
-def test_evidence_matches_the_findings_one_to_one(training: FixtureAudit) -> None:
-    kind, items = list_after(parse(training.markdown), f"Findings ({len(training.findings)})")
-    assert kind == "bullet_list_open"
-    texts = [plain(item) for item in items]
-    expected = [
-        f"{f.path}:{f.line} {f.code} ({f.severity.value}): "
-        + " ".join(f.message.split()).replace("`", "")
-        for f in sorted(training.findings, key=lambda f: f.sort_key())
-    ]
-    assert texts == expected
-    located = Counter((f.path, f.line, f.code) for f in training.findings)
-    in_json = Counter((f["path"], f["line"], f["code"]) for f in training.payload["findings"])
-    assert located == in_json
-
-
-def test_related_locations_are_evidence_too(training: FixtureAudit) -> None:
-    with_related = [f for f in training.findings if f.related]
-    assert with_related, "the fixture has findings with related locations (IL303, IL103)"
-    for finding in with_related:
-        for related in finding.related:
-            assert f"  - related: `{related.path}:{related.span.start_line}`" in training.markdown
-    drift = [f for f in training.findings if f.code == "IL303"]
-    for finding in drift:  # a default drift points at the schema field's line
-        assert any("defaults to" in r.message for r in finding.related)
-
-
-def test_verdicts_per_family(training: FixtureAudit) -> None:
-    tokens = parse(training.markdown)
-    _, items = list_after(tokens, "Integration Points Analysis")
-    lines = {plain(i).split(" (")[0]: plain(i) for i in items}
-    by_family = {f["family"]: f for f in training.payload["families"]}
-    assert set(by_family) >= {"event-loops", "config-schema", "gpu", "coupling", "boundaries"}
-    for family in by_family.values():
-        expected = (
-            CRITICAL
-            if family["errors"]
-            else MINOR
-            if family["warnings"] + family["notes"]
-            else GOOD
+def test_critical_issues_are_grouped_by_root_cause_and_capped(training: FixtureAudit) -> None:
+    payload = training.payload
+    groups = payload["groups"]
+    assert payload["critical"] == [g["id"] for g in groups[:MAX_CRITICAL]]
+    assert len(groups) > MAX_CRITICAL  # the fixture has more root causes than the cap
+    # Every finding belongs to exactly one group and the groups partition the findings.
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for finding in payload["findings"]:
+        by_group.setdefault(finding["group"], []).append(finding)
+    assert sorted(by_group) == sorted(g["id"] for g in groups)
+    for group in groups:
+        members = by_group[group["id"]]
+        assert sorted(f"{f['path']}:{f['line']}" for f in members) == sorted(group["locations"])
+        kind = group["key"].split(":", 1)[0]
+        if kind == "scope":  # same rule, same top-level class or function, same file
+            assert {(f["code"], f["path"], f["scope"].split(".")[0]) for f in members} == {
+                (group["code"], members[0]["path"], members[0]["scope"].split(".")[0])
+            }
+    # The three host syncs of StepManager.optimize are one root cause.
+    syncs = [g for g in groups if g["code"] == "IL403"]
+    assert len(syncs) == 1 and len(syncs[0]["locations"]) == 3
+    # Ordered by severity, then precision.
+    ranks = [
+        (
+            {"error": 3, "warning": 2, "note": 1}[g["severity"]],
+            {"high": 3, "medium": 2}[g["precision"]],
         )
-        assert family["verdict"] == expected
-        assert expected in lines[family["title"]]
-    assert by_family["event-loops"]["verdict"] == CRITICAL  # asyncio.run in the evaluator
-    _, strengths = list_after(tokens, "Strengths Observed")
-    clean = [f["title"] for f in by_family.values() if not f["errors"] + f["warnings"] + f["notes"]]
-    assert [plain(s).split(":")[0] for s in strengths] == clean or not clean
-
-
-def test_critical_issues_are_the_errors(training: FixtureAudit) -> None:
-    kind, items = list_after(parse(training.markdown), "Critical Issues Identified")
-    assert kind == "ordered_list_open"
-    errors = sorted(
-        (f for f in training.findings if f.severity is Severity.ERROR), key=lambda f: f.sort_key()
-    )
-    assert [plain(i).split(" ")[:2] for i in items] == [
-        [f"{f.path}:{f.line}", f.code] for f in errors
+        for g in groups
     ]
-
-
-def test_manager_coupling_table_and_mermaid(training: FixtureAudit) -> None:
-    tokens = parse(training.markdown)
-    coupling = training.payload["coupling"]
-    assert coupling["rows"], "the training app has managers"
-    cells = [
-        plain(t)
-        for t in tokens
-        if t.type == "inline" and tokens[tokens.index(t) - 1].type == "td_open"
-    ]
-    names = {row["manager"] for row in coupling["rows"]}
-    assert {"Trainer", "StepManager", "MetricsManager"} <= names
-    assert names <= set(cells)
-    fences = [t for t in tokens if t.type == "fence"]
-    assert len(fences) == 1
-    assert fences[0].info == "mermaid"
-    assert fences[0].content == coupling["mermaid"]
-    assert "flowchart" in fences[0].content
-    assert "n_Trainer" in fences[0].content
-
-
-def test_metrics_and_actions(training: FixtureAudit) -> None:
-    tokens = parse(training.markdown)
-    _, metrics = list_after(tokens, "INTEGRATION ASSESSMENT METRICS")
-    texts = [plain(m) for m in metrics]
-    assert texts[0] == f"Overall Integration Quality: {training.payload['overall_score']}%"
-    for family in training.payload["families"]:
-        assert any(t.startswith(f"{family['title']}: {family['score']}%") for t in texts)
-    kind, actions = list_after(tokens, "RECOMMENDED NEXT ACTIONS")
-    assert kind == "ordered_list_open"
-    severities = [re.search(r"\((error|warning|note),", plain(a)) for a in actions]
-    ranks = [Severity(m.group(1)).rank for m in severities if m]
     assert ranks == sorted(ranks, reverse=True)
-    assert len(ranks) == len({f.code for f in training.findings})
 
 
-def test_signature_hash_is_the_sha256_of_the_json(training: FixtureAudit) -> None:
-    signature = training.markdown.split("## SIGNATURE\n")[1]
-    lines = signature.splitlines()
-    assert lines[0].startswith("Agent: integ-lint ")
-    assert lines[1].startswith("Timestamp: ")
-    assert lines[2] == f"Certificate Hash: sha256:{hashlib.sha256(training.json_bytes).hexdigest()}"
-    scanned = {p.relative_to(training.root).as_posix() for p in training.root.rglob("*.py")}
-    assert set(training.payload["files"]) == scanned
-
-
-def test_scope_records_what_was_analysed(training: FixtureAudit) -> None:
-    scope = training.payload["scope"]
-    assert scope["config_file"] == "pyproject.toml"
-    assert scope["files_scanned"] == len(training.payload["files"])
-    assert scope["git"] is None  # a copy in a temporary folder
-    assert set(scope["families"]) >= {"event-loops", "config-schema", "gpu"}
-    assert "- **Git**: not a git repository" in training.markdown
-    assert (
-        f"- **Rule codes run**: {', '.join(sorted(c for v in scope['families'].values() for c in v))}"
-        in training.markdown
-    )
-
-
-def test_json_format_prints_the_same_content(tmp_path: Path) -> None:
-    root = project(tmp_path, {"pkg/a.py": "import torch\ntorch.load('m.pt')\n"})
-    code, out, _ = audit(root, "--component", "pkg", "--format", "json")
-    data = json.loads(out)
-    on_disk = json.loads(Path(data["json_path"]).read_text())
-    assert data["certificate"] == on_disk
-    assert data["certificate_hash"] in Path(data["markdown_path"]).read_text()
-    assert code == 0
-
-
-# -- statuses on small projects -------------------------------------------------------
-
-
-def test_clean_project_is_approved(tmp_path: Path) -> None:
-    root = project(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": "def f() -> int:\n    return 1\n"})
-    code, out, _ = audit(root, "--component", "pkg", "--agent", "reviewer bot")
-    markdown = Path(out.strip()).read_text()
-    assert code == 0
-    assert "**Status**: APPROVED\n" in markdown
-    assert "**Conditions**: None" in markdown
-    assert "**Agent**: reviewer bot" in markdown
-    assert "No manager classes found." in markdown
-    assert "```mermaid" not in markdown
-    tokens = parse(markdown)
-    _, strengths = list_after(tokens, "Strengths Observed")
-    assert len(strengths) == len(
-        json.loads(Path(out.strip()).with_suffix(".json").read_text())["families"]
-    )
-    assert "Overall Integration Quality: 100%" in [plain(t) for t in tokens if t.type == "inline"]
-
-
-def test_warnings_only_is_conditionally_approved_with_one_condition_per_group(
-    tmp_path: Path,
-) -> None:
-    root = project(
-        tmp_path,
-        {
-            "pkg/__init__.py": "",
-            "pkg/a.py": "import torch\n\ndef f(p):\n    return torch.load(p)\n\ndef g(p):\n    return torch.load(p)\n",
-        },
-    )
-    code, out, _ = audit(root, "--component", "pkg")
-    markdown = Path(out.strip()).read_text()
-    payload = json.loads(Path(out.strip()).with_suffix(".json").read_text())
-    assert {f["severity"] for f in payload["findings"]} == {"warning"}
-    assert code == 0
-    assert payload["decision"]["status"] == CONDITIONALLY_APPROVED
-    codes = {f["code"] for f in payload["findings"]}
-    assert len(payload["decision"]["conditions"]) == len(codes)
-    kind, conditions = list_after(parse(markdown), "DECISION/OUTCOME")
+def test_critical_issues_in_the_markdown(training: FixtureAudit) -> None:
+    tokens = parse(training.markdown)
+    kind, items = list_after(tokens, "Critical Issues Identified")
     assert kind == "ordered_list_open"
-    assert [plain(c).split(" of ")[1].split(" ")[0] for c in conditions] == sorted(codes)
-    assert plain(conditions[0]).startswith("Resolve or justify 2 findings of IL405")
+    assert len(items) == MAX_CRITICAL
+    groups = training.payload["groups"]
+    for item, group in zip(items, groups):
+        text = item.content
+        assert group["code"] in text and group["locations"][0] in text
+    block = training.markdown.split("### Critical Issues Identified", 1)[1].split("###", 1)[0]
+    assert block.count("- Fix:") == MAX_CRITICAL
+    assert "- At run time:" in block
+    rest = groups[MAX_CRITICAL:]
+    assert (
+        f"{len(rest)} further root causes ({sum(len(g['locations']) for g in rest)} findings"
+        in (block)
+    )
+    # Findings beyond the critical ten are not listed in the Markdown.
+    for group in rest:
+        for location in group["locations"]:
+            if not any(location in g["locations"] for g in groups[:MAX_CRITICAL]):
+                assert location not in training.markdown
 
 
-def test_unparsable_file_needs_further_review(tmp_path: Path) -> None:
-    root = project(tmp_path, {"pkg/__init__.py": "", "pkg/broken.py": "def f(:\n"})
-    code, out, _ = audit(root, "--component", "pkg")
-    markdown = Path(out.strip()).read_text()
-    assert code == 3
-    assert "**Status**: NEEDS_FURTHER_REVIEW\n" in markdown
-    assert "### Analysis Problems (1)" in markdown
-    assert "`pkg/broken.py:1`" in markdown
+# -- strengths ---------------------------------------------------------------------------
 
 
-def test_reject_threshold_is_configurable(tmp_path: Path) -> None:
-    source = "import asyncio\n\ndef f(c):\n    asyncio.run(c)\n\ndef g(c):\n    asyncio.run(c)\n"
+def _calls(root: Path, files: list[str], names: set[str]) -> list[tuple[str, str]]:
+    """``(file, top-level scope)`` of every call of a method or function in ``names``
+    (read with LibCST here, independently of the audit's collector)."""
+
+    class Finder(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.stack: list[str] = []
+            self.found: list[str] = []
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self.stack.append(node.name.value)
+
+        def leave_ClassDef(self, node: cst.ClassDef) -> None:
+            self.stack.pop()
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.stack.append(node.name.value)
+
+        def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.stack.pop()
+
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else ""
+            if name in names:
+                self.found.append(self.stack[0] if self.stack else "")
+
+    found = []
+    for relpath in files:
+        source = (root / relpath).read_text(encoding="utf-8")
+        if "torch" not in source and "asyncio" not in source:
+            continue
+        finder = Finder()
+        cst.parse_module(source).visit(finder)
+        found += [(relpath, top) for top in finder.found]
+    return found
+
+
+def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[int, int]:
+    """``(count, total)`` of a strength, recomputed from the project's facts."""
+    from integ_lint.config import load_config
+    from integ_lint.engine import index_project
+    from integ_lint.facts.imports import ImportFacts
+    from integ_lint.facts.managers import ManagerFactCollector
+    from integ_lint.facts.schemas import SchemaFactCollector
+    from integ_lint.import_graph import import_graph
+    from integ_lint.registry import load_registry
+    from integ_lint.schema_index import schema_index
+
+    files = payload["scope"]["component"]["files"]
+    scope = set(files)
+    config = load_config([root], None, extra_sections=load_registry().sections)
+    index, _ = index_project(
+        [root], config, [ImportFacts, SchemaFactCollector, ManagerFactCollector], jobs=1
+    )
+    modules = {index.files[p].module for p in files if p in index.files}
+    if fact == "no-module-cycle":
+        return len(modules), len(modules)
+    if fact in ("imports-in-public", "imports-out-public"):
+        graph = import_graph(index)
+        sites = 0
+        for importer, imported, edge_sites in graph.edges():
+            if graph.is_external(imported):
+                continue
+            crossing = (
+                importer in modules and imported not in modules
+                if fact == "imports-out-public"
+                else importer not in modules and imported in modules
+            )
+            if crossing:
+                sites += len(edge_sites)
+        return sites, sites
+    if fact == "config-reads-declared":
+        reads = [s for s in schema_index(index).sites if s.path in scope]
+        return sum(1 for s in reads if s.declaring), len(reads)
+    if fact == "device-owners":
+        moves = _calls(root, files, {"to", "cuda", "cpu", "set_device"})
+        return len({top or path for path, top in moves}), len(moves)
+    if fact == "loop-calls-clean":
+        loops = _calls(root, files, {"run", "run_until_complete", "run_forever", "new_event_loop"})
+        return len(loops), len(loops)
+    if fact == "no-manager-cycle":
+        from integ_lint.coupling import manager_graph
+
+        graph = manager_graph(index)
+        managers = [
+            k for k, c in graph.classes.items() if c.relpath in scope and k in graph.metrics
+        ]
+        return len(managers), len(managers)
+    raise AssertionError(f"unknown strength {fact}")
+
+
+def check_strengths(root: Path, payload: dict[str, Any], markdown: str) -> None:
+    tokens = parse(markdown)
+    _, items = list_after(tokens, "Strengths Observed")
+    if payload["strengths"]:
+        assert [i.content for i in items] == [md_text(s["text"]) for s in payload["strengths"]]
+    else:
+        assert [i.content for i in items] == ["None established by the facts."]
+    for strength in payload["strengths"]:
+        assert str(strength["count"]) in strength["text"]
+        assert (strength["count"], strength["total"]) == expected_strength(
+            root, payload, strength["fact"]
+        ), strength
+
+
+def test_each_strength_count_matches_the_facts(training: FixtureAudit) -> None:
+    facts = {s["fact"] for s in training.payload["strengths"]}
+    assert facts, "the training component has strengths"
+    check_strengths(training.root, training.payload, training.markdown)
+
+
+def test_strengths_of_a_clean_component(tmp_path: Path) -> None:
     root = project(
-        tmp_path,
-        {"pkg/__init__.py": "", "pkg/a.py": source},
-        "[tool.integ-lint.audit]\nreject-above-errors = 1\n",
+        tmp_path / "p",
+        {
+            "app/__init__.py": "",
+            "app/core/__init__.py": "from .engine import Engine\n",
+            "app/core/engine.py": (
+                "import asyncio\nimport torch\nfrom app.core.util import helper\n\n"
+                "class EngineManager:\n    pass\n\n"
+                "class Engine:\n"
+                "    def __init__(self, device):\n"
+                "        self.manager = EngineManager()\n"
+                "        self.model = torch.nn.Linear(1, 1).to(device)\n\n"
+                "def main():\n    asyncio.run(helper())\n\n"
+                "if __name__ == '__main__':\n    main()\n"
+            ),
+            "app/core/util.py": "async def helper():\n    return 1\n",
+            "app/api/__init__.py": "",
+            "app/api/routes.py": "from app.core import Engine\n\nENGINE = Engine\n",
+        },
+        config='[tool.integ-lint.gpu]\nmanagers = ["app.core.engine.Engine"]\n',
     )
-    code, out, _ = audit(root, "--component", "pkg")
-    assert code == 1
-    assert "**Status**: REJECTED\n" in Path(out.strip()).read_text()
-    (root / "pyproject.toml").write_text("[tool.integ-lint.audit]\nreject-above-errors = 2\n")
-    code, out, _ = audit(root, "--component", "pkg")
-    assert "**Status**: REQUIRES_REMEDIATION\n" in Path(out.strip()).read_text()
+    _, markdown, payload = written(root, "--component", "app.core")
+    facts = {s["fact"]: s for s in payload["strengths"]}
+    assert {"no-module-cycle", "imports-in-public"} <= set(facts), payload["strengths"]
+    assert facts["no-module-cycle"]["count"] == 3
+    assert facts["imports-in-public"]["count"] == 1
+    check_strengths(root, payload, markdown)
 
 
-def test_out_dir_and_descriptor_options(tmp_path: Path) -> None:
-    root = project(tmp_path / "p", {"a.py": "x = 1\n"})
-    out_dir = tmp_path / "certs"
-    code, out, _ = audit(
-        root,
-        "--component",
-        "../../evil/name",
-        "--descriptor",
-        "Technical Review",
-        "--out-dir",
-        str(out_dir),
-    )
-    path = Path(out.strip())
-    assert code == 0
-    assert path.parent == out_dir
-    assert re.fullmatch(r"technical_review_evil_name_\d{8}_\d{6}\.md", path.name)
-    assert path.read_text().startswith("# TECHNICAL REVIEW CERTIFICATE\n")
-    # a second audit in the same second does not overwrite the first
-    code, out2, _ = audit(
-        root,
-        "--component",
-        "../../evil/name",
-        "--descriptor",
-        "Technical Review",
-        "--out-dir",
-        str(out_dir),
-    )
-    assert Path(out2.strip()) != path
-    assert path.is_file() and Path(out2.strip()).is_file()
+def test_no_filler_strengths(tmp_path: Path) -> None:
+    """A component with nothing to say about gets no strength at all."""
+    root = project(tmp_path / "p", {"pkg/__init__.py": "", "pkg/a.py": "VALUE = 1\n"})
+    code, markdown, payload = written(root, "--component", "pkg")
+    assert code == 0 and payload["decision"]["status"] == APPROVED
+    assert payload["strengths"] == []
+    assert "- None established by the facts." in markdown
 
 
-def test_since_limits_findings_but_not_the_scope(tmp_path: Path) -> None:
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
-    source = "import asyncio\n\ndef f(c):\n    asyncio.run(c)\n"
-    root = project(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": source, "pkg/b.py": source})
-
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
-            cwd=root,
-            check=True,
-            capture_output=True,
-        )
-
-    git("init", "-q")
-    git("add", ".")
-    git("commit", "-q", "-m", "base")
-    (root / "pkg" / "b.py").write_text(source + "\ndef g(c):\n    asyncio.run(c)\n")
-    code, out, _ = audit(root, "--component", "pkg", "--since", "HEAD")
-    assert code == 1  # asyncio.run in library code is an error
-    payload = json.loads(Path(out.strip()).with_suffix(".json").read_text())
-    assert {f["path"] for f in payload["findings"]} == {"pkg/b.py"}
-    assert payload["scope"]["changed_files"] == ["pkg/b.py"]
-    assert set(payload["files"]) == {"pkg/__init__.py", "pkg/a.py", "pkg/b.py"}
-    assert payload["scope"]["git"]["commit"]
-    assert payload["scope"]["git"]["dirty"] is True
-    markdown = Path(out.strip()).read_text()
-    assert "1 files changed since `HEAD`" in markdown
-    assert "uncommitted changes" in markdown
+# -- status policy -------------------------------------------------------------------------
 
 
-# -- bad input ------------------------------------------------------------------------
-
-
-def test_bad_component_is_a_one_line_error(tmp_path: Path) -> None:
-    root = project(tmp_path, {"a.py": "x = 1\n"})
-    code, _, err = audit(root, "--component", "!!!")
-    assert code == 2
-    assert err.strip() == "integ-lint: error: --component: '!!!' must contain letters or digits"
-
-
-@pytest.mark.parametrize(
-    ("table", "key"),
-    [
-        ("conditions-from = 'error'", "conditions-from"),
-        ("reject-above-errors = -1", "reject-above-errors"),
-        ("descriptor = '***'", "descriptor"),
-        ("reject-above-errors = 'many'", "reject-above-errors"),
-    ],
-)
-def test_bad_audit_settings_name_the_key(tmp_path: Path, table: str, key: str) -> None:
-    root = project(tmp_path, {"a.py": "x = 1\n"}, f"[tool.integ-lint.audit]\n{table}\n")
-    code, _, err = audit(root, "--component", "c")
-    assert code == 2
-    assert len(err.strip().splitlines()) == 1
-    assert f"tool.integ-lint.audit.{key}" in err
-
-
-def test_bad_since_revision(tmp_path: Path) -> None:
-    root = project(tmp_path, {"a.py": "x = 1\n"})
-    code, _, err = audit(root, "--component", "c", "--since", "no-such-rev")
-    assert code == 2
-    assert err.startswith("integ-lint: error: ")
-
-
-# -- policy and scores as functions ---------------------------------------------------
-
-
-def _group(severity: str) -> FindingGroup:
-    return FindingGroup("IL999", "probe", "probes", severity, "probe", ("a.py:1",))
+def _group(severity: str, precision: str = "high") -> IssueGroup:
+    return IssueGroup(
+        id="G1", key="k", code="IL999", codes=("IL999",), rule="r", family="f",
+        severity=severity, precision=precision, cause="c", message="m", runtime="", fix="x",
+        locations=("a.py:1",), fingerprints=("f",),
+    )  # fmt: skip
 
 
 def test_decide_status_policy() -> None:
-    policy = Policy(reject_above_errors=2)
+    policy = Policy(reject_above_errors=1)
     problem = [Problem("parse-error", "a.py:1", "bad")]
-    assert decide(3, [_group("error")], [], False, policy) == REJECTED
-    assert decide(2, [_group("error")], [], False, policy) == REQUIRES_REMEDIATION
-    assert decide(1, [_group("error")], problem, True, policy) == REQUIRES_REMEDIATION
-    assert decide(0, [_group("warning")], problem, True, policy) == NEEDS_FURTHER_REVIEW
-    assert decide(0, [_group("warning")], problem, True, Policy(review_incomplete=False)) == (
+    assert decide(0, [], [], policy) == NEEDS_FURTHER_REVIEW
+    assert decide(0, [_group("error")], [], policy) == NEEDS_FURTHER_REVIEW
+    assert decide(3, [_group("error"), _group("error")], [], policy) == REJECTED
+    assert decide(3, [_group("error")], problem, policy) == REQUIRES_REMEDIATION
+    assert decide(3, [_group("warning")], problem, policy) == NEEDS_FURTHER_REVIEW
+    assert decide(3, [_group("warning")], [], policy) == CONDITIONALLY_APPROVED
+    # A medium-precision error is a condition, not a blocker.
+    assert decide(3, [_group("error", "medium")], [], policy) == CONDITIONALLY_APPROVED
+    assert decide(3, [_group("note")], [], policy) == APPROVED
+    assert decide(3, [_group("note")], [], Policy(conditions_from=Severity.NOTE)) == (
         CONDITIONALLY_APPROVED
     )
-    assert decide(0, [_group("warning")], [], False, policy) == CONDITIONALLY_APPROVED
-    assert decide(0, [], [], False, policy) == APPROVED
+    assert decide(3, [], [], policy) == APPROVED
 
 
-def test_scores_and_verdicts() -> None:
-    assert score(0, 0, 0) == 100
-    assert score(1, 0, 0) == 80
-    assert score(0, 1, 0) == 95
-    assert score(0, 0, 1) == 99
-    assert score(2, 1, 0) == 61  # 100 * .64 * .95 = 60.8
-    assert score(50, 0, 0) == 0
-    assert score(1, 1, 0) < score(1, 0, 0) < score(0, 0, 0)
-    assert verdict(1, 5, 5) == CRITICAL
-    assert verdict(0, 1, 0) == MINOR
-    assert verdict(0, 0, 1) == MINOR
-    assert verdict(0, 0, 0) == GOOD
+def test_training_component_requires_remediation(training: FixtureAudit) -> None:
+    decision = training.payload["decision"]
+    blocking = [
+        g
+        for g in training.payload["groups"]
+        if g["severity"] == "error" and g["precision"] == "high"
+    ]
+    assert 0 < len(blocking) <= training.payload["policy"]["reject_above_errors"]
+    assert decision["status"] == REQUIRES_REMEDIATION and training.exit_code == 1
+    assert decision["decided_by"] == [g["id"] for g in blocking]
+    # One condition per root cause at or above the threshold (warnings and errors).
+    conditional = [g for g in training.payload["groups"] if g["severity"] != "note"]
+    assert len(decision["conditions"]) == len(conditional)
+
+
+ERROR_SOURCE = "import asyncio\n\n\ndef {name}():\n    asyncio.run(work())\n"
+WARNING_SOURCE = (
+    "import torch\n\n\ndef {name}(p):\n    a = torch.load(p)\n    return torch.load(p), a\n"
+)
+
+
+def test_empty_scope_needs_further_review(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "p", {"pkg/__init__.py": "", "pkg/a.py": ERROR_SOURCE.format(name="f")}
+    )
+    code, markdown, payload = written(root, "--component", "pkg.nothing_here")
+    assert code == 3
+    assert payload["decision"]["status"] == NEEDS_FURTHER_REVIEW
+    assert payload["scope"]["component"]["files"] == [] and payload["findings"] == []
+    assert "matched no file" in payload["decision"]["rationale"]
+    assert "**Status**: NEEDS_FURTHER_REVIEW" in markdown
+
+
+def test_empty_folder_is_not_approved(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", {})
+    code, _, payload = written(root, "--component", "anything")
+    assert code == 3 and payload["decision"]["status"] == NEEDS_FURTHER_REVIEW
+
+
+def test_unparsable_file_in_scope_needs_further_review(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "p",
+        {"pkg/__init__.py": "", "pkg/ok.py": "X = 1\n", "pkg/bad.py": "def broken(:\n"},
+    )
+    code, _, payload = written(root, "--component", "pkg")
+    assert code == 3 and payload["decision"]["status"] == NEEDS_FURTHER_REVIEW
+    assert [p["location"].split(":")[0] for p in payload["problems"]] == ["pkg/bad.py"]
+
+
+def test_findings_outside_the_scope_never_decide(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/ok.py": "X = 1\n",
+            "other/__init__.py": "",
+            "other/loops.py": ERROR_SOURCE.format(name="f"),
+            "other/bad.py": "def broken(:\n",
+        },
+    )
+    code, _, payload = written(root, "--component", "pkg")
+    assert code == 0 and payload["decision"]["status"] == APPROVED
+    assert payload["findings"] == [] and payload["problems"] == []
+
+
+def test_warnings_only_is_conditionally_approved_one_condition_per_root_cause(
+    tmp_path: Path,
+) -> None:
+    root = project(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/a.py": WARNING_SOURCE.format(name="load_a"),
+            "pkg/b.py": WARNING_SOURCE.format(name="load_b"),
+        },
+    )
+    code, markdown, payload = written(root, "--component", "pkg")
+    assert code == 0 and payload["decision"]["status"] == CONDITIONALLY_APPROVED
+    assert len(payload["findings"]) == 4  # two torch.load per function
+    assert len(payload["groups"]) == 2
+    assert len(payload["decision"]["conditions"]) == 2
+    assert markdown.count("Resolve or justify IL405") == 2
+
+
+def test_high_precision_errors_require_remediation_or_reject(tmp_path: Path) -> None:
+    files = {"pkg/__init__.py": ""}
+    files |= {f"pkg/m{n}.py": ERROR_SOURCE.format(name=f"run{n}") for n in range(3)}
+    root = project(
+        tmp_path / "p", files, config="[tool.integ-lint.audit]\nreject-above-errors = 2\n"
+    )
+    code, _, payload = written(root, "--component", "pkg")
+    assert code == 1 and payload["decision"]["status"] == REJECTED
+    (root / "pkg" / "m2.py").write_text("X = 1\n")
+    code, _, payload = written(root, "--component", "pkg")
+    assert code == 1 and payload["decision"]["status"] == REQUIRES_REMEDIATION
+
+
+def test_twelve_root_causes_show_ten(tmp_path: Path) -> None:
+    body = "import asyncio\n\n\n" + "".join(
+        f"def run{n}():\n    asyncio.run(work())\n    asyncio.run(work())\n\n\n" for n in range(12)
+    )
+    root = project(
+        tmp_path / "p",
+        {"pkg/__init__.py": "", "pkg/loops.py": body},
+        config="[tool.integ-lint.audit]\nreject-above-errors = 20\n",
+    )
+    _, markdown, payload = written(root, "--component", "pkg")
+    assert len(payload["findings"]) == 24 and len(payload["groups"]) == 12
+    assert all(len(g["locations"]) == 2 for g in payload["groups"])
+    assert len(payload["critical"]) == MAX_CRITICAL
+    _, items = list_after(parse(markdown), "Critical Issues Identified")
+    assert len(items) == MAX_CRITICAL
+    assert "2 further root causes (4 findings, G11-G12)" in markdown
+
+
+# -- Markdown structure and size ------------------------------------------------------------
+
+
+def check_structure(markdown: str) -> None:
+    tokens = parse(markdown)
+    found = headings(tokens)
+    assert found[0][0] == "h1" and found[0][1].endswith("CERTIFICATE")
+    assert [text for tag, text in found if tag == "h2"] == SECTIONS
+    h3 = [text for tag, text in found if tag == "h3"]
+    assert [t for t in h3 if t in FINDINGS_SUBSECTIONS] == FINDINGS_SUBSECTIONS
+    first = next(t for t in tokens if t.type == "inline" and t.content.startswith("**Component**"))
+    assert [m for m in re.findall(r"\*\*([^*]+)\*\*:", first.content)] == HEADER_FIELDS
+    signature = markdown.split("## SIGNATURE\n", 1)[1].splitlines()
+    assert [line.split(":", 1)[0] for line in signature] == [
+        "Agent",
+        "Timestamp",
+        "Certificate Hash",
+    ]
+    status = re.search(r"^\*\*Status\*\*: ([A-Z_]+)$", markdown, re.MULTILINE)
+    assert status is not None
+
+
+def test_markdown_parses_into_the_reference_sections(training: FixtureAudit) -> None:
+    check_structure(training.markdown)
+    fences = [t for t in parse(training.markdown) if t.type == "fence"]
+    assert [f.info for f in fences] == ["mermaid"]
+    _, points = list_after(parse(training.markdown), "Integration Points Analysis")
+    assert [p.content.split("**")[1] for p in points] == [
+        p["title"] for p in training.payload["integration_points"]
+    ]
+
+
+def test_markdown_reads_in_five_minutes(training: FixtureAudit) -> None:
+    lines = training.markdown.count("\n")
+    assert lines <= 200, lines
+    # ... while the JSON holds everything: every finding, group, site and file hash.
+    assert len(training.payload["findings"]) == sum(
+        len(g["locations"]) for g in training.payload["groups"]
+    )
+
+
+def test_signature_hash_covers_json_and_markdown(training: FixtureAudit) -> None:
+    digest = hashlib.sha256(training.json_bytes).hexdigest()
+    assert f"Certificate Hash: sha256:{digest}" in training.markdown
+    unsigned = re.sub(r"^Certificate Hash: .*\n", "", training.markdown, flags=re.MULTILINE)
+    assert hashlib.sha256(unsigned.encode()).hexdigest() == training.payload["markdown_sha256"]
+
+
+# -- metrics ----------------------------------------------------------------------------------
+
+
+def test_metrics_are_checked_and_defective_sites(training: FixtureAudit) -> None:
+    metrics = {m["family"]: m for m in training.payload["metrics"]}
+    findings = training.payload["findings"]
+    for family, metric in metrics.items():
+        sites = {(f["path"], f["line"]) for f in findings if f["family"] == family}
+        assert metric["defective"] == len(sites), family
+        if metric["checked"] is None:
+            assert metric["score"] is None
+            continue
+        assert metric["checked"] >= metric["defective"]
+        assert metric["score"] == site_score(metric["checked"], metric["defective"])
+    # The config-schema family checks every defensive config read of the component.
+    config = next(p for p in training.payload["integration_points"] if p["kind"] == "config")
+    assert metrics["config-schema"]["checked"] == len(
+        {(d["path"], d["line"]) for d in config["details"]}
+    )
+    assert metrics["suppressions"]["checked"] is None  # no site model: counted, not scored
+    overall = training.payload["overall"]
+    scored = [m for m in metrics.values() if m["checked"] is not None]
+    assert overall["checked"] == sum(m["checked"] for m in scored)
+    assert overall["defective"] == sum(m["defective"] for m in scored)
+
+
+def test_site_score_formula() -> None:
+    assert site_score(0, 0) is None
+    assert site_score(43, 2) == 95
+    assert site_score(8, 1) == 88  # 87.5 rounds half up
+    assert site_score(3, 3) == 0
+
+
+# -- options ------------------------------------------------------------------------------------
+
+
+def test_json_format_prints_the_same_content(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", {"pkg/__init__.py": "", "pkg/a.py": "X = 1\n"})
+    code, out, _ = audit(root, "--component", "pkg", "--format", "json")
+    data = json.loads(out)
+    on_disk = json.loads(Path(data["json_path"]).read_text(encoding="utf-8"))
+    assert data["certificate"] == on_disk and code == 0
+
+
+def test_default_folder_and_name(training: FixtureAudit) -> None:
+    assert training.markdown_path.parent == training.root / CERT_DIR
+    assert re.fullmatch(
+        r"integration_review_trainer_app_training_\d{8}_\d{6}\.md", training.markdown_path.name
+    )
+
+
+def test_configured_component(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "p",
+        {"a/__init__.py": "", "a/x.py": "X = 1\n", "b/__init__.py": "", "b/y.py": "Y = 1\n"},
+        config='[tool.integ-lint.audit.components]\ncore = ["a", "b/y.py"]\n',
+    )
+    _, markdown, payload = written(root, "--component", "core")
+    assert payload["scope"]["component"]["files"] == ["a/__init__.py", "a/x.py", "b/y.py"]
+    assert payload["scope"]["component"]["kind"] == "configured"
+    assert "**Component**: core (3 files)" in markdown
+
+
+def test_bad_component_settings_name_the_key(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "p",
+        {"a.py": "X = 1\n"},
+        config="[tool.integ-lint.audit]\ncomponents = { core = [] }\n",
+    )
+    code, _, err = audit(root, "--component", "core")
+    assert code == 2 and "components.core" in err and len(err.strip().splitlines()) == 1
+
+
+def test_since_and_previous_are_exclusive(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", {"a.py": "X = 1\n"})
+    code, _, err = audit(root, "--component", "a", "--since", "HEAD", "--previous", "x.md")
+    assert code == 2 and "--since" in err
 
 
 def test_snake_name() -> None:
-    assert snake_name("Training Infrastructure", "x") == "training_infrastructure"
-    assert snake_name("../a/b", "x") == "a_b"
+    assert snake_name("Training App", "--component") == "training_app"
+    assert snake_name("trainer_app.training", "--component") == "trainer_app_training"
