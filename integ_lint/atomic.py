@@ -162,25 +162,30 @@ def write_atomic(
     encoding: str = "utf-8",
     durable: bool = True,
     sweep_stale: bool = True,
+    follow_links: bool = True,
 ) -> None:
     """Write ``data`` to ``path`` as the module docstring describes. ``durable=False``
     skips the fsync (for caches: readers still never see half a file, a crash may
     lose the write); ``sweep_stale=False`` skips removing stale temporary files from
-    the folder (the cache prunes its own)."""
+    the folder (the cache prunes its own). ``follow_links=False`` always replaces
+    ``path`` itself with a regular file (a symlink, FIFO or device there is replaced,
+    never written through): for folders integ-lint owns, such as the cache."""
     payload = data.encode(encoding) if isinstance(data, str) else data
     name = os.fspath(path)
-    if name == "-" or _writes_through(name):
+    if follow_links and (name == "-" or _writes_through(name)):
         _write_through(name, payload)
         return
-    target = os.path.realpath(name) if os.path.islink(name) else name
+    target = os.path.realpath(name) if follow_links and os.path.islink(name) else name
     directory = os.path.dirname(target) or "."
     try:
-        old: os.stat_result | None = os.stat(target)
+        old: os.stat_result | None = os.stat(target) if follow_links else os.lstat(target)
     except FileNotFoundError:
         old = None
     if old is not None and stat.S_ISDIR(old.st_mode):
         raise IsADirectoryError(21, "Is a directory", name)
-    if old is not None and old.st_nlink > 1:
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        old = None  # replaced (follow_links=False): nothing of it to keep
+    if old is not None and old.st_nlink > 1 and follow_links:
         _write_in_place(target, payload, durable)
         return
     if sweep_stale and directory not in _swept:

@@ -10,8 +10,16 @@ the configuration that can change per-file results.
 Layout under ``config.root / general.cache_dir`` (default ``.integ-lint-cache``)::
 
     .gitignore          "*": the folder never shows up in ``git status``
-    CACHEDIR.TAG        marks the folder as a cache for backup tools (and for ``clean``)
+    CACHEDIR.TAG        marks the folder as a cache for backup tools; its last line
+                        holds the folder's random id and a proof (HMAC of the id under
+                        the user's key): the folder is integ-lint's, this user's
     v1/ab/abcdef....    one entry per file: MAGIC + keyed BLAKE2 tag + pickle
+
+The cache writes into, prunes and deletes only a folder it created itself (or found
+empty) and tagged: an existing folder without a valid tag (a source folder, ``/etc``,
+a folder committed to the repository) is refused with one line, a symlink anywhere
+from the project root to the cache folder is never followed, and ``clean`` deletes
+only entries and files integ-lint names and writes, leaving anything else in place.
 
 Entries are written to a temporary file and renamed into place, so concurrent runs
 never see half an entry; an entry that fails its tag, does not unpickle or is not a
@@ -32,8 +40,11 @@ import hmac
 import json
 import os
 import pickle
+import re
 import secrets
+import stat
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +55,7 @@ from .atomic import write_atomic
 from .config import Config
 from .discovery import SourceFile
 from .rule import FactCollector, FileRule
+from .source import read_regular_file
 
 CACHE_FORMAT = 1
 ENTRY_DIR = f"v{CACHE_FORMAT}"
@@ -78,6 +90,13 @@ _IRRELEVANT_GENERAL_KEYS = frozenset(
 # run that adds a few entries does not prune again at once.
 _PRUNE_TARGET = 0.8
 KEY_FILE_ENV = "INTEG_LINT_CACHE_KEY_FILE"
+GITIGNORE = "# Created by integ-lint.\n*\n"
+_ID_PREFIX = "# integ-lint-id: "
+_ENTRY_NAME = re.compile(r"^[0-9a-f]{64}$")
+_SHARD_NAME = re.compile(r"^[0-9a-f]{2}$")
+_TEMP_NAME = re.compile(r"^\..*\.integ-lint-\d+-[0-9a-f]{8}\.tmp$")
+_TAG_LIMIT = 4096
+_STALE_TEMP_SECONDS = 3600.0
 
 
 class CacheError(Exception):
@@ -85,18 +104,156 @@ class CacheError(Exception):
 
 
 def cache_directory(config: Config) -> Path:
-    """Where ``config``'s cache lives: ``cache-dir`` relative to the project root."""
-    return (config.root / config.general.cache_dir).resolve()
+    """Where ``config``'s cache lives: ``cache-dir`` relative to the project root.
+    Symlinks are not resolved: :func:`check_directory` refuses them."""
+    return Path(os.path.abspath(config.root / config.general.cache_dir))
 
 
 def check_directory(directory: Path, root: Path) -> str | None:
-    """Why ``directory`` must not be used as the cache folder, or None."""
-    root = root.resolve()
-    if directory == root or directory in root.parents:
+    """Why ``directory`` must not be used as the cache folder, or None (whether the
+    folder is integ-lint's is :func:`ownership_problem`'s question)."""
+    root = Path(os.path.abspath(root))
+    real_root = root.resolve()
+    if (
+        directory in (root, real_root)
+        or directory in root.parents
+        or directory in (real_root.parents)
+    ):
         return f"{directory}: cache-dir must not be the project root or one of its parents"
-    if directory.exists() and not directory.is_dir():
-        return f"{directory}: cache-dir exists and is not a folder"
+    # A symlink inside the project (committed to the repository) could point the
+    # cache anywhere: none is followed between the root and the cache folder.
+    if directory.is_relative_to(root):
+        current = root
+        for part in directory.relative_to(root).parts:
+            current = current / part
+            try:
+                info = os.lstat(current)
+            except FileNotFoundError:
+                break
+            except OSError as exc:
+                return f"{current}: cannot use the cache folder: {exc.strerror or exc}"
+            if stat.S_ISLNK(info.st_mode):
+                return f"{current}: is a symbolic link; integ-lint never follows one to its cache"
+            if not stat.S_ISDIR(info.st_mode):
+                return f"{current}: cache-dir exists and is not a folder"
+    else:
+        try:
+            info = os.lstat(directory)
+        except OSError:
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            return f"{directory}: is a symbolic link; integ-lint never follows one to its cache"
+        if not stat.S_ISDIR(info.st_mode):
+            return f"{directory}: cache-dir exists and is not a folder"
     return None
+
+
+def _proof(secret: bytes, folder_id: str) -> str:
+    message = b"integ-lint cache folder\0" + folder_id.encode("ascii")
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def tag_text(secret: bytes) -> str:
+    """A fresh CACHEDIR.TAG: the standard signature, then a random id and its proof."""
+    folder_id = secrets.token_hex(16)
+    return f"{CACHEDIR_TAG}{_ID_PREFIX}{folder_id} {_proof(secret, folder_id)}\n"
+
+
+def _is_our_tag(text: str, secret: bytes) -> bool:
+    if not text.startswith(CACHEDIR_TAG):
+        return False
+    for line in text.splitlines():
+        if line.startswith(_ID_PREFIX):
+            parts = line[len(_ID_PREFIX) :].split()
+            if len(parts) == 2 and hmac.compare_digest(parts[1], _proof(secret, parts[0])):
+                return True
+    return False
+
+
+def _read_small(path: Path) -> str | None:
+    try:
+        return read_regular_file(path, _TAG_LIMIT, follow_symlinks=False).decode("utf-8")
+    except (OSError, UnicodeError):
+        return None
+
+
+def _legacy_layout(directory: Path, names: list[str]) -> bool:
+    """A folder written by integ-lint before folders had an id: only its own three
+    names, the old tag exactly, nothing a symlink."""
+    if not set(names) <= {".gitignore", "CACHEDIR.TAG", ENTRY_DIR} or "CACHEDIR.TAG" not in names:
+        return False
+    if _read_small(directory / "CACHEDIR.TAG") != CACHEDIR_TAG:
+        return False
+    if ".gitignore" in names and _read_small(directory / ".gitignore") != GITIGNORE:
+        return False
+    return ENTRY_DIR not in names or stat.S_ISDIR(os.lstat(directory / ENTRY_DIR).st_mode)
+
+
+def ownership(directory: Path, secret: bytes) -> str:
+    """``"absent"``, ``"ours"`` (tagged with an id this user's key proves),
+    ``"empty"``, ``"legacy"`` (see :func:`_legacy_layout`) or ``"foreign"``."""
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        return "absent"
+    if not stat.S_ISDIR(info.st_mode):
+        return "foreign"
+    text = _read_small(directory / "CACHEDIR.TAG")
+    if text is not None and _is_our_tag(text, secret):
+        return "ours"
+    names = os.listdir(directory)
+    if not names:
+        return "empty"
+    if all(_TEMP_NAME.match(name) for name in names):
+        return "empty"  # another run is tagging it right now; claiming is idempotent
+    with contextlib.suppress(OSError):
+        if _legacy_layout(directory, names):
+            return "legacy"
+    return "foreign"
+
+
+def foreign_folder_message(directory: Path) -> str:
+    return (
+        f"{directory}: exists and was not created by integ-lint (no CACHEDIR.TAG with "
+        "this user's id); not using it as the cache: choose another cache-dir"
+    )
+
+
+def claim(directory: Path, secret: bytes) -> None:
+    """Make ``directory`` integ-lint's cache folder: create it (or take an empty one)
+    and tag it; accept one already ours; raise :class:`CacheError` otherwise."""
+    state = ownership(directory, secret)
+    if state == "ours":
+        return
+    if state == "foreign":
+        raise CacheError(foreign_folder_message(directory))
+    if state == "absent":
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(directory)
+        if stat.S_ISLNK(os.lstat(directory).st_mode):
+            raise CacheError(f"{directory}: is a symbolic link; integ-lint never follows one")
+    tag = directory / "CACHEDIR.TAG"
+    if state == "legacy":
+        write_atomic(tag, tag_text(secret), durable=False, follow_links=False)
+    else:
+        # os.link publishes the complete tag or fails if another run got there
+        # first; either way the folder then holds one valid tag.
+        temp = directory / f".CACHEDIR.TAG.integ-lint-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(tag_text(secret))
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, tag)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+    if ownership(directory, secret) != "ours":
+        raise CacheError(foreign_folder_message(directory))
+    gitignore = directory / ".gitignore"
+    if not os.path.lexists(gitignore):
+        write_atomic(gitignore, GITIGNORE, durable=False, sweep_stale=False, follow_links=False)
 
 
 def _user_key_file() -> Path:
@@ -141,8 +298,8 @@ def _stamp_tree(directory: Path, digest: hashlib._Hash) -> None:
     entries = []
     for path in directory.rglob("*.py"):
         with contextlib.suppress(OSError):
-            stat = path.stat()
-            entries.append(f"{path.relative_to(directory)}:{stat.st_size}:{stat.st_mtime_ns}")
+            info = path.stat()
+            entries.append(f"{path.relative_to(directory)}:{info.st_size}:{info.st_mtime_ns}")
     digest.update(f"{directory}\n".encode())
     digest.update("\n".join(sorted(entries)).encode("utf-8", "surrogateescape"))
 
@@ -227,6 +384,7 @@ class FileCache:
         self.secret = secret if secret is not None else _secret(str(_user_key_file()))
         self.stats = CacheStats()
         self._ready = False
+        self._shards: set[str] = set()
         self.disabled_reason: str | None = None
 
     @classmethod
@@ -243,7 +401,10 @@ class FileCache:
         if problem:
             raise CacheError(problem)
         max_mb = config.general.cache_max_mb
-        return cls(directory, namespace(config, file_rules, collectors), max(0, max_mb) << 20)
+        cache = cls(directory, namespace(config, file_rules, collectors), max(0, max_mb) << 20)
+        if ownership(directory, cache.secret) == "foreign":
+            raise CacheError(foreign_folder_message(directory))
+        return cache
 
     # -- keys --------------------------------------------------------------------
     def key(self, source_file: SourceFile, digest: str) -> str:
@@ -269,7 +430,8 @@ class FileCache:
         """The cached result for this content of ``source_file``, or None."""
         path = self.entry_path(self.key(source_file, digest))
         try:
-            data = path.read_bytes()
+            # Never through a symlink, never a FIFO or device planted as an entry.
+            data = read_regular_file(path, follow_symlinks=False)
         except OSError:
             self.stats.misses += 1
             return None
@@ -306,14 +468,16 @@ class FileCache:
     def _prepare(self) -> None:
         if self._ready:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        gitignore = self.directory / ".gitignore"
-        if not gitignore.exists():
-            write_atomic(gitignore, "# Created by integ-lint.\n*\n", durable=False)
-        tag = self.directory / "CACHEDIR.TAG"
-        if not tag.exists():
-            write_atomic(tag, CACHEDIR_TAG, durable=False)
+        claim(self.directory, self.secret)
+        self._real_directory(self.directory / ENTRY_DIR)
         self._ready = True
+
+    def _real_directory(self, path: Path) -> None:
+        """Create ``path`` (one level) or check it is a folder and not a symlink."""
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path)
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise CacheError(f"{path}: not a folder (a symlink?); the cache does not follow it")
 
     def put(self, source_file: SourceFile, result: FileResult) -> bool:
         """Store ``result``; False (and the cache disabled) when the folder is not
@@ -328,8 +492,13 @@ class FileCache:
         path = self.entry_path(self.key(source_file, result.digest))
         try:
             self._prepare()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, data, durable=False)
+            if path.parent.name not in self._shards:
+                self._real_directory(path.parent)
+                self._shards.add(path.parent.name)
+            write_atomic(path, data, durable=False, sweep_stale=False, follow_links=False)
+        except CacheError as exc:
+            self.disabled_reason = str(exc)
+            return False
         except OSError as exc:
             self.disabled_reason = (
                 f"{self.directory}: cannot write the cache: {exc.strerror or exc}"
@@ -339,14 +508,11 @@ class FileCache:
         return True
 
     # -- size bound --------------------------------------------------------------
-    def _entries(self) -> Iterator[os.DirEntry[str]]:
-        root = self.directory / ENTRY_DIR
-        with contextlib.suppress(OSError), os.scandir(root) as shards:
-            for shard in shards:
-                if not shard.is_dir(follow_symlinks=False):
-                    continue
-                with contextlib.suppress(OSError), os.scandir(shard.path) as entries:
-                    yield from (e for e in entries if e.is_file(follow_symlinks=False))
+    def _entries(self, temporary: bool = True) -> Iterator[os.DirEntry[str]]:
+        """The entry files (and, with ``temporary``, entry temp files) integ-lint
+        wrote: regular files with its names, in its shard folders; symlinks and
+        anything else are left alone."""
+        yield from _own_entries(self.directory, temporary)
 
     def size(self) -> int:
         total = 0
@@ -360,13 +526,21 @@ class FileCache:
         how many were deleted. Safe against concurrent runs deleting the same files."""
         sized: list[tuple[float, int, str]] = []
         total = 0
+        now = time.time()
         for entry in self._entries():
             try:
-                stat = entry.stat(follow_symlinks=False)
+                info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            sized.append((stat.st_mtime, stat.st_size, entry.path))
-            total += stat.st_size
+            if _TEMP_NAME.match(entry.name):
+                # Another run may be about to rename it into place; one left by a
+                # killed run is removed once it is clearly stale.
+                if now - info.st_mtime > _STALE_TEMP_SECONDS:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                continue
+            sized.append((info.st_mtime, info.st_size, entry.path))
+            total += info.st_size
         if total <= self.max_bytes:
             return 0
         target = int(self.max_bytes * _PRUNE_TARGET)
@@ -382,24 +556,88 @@ class FileCache:
         return removed
 
 
-def clean(directory: Path, root: Path) -> int:
-    """Delete the cache folder ``directory``; return how many entries it held.
+def _own_entries(directory: Path, temporary: bool = True) -> Iterator[os.DirEntry[str]]:
+    root = directory / ENTRY_DIR
+    try:
+        if not stat.S_ISDIR(os.lstat(root).st_mode):
+            return  # a symlink (or a file) named v1: not ours, never followed
+    except OSError:
+        return
+    with contextlib.suppress(OSError), os.scandir(root) as shards:
+        for shard in shards:
+            if not _SHARD_NAME.match(shard.name) or not shard.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError), os.scandir(shard.path) as entries:
+                for entry in entries:
+                    own = _ENTRY_NAME.match(entry.name) or (
+                        temporary and _TEMP_NAME.match(entry.name)
+                    )
+                    if own and entry.is_file(follow_symlinks=False):
+                        yield entry
 
-    Refuses (:class:`CacheError`) a folder that integ-lint did not create, so that a
-    mistyped ``cache-dir`` never deletes anything else."""
+
+@dataclasses.dataclass
+class CleanOutcome:
+    entries: int = 0  # cache entries deleted
+    left: list[str] = dataclasses.field(default_factory=list)  # names not integ-lint's
+
+
+def clean(directory: Path, root: Path, secret: bytes | None = None) -> CleanOutcome:
+    """Delete integ-lint's files from the cache folder ``directory``, and the folder
+    when nothing else is left in it.
+
+    Refuses (:class:`CacheError`) a folder that integ-lint did not create and tag, a
+    symlink, and the project root, so that a mistyped or hostile ``cache-dir`` never
+    deletes anything else. Inside its folder it deletes only the entries, shard
+    folders, tag, ``.gitignore`` and temporary files it writes; anything else stays
+    (listed in :attr:`CleanOutcome.left`)."""
     problem = check_directory(directory, root)
     if problem:
         raise CacheError(problem)
-    if not directory.exists():
-        return 0
-    if not (directory / "CACHEDIR.TAG").is_file() and any(directory.iterdir()):
+    secret = secret if secret is not None else _secret(str(_user_key_file()))
+    state = ownership(directory, secret)
+    if state == "absent":
+        return CleanOutcome()
+    if state == "foreign":
         raise CacheError(
-            f"{directory}: not an integ-lint cache folder (no CACHEDIR.TAG); not deleting it"
+            f"{directory}: not an integ-lint cache folder (no CACHEDIR.TAG with this "
+            "user's id); not deleting it"
         )
-    import shutil
+    outcome = CleanOutcome()
+    for entry in list(_own_entries(directory)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(entry.path)
+            if _ENTRY_NAME.match(entry.name):
+                outcome.entries += 1
+    entry_root = directory / ENTRY_DIR
+    with contextlib.suppress(OSError):
+        if stat.S_ISDIR(os.lstat(entry_root).st_mode):
+            for shard in os.listdir(entry_root):
+                if _SHARD_NAME.match(shard):
+                    with contextlib.suppress(OSError):
+                        os.rmdir(entry_root / shard)  # only when empty
+            os.rmdir(entry_root)
+    for name in (".gitignore", "CACHEDIR.TAG"):
+        path = directory / name
+        text = _read_small(path)
+        if text is None:
+            continue
+        if (name == ".gitignore" and text == GITIGNORE) or name == "CACHEDIR.TAG":
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+    with contextlib.suppress(OSError), os.scandir(directory) as leftovers:
+        for item in leftovers:
+            if _TEMP_NAME.match(item.name) and item.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(item.path)
+    with contextlib.suppress(OSError):
+        os.rmdir(directory)  # only when empty
+    if os.path.lexists(directory):
+        outcome.left = sorted(_remaining(directory))
+    return outcome
 
-    count = sum(1 for _ in FileCache(directory, "", 0, secret=b"-" * 32)._entries())
-    shutil.rmtree(directory, ignore_errors=True)
-    if directory.exists():
-        raise CacheError(f"{directory}: could not delete the cache folder completely")
-    return count
+
+def _remaining(directory: Path) -> Iterator[str]:
+    for current, dirnames, filenames in os.walk(directory, followlinks=False):
+        for name in [*filenames, *(d for d in dirnames if os.path.islink(Path(current, d)))]:
+            yield os.path.relpath(Path(current, name), directory)

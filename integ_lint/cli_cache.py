@@ -24,10 +24,17 @@ def cache_clean(paths: tuple[Path, ...], config_file: Path | None) -> None:
     config = load_project_config(list(paths) or [Path(".")], config_file)
     directory = cache_directory(config)
     try:
-        count = clean(directory, config.root)
+        outcome = clean(directory, config.root)
     except CacheError as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{directory}: cannot delete the cache: {exc.strerror or exc}")
-    if count or directory != config.root:
-        click.echo(f"Removed {count} cache entr{'y' if count == 1 else 'ies'} from {directory}.")
+    count = outcome.entries
+    click.echo(f"Removed {count} cache entr{'y' if count == 1 else 'ies'} from {directory}.")
+    if outcome.left:
+        shown = ", ".join(outcome.left[:5]) + (", ..." if len(outcome.left) > 5 else "")
+        click.echo(
+            f"Kept {directory}: it holds {len(outcome.left)} file(s) integ-lint did not "
+            f"create ({shown}).",
+            err=True,
+        )

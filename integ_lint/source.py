@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import errno
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -66,6 +69,60 @@ def offset_to_position(text: str, offset: int) -> tuple[int, int]:
     starts = line_starts(text)
     index = bisect.bisect_right(starts, offset) - 1
     return index + 1, offset - starts[index] + 1
+
+
+class NotRegularFileError(OSError):
+    """The path is a FIFO, device, socket or folder: reading it could block forever or
+    never end, so it is not read."""
+
+
+class FileTooLargeError(OSError):
+    """The file is larger than the configured limit (``max-file-size-kb``)."""
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_regular_file(
+    path: str | os.PathLike[str], max_bytes: int | None = None, follow_symlinks: bool = True
+) -> bytes:
+    """The bytes of ``path`` when it is a regular file of at most ``max_bytes``.
+
+    Opened with ``O_NONBLOCK`` (a FIFO, even one swapped in after discovery, does not
+    block the open) and checked with ``fstat`` on the opened descriptor (what is read
+    is what was checked): anything but a regular file raises
+    :class:`NotRegularFileError`, a larger file :class:`FileTooLargeError`; reading
+    stops at the limit even when the file grows meanwhile. ``follow_symlinks=False``
+    refuses a symlink (``O_NOFOLLOW``)."""
+    flags = _READ_FLAGS
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(errno.EINVAL, "not a regular file", os.fspath(path))
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise FileTooLargeError(
+                errno.EFBIG, f"file is larger than {max_bytes} bytes", os.fspath(path)
+            )
+        limit = max_bytes if max_bytes is not None else -1
+        chunks = []
+        size = 0
+        while True:
+            want = 1 << 20 if limit < 0 else min(1 << 20, limit + 1 - size)
+            chunk = os.read(fd, want)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if 0 <= limit < size:
+                raise FileTooLargeError(
+                    errno.EFBIG, f"file is larger than {max_bytes} bytes", os.fspath(path)
+                )
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def content_digest(data: bytes) -> str:
