@@ -32,6 +32,7 @@ _REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "layers": ("layers",),
     "independence": ("modules",),
 }
+CONVENTION = "convention"  # public = every submodule without a leading underscore
 _PATTERN = re.compile(r"^(\*\*|\*|[A-Za-z_][A-Za-z0-9_]*)(\.(\*\*|\*|[A-Za-z_][A-Za-z0-9_]*))*$")
 
 
@@ -221,6 +222,13 @@ def validate_boundary_settings(settings: BoundarySettings, source: str) -> None:
         problem = pattern_problem(component)
         if problem:
             raise ConfigError(f"{source}: tool.integ-lint.boundaries.public: {problem}")
+        if isinstance(submodules, str):
+            if submodules != CONVENTION:
+                raise ConfigError(
+                    f"{source}: tool.integ-lint.boundaries.public.{component}: expected a "
+                    f'list of submodules or "{CONVENTION}", got {submodules!r}'
+                )
+            continue
         for submodule in submodules:
             problem = pattern_problem(submodule)
             if problem:
@@ -234,19 +242,59 @@ def validate(config: Config) -> None:
     validate_boundary_settings(config.section(BoundarySettings), _where(config))
 
 
+def contracts_of(config: Config) -> list[Contract]:
+    return parse_contracts(config.section(BoundarySettings), _where(config))
+
+
 # -- components and interfaces ------------------------------------------------------------
+
+
+def is_private_name(part: str) -> bool:
+    """A leading underscore marks a module or name private (PEP 8); dunders do not."""
+    return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
+
+
+def private_scope(path: str, table: ModuleTable) -> tuple[str, str] | None:
+    """``(package, private_path)`` when ``path`` (a module, or a module and a name
+    defined in it) has a part with a leading underscore below some package: the
+    package that the first such part belongs to, and the path up to that part.
+
+    ``pkg.sub._impl`` and ``pkg.sub._impl.Thing`` belong to ``pkg.sub``; a name
+    ``_helper`` of the plain module ``pkg.sub.util`` belongs to ``pkg.sub`` too (a
+    private name is private to its package, not only to its file). Top-level private
+    modules (``_pytest``) belong to no package and are never reported.
+    """
+    parts = path.split(".")
+    for index, part in enumerate(parts):
+        if not is_private_name(part):
+            continue
+        if index == 0:
+            return None
+        owner = ".".join(parts[:index])
+        package = owner if table.is_package(owner) else owner.rpartition(".")[0]
+        if not package:
+            return None
+        return package, ".".join(parts[: index + 1])
+    return None
 
 
 @dataclass
 class Boundaries:
     """Components (the project's "modules" in the boundary sense), their public
-    interfaces and the shared modules, resolved against the module table."""
+    interfaces and the shared modules, resolved against the module table.
+
+    ``configured`` is False when ``[tool.integ-lint.boundaries]`` names no components
+    (``modules``, ``public``, ``shared``): IL101 then reports only what the code
+    itself marks private (leading underscores, ``__all__`` re-exports), while IL103
+    still looks for cycles between the default components.
+    """
 
     components: list[str]
-    public: dict[str, list[str]]  # component -> public modules (prefixes)
+    public: dict[str, list[str] | str]  # component -> public modules (prefixes) or CONVENTION
     shared: list[str]
     contracts: list[Contract]
     reexports: dict[str, dict[str, str]] = field(default_factory=dict)  # pkg -> name -> from
+    configured: bool = True
     # module -> component_of(module): rules ask for every import of every file.
     _component_cache: dict[str, str | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -277,8 +325,13 @@ class Boundaries:
 
     def is_public(self, module: str, component: str) -> bool:
         """Whether ``module`` is in ``component``'s interface: the package itself, or
-        under a public submodule (globs allowed: ``"handlers.*"``)."""
-        for prefix in self.public.get(component, [component]):
+        under a public submodule (globs allowed: ``"handlers.*"``), or, with
+        ``public = "convention"``, any submodule without a leading underscore."""
+        interface = self.public.get(component, [component])
+        if isinstance(interface, str):
+            below = module[len(component) + 1 :].split(".") if module != component else []
+            return not any(is_private_name(part) for part in below)
+        for prefix in interface:
             if prefix == component:
                 if module == component:
                     return True
@@ -290,7 +343,10 @@ class Boundaries:
         return False
 
     def interface(self, component: str) -> list[str]:
-        return self.public.get(component, [component])
+        interface = self.public.get(component, [component])
+        if isinstance(interface, str):
+            return [component, f"every submodule of {component} without a leading underscore"]
+        return interface
 
 
 def default_components(table: ModuleTable) -> list[str]:
@@ -310,6 +366,7 @@ def default_components(table: ModuleTable) -> list[str]:
 def resolve_boundaries(config: Config, graph: ImportGraph) -> Boundaries:
     settings = config.section(BoundarySettings)
     table = graph.table
+    configured = bool(settings.modules or settings.public or settings.shared)
     if settings.modules:
         candidates = table.modules
         found: set[str] = set()
@@ -331,24 +388,28 @@ def resolve_boundaries(config: Config, graph: ImportGraph) -> Boundaries:
         for record in facts.imports:
             if record.dynamic or record.lazy:
                 continue
+            if not record.names and is_under(record.module, component):
+                names[record.module.rpartition(".")[2]] = record.module.rpartition(".")[0]
             for name in record.names:
                 if name != "*":
                     names[name] = record.module
         reexports[component] = names
 
-    public: dict[str, list[str]] = {}
+    public: dict[str, list[str] | str] = {}
     for component in components:
-        configured: list[str] | None = None
+        configured_public: list[str] | str | None = None
         for key, submodules in settings.public.items():
             if key == component or ("*" in key and match_module(key, component)):
-                configured = list(submodules)
+                configured_public = submodules
                 if key == component:
                     break
-        if configured is not None:
-            public[component] = [component, *(f"{component}.{s}" for s in configured)]
+        if isinstance(configured_public, str):
+            public[component] = configured_public
+        elif configured_public is not None:
+            public[component] = [component, *(f"{component}.{s}" for s in configured_public)]
         else:
-            # Default: the package itself and the submodules its __init__ re-exports
-            # as modules (``from . import api``).
+            # Default: the package itself and the submodules its __init__ imports as
+            # modules (``from . import api``, ``import app.billing.api``).
             interface = [component]
             for name, origin in sorted(reexports.get(component, {}).items()):
                 submodule = f"{origin}.{name}"
@@ -359,9 +420,63 @@ def resolve_boundaries(config: Config, graph: ImportGraph) -> Boundaries:
         components=components,
         public=public,
         shared=list(settings.shared),
-        contracts=parse_contracts(settings, _where(config)),
+        contracts=contracts_of(config),
         reexports=reexports,
+        configured=configured,
     )
+
+
+# -- private by convention -------------------------------------------------------------------
+
+
+def _reexporting_package(graph: ImportGraph, module: str, name: str) -> str | None:
+    """The nearest package above the plain module ``module`` whose ``__all__`` lists
+    ``name`` and whose ``__init__`` imports it from a module below it."""
+    table = graph.table
+    if table.is_package(module):
+        return None
+    package = module.rpartition(".")[0]
+    while package:
+        facts = graph.facts.get(package)
+        if facts is not None and facts.all_names and name in facts.all_names:
+            for record in facts.imports:
+                if record.dynamic or record.module == package:
+                    continue
+                if is_under(record.module, package) and (name in record.names or record.star):
+                    return package
+        package = package.rpartition(".")[0]
+    return None
+
+
+def convention_breach(
+    graph: ImportGraph, importer: str, imported: str, site: ImportSite
+) -> str | None:
+    """Why the import ``site`` (``importer`` -> ``imported``) uses something its
+    package marks private (None when it does not): a module or name with a leading
+    underscore below a package the importer is outside of, or a name imported from a
+    submodule although the package re-exports it in ``__all__``. The ``__init__`` of
+    an enclosing package is not outside: that is where public APIs are assembled."""
+    table = graph.table
+
+    def outside(package: str) -> bool:
+        # A package's own ``__init__`` assembling its API from below is inside too.
+        return not is_under(importer, package) and not is_under(package, importer)
+
+    for path in (imported, *(f"{imported}.{n}" for n in site.names if n != "*")):
+        scope = private_scope(path, table)
+        if scope is not None and outside(scope[0]):
+            package, private = scope
+            return f"{importer} imports {private}, private to {package} (leading underscore, PEP 8)"
+    for name in site.names:
+        if name == "*":
+            continue
+        reexporter = _reexporting_package(graph, imported, name)
+        if reexporter is not None and outside(reexporter):
+            return (
+                f"{importer} imports {name} from {imported}, but {reexporter} re-exports it "
+                f"in its __all__: import it from {reexporter}"
+            )
+    return None
 
 
 # -- contract checking ---------------------------------------------------------------------
@@ -578,20 +693,37 @@ def component_graph(
     *,
     include_lazy: bool,
     include_type_checking: bool,
+    skip_paths: frozenset[str] | set[str] = frozenset(),
 ) -> nx.DiGraph:
     """Import graph between components (modules outside every component stand for
-    themselves); each edge keeps the counted import sites that make it."""
+    themselves); each edge keeps the counted import sites that make it.
+
+    A package that contains components (the root package's ``__init__``) is left
+    out: Python runs it before any of its submodules, so every component "imports"
+    it, and a cycle through it would hide the real cycles between its children.
+    Imports written in ``skip_paths`` (tests, scripts, ... unless
+    ``cycles-include-tests``) add no edge.
+    """
+    containers = {
+        ".".join(parts[:end])
+        for parts in (c.split(".") for c in boundaries.components)
+        for end in range(1, len(parts))
+    }
     result: nx.DiGraph = nx.DiGraph()
     for module in graph.internal_nodes():
-        result.add_node(boundaries.component_of(module) or module)
+        node = boundaries.component_of(module) or module
+        if node not in containers:
+            result.add_node(node)
     for importer, imported, sites in graph.edges():
         if graph.is_external(imported):
             continue
         source = boundaries.component_of(importer) or importer
         target = boundaries.component_of(imported) or imported
-        if source == target:
+        if source == target or source in containers or target in containers:
             continue
         kept = counted(sites, lazy=include_lazy, type_checking=include_type_checking, dynamic=True)
+        if skip_paths:
+            kept = [site for site in kept if site.path not in skip_paths]
         if not kept:
             continue
         if result.has_edge(source, target):

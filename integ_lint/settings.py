@@ -94,11 +94,13 @@ class EventLoopSettings(Section):
 class BoundarySettings(Section):
     TABLE: ClassVar[str] = "boundaries"
     modules: list[str] = field(default_factory=list)
-    public: dict[str, list[str]] = field(default_factory=dict)
+    # component -> public submodules, or "convention" (every non-underscore submodule)
+    public: dict[str, list[str] | str] = field(default_factory=dict)
     shared: list[str] = field(default_factory=list)
     contracts: list[dict[str, Any]] = field(default_factory=list)
     cycles_include_lazy: bool = False
     cycles_include_type_checking: bool = False
+    cycles_include_tests: bool = False  # imports in tests/scripts/examples/docs count for IL103
 
     def validate(self, source: str) -> None:
         from .boundaries import validate_boundary_settings

@@ -13,6 +13,7 @@ from integ_lint.boundaries import (
     Violation,
     check_contract,
     component_graph,
+    convention_breach,
     find_cycles,
     resolve_boundaries,
 )
@@ -68,7 +69,10 @@ def _internal_crossings(
     graph: ImportGraph, boundaries: Boundaries, *, dynamic: bool
 ) -> Iterator[tuple[str, str, str, str, ImportSite]]:
     """``(importer_component, imported_component, importer, imported, site)`` for
-    every import of another component's internals (dynamic ones or static ones)."""
+    every import of another component's internals (dynamic ones or static ones), when
+    components are configured."""
+    if not boundaries.configured:
+        return
     for importer, imported, sites in graph.edges():
         if graph.is_external(imported):
             continue
@@ -87,6 +91,31 @@ def _internal_crossings(
                 yield source, target, importer, imported, site
 
 
+def _convention_breaches(
+    graph: ImportGraph, *, dynamic: bool
+) -> Iterator[tuple[str, str, ImportSite, str]]:
+    """``(importer, imported, site, message)`` for every import of something its
+    package marks private (dynamic imports or static ones)."""
+    for importer, imported, sites in graph.edges():
+        if graph.is_external(imported):
+            continue
+        for site in sites:
+            if site.record.dynamic != dynamic:
+                continue
+            message = convention_breach(graph, importer, imported, site)
+            if message is not None:
+                yield importer, imported, site, message
+
+
+_SKIPPED_FOR_CYCLES = frozenset({"test", "script", "example", "docs", "benchmark"})
+
+
+def _cycle_skip_paths(project: ProjectIndex) -> set[str]:
+    if project.config.section(BoundarySettings).cycles_include_tests:
+        return set()
+    return {path for path, facts in project.files.items() if facts.role in _SKIPPED_FOR_CYCLES}
+
+
 def _reexport_hint(boundaries: Boundaries, target: str, site: ImportSite) -> str:
     exported = boundaries.reexports.get(target, {})
     names = [n for n in site.names if n in exported]
@@ -97,37 +126,48 @@ def _reexport_hint(boundaries: Boundaries, target: str, site: ImportSite) -> str
 
 
 class CrossModuleInternalImport(_BoundaryRule):
-    """Import of another module's internals, neither its public interface nor a shared
-    module.
+    """Import of something another package keeps private.
 
     **What it does**
-    Checks every import between the project's modules (the components named by
-    ``[tool.integ-lint.boundaries] modules``, by default the subpackages of the root
-    package) and reports those that reach into another module's internals: anything
-    that is not that module's package ``__init__``, one of its ``public`` submodules,
-    or a ``shared`` module.
+    With no components configured, reports only what the code itself marks private
+    (PEP 8's "private by convention"): an import, from outside a package, of a module
+    or name whose path below that package has a leading underscore
+    (``pkg.sub._impl``, ``from pkg.sub import _helper``), and an import of a name from
+    a submodule when the package re-exports that name in its ``__all__`` (the message
+    says where to import it from). When ``[tool.integ-lint.boundaries]`` names
+    components (``modules``, ``public``, ``shared``), it reports every import of
+    another component's internals: anything that is not that component's package
+    ``__init__``, one of its ``public`` submodules (``public = "convention"``: every
+    submodule without a leading underscore), or a ``shared`` module. Reports on
+    library files only.
 
     **Why is this bad?**
-    Internals change without notice. A module that imports another's repository or
-    service class couples itself to details the owning team considers private, and
-    the two can no longer be changed, tested or deployed apart.
+    Internals change without notice. Code that imports another package's private
+    module couples itself to details the owning team considers private, and the two
+    can no longer be changed, tested or released apart.
 
     **Example**
     ```python
     # app/sync/services.py
-    from app.drive.services import DriveService
+    from app.drive._storage import DriveStore
     ```
 
     **How to fix**
-    Import what the public interface offers (``from app.drive.api import upload``),
-    publish an event on a shared bus instead, or make the submodule public in
-    ``[tool.integ-lint.boundaries] public`` if it really is an interface.
+    Import what the package offers publicly (``from app.drive import DriveStore`` if
+    it is re-exported), or make the module public (drop the underscore, re-export
+    it) if it really is an interface.
     """
 
     code = "IL101"
     name = "cross-module-internal-import"
     severity = Severity.WARNING
     VALID = (
+        # By default only underscores and __all__ re-exports make something private.
+        Valid(
+            "from app.billing.ledger import Ledger\nfrom app.billing.api import charge\n",
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+        ),
         Valid(
             "from app.billing import charge\nfrom app.core.bus import bus\n",
             path="app/orders/service.py",
@@ -141,18 +181,69 @@ class CrossModuleInternalImport(_BoundaryRule):
             config='[tool.integ-lint.boundaries]\npublic = { "app.billing" = ["ledger"] }\n',
         ),
         Valid(
-            "from .api import charge\nfrom . import ledger\n",
+            "from app.billing.ledger import Ledger\n",
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            config='[tool.integ-lint.boundaries]\npublic = { "app.*" = "convention" }\n',
+        ),
+        # Inside the package, its private modules are fair game.
+        Valid(
+            "from ._rates import RATE\nfrom .api import charge\n",
             path="app/billing/other.py",
-            files=_TWO_MODULES,
+            files={**_TWO_MODULES, "app/billing/_rates.py": "RATE = 1\n"},
         ),
     )
     INVALID = (
+        Invalid(
+            "import os\nfrom app.billing._rates import RATE\n",
+            line=2,
+            path="app/orders/service.py",
+            files={
+                **_TWO_MODULES,
+                "app/orders/__init__.py": "",
+                "app/billing/_rates.py": "RATE = 1\n",
+            },
+            message="imports app.billing._rates, private to app.billing",
+        ),
+        Invalid(
+            "from app.billing.ledger import _round\n",
+            line=1,
+            path="app/orders/service.py",
+            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            message="imports app.billing.ledger._round, private to app.billing",
+        ),
+        Invalid(
+            "from app.billing.api import charge\n",
+            line=1,
+            path="app/orders/service.py",
+            files={
+                **_TWO_MODULES,
+                "app/orders/__init__.py": "",
+                "app/billing/__init__.py": (
+                    "from app.billing.api import charge\n__all__ = ['charge']\n"
+                ),
+            },
+            message="app.billing re-exports it in its __all__: import it from app.billing",
+        ),
         Invalid(
             "import os\nfrom app.billing.ledger import Ledger\n",
             line=2,
             path="app/orders/service.py",
             files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            config='[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n',
             message="app.orders imports app.billing.ledger",
+        ),
+        Invalid(
+            "from app.billing._rates import RATE\n",
+            line=1,
+            path="app/orders/service.py",
+            files={
+                **_TWO_MODULES,
+                "app/orders/__init__.py": "",
+                "app/billing/_rates.py": "RATE = 1\n",
+            },
+            config='[tool.integ-lint.boundaries]\npublic = { "app.*" = "convention" }\n',
+            message="every submodule of app.billing without a leading underscore",
         ),
         Invalid(
             "def f():\n    from app.billing.api import charge\n",
@@ -168,6 +259,16 @@ class CrossModuleInternalImport(_BoundaryRule):
         graph = import_graph(project)
         boundaries = boundaries_of(project)
         seen: set[tuple[str, int, int]] = set()
+        if not boundaries.configured:
+            for importer, imported, site, message in _convention_breaches(graph, dynamic=False):
+                key = (site.path, site.line, site.record.col)
+                if key in seen or not _reportable(project, site.path):
+                    continue
+                seen.add(key)
+                yield self._finding(
+                    site, message, properties={"importer": importer, "imported": imported}
+                )
+            return
         for source, target, _importer, imported, site in _internal_crossings(
             graph, boundaries, dynamic=False
         ):
@@ -405,6 +506,7 @@ class ImportCycle(_BoundaryRule):
             boundaries,
             include_lazy=settings.cycles_include_lazy,
             include_type_checking=settings.cycles_include_type_checking,
+            skip_paths=_cycle_skip_paths(project),
         )
         for cycle, members in find_cycles(components):
             edges = list(pairwise(cycle))
@@ -464,7 +566,19 @@ class DynamicBoundaryImport(_BoundaryRule):
             line=4,
             path="app/orders/service.py",
             files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            config='[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n',
             message="dynamically imports app.billing.ledger",
+        ),
+        Invalid(
+            'import importlib\nimportlib.import_module("app.billing._rates")\n',
+            line=2,
+            path="app/orders/service.py",
+            files={
+                **_TWO_MODULES,
+                "app/orders/__init__.py": "",
+                "app/billing/_rates.py": "RATE = 1\n",
+            },
+            message="dynamic import: app.orders.service imports app.billing._rates",
         ),
         Invalid(
             'mod = __import__("requests")\n',
@@ -486,6 +600,15 @@ class DynamicBoundaryImport(_BoundaryRule):
         graph = import_graph(project)
         boundaries = boundaries_of(project)
         found: dict[tuple[str, int, int], Finding] = {}
+        if not boundaries.configured:
+            for importer, imported, site, message in _convention_breaches(graph, dynamic=True):
+                key = (site.path, site.line, site.record.col)
+                if key not in found and _reportable(project, site.path):
+                    found[key] = self._finding(
+                        site,
+                        f"dynamic import: {message}",
+                        properties={"importer": importer, "imported": imported},
+                    )
         for source, target, _importer, imported, site in _internal_crossings(
             graph, boundaries, dynamic=True
         ):

@@ -102,7 +102,51 @@ MODULAR = {
 }
 
 
-def test_default_components_and_public_interface(tmp_path: Path) -> None:
+def test_default_is_private_by_convention(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            **MODULAR,
+            "app/auth/_tokens.py": "def _sign(): ...\ndef issue(): ...\n",
+            "app/auth/tokens_impl.py": "def _raw(): ...\nclass Token: ...\n",
+            "app/auth/__init__.py": (
+                "from app.auth.api import login\nfrom app.auth.tokens_impl import Token\n"
+                "__all__ = ['login', 'Token']\n"
+            ),
+            "app/auth/uses.py": "from ._tokens import _sign\nfrom .tokens_impl import _raw\n",
+            "app/blog/__init__.py": "",
+            "app/blog/views.py": """\
+                from app.auth import login
+                from app.auth.services import AuthService
+                from app.auth._tokens import issue
+                from app.auth.tokens_impl import _raw, Token
+                from app.auth import _tokens
+                from app.auth.api import login as l2
+                import app.__about__
+                """,
+            "app/__about__.py": "",
+            "tests/test_auth.py": "from app.auth._tokens import issue\n",
+        },
+    )
+    found = findings(tmp_path)
+    # services and api have no underscore: public by convention; inside app.auth the
+    # private modules and names are fair game; tests are never reported
+    assert brief(found) == [
+        ("IL101", "app/blog/views.py", 3),
+        ("IL101", "app/blog/views.py", 4),
+        ("IL101", "app/blog/views.py", 5),
+        ("IL101", "app/blog/views.py", 6),
+    ]
+    messages = [f.message for f in sorted(found, key=lambda f: f.line)]
+    assert "imports app.auth._tokens, private to app.auth (leading underscore" in messages[0]
+    assert "app.auth.tokens_impl._raw, private to app.auth" in messages[1]
+    assert messages[3] == (
+        "app.blog.views imports login from app.auth.api, but app.auth re-exports it in its "
+        "__all__: import it from app.auth"
+    )
+
+
+def test_configured_components_and_public_interface(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
@@ -116,9 +160,10 @@ def test_default_components_and_public_interface(tmp_path: Path) -> None:
                 from app.auth.api import login as again  # integ-lint: ignore[IL101]
                 """,
         },
+        '[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n',
     )
     found = findings(tmp_path)
-    # default public interface: the package only (api is not re-exported as a module)
+    # public interface: the package only (api is not re-exported as a module)
     assert brief(found) == [
         ("IL101", "app/blog/views.py", 2),
         ("IL101", "app/blog/views.py", 3),
@@ -166,6 +211,7 @@ def test_report_paths_are_respected(tmp_path: Path) -> None:
             "app/blog/a.py": "from app.auth.services import AuthService\n",
             "app/blog/b.py": "from app.auth.services import AuthService\n",
         },
+        '[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n',
     )
     found = findings(tmp_path, report_paths={"app/blog/b.py"})
     assert brief(found) == [("IL101", "app/blog/b.py", 1)]
@@ -338,11 +384,20 @@ def test_dynamic_import_only_when_crossing(tmp_path: Path) -> None:
                 importlib.import_module("app.blog.views")
                 importlib.import_module("json")
                 importlib.import_module("app.auth.services")
+                importlib.import_module("app.auth._secret")
                 """,
+            "app/auth/_secret.py": "",
         },
     )
-    found = findings(tmp_path)
-    assert brief(found) == [("IL104", "app/blog/plugins.py", 5)]
+    # by default only the private module counts
+    assert brief(findings(tmp_path)) == [("IL104", "app/blog/plugins.py", 6)]
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.integ-lint]\nselect = ["IL1"]\n[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n'
+    )
+    assert brief(findings(tmp_path)) == [
+        ("IL104", "app/blog/plugins.py", 5),
+        ("IL104", "app/blog/plugins.py", 6),
+    ]
 
 
 def test_layer_siblings_independent_or_not(tmp_path: Path) -> None:
