@@ -42,13 +42,16 @@ UNKNOWN_STATE = State()
 # files only contribute their imports (the script-module check needs every file's).
 _TRIGGERS = (
     "asyncio",
+    "anyio",
+    "trio",
     "run_until_complete",
     "run_forever",
     "run_coroutine_threadsafe",
     "nest_asyncio",
 )
 
-_RUN = {"asyncio.run"}
+_RUN = {"asyncio.run", "anyio.run", "trio.run"}
+_RUNNER = {"asyncio.Runner", "asyncio.runners.Runner"}
 _NEW_LOOP = {"asyncio.new_event_loop", "asyncio.events.new_event_loop"}
 _GET_EVENT_LOOP = {"asyncio.get_event_loop", "asyncio.events.get_event_loop"}
 _GET_RUNNING = {"asyncio.get_running_loop", "asyncio.events.get_running_loop"}
@@ -58,7 +61,7 @@ _PRIVATE_GET_RUNNING = {
 }
 _SET_LOOP = {"asyncio.set_event_loop", "asyncio.events.set_event_loop"}
 _SET_POLICY = {"asyncio.set_event_loop_policy", "asyncio.events.set_event_loop_policy"}
-_NEST = {"nest_asyncio.apply"}
+_NEST = {"nest_asyncio.apply", "nest_asyncio2.apply"}
 _THREADSAFE = {"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"}
 _WAIT = {"concurrent.futures.wait", "concurrent.futures.as_completed"}
 _CATCHES = {"RuntimeError", "Exception", "BaseException", "builtins.RuntimeError"}
@@ -83,6 +86,9 @@ class LoopCall:
     function: str = ""
     in_main_block: bool = False
     decorators: tuple[str, ...] = ()
+    state: Known = UNKNOWN  # the known-loop state at the call
+    label: str = ""  # the call as written, e.g. ``asyncio.run()``
+    in_lambda: bool = False  # the body of a lambda: deferred, runs who knows where
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,10 @@ class ModuleLoopFacts:
     imports: tuple[str, ...] = ()
     main_only_functions: tuple[str, ...] = ()
     calls: tuple[LoopCall, ...] = ()
+    # (line, column, state) of the calls in synchronous code whose loop state a guard
+    # decides: the call graph judges their callees by it.
+    known_calls: tuple[tuple[int, int, Known], ...] = ()
+    nest_asyncio: bool = False  # nest_asyncio.apply() somewhere in the module
 
 
 @dataclass
@@ -103,6 +113,7 @@ class _Frame:
     states: list[State]
     loops: dict[str, tuple[LoopKind, str]] = field(default_factory=dict)
     probes: set[str] = field(default_factory=set)  # names bound to _get_running_loop()
+    runners: set[str] = field(default_factory=set)  # names bound to asyncio.Runner()
     futures: dict[str, str] = field(default_factory=dict)  # name -> loop description
 
     @property
@@ -156,6 +167,9 @@ class LoopFactsCollector(FactCollector):
         self.try_info: dict[int, tuple[bool, State]] = {}  # id(Try) -> (has probe, before)
         self.handler_states: dict[int, State] = {}
         self.reported: set[int] = set()
+        self.known_calls: list[tuple[int, int, Known]] = []
+        self.nest_asyncio = False
+        self.try_depth = 0
 
     def get_visitors(self):  # type: ignore[no-untyped-def]
         visitors = super().get_visitors()
@@ -171,6 +185,8 @@ class LoopFactsCollector(FactCollector):
             imports=tuple(sorted(self.imports)),
             main_only_functions=tuple(sorted(self._main_only())),
             calls=tuple(self.calls),
+            known_calls=tuple(self.known_calls),
+            nest_asyncio=self.nest_asyncio,
         )
 
     def _main_only(self) -> set[str]:
@@ -327,13 +343,25 @@ class LoopFactsCollector(FactCollector):
             return
         frame = self.frame
         name = target.value
+        if isinstance(value, cst.Name) and value.value == "None":
+            # ``loop = None`` before or in the handler of ``try: loop =
+            # get_running_loop()``: the name stays a probe (None = no loop).
+            frame.loops.pop(name, None)
+            return
         frame.loops.pop(name, None)
         frame.futures.pop(name, None)
         frame.probes.discard(name)
+        frame.runners.discard(name)
         called = self._call_name(value)
         if called in _PRIVATE_GET_RUNNING:
             frame.probes.add(name)
             return
+        if called in _RUNNER:
+            frame.runners.add(name)
+            return
+        if called in _GET_RUNNING and self.try_depth:
+            # ``try: loop = asyncio.get_running_loop() except RuntimeError: loop = None``
+            frame.probes.add(name)
         if called in _THREADSAFE:
             loop = self._threadsafe_running_loop(value)
             if loop:
@@ -516,10 +544,22 @@ class LoopFactsCollector(FactCollector):
         return False
 
     def visit_Try_body(self, node: cst.Try) -> None:
+        self.try_depth += 1
         self.frame.states.append(self.frame.state)
 
     def leave_Try_body(self, node: cst.Try) -> None:
+        self.try_depth -= 1
         self.frame.states.pop()
+
+    # -- with asyncio.Runner() as runner ------------------------------------------
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            if (
+                item.asname is not None
+                and isinstance(item.asname.name, cst.Name)
+                and self._call_name(item.item) in _RUNNER
+            ):
+                self.frame.runners.add(item.asname.name.value)
 
     def visit_ExceptHandler_body(self, node: cst.ExceptHandler) -> None:
         self.frame.states.append(self.handler_states.get(id(node), self.frame.state))
@@ -588,6 +628,9 @@ class LoopFactsCollector(FactCollector):
                 function=self.top_function,
                 in_main_block=self.main_depth > 0,
                 decorators=decorators,
+                state=self.frame.state.known,
+                label=self._label(node) if isinstance(node, cst.Call) else "",
+                in_lambda=self.frame.name == "<lambda>",
             )
         )
 
@@ -613,11 +656,28 @@ class LoopFactsCollector(FactCollector):
         return f"`{source}`"
 
     def visit_Call(self, node: cst.Call) -> None:
+        frame = self.frame
+        if not frame.is_async and frame.state.known != UNKNOWN:
+            span = self.context.span(node)
+            self.known_calls.append((span.start_line, span.start_col, frame.state.known))
         name = self._call_name(node)
         if name in _RUN:
             self._loop_start(node, "asyncio.run", None)
         elif name in _NEW_LOOP | _SET_LOOP | _SET_POLICY | _NEST:
+            if name in _NEST:
+                self.nest_asyncio = True
             self._global_state(node, name)
+        elif (
+            isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "run"
+            and (
+                self._call_name(node.func.value) in _RUNNER
+                or (
+                    isinstance(node.func.value, cst.Name) and node.func.value.value in frame.runners
+                )
+            )
+        ):
+            self._loop_start(node, "asyncio.run", None)
         elif name in _WAIT:
             self._wait(node)
         elif isinstance(node.func, cst.Attribute):

@@ -12,15 +12,27 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import ClassVar
 
+from integ_lint.call_graph import (
+    RUNNING,
+    UNKNOWN,
+    CallGraph,
+    Edge,
+    Function,
+    loop_contexts,
+    shortest_chain,
+    site_kind,
+)
 from integ_lint.discovery import matches_any
-from integ_lint.findings import Finding, Severity
+from integ_lint.facts.calls import CALL, CallFactsCollector, ModuleCallFacts
+from integ_lint.findings import Finding, RelatedLocation, Severity, Site
 from integ_lint.project import FileFacts, ProjectIndex
 from integ_lint.rule import FactCollector, Invalid, ProjectRule, Valid
 from integ_lint.settings import EventLoopSettings
 
-from ._loop_state import LoopCall, LoopFactsCollector, ModuleLoopFacts
+from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
 
 FAMILY = "event-loops"
 
@@ -62,6 +74,20 @@ class _EntryPoints:
                 return True
         return False
 
+    def is_entry_function(
+        self, file: FileFacts, qualname: str, decorators: tuple[str, ...]
+    ) -> bool:
+        """Whether a synchronous function starts with no loop running: a
+        ``[project.scripts]`` target, a CLI command, a test function."""
+        for module, target in self.scripts:
+            if module == file.module and target and qualname == target:
+                return True
+        for decorator in decorators:
+            if any(fnmatch.fnmatchcase(decorator, pattern) for pattern in self.decorators):
+                return True
+        last = qualname.rsplit(".", 1)[-1]
+        return last.startswith("test") and matches_any(file.relpath, self.test_paths)
+
     def is_entry(self, file: FileFacts, facts: ModuleLoopFacts, call: LoopCall) -> bool:
         relpath = file.relpath
         if relpath.rsplit("/", 1)[-1] == "__main__.py" or call.in_main_block:
@@ -94,24 +120,179 @@ class _EntryPoints:
         )
 
 
+@dataclass(frozen=True)
+class _LoopStart:
+    """A loop-starting call a function makes on every path: ``hops`` are the calls
+    leading to it (empty when the function makes it itself)."""
+
+    hops: tuple[Edge, ...]
+    relpath: str
+    call: LoopCall
+
+    def chain(self, graph: CallGraph, first: str) -> str:
+        names = [first, *(graph.label(edge.callee) for edge in self.hops)]
+        what = self.call.label.split(" (=")[0].removesuffix("()") or "a loop"
+        resolved = self.call.label.partition("(= ")[2].rstrip(")")
+        return " -> ".join([*names, resolved or what])
+
+    def related(self, graph: CallGraph) -> list[RelatedLocation]:
+        locations = [
+            RelatedLocation(edge.relpath, edge.site.span, f"calls `{graph.label(edge.callee)}`")
+            for edge in self.hops[1:]
+        ]
+        locations.append(
+            RelatedLocation(self.relpath, self.call.site.span, f"`{self.call.label}` starts a loop")
+        )
+        return locations
+
+
+class _LoopAnalysis:
+    """The event-loop view of the project: call graph, loop contexts, entry points,
+    and which functions start a loop on every path. Built once per run."""
+
+    def __init__(self, project: ProjectIndex) -> None:
+        self.project = project
+        self.graph: CallGraph = project.derived("call-graph", CallGraph.build)
+        self.entry_points: _EntryPoints = project.derived("event-loops.entry-points", _EntryPoints)
+        self.loop_facts: dict[str, tuple[FileFacts, ModuleLoopFacts]] = {}
+        overrides: dict[str, dict[tuple[int, int], str]] = {}
+        for file, facts in project.facts(LoopFactsCollector.KEY):
+            if isinstance(facts, ModuleLoopFacts):
+                self.loop_facts[file.relpath] = (file, facts)
+                if facts.known_calls:
+                    overrides[file.relpath] = {
+                        (line, col): known for line, col, known in facts.known_calls
+                    }
+        self.overrides = overrides
+        self.always_positions: dict[str, frozenset[tuple[int, int]]] = {}
+        for file, call_facts in project.facts(CallFactsCollector.KEY):
+            if isinstance(call_facts, ModuleCallFacts):
+                self.always_positions[file.relpath] = call_facts.always_loop_starts
+        self.starts: dict[str, list[tuple[str, LoopCall]]] = {}
+        for relpath, (file, facts) in self.loop_facts.items():
+            if facts.nest_asyncio:
+                continue  # loops re-enter in this module: starting one never raises
+            for call in facts.calls:
+                if call.code in ("IL201", "IL205") and call.site.scope and not call.in_lambda:
+                    fid = f"{file.module}.{call.site.scope}" if file.module else call.site.scope
+                    self.starts.setdefault(fid, []).append((relpath, call))
+        self.contexts = loop_contexts(self.graph, overrides, self._entry_functions())
+        self._always: dict[str, _LoopStart | None] = {}
+        self._visiting: set[str] = set()
+
+    def _entry_functions(self) -> list[str]:
+        """Functions that start with no loop running: CLI commands, ``[project.scripts]``
+        targets, and synchronous test functions."""
+        found = []
+        for fid, function in self.graph.functions.items():
+            if function.is_async:
+                continue
+            file = self.project.files.get(function.relpath)
+            if file is None:
+                continue
+            if self.entry_points.is_entry_function(
+                file, function.qualname, function.fact.decorators
+            ):
+                found.append(fid)
+        return found
+
+    def context(self, fid: str) -> frozenset[str]:
+        return self.contexts.get(fid, frozenset({UNKNOWN}))
+
+    def function_at(self, file: FileFacts, call: LoopCall) -> Function | None:
+        """The function whose own body makes ``call`` (None in a lambda or class body)."""
+        if call.in_lambda:
+            return None
+        return self.graph.function_of(file.relpath, file.module, call.site.scope)
+
+    def always_starts(self, fid: str) -> _LoopStart | None:
+        """How the synchronous function ``fid`` starts an event loop on every path
+        (directly or through its calls), if it does."""
+        if fid in self._always:
+            return self._always[fid]
+        function = self.graph.functions.get(fid)
+        if function is None or function.is_async or fid in self._visiting:
+            return None
+        self._visiting.add(fid)
+        found: _LoopStart | None = None
+        for relpath, call in self.starts.get(fid, ()):
+            span = call.site.span
+            if (span.start_line, span.start_col) in self.always_positions.get(relpath, ()):
+                found = _LoopStart((), relpath, call)
+                break
+        if found is None:
+            for edge in self.graph.callees.get(fid, ()):
+                if edge.call.role != CALL or not edge.call.always:
+                    continue
+                if len(self.graph.resolve_call(edge.call)) != 1:
+                    continue  # an overridable method: which body runs is not known
+                inner = self.always_starts(edge.callee)
+                if inner is not None:
+                    found = _LoopStart((edge, *inner.hops), inner.relpath, inner.call)
+                    break
+        self._visiting.discard(fid)
+        self._always[fid] = found
+        return found
+
+    def edge_state(self, edge: Edge) -> frozenset[str]:
+        """The loop states in which the call of ``edge`` may be made."""
+        fixed = site_kind(edge, self.overrides)
+        if fixed:
+            return frozenset({fixed})
+        return self.context(edge.caller)
+
+    def running_callers(self, fid: str) -> list[Edge]:
+        """The calls of ``fid`` that may be made while a loop runs."""
+        return [
+            edge
+            for edge in self.graph.callers.get(fid, ())
+            if edge.call.role == CALL and RUNNING in self.edge_state(edge)
+        ]
+
+
+def _describe(graph: CallGraph, edges: list[Edge], limit: int = 3) -> str:
+    names = sorted({graph.label(e.caller) or "module code" for e in edges})
+    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 class _EventLoopRule(ProjectRule):
-    FACTS: ClassVar[tuple[type[FactCollector], ...]] = (LoopFactsCollector,)
+    FACTS: ClassVar[tuple[type[FactCollector], ...]] = (LoopFactsCollector, CallFactsCollector)
     # Whether calls in entry-point code are exempt (IL201, IL203).
     LIBRARY_ONLY: ClassVar[bool] = False
 
     def check(self, project: ProjectIndex) -> Iterator[Finding]:
-        entry_points = project.derived("event-loops.entry-points", _EntryPoints)
-        for file, facts in project.facts(LoopFactsCollector.KEY):
-            if not isinstance(facts, ModuleLoopFacts):
-                continue
-            if project.report_paths is not None and file.relpath not in project.report_paths:
+        analysis = project.derived("event-loops.analysis", _LoopAnalysis)
+        for relpath, (file, facts) in sorted(analysis.loop_facts.items()):
+            if project.report_paths is not None and relpath not in project.report_paths:
                 continue
             for call in facts.calls:
                 if call.code != self.code:
                     continue
-                if self.LIBRARY_ONLY and entry_points.is_entry(file, facts, call):
+                if self.LIBRARY_ONLY and analysis.entry_points.is_entry(file, facts, call):
                     continue
-                yield self.finding(file.relpath, call.site, call.message)
+                finding = self.judge(analysis, file, facts, call)
+                if finding is not None:
+                    yield finding
+        yield from self.check_graph(analysis)
+
+    def judge(
+        self,
+        analysis: _LoopAnalysis,
+        file: FileFacts,
+        facts: ModuleLoopFacts,
+        call: LoopCall,
+    ) -> Finding | None:
+        """The finding for one classified loop call (the default: as classified)."""
+        return self.finding(file.relpath, call.site, call.message)
+
+    def check_graph(self, analysis: _LoopAnalysis) -> Iterator[Finding]:
+        """Findings that need the call graph, beyond the per-call ones."""
+        return iter(())
+
+    def reportable(self, analysis: _LoopAnalysis, relpath: str) -> bool:
+        paths = analysis.project.report_paths
+        return paths is None or relpath in paths
 
 
 class AsyncioRunInLibrary(_EventLoopRule):
@@ -172,6 +353,42 @@ class AsyncioRunInLibrary(_EventLoopRule):
     family = FAMILY
     severity = Severity.ERROR
     LIBRARY_ONLY = True
+
+    def judge(
+        self,
+        analysis: _LoopAnalysis,
+        file: FileFacts,
+        facts: ModuleLoopFacts,
+        call: LoopCall,
+    ) -> Finding | None:
+        if facts.nest_asyncio:
+            return None  # nest_asyncio lets loops re-enter in this module (still IL203)
+        function = analysis.function_at(file, call)
+        if function is None:
+            return self.finding(file.relpath, call.site, call.message)
+        context = analysis.context(function.id)
+        if context == frozenset({NOT_RUNNING}):
+            return None  # a thread or process body, or reached only from one
+        if context == frozenset({RUNNING}):
+            return None  # always raises: IL205 reports it
+        if RUNNING not in context:
+            return self.finding(file.relpath, call.site, call.message)
+        running = analysis.running_callers(function.id)
+        graph = analysis.graph
+        message = (
+            f"`{call.label}` in `{function.qualname}()` may raise RuntimeError: "
+            f"`{function.qualname}` is called from code that runs under an event loop "
+            f"({_describe(graph, running)}) as well as from elsewhere; starting a loop "
+            "there raises ('asyncio.run() cannot be called from a running event loop'); "
+            "give the running-loop callers an async API (await / create_task) and keep "
+            "the loop for the synchronous callers"
+        )
+        related = [
+            RelatedLocation(e.relpath, e.site.span, f"`{graph.label(e.caller)}` calls it")
+            for e in running[:5]
+        ]
+        return self.finding(file.relpath, call.site, message, related=related)
+
     VALID = (
         Valid(
             """
@@ -477,7 +694,7 @@ class AsyncioRunInLibrary(_EventLoopRule):
             if __name__ == "__main__":
                 helper()
             """,
-            files={"pkg/other.py": "from pkg.example import helper\n"},
+            files={"pkg/other.py": "from pkg.example import helper\n\ndef use():\n    helper()\n"},
             line=4,
         ),
         Invalid(
@@ -661,6 +878,23 @@ class GlobalLoopStateInLibrary(_EventLoopRule):
     family = FAMILY
     severity = Severity.WARNING
     LIBRARY_ONLY = True
+
+    def judge(
+        self,
+        analysis: _LoopAnalysis,
+        file: FileFacts,
+        facts: ModuleLoopFacts,
+        call: LoopCall,
+    ) -> Finding | None:
+        process_wide = "nest_asyncio" in call.label or "set_event_loop_policy" in call.label
+        if not process_wide:
+            if call.state == NOT_RUNNING:
+                return None  # a guard proved no loop runs: this thread sets up its own
+            function = analysis.function_at(file, call)
+            if function is not None and analysis.context(function.id) == frozenset({NOT_RUNNING}):
+                return None  # a thread that owns its loop
+        return self.finding(file.relpath, call.site, call.message)
+
     VALID = (
         Valid(
             """
@@ -875,6 +1109,81 @@ class LoopStartedWhileRunning(_EventLoopRule):
     name = "event-loop-started-while-running"
     family = FAMILY
     severity = Severity.ERROR
+
+    def check_graph(self, analysis: _LoopAnalysis) -> Iterator[Finding]:
+        graph = analysis.graph
+        # A loop call in a function reached only from running code, on some path.
+        for relpath, (file, facts) in sorted(analysis.loop_facts.items()):
+            if facts.nest_asyncio or not self.reportable(analysis, relpath):
+                continue
+            for call in facts.calls:
+                if call.code != "IL201":
+                    continue
+                function = analysis.function_at(file, call)
+                if function is None or analysis.context(function.id) != frozenset({RUNNING}):
+                    continue
+                if analysis.always_starts(function.id) is not None and analysis.running_callers(
+                    function.id
+                ):
+                    continue  # reported at the calls, in the running code
+                running = analysis.running_callers(function.id)
+                yield self.finding(
+                    relpath,
+                    call.site,
+                    f"`{call.label}` in `{function.qualname}()` always raises RuntimeError "
+                    "when it runs: every caller of "
+                    f"`{function.qualname}` runs under an event loop "
+                    f"({_describe(graph, running)}); await the coroutine in the caller "
+                    "instead (or run it in a worker thread)",
+                    related=[
+                        RelatedLocation(
+                            e.relpath, e.site.span, f"`{graph.label(e.caller)}` calls it"
+                        )
+                        for e in running[:5]
+                    ],
+                )
+        # A call, in running code, of a function that starts a loop on every path.
+        reported: set[tuple[str, int, int]] = set()
+        for edge in graph.edges:
+            made = edge.call
+            if made.role != CALL or not self.reportable(analysis, edge.relpath):
+                continue
+            callee = graph.functions[edge.callee]
+            if callee.is_async:
+                continue
+            start = analysis.always_starts(edge.callee)
+            if start is None or analysis.edge_state(edge) != frozenset({RUNNING}):
+                continue
+            caller = graph.functions.get(edge.caller)
+            if (
+                caller is not None
+                and not caller.is_async
+                and site_kind(edge, analysis.overrides) != RUNNING
+                and analysis.always_starts(caller.id) is not None
+                and analysis.running_callers(caller.id)
+            ):
+                continue  # reported further up, where the running code calls it
+            key = (edge.relpath, made.site.span.start_line, made.site.span.start_col)
+            if key in reported:
+                continue
+            reported.add(key)
+            first = graph.label(edge.caller) if edge.caller else "module code"
+            chain = _LoopStart((edge, *start.hops), start.relpath, start.call)
+            if caller is not None and caller.is_async:
+                where = f"`{first}` is an `async def`"
+            else:
+                where = f"`{first}` runs only under a running loop"
+            yield self.finding(
+                edge.relpath,
+                made.site,
+                f"`{made.site.snippet[:60]}` always raises RuntimeError: it starts an event "
+                f"loop on every path ({chain.chain(graph, first)}) and {where}; await an "
+                "async version of the call, or run it in a worker thread "
+                "(asyncio.to_thread)",
+                related=chain.related(graph),
+                properties={"chain": chain.chain(graph, first)},
+            )
+
     VALID = (
         Valid(
             """
@@ -958,3 +1267,259 @@ class LoopStartedWhileRunning(_EventLoopRule):
             line=6,
         ),
     )
+
+
+class CoroutineNeverAwaited(_EventLoopRule):
+    """A call to a project `async def` whose coroutine is thrown away: nothing runs.
+
+    **What it does**
+
+    Flags an expression statement that calls a project `async def` (resolved through
+    the call graph, across modules: plain and imported names, `self.method()`,
+    `super().method()`, `self.attr.method()` and annotated variables) without `await`,
+    without handing the coroutine to `asyncio.run` / `create_task` / `gather` /
+    `ensure_future` / `run_coroutine_threadsafe`, and without returning or storing
+    it. A decorated `async def` (other than `staticmethod`, `classmethod`,
+    `abstractmethod`, `override`) is skipped: the decorator may return something
+    else; so is a method that a project subclass overrides with a plain `def`.
+
+    **Why is this bad?**
+
+    Calling a coroutine function only creates the coroutine; its body never runs,
+    and Python merely warns "coroutine ... was never awaited" when it is collected.
+    The classic shape is a script calling `main()` where `main` is `async def`.
+
+    **Example**
+
+    ```python
+    async def main() -> None:
+        ...
+
+    if __name__ == "__main__":
+        main()
+    ```
+
+    **How to fix**
+
+    `await main()` inside async code, `asyncio.run(main())` at the entry point, or
+    keep a reference to `asyncio.create_task(main())`.
+    """
+
+    code = "IL206"
+    name = "coroutine-never-awaited"
+    family = FAMILY
+    severity = Severity.ERROR
+    roles: ClassVar[frozenset[str]] = frozenset(
+        {"library", "script", "example", "test", "benchmark"}
+    )
+    VALID = (
+        Valid(
+            """
+            import asyncio
+
+            async def main():
+                ...
+
+            def start():
+                asyncio.run(main())
+
+            async def outer():
+                await main()
+                task = asyncio.create_task(main())
+                return main()
+            """
+        ),
+        Valid(
+            """
+            import functools
+
+            def to_sync(fn):
+                return fn
+
+            @to_sync
+            async def fetch():
+                ...
+
+            def run():
+                fetch()
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            async def main():
+                ...
+
+            if __name__ == "__main__":
+                main()
+            """,
+            line=5,
+            message="never awaited",
+        ),
+        Invalid(
+            """
+            from pkg.client import Client
+
+            class Service:
+                def __init__(self, client: Client):
+                    self.client = client
+
+                async def stop(self):
+                    self.client.close()
+            """,
+            files={"pkg/client.py": "class Client:\n    async def close(self):\n        ...\n"},
+            line=8,
+        ),
+    )
+
+    def check_graph(self, analysis: _LoopAnalysis) -> Iterator[Finding]:
+        graph = analysis.graph
+        by_site: dict[tuple[str, int, int], list[Edge]] = {}
+        for edge in graph.edges:
+            if edge.call.role == CALL and edge.call.dropped:
+                span = edge.call.site.span
+                by_site.setdefault((edge.relpath, span.start_line, span.start_col), []).append(edge)
+        for (relpath, _, _), edges in sorted(by_site.items()):
+            if not self.reportable(analysis, relpath):
+                continue
+            callees = [graph.functions[e.callee] for e in edges]
+            if not all(c.is_async and c.fact.transparent for c in callees):
+                continue
+            callee = callees[0]
+            edge = edges[0]
+            yield self.finding(
+                relpath,
+                edge.call.site,
+                f"`{edge.call.site.snippet[:60]}` creates a coroutine of `async def "
+                f"{callee.qualname}` and drops it: the coroutine is never awaited, so its "
+                "body never runs; await it, pass it to asyncio.run() at the entry point, or "
+                "keep the task of asyncio.create_task()",
+                related=[RelatedLocation(callee.relpath, callee.fact.site.span, "the `async def`")],
+            )
+
+
+class BlockingCallInAsync(_EventLoopRule):
+    """An `async def` calls project code that blocks the event loop.
+
+    **What it does**
+
+    Follows the calls of each `async def` through synchronous project functions (the
+    call graph, across modules) and flags the call, in the `async def`, that leads to
+    a blocking call: `time.sleep`, `requests.*`, `urllib.request.urlopen`,
+    `subprocess.run` / `call` / `check_call` / `check_output`,
+    `socket.create_connection`, `.acquire()` on a `threading.Lock` / `RLock`,
+    `.get()` on a `queue.Queue` / `multiprocessing.Queue`, and `.result()` on a
+    future from `executor.submit` / `run_coroutine_threadsafe`, each without a
+    timeout. The message names the chain. A function handed to `asyncio.to_thread`,
+    `loop.run_in_executor` or an executor is not followed (it runs in another
+    thread), nor is a function with a decorator other than `staticmethod`,
+    `classmethod`, `abstractmethod`, `override`. Direct blocking calls in the
+    `async def` itself are left to ruff's `ASYNC` rules.
+
+    **Why is this bad?**
+
+    While the call blocks, the event loop's thread does nothing else: every other
+    request, heartbeat and timer of the process stalls, and a lock or queue waited on
+    from the loop can deadlock when its releaser needs the loop.
+
+    **Example**
+
+    ```python
+    # app/store.py
+    def load(path):
+        return requests.get(path).json()
+
+    # app/server.py
+    async def handle(request):
+        return store.load(request.path)
+    ```
+
+    **How to fix**
+
+    `await asyncio.to_thread(store.load, request.path)`, or give the helper an async
+    version (`httpx.AsyncClient`, `asyncio.sleep`, `asyncio.create_subprocess_exec`).
+    """
+
+    code = "IL207"
+    name = "blocking-call-in-async"
+    family = FAMILY
+    severity = Severity.WARNING
+    VALID = (
+        Valid(
+            """
+            import asyncio
+            import time
+
+            def pause():
+                time.sleep(1)
+
+            async def handler():
+                await asyncio.to_thread(pause)
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, pause)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            from pkg.store import load
+
+            async def handle(path):
+                return load(path)
+            """,
+            files={
+                "pkg/store.py": (
+                    "import time\n\n"
+                    "def load(path):\n    return _wait(path)\n\n"
+                    "def _wait(path):\n    time.sleep(1)\n"
+                )
+            },
+            line=4,
+            message="handle -> load -> _wait -> time.sleep",
+        ),
+    )
+
+    def check_graph(self, analysis: _LoopAnalysis) -> Iterator[Finding]:
+        graph = analysis.graph
+
+        def blocking(fid: str) -> tuple[str, Site] | None:
+            found = graph.blocking.get(fid)
+            return found[0] if found else None
+
+        def follow(edge: Edge) -> bool:
+            callee = graph.functions[edge.callee]
+            return edge.call.role == CALL and not callee.is_async and callee.fact.transparent
+
+        reported: set[tuple[str, int, int]] = set()
+        for edge in graph.edges:
+            caller = graph.functions.get(edge.caller)
+            if caller is None or not caller.is_async or not follow(edge):
+                continue
+            span = edge.call.site.span
+            key = (edge.relpath, span.start_line, span.start_col)
+            if key in reported or not self.reportable(analysis, edge.relpath):
+                continue
+            found = shortest_chain(graph, edge, blocking, follow)
+            if found is None:
+                continue
+            reported.add(key)
+            path, (what, site) = found
+            names = [caller.qualname, *(graph.label(e.callee) for e in path), what]
+            chain = " -> ".join(names)
+            last = graph.functions[path[-1].callee]
+            related = [
+                RelatedLocation(e.relpath, e.site.span, f"calls `{graph.label(e.callee)}`")
+                for e in path[1:]
+            ]
+            related.append(RelatedLocation(last.relpath, site.span, f"`{what}` blocks"))
+            yield self.finding(
+                edge.relpath,
+                edge.call.site,
+                f"`{edge.call.site.snippet[:60]}` in `async def {caller.qualname}` blocks the "
+                f"event loop: {chain}; run the synchronous call in a worker thread "
+                "(await asyncio.to_thread(...)) or use an async API",
+                related=related,
+                properties={"chain": chain},
+            )

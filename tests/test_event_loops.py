@@ -64,7 +64,7 @@ def _defects() -> tuple[set[tuple[str, int, str]], set[tuple[str, int]]]:
 
 def test_fixture_findings_are_the_documented_defects() -> None:
     intended, silent = _defects()
-    assert len(intended) == 12 and silent
+    assert len(intended) == 8 and silent
     report = api.check([FIXTURE], select=["IL2"], jobs=1)
     got = {(f.path, f.line, f.code) for f in report.findings}
     assert got == intended
@@ -253,10 +253,9 @@ def test_main_only_chain_and_its_limits(tmp_path: Path) -> None:
             exported()
         """
     files = {"pkg/a.py": code, "pkg/b.py": "import pkg.a\n"}
-    assert scan(tmp_path, files) == [
-        ("pkg/a.py", 12, "IL201"),
-        ("pkg/a.py", 15, "IL201"),
-    ]
+    # `exported` is only called from the __main__ block (no loop runs there), so the
+    # call graph clears it; the ping/pong cycle has no known entry: unknown.
+    assert scan(tmp_path, files) == [("pkg/a.py", 15, "IL201")]
 
 
 def test_main_only_function_imported_elsewhere_is_library(tmp_path: Path) -> None:
@@ -269,7 +268,10 @@ def test_main_only_function_imported_elsewhere_is_library(tmp_path: Path) -> Non
         if __name__ == "__main__":
             main_sync()
         """
-    files = {"pkg/a.py": code, "pkg/b.py": "from pkg.a import main_sync\n"}
+    files = {
+        "pkg/a.py": code,
+        "pkg/b.py": "from pkg.a import main_sync\n\ndef use():\n    return main_sync()\n",
+    }
     assert scan(tmp_path, files) == [("pkg/a.py", 4, "IL201")]
 
 
@@ -277,8 +279,8 @@ def test_main_only_function_imported_elsewhere_is_library(tmp_path: Path) -> Non
     ("importer", "expected"),
     [
         ("", []),
-        ("import pkg.tool\n", [("pkg/tool.py", 5, "IL201"), ("pkg/tool.py", 6, "IL203")]),
-        ("from pkg import tool\n", [("pkg/tool.py", 5, "IL201"), ("pkg/tool.py", 6, "IL203")]),
+        ("import pkg.tool\n", [("pkg/tool.py", 4, "IL201"), ("pkg/tool.py", 5, "IL203")]),
+        ("from pkg import tool\n", [("pkg/tool.py", 4, "IL201"), ("pkg/tool.py", 5, "IL203")]),
     ],
 )
 def test_script_only_module(
@@ -286,11 +288,10 @@ def test_script_only_module(
 ) -> None:
     code = """
         import asyncio
-        import nest_asyncio
 
         def helper():
             asyncio.run(work())
-            nest_asyncio.apply()
+            asyncio.set_event_loop_policy(None)
 
         def api():
             return helper()
@@ -394,4 +395,4 @@ def test_fixture_sarif_validates_against_the_official_schema() -> None:
     document = validate_sarif(api.render(report, "sarif"))
     results = document["runs"][0]["results"]
     assert sorted(r["ruleId"] for r in results) == sorted(f.code for f in report.findings)
-    assert len(results) == 12
+    assert len(results) == 8

@@ -1,0 +1,677 @@
+"""Call facts: the functions a file defines and the calls they make, for the call graph.
+
+One :class:`CallFactsCollector` walks each file in the engine's single traversal and
+records, without any configuration:
+
+* every function definition (qualname, ``async``, decorators, parameter annotations)
+  and every class (bases, attribute types from annotations and constructor calls);
+* every call whose target the project phase may resolve to a project function: a plain
+  or imported name, ``self.method()`` / ``cls.method()`` / ``super().method()``,
+  ``self.attr.method()`` and ``var.method()`` on an annotated (or constructed) variable.
+  Each carries whether it is an expression statement (its value dropped), whether it
+  runs on every path through its function, and whether it is in the ``__main__`` block;
+* functions handed to another thread, process or the loop (``Thread(target=f)``,
+  ``executor.submit(f)``, ``run_in_executor(None, f)``, ``asyncio.to_thread(f)``,
+  ``anyio.to_thread.run_sync(f)``, ``Process(target=f)``, ``loop.call_soon(f)``);
+* blocking calls (``time.sleep``, ``requests.*``, ``subprocess.run``, ...), including
+  ``.get()`` / ``.acquire()`` / ``.result()`` without timeout on a receiver whose type
+  the project phase can check;
+* the positions of loop-starting calls (``run``, ``run_until_complete``,
+  ``run_forever``) that run on every path.
+
+Names are resolved only as far as the file allows: a name that is not imported is
+``<module>.<name>``; the project phase (:mod:`integ_lint.call_graph`) decides whether
+it is a project function. The value is plain data, cached by content.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..context import FileContext, dotted_name, is_main_guard
+from ..findings import Site
+from ..rule import FactCollector
+
+_BUILTINS = frozenset(dir(builtins))
+
+# Call roles: how the target runs relative to the caller.
+CALL = "call"  # a plain call: same thread, same loop state as the caller
+THREAD = "thread"  # the target runs in a new thread or a thread pool: no loop running
+PROCESS = "process"  # the target runs in another process: no loop running
+LOOP_CALLBACK = "loop"  # the target runs as a callback of the running loop
+REFERENCE = "ref"  # the function escapes as a value (callback, table entry): unknown caller
+
+_THREAD_CLASSES = frozenset({"threading.Thread", "threading.Timer"})
+_PROCESS_CLASSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
+_TO_THREAD = frozenset(
+    {"asyncio.to_thread", "asyncio.threads.to_thread", "anyio.to_thread.run_sync"}
+)
+_LOOP_CALLBACKS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at"})
+_PARTIAL = frozenset({"functools.partial"})
+
+# Blocking calls recognised by their resolved name.
+_BLOCKING_NAMES = frozenset(
+    {
+        "time.sleep",
+        "urllib.request.urlopen",
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "socket.create_connection",
+        "requests.get",
+        "requests.post",
+        "requests.put",
+        "requests.patch",
+        "requests.delete",
+        "requests.head",
+        "requests.options",
+        "requests.request",
+    }
+)
+# Constructors whose instances block in a method called without a timeout.
+BLOCKING_TYPES: dict[str, str] = {
+    "threading.Lock": "acquire",
+    "threading.RLock": "acquire",
+    "queue.Queue": "get",
+    "queue.SimpleQueue": "get",
+    "queue.LifoQueue": "get",
+    "queue.PriorityQueue": "get",
+    "multiprocessing.Queue": "get",
+    "concurrent.futures.Future": "result",
+}
+_FUTURE_FACTORIES = frozenset({"submit", "run_coroutine_threadsafe"})
+# Node parts whose code runs on some paths only (attribute hooks where a part of the
+# node is conditional, whole nodes otherwise).
+_BRANCHES = (
+    "If_body",
+    "If_orelse",
+    "For_body",
+    "For_orelse",
+    "While_body",
+    "While_orelse",
+    "ExceptHandler",
+    "ExceptStarHandler",
+    "Try_orelse",
+    "MatchCase",
+    "IfExp",
+    "BooleanOperation_right",
+    "ListComp",
+    "SetComp",
+    "DictComp",
+    "GeneratorExp",
+)
+_LOOP_STARTS = frozenset({"run", "run_until_complete", "run_forever"})
+_TRANSPARENT_DECORATORS = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "abc.abstractmethod",
+        "abstractmethod",
+        "typing.override",
+        "typing_extensions.override",
+        "override",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FunctionFact:
+    """One ``def`` / ``async def``. ``qualname`` is dotted (``Class.method``,
+    ``outer.inner``); ``owner`` is the qualname of the class it is a method of."""
+
+    qualname: str
+    is_async: bool
+    site: Site
+    owner: str = ""
+    decorators: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()  # (name, resolved annotation) when annotated
+
+    @property
+    def transparent(self) -> bool:
+        """Whether no decorator may change what calling it returns."""
+        return all(d in _TRANSPARENT_DECORATORS for d in self.decorators)
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    qualname: str
+    bases: tuple[str, ...] = ()  # resolved dotted names
+    attributes: tuple[tuple[str, str], ...] = ()  # (attribute, resolved type)
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """One call (or function reference handed to a thread, process or the loop).
+
+    ``how`` says how to resolve it: ``name`` (``ref`` is a dotted name), ``self``
+    (``ref`` is the class, ``method`` the method), ``super`` (method of a base of
+    ``ref``), ``attr`` (``self.<attr>.<method>()`` in class ``ref``), ``typed``
+    (``<var>.<method>()`` where ``ref`` is the variable's type).
+    """
+
+    caller: str  # qualname of the enclosing function; "" at module level
+    how: str
+    ref: str
+    site: Site
+    method: str = ""
+    attr: str = ""
+    role: str = CALL
+    dropped: bool = False  # an expression statement: the value is thrown away
+    always: bool = True  # runs on every path through the caller
+    in_main: bool = False  # in the module's ``if __name__ == "__main__":`` block
+    blocking: str = ""  # for attr/typed receivers: the blocking method, when no timeout
+
+
+@dataclass(frozen=True)
+class BlockingCall:
+    caller: str
+    what: str  # the resolved name, e.g. ``time.sleep``
+    site: Site
+
+
+@dataclass(frozen=True)
+class ModuleCallFacts:
+    module: str
+    functions: tuple[FunctionFact, ...] = ()
+    classes: tuple[ClassFact, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    blocking: tuple[BlockingCall, ...] = ()
+    # (line, column) of loop-starting calls that run on every path through their function.
+    always_loop_starts: frozenset[tuple[int, int]] = frozenset()
+    aliases: tuple[tuple[str, str], ...] = ()  # module-level import bindings (re-exports)
+
+
+@dataclass
+class _Function:
+    qualname: str
+    is_async: bool
+    owner: str
+    self_name: str  # first parameter of a method ("" otherwise)
+    nested: set[str] = field(default_factory=set)
+    types: dict[str, str] = field(default_factory=dict)  # variable -> resolved type
+    conditional: int = 0  # depth of branches around the current statement
+    exited: bool = False  # a conditional return/raise was seen: later code may not run
+
+
+def _annotation_type(context: FileContext, node: cst.BaseExpression | None) -> str:
+    """The dotted type named by an annotation (``X``, ``mod.X``, ``Optional[X]``,
+    ``X | None``, ``"X"``), resolved through imports; "" when it is not one class."""
+    if node is None:
+        return ""
+    if isinstance(node, cst.SimpleString):
+        text = node.evaluated_value
+        if isinstance(text, str) and text.replace(".", "").isidentifier():
+            try:
+                return _annotation_type(context, cst.parse_expression(text))
+            except cst.ParserSyntaxError:
+                return ""
+        return ""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        sides = [node.left, node.right]
+        real = [s for s in sides if not (isinstance(s, cst.Name) and s.value == "None")]
+        return _annotation_type(context, real[0]) if len(real) == 1 else ""
+    if isinstance(node, cst.Subscript):
+        outer = _resolve_name(context, node.value)
+        if outer in ("typing.Optional", "Optional") and len(node.slice) == 1:
+            element = node.slice[0].slice
+            if isinstance(element, cst.Index):
+                return _annotation_type(context, element.value)
+        return ""
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        return _resolve_name(context, node)
+    return ""
+
+
+def _resolve_name(context: FileContext, node: cst.BaseExpression) -> str:
+    """Dotted absolute name of a Name/Attribute chain: through imports, else as a name
+    of this module; "" for builtins and anything else."""
+    resolved = context.resolve(node)
+    if resolved:
+        return resolved
+    dotted = dotted_name(node)
+    if not dotted:
+        return ""
+    head = dotted.split(".", 1)[0]
+    if head in _BUILTINS:
+        return ""
+    return f"{context.module}.{dotted}" if context.module else dotted
+
+
+class CallFactsCollector(FactCollector):
+    """Collects :class:`ModuleCallFacts` for one file."""
+
+    KEY = "calls"
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.functions: list[FunctionFact] = []
+        self.classes: list[ClassFact] = []
+        self.calls: list[CallFact] = []
+        self.blocking: list[BlockingCall] = []
+        self.always_loop_starts: set[tuple[int, int]] = set()
+        self.stack: list[_Function] = []
+        self.class_stack: list[str] = []  # qualnames
+        self.class_attributes: dict[str, dict[str, str]] = {}
+        self.class_bases: dict[str, tuple[str, ...]] = {}
+        self.dropped: set[int] = set()
+        self.handled: set[int] = set()  # calls already recorded as a submission's argument
+        self.handled_refs: set[int] = set()  # references already recorded as submissions
+        self.lambda_depth = 0
+        self.main_depth = 0
+        self.module_types: dict[str, str] = {}
+
+    # -- results ---------------------------------------------------------------
+    def collect(self) -> ModuleCallFacts:
+        classes = tuple(
+            ClassFact(
+                qualname=name,
+                bases=self.class_bases.get(name, ()),
+                attributes=tuple(sorted(self.class_attributes.get(name, {}).items())),
+            )
+            for name in self.class_bases
+        )
+        module_aliases = tuple(sorted(self.context.aliases.names.items()))
+        return ModuleCallFacts(
+            module=self.context.module,
+            functions=tuple(self.functions),
+            classes=classes,
+            calls=tuple(self.calls),
+            blocking=tuple(self.blocking),
+            always_loop_starts=frozenset(self.always_loop_starts),
+            aliases=module_aliases,
+        )
+
+    def _site(self, node: cst.CSTNode) -> Site:
+        return Site(
+            span=self.context.span(node),
+            scope=self.context.scope,
+            snippet=self.context.snippet(node),
+        )
+
+    @property
+    def function(self) -> _Function | None:
+        return self.stack[-1] if self.stack else None
+
+    # -- definitions -----------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        qualname = ".".join([*self.context.scope_stack, node.name.value])
+        bases = []
+        for arg in node.bases:
+            if arg.keyword is None:
+                base = _resolve_name(self.context, arg.value)
+                if base:
+                    bases.append(base)
+        self.class_bases[qualname] = tuple(bases)
+        self.class_attributes.setdefault(qualname, {})
+        self.class_stack.append(qualname)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.class_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        qualname = ".".join([*self.context.scope_stack, node.name.value])
+        parent = self.function
+        if parent is not None:
+            parent.nested.add(node.name.value)
+        owner = ""
+        if self.class_stack and self.context.scope == self.class_stack[-1]:
+            owner = self.class_stack[-1]
+        decorators = []
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            name = self.context.resolve(expr) or dotted_name(expr) or ""
+            if name:
+                decorators.append(name)
+        params: list[tuple[str, str]] = []
+        all_params = [
+            *node.params.posonly_params,
+            *node.params.params,
+            *node.params.kwonly_params,
+        ]
+        types: dict[str, str] = {}
+        for param in all_params:
+            if param.annotation is not None:
+                kind = _annotation_type(self.context, param.annotation.annotation)
+                if kind:
+                    params.append((param.name.value, kind))
+                    types[param.name.value] = kind
+        self_name = ""
+        if owner and all_params and "staticmethod" not in decorators:
+            self_name = all_params[0].name.value
+        self.functions.append(
+            FunctionFact(
+                qualname=qualname,
+                is_async=node.asynchronous is not None,
+                site=self._site(node.name),
+                owner=owner,
+                decorators=tuple(decorators),
+                params=tuple(params),
+            )
+        )
+        self.stack.append(
+            _Function(qualname, node.asynchronous is not None, owner, self_name, types=types)
+        )
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+    # -- branches: calls that may not run ---------------------------------------
+    def _branch_in(self, *_: object) -> None:
+        if self.function is not None:
+            self.function.conditional += 1
+
+    def _branch_out(self, *_: object) -> None:
+        if self.function is not None:
+            self.function.conditional -= 1
+
+    def get_visitors(self):  # type: ignore[no-untyped-def]
+        visitors = dict(super().get_visitors())
+        for node in _BRANCHES:
+            visitors[f"visit_{node}"] = self._branch_in
+            visitors[f"leave_{node}"] = self._branch_out
+        return visitors
+
+    def _exit(self) -> None:
+        function = self.function
+        if function is not None and function.conditional:
+            function.exited = True
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self._exit()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.lambda_depth += 1
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.lambda_depth -= 1
+
+    def visit_If(self, node: cst.If) -> None:
+        if not self.stack and not self.class_stack and is_main_guard(node.test):
+            self.main_depth += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if not self.stack and not self.class_stack and is_main_guard(original_node.test):
+            self.main_depth -= 1
+
+    @property
+    def _always(self) -> bool:
+        function = self.function
+        if function is None:
+            return not self.main_depth
+        return not function.conditional and not function.exited and not self.lambda_depth
+
+    # -- types of variables and attributes ------------------------------------------
+    def _constructed_type(self, value: cst.BaseExpression | None) -> str:
+        """``T`` for ``T(...)`` where T looks like a class (or is a known blocking type)."""
+        if not isinstance(value, cst.Call):
+            return ""
+        name = _resolve_name(self.context, value.func)
+        last = name.rsplit(".", 1)[-1]
+        if name in BLOCKING_TYPES or (last[:1].isupper() and not last.isupper()):
+            return name
+        if isinstance(value.func, cst.Attribute) and value.func.attr.value in _FUTURE_FACTORIES:
+            return "concurrent.futures.Future"
+        resolved = self.context.resolve(value.func) or ""
+        if resolved.endswith("run_coroutine_threadsafe"):
+            return "concurrent.futures.Future"
+        return ""
+
+    def _record_binding(
+        self, target: cst.BaseExpression, annotation: str, value: cst.BaseExpression | None
+    ) -> None:
+        function = self.function
+        kind = annotation or self._constructed_type(value)
+        if not kind and isinstance(value, cst.Name) and function is not None:
+            kind = function.types.get(value.value, "")  # self.client = client (annotated)
+        if isinstance(target, cst.Name):
+            if function is not None:
+                if kind:
+                    function.types[target.value] = kind
+                else:
+                    function.types.pop(target.value, None)
+            elif not self.class_stack:
+                if kind:
+                    self.module_types[target.value] = kind
+            elif annotation and self.context.scope == self.class_stack[-1]:
+                self.class_attributes[self.class_stack[-1]][target.value] = kind
+            return
+        if (
+            kind
+            and function is not None
+            and function.owner
+            and isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == function.self_name
+        ):
+            attributes = self.class_attributes.setdefault(function.owner, {})
+            attributes.setdefault(target.attr.value, kind)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._record_binding(target.target, "", node.value)
+        self._escape(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        annotation = _annotation_type(self.context, node.annotation.annotation)
+        self._record_binding(node.target, annotation, node.value)
+
+    # -- references: functions that escape as values ---------------------------------
+    def _escape(self, value: cst.BaseExpression) -> None:
+        if not isinstance(value, (cst.Name, cst.Attribute)):
+            return
+        target = self._target(value)
+        if target is None:
+            return
+        how, ref, method, attr = target
+        self.calls.append(
+            CallFact(
+                caller=self.function.qualname if self.function is not None else "",
+                how=how,
+                ref=ref,
+                site=self._site(value),
+                method=method,
+                attr=attr,
+                role=REFERENCE,
+                always=False,
+            )
+        )
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if id(node.value) not in self.handled_refs:
+            self._escape(node.value)
+
+    def visit_Element(self, node: cst.Element) -> None:
+        self._escape(node.value)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        self._escape(node.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._exit()
+        if node.value is not None:
+            self._escape(node.value)
+
+    # -- calls -----------------------------------------------------------------
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call):
+            self.dropped.add(id(node.value))
+
+    def _target(self, expr: cst.BaseExpression) -> tuple[str, str, str, str] | None:
+        """(how, ref, method, attr) of a callee expression, if it may be a project
+        function."""
+        function = self.function
+        if isinstance(expr, cst.Name):
+            name = expr.value
+            if name in _BUILTINS and not self.context.resolve(expr):
+                return None
+            for frame in reversed(self.stack):
+                if name in frame.nested:
+                    return "name", f"{self.context.module}.{frame.qualname}.{name}", "", ""
+            resolved = _resolve_name(self.context, expr)
+            return ("name", resolved, "", "") if resolved else None
+        if not isinstance(expr, cst.Attribute):
+            return None
+        method = expr.attr.value
+        receiver = expr.value
+        if isinstance(receiver, cst.Name):
+            if function is not None and function.owner and receiver.value == function.self_name:
+                return "self", f"{self.context.module}.{function.owner}", method, ""
+            kind = function.types.get(receiver.value, "") if function is not None else ""
+            kind = kind or self.module_types.get(receiver.value, "")
+            if kind:
+                return "typed", kind, method, ""
+            imported = self.context.resolve(expr)
+            if imported:
+                return "name", imported, "", ""
+            if function is None and receiver.value in self.class_bases:
+                return "name", f"{self.context.module}.{receiver.value}.{method}", "", ""
+            if receiver.value[:1].isupper():
+                local = _resolve_name(self.context, expr)
+                return ("name", local, "", "") if local else None
+            return None
+        if (
+            isinstance(receiver, cst.Call)
+            and isinstance(receiver.func, cst.Name)
+            and receiver.func.value == "super"
+            and function is not None
+            and function.owner
+        ):
+            return "super", f"{self.context.module}.{function.owner}", method, ""
+        if (
+            isinstance(receiver, cst.Attribute)
+            and isinstance(receiver.value, cst.Name)
+            and function is not None
+            and function.owner
+            and receiver.value.value == function.self_name
+        ):
+            return "attr", f"{self.context.module}.{function.owner}", method, receiver.attr.value
+        dotted = self.context.resolve(expr)
+        if dotted:
+            return "name", dotted, "", ""
+        return None
+
+    def _reference(self, expr: cst.BaseExpression) -> tuple[str, str, str, str] | None:
+        """The function a reference (not a call) names: ``f``, ``self.m``,
+        ``partial(f, ...)``, ``lambda: f(...)``."""
+        if isinstance(expr, cst.Call) and _resolve_name(self.context, expr.func) in _PARTIAL:
+            return self._reference(expr.args[0].value) if expr.args else None
+        if isinstance(expr, cst.Lambda) and isinstance(expr.body, cst.Call):
+            self.handled.add(id(expr.body))
+            return self._target(expr.body.func)
+        return self._target(expr)
+
+    def _submission(self, node: cst.Call, resolved: str) -> tuple[str, cst.BaseExpression] | None:
+        """(role, target expression) when ``node`` hands a function to a thread, a
+        process or the running loop."""
+        keyword = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        last = resolved.rsplit(".", 1)[-1] if resolved else ""
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        if resolved in _THREAD_CLASSES or (last == "Thread" and "target" in keyword):
+            if "target" in keyword:
+                return THREAD, keyword["target"]
+            if resolved == "threading.Timer" and len(positional) > 1:
+                return THREAD, positional[1]
+            if "function" in keyword:
+                return THREAD, keyword["function"]
+            return None
+        if resolved in _PROCESS_CLASSES or (method == "Process" and "target" in keyword):
+            return (PROCESS, keyword["target"]) if "target" in keyword else None
+        if resolved in _TO_THREAD:
+            return (THREAD, positional[0]) if positional else None
+        if method == "submit" and positional:
+            return THREAD, positional[0]
+        if method == "run_in_executor" and len(positional) > 1:
+            return THREAD, positional[1]
+        if method in _LOOP_CALLBACKS and positional:
+            index = 1 if method in ("call_later", "call_at") else 0
+            return (LOOP_CALLBACK, positional[index]) if len(positional) > index else None
+        return None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        resolved = _resolve_name(self.context, node.func)
+        caller = self.function.qualname if self.function is not None else ""
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        always = self._always
+        if (method in _LOOP_STARTS or resolved.endswith(".run")) and always:
+            span = self.context.span(node)
+            self.always_loop_starts.add((span.start_line, span.start_col))
+        is_blocking = resolved in _BLOCKING_NAMES or (
+            resolved.startswith("requests.") and resolved.count(".") == 1 and method != "Session"
+        )
+        if is_blocking and (resolved != "time.sleep" or not _is_zero(node)):
+            self.blocking.append(BlockingCall(caller, resolved, self._site(node)))
+        submission = self._submission(node, resolved)
+        if submission is not None:
+            role, target_expr = submission
+            self.handled_refs.add(id(target_expr))
+            target = self._reference(target_expr)
+            if target is not None:
+                how, ref, target_method, attr = target
+                self.calls.append(
+                    CallFact(
+                        caller=caller,
+                        how=how,
+                        ref=ref,
+                        site=self._site(target_expr),
+                        method=target_method,
+                        attr=attr,
+                        role=role,
+                        always=always,
+                        in_main=bool(self.main_depth),
+                    )
+                )
+        if self.lambda_depth and id(node) not in self.handled:
+            return
+        if id(node) in self.handled:
+            return
+        target = self._target(node.func)
+        blocking = ""
+        if method in ("get", "acquire", "result") and not node.args:
+            blocking = method
+        if target is None:
+            if blocking and isinstance(node.func, cst.Attribute):
+                self._local_blocking(node, node.func.value, blocking, caller)
+            return
+        how, ref, target_method, attr = target
+        if how == "typed" and blocking and BLOCKING_TYPES.get(ref) == blocking:
+            self.blocking.append(BlockingCall(caller, f"{ref}.{blocking}", self._site(node)))
+            return
+        self.calls.append(
+            CallFact(
+                caller=caller,
+                how=how,
+                ref=ref,
+                site=self._site(node),
+                method=target_method,
+                attr=attr,
+                dropped=id(node) in self.dropped,
+                always=always,
+                in_main=bool(self.main_depth),
+                blocking=blocking if how == "attr" else "",
+            )
+        )
+
+    def _local_blocking(
+        self, node: cst.Call, receiver: cst.BaseExpression, method: str, caller: str
+    ) -> None:
+        """``<call>.result()`` on ``executor.submit(...)`` /
+        ``run_coroutine_threadsafe(...)``, without a timeout."""
+        kind = self._constructed_type(receiver)
+        if kind and BLOCKING_TYPES.get(kind) == method:
+            self.blocking.append(BlockingCall(caller, f"{kind}.{method}", self._site(node)))
+
+
+def _is_zero(node: cst.Call) -> bool:
+    """``time.sleep(0)``: yields, does not block."""
+    return (
+        bool(node.args)
+        and isinstance(node.args[0].value, (cst.Integer, cst.Float))
+        and (float(node.args[0].value.value) == 0)
+    )
