@@ -415,6 +415,7 @@ def rules_command(output_format: str) -> None:
                         "summary": r.summary,
                         "fixable": r.fixable,
                         "kind": r.kind,
+                        "default": r.default_enabled,
                     }
                     for r in infos
                 ],
@@ -426,11 +427,17 @@ def rules_command(output_format: str) -> None:
     from rich.table import Table
 
     table = Table(title="integ-lint rules", show_lines=False)
-    for column in ("Code", "Name", "Family", "Severity", "Fix", "Summary"):
+    for column in ("Code", "Name", "Family", "Severity", "Fix", "Default", "Summary"):
         table.add_column(column)
     for r in infos:
         table.add_row(
-            r.code, r.name, r.family, r.severity.value, "yes" if r.fixable else "", r.summary
+            r.code,
+            r.name,
+            r.family,
+            r.severity.value,
+            "yes" if r.fixable else "",
+            "on" if r.default_enabled else "opt-in",
+            r.summary,
         )
     Console(no_color=not use_color(sys.stdout, None), width=160).print(table)
 
@@ -503,3 +510,4 @@ from . import cli_baseline  # noqa: E402, F401
 from . import cli_imports  # noqa: E402, F401
 from . import cli_graph  # noqa: E402, F401
 from . import cli_audit  # noqa: E402, F401
+from . import cli_files  # noqa: E402, F401

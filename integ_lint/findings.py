@@ -163,6 +163,7 @@ class RuleInfo:
     kind: str  # "file" | "project"
     fixable: bool = False
     tags: tuple[str, ...] = ()
+    default_enabled: bool = True  # False: opt-in (selected only by its exact code)
 
 
 @dataclass

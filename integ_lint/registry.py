@@ -62,9 +62,12 @@ class Registry:
 
     def select(self, select: Sequence[str], ignore: Sequence[str]) -> list[AnyRule]:
         """Rules whose code starts with one of ``select`` and with none of ``ignore``
-        (the longer matching prefix wins, as in ruff)."""
+        (the longer matching prefix wins, as in ruff). An opt-in rule
+        (``default_enabled = False``) is chosen only when a selector names its code."""
         chosen = []
         for code in self.codes:
+            if not self.rules[code].default_enabled and code not in select:
+                continue
             best_select = max((len(s) for s in select if code.startswith(s)), default=-1)
             best_ignore = max((len(s) for s in ignore if code.startswith(s)), default=-1)
             if best_select >= 0 and best_select >= best_ignore:

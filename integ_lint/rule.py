@@ -83,6 +83,10 @@ class RuleMixin:
     # The file roles (integ_lint.roles) the rule REPORTS on; files of every role still
     # feed facts. The engine drops findings in files of other roles.
     roles: ClassVar[frozenset[str]] = frozenset({"library"})
+    # False: an opt-in rule (below 90% precision on the ecosystem check with its
+    # defaults). Selecting a prefix ("IL", "IL6") does not enable it; naming its code
+    # exactly in select / extend-select does, as ruff's preview rules.
+    default_enabled: ClassVar[bool] = True
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
 
@@ -111,6 +115,7 @@ class RuleMixin:
             kind=cls.kind(),
             fixable=cls.fixable,
             tags=cls.tags,
+            default_enabled=cls.default_enabled,
         )
 
     @classmethod
