@@ -1,0 +1,537 @@
+"""Message facts: what each file publishes and subscribes to, and what handlers read.
+
+Facts do not depend on configuration (they are cached by content), so this collector
+records every *candidate*: a call of a publish-like or subscribe-like method, a
+``@receiver(signal)`` / ``@x.on(event)`` decorator, a module-level string constant or
+``Signal()`` object, and, for functions, the keys they read from their parameters. The
+project phase (:mod:`integ_lint.messages`) decides, with the configuration, which
+candidates are messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..context import FileContext, dotted_name
+from ..findings import Site
+from ..rule import FactCollector
+
+KEY = "messages"
+
+PUBLISH_METHODS = frozenset(
+    {"publish", "emit", "dispatch", "fire", "trigger", "send", "send_robust", "xadd", "put"}
+)
+SUBSCRIBE_METHODS = frozenset(
+    {
+        "subscribe",
+        "on",
+        "once",
+        "add_listener",
+        "add_handler",
+        "add_event_handler",
+        "register",
+        "listen",
+        "connect",
+    }
+)
+# Keyword names that carry the event identity / the payload of a publish-like call.
+EVENT_KEYWORDS = ("event", "event_type", "event_name", "topic", "name", "type", "channel")
+PAYLOAD_KEYWORDS = ("data", "payload", "message", "body", "event_data", "fields")
+SIGNAL_FACTORIES = frozenset({"Signal", "signal", "ModelSignal", "NamedSignal"})
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """How a call names its event: ``literal`` (the string itself) or ``name`` (the
+    qualified name of a constant, enum member or signal object, resolved later)."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Publication:
+    receiver: str  # the receiver as written, dotted ("self.event_bus")
+    receiver_ref: str  # its qualified name when it resolves (imported or module-level)
+    method: str
+    event: EventRef | None  # None: computed at run time
+    payload_keys: tuple[str, ...] | None  # None: unknown (not a literal dict)
+    site: Site
+
+
+@dataclass(frozen=True)
+class Subscription:
+    receiver: str
+    receiver_ref: str
+    method: str  # "receiver" for Django's @receiver(signal)
+    event: EventRef | None
+    handler: str  # qualified name of the handler function ("" when unknown)
+    site: Site
+
+
+@dataclass(frozen=True)
+class KeyRead:
+    key: str
+    how: str  # "subscript" (KeyError when missing) or "get" (the default always applies)
+    site: Site
+
+
+@dataclass(frozen=True)
+class FunctionReads:
+    """A function's parameters and the literal keys it reads from each."""
+
+    qualname: str
+    params: tuple[str, ...]  # positional-or-keyword parameters, in order (self included)
+    required: tuple[str, ...]  # named parameters without a default
+    var_kwargs: str  # name of the ``**kwargs`` parameter, "" when none
+    reads: tuple[tuple[str, tuple[KeyRead, ...]], ...]  # param -> reads
+    is_method: bool
+    site: Site
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    module: str
+    constants: tuple[tuple[str, str], ...] = ()  # qualified name -> string value
+    signals: tuple[str, ...] = ()  # qualified names of module-level Signal() objects
+    aliases: tuple[tuple[str, str], ...] = ()  # module-level local name -> import target
+    publications: tuple[Publication, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    functions: tuple[FunctionReads, ...] = ()
+
+
+def _string(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+@dataclass
+class _Function:
+    qualname: str
+    node: cst.FunctionDef
+    params: tuple[str, ...]
+    required: tuple[str, ...]
+    var_kwargs: str
+    is_method: bool
+    reads: dict[str, list[KeyRead]] = field(default_factory=dict)
+    # local name -> keys of the dict literal last assigned to it (None: unknown)
+    dicts: dict[str, set[str] | None] = field(default_factory=dict)
+
+
+class MessageFactCollector(FactCollector):
+    """Collects :class:`MessageFacts` for one file."""
+
+    KEY = KEY
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._module = self.context.module
+        self._constants: list[tuple[str, str]] = []
+        self._signals: list[str] = []
+        self._aliases: dict[str, str] = {}
+        self._publications: list[Publication] = []
+        self._subscriptions: list[Subscription] = []
+        self._functions: list[FunctionReads] = []
+        self._stack: list[_Function | str] = []  # functions, and class names
+        self._depth = 0  # nesting of functions and classes
+
+    # -- names -------------------------------------------------------------------------
+    def _qualify(self, local: str) -> str:
+        return f"{self._module}.{local}" if self._module else local
+
+    def _ref(self, node: cst.BaseExpression) -> str:
+        """The qualified name of a Name/Attribute chain: through imports, else as a
+        module-level name of this file, else ``""``."""
+        resolved = self.context.resolve(node)
+        if resolved:
+            return resolved
+        dotted = dotted_name(node)
+        if not dotted:
+            return ""
+        head = dotted.split(".", 1)[0]
+        if head in ("self", "cls"):
+            owner = self._enclosing_class()
+            return self._qualify(f"{owner}.{dotted.split('.', 1)[1]}") if owner else ""
+        return self._qualify(dotted)
+
+    def _enclosing_class(self) -> str:
+        names = [entry for entry in self._stack if isinstance(entry, str)]
+        return names[-1] if names else ""
+
+    def _event_ref(self, node: cst.BaseExpression) -> EventRef | None:
+        literal = _string(node)
+        if literal is not None:
+            return EventRef("literal", literal)
+        if isinstance(node, cst.Attribute) and node.attr.value == "value":
+            node = node.value  # Events.USER_LOGGED_IN.value
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            ref = self._ref(node)
+            return EventRef("name", ref) if ref else None
+        return None
+
+    def _site(self, node: cst.CSTNode) -> Site:
+        return Site(
+            span=self.context.span(node),
+            scope=self.context.scope,
+            snippet=self.context.snippet(node),
+        )
+
+    def _function(self) -> _Function | None:
+        for entry in reversed(self._stack):
+            if isinstance(entry, _Function):
+                return entry
+            return None  # a class body directly inside: not the function's locals
+        return None
+
+    # -- module level: constants, signals, aliases ---------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        if self._depth:
+            return
+        for alias in node.names:
+            target = dotted_name(alias.name)
+            if not target:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._aliases[alias.asname.name.value] = target
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if self._depth or isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if not name:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            target = self.context.resolve(cst.Name(local))
+            if target:
+                self._aliases[local] = target
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) != 1:
+            return
+        target = node.targets[0].target
+        function = self._function()
+        if function is not None:
+            self._track_local(function, target, node.value)
+            return
+        if not isinstance(target, cst.Name):
+            return
+        owner = self._enclosing_class() if self._stack else ""
+        if self._stack and not owner:
+            return
+        local = f"{owner}.{target.value}" if owner else target.value
+        value = _string(node.value)
+        if value is not None:
+            self._constants.append((self._qualify(local), value))
+        elif isinstance(node.value, cst.Call) and not owner:
+            factory = dotted_name(node.value.func) or ""
+            if factory.rsplit(".", 1)[-1] in SIGNAL_FACTORIES:
+                self._signals.append(self._qualify(local))
+
+    def _track_local(
+        self, function: _Function, target: cst.BaseAssignTargetExpression, value: cst.BaseExpression
+    ) -> None:
+        if isinstance(target, cst.Name):
+            function.dicts[target.value] = _literal_keys(value)
+        elif (
+            isinstance(target, cst.Subscript)
+            and isinstance(target.value, cst.Name)
+            and target.value.value in function.dicts
+            and len(target.slice) == 1
+            and isinstance(target.slice[0].slice, cst.Index)
+        ):
+            keys = function.dicts[target.value.value]
+            key = _string(target.slice[0].slice.value)
+            if keys is not None and key is not None:
+                keys.add(key)
+            elif keys is not None:
+                function.dicts[target.value.value] = None
+
+    # -- scopes ----------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        owner = self._enclosing_class()
+        self._stack.append(f"{owner}.{node.name.value}" if owner else node.name.value)
+        self._depth += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._stack.pop()
+        self._depth -= 1
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        scope = self.context.scope
+        local = f"{scope}.{node.name.value}" if scope else node.name.value
+        params = node.params
+        positional = [*params.posonly_params, *params.params]
+        named = [*params.params, *params.kwonly_params]
+        var_kwargs = ""
+        if isinstance(params.star_kwarg, cst.Param):
+            var_kwargs = params.star_kwarg.name.value
+        is_method = bool(self._stack) and isinstance(self._stack[-1], str)
+        self._stack.append(
+            _Function(
+                qualname=self._qualify(local),
+                node=node,
+                params=tuple(p.name.value for p in positional),
+                required=tuple(p.name.value for p in named if p.default is None),
+                var_kwargs=var_kwargs,
+                is_method=is_method,
+            )
+        )
+        self._depth += 1
+        for decorator in node.decorators:
+            self._decorator(decorator.decorator, self._qualify(local))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        function = self._stack.pop()
+        self._depth -= 1
+        if not isinstance(function, _Function):
+            return
+        if function.reads or function.var_kwargs:
+            self._functions.append(
+                FunctionReads(
+                    qualname=function.qualname,
+                    params=function.params,
+                    required=function.required,
+                    var_kwargs=function.var_kwargs,
+                    reads=tuple((p, tuple(r)) for p, r in function.reads.items()),
+                    is_method=function.is_method,
+                    site=self._site(original_node.name),
+                )
+            )
+
+    def _decorator(self, decorator: cst.BaseExpression, handler: str) -> None:
+        if not isinstance(decorator, cst.Call):
+            return
+        func = decorator.func
+        name = dotted_name(func) or ""
+        last = name.rsplit(".", 1)[-1]
+        args = [a for a in decorator.args if a.keyword is None and not a.star]
+        if last == "receiver" and args:
+            # Django's @receiver(signal) or @receiver([a, b])
+            targets = args[0].value
+            elements = (
+                [e.value for e in targets.elements]
+                if isinstance(targets, (cst.List, cst.Tuple))
+                else [targets]
+            )
+            for element in elements:
+                self._subscriptions.append(
+                    Subscription(
+                        receiver="",
+                        receiver_ref="",
+                        method="receiver",
+                        event=self._event_ref(element),
+                        handler=handler,
+                        site=self._site(decorator),
+                    )
+                )
+            return
+        if not isinstance(func, cst.Attribute) or last not in SUBSCRIBE_METHODS:
+            return
+        receiver = dotted_name(func.value) or ""
+        event = self._event_argument(decorator)
+        if last == "connect" and event is None:
+            event = self._event_ref(func.value)  # @signal.connect
+        self._subscriptions.append(
+            Subscription(
+                receiver=receiver,
+                receiver_ref=self._ref(func.value) if receiver else "",
+                method=last,
+                event=event,
+                handler=handler,
+                site=self._site(decorator),
+            )
+        )
+
+    # -- calls -----------------------------------------------------------------------------
+    def _event_argument(self, call: cst.Call) -> EventRef | None:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value in EVENT_KEYWORDS:
+                return self._event_ref(arg.value)
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        return self._event_ref(positional[0].value) if positional else None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        method = func.attr.value
+        if method == "get":
+            self._read(node)
+        if method not in PUBLISH_METHODS and method not in SUBSCRIBE_METHODS:
+            return
+        if not node.args:
+            return
+        receiver = dotted_name(func.value) or ""
+        if not receiver:
+            return
+        receiver_ref = self._ref(func.value)
+        if method in PUBLISH_METHODS:
+            self._publication(node, receiver, receiver_ref, method)
+        else:
+            self._subscription(node, receiver, receiver_ref, method)
+
+    def _publication(self, node: cst.Call, receiver: str, receiver_ref: str, method: str) -> None:
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        # signal.send(sender, **kwargs): the payload is the keywords; a send with
+        # several positional arguments is a socket, a generator or a pipe.
+        if (
+            method in ("send", "send_robust")
+            and not any(a.keyword for a in node.args)
+            and (len(positional) != 1 or any(a.star for a in node.args))
+        ):
+            return
+        event: EventRef | None
+        payload: tuple[str, ...] | None
+        if method in ("send", "send_robust"):
+            event = self._event_ref(func_value(node))
+            keywords = [a for a in node.args if a.keyword is not None]
+            payload = (
+                None
+                if any(a.star == "**" for a in node.args)
+                else tuple(
+                    a.keyword.value for a in keywords if a.keyword and a.keyword.value != "sender"
+                )
+            )
+        else:
+            event = self._event_argument(node)
+            payload_node = None
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value in PAYLOAD_KEYWORDS:
+                    payload_node = arg.value
+            if payload_node is None and method != "put" and len(positional) >= 2:
+                payload_node = positional[1].value
+            if method == "put" and positional:
+                payload_node = positional[0].value
+                event = None
+            payload = self._payload_keys(payload_node) if payload_node is not None else None
+        self._publications.append(
+            Publication(
+                receiver=receiver,
+                receiver_ref=receiver_ref,
+                method=method,
+                event=event,
+                payload_keys=payload,
+                site=self._site(node),
+            )
+        )
+
+    def _payload_keys(self, node: cst.BaseExpression) -> tuple[str, ...] | None:
+        keys = _literal_keys(node)
+        if keys is None and isinstance(node, cst.Name):
+            function = self._function()
+            if function is not None:
+                keys = function.dicts.get(node.value)
+        return tuple(sorted(keys)) if keys is not None else None
+
+    def _subscription(self, node: cst.Call, receiver: str, receiver_ref: str, method: str) -> None:
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        handler_node: cst.BaseExpression | None = None
+        event: EventRef | None
+        if method == "connect":
+            # signal.connect(handler): the receiver is the event
+            if not positional:
+                return
+            event = self._event_ref(func_value(node))
+            handler_node = positional[0].value
+        else:
+            event = self._event_argument(node)
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value in (
+                    "handler",
+                    "callback",
+                    "listener",
+                    "func",
+                ):
+                    handler_node = arg.value
+            if handler_node is None and len(positional) >= 2:
+                handler_node = positional[1].value
+        handler = ""
+        if isinstance(handler_node, (cst.Name, cst.Attribute)):
+            handler = self._ref(handler_node)
+        self._subscriptions.append(
+            Subscription(
+                receiver=receiver,
+                receiver_ref=receiver_ref,
+                method=method,
+                event=event,
+                handler=handler,
+                site=self._site(node),
+            )
+        )
+
+    # -- reads of parameters ---------------------------------------------------------------
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        function = self._function()
+        if function is None or not isinstance(node.value, cst.Name):
+            return
+        name = node.value.value
+        if name not in function.params and name != function.var_kwargs:
+            return
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return
+        key = _string(node.slice[0].slice.value)
+        if key is not None:
+            function.reads.setdefault(name, []).append(KeyRead(key, "subscript", self._site(node)))
+
+    def _read(self, node: cst.Call) -> None:
+        function = self._function()
+        func = node.func
+        if function is None or not isinstance(func, cst.Attribute):
+            return
+        if not isinstance(func.value, cst.Name):
+            return
+        name = func.value.value
+        if name not in function.params and name != function.var_kwargs:
+            return
+        if not node.args or node.args[0].keyword is not None:
+            return
+        key = _string(node.args[0].value)
+        if key is not None:
+            function.reads.setdefault(name, []).append(KeyRead(key, "get", self._site(node)))
+
+    def collect(self) -> MessageFacts:
+        return MessageFacts(
+            module=self._module,
+            constants=tuple(self._constants),
+            signals=tuple(self._signals),
+            aliases=tuple(sorted(self._aliases.items())),
+            publications=tuple(self._publications),
+            subscriptions=tuple(self._subscriptions),
+            functions=tuple(self._functions),
+        )
+
+
+def func_value(node: cst.Call) -> cst.BaseExpression:
+    """The receiver of a method call ``x.m(...)``."""
+    assert isinstance(node.func, cst.Attribute)
+    return node.func.value
+
+
+def _literal_keys(node: cst.BaseExpression) -> set[str] | None:
+    """The keys of a dict display with literal string keys, or of ``dict(a=..)``;
+    None when the keys are not all known."""
+    if isinstance(node, cst.Dict):
+        keys: set[str] = set()
+        for element in node.elements:
+            if not isinstance(element, cst.DictElement):
+                return None  # ** splat
+            key = _string(element.key)
+            if key is None:
+                return None
+            keys.add(key)
+        return keys
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "dict"
+        and all(a.keyword is not None for a in node.args)
+    ):
+        return {a.keyword.value for a in node.args if a.keyword is not None}
+    return None

@@ -1,0 +1,253 @@
+"""The message model: events joined across the project, from every file's message facts.
+
+Two families of messages are recognised (docs/rules/messages.md):
+
+* ``bus``: ``x.publish(event, payload)`` / ``x.subscribe(event, handler)`` and the
+  ``emit``/``on``/``dispatch``/``add_listener``/... variants on a receiver whose name
+  says it is an event bus (``event_bus``, ``self.bus``, ``emitter``; configurable). The
+  event is a string literal or a constant/enum member the project declares, resolved
+  through imports to its value, so ``events.USER_LOGGED_IN`` and ``"user.logged_in"``
+  are the same event.
+* ``signal``: ``sig.send(sender, **kwargs)`` / ``sig.connect(handler)`` /
+  ``@receiver(sig)`` for a ``Signal()`` object (Django, blinker) defined at module level
+  in the project. Signals defined outside the project (a framework's own) are left out:
+  their other side is not in the scanned code.
+
+An event whose identity cannot be resolved (computed names, parameters) is *dynamic*:
+it is counted per family, and rules that would need to know every publisher or every
+subscriber of a family stay silent when the family has dynamic uses.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .facts.messages import KEY, EventRef, FunctionReads, MessageFacts, Publication, Subscription
+
+if TYPE_CHECKING:
+    from .project import ProjectIndex
+
+BUS = "bus"
+SIGNAL = "signal"
+BUS_PUBLISH = frozenset({"publish", "emit", "dispatch", "fire", "trigger"})
+BUS_SUBSCRIBE = frozenset(
+    {
+        "subscribe",
+        "on",
+        "once",
+        "add_listener",
+        "add_handler",
+        "add_event_handler",
+        "register",
+        "listen",
+    }
+)
+SIGNAL_PUBLISH = frozenset({"send", "send_robust"})
+SIGNAL_SUBSCRIBE = frozenset({"connect", "receiver"})
+DEFAULT_BUS_RECEIVERS = (
+    "bus",
+    "*_bus",
+    "*bus",
+    "*event_bus*",
+    "*eventbus*",
+    "*broker",
+    "*dispatcher",
+    "*emitter",
+    "ee",
+    "*event_manager",
+    "*events_manager",
+    "*mediator",
+)
+_EXTERNAL = "\0external"
+
+
+@dataclass(frozen=True)
+class EventKey:
+    family: str  # BUS or SIGNAL
+    name: str  # the event's value, or the signal's qualified name
+
+    def label(self) -> str:
+        return f'"{self.name}"' if self.family == BUS else self.name
+
+
+@dataclass
+class EventEntry:
+    key: EventKey
+    publications: list[tuple[str, Publication]] = field(default_factory=list)
+    subscriptions: list[tuple[str, Subscription]] = field(default_factory=list)
+    # How uses named it: the constants (qualified names) and whether a literal was used.
+    declared_as: set[str] = field(default_factory=set)
+    literal_uses: list[tuple[str, Publication | Subscription]] = field(default_factory=list)
+
+    def payload_keys(self) -> set[str] | None:
+        """Every key any publisher sends; None when a publisher's payload is unknown."""
+        keys: set[str] = set()
+        for _, publication in self.publications:
+            if publication.payload_keys is None:
+                return None
+            keys.update(publication.payload_keys)
+        return keys
+
+
+@dataclass
+class MessageIndex:
+    events: dict[EventKey, EventEntry] = field(default_factory=dict)
+    dynamic_publications: Counter[str] = field(default_factory=Counter)
+    dynamic_subscriptions: Counter[str] = field(default_factory=Counter)
+    functions: dict[str, tuple[str, FunctionReads]] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)  # qualified name -> value
+    signals: dict[str, str] = field(default_factory=dict)  # qualified name -> relpath
+    module_of: dict[str, str] = field(default_factory=dict)  # module -> relpath
+
+    def entry(self, key: EventKey) -> EventEntry:
+        if key not in self.events:
+            self.events[key] = EventEntry(key)
+        return self.events[key]
+
+    def subscriptions_of_handler(self, handler: str) -> list[EventEntry]:
+        return [
+            entry
+            for entry in self.events.values()
+            if any(s.handler == handler for _, s in entry.subscriptions)
+        ]
+
+
+def is_bus_receiver(receiver: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    last = receiver.rsplit(".", 1)[-1].lower()
+    return any(fnmatch.fnmatchcase(last, pattern.lower()) for pattern in patterns)
+
+
+class _Resolver:
+    """Follows qualified names through the project's module-level aliases (re-exports)
+    to the constant or signal they name."""
+
+    def __init__(self, project: ProjectIndex, facts: dict[str, MessageFacts]) -> None:
+        self.modules = set(project.modules)
+        self.aliases = {f.module: dict(f.aliases) for f in facts.values() if f.module}
+        self.constants = {q: v for f in facts.values() for q, v in f.constants}
+        self.signals = {q for f in facts.values() for q in f.signals}
+
+    def split(self, name: str) -> tuple[str, str] | None:
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            if module in self.modules:
+                return module, ".".join(parts[cut:])
+        return None
+
+    def follow(self, name: str, table: set[str] | dict[str, str]) -> str | None:
+        """The name in ``table`` that ``name`` refers to; ``_EXTERNAL`` when it lies
+        outside the project; None when it is the project's but not in ``table``."""
+        for _ in range(8):
+            if name in table:
+                return name
+            split = self.split(name)
+            if split is None:
+                return _EXTERNAL
+            module, rest = split
+            head, _, tail = rest.partition(".")
+            target = self.aliases.get(module, {}).get(head)
+            if target is None:
+                return None
+            name = f"{target}.{tail}" if tail else target
+        return None
+
+
+def build_message_index(
+    project: ProjectIndex, bus_receivers: tuple[str, ...] | list[str] = DEFAULT_BUS_RECEIVERS
+) -> MessageIndex:
+    by_path: dict[str, MessageFacts] = {f.relpath: value for f, value in project.facts(KEY)}
+    resolver = _Resolver(project, by_path)
+    index = MessageIndex(constants=resolver.constants)
+    for relpath, value in sorted(by_path.items()):
+        if value.module:
+            index.module_of[value.module] = relpath
+        for name in value.signals:
+            index.signals[name] = relpath
+        for function in value.functions:
+            index.functions[function.qualname] = (relpath, function)
+    for relpath, value in sorted(by_path.items()):
+        for publication in value.publications:
+            _add(index, resolver, relpath, publication, bus_receivers, publish=True)
+        for subscription in value.subscriptions:
+            _add(index, resolver, relpath, subscription, bus_receivers, publish=False)
+    return index
+
+
+def _add(
+    index: MessageIndex,
+    resolver: _Resolver,
+    relpath: str,
+    use: Publication | Subscription,
+    bus_receivers: tuple[str, ...] | list[str],
+    publish: bool,
+) -> None:
+    method = use.method
+    family = ""
+    if method in (SIGNAL_PUBLISH if publish else SIGNAL_SUBSCRIBE):
+        family = SIGNAL
+    elif method in (BUS_PUBLISH if publish else BUS_SUBSCRIBE) and is_bus_receiver(
+        use.receiver, bus_receivers
+    ):
+        family = BUS
+    if not family:
+        return
+    key = _key(resolver, family, use.event)
+    if key is None:
+        return  # outside the project (a framework's signal or constant)
+    if key is _DYNAMIC:
+        counter = index.dynamic_publications if publish else index.dynamic_subscriptions
+        if family == BUS or (use.event is not None and use.event.kind == "name"):
+            counter[family] += 1
+        return
+    assert isinstance(key, EventKey)
+    entry = index.entry(key)
+    if publish:
+        assert isinstance(use, Publication)
+        entry.publications.append((relpath, use))
+    else:
+        assert isinstance(use, Subscription)
+        entry.subscriptions.append((relpath, use))
+    if use.event is not None and use.event.kind == "literal":
+        entry.literal_uses.append((relpath, use))
+    elif use.event is not None:
+        entry.declared_as.add(use.event.value)
+
+
+_DYNAMIC = EventKey("", "\0dynamic")
+
+
+def _key(resolver: _Resolver, family: str, event: EventRef | None) -> EventKey | None:
+    if event is None:
+        return _DYNAMIC if family == BUS else None
+    if family == SIGNAL:
+        if event.kind != "name":
+            return None
+        found = resolver.follow(event.value, resolver.signals)
+        if found is None or found == _EXTERNAL:
+            # Not a project signal: a socket's send(), a framework's signal.
+            return None
+        return EventKey(SIGNAL, found)
+    if event.kind == "literal":
+        return EventKey(BUS, event.value)
+    found = resolver.follow(event.value, resolver.constants)
+    if found == _EXTERNAL:
+        return None
+    if found is None:
+        return _DYNAMIC
+    return EventKey(BUS, resolver.constants[found])
+
+
+def payload_parameter(function: FunctionReads, family: str) -> list[str]:
+    """The parameters of a handler that hold the payload: for a bus handler the last
+    positional one (``def on_login(self, data)``, ``def handle(event, data)``); for a
+    signal receiver its ``**kwargs``."""
+    if family == SIGNAL:
+        return [function.var_kwargs] if function.var_kwargs else []
+    params = list(function.params)
+    if function.is_method and params:
+        params = params[1:]
+    return params[-1:] if params else []

@@ -1,0 +1,559 @@
+"""Message contracts (IL6xx): events and payloads between the components that publish
+and subscribe to them. The model is :mod:`integ_lint.messages`; the shapes recognised
+and the limits are in docs/rules/messages.md."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from integ_lint.facts.messages import MessageFactCollector, Publication, Subscription
+from integ_lint.findings import Finding, RelatedLocation, Severity, Site
+from integ_lint.messages import (
+    BUS,
+    DEFAULT_BUS_RECEIVERS,
+    SIGNAL,
+    EventEntry,
+    MessageIndex,
+    build_message_index,
+    payload_parameter,
+)
+from integ_lint.project import ProjectIndex
+from integ_lint.rule import Invalid, ProjectRule, Valid
+from integ_lint.settings import Section
+
+FAMILY = "messages"
+
+BUS_MODULE = """
+class EventBus:
+    def publish(self, event_type, data=None): ...
+    def subscribe(self, event_type, handler): ...
+
+event_bus = EventBus()
+"""
+EVENTS_MODULE = """
+USER_LOGGED_IN = "user.logged_in"
+USER_LOGGED_OUT = "user.logged_out"
+"""
+
+
+@dataclass
+class MessageSettings(Section):
+    """``[tool.integ-lint.messages]``."""
+
+    TABLE: ClassVar[str] = "messages"
+    # Receiver names (last part, fnmatch, case-insensitive) whose publish/subscribe/emit/on
+    # calls are an event bus's.
+    bus_receivers: list[str] = field(default_factory=lambda: list(DEFAULT_BUS_RECEIVERS))
+
+
+def message_index(project: ProjectIndex) -> MessageIndex:
+    settings = project.config.section(MessageSettings)
+    return project.derived(
+        "messages", lambda p: build_message_index(p, tuple(settings.bus_receivers))
+    )
+
+
+def _related_publications(entry: EventEntry) -> list[RelatedLocation]:
+    return [
+        RelatedLocation(path, p.site.span, f"published here ({_keys(p)})")
+        for path, p in entry.publications[:20]
+    ]
+
+
+def _keys(publication: Publication) -> str:
+    keys = publication.payload_keys
+    if keys is None:
+        return "payload unknown"
+    return "sends " + (", ".join(keys) if keys else "no keys")
+
+
+class _MessageRule(ProjectRule):
+    FACTS = (MessageFactCollector,)
+    family = FAMILY
+
+    def _uses(self, project: ProjectIndex) -> MessageIndex:
+        return message_index(project)
+
+
+class EventWithoutSubscriber(_MessageRule):
+    """An event the project publishes on its bus that no project code subscribes to.
+
+    **What it does**
+    For every event published on an event bus (``event_bus.publish(EVENT, data)``)
+    whose identity is known, reports it when no subscription in the project names the
+    same event, provided the project subscribes to other events on its bus and no
+    subscription computes its event at run time.
+
+    **Why is this bad?**
+    A published event that nothing handles is work that goes nowhere: a renamed
+    subscription, a handler registered under another name, or a feature half removed.
+
+    **Example**
+    ```python
+    event_bus.publish(events.USER_LOGGED_OUT, {"user_id": uid})  # nobody listens
+    ```
+
+    **How to fix**
+    Subscribe the handler that should react, or stop publishing the event.
+
+    **Opt-in**: libraries publish events for their users to subscribe to, so an event
+    without a subscriber in the scanned code is often the point. Enable it with
+    ``extend-select = ["IL601"]`` in an application whose subscribers all live in the
+    project.
+    """
+
+    code = "IL601"
+    name = "event-without-subscriber"
+    severity = Severity.WARNING
+    default_enabled = False
+    VALID = (
+        Valid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            def on_login(data):
+                return data["user_id"]
+
+            event_bus.subscribe(events.USER_LOGGED_IN, on_login)
+            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            """,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            def on_login(data):
+                return data["user_id"]
+
+            event_bus.subscribe(events.USER_LOGGED_IN, on_login)
+            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            event_bus.publish(events.USER_LOGGED_OUT, {"user_id": 1})
+            """,
+            line=9,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+            message='"user.logged_out" is published but no project code subscribes to it',
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        index = self._uses(project)
+        for family in (BUS, SIGNAL):
+            if index.dynamic_subscriptions[family]:
+                continue
+            if not any(e.subscriptions for e in index.events.values() if e.key.family == family):
+                continue
+            for entry in index.events.values():
+                if entry.key.family != family or entry.subscriptions or not entry.publications:
+                    continue
+                path, publication = entry.publications[0]
+                if not project.reported(path):
+                    continue
+                yield self.finding(
+                    path,
+                    publication.site,
+                    f"{entry.key.label()} is published but no project code subscribes to it",
+                    related=_related_publications(entry)[1:],
+                )
+
+
+class SubscriberWithoutPublisher(_MessageRule):
+    """A handler subscribed to an event that nothing in the project publishes.
+
+    **What it does**
+    Reports a subscription (``bus.subscribe(EVENT, handler)``, ``@bus.on(EVENT)``,
+    ``signal.connect(handler)``, ``@receiver(signal)``) when no code in the project
+    publishes that event and:
+
+    * the event is a constant or enum member the project declares (and the project
+      publishes on its bus, with no event computed at run time), or a ``Signal``
+      the project defines; or
+    * the event is a string literal within a typo of an event that *is* published
+      (the message names it).
+
+    Events and signals declared outside the project (a framework's) are never
+    reported: their publishers are not in the scanned code.
+
+    **Why is this bad?**
+    The handler never runs: the event was renamed, never wired, or misspelled, and
+    nothing fails to say so.
+
+    **Example**
+    ```python
+    event_bus.subscribe("user.loged_in", audit_login)  # published: "user.logged_in"
+    ```
+
+    **How to fix**
+    Subscribe to the event that is published (use the declared constant rather than
+    a string), or delete the dead handler.
+    """
+
+    code = "IL602"
+    name = "subscriber-without-publisher"
+    severity = Severity.WARNING
+    VALID = (
+        Valid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            def on_login(data):
+                return data["user_id"]
+
+            event_bus.subscribe(events.USER_LOGGED_IN, on_login)
+            event_bus.publish("user.logged_in", {"user_id": 1})
+            """,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+        ),
+        Valid(
+            """
+            from django.db.models.signals import post_save
+            from django.dispatch import receiver
+
+            @receiver(post_save)
+            def on_saved(sender, instance, **kwargs):
+                return instance
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            def on_logout(data):
+                return data["user_id"]
+
+            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            event_bus.subscribe(events.USER_LOGGED_OUT, on_logout)
+            """,
+            line=8,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+            message='on_logout is subscribed to "user.logged_out", which nothing in the project publishes',
+        ),
+        Invalid(
+            """
+            from pkg.bus import event_bus
+
+            def audit(data):
+                return data
+
+            event_bus.publish("user.logged_in", {"user_id": 1})
+            event_bus.subscribe("user.loged_in", audit)
+            """,
+            line=7,
+            files={"pkg/bus.py": BUS_MODULE},
+            message='did you mean "user.logged_in"?',
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        index = self._uses(project)
+        published = {
+            e.key.name for e in index.events.values() if e.key.family == BUS and e.publications
+        }
+        bus_publishes = bool(published)
+        for entry in index.events.values():
+            if entry.publications or not entry.subscriptions:
+                continue
+            family = entry.key.family
+            hint = ""
+            if family == BUS:
+                close = difflib.get_close_matches(entry.key.name, sorted(published), 1, 0.85)
+                if close:
+                    hint = f'; did you mean "{close[0]}"?'
+                elif not (
+                    entry.declared_as and bus_publishes and not index.dynamic_publications[BUS]
+                ):
+                    continue
+            elif index.dynamic_publications[SIGNAL]:
+                continue
+            for path, subscription in entry.subscriptions:
+                if not project.reported(path):
+                    continue
+                handler = subscription.handler.rsplit(".", 1)[-1] or "a handler"
+                yield self.finding(
+                    path,
+                    subscription.site,
+                    f"{handler} is subscribed to {entry.key.label()}, which nothing in the "
+                    f"project publishes{hint}",
+                )
+
+
+class PayloadKeyMismatch(_MessageRule):
+    """A handler reads a payload key that no publisher of its event sends.
+
+    **What it does**
+    For each handler subscribed to events whose publishers all build their payload
+    from literal keys (a dict display, ``dict(k=...)``, a local dict filled with
+    ``d["k"] = ...``; a signal's ``send(sender, k=...)`` keywords), reports each key
+    the handler reads from its payload (``data["k"]``, ``data.get("k")``, a signal
+    receiver's ``kwargs["k"]`` or a required parameter) that none of them sends.
+    A handler subscribed to several events may read a key any of them sends.
+
+    **Why is this bad?**
+    ``data["k"]`` raises ``KeyError`` in the handler, far from the publisher that
+    forgot the key (or renamed it); ``data.get("k")`` silently takes its default every
+    time; a signal receiver with a required parameter no sender passes raises
+    ``TypeError`` at ``send``.
+
+    **Example**
+    ```python
+    event_bus.publish(events.USER_LOGGED_IN, {"user": uid})
+
+    def on_login(data):
+        audit(data["user_id"])  # KeyError: the publisher sends "user"
+    ```
+
+    **How to fix**
+    Make publisher and subscriber agree (a TypedDict or dataclass for the payload
+    keeps them in step).
+    """
+
+    code = "IL603"
+    name = "payload-key-mismatch"
+    severity = Severity.ERROR
+    VALID = (
+        Valid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            def on_login(data):
+                return data["user_id"], data.get("ip")
+
+            event_bus.subscribe(events.USER_LOGGED_IN, on_login)
+            payload = {"user_id": 1}
+            payload["ip"] = "::1"
+            event_bus.publish(events.USER_LOGGED_IN, payload)
+            """,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+        ),
+        Valid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            def on_login(data):
+                return data["user_id"]
+
+            def publish(extra):
+                event_bus.publish(events.USER_LOGGED_IN, {**extra})
+
+            event_bus.subscribe(events.USER_LOGGED_IN, on_login)
+            """,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            class Audit:
+                def __init__(self):
+                    event_bus.subscribe(events.USER_LOGGED_IN, self.on_login)
+
+                def on_login(self, data):
+                    return data["user_id"]
+
+            event_bus.publish(events.USER_LOGGED_IN, {"user": 1})
+            """,
+            line=9,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+            message='reads data["user_id"], but no publisher of "user.logged_in" sends it',
+        ),
+        Invalid(
+            """
+            from django.dispatch import Signal
+
+            order_paid = Signal()
+
+            def on_paid(sender, amount, **kwargs):
+                return amount, kwargs["currency"]
+
+            order_paid.connect(on_paid)
+
+            def pay(order):
+                order_paid.send(sender=order, total=3)
+            """,
+            lines=(5, 6),
+            message="no send of pkg.example.order_paid passes it",
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        index = self._uses(project)
+        handlers = sorted(
+            {s.handler for e in index.events.values() for _, s in e.subscriptions if s.handler}
+        )
+        for handler in handlers:
+            found = index.functions.get(handler)
+            if found is None:
+                continue
+            path, function = found
+            if not project.reported(path):
+                continue
+            entries = index.subscriptions_of_handler(handler)
+            if not entries or any(not e.publications for e in entries):
+                continue
+            families = {e.key.family for e in entries}
+            if len(families) != 1:
+                continue
+            (family,) = families
+            sent: set[str] = set()
+            for entry in entries:
+                keys = entry.payload_keys()
+                if keys is None:
+                    break
+                sent |= keys
+            else:
+                yield from self._mismatches(path, function, family, entries, sent)
+
+    def _mismatches(
+        self,
+        path: str,
+        function: object,
+        family: str,
+        entries: list[EventEntry],
+        sent: set[str],
+    ) -> Iterator[Finding]:
+        from integ_lint.facts.messages import FunctionReads
+
+        assert isinstance(function, FunctionReads)
+        labels = " / ".join(e.key.label() for e in entries)
+        related = [r for e in entries for r in _related_publications(e)]
+        name = function.qualname.rsplit(".", 1)[-1]
+        reads = dict(function.reads)
+        for param in payload_parameter(function, family):
+            seen: set[str] = set()
+            for read in reads.get(param, ()):
+                if read.key in sent or read.key in seen:
+                    continue
+                seen.add(read.key)
+                effect = (
+                    "KeyError when it runs"
+                    if read.how == "subscript"
+                    else "the default applies every time"
+                )
+                shown = (
+                    f'{param}["{read.key}"]'
+                    if read.how == "subscript"
+                    else (f'{param}.get("{read.key}")')
+                )
+                yield self.finding(
+                    path,
+                    read.site,
+                    f"{name} reads {shown}, but no publisher of {labels} sends it "
+                    f"({effect}; sent: {', '.join(sorted(sent)) or 'nothing'})",
+                    related=related,
+                )
+        if family == SIGNAL:
+            positional = list(function.params)
+            if function.is_method and positional:
+                positional = positional[1:]
+            sender = positional[:1]  # Django and blinker pass the sender first
+            for param in function.required:
+                if param in sender or param in ("signal", "sender") or param in sent:
+                    continue
+                yield self.finding(
+                    path,
+                    function.site,
+                    f"{name} requires argument {param!r}, but no send of {labels} passes it "
+                    "(TypeError at send)",
+                    related=related,
+                )
+
+
+class UndeclaredEvent(_MessageRule):
+    """An event named by a string literal in a project that declares its events.
+
+    **What it does**
+    When the project names bus events through declared constants or enum members,
+    reports each publish or subscribe that spells an event as a string literal.
+
+    **Why is this bad?**
+    The literal bypasses the registry: a rename of the constant leaves it behind, and
+    a typo in it is a new, silent event.
+
+    **Example**
+    ```python
+    event_bus.publish("user.logged_in", data)  # events.USER_LOGGED_IN exists
+    ```
+
+    **How to fix**
+    Use the declared constant.
+
+    **Opt-in**: many projects mix both styles on purpose; enable with
+    ``extend-select = ["IL605"]`` where the registry is the rule.
+    """
+
+    code = "IL605"
+    name = "undeclared-event"
+    severity = Severity.WARNING
+    default_enabled = False
+    VALID = (
+        Valid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            """,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            event_bus.publish("user.logged_out", {"user_id": 1})
+            """,
+            line=5,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+            message="use the declared constant pkg.events.USER_LOGGED_OUT",
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        index = self._uses(project)
+        declared_values: dict[str, str] = {}
+        for entry in index.events.values():
+            for name in sorted(entry.declared_as):
+                declared_values.setdefault(entry.key.name, name)
+        if not declared_values:
+            return
+        by_value: dict[str, str] = {}
+        for name, value in sorted(index.constants.items()):
+            by_value.setdefault(value, name)
+        for entry in index.events.values():
+            if entry.key.family != BUS:
+                continue
+            for path, use in entry.literal_uses:
+                if not project.reported(path):
+                    continue
+                constant = declared_values.get(entry.key.name) or by_value.get(entry.key.name)
+                advice = (
+                    f"use the declared constant {constant}"
+                    if constant
+                    else "declare it beside the project's other events"
+                )
+                kind = "published" if isinstance(use, Publication) else "subscribed to"
+                assert isinstance(use, (Publication, Subscription))
+                yield self.finding(
+                    path,
+                    Site(use.site.span, use.site.scope, use.site.snippet),
+                    f"event {entry.key.label()} is {kind} as a string literal: {advice}",
+                )
