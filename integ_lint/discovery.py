@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .layout import Layout, infer_layout
+from .layout import module_name as layout_module_name
+
 SKIPPED_DIR_NAMES = frozenset(
     {
         ".git",
@@ -69,6 +72,22 @@ def matches_any(relpath: str, patterns: Iterable[str]) -> bool:
     parts = relpath.split("/")
     for pattern in patterns:
         pattern = pattern.rstrip("/")
+        if pattern.startswith("/"):
+            # Anchored at the project root ("/setup.py"), as in .gitignore.
+            anchored = pattern.lstrip("/")
+            if fnmatch.fnmatchcase(relpath, anchored) or (
+                anchored.endswith("/**") and _is_under(parts, anchored[:-3])
+            ):
+                return True
+            continue
+        tail = pattern[3:] if pattern.startswith("**/") else ""
+        if tail and "/" not in tail:
+            # "**/test_*.py" names a file or folder at any depth; "*" must not run
+            # across folders ("pkg/test_data/__init__.py" is not a test file).
+            candidates = parts[-1:] if tail.endswith((".py", ".pyi")) else parts
+            if any(fnmatch.fnmatchcase(part, tail) for part in candidates):
+                return True
+            continue
         if fnmatch.fnmatchcase(relpath, pattern):
             return True
         if pattern.endswith("/**") and _is_under(parts, pattern[:-3]):
@@ -131,12 +150,40 @@ def discover(
     respect_gitignore: bool = True,
     source_roots: Sequence[str] = (),
     role_patterns: Mapping[str, Sequence[str]] | None = None,
+    layout: Layout | None = None,
 ) -> list[SourceFile]:
     """Expand ``paths`` into the sorted list of Python files to scan.
 
+    Module names start from the source roots of ``layout`` (see
+    :mod:`integ_lint.layout`; inferred from the found files when not given).
     ``role_patterns`` (role -> globs, see :mod:`integ_lint.roles`) gives each file its
     role; without it every file is ``library``."""
     root = root.resolve()
+    found = collect_paths(paths, root, exclude, respect_gitignore)
+    if layout is None:
+        layout = infer_layout(root, found, source_roots)
+    return name_files(found, root, layout, role_patterns)
+
+
+def discover_project(
+    root: Path,
+    exclude: Sequence[str],
+    respect_gitignore: bool = True,
+    source_roots: Sequence[str] = (),
+    role_patterns: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[list[SourceFile], Layout]:
+    """Every file of the project at ``root`` and the project's layout (its source
+    roots, inferred from those files unless ``source_roots`` are given)."""
+    root = root.resolve()
+    found = collect_paths([root], root, exclude, respect_gitignore)
+    layout = infer_layout(root, found, source_roots)
+    return name_files(found, root, layout, role_patterns), layout
+
+
+def collect_paths(
+    paths: Sequence[Path], root: Path, exclude: Sequence[str], respect_gitignore: bool = True
+) -> list[Path]:
+    """The Python files under ``paths`` (sorted, absolute), with the excludes."""
     git_files = _git_visible_files(root) if respect_gitignore else None
     found: dict[str, Path] = {}
     for given in paths:
@@ -179,22 +226,34 @@ def discover(
                 if _is_special_file(file_path):
                     continue
                 found[str(file_path)] = file_path
-    roots = _source_roots(root, source_roots)
+    return [p for _, p in sorted(found.items())]
+
+
+def name_files(
+    found: Sequence[Path],
+    root: Path,
+    layout: Layout,
+    role_patterns: Mapping[str, Sequence[str]] | None = None,
+) -> list[SourceFile]:
+    """``found`` as SourceFiles: module name and source root from ``layout``, role
+    from ``role_patterns``."""
     files = []
-    for _, p in sorted(found.items()):
+    for p in found:
         relpath = relative_path(p, root)
         role = "library"
         if role_patterns is not None:
             from .roles import classify
 
             role = classify(relpath, role_patterns, read_head(p))
+        module, base = layout_module_name(p, layout.source_roots)
         files.append(
             SourceFile(
                 path=p,
                 relpath=relpath,
-                module=module_name(p, roots),
+                module=module,
                 is_package_init=p.name in ("__init__.py", "__init__.pyi"),
                 role=role,
+                source_root=relative_path(base, root),
             )
         )
     return files
@@ -239,38 +298,8 @@ def has_undecodable_bytes(name: str) -> bool:
     return any("\ud800" <= char <= "\udfff" for char in name)
 
 
-def _source_roots(root: Path, configured: Sequence[str]) -> list[Path]:
-    if configured:
-        return [(root / c).resolve() for c in configured]
-    roots = [root]
-    if (root / "src").is_dir() and not (root / "src" / "__init__.py").exists():
-        roots.insert(0, root / "src")
-    return roots
-
-
 def module_name(path: Path, roots: Sequence[Path]) -> str:
-    """The dotted module name of ``path``.
-
-    Relative to the innermost source root that contains it (which gives namespace
-    packages their full name), extended upwards while the root itself is a package
-    (so scanning a folder inside a package still names modules fully).
-    """
-    path = Path(os.path.abspath(path))
-    base: Path | None = None
-    for candidate in roots:
-        if candidate in path.parents:
-            base = candidate
-            break
-    if base is None:
-        base = path.parent
-    while (base / "__init__.py").exists() and base.parent != base:
-        base = base.parent
-    rel_parts = list(path.relative_to(base).parts)
-    stem = rel_parts[-1].rsplit(".", 1)[0]
-    rel_parts[-1] = stem
-    if stem == "__init__":
-        rel_parts.pop()
-    if not rel_parts or not all(p.isidentifier() for p in rel_parts):
-        # Not importable by name (for example a file in a folder called "my-scripts").
-        return ".".join(p.replace("-", "_") for p in rel_parts)
-    return ".".join(rel_parts)
+    """The dotted module name of ``path`` under the innermost of ``roots`` holding it
+    (see :func:`integ_lint.layout.module_name`)."""
+    ordered = sorted((Path(os.path.abspath(r)) for r in roots), key=lambda r: -len(r.parts))
+    return layout_module_name(path, ordered)[0]

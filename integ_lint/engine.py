@@ -11,10 +11,11 @@ from pathlib import Path
 
 from .analysis import FileResult
 from .config import Config, ConfigError
-from .discovery import SourceFile, discover, matches_any, validate_glob
+from .discovery import SourceFile, discover, discover_project, matches_any, validate_glob
 from .executor import ExecutionStats, analyze_files
 from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
 from .fingerprint import assign_fingerprints
+from .layout import Layout
 from .project import ProjectIndex
 from .registry import Registry, load_registry
 from .roles import LIBRARY, ROLE_KEYS, role_paths
@@ -110,16 +111,44 @@ def select_rules(config: Config, registry: Registry) -> Selection:
     return Selection(file_rules, project_rules, list(collectors.values()))
 
 
+def project_files(config: Config) -> list[SourceFile]:
+    """Every file of the project (the config's root), named from the project's source
+    roots; computes :func:`project_layout` on the way. Cached on the config."""
+    if config.files is not None:
+        cached: list[SourceFile] = config.files
+        return cached
+    general = config.general
+    files, layout = discover_project(
+        config.root,
+        exclude=[*general.exclude, *general.extend_exclude],
+        respect_gitignore=general.respect_gitignore,
+        source_roots=general.source_roots,
+        role_patterns=role_paths(general),
+    )
+    config.layout = layout
+    config.files = files
+    return files
+
+
+def project_layout(config: Config) -> Layout:
+    """The source roots of the config's project (integ_lint.layout), computed once."""
+    if config.layout is None:
+        project_files(config)
+    layout: Layout = config.layout
+    return layout
+
+
 def discover_files(paths: Sequence[Path], config: Config) -> list[SourceFile]:
-    """The files a run over ``paths`` scans, with the config's excludes."""
+    """The files a run over ``paths`` scans, with the config's excludes; module names
+    start from the whole project's source roots, whatever the paths."""
     general = config.general
     return discover(
         paths,
         config.root,
         exclude=[*general.exclude, *general.extend_exclude],
         respect_gitignore=general.respect_gitignore,
-        source_roots=general.source_roots,
         role_patterns=role_paths(general),
+        layout=project_layout(config),
     )
 
 
@@ -257,25 +286,21 @@ def _project_context(
 ) -> tuple[RunOptions, list[SourceFile], list[SourceFile]]:
     """Split the work into files analysed fully and files analysed for facts only.
 
-    When every given path is a file of a configured project (as pre-commit passes
-    them), findings are reported on those files only, while project rules still see
-    the facts of the whole project. ``report_paths`` likewise limits file rules to
-    the reported files. Returns the options with the effective ``report_paths``.
+    Whatever ``paths`` name (files as pre-commit passes them, or folders), project
+    rules see the facts of the whole project (the config's root, when a
+    ``pyproject.toml`` defines it) and findings are reported only on the given files.
+    ``report_paths`` likewise limits file rules to the reported files. Returns the
+    options with the effective ``report_paths``.
     """
     report_paths = options.report_paths
     whole = files
-    if (
-        options.project_context
-        and paths
-        and config.config_file is not None
-        and all(Path(p).is_file() for p in paths)
-    ):
+    if options.project_context and paths and config.config_file is not None:
+        everything = project_files(config)
         given = {f.relpath for f in files}
-        report_paths = given if report_paths is None else report_paths & given
-        if selection.collectors:
-            known = {f.relpath for f in files}
-            extra = discover_files([config.root], config)
-            whole = [*files, *(f for f in extra if f.relpath not in known)]
+        if not given.issuperset(f.relpath for f in everything):
+            report_paths = given if report_paths is None else report_paths & given
+            if selection.collectors:
+                whole = [*files, *(f for f in everything if f.relpath not in given)]
     if report_paths is None:
         return options, files, []
     primary = [f for f in whole if f.relpath in report_paths]
@@ -300,6 +325,8 @@ def _run_project_rules(
     for rule in selection.project_rules:
         try:
             findings.extend(rule().check(index))
+        except ConfigError:
+            raise  # configuration that names nothing in the tree (a contract's module)
         except Exception as exc:
             report.notifications.append(
                 Notification(

@@ -86,12 +86,18 @@ def test_module_names_src_layout_and_namespace_packages(tmp_path: Path) -> None:
     }
 
 
-def test_module_name_extends_above_a_root_inside_a_package(tmp_path: Path) -> None:
-    touch(tmp_path, "pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/mod.py")
-    assert (
-        module_name(tmp_path / "pkg" / "sub" / "mod.py", [tmp_path / "pkg" / "sub"])
-        == "pkg.sub.mod"
-    )
+def test_module_name_never_climbs_above_its_source_root(tmp_path: Path) -> None:
+    touch(tmp_path, "pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/mod.py", "__init__.py")
+    assert module_name(tmp_path / "pkg" / "sub" / "mod.py", [tmp_path / "pkg" / "sub"]) == "mod"
+    # A stray __init__.py in the root itself changes nothing.
+    assert module_name(tmp_path / "pkg" / "sub" / "mod.py", [tmp_path]) == "pkg.sub.mod"
+
+
+def test_module_name_never_runs_through_a_folder_that_is_not_an_identifier(
+    tmp_path: Path,
+) -> None:
+    touch(tmp_path, "web-app/pkg/__init__.py", "web-app/pkg/views.py")
+    assert module_name(tmp_path / "web-app" / "pkg" / "views.py", [tmp_path]) == "pkg.views"
 
 
 def test_a_folder_git_ignores_as_a_whole_is_scanned_when_named(tmp_path: Path) -> None:

@@ -1,0 +1,504 @@
+"""Source roots: the folders module names start from.
+
+A module's name is its path relative to the innermost source root that holds it
+(``src/pkg/core.py`` under the root ``src`` is ``pkg.core``). It never climbs above its
+root, so a stray ``__init__.py`` above a root changes nothing, and never runs through
+a folder whose name is not an identifier (``web-app/pkg/x.py`` is ``pkg.x``).
+
+Where the roots come from, first match wins:
+
+1. the ``source-roots`` key (validated: each must exist inside the project);
+2. what the project tells its other tools: packaging metadata (setuptools
+   ``package-dir`` / ``packages.find.where``, hatch, poetry, pdm, flit, maturin
+   ``python-source``; ``setup.cfg`` and a literal ``package_dir`` in ``setup.py``),
+   pytest's ``pythonpath``, mypy's ``mypy_path``, ruff's ``src``, import-linter's
+   ``root_packages``;
+3. ``src/`` when it is not a package;
+
+and the project root always comes last, for the files outside every other root.
+Unless roots are configured, a folder is added when the project's own absolute
+imports only resolve from it (``from connectors.x import y`` inside
+``src/connectors/`` when ``src/`` holds a stray ``__init__.py``; ``from helpers import
+h`` in a ``tests/`` folder without one).
+
+Nothing here imports or runs the analysed code: files are read as text.
+"""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+SOURCE_ROOTS_KEY = "source-roots"
+# Imports of the project's own packages that resolve as external above this share
+# (and at least MIN_MISSED of them) make the layout check speak up.
+MISSED_SHARE = 0.3
+MIN_MISSED = 5
+# Files larger than this are not read for the import scan (generated tables).
+SCAN_LIMIT_BYTES = 2_000_000
+
+_IMPORT_LINE = re.compile(
+    r"^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b|import[ \t]+([A-Za-z_][^\n#;]*))",
+    re.MULTILINE,
+)
+_SETUP_PY_PACKAGE_DIR = re.compile(r"""package_dir\s*=\s*\{\s*(['"])\1\s*:\s*['"]([^'"]+)['"]""")
+_SETUP_PY_FIND_WHERE = re.compile(
+    r"""find(?:_namespace)?_packages\(\s*(?:where\s*=\s*)?['"]([^'"]+)['"]"""
+)
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
+
+
+class LayoutError(Exception):
+    """A configured source root that cannot be used (one line naming the key)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The source roots of one project and how they were found."""
+
+    root: Path
+    # Absolute folders, innermost first, the project root last.
+    source_roots: tuple[Path, ...]
+    origin: str  # "source-roots", "setuptools package-dir", "src/ layout", "project root", ...
+    warnings: tuple[str, ...] = ()
+    # Folders added because the project's own imports only resolve from them.
+    inferred_from_imports: tuple[Path, ...] = field(default=())
+
+    def base_of(self, path: Path) -> Path | None:
+        """The innermost source root holding ``path``."""
+        for candidate in self.source_roots:
+            if candidate == path or candidate in path.parents:
+                return candidate
+        return None
+
+    def relative_roots(self) -> list[str]:
+        return [relative(r, self.root) for r in self.source_roots]
+
+
+def relative(path: Path, root: Path) -> str:
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
+    return "." if rel == "." else rel
+
+
+def configured_roots(root: Path, entries: Sequence[str], where: str) -> list[Path]:
+    """The configured ``source-roots`` as absolute folders; :class:`LayoutError` for an
+    entry that does not exist or lies outside the project."""
+    roots = []
+    for entry in entries:
+        candidate = Path(os.path.normpath(root / entry))
+        if candidate != root and root not in candidate.parents:
+            raise LayoutError(
+                f"{where}: tool.integ-lint.{SOURCE_ROOTS_KEY}: {entry!r} is outside the "
+                f"project ({root})"
+            )
+        if not candidate.is_dir():
+            raise LayoutError(
+                f"{where}: tool.integ-lint.{SOURCE_ROOTS_KEY}: {entry!r} is not a folder"
+            )
+        roots.append(candidate)
+    return roots
+
+
+# -- what the project tells its other tools ------------------------------------------
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _get(data: Mapping[str, Any], *keys: str) -> Any:
+    value: Any = data
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _read_ini(path: Path) -> configparser.ConfigParser | None:
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return None
+    return parser
+
+
+def declared_roots(root: Path, files: Sequence[Path] = ()) -> list[tuple[str, str]]:
+    """``(folder, tool)`` pairs: the source folders the project declares to its
+    packaging and tools (relative to ``root``, not yet checked to exist)."""
+    data = _read_toml(root / "pyproject.toml")
+    tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+    found: list[tuple[str, str]] = []
+
+    def add(folders: Iterable[str], origin: str) -> None:
+        found.extend((f, origin) for f in folders if f.strip())
+
+    # setuptools
+    package_dir = _get(tool, "setuptools", "package-dir")
+    if isinstance(package_dir, dict) and isinstance(package_dir.get(""), str):
+        add([package_dir[""]], "setuptools package-dir")
+    add(_as_list(_get(tool, "setuptools", "packages", "find", "where")), "setuptools find")
+    # hatch: packages = ["src/pkg"] means the root is src; sources = ["src"] or {"src" = ""}
+    for table in (_get(tool, "hatch", "build", "targets", "wheel"), _get(tool, "hatch", "build")):
+        if not isinstance(table, dict):
+            continue
+        for package in _as_list(table.get("packages")):
+            parent = package.rstrip("/").rpartition("/")[0]
+            if parent:
+                add([parent], "hatch packages")
+        sources = table.get("sources")
+        if isinstance(sources, list):
+            add(_as_list(sources), "hatch sources")
+        elif isinstance(sources, dict):
+            add([k for k, v in sources.items() if v == "" and isinstance(k, str)], "hatch sources")
+    # poetry
+    packages = _get(tool, "poetry", "packages")
+    if isinstance(packages, list):
+        add(
+            [p["from"] for p in packages if isinstance(p, dict) and isinstance(p.get("from"), str)],
+            "poetry packages",
+        )
+    # pdm
+    for keys in (("pdm", "build", "package-dir"), ("pdm", "package-dir")):
+        add(_as_list(_get(tool, *keys)), "pdm package-dir")
+    # flit finds src/<module> by itself
+    flit_name = _get(tool, "flit", "module", "name")
+    if isinstance(flit_name, str) and (root / "src" / flit_name.split(".")[0]).exists():
+        add(["src"], "flit")
+    # maturin
+    add(_as_list(_get(tool, "maturin", "python-source")), "maturin python-source")
+    # pytest pythonpath (a list, or a space-separated string)
+    pythonpath = _get(tool, "pytest", "ini_options", "pythonpath")
+    if isinstance(pythonpath, str):
+        pythonpath = pythonpath.split()
+    add(_as_list(pythonpath), "pytest pythonpath")
+    # mypy mypy_path ("src:stubs" or "src,stubs")
+    mypy_path = _get(tool, "mypy", "mypy_path")
+    if isinstance(mypy_path, str):
+        add(_split_mypy_path(mypy_path), "mypy mypy_path")
+    # ruff src
+    add(_as_list(_get(tool, "ruff", "src")), "ruff src")
+    # import-linter root packages: the folder holding them
+    importlinter = _get(tool, "importlinter")
+    if isinstance(importlinter, dict):
+        names = [*_as_list(importlinter.get("root_packages")), *_as_list(importlinter.get("root_package"))]
+        add(_package_parents(root, names, files), "import-linter root_packages")
+    # setup.cfg and setup.py
+    setup_cfg = _read_ini(root / "setup.cfg")
+    if setup_cfg is not None:
+        raw = setup_cfg.get("options", "package_dir", fallback="")
+        for line in raw.replace(";", "\n").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.strip() and value.strip():
+                add([value.strip()], "setup.cfg package_dir")
+        add(
+            setup_cfg.get("options.packages.find", "where", fallback="").split(),
+            "setup.cfg find",
+        )
+        if setup_cfg.has_section("tool:pytest"):
+            add(setup_cfg.get("tool:pytest", "pythonpath", fallback="").split(), "pytest pythonpath")
+        if setup_cfg.has_section("mypy"):
+            add(_split_mypy_path(setup_cfg.get("mypy", "mypy_path", fallback="")), "mypy mypy_path")
+    for ini_name, section in (("pytest.ini", "pytest"), ("mypy.ini", "mypy")):
+        parser = _read_ini(root / ini_name)
+        if parser is not None and parser.has_section(section):
+            key = "pythonpath" if section == "pytest" else "mypy_path"
+            value = parser.get(section, key, fallback="")
+            add(
+                value.split() if section == "pytest" else _split_mypy_path(value),
+                f"{section} {key}",
+            )
+    setup_py = root / "setup.py"
+    if setup_py.is_file():
+        try:
+            text = setup_py.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        add([m.group(2) for m in _SETUP_PY_PACKAGE_DIR.finditer(text)], "setup.py package_dir")
+        add([m.group(1) for m in _SETUP_PY_FIND_WHERE.finditer(text)], "setup.py find_packages")
+    return found
+
+
+def _split_mypy_path(value: str) -> list[str]:
+    parts = re.split(r"[,:]", value)
+    return [p.strip().replace("$MYPY_CONFIG_FILE_DIR/", "") for p in parts if p.strip()]
+
+
+def _package_parents(root: Path, names: Sequence[str], files: Sequence[Path]) -> list[str]:
+    """The folders holding the top-level packages ``names`` (shallowest first)."""
+    parents: list[str] = []
+    for name in names:
+        top = name.split(".")[0]
+        best: Path | None = None
+        for file in files:
+            for folder in file.parents:
+                if folder == root or root not in folder.parents:
+                    break
+                shallower = best is None or len(folder.parts) < len(best.parts)
+                if folder.name == top and shallower and (folder / "__init__.py").is_file():
+                    best = folder
+        if best is not None and best.parent != root:
+            parents.append(relative(best.parent, root))
+    return parents
+
+
+# -- inference ------------------------------------------------------------------------
+
+
+def _usable_declared(root: Path, declared: Sequence[tuple[str, str]]) -> tuple[list[Path], str]:
+    roots: list[Path] = []
+    origins: list[str] = []
+    for folder, origin in declared:
+        candidate = Path(os.path.normpath(root / folder))
+        if candidate == root:
+            continue  # the project root is always a root
+        if root not in candidate.parents or not candidate.is_dir():
+            continue  # another tool's stale or foreign setting: not ours to reject
+        if (candidate / "__init__.py").is_file():
+            continue  # a package, not a folder of packages (ruff src = ["tests"])
+        if candidate not in roots:
+            roots.append(candidate)
+        if origin not in origins:
+            origins.append(origin)
+    return roots, ", ".join(origins)
+
+
+def import_heads(path: Path) -> set[str]:
+    """First parts of the absolute imports in the file at ``path`` (a text scan)."""
+    try:
+        if path.stat().st_size > SCAN_LIMIT_BYTES:
+            return set()
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    heads: set[str] = set()
+    for match in _IMPORT_LINE.finditer(text):
+        if match.group(1):
+            heads.add(match.group(1).split(".")[0])
+            continue
+        for item in match.group(2).split(","):
+            name = item.strip().split(" ")[0].strip("()\\")
+            if name and name.split(".")[0].isidentifier():
+                heads.add(name.split(".")[0])
+    return heads
+
+
+def names_at(folder: Path) -> set[str]:
+    """Top-level module names importable from ``folder`` on ``sys.path``."""
+    names: set[str] = set()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return names
+    for entry in entries:
+        name = entry.name
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_dir and name.isidentifier():
+            names.add(name)
+        elif name.endswith((".py", ".pyi")) and name.rsplit(".", 1)[0].isidentifier():
+            names.add(name.rsplit(".", 1)[0])
+    return names
+
+
+def _provides(folder: Path, name: str) -> bool:
+    return (folder / name / "__init__.py").is_file() or (folder / f"{name}.py").is_file()
+
+
+def infer_layout(
+    root: Path,
+    files: Sequence[Path],
+    configured: Sequence[str] = (),
+    where: str = "command line",
+) -> Layout:
+    """The source roots of the project at ``root`` whose Python files are ``files``."""
+    root = Path(os.path.abspath(root))
+    if configured:
+        roots = configured_roots(root, configured, where)
+        origin = SOURCE_ROOTS_KEY
+    else:
+        roots, origin = _usable_declared(root, declared_roots(root, files))
+        src = root / "src"
+        if not roots and src.is_dir() and not (src / "__init__.py").is_file():
+            roots, origin = [src], "src/ layout"
+    if root not in roots:
+        roots.append(root)
+    if not origin:
+        origin = "project root"
+
+    heads = {f: import_heads(f) for f in files}
+    added: list[Path] = []
+    if not configured:
+        added = _roots_from_imports(root, roots, heads)
+        roots.extend(added)
+    ordered = tuple(sorted(set(roots), key=lambda p: (-len(p.parts), str(p))))
+    layout = Layout(root, ordered, origin, inferred_from_imports=tuple(added))
+    warning = _layout_check(layout, heads)
+    if warning:
+        layout = Layout(root, ordered, origin, (warning,), tuple(added))
+    return layout
+
+
+def _roots_from_imports(
+    root: Path, roots: list[Path], heads: Mapping[Path, set[str]]
+) -> list[Path]:
+    """Folders from which some file's own absolute imports resolve, where they resolve
+    from no current root."""
+    resolvable: set[str] = set()
+    for candidate in roots:
+        resolvable |= names_at(candidate)
+    every_head: set[str] = set().union(*heads.values()) if heads else set()
+    added: list[Path] = []
+    for file in sorted(heads):
+        for head in sorted(heads[file] - resolvable - _STDLIB):
+            base = next((r for r in sorted(roots, key=lambda p: -len(p.parts)) if r in file.parents), None)
+            if base is None:
+                continue
+            for folder in file.parents:
+                if folder == base:
+                    break
+                if not _provides(folder, head):
+                    continue
+                # A package becomes a root only when nothing imports it by its own
+                # name (a stray src/__init__.py), never a real package whose module
+                # happens to share a name with a third-party one.
+                if (folder / "__init__.py").is_file() and (
+                    folder.parent != base or folder.name in every_head
+                ):
+                    break
+                if folder not in roots:
+                    roots.append(folder)
+                    added.append(folder)
+                    resolvable |= names_at(folder)
+                break
+    return added
+
+
+def _top_packages(files: Iterable[Path]) -> dict[str, set[Path]]:
+    """Top-level packages found anywhere in the tree: name -> folders holding it."""
+    found: dict[str, set[Path]] = {}
+    seen: set[Path] = set()
+    for file in files:
+        folder = file.parent
+        if folder in seen or not (folder / "__init__.py").is_file():
+            continue
+        seen.add(folder)
+        while (folder.parent / "__init__.py").is_file() and folder.parent.name.isidentifier():
+            folder = folder.parent
+        if folder.name.isidentifier():
+            found.setdefault(folder.name, set()).add(folder.parent)
+    return found
+
+
+def _layout_check(layout: Layout, heads: Mapping[Path, set[str]]) -> str | None:
+    """One warning when many imports of the project's own packages (a top-level
+    package found in the tree) resolve from no source root."""
+    packages = _top_packages(heads)
+    resolvable: set[str] = set()
+    for candidate in layout.source_roots:
+        resolvable |= names_at(candidate)
+    own = Counter[str]()
+    missed = Counter[str]()
+    for file_heads in heads.values():
+        for head in file_heads:
+            if head in packages and head not in _STDLIB:
+                own[head] += 1
+                if head not in resolvable:
+                    missed[head] += 1
+    total_missed = sum(missed.values())
+    if total_missed < MIN_MISSED or total_missed <= MISSED_SHARE * sum(own.values()):
+        return None
+    name, _ = missed.most_common(1)[0]
+    folder = sorted(packages[name], key=lambda p: len(p.parts))[0]
+    suggestion = relative(folder, layout.root)
+    return (
+        f"{total_missed} of {sum(own.values())} imports of the project's own packages "
+        f"(such as {name!r}) resolve outside it; module names start from "
+        f"{', '.join(layout.relative_roots())}: set {SOURCE_ROOTS_KEY} = "
+        f'["{suggestion}"] under [tool.integ-lint]'
+    )
+
+
+# -- module names ---------------------------------------------------------------------
+
+
+def module_name(path: Path, roots: Sequence[Path]) -> tuple[str, Path]:
+    """The dotted module name of ``path`` and the root it starts from.
+
+    Relative to the innermost of ``roots`` holding it; a file outside every root is
+    named from its nearest folder that is not a package. The name starts after the
+    last folder whose name is not an identifier.
+    """
+    path = Path(os.path.abspath(path))
+    base = next((r for r in roots if r in path.parents), None)
+    if base is None:
+        base = path.parent
+        while (
+            (base / "__init__.py").exists()
+            and base.parent != base
+            and base.name.isidentifier()
+        ):
+            base = base.parent
+    parts = list(path.relative_to(base).parts)
+    stem = parts[-1].rsplit(".", 1)[0]
+    folders = parts[:-1]
+    cut = max((i + 1 for i, part in enumerate(folders) if not part.isidentifier()), default=0)
+    folders = folders[cut:]
+    if stem == "__init__":
+        name_parts = folders
+    else:
+        name_parts = [*folders, stem if stem.isidentifier() else _identifier(stem)]
+    for _ in range(cut):
+        base = base / parts[0]
+        parts = parts[1:]
+    return ".".join(name_parts), base
+
+
+def _identifier(stem: str) -> str:
+    """A file that cannot be imported by name (``run-all.py``) still gets a stable,
+    readable pseudo-name."""
+    return re.sub(r"\W", "_", stem) or "_"
+
+
+# -- configured module names ------------------------------------------------------------
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'pkg.core'?)`` or ""."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def missing_module_message(name: str, modules: Iterable[str], what: str = "Module") -> str:
+    """import-linter's wording: ``Module 'pkg.cor' does not exist (did you mean
+    'pkg.core'?)``."""
+    return f"{what} {name!r} does not exist{did_you_mean(name, modules)}"
