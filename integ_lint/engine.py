@@ -162,14 +162,27 @@ def index_project(
     no rule) and index the result; files that cannot be read or parsed are described
     in the returned notes, one line each."""
     files = discover_files(paths, config)
+    given = {f.relpath for f in files}
+    report_paths: set[str] | None = None
+    if paths and config.config_file is not None:
+        # The whole project behind the view: imports of modules outside ``paths``
+        # still resolve to the project's own modules.
+        everything = project_files(config)
+        if not given.issuperset(f.relpath for f in everything):
+            report_paths = given
+            files = [*files, *(f for f in everything if f.relpath not in given)]
     results = analyze_files(files, config, [], collectors, jobs=jobs)
     notes = [
         f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
         for r in results
+        if r.relpath in given
         for n in r.notifications
     ]
+    notes.extend(project_layout(config).warnings)
     roles = {f.relpath: f.role for f in files}
-    return ProjectIndex.from_results(results, config, roles), notes
+    index = ProjectIndex.from_results(results, config, roles)
+    index.report_paths = report_paths
+    return index, notes
 
 
 def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
@@ -234,6 +247,10 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
         for message in registry.load_errors
     )
     report.notifications.extend(execution.notifications)
+    report.notifications.extend(
+        Notification(kind=NotificationKind.CONFIG, message=warning, level="warning")
+        for warning in project_layout(config).warnings
+    )
     findings: list[Finding] = []
     comments: dict[str, list[SuppressionComment]] = {}
     for result in results:
@@ -265,10 +282,12 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     report.findings = sorted(kept, key=Finding.sort_key)
     # Post-filters may add to report.suppressed (baselined findings).
     report.suppressed = sorted([*suppressed, *report.suppressed], key=Finding.sort_key)
+    reported = results[: len(files)]
     report.stats = RunStats(
-        files_scanned=len(results),
-        lines_scanned=sum(r.line_count for r in results),
-        files_failed=sum(1 for r in results if not r.parsed),
+        files_scanned=len(reported),
+        files_context=len(results) - len(reported),
+        lines_scanned=sum(r.line_count for r in reported),
+        files_failed=sum(1 for r in reported if not r.parsed),
         files_from_cache=execution.files_from_cache,
         elapsed_seconds=time.perf_counter() - started,
         suppressed=len(suppressed),

@@ -168,7 +168,9 @@ class RuleInfo:
 
 @dataclass
 class RunStats:
-    files_scanned: int = 0
+    files_scanned: int = 0  # the files reported on
+    # Files read only for their facts (the rest of the project behind a narrower run).
+    files_context: int = 0
     lines_scanned: int = 0
     files_from_cache: int = 0
     files_failed: int = 0

@@ -104,7 +104,8 @@ def test_file_rules_run_only_on_passed_files(project: Path) -> None:
         RunOptions(jobs=1, use_cache=False, progress=lambda d, t: calls.append((d, t))),
     )
     assert {f.path for f in report.findings} == {"pkg/uses.py"}
-    assert report.stats.files_scanned == 4  # one fully, three for project facts
+    assert report.stats.files_scanned == 1  # reported on
+    assert report.stats.files_context == 3  # read for project facts
     assert calls[-1] == (4, 4)
 
 

@@ -165,7 +165,8 @@ def summary_line(report: Report) -> str:
         head += ": " + ", ".join(f"{code} x{n}" for code, n in sorted(by_code.items()))
     stats = report.stats
     tail = f" in {stats.files_scanned} file{'s' if stats.files_scanned != 1 else ''}"
-    tail += f" ({stats.lines_scanned} lines) in {stats.elapsed_seconds:.2f}s"
+    context = f"; {stats.files_context} more read for context" if stats.files_context else ""
+    tail += f" ({stats.lines_scanned} lines{context}) in {stats.elapsed_seconds:.2f}s"
     extras = []
     if stats.suppressed:
         extras.append(f"{stats.suppressed} suppressed")
