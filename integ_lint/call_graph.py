@@ -95,7 +95,8 @@ class CallGraph:
     callees: dict[str, list[Edge]] = field(default_factory=dict)
     # Module-level functions of each file, by caller id ("" entries are module code).
     module_edges: dict[str, list[Edge]] = field(default_factory=dict)
-    blocking: dict[str, list[tuple[str, Site]]] = field(default_factory=dict)
+    # Blocking calls per function: (what, site, made on every path).
+    blocking: dict[str, list[tuple[str, Site, bool]]] = field(default_factory=dict)
     module_aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     subclasses: dict[str, set[str]] = field(default_factory=dict)
     relpaths: dict[str, str] = field(default_factory=dict)  # module -> relpath
@@ -136,7 +137,7 @@ class CallGraph:
                         blocking_type = graph.attribute_type(call.ref, call.attr)
                         if BLOCKING_TYPES.get(blocking_type) == call.blocking and caller:
                             graph.blocking.setdefault(caller, []).append(
-                                (f"{blocking_type}.{call.blocking}", call.site)
+                                (f"{blocking_type}.{call.blocking}", call.site, call.always)
                             )
                     continue
                 for callee in targets:
@@ -147,7 +148,9 @@ class CallGraph:
             for blocking in module_facts.blocking:
                 caller = _join(module, blocking.caller) if blocking.caller else ""
                 if caller:
-                    graph.blocking.setdefault(caller, []).append((blocking.what, blocking.site))
+                    graph.blocking.setdefault(caller, []).append(
+                        (blocking.what, blocking.site, blocking.always)
+                    )
         return graph
 
     # -- resolution ----------------------------------------------------------------

@@ -88,6 +88,9 @@ class EventLoopSettings(Section):
             "typer.Typer.command",
         ]
     )
+    # IL207 also counts waits without a timeout (Queue.get(), Lock.acquire(),
+    # Future.result()): often guarded by an .empty()/.done() check, so opt-in.
+    blocking_waits: bool = False
 
 
 @dataclass

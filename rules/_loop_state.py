@@ -89,6 +89,9 @@ class LoopCall:
     state: Known = UNKNOWN  # the known-loop state at the call
     label: str = ""  # the call as written, e.g. ``asyncio.run()``
     in_lambda: bool = False  # the body of a lambda: deferred, runs who knows where
+    # The name at the root of the first argument (``coro`` in ``asyncio.run(coro)``,
+    # ``fn`` in ``asyncio.run(fn(*args))``): a parameter makes a sync-over-async helper.
+    argument: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,18 @@ def _always_exits(node: cst.CSTNode | None) -> bool:
     if isinstance(node, cst.If):
         return _always_exits(node.body) and node.orelse is not None and _always_exits(node.orelse)
     return False
+
+
+def _root_argument(node: cst.Call) -> str:
+    """The name at the root of the call's first positional argument, if any."""
+    for arg in node.args:
+        if arg.keyword is not None or arg.star:
+            continue
+        value = arg.value
+        if isinstance(value, cst.Call):
+            value = value.func
+        return value.value if isinstance(value, cst.Name) else ""
+    return ""
 
 
 def _block_statements(node: cst.BaseSuite) -> list[cst.CSTNode]:
@@ -631,6 +646,7 @@ class LoopFactsCollector(FactCollector):
                 state=self.frame.state.known,
                 label=self._label(node) if isinstance(node, cst.Call) else "",
                 in_lambda=self.frame.name == "<lambda>",
+                argument=_root_argument(node) if isinstance(node, cst.Call) else "",
             )
         )
 

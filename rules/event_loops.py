@@ -35,6 +35,7 @@ from integ_lint.settings import EventLoopSettings
 from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
 
 FAMILY = "event-loops"
+_WAITS = frozenset({"get", "acquire", "result"})
 
 
 class _EntryPoints:
@@ -234,6 +235,17 @@ class _LoopAnalysis:
         self._always[fid] = found
         return found
 
+    def helper(self, fid: str) -> _LoopStart | None:
+        """How ``fid`` runs a coroutine it is given on a fresh loop, when it is a
+        sync-over-async helper: it starts a loop itself on every path, on a coroutine
+        built from one of its parameters (``asyncio.run(coro)``, ``asyncio.run(fn())``)."""
+        function = self.graph.functions.get(fid)
+        start = self.always_starts(fid)
+        if function is None or start is None or start.hops:
+            return None
+        argument = start.call.argument
+        return start if argument and argument in function.fact.param_names else None
+
     def edge_state(self, edge: Edge) -> frozenset[str]:
         """The loop states in which the call of ``edge`` may be made."""
         fixed = site_kind(edge, self.overrides)
@@ -353,6 +365,9 @@ class AsyncioRunInLibrary(_EventLoopRule):
     family = FAMILY
     severity = Severity.ERROR
     LIBRARY_ONLY = True
+    # 0 of 4 true on distributed, ipykernel, gradio, celery, lightning (and 17 of 19
+    # false in the issue's sample): opt-in, see docs/rules/event-loops.md.
+    default_enabled = False
 
     def judge(
         self,
@@ -366,6 +381,10 @@ class AsyncioRunInLibrary(_EventLoopRule):
         function = analysis.function_at(file, call)
         if function is None:
             return self.finding(file.relpath, call.site, call.message)
+        if analysis.helper(function.id) is not None and any(
+            e.call.role == CALL for e in analysis.graph.callers.get(function.id, ())
+        ):
+            return None  # a sync-over-async helper: its callers are judged instead
         context = analysis.context(function.id)
         if context == frozenset({NOT_RUNNING}):
             return None  # a thread or process body, or reached only from one
@@ -388,6 +407,65 @@ class AsyncioRunInLibrary(_EventLoopRule):
             for e in running[:5]
         ]
         return self.finding(file.relpath, call.site, message, related=related)
+
+    def check_graph(self, analysis: _LoopAnalysis) -> Iterator[Finding]:
+        graph = analysis.graph
+        reported: set[tuple[str, int, int]] = set()
+        for edge in graph.edges:
+            if edge.call.role != CALL or not self.reportable(analysis, edge.relpath):
+                continue
+            start = analysis.helper(edge.callee)
+            if start is None:
+                continue
+            state = analysis.edge_state(edge)
+            if state in (frozenset({RUNNING}), frozenset({NOT_RUNNING})):
+                continue  # IL205 at the running ones; silent in threads and entry points
+            span = edge.site.span
+            key = (edge.relpath, span.start_line, span.start_col)
+            if key in reported:
+                continue
+            file = analysis.project.files.get(edge.relpath)
+            if file is None:
+                continue
+            caller = graph.functions.get(edge.caller)
+            pseudo = LoopCall(
+                code=self.code,
+                site=edge.site,
+                message="",
+                function=edge.site.scope.split(".", 1)[0] if caller is not None else "",
+                in_main_block=edge.call.in_main,
+                decorators=caller.fact.decorators if caller is not None else (),
+            )
+            loop_facts = analysis.loop_facts.get(edge.relpath)
+            facts = loop_facts[1] if loop_facts else ModuleLoopFacts(module=file.module)
+            if analysis.entry_points.is_entry(file, facts, pseudo):
+                continue
+            reported.add(key)
+            helper = graph.label(edge.callee)
+            how = f"{start.call.label}"
+            where = f"`{graph.label(edge.caller)}()`" if caller is not None else "module-level code"
+            if RUNNING in state:
+                message = (
+                    f"`{helper}()` (a sync-over-async helper: `{how}` on the coroutine it is "
+                    f"given) may raise RuntimeError here: {where} is also reached from code "
+                    "running under an event loop; await the coroutine on that path instead"
+                )
+            else:
+                message = (
+                    f"`{helper}()` (a sync-over-async helper: `{how}` on the coroutine it is "
+                    f"given) runs an event loop from library code ({where}): it raises "
+                    "RuntimeError when the caller already runs a loop (a notebook, an async "
+                    "server); expose an async API, or call the helper only from entry points "
+                    "and threads"
+                )
+            yield self.finding(
+                edge.relpath,
+                edge.site,
+                message,
+                related=[
+                    RelatedLocation(start.relpath, start.call.site.span, f"`{how}` in the helper")
+                ],
+            )
 
     VALID = (
         Valid(
@@ -878,6 +956,9 @@ class GlobalLoopStateInLibrary(_EventLoopRule):
     family = FAMILY
     severity = Severity.WARNING
     LIBRARY_ONLY = True
+    # Loop set-up in kernels, backports of asyncio.run and thread loops is deliberate:
+    # 0 of 8 true before the thread/guard context, 0 of 1 after; opt-in.
+    default_enabled = False
 
     def judge(
         self,
@@ -1484,18 +1565,30 @@ class BlockingCallInAsync(_EventLoopRule):
     def check_graph(self, analysis: _LoopAnalysis) -> Iterator[Finding]:
         graph = analysis.graph
 
-        def blocking(fid: str) -> tuple[str, Site] | None:
-            found = graph.blocking.get(fid)
-            return found[0] if found else None
+        try:
+            waits = analysis.project.config.section(EventLoopSettings).blocking_waits
+        except (KeyError, AssertionError):
+            waits = False
 
-        def follow(edge: Edge) -> bool:
+        def blocking(fid: str) -> tuple[str, Site] | None:
+            for what, site, always in graph.blocking.get(fid, ()):
+                if always and (waits or what.rsplit(".", 1)[-1] not in _WAITS):
+                    return what, site
+            return None
+
+        def callable_hop(edge: Edge) -> bool:
             callee = graph.functions[edge.callee]
             return edge.call.role == CALL and not callee.is_async and callee.fact.transparent
+
+        def follow(edge: Edge) -> bool:
+            # Beyond the reported call, only calls made on every path: the chain must
+            # block whenever the async code makes that call.
+            return edge.call.always and callable_hop(edge)
 
         reported: set[tuple[str, int, int]] = set()
         for edge in graph.edges:
             caller = graph.functions.get(edge.caller)
-            if caller is None or not caller.is_async or not follow(edge):
+            if caller is None or not caller.is_async or not callable_hop(edge):
                 continue
             span = edge.call.site.span
             key = (edge.relpath, span.start_line, span.start_col)

@@ -17,6 +17,8 @@ from integ_lint.examples import dedent
 from integ_lint.findings import Severity
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "eval_service"
+# IL201 and IL203 are opt-in: a prefix does not select them.
+ALL_IL2 = ["IL2", "IL201", "IL203"]
 
 
 def scan(
@@ -28,7 +30,7 @@ def scan(
     report_paths: set[str] | None = None,
 ) -> list[tuple[str, int, str]]:
     pyproject = f'[project]\nname = "example"\nversion = "0"\n{textwrap.dedent(project)}\n'
-    pyproject += f'\n[tool.integ-lint]\nselect = ["IL2"]\n{textwrap.dedent(config)}\n'
+    pyproject += f'\n[tool.integ-lint]\nselect = ["IL2", "IL201", "IL203"]\n{textwrap.dedent(config)}\n'
     (root / "pyproject.toml").write_text(pyproject)
     for relpath, code in files.items():
         target = root / relpath
@@ -65,7 +67,7 @@ def _defects() -> tuple[set[tuple[str, int, str]], set[tuple[str, int]]]:
 def test_fixture_findings_are_the_documented_defects() -> None:
     intended, silent = _defects()
     assert len(intended) == 8 and silent
-    report = api.check([FIXTURE], select=["IL2"], jobs=1)
+    report = api.check([FIXTURE], select=ALL_IL2, jobs=1)
     got = {(f.path, f.line, f.code) for f in report.findings}
     assert got == intended
     assert not {(path, line) for path, line, _ in got} & silent
@@ -376,7 +378,7 @@ def test_bad_input_does_not_crash(tmp_path: Path) -> None:
 
 
 def test_facts_are_picklable_and_cheap_for_unrelated_files() -> None:
-    report = api.check([FIXTURE], select=["IL2"], jobs=1)
+    report = api.check([FIXTURE], select=ALL_IL2, jobs=1)
     assert {f.code: f.severity for f in report.findings} == {
         "IL201": Severity.ERROR,
         "IL202": Severity.ERROR,
@@ -391,7 +393,7 @@ def test_facts_are_picklable_and_cheap_for_unrelated_files() -> None:
 def test_fixture_sarif_validates_against_the_official_schema() -> None:
     from gate_rules import validate_sarif
 
-    report = api.check([FIXTURE], select=["IL2"], jobs=1)
+    report = api.check([FIXTURE], select=ALL_IL2, jobs=1)
     document = validate_sarif(api.render(report, "sarif"))
     results = document["runs"][0]["results"]
     assert sorted(r["ruleId"] for r in results) == sorted(f.code for f in report.findings)

@@ -129,6 +129,7 @@ class FunctionFact:
     owner: str = ""
     decorators: tuple[str, ...] = ()
     params: tuple[tuple[str, str], ...] = ()  # (name, resolved annotation) when annotated
+    param_names: tuple[str, ...] = ()
 
     @property
     def transparent(self) -> bool:
@@ -171,6 +172,7 @@ class BlockingCall:
     caller: str
     what: str  # the resolved name, e.g. ``time.sleep``
     site: Site
+    always: bool = True  # made on every path through the caller
 
 
 @dataclass(frozen=True)
@@ -352,6 +354,7 @@ class CallFactsCollector(FactCollector):
                 owner=owner,
                 decorators=tuple(decorators),
                 params=tuple(params),
+                param_names=tuple(p.name.value for p in all_params),
             )
         )
         self.stack.append(
@@ -544,6 +547,17 @@ class CallFactsCollector(FactCollector):
         ):
             return "super", f"{self.context.module}.{function.owner}", method, ""
         if (
+            isinstance(receiver, cst.Call)
+            and isinstance(receiver.func, cst.Name)
+            and receiver.func.value == "type"
+            and len(receiver.args) == 1
+            and isinstance(receiver.args[0].value, cst.Name)
+            and function is not None
+            and function.owner
+            and receiver.args[0].value.value == function.self_name
+        ):
+            return "self", f"{self.context.module}.{function.owner}", method, ""
+        if (
             isinstance(receiver, cst.Attribute)
             and isinstance(receiver.value, cst.Name)
             and function is not None
@@ -559,6 +573,7 @@ class CallFactsCollector(FactCollector):
     def _reference(self, expr: cst.BaseExpression) -> tuple[str, str, str, str] | None:
         """The function a reference (not a call) names: ``f``, ``self.m``,
         ``partial(f, ...)``, ``lambda: f(...)``."""
+        self.handled_refs.add(id(expr))
         if isinstance(expr, cst.Call) and _resolve_name(self.context, expr.func) in _PARTIAL:
             return self._reference(expr.args[0].value) if expr.args else None
         if isinstance(expr, cst.Lambda) and isinstance(expr.body, cst.Call):
@@ -571,9 +586,9 @@ class CallFactsCollector(FactCollector):
         process or the running loop."""
         keyword = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
-        last = resolved.rsplit(".", 1)[-1] if resolved else ""
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
-        if resolved in _THREAD_CLASSES or (last == "Thread" and "target" in keyword):
+        last = resolved.rsplit(".", 1)[-1] if resolved else method
+        if resolved in _THREAD_CLASSES or (last.endswith("Thread") and "target" in keyword):
             if "target" in keyword:
                 return THREAD, keyword["target"]
             if resolved == "threading.Timer" and len(positional) > 1:
@@ -581,7 +596,7 @@ class CallFactsCollector(FactCollector):
             if "function" in keyword:
                 return THREAD, keyword["function"]
             return None
-        if resolved in _PROCESS_CLASSES or (method == "Process" and "target" in keyword):
+        if resolved in _PROCESS_CLASSES or (last.endswith("Process") and "target" in keyword):
             return (PROCESS, keyword["target"]) if "target" in keyword else None
         if resolved in _TO_THREAD:
             return (THREAD, positional[0]) if positional else None
@@ -606,7 +621,7 @@ class CallFactsCollector(FactCollector):
             resolved.startswith("requests.") and resolved.count(".") == 1 and method != "Session"
         )
         if is_blocking and (resolved != "time.sleep" or not _is_zero(node)):
-            self.blocking.append(BlockingCall(caller, resolved, self._site(node)))
+            self.blocking.append(BlockingCall(caller, resolved, self._site(node), always))
         submission = self._submission(node, resolved)
         if submission is not None:
             role, target_expr = submission
@@ -641,7 +656,9 @@ class CallFactsCollector(FactCollector):
             return
         how, ref, target_method, attr = target
         if how == "typed" and blocking and BLOCKING_TYPES.get(ref) == blocking:
-            self.blocking.append(BlockingCall(caller, f"{ref}.{blocking}", self._site(node)))
+            self.blocking.append(
+                BlockingCall(caller, f"{ref}.{blocking}", self._site(node), always)
+            )
             return
         self.calls.append(
             CallFact(
@@ -665,7 +682,9 @@ class CallFactsCollector(FactCollector):
         ``run_coroutine_threadsafe(...)``, without a timeout."""
         kind = self._constructed_type(receiver)
         if kind and BLOCKING_TYPES.get(kind) == method:
-            self.blocking.append(BlockingCall(caller, f"{kind}.{method}", self._site(node)))
+            self.blocking.append(
+                BlockingCall(caller, f"{kind}.{method}", self._site(node), self._always)
+            )
 
 
 def _is_zero(node: cst.Call) -> bool:
