@@ -25,7 +25,17 @@ from fnmatch import fnmatchcase
 
 from .discovery import matches_any
 from .facts.schemas import KEY as FACTS_KEY
-from .facts.schemas import AccessSite, ClassFact, DictFact, FieldFact, Origin, SchemaFacts
+from .facts.schemas import (
+    AccessSite,
+    CallFact,
+    ClassFact,
+    ConfigLoad,
+    DictFact,
+    FieldFact,
+    Origin,
+    ParamsFact,
+    SchemaFacts,
+)
 from .findings import Span
 from .project import ProjectIndex
 from .settings import ConfigSchemaSettings
@@ -110,6 +120,9 @@ LIBRARY_MEMBERS: dict[str, frozenset[str]] = {
     "typeddict": frozenset({"keys", "values", "items", "get", "copy", "update"}),
 }
 MAX_DEPTH = 16
+# A resolution that went through an unannotated parameter (config flow): the type
+# comes from the project's call sites, not from a declaration (precision medium).
+FLOW = "flow"
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,11 @@ class Schema:
     members: set[str] = field(default_factory=set)
     library_members: frozenset[str] = frozenset()
     is_config: bool = False
+    # names that exist on every instance: fields, class-body members and attributes
+    # assigned unconditionally in __init__ (not `if not hasattr(self, "x"): self.x = ...`)
+    unconditional: set[str] = field(default_factory=set)
+    extra: str = ""  # pydantic extra= ("allow" | "forbid" | "ignore" | "" unknown)
+    is_settings: bool = False  # pydantic BaseSettings: values may come from the environment
 
     @property
     def is_mapping(self) -> bool:
@@ -145,6 +163,9 @@ class Schema:
     def declares(self, name: str) -> bool:
         return name in self.fields or name in self.members
 
+    def always_declares(self, name: str) -> bool:
+        return name in self.fields or name in self.unconditional
+
 
 @dataclass
 class ResolvedSite:
@@ -153,11 +174,18 @@ class ResolvedSite:
     path: str
     site: AccessSite
     schemas: list[Schema]
-    resolved: bool  # True: receiver resolved to these schemas (high); False: name match
+    resolved: bool  # True: receiver resolved to these schemas; False: name match
+    flow: bool = False  # resolved through an unannotated parameter's call sites
 
     @property
     def precision(self) -> str:
-        return "high" if self.resolved else "medium"
+        return "high" if self.resolved and not self.flow else "medium"
+
+    @property
+    def resolution(self) -> str:
+        if not self.resolved:
+            return "name-match"
+        return "config-flow" if self.flow else "resolved"
 
     @property
     def declaring(self) -> list[tuple[Schema, DeclaredField | None]]:
@@ -177,6 +205,9 @@ class SchemaIndex:
         self.aliases: dict[str, dict[str, str]] = {}
         self.star_imports: dict[str, tuple[str, ...]] = {}
         self.site_facts: list[tuple[str, AccessSite]] = []
+        self.params: dict[str, ParamsFact] = {}
+        self.call_facts: list[tuple[str, CallFact]] = []
+        self.loads: list[tuple[str, ConfigLoad]] = []
         for file_facts, value in project.facts(FACTS_KEY):
             if not isinstance(value, SchemaFacts):
                 continue
@@ -190,6 +221,12 @@ class SchemaIndex:
             self.functions.update(value.functions)
             self.globals.update(value.globals)
             self.site_facts.extend((path, site) for site in value.sites)
+            self.params.update((p.qualname, p) for p in value.params)
+            if not matches_any(path, self.test_paths):
+                # a test passing a double does not change what the code receives
+                self.call_facts.extend((path, call) for call in value.calls)
+                self.loads.extend((path, load) for load in value.loads)
+        self._calls_to: dict[str, list[CallFact]] | None = None
         self._top_modules = {m.split(".")[0] for m in self.aliases if m}
         self._kinds: dict[str, str | None] = {}
         self._memo: dict[Origin, frozenset[str]] = {}
@@ -316,8 +353,14 @@ class SchemaIndex:
             for fact in base.fields:
                 schema.fields[fact.name] = DeclaredField(fact, base_qual, base.name, base_path)
             schema.members.update(base.members)
-            # attributes set in methods (__post_init__, validators) exist too
+            schema.unconditional.update(base.members)
+            schema.unconditional.update(base.unconditional)
+            # attributes set in methods (validators, lazy caches) exist sometimes: a
+            # read of one is no gap, but its fallback is not redundant either
             schema.members.update(name for name, _ in base.attr_origins)
+            schema.extra = base.extra or schema.extra
+            if any(b.endswith("BaseSettings") for b in base.bases):
+                schema.is_settings = True
         return schema
 
     def _linearize(self, qualname: str) -> list[str]:
@@ -347,9 +390,11 @@ class SchemaIndex:
             if s.kind != "dict" and any(fnmatchcase(s.name, p) for p in patterns)
         ]
         for schema in self.schemas.values():
-            # DEFAULT_CONFIG = {...}: dict configs are usually upper case
-            if schema.kind == "dict" and any(
-                fnmatchcase(schema.name.lower(), p.lower()) for p in patterns
+            # DEFAULT_CONFIG = {...}: dict configs are usually upper case; any other
+            # module-level dict is a config only when configured (dict-schemas)
+            if schema.kind == "dict" and (
+                any(fnmatchcase(schema.name.lower(), p.lower()) for p in patterns)
+                or any(fnmatchcase(schema.qualname, p) for p in self.settings.dict_schemas)
             ):
                 schema.is_config = True
         while queue:
@@ -381,8 +426,12 @@ class SchemaIndex:
         self._active.add(origin)
         try:
             base = self._resolve_base(origin, depth)
+            flow = FLOW in base
+            base.discard(FLOW)
             for attr in origin.attrs:
                 base = set().union(*(self._member(t, attr, depth) for t in base)) if base else base
+            if flow:
+                base.add(FLOW)
         finally:
             self._active.discard(origin)
         result = frozenset(base or {"unknown"})
@@ -443,9 +492,73 @@ class SchemaIndex:
             return out or {"unknown"}
         if kind == "none":
             return {"none"}
+        if kind == "param":
+            return self._resolve_param(origin.names[0], origin.names[1], depth)
         return {"unknown"}
 
+    # -- config flow ---------------------------------------------------------------
+    def _callee(self, callee: Origin) -> str | None:
+        """The qualified function a call runs: a project function, a class's
+        ``__init__`` (``Manager(cfg)``) or a method called on ``self``."""
+        if callee.kind == "global":
+            symbol = self.resolve_symbol(".".join((callee.names[0], *callee.attrs)))
+            if symbol is None:
+                return None
+            if symbol[0] == "function":
+                return symbol[1]
+            if symbol[0] == "class":
+                return self._method(symbol[1], "__init__")
+            return None
+        if callee.kind == "self" and len(callee.attrs) == 1:
+            return self._method(callee.names[0], callee.attrs[0])
+        return None
+
+    def _method(self, class_qual: str, method: str) -> str | None:
+        for q in reversed(self._linearize(class_qual)):
+            if f"{q}.{method}" in self.params:
+                return f"{q}.{method}"
+        return None
+
+    def calls_to(self, function: str) -> list[CallFact]:
+        if self._calls_to is None:
+            self._calls_to = {}
+            for _, call in self.call_facts:
+                target = self._callee(call.callee)
+                if target is not None:
+                    self._calls_to.setdefault(target, []).append(call)
+        return self._calls_to.get(function, [])
+
+    def _resolve_param(self, function: str, name: str, depth: int) -> set[str]:
+        """The types every project call site passes for an unannotated parameter;
+        unknown when there is no call site, or one passes something unresolved."""
+        params = self.params.get(function)
+        if params is None:
+            return {"unknown"}
+        index = params.positional.index(name) if name in params.positional else None
+        out: set[str] = set()
+        for call in self.calls_to(function):
+            keywords = dict(call.kwargs)
+            if "*" in keywords:
+                return {"unknown"}
+            if name in keywords:
+                passed = keywords[name]
+            elif index is not None and index < len(call.args):
+                passed = call.args[index]
+            else:
+                continue  # not passed: the parameter's default
+            targets = self.resolve(passed, depth + 1)
+            targets.discard("none")
+            targets.discard(FLOW)
+            if not targets or any(not t.startswith(("class:", "dict:")) for t in targets):
+                return {"unknown"}
+            out |= targets
+        return {*out, FLOW} if out else {"unknown"}
+
     def _member(self, target: str, attr: str, depth: int) -> set[str]:
+        if target == "external":
+            return {"external"}  # model.config of a library model: not the project's
+        if target == FLOW:
+            return {FLOW}
         if not target.startswith("class:"):
             return {"unknown"}
         qualname = target[len("class:") :]
@@ -468,6 +581,8 @@ class SchemaIndex:
 
     def _resolve_site(self, path: str, site: AccessSite) -> ResolvedSite | None:
         targets = self.resolve(site.receiver)
+        flow = FLOW in targets
+        targets.discard(FLOW)
         schemas = [
             self.schemas[t.split(":", 1)[1]]
             for t in sorted(targets)
@@ -475,15 +590,19 @@ class SchemaIndex:
         ]
         mapping_site = site.kind in ("get", "in")
         if schemas:
+            if any(s.kind == "dict" and not s.is_config for s in schemas):
+                return None  # a module-level dict that is not declared a config
             if not self.matches_receiver(site.receiver_name):
-                schemas = [s for s in schemas if s.is_config or s.kind == "dict"]
+                schemas = [s for s in schemas if s.is_config]
             if any(s.is_mapping != mapping_site for s in schemas):
                 return None
             if not schemas:
                 return None
             resolved = True
-        elif targets <= {"unknown", "generic", "none"} and self.matches_receiver(
-            site.receiver_name
+        elif (
+            self.settings.name_match
+            and targets <= {"unknown", "generic", "none"}
+            and self.matches_receiver(site.receiver_name)
         ):
             # Mapping reads are checked against mapping-style schemas only: a raw dict
             # named "config" is not an instance of an attribute-style schema.
@@ -500,7 +619,7 @@ class SchemaIndex:
             site.attr in s.library_members and not s.declares(site.attr) for s in schemas
         ):
             return None
-        return ResolvedSite(path, site, schemas, resolved)
+        return ResolvedSite(path, site, schemas, resolved, flow and resolved)
 
 
 def build_schema_index(project: ProjectIndex) -> SchemaIndex:

@@ -53,6 +53,8 @@ def load_config() -> AppConfig:
     return AppConfig()
 """
 _FILES = {"pkg/config.py": _SCHEMA, "pkg/__init__.py": ""}
+_NAME_MATCH = "[tool.integ-lint.config-schema]\nname-match = true\n"
+_DICT_SCHEMA = '[tool.integ-lint.config-schema]\ndict-schemas = ["pkg.example.DEFAULTS"]\n'
 
 
 def _schema_list(schemas: list[Schema]) -> str:
@@ -85,11 +87,20 @@ def _closest(item: ResolvedSite) -> str:
 
 def _searched(item: ResolvedSite) -> str:
     if item.resolved:
-        return _schema_list(item.schemas)
+        return _schema_list(item.schemas) + _how(item)
     return (
         f"any config schema (name match on {item.site.receiver_text!r}; "
         f"searched {len(item.schemas)}: {_schema_list(item.schemas)})"
     )
+
+
+def _how(item: ResolvedSite) -> str:
+    """How the receiver was tied to the schema, when not by a declaration."""
+    if not item.resolved:
+        return f" (name match on {item.site.receiver_text!r})"
+    if item.flow:
+        return f" ({item.site.receiver_text!r} resolved through the project's call sites)"
+    return ""
 
 
 def _call(item: ResolvedSite) -> str:
@@ -148,7 +159,7 @@ class _ConfigRule(ProjectRule):
                 "precision": item.precision,
                 "attribute": site.attr,
                 "schemas": tuple(s.qualname for s in schemas),
-                "resolution": "resolved" if item.resolved else "name-match",
+                "resolution": item.resolution,
             },
             fix=fix,
         )
@@ -249,6 +260,49 @@ class ConfigSchemaGap(_ConfigRule):
             """
             def read(cfg) -> object:
                 return getattr(cfg, "anything", 1)
+            """,
+            config=_NAME_MATCH,
+        ),
+        # By default a receiver of unknown type is not assumed to be a project config.
+        Valid(
+            """
+            def read(cfg) -> object:
+                return getattr(cfg, "anything", 1)
+            """,
+            files=_FILES,
+        ),
+        # A module-level dict is a config only when named like one or configured.
+        Valid(
+            """
+            DEFAULTS = {"history_size": 1000}
+
+            def size() -> int:
+                cfg = {**DEFAULTS}
+                return cfg.get("histroy_size", 1000)
+            """
+        ),
+        # The config of a library object is not the project's schema.
+        Valid(
+            """
+            from transformers import PreTrainedModel
+
+            def hidden(model: PreTrainedModel) -> int:
+                return getattr(model.config, "hidden_size", 768)
+            """,
+            files=_FILES,
+            config=_NAME_MATCH,
+        ),
+        # pydantic's model_config is the model's settings, not a field read.
+        Valid(
+            """
+            from pydantic import BaseModel, ConfigDict
+
+            class ServerConfig(BaseModel):
+                model_config: ConfigDict = ConfigDict(extra="forbid")
+                port: int = 8080
+
+            def strict(config: ServerConfig) -> bool:
+                return getattr(config, "model_config", {}).get("extra") == "forbid"
             """
         ),
         # Library attributes of a schema are compatibility probes.
@@ -328,7 +382,28 @@ class ConfigSchemaGap(_ConfigRule):
             lines=(9, 12, 15),
             files=_FILES,
         ),
-        # 4. an unresolved receiver with a config-like name: every config schema
+        # 4. config flow: an unannotated manager receives the app config from its owner
+        Invalid(
+            """
+            from pkg.config import load_config
+
+            class EvaluationManager:
+                def __init__(self, config) -> None:
+                    self.config = config
+
+                def games(self) -> int:
+                    return getattr(self.config.evaluation, "games", 10)
+
+            class Trainer:
+                def __init__(self) -> None:
+                    self.config = load_config()
+                    self.evaluation = EvaluationManager(self.config)
+            """,
+            line=8,
+            files=_FILES,
+            message="resolved through the project's call sites",
+        ),
+        # 5. opt-in name match: an unresolved receiver with a config-like name
         Invalid(
             """
             def render_every(cfg) -> int:
@@ -336,6 +411,7 @@ class ConfigSchemaGap(_ConfigRule):
             """,
             line=2,
             files=_FILES,
+            config=_NAME_MATCH,
             message="name match on 'cfg'",
         ),
         # Mapping-style configs: TypedDict keys, dict literals.
@@ -357,6 +433,7 @@ class ConfigSchemaGap(_ConfigRule):
                 size = cfg.get("histroy_size", 1000)
             """,
             lines=(10, 11, 14),
+            config=_DICT_SCHEMA,
         ),
     )
 
@@ -449,6 +526,24 @@ class RedundantConfigFallback(_ConfigRule):
                 return settings.get("log_dir", "runs")
             """
         ),
+        # An attribute assigned only under a guard may be missing: the fallback runs
+        # before the assignment, so it is not redundant (and must not be "fixed").
+        Valid(
+            """
+            from dataclasses import dataclass
+
+            @dataclass
+            class CacheConfig:
+                size: int = 10
+
+                def cache(self) -> dict:
+                    if getattr(self, "_cache", None) is None:
+                        pass
+                    if not hasattr(self, "_cache"):
+                        self._cache = {}
+                    return self._cache
+            """
+        ),
         # A raw mapping under a config-like name may lack any key.
         Valid(
             """
@@ -537,6 +632,7 @@ class RedundantConfigFallback(_ConfigRule):
                 return cfg.get("history_size", 1000)
             """,
             line=5,
+            config=_DICT_SCHEMA,
             expected_fix="""
             DEFAULTS = {"history_size": 1000}
 
@@ -553,6 +649,7 @@ class RedundantConfigFallback(_ConfigRule):
             """,
             line=2,
             files=_FILES,
+            config=_NAME_MATCH,
             message="name match",
         ),
     )
@@ -569,6 +666,10 @@ class RedundantConfigFallback(_ConfigRule):
                 return
         if item.resolved and len(declaring) != len(item.schemas):
             return  # declared by some of the possible classes only
+        if not all(s.always_declares(site.attr) for s, _ in declaring):
+            # only assigned conditionally (`if not hasattr(self, "x"): self.x = {}`):
+            # the fallback is what runs before the assignment
+            return
         if drifting_fields(item):
             return  # one code per probe: IL303 reports the drifting default
         owners = _schema_list([s for s, _ in declaring])
@@ -580,8 +681,8 @@ class RedundantConfigFallback(_ConfigRule):
             consequence = "the except AttributeError branch never runs on a valid config"
         else:
             consequence = f"the fallback {site.default_text} never applies on a valid config"
-        match = "" if item.resolved else f" (name match on {site.receiver_text!r})"
-        fix = site.fix if item.resolved and len(item.schemas) == 1 else None
+        match = _how(item)
+        fix = site.fix if item.precision == "high" and len(item.schemas) == 1 else None
         advice = f"; use {fix.replacement!r}" if fix is not None and site.kind != "hasattr" else ""
         message = (
             f"{_call(item)}: {site.attr!r} is declared in {owners}{match}, so {consequence} "
@@ -670,6 +771,7 @@ class ConfigDefaultDrift(_ConfigRule):
                 return cfg.get("history_size", 500)
             """,
             line=5,
+            config=_DICT_SCHEMA,
         ),
     )
 
@@ -682,7 +784,7 @@ class ConfigDefaultDrift(_ConfigRule):
             f"{d.fact.default_text} declared in {d.owner_name}.{site.attr} ({d.path}:{d.fact.span.start_line})"
             for _, d in declared
         ]
-        match = "" if item.resolved else f" (name match on {site.receiver_text!r})"
+        match = _how(item)
         message = (
             f"{_call(item)}: the fallback {site.default_text} for {site.attr!r} differs from "
             f"the default {' / '.join(parts)}{match}"

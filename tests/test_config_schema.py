@@ -223,11 +223,9 @@ def test_inheritance_nesting_reexports_and_unwrapping(tmp_path: Path) -> None:
 
 
 def test_resolution_order(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        {
-            "pkg/__init__.py": "",
-            "pkg/schema.py": """
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/schema.py": """
                 from pydantic import BaseModel
 
                 class TrainingConfig(BaseModel):
@@ -239,7 +237,7 @@ def test_resolution_order(tmp_path: Path) -> None:
                 def load() -> AppConfig:
                     return AppConfig()
             """,
-            "pkg/use.py": """
+        "pkg/use.py": """
                 from pkg import schema
                 from pkg.schema import AppConfig, TrainingConfig, load
 
@@ -262,23 +260,26 @@ def test_resolution_order(tmp_path: Path) -> None:
                         getattr(made.training, "lr", 0.1)
                         getattr(thing, "lr", 0.1)  # unknown, no config-like name
                         opts = thing
-                        getattr(opts, "lr", 0.1)  # 4: name match
+                        getattr(opts, "lr", 0.1)  # 4: name match (opt-in)
             """,
-        },
-    )
+    }
+    write(tmp_path, files)
     report = scan(tmp_path)
-    assert rows(report) == [
+    resolved = [
         ("pkg/use.py", 13, "IL302"),
         ("pkg/use.py", 14, "IL302"),
         ("pkg/use.py", 15, "IL302"),
         ("pkg/use.py", 17, "IL301"),
         ("pkg/use.py", 18, "IL302"),
         ("pkg/use.py", 20, "IL302"),
-        ("pkg/use.py", 23, "IL302"),
     ]
-    precision = [f.property_dict()["precision"] for f in report.findings]
-    assert precision == ["high"] * 6 + ["medium"]
+    assert rows(report) == resolved
+    assert [f.property_dict()["precision"] for f in report.findings] == ["high"] * 6
     assert all(f.fix is not None for f in report.findings[:3])
+    write(tmp_path, files, "[tool.integ-lint.config-schema]\nname-match = true\n")
+    report = scan(tmp_path)
+    assert rows(report) == [*resolved, ("pkg/use.py", 23, "IL302")]
+    assert report.findings[-1].property_dict()["precision"] == "medium"
     assert report.findings[-1].fix is None  # a name match is never fixed
 
 
@@ -304,6 +305,7 @@ def test_name_match_lists_schemas_and_is_medium_precision_in_sarif(tmp_path: Pat
                     getattr(hparams, "sise", 1)
             """,
         },
+        "[tool.integ-lint.config-schema]\nname-match = true\n",
     )
     report = scan(tmp_path)
     assert rows(report) == [("pkg/use.py", 2, "IL303"), ("pkg/use.py", 3, "IL301")]
@@ -345,6 +347,7 @@ def test_settings_patterns_and_bases(tmp_path: Path) -> None:
         schema-bases = ["framework.Configurable"]
         schema-patterns = ["Knobs"]
         receiver-patterns = ["dials"]
+        name-match = true
         """,
     )
     assert rows(scan(tmp_path)) == [("pkg/use.py", 4, "IL301"), ("pkg/use.py", 5, "IL301")]
@@ -551,12 +554,13 @@ def test_mapping_name_matches_use_mapping_schemas_and_cycles_terminate(tmp_path:
                     getattr(self.a, "z", 1)
         """,
     }
-    write(tmp_path, files)
+    config = '[tool.integ-lint.config-schema]\nname-match = true\nschema-patterns = ["*Params"]\n'
+    write(tmp_path, files, config)
     assert rows(scan(tmp_path)) == [("pkg/use.py", 17, "IL301")]
     files["pkg/schema.py"] = (
         textwrap.dedent(files["pkg/schema.py"]) + 'DEFAULT_CONFIG = {"tool": {}}\n'
     )
-    write(tmp_path, files)
+    write(tmp_path, files, config.replace('"*Params"', '"*Params", "*Config"'))
     # A raw mapping may lack any key: only the undeclared one is reported.
     assert rows(scan(tmp_path)) == [("pkg/use.py", 5, "IL301"), ("pkg/use.py", 17, "IL301")]
 

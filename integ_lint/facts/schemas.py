@@ -66,6 +66,15 @@ _DISPLAYS: tuple[tuple[type[cst.CSTNode], str], ...] = (
     (cst.Float, "builtins.float"),
 )
 _FACTORY_DEFAULTS = {"list": "[]", "dict": "{}", "tuple": "()", "set": "set()"}
+# Methods whose top-level assignments to self always run when an instance exists.
+_INIT_METHODS = frozenset({"__init__", "__post_init__", "__attrs_post_init__", "model_post_init"})
+CONFIG_FILE_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
+# Calls that build a path or open a file: their result is not the file's data.
+_PATH_CALLS = frozenset(
+    {"open", "Path", "PurePath", "PosixPath", "join", "joinpath", "str", "resolve", "abspath"}
+)
+_VALIDATE_METHODS = frozenset({"model_validate", "parse_obj", "validate", "from_dict"})
+_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class FieldFact:
     default_text: str  # source text of the default ("" when none)
     span: Span
     required_key: bool = True  # TypedDict: total and not NotRequired
+    alias: str = ""  # Field(alias="...") / validation_alias: the key a config file uses
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,10 @@ class ClassFact:
     fields: tuple[FieldFact, ...]
     members: tuple[str, ...]  # methods, properties, plain class attributes
     attr_origins: tuple[tuple[str, tuple[Origin, ...]], ...]  # self.<attr> sources
+    # self.<attr> assigned by a top-level statement of __init__ / __post_init__ (not
+    # under if/for/while/try): the attribute always exists on an instance.
+    unconditional: tuple[str, ...] = ()
+    extra: str = ""  # pydantic's extra= setting ("allow", "forbid", "ignore"), "" unknown
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,43 @@ class AccessSite:
 
 
 @dataclass(frozen=True)
+class CallFact:
+    """A call with arguments whose values are described (for config-flow resolution:
+    the type an unannotated parameter receives from every project call site)."""
+
+    callee: Origin
+    args: tuple[Origin, ...]
+    kwargs: tuple[tuple[str, Origin], ...]
+
+
+@dataclass(frozen=True)
+class ParamsFact:
+    """The parameters of a function (``self`` / ``cls`` of a method left out)."""
+
+    qualname: str
+    positional: tuple[str, ...]
+    keyword_only: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConfigLoad:
+    """A config file loaded into a schema in plain code.
+
+    ``schema`` is the origin of the schema class; ``path`` the literal file name found
+    in the loading expression (relative to the project root, or to the Python file when
+    the expression mentions ``__file__``); ``complete`` is False when the data is merged
+    with something else before validation (OmegaConf.merge, a dict that is updated).
+    """
+
+    schema: Origin
+    path: str
+    relative_to_file: bool
+    complete: bool
+    how: str  # call | model_validate | parse_file | omegaconf
+    span: Span
+
+
+@dataclass(frozen=True)
 class SchemaFacts:
     module: str
     classes: tuple[ClassFact, ...] = ()
@@ -160,6 +211,9 @@ class SchemaFacts:
     aliases: tuple[tuple[str, str], ...] = ()  # local name -> qualified target
     star_imports: tuple[str, ...] = ()  # modules imported with "from m import *"
     sites: tuple[AccessSite, ...] = ()
+    params: tuple[ParamsFact, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    loads: tuple[ConfigLoad, ...] = ()
 
 
 def literal_key(node: cst.BaseExpression | None, code: str) -> str | None:
@@ -265,6 +319,11 @@ class _Frame:
     name: str = ""
     class_qual: str = ""  # for class frames: the qualified class name
     bindings: dict[str, Origin] = field(default_factory=dict)
+    init_of: str = ""  # for __init__-like methods: the qualified class name
+    conditional: int = 0  # depth of if/for/while/try/match around the current statement
+    # local names bound to a config file: name -> (path, relative to __file__, loaded
+    # data (not just the path), complete (not mutated since))
+    files: dict[str, tuple[str, bool, bool, bool]] = field(default_factory=dict)
 
 
 @dataclass
@@ -278,6 +337,8 @@ class _ClassBuilder:
     fields: dict[str, FieldFact] = field(default_factory=dict)
     members: list[str] = field(default_factory=list)
     attr_origins: dict[str, list[Origin]] = field(default_factory=dict)
+    unconditional: list[str] = field(default_factory=list)
+    extra: str = ""
 
 
 class SchemaFactCollector(FactCollector):
@@ -296,6 +357,9 @@ class SchemaFactCollector(FactCollector):
         self.sites: list[AccessSite] = []
         self.try_stack: list[bool] = []
         self.star_imports: list[str] = []
+        self.params: list[ParamsFact] = []
+        self.calls: list[CallFact] = []
+        self.loads: list[ConfigLoad] = []
         # hasattr call -> (node whose span the fix replaces, the node it becomes)
         self.hasattr_fixes: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
 
@@ -423,6 +487,7 @@ class SchemaFactCollector(FactCollector):
         qualname = f"{self._qual_prefix()}.{node.name.value}".lstrip(".")
         bases = [dotted_name(arg.value) for arg in node.bases if arg.keyword is None]
         total = True
+        extra = ""
         for arg in node.keywords:
             if (
                 arg.keyword is not None
@@ -430,6 +495,8 @@ class SchemaFactCollector(FactCollector):
                 and isinstance(arg.value, cst.Name)
             ):
                 total = arg.value.value != "False"
+            if arg.keyword is not None and arg.keyword.value == "extra":
+                extra = _extra_value(arg.value)
         decorators = []
         for decorator in node.decorators:
             expr = decorator.decorator
@@ -445,6 +512,7 @@ class SchemaFactCollector(FactCollector):
             bases=[b for b in bases if b],
             decorators=decorators,
             total=total,
+            extra=extra,
         )
         enclosing = self._enclosing_class()
         if enclosing is not None:
@@ -481,6 +549,7 @@ class SchemaFactCollector(FactCollector):
         for star in (node.params.star_arg, node.params.star_kwarg):
             if isinstance(star, cst.Param):
                 others.append(star)
+        positional: list[str] = []
         for index, param in enumerate(params):
             name = param.name.value
             if index == 0 and enclosing is not None and "staticmethod" not in decorators:
@@ -490,12 +559,67 @@ class SchemaFactCollector(FactCollector):
                     else Origin("self", (enclosing.class_qual,))
                 )
                 continue
-            frame.bindings[name] = (
-                self._type_origin(param.annotation.annotation) if param.annotation else UNKNOWN
-            )
+            positional.append(name)
+            frame.bindings[name] = self._param_origin(qualname, param)
+        keyword_only = [p.name.value for p in node.params.kwonly_params]
         for param in others:
-            frame.bindings[param.name.value] = UNKNOWN
+            frame.bindings[param.name.value] = (
+                self._param_origin(qualname, param) if param.name.value in keyword_only else UNKNOWN
+            )
+        if positional or keyword_only:
+            self.params.append(ParamsFact(qualname, tuple(positional), tuple(keyword_only)))
+        if enclosing is not None and node.name.value in _INIT_METHODS:
+            frame.init_of = enclosing.class_qual
         self.frames.append(frame)
+
+    def _param_origin(self, function: str, param: cst.Param) -> Origin:
+        """An annotated parameter has its annotation's type; an unannotated one is
+        resolved in the project phase from the arguments of every call site."""
+        if param.annotation is not None:
+            return self._type_origin(param.annotation.annotation)
+        return Origin("param", (function, param.name.value))
+
+    # -- conditional nesting (for unconditional __init__ assignments) ----------------
+    def _enter_conditional(self) -> None:
+        if self.frames[-1].kind == "function":
+            self.frames[-1].conditional += 1
+
+    def _leave_conditional(self) -> None:
+        if self.frames[-1].kind == "function":
+            self.frames[-1].conditional -= 1
+
+    def visit_If(self, node: cst.If) -> None:
+        self._enter_conditional()
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._leave_conditional()
+
+    def visit_While(self, node: cst.While) -> None:
+        self._enter_conditional()
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._leave_conditional()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._enter_conditional()
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        self._leave_conditional()
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self._enter_conditional()
+
+    def leave_TryStar(self, original_node: cst.TryStar) -> None:
+        self._leave_conditional()
+
+    def visit_Match(self, node: cst.Match) -> None:
+        self._enter_conditional()
+
+    def leave_Match(self, original_node: cst.Match) -> None:
+        self._leave_conditional()
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._leave_conditional()
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.frames.pop()
@@ -524,6 +648,7 @@ class SchemaFactCollector(FactCollector):
             for target in original_node.targets:
                 if isinstance(target.target, cst.Name):
                     name = target.target.value
+                    self._note_extra(class_frame, name, value)
                     if (
                         isinstance(value, cst.Call)
                         and _last(dotted_name(value.func) or "") in _FIELD_CALLS
@@ -535,13 +660,22 @@ class SchemaFactCollector(FactCollector):
                         builder.members.append(name)
             return
         origin: Origin | None = None
+        file = self._file_of(value)
         for target in original_node.targets:
             expr = target.target
             if isinstance(expr, cst.Name):
                 origin = origin or self.origin_of(value)
                 self._bind(expr.value, origin)
+                files = self.frames[-1].files
+                if file is not None:
+                    path, relative, loaded = file
+                    files[expr.value] = (path, relative, loaded, True)
+                else:
+                    files.pop(expr.value, None)
                 if self.frames[-1].kind == "module" and isinstance(value, cst.Dict):
                     self._record_dict(expr.value, expr, value)
+            elif isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+                self._mutated(expr.value.value)
             elif isinstance(expr, cst.Attribute):
                 origin = origin or self.origin_of(value)
                 self._record_attr(expr, origin)
@@ -557,7 +691,9 @@ class SchemaFactCollector(FactCollector):
         if class_frame is not None and isinstance(target, cst.Name):
             builder = self.classes[class_frame.class_qual]
             _, classvar, _ = unwrap_annotation(annotation)
-            if classvar:
+            self._note_extra(class_frame, target.value, original_node.value)
+            if classvar or target.value == "model_config":
+                # pydantic's model_config is the model's settings, never a field
                 builder.members.append(target.value)
             else:
                 builder.fields[target.value] = self._field(
@@ -579,11 +715,17 @@ class SchemaFactCollector(FactCollector):
             self._record_attr(target, origin)
 
     def visit_For(self, node: cst.For) -> None:
+        self._enter_conditional()
         self._bind_unknown_targets(node.target)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
             self._bind_unknown_targets(node.asname.name)
+            file = self._file_of(node.item)
+            target = node.asname.name
+            if file is not None and isinstance(target, cst.Name):
+                path, relative, _ = file
+                self.frames[-1].files[target.value] = (path, relative, False, True)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         if isinstance(node.target, cst.Name):
@@ -603,6 +745,9 @@ class SchemaFactCollector(FactCollector):
         builder = self.classes.get(owner.names[0])
         if builder is not None:
             builder.attr_origins.setdefault(target.attr.value, []).append(origin)
+            frame = self.frames[-1]
+            if frame.init_of == builder.qualname and frame.conditional == 0:
+                builder.unconditional.append(target.attr.value)
 
     def _record_dict(self, name: str, target: cst.CSTNode, node: cst.Dict) -> None:
         keys: dict[str, FieldFact] = {}
@@ -657,7 +802,21 @@ class SchemaFactCollector(FactCollector):
             default_text=default_text,
             span=span,
             required_key=total and not not_required,
+            alias=_alias_of(value),
         )
+
+    def _note_extra(self, frame: _Frame, name: str, value: cst.BaseExpression | None) -> None:
+        """Record pydantic's ``extra`` setting: ``model_config = ConfigDict(extra=...)``
+        or ``extra = ...`` in a nested ``class Config``."""
+        builder = self.classes[frame.class_qual]
+        if name == "model_config" and isinstance(value, cst.Call):
+            for arg in value.args:
+                if arg.keyword is not None and arg.keyword.value == "extra":
+                    builder.extra = _extra_value(arg.value)
+        elif name == "extra" and frame.name == "Config" and len(self.frames) >= 2:
+            outer = self.frames[-2]
+            if outer.kind == "class" and value is not None:
+                self.classes[outer.class_qual].extra = _extra_value(value)
 
     # -- access sites ----------------------------------------------------------
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
@@ -669,6 +828,197 @@ class SchemaFactCollector(FactCollector):
             self.hasattr_fixes[id(node.test)] = (node, node.body)
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._record_call(node)
+        self._record_load(node)
+        self._access_site(node)
+
+    # -- calls (config flow) -----------------------------------------------------
+    def _record_call(self, node: cst.Call) -> None:
+        func = node.func
+        if not node.args or not isinstance(func, (cst.Name, cst.Attribute)):
+            return
+        if isinstance(func, cst.Name) and func.value in _BUILTIN_NAMES:
+            if self._lookup(func.value).kind == "global":
+                return
+        elif isinstance(func, cst.Attribute):
+            if func.attr.value in _MUTATORS and isinstance(func.value, cst.Name):
+                self._mutated(func.value.value)
+            if func.attr.value.startswith("__") or func.attr.value in _NEVER_PROJECT_METHODS:
+                return
+        callee = self.origin_of(func)
+        if callee.kind == "unknown":
+            return
+        args: list[Origin] = []
+        kwargs: list[tuple[str, Origin]] = []
+        for arg in node.args:
+            if arg.star:
+                # *args / **kwargs: which parameter gets what is not known
+                kwargs.append(("*", UNKNOWN))
+            elif arg.keyword is not None:
+                kwargs.append((arg.keyword.value, self._arg_origin(arg.value)))
+            else:
+                args.append(self._arg_origin(arg.value))
+        self.calls.append(CallFact(callee, tuple(args), tuple(kwargs)))
+
+    def _arg_origin(self, expr: cst.BaseExpression) -> Origin:
+        origin = self.origin_of(expr)
+        # displays and constants are shared objects: the facts stay small
+        return _SHARED_ORIGINS.get(origin, origin)
+
+    def _mutated(self, name: str) -> None:
+        entry = self.frames[-1].files.get(name)
+        if entry is not None:
+            self.frames[-1].files[name] = (*entry[:3], False)
+
+    # -- config files loaded into a schema -------------------------------------------
+    def _file_of(
+        self, expr: cst.BaseExpression | None, depth: int = 0
+    ) -> tuple[str, bool, bool] | None:
+        """``(path, relative to __file__, loaded)`` of a config file named in ``expr``:
+        a literal ``"config/app.yaml"``, a path built from literals (``Path(__file__)
+        .parent / "app.yaml"``, ``os.path.join("config", "app.yaml")``), a local name
+        bound to one, or a call reading one (``yaml.safe_load(open(...))``: loaded)."""
+        if expr is None or depth > 12:
+            return None
+        parts = self._path_parts(expr)
+        if parts and parts[-1].lower().endswith(CONFIG_FILE_SUFFIXES):
+            return "/".join(parts), _mentions_file(expr), False
+        if isinstance(expr, cst.Name):
+            for frame in reversed(self.frames):
+                if expr.value in frame.files:
+                    path, relative, loaded, _ = frame.files[expr.value]
+                    return path, relative, loaded
+                if frame.kind == "function" and expr.value in frame.bindings:
+                    return None
+            return None
+        if isinstance(expr, cst.Call):
+            found = None
+            for arg in expr.args:
+                found = found or self._file_of(arg.value, depth + 1)
+            if found is None and isinstance(expr.func, cst.Attribute):
+                found = self._file_of(expr.func.value, depth + 1)  # Path("a.yaml").read_text()
+            if found is None:
+                return None
+            name = _last(dotted_name(expr.func) or "")
+            loaded = found[2] or (name not in _PATH_CALLS and not name.startswith("read_bytes"))
+            return found[0], found[1], loaded
+        if isinstance(expr, cst.Attribute):
+            return self._file_of(expr.value, depth + 1)
+        return None
+
+    def _path_parts(self, expr: cst.BaseExpression, depth: int = 0) -> list[str]:
+        if depth > 12:
+            return []
+        text = _string_value(expr)
+        if text is not None:
+            return [text] if text and "\n" not in text and " " not in text else []
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            return self._path_parts(expr.left, depth + 1) + self._path_parts(expr.right, depth + 1)
+        if isinstance(expr, cst.Call) and _last(dotted_name(expr.func) or "") in (
+            "join",
+            "joinpath",
+            "Path",
+            "PurePath",
+            "PosixPath",
+        ):
+            parts: list[str] = []
+            if (
+                isinstance(expr.func, cst.Attribute)
+                and _last(dotted_name(expr.func) or "") == "joinpath"
+            ):
+                parts = self._path_parts(expr.func.value, depth + 1)
+            for arg in expr.args:
+                if arg.keyword is None and not arg.star:
+                    parts += self._path_parts(arg.value, depth + 1)
+            return parts
+        if isinstance(expr, cst.Name):
+            for frame in reversed(self.frames):
+                if expr.value in frame.files and not frame.files[expr.value][2]:
+                    return frame.files[expr.value][0].split("/")
+                if frame.kind == "function" and expr.value in frame.bindings:
+                    return []
+        return []
+
+    def _record_load(self, node: cst.Call) -> None:
+        func = node.func
+        method = func.attr.value if isinstance(func, cst.Attribute) else ""
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if isinstance(func, cst.Attribute) and method in _VALIDATE_METHODS and positional:
+            file = self._file_of(positional[0])
+            if file is not None and file[2]:
+                self._add_load(func.value, file, positional[0], node, "model_validate")
+            return
+        if isinstance(func, cst.Attribute) and method == "parse_file" and positional:
+            file = self._file_of(positional[0])
+            if file is not None:
+                self._add_load(func.value, file, None, node, "parse_file")
+            return
+        if (
+            isinstance(func, cst.Attribute)
+            and method == "merge"
+            and _last(dotted_name(func.value) or "") == "OmegaConf"
+        ):
+            schema: cst.BaseExpression | None = None
+            file = None
+            for value in positional:
+                if (
+                    isinstance(value, cst.Call)
+                    and _last(dotted_name(value.func) or "") == "structured"
+                    and value.args
+                ):
+                    schema = value.args[0].value
+                    if isinstance(schema, cst.Call):  # OmegaConf.structured(AppConfig())
+                        schema = schema.func
+                else:
+                    file = file or self._file_of(value)
+            if schema is not None and file is not None and file[2]:
+                self.loads.append(
+                    ConfigLoad(
+                        self.origin_of(schema),
+                        file[0],
+                        file[1],
+                        False,  # merged over the schema's defaults
+                        "omegaconf",
+                        self.context.span(node),
+                    )
+                )
+            return
+        for arg in node.args:
+            if arg.star == "**":
+                file = self._file_of(arg.value)
+                if file is not None and file[2]:
+                    self._add_load(func, file, arg.value, node, "call")
+                return
+
+    def _add_load(
+        self,
+        schema: cst.BaseExpression,
+        file: tuple[str, bool, bool],
+        data: cst.BaseExpression | None,
+        node: cst.Call,
+        how: str,
+    ) -> None:
+        if not isinstance(schema, (cst.Name, cst.Attribute)):
+            return
+        complete = True
+        if isinstance(data, cst.Name):
+            for frame in reversed(self.frames):
+                if data.value in frame.files:
+                    complete = frame.files[data.value][3]
+                    break
+        elif data is not None and not isinstance(data, cst.Call):
+            complete = False
+        others = [a for a in node.args if a.value is not data]
+        if others and how in ("call", "model_validate"):
+            complete = False  # AppConfig(**file_data, name=...): other values join in
+        self.loads.append(
+            ConfigLoad(
+                self.origin_of(schema), file[0], file[1], complete, how, self.context.span(node)
+            )
+        )
+
+    # -- access sites ----------------------------------------------------------------
+    def _access_site(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Name):
             if (
@@ -820,6 +1170,8 @@ class SchemaFactCollector(FactCollector):
                     (name, tuple(fix_origin(o) for o in origins))
                     for name, origins in b.attr_origins.items()
                 ),
+                unconditional=tuple(dict.fromkeys(b.unconditional)),
+                extra=b.extra,
             )
             for b in self.classes.values()
         )
@@ -833,7 +1185,65 @@ class SchemaFactCollector(FactCollector):
             aliases=tuple(sorted(aliases.items())),
             star_imports=tuple(dict.fromkeys(self.star_imports)),
             sites=tuple(replace(s, receiver=fix_origin(s.receiver)) for s in self.sites),
+            params=tuple(self.params),
+            calls=tuple(
+                CallFact(
+                    fix_origin(c.callee),
+                    tuple(fix_origin(a) for a in c.args),
+                    tuple((k, fix_origin(v)) for k, v in c.kwargs),
+                )
+                for c in self.calls
+            ),
+            loads=tuple(replace(load, schema=fix_origin(load.schema)) for load in self.loads),
         )
+
+
+# Calls on these method names are never a project class's constructor or method worth
+# following (dict/list/str/logging API): not recorded, to keep the facts small.
+_NEVER_PROJECT_METHODS = frozenset(
+    {
+        "get", "append", "extend", "format", "join", "split", "strip", "startswith",
+        "endswith", "replace", "debug", "info", "warning", "error", "exception", "items",
+        "keys", "values", "add", "discard", "remove", "insert", "encode", "decode",
+        "lower", "upper", "write", "read", "isinstance", "setattr",
+    }
+)  # fmt: skip
+_SHARED_ORIGINS: dict[Origin, Origin] = {
+    o: o for o in (UNKNOWN, Origin("none"), *(Origin("type", (b,)) for _, b in _DISPLAYS))
+}
+
+
+def _mentions_file(expr: cst.CSTNode) -> bool:
+    """Whether ``expr`` mentions ``__file__`` (a path relative to the module)."""
+    found = False
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            nonlocal found
+            found = found or node.value == "__file__"
+
+    expr.visit(_Finder())
+    return found
+
+
+def _alias_of(value: cst.BaseExpression | None) -> str:
+    """``alias`` / ``validation_alias`` of ``Field(...)``: the key input data uses."""
+    if isinstance(value, cst.Call) and _last(dotted_name(value.func) or "") == "Field":
+        for arg in value.args:
+            if arg.keyword is not None and arg.keyword.value in ("alias", "validation_alias"):
+                text = _string_value(arg.value)
+                if text:
+                    return text
+    return ""
+
+
+def _extra_value(value: cst.BaseExpression) -> str:
+    """``"allow"`` from ``"allow"``, ``Extra.allow`` or ``"allow"``-like spellings."""
+    text = _string_value(value)
+    if text is None:
+        dotted = dotted_name(value)
+        text = _last(dotted) if dotted else ""
+    return text.lower() if text.lower() in ("allow", "forbid", "ignore") else ""
 
 
 def _suffix(attrs: Sequence[str]) -> str:
