@@ -71,24 +71,19 @@ def _field_name(key: str) -> str:
 
 
 def find_config_file(paths: Sequence[Path]) -> Path | None:
-    """The nearest ``pyproject.toml`` with a ``[tool.integ-lint]`` table above the
-    first scanned path; otherwise the nearest ``pyproject.toml`` at all."""
+    """The nearest ``pyproject.toml`` above the first scanned path: it makes the
+    project (its folder is the root) and its ``[tool.integ-lint]`` table, if any, is
+    the project's configuration. In a monorepo each member's ``pyproject.toml`` makes
+    it a project of its own, with its own settings; a table higher up does not apply
+    to it (``extend = "../pyproject.toml"`` inherits one explicitly)."""
     start = (paths[0] if paths else Path.cwd()).resolve()
     if start.is_file():
         start = start.parent
-    first_plain: Path | None = None
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return candidate  # let load_config report the problem precisely
-            if "integ-lint" in data.get("tool", {}):
-                return candidate
-            if first_plain is None:
-                first_plain = candidate
-    return first_plain
+            return candidate
+    return None
 
 
 def load_config(
