@@ -3,32 +3,65 @@ source root and role (ruff's ``--show-files``), and how the source roots were fo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from .cli import config_file_option, fail, load_project_config, main
-from .config import ConfigError
-from .discovery import DiscoveryError
+from .config import Config, ConfigError, load_config
+from .discovery import DiscoveryError, relative_path
 from .engine import discover_files, project_layout
+from .registry import load_registry
+
+
+@dataclass(frozen=True)
+class FileRow:
+    path: str  # relative to the root of the run (the outermost project)
+    module: str
+    source_root: str  # relative to the root of the run
+    role: str
+    project: str  # the (sub-)project's folder, relative to the root of the run
+
+
+def list_files(paths: list[Path], config: Config) -> tuple[list[FileRow], list[str]]:
+    """Every file a run over ``paths`` reads, monorepo members included (each named
+    with its own project's source roots), and the layout lines to print first."""
+    layout = project_layout(config)
+    subprojects: list[Path] = []
+    files = discover_files(paths, config, subprojects)
+    notes = [
+        f"source roots: {', '.join(layout.relative_roots())} (from {layout.origin})",
+        *(f"warning: {w}" for w in layout.warnings),
+    ]
+    rows = [FileRow(f.relpath, f.module, f.source_root, f.role, ".") for f in files]
+    for subproject in subprojects:
+        prefix = relative_path(subproject, config.root)
+        sub_config = load_config([subproject], None, extra_sections=load_registry().sections)
+        sub_rows, sub_notes = list_files([subproject], sub_config)
+        notes.extend(f"{prefix}: {note}" for note in sub_notes)
+        for row in sub_rows:
+            root = prefix if row.source_root == "." else f"{prefix}/{row.source_root}"
+            project = prefix if row.project == "." else f"{prefix}/{row.project}"
+            rows.append(FileRow(f"{prefix}/{row.path}", row.module, root, row.role, project))
+    return sorted(rows, key=lambda r: r.path), notes
 
 
 @main.command("files")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_file_option
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text"
-)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def files_command(paths: tuple[Path, ...], config_file: Path | None, output_format: str) -> None:
     """List the files under PATHS (default: the current folder) with module name,
-    source root and role; the source roots and any layout warning go to stderr."""
+    source root and role; the source roots and any layout warning go to stderr.
+    Folders holding their own pyproject.toml are listed as the projects they are."""
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(scan_paths, config_file)
     try:
-        layout = project_layout(config)
-        files = discover_files(scan_paths, config)
+        rows, notes = list_files(scan_paths, config)
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
     if output_format == "json":
@@ -36,31 +69,21 @@ def files_command(paths: tuple[Path, ...], config_file: Path | None, output_form
             json.dumps(
                 {
                     "root": str(config.root),
-                    "source_roots": layout.relative_roots(),
-                    "source_roots_from": layout.origin,
-                    "warnings": list(layout.warnings),
-                    "files": [
-                        {
-                            "path": f.relpath,
-                            "module": f.module,
-                            "source_root": f.source_root,
-                            "role": f.role,
-                        }
-                        for f in files
-                    ],
+                    "notes": notes,
+                    "files": [dataclasses.asdict(row) for row in rows],
                 },
                 indent=2,
             )
         )
         return
-    click.echo(
-        f"# source roots: {', '.join(layout.relative_roots())} (from {layout.origin})",
-        err=True,
-    )
-    for warning in layout.warnings:
-        click.echo(f"integ-lint: warning: {warning}", err=True)
-    for f in files:
-        click.echo(f"{f.relpath}  {f.module or '-'}  {f.source_root}  {f.role}")
-    roles = Counter(f.role for f in files)
+    for note in notes:
+        click.echo(f"# {note}", err=True)
+    for row in rows:
+        click.echo(format_row(row))
+    roles = Counter(row.role for row in rows)
     summary = ", ".join(f"{count} {role}" for role, count in sorted(roles.items()))
-    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''}: {summary}", err=True)
+    click.echo(f"{len(rows)} file{'s' if len(rows) != 1 else ''}: {summary}", err=True)
+
+
+def format_row(row: FileRow) -> str:
+    return f"{row.path}  {row.module or '-'}  {row.source_root}  {row.role}"

@@ -151,15 +151,18 @@ def discover(
     source_roots: Sequence[str] = (),
     role_patterns: Mapping[str, Sequence[str]] | None = None,
     layout: Layout | None = None,
+    subprojects: list[Path] | None = None,
 ) -> list[SourceFile]:
     """Expand ``paths`` into the sorted list of Python files to scan.
 
     Module names start from the source roots of ``layout`` (see
     :mod:`integ_lint.layout`; inferred from the found files when not given).
     ``role_patterns`` (role -> globs, see :mod:`integ_lint.roles`) gives each file its
-    role; without it every file is ``library``."""
+    role; without it every file is ``library``. Folders below the given ones that
+    hold their own ``pyproject.toml`` are other projects: they are not scanned, and
+    are appended to ``subprojects`` when given."""
     root = root.resolve()
-    found = collect_paths(paths, root, exclude, respect_gitignore)
+    found = collect_paths(paths, root, exclude, respect_gitignore, subprojects)
     if layout is None:
         layout = infer_layout(root, found, source_roots)
     return name_files(found, root, layout, role_patterns)
@@ -181,9 +184,16 @@ def discover_project(
 
 
 def collect_paths(
-    paths: Sequence[Path], root: Path, exclude: Sequence[str], respect_gitignore: bool = True
+    paths: Sequence[Path],
+    root: Path,
+    exclude: Sequence[str],
+    respect_gitignore: bool = True,
+    subprojects: list[Path] | None = None,
 ) -> list[Path]:
-    """The Python files under ``paths`` (sorted, absolute), with the excludes."""
+    """The Python files under ``paths`` (sorted, absolute), with the excludes. A
+    folder met on the way that holds a ``pyproject.toml`` is a sub-project (a monorepo
+    member with its own root and settings): it is skipped and listed in
+    ``subprojects``."""
     git_files = _git_visible_files(root) if respect_gitignore else None
     found: dict[str, Path] = {}
     for given in paths:
@@ -211,6 +221,10 @@ def collect_paths(
                 if name in SKIPPED_DIR_NAMES or name.endswith(".egg-info"):
                     continue
                 if _is_virtualenv(sub) or matches_any(rel, exclude):
+                    continue
+                if (sub / "pyproject.toml").is_file() and sub != root:
+                    if subprojects is not None and sub not in subprojects:
+                        subprojects.append(sub)
                     continue
                 kept.append(name)
             dirnames[:] = kept

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from .analysis import FileResult
 from .config import Config, ConfigError
-from .discovery import SourceFile, discover, discover_project, matches_any, validate_glob
+from .discovery import (
+    SourceFile,
+    discover,
+    discover_project,
+    matches_any,
+    relative_path,
+    validate_glob,
+)
 from .executor import ExecutionStats, analyze_files
 from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
 from .fingerprint import assign_fingerprints
@@ -52,6 +59,8 @@ class RunOptions:
     # When every given path is a file inside a configured project (pre-commit), report
     # only on those files but let project rules see the facts of the whole project.
     project_context: bool = True
+    # Scan folders holding their own pyproject.toml as projects of their own.
+    include_subprojects: bool = True
     # Extra fact collectors run on every file (the audit's site counts); the run's
     # ProjectIndex (report.project) is then built even when no project rule runs.
     collectors: list[type[FactCollector]] = field(default_factory=list)
@@ -138,7 +147,9 @@ def project_layout(config: Config) -> Layout:
     return layout
 
 
-def discover_files(paths: Sequence[Path], config: Config) -> list[SourceFile]:
+def discover_files(
+    paths: Sequence[Path], config: Config, subprojects: list[Path] | None = None
+) -> list[SourceFile]:
     """The files a run over ``paths`` scans, with the config's excludes; module names
     start from the whole project's source roots, whatever the paths."""
     general = config.general
@@ -149,6 +160,7 @@ def discover_files(paths: Sequence[Path], config: Config) -> list[SourceFile]:
         respect_gitignore=general.respect_gitignore,
         role_patterns=role_paths(general),
         layout=project_layout(config),
+        subprojects=subprojects,
     )
 
 
@@ -186,7 +198,89 @@ def index_project(
 
 
 def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
+    """Scan ``paths`` of the config's project. Folders below them that hold their own
+    ``pyproject.toml`` (monorepo members) are scanned as projects of their own, each
+    with its own root, source roots and settings, and merged into the report with
+    paths relative to this project's root."""
     options = options or RunOptions()
+    subprojects: list[Path] = []
+    report = _run_project(paths, config, options, subprojects)
+    for subproject in subprojects if options.include_subprojects else ():
+        _merge_subproject(report, subproject, config, options)
+    kept = report.findings
+    for post_filter in options.post_filters:
+        kept = post_filter(kept, report)
+    report.findings = sorted(kept, key=Finding.sort_key)
+    # Post-filters may add to report.suppressed (baselined findings).
+    report.suppressed = sorted(report.suppressed, key=Finding.sort_key)
+    return report
+
+
+def _merge_subproject(
+    report: Report, subproject: Path, config: Config, options: RunOptions
+) -> None:
+    """Run the sub-project at ``subproject`` with its own configuration (and the
+    command line's options) and add its findings to ``report``."""
+    from .config import load_config
+
+    prefix = relative_path(subproject, config.root)
+    report_paths = options.report_paths
+    if report_paths is not None:
+        report_paths = {p[len(prefix) + 1 :] for p in report_paths if p.startswith(prefix + "/")}
+        if not report_paths:
+            return
+    overrides = {
+        key: getattr(config.general, key.replace("-", "_"))
+        for key, source in config.provenance.items()
+        if source == "command line" and hasattr(config.general, key.replace("-", "_"))
+    }
+    try:
+        sub_config = load_config(
+            [subproject], None, overrides, extra_sections=load_registry().sections
+        )
+        sub_options = replace(
+            options,
+            report_paths=report_paths,
+            post_filters=[],
+            progress=None,
+            collectors=list(options.collectors),
+        )
+        sub_report = run([subproject], sub_config, sub_options)
+    except ConfigError as exc:
+        report.notifications.append(
+            Notification(kind=NotificationKind.CONFIG, message=str(exc), level="error")
+        )
+        return
+
+    def moved(path: str) -> str:
+        return f"{prefix}/{path}"
+
+    def move(finding: Finding) -> Finding:
+        related = tuple(replace(r, path=moved(r.path)) for r in finding.related)
+        return replace(finding, path=moved(finding.path), related=related)
+
+    report.findings.extend(assign_fingerprints(move(f) for f in sub_report.findings))
+    report.suppressed.extend(assign_fingerprints(move(f) for f in sub_report.suppressed))
+    report.notifications.extend(
+        replace(n, path=moved(n.path)) if n.path else n for n in sub_report.notifications
+    )
+    report.file_hashes.update({moved(p): h for p, h in sub_report.file_hashes.items()})
+    known = {r.code for r in report.rules}
+    report.rules.extend(r for r in sub_report.rules if r.code not in known)
+    stats, sub = report.stats, sub_report.stats
+    stats.files_scanned += sub.files_scanned
+    stats.files_context += sub.files_context
+    stats.lines_scanned += sub.lines_scanned
+    stats.files_failed += sub.files_failed
+    stats.files_from_cache += sub.files_from_cache
+    stats.suppressed += sub.suppressed
+    stats.elapsed_seconds = max(stats.elapsed_seconds, sub.elapsed_seconds)
+
+
+def _run_project(
+    paths: Sequence[Path], config: Config, options: RunOptions, subprojects: list[Path]
+) -> Report:
+    """One project's run, before the post-filters."""
     started = time.perf_counter()
     registry = load_registry()
     selection = select_rules(config, registry)
@@ -194,7 +288,7 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
         if all(c.KEY != extra.KEY for c in selection.collectors):
             selection.collectors.append(extra)
     general = config.general
-    files = discover_files(paths, config)
+    files = discover_files(paths, config, subprojects)
     jobs = options.jobs if options.jobs is not None else general.jobs
     options, files, context_files = _project_context(paths, files, config, selection, options)
     roles = {f.relpath: f.role for f in [*files, *context_files]}
@@ -276,12 +370,8 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     if UnusedSuppression.code in active_codes:
         unused = unused_suppressions(comments, used, active_codes, registry.codes)
         kept.extend(assign_fingerprints(_apply_config_filters(unused, config)))
-    for post_filter in options.post_filters:
-        kept = post_filter(kept, report)
-
-    report.findings = sorted(kept, key=Finding.sort_key)
-    # Post-filters may add to report.suppressed (baselined findings).
-    report.suppressed = sorted([*suppressed, *report.suppressed], key=Finding.sort_key)
+    report.findings = kept
+    report.suppressed = list(suppressed)
     reported = results[: len(files)]
     report.stats = RunStats(
         files_scanned=len(reported),

@@ -208,7 +208,10 @@ def declared_roots(root: Path, files: Sequence[Path] = ()) -> list[tuple[str, st
     # import-linter root packages: the folder holding them
     importlinter = _get(tool, "importlinter")
     if isinstance(importlinter, dict):
-        names = [*_as_list(importlinter.get("root_packages")), *_as_list(importlinter.get("root_package"))]
+        names = [
+            *_as_list(importlinter.get("root_packages")),
+            *_as_list(importlinter.get("root_package")),
+        ]
         add(_package_parents(root, names, files), "import-linter root_packages")
     # setup.cfg and setup.py
     setup_cfg = _read_ini(root / "setup.cfg")
@@ -223,7 +226,9 @@ def declared_roots(root: Path, files: Sequence[Path] = ()) -> list[tuple[str, st
             "setup.cfg find",
         )
         if setup_cfg.has_section("tool:pytest"):
-            add(setup_cfg.get("tool:pytest", "pythonpath", fallback="").split(), "pytest pythonpath")
+            add(
+                setup_cfg.get("tool:pytest", "pythonpath", fallback="").split(), "pytest pythonpath"
+            )
         if setup_cfg.has_section("mypy"):
             add(_split_mypy_path(setup_cfg.get("mypy", "mypy_path", fallback="")), "mypy mypy_path")
     for ini_name, section in (("pytest.ini", "pytest"), ("mypy.ini", "mypy")):
@@ -290,24 +295,25 @@ def _usable_declared(root: Path, declared: Sequence[tuple[str, str]]) -> tuple[l
     return roots, ", ".join(origins)
 
 
-def import_heads(path: Path) -> set[str]:
-    """First parts of the absolute imports in the file at ``path`` (a text scan)."""
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of the absolute imports in the file at ``path`` (a text scan:
+    ``from a.b import c`` gives ``a.b``, ``import a.b as x, d`` gives ``a.b`` and ``d``)."""
     try:
         if path.stat().st_size > SCAN_LIMIT_BYTES:
             return set()
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return set()
-    heads: set[str] = set()
+    modules: set[str] = set()
     for match in _IMPORT_LINE.finditer(text):
         if match.group(1):
-            heads.add(match.group(1).split(".")[0])
+            modules.add(match.group(1).rstrip("."))
             continue
         for item in match.group(2).split(","):
             name = item.strip().split(" ")[0].strip("()\\")
             if name and name.split(".")[0].isidentifier():
-                heads.add(name.split(".")[0])
-    return heads
+                modules.add(name)
+    return modules
 
 
 def names_at(folder: Path) -> set[str]:
@@ -355,14 +361,17 @@ def infer_layout(
     if not origin:
         origin = "project root"
 
-    heads = {f: import_heads(f) for f in files}
+    imports = {f: imported_modules(f) for f in files}
+    heads = {f: {m.split(".")[0] for m in names} for f, names in imports.items()}
     added: list[Path] = []
     if not configured:
         added = _roots_from_imports(root, roots, heads)
         roots.extend(added)
+    if added:
+        origin += f"; {', '.join(relative(a, root) for a in added)} from the project's imports"
     ordered = tuple(sorted(set(roots), key=lambda p: (-len(p.parts), str(p))))
     layout = Layout(root, ordered, origin, inferred_from_imports=tuple(added))
-    warning = _layout_check(layout, heads)
+    warning = _layout_check(layout, imports)
     if warning:
         layout = Layout(root, ordered, origin, (warning,), tuple(added))
     return layout
@@ -380,7 +389,9 @@ def _roots_from_imports(
     added: list[Path] = []
     for file in sorted(heads):
         for head in sorted(heads[file] - resolvable - _STDLIB):
-            base = next((r for r in sorted(roots, key=lambda p: -len(p.parts)) if r in file.parents), None)
+            base = next(
+                (r for r in sorted(roots, key=lambda p: -len(p.parts)) if r in file.parents), None
+            )
             if base is None:
                 continue
             for folder in file.parents:
@@ -403,46 +414,51 @@ def _roots_from_imports(
     return added
 
 
-def _top_packages(files: Iterable[Path]) -> dict[str, set[Path]]:
-    """Top-level packages found anywhere in the tree: name -> folders holding it."""
+def _package_folders(files: Iterable[Path]) -> dict[str, set[Path]]:
+    """Every package folder in the tree: name -> the folders holding one so named."""
     found: dict[str, set[Path]] = {}
-    seen: set[Path] = set()
     for file in files:
         folder = file.parent
-        if folder in seen or not (folder / "__init__.py").is_file():
-            continue
-        seen.add(folder)
-        while (folder.parent / "__init__.py").is_file() and folder.parent.name.isidentifier():
-            folder = folder.parent
-        if folder.name.isidentifier():
+        if folder.name.isidentifier() and (folder / "__init__.py").is_file():
             found.setdefault(folder.name, set()).add(folder.parent)
     return found
 
 
-def _layout_check(layout: Layout, heads: Mapping[Path, set[str]]) -> str | None:
-    """One warning when many imports of the project's own packages (a top-level
-    package found in the tree) resolve from no source root."""
-    packages = _top_packages(heads)
+def _resolves_under(folder: Path, dotted: str) -> bool:
+    target = folder.joinpath(*dotted.split("."))
+    return (target / "__init__.py").is_file() or target.with_suffix(".py").is_file()
+
+
+def _layout_check(layout: Layout, imports: Mapping[Path, set[str]]) -> str | None:
+    """One warning when many imports of the project's own modules resolve from no
+    source root. An import is the project's own when its dotted name (two parts at
+    least, so that a third-party name never counts by coincidence) is a module of a
+    package folder found in the tree."""
+    packages = _package_folders(imports)
     resolvable: set[str] = set()
     for candidate in layout.source_roots:
         resolvable |= names_at(candidate)
-    own = Counter[str]()
-    missed = Counter[str]()
-    for file_heads in heads.values():
-        for head in file_heads:
-            if head in packages and head not in _STDLIB:
-                own[head] += 1
-                if head not in resolvable:
-                    missed[head] += 1
+    own = 0
+    missed = Counter[tuple[str, Path]]()
+    for names in imports.values():
+        for dotted in names:
+            head = dotted.split(".")[0]
+            if "." not in dotted or head in _STDLIB or head not in packages:
+                continue
+            holders = [f for f in packages[head] if _resolves_under(f, dotted)]
+            if not holders:
+                continue
+            own += 1
+            if head not in resolvable:
+                missed[(head, min(holders, key=lambda p: len(p.parts)))] += 1
     total_missed = sum(missed.values())
-    if total_missed < MIN_MISSED or total_missed <= MISSED_SHARE * sum(own.values()):
+    if total_missed < MIN_MISSED or total_missed <= MISSED_SHARE * own:
         return None
-    name, _ = missed.most_common(1)[0]
-    folder = sorted(packages[name], key=lambda p: len(p.parts))[0]
+    (name, folder), _ = missed.most_common(1)[0]
     suggestion = relative(folder, layout.root)
     return (
-        f"{total_missed} of {sum(own.values())} imports of the project's own packages "
-        f"(such as {name!r}) resolve outside it; module names start from "
+        f"{total_missed} of {own} imports of the project's own modules (such as {name!r}) "
+        f"resolve outside it; module names start from "
         f"{', '.join(layout.relative_roots())}: set {SOURCE_ROOTS_KEY} = "
         f'["{suggestion}"] under [tool.integ-lint]'
     )
@@ -462,11 +478,7 @@ def module_name(path: Path, roots: Sequence[Path]) -> tuple[str, Path]:
     base = next((r for r in roots if r in path.parents), None)
     if base is None:
         base = path.parent
-        while (
-            (base / "__init__.py").exists()
-            and base.parent != base
-            and base.name.isidentifier()
-        ):
+        while (base / "__init__.py").exists() and base.parent != base and base.name.isidentifier():
             base = base.parent
     parts = list(path.relative_to(base).parts)
     stem = parts[-1].rsplit(".", 1)[0]

@@ -61,9 +61,7 @@ def _project(tmp_path: Path, files: dict[str, str], config: str = "") -> Path:
 
 
 def _codes(root: Path, **overrides: object) -> list[tuple[str, str]]:
-    config = load_config(
-        [root], root / "pyproject.toml", dict(overrides), load_registry().sections
-    )
+    config = load_config([root], root / "pyproject.toml", dict(overrides), load_registry().sections)
     report = run([root], config, RunOptions(jobs=1, use_cache=False))
     return sorted((f.path, f.code) for f in report.findings)
 
