@@ -422,9 +422,9 @@ class Scope:
     git: GitState | None
     component: ComponentScope
     component_lines: int
-    files_scanned: int  # the whole project (context included)
-    lines_scanned: int
-    files_failed: int
+    project_files: int  # every file of the project (the context of the review)
+    project_lines: int
+    files_failed: int  # files of the component that could not be parsed
     families: dict[str, list[str]]  # family -> codes run
     config_file: str | None
     config_sha256: str | None
@@ -447,8 +447,8 @@ class Scope:
             "git": self.git.to_dict() if self.git else None,
             "component": self.component.to_dict(),
             "component_lines": self.component_lines,
-            "files_scanned": self.files_scanned,
-            "lines_scanned": self.lines_scanned,
+            "project_files": self.project_files,
+            "project_lines": self.project_lines,
             "files_failed": self.files_failed,
             "families": {k: list(v) for k, v in sorted(self.families.items())},
             "config_file": self.config_file,
@@ -502,8 +502,8 @@ def build_scope(
         git=git_state(root),
         component=component,
         component_lines=count_lines(root, component.files),
-        files_scanned=report.stats.files_scanned,
-        lines_scanned=report.stats.lines_scanned,
+        project_files=len(set(discovered)),
+        project_lines=count_lines(root, set(discovered)),
         files_failed=report.stats.files_failed,
         families={k: sorted(v) for k, v in sorted(families.items())},
         config_file=relative_to(config_file, root) if config_file else None,
@@ -567,7 +567,8 @@ class EvidenceItem:
 
 def root_cause(finding: Finding, family: str) -> tuple[str, str]:
     """``(key, description)`` of the root cause of ``finding``: the same cycle, the same
-    config field, or the same rule in the same top-level class or function of a file."""
+    config field, imports of the same package's internals, or else the same rule in the
+    same top-level class or function of a file."""
     props = finding.property_dict()
     cycle = props.get("cycle")
     if isinstance(cycle, (list, tuple)) and cycle:
@@ -587,8 +588,15 @@ def root_cause(finding: Finding, family: str) -> tuple[str, str]:
             f"config:{'|'.join(sorted(owners))}:{attribute}",
             f"config field `{attribute}` of {shown}",
         )
+    imported = props.get("imported")
+    if family == "boundaries" and isinstance(imported, str) and imported:
+        # One root cause per package whose internals the component reaches into.
+        target = props.get("module")
+        if not isinstance(target, str) or not target:
+            target = imported.rsplit(".", 1)[0] if "." in imported else imported
+        return f"imports:{finding.code}:{target}", f"imports of `{target}` internals"
     top = finding.site.scope.split(".", 1)[0] if finding.site.scope else ""
-    where = f"`{top}` in `{finding.path}`" if top else f"module level of `{finding.path}`"
+    where = f"`{top}` in `{finding.path}`" if top else f"`{finding.path}` (module level)"
     return f"scope:{finding.code}:{finding.path}:{top}", where
 
 
@@ -739,10 +747,9 @@ def group_findings(
         causes.setdefault(key, cause)
 
     def worst(items: list[Finding]) -> Finding:
-        return max(
-            items,
-            key=lambda f: (f.severity.rank, PRECISION_RANK[precision_of(f)], -f.line),
-        )
+        """The first (in path and line order) of the most severe, most precise findings."""
+        best = max((f.severity.rank, PRECISION_RANK[precision_of(f)]) for f in items)
+        return next(f for f in items if (f.severity.rank, PRECISION_RANK[precision_of(f)]) == best)
 
     ordered = sorted(
         buckets.items(),
@@ -759,6 +766,7 @@ def group_findings(
     ids: dict[str, str] = {}
     for number, (key, items) in enumerate(ordered, 1):
         head = worst(items)
+        ordered_rest = [f for f in items if f is not head]
         info = infos.get(head.code)
         documentation = info.documentation if info else ""
         fix = fix_text(head, documentation)
@@ -780,8 +788,9 @@ def group_findings(
                 message=" ".join(head.message.split()),
                 runtime=doc_section(documentation, "Why is this bad"),
                 fix=fix,
-                locations=tuple(f"{f.path}:{f.line}" for f in items),
-                fingerprints=tuple(f.fingerprint for f in items),
+                # The head first: the Markdown shows its location with its message.
+                locations=tuple(f"{f.path}:{f.line}" for f in [head, *ordered_rest]),
+                fingerprints=tuple(f.fingerprint for f in [head, *ordered_rest]),
             )
         )
     evidence = []
@@ -1171,11 +1180,16 @@ def integration_points(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[I
             )
         )
     if "sites" in facts.available:
+        device_lines = len(set(zip(facts.device_paths, (r.line for r in facts.device_sites))))
         kinds = Counter(r.kind for r in facts.device_sites)
         owners = device_owners(facts)
-        text = f"{plural(len(facts.device_sites), 'device site')}"
+        text = f"{plural(device_lines, 'device site')}"
         if kinds:
-            text += " (" + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) + ")"
+            text += (
+                f" ({plural(len(facts.device_sites), 'call')}: "
+                + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+                + ")"
+            )
         text += f"; moves in {plural(len(owners), 'owner')}"
         if owners:
             text += f" ({_names(owners, 4)})"
@@ -1184,24 +1198,29 @@ def integration_points(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[I
                 "devices",
                 "Devices",
                 "gpu",
-                len(facts.device_sites),
+                device_lines,
                 text,
-                _verdict_of(by_family.get("gpu", []), len(facts.device_sites)),
+                _verdict_of(by_family.get("gpu", []), device_lines),
                 tuple(_site_dict(r, p) for r, p in zip(facts.device_sites, facts.device_paths)),
             )
         )
+        loop_lines = len(set(zip(facts.loop_paths, (r.line for r in facts.loop_sites))))
         calls = Counter(r.kind for r in facts.loop_sites)
-        text = f"{plural(len(facts.loop_sites), 'event-loop call')}"
+        text = f"{plural(loop_lines, 'event-loop site')}"
         if calls:
-            text += " (" + ", ".join(f"`{k}` {n}" for k, n in sorted(calls.items())) + ")"
+            text += (
+                f" ({plural(len(facts.loop_sites), 'call')}: "
+                + ", ".join(f"`{k}` {n}" for k, n in sorted(calls.items()))
+                + ")"
+            )
         points.append(
             IntegrationPoint(
                 "event-loops",
                 "Event loops",
                 "event-loops",
-                len(facts.loop_sites),
+                loop_lines,
                 text,
-                _verdict_of(by_family.get("event-loops", []), len(facts.loop_sites)),
+                _verdict_of(by_family.get("event-loops", []), loop_lines),
                 tuple(_site_dict(r, p) for r, p in zip(facts.loop_sites, facts.loop_paths)),
             )
         )
@@ -1353,10 +1372,14 @@ class Strength:
         }
 
 
-def strengths(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[Strength]:
-    """Only what the facts support, each with its count; nothing when nothing holds."""
+def strengths(
+    facts: Facts, evidence: Sequence[EvidenceItem], families_run: dict[str, list[str]]
+) -> list[Strength]:
+    """Only what the facts support, each with its count; nothing when nothing holds. A
+    statement that rests on a rule's silence needs that rule to have run."""
     found: list[Strength] = []
     codes = Counter(e.family for e in evidence)
+    ran = {code for family_codes in families_run.values() for code in family_codes}
     modules = len(facts.component_modules)
     if "imports" in facts.available:
         cycle_findings = any(e.code == "IL103" for e in evidence)
@@ -1393,7 +1416,13 @@ def strengths(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[Strength]:
                     f"all {in_public} imports into the component use its public interface",
                 )
             )
-    if "sites" in facts.available and facts.loop_sites and not codes.get("event-loops"):
+    loop_rules = families_run.get("event-loops", [])
+    if (
+        "sites" in facts.available
+        and facts.loop_sites
+        and loop_rules
+        and not codes.get("event-loops")
+    ):
         total = len(facts.loop_sites)
         found.append(
             Strength(
@@ -1401,7 +1430,8 @@ def strengths(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[Strength]:
                 "loop-calls-clean",
                 total,
                 total,
-                f"all {total} event-loop calls pass IL201-IL205 (entry points, or guarded by "
+                f"none of the {total} event-loop calls is reported by the "
+                f"{plural(len(loop_rules), 'event-loop rule')} (entry points, or guarded by "
                 "`asyncio.get_running_loop()`)",
             )
         )
@@ -1421,7 +1451,7 @@ def strengths(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[Strength]:
     if "sites" in facts.available:
         owners = device_owners(facts)
         moves = sum(1 for r in facts.device_sites if r.kind == "move")
-        if moves and not any(e.code == "IL401" for e in evidence):
+        if moves and "IL401" in ran and not any(e.code == "IL401" for e in evidence):
             found.append(
                 Strength(
                     "gpu",
@@ -1429,7 +1459,8 @@ def strengths(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[Strength]:
                     len(owners),
                     moves,
                     f"device placement confined to {plural(len(owners), 'owner')} "
-                    f"({_names(owners, 3)}; {plural(moves, 'move')})",
+                    f"({_names(owners, 3)}): none of the {plural(moves, 'device move')} is "
+                    "flagged by IL401",
                 )
             )
     if "managers" in facts.available and len(facts.managers) >= 2 and not facts.manager_cycles:
@@ -1904,7 +1935,7 @@ def build_certificate(
         points=points,
         groups=groups,
         evidence=evidence,
-        strengths=strengths(facts, evidence),
+        strengths=strengths(facts, evidence, scope.families),
         metrics=family_metrics(scope, evidence, facts),
         problems=problems,
         decision=decision,

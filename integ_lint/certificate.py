@@ -133,9 +133,9 @@ def _scope_lines(cert: Certificate, json_name: str) -> list[str]:
         )
     paths = ", ".join(code(p) for p in scope.paths)
     lines.append(
-        f"- **Context**: the whole project was read: {plural(scope.files_scanned, 'file')}, "
-        f"{plural(scope.lines_scanned, 'line')} under {code(scope.root)} (paths: {paths}); "
-        f"{scope.files_failed} could not be parsed"
+        f"- **Context**: the whole project was read: {plural(scope.project_files, 'file')}, "
+        f"{plural(scope.project_lines, 'line')} under {code(scope.root)} (paths: {paths}); "
+        f"{scope.files_failed} of the component's files could not be parsed"
     )
     if scope.git is None:
         lines.append("- **Git**: not a git repository")
@@ -175,13 +175,17 @@ def _scope_lines(cert: Certificate, json_name: str) -> list[str]:
     return lines
 
 
-def _group_lines(number: int, group: IssueGroup) -> list[str]:
+def _group_lines(number: int, group: IssueGroup, first_of_rule: int | None) -> list[str]:
+    """One critical issue; ``first_of_rule`` is the number of an earlier issue of the
+    same rule, whose run-time explanation is not repeated."""
     lines = [
         f"{number}. **{group.code} {md_text(group.rule)}** ({group.severity}, "
         f"{group.precision} precision) in {md_text(group.cause)}: {code(group.locations[0])} "
         f"{md_text(group.message)}"
     ]
-    if group.runtime:
+    if first_of_rule is not None:
+        lines.append(f"   - At run time: as in issue {first_of_rule} (same rule)")
+    elif group.runtime:
         lines.append(f"   - At run time: {md_text(group.runtime)}")
     lines.append(f"   - Fix: {md_text(group.fix)}")
     if group.count > 1:
@@ -254,8 +258,10 @@ def render_markdown(cert: Certificate, certificate_hash: str | None, json_name: 
         out.append("- None: the component has no integration facts.")
     out += ["", "### Critical Issues Identified"]
     if cert.critical:
+        first_of: dict[str, int] = {}
         for number, group in enumerate(cert.critical, 1):
-            out += _group_lines(number, group)
+            out += _group_lines(number, group, first_of.get(group.code))
+            first_of.setdefault(group.code, number)
         rest = cert.groups[MAX_CRITICAL:]
         if rest:
             findings = sum(g.count for g in rest)

@@ -168,7 +168,7 @@ def test_scope_holds_only_the_components_files(training: FixtureAudit) -> None:
     assert component["files"] == expected
     assert component["packages"] == ["trainer_app.training"]
     # The whole project was the context: every file was hashed and scanned.
-    assert training.payload["scope"]["files_scanned"] > len(expected)
+    assert training.payload["scope"]["project_files"] > len(expected)
     assert "trainer_app/evaluation/manager.py" in training.payload["files"]
     # Findings, groups and integration sites of the component only.
     assert training.payload["findings"]
@@ -323,6 +323,9 @@ def _calls(root: Path, files: list[str], names: set[str]) -> list[tuple[str, str
     return found
 
 
+_INDEXES: dict[Path, Any] = {}
+
+
 def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[int, int]:
     """``(count, total)`` of a strength, recomputed from the project's facts."""
     from integ_lint.config import load_config
@@ -336,10 +339,12 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
 
     files = payload["scope"]["component"]["files"]
     scope = set(files)
-    config = load_config([root], None, extra_sections=load_registry().sections)
-    index, _ = index_project(
-        [root], config, [ImportFacts, SchemaFactCollector, ManagerFactCollector], jobs=1
-    )
+    if root not in _INDEXES:  # one facts-only pass per project
+        config = load_config([root], None, extra_sections=load_registry().sections)
+        _INDEXES[root], _ = index_project(
+            [root], config, [ImportFacts, SchemaFactCollector, ManagerFactCollector], jobs=0
+        )
+    index = _INDEXES[root]
     modules = {index.files[p].module for p in files if p in index.files}
     if fact == "no-module-cycle":
         return len(modules), len(modules)
@@ -364,7 +369,19 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
         moves = _calls(root, files, {"to", "cuda", "cpu", "set_device"})
         return len({top or path for path, top in moves}), len(moves)
     if fact == "loop-calls-clean":
-        loops = _calls(root, files, {"run", "run_until_complete", "run_forever", "new_event_loop"})
+        loops = _calls(
+            root,
+            files,
+            {
+                "run",
+                "run_until_complete",
+                "run_forever",
+                "new_event_loop",
+                "get_event_loop",
+                "set_event_loop",
+                "run_coroutine_threadsafe",
+            },
+        )
         return len(loops), len(loops)
     if fact == "no-manager-cycle":
         from integ_lint.coupling import manager_graph
