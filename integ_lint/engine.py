@@ -445,6 +445,7 @@ def _run_project_rules(
                     level="error",
                 )
             )
+    report.notifications.extend(index.notifications)
     return findings
 
 

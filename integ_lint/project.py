@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Config
+from .findings import Notification
 from .roles import classify, role_paths
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ class ProjectIndex:
         # Paths findings may be reported on (None: every file). Changed-files runs
         # narrow this while still indexing the whole project.
         self.report_paths: set[str] | None = None
+        # Notes project rules raise about inputs that are not Python files (a config
+        # file that does not parse); the engine adds them to the report.
+        self.notifications: list[Notification] = []
 
     @classmethod
     def from_results(
