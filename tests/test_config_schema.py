@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from integ_lint import api
 from integ_lint.config import ConfigError
 from integ_lint.engine import RunOptions
 from integ_lint.facts.schemas import SchemaFacts
+from integ_lint.fixes import fix_files
 
 Row = tuple[str, int, str]
 
@@ -586,3 +590,142 @@ def test_classes_local_to_a_function_resolve(tmp_path: Path) -> None:
     report = scan(tmp_path)
     assert rows(report) == [("pkg/m.py", 9, "IL301")]
     assert report.findings[0].property_dict()["precision"] == "high"
+
+
+# --- fixes are checked by running the fixed code -------------------------------------
+CONFIG_APP = Path(__file__).resolve().parent.parent / "fixtures" / "config_app"
+BEHAVIOUR = (
+    "import json, sys\n"
+    "sys.path.insert(0, '.')\n"
+    "from config_app.app import App\n"
+    "from config_app.config_schema import AppConfig\n"
+    "print(json.dumps(App(AppConfig(run_name='valid')).behaviour(), sort_keys=True))\n"
+)
+
+
+def behaviour(root: Path) -> str:
+    """What the fixture app reads from a valid config, computed by running it (tests
+    may run fixture code; the tool never does)."""
+    done = subprocess.run(
+        [sys.executable, "-c", BEHAVIOUR], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def copy_config_app(tmp_path: Path) -> Path:
+    root = tmp_path / "config_app"
+    shutil.copytree(CONFIG_APP, root, ignore=shutil.ignore_patterns("expected", "__pycache__"))
+    return root
+
+
+def test_every_fix_keeps_the_behaviour_on_a_valid_config(tmp_path: Path) -> None:
+    root = copy_config_app(tmp_path)
+    before = behaviour(root)
+    report = scan(root)
+    fixable = sorted((f.path, f.line) for f in report.findings if f.fix is not None)
+    assert fixable == [
+        ("config_app/app.py", 24),
+        ("config_app/app.py", 27),
+        ("config_app/app.py", 31),
+        ("config_app/app.py", 37),
+        ("config_app/config_schema.py", 38),
+    ]
+    outcome = fix_files(root, report.findings, report.file_hashes, write=True)
+    assert not outcome.skipped and not outcome.notifications
+    fixed_app = (root / "config_app" / "app.py").read_text()
+    assert "return self.config.training.learning_rate" in fixed_app
+    assert "return self.config.training.batch_size" in fixed_app
+    assert behaviour(root) == before
+    # a second run has nothing left to fix
+    assert [f for f in scan(root).findings if f.fix is not None] == []
+
+
+def test_a_guarded_attribute_is_neither_reported_nor_fixed(tmp_path: Path) -> None:
+    root = copy_config_app(tmp_path)
+    report = scan(root)
+    schema_rows = [r for r in rows(report) if r[0] == "config_app/config_schema.py"]
+    # lines 32 and 34 probe _table, assigned only under `if not hasattr(self, "_table")`
+    assert schema_rows == [("config_app/config_schema.py", 38, "IL302")]
+    # What the old fix did to such a probe breaks the app: the test above would catch it.
+    schema = root / "config_app" / "config_schema.py"
+    text = schema.read_text()
+    broken = text.replace('getattr(self, "_table", None) is not None', "self._table is not None")
+    assert broken != text
+    schema.write_text(broken)
+    done = subprocess.run(
+        [sys.executable, "-c", BEHAVIOUR], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0 and "AttributeError" in done.stderr
+
+
+def test_config_flow_resolution_is_medium_precision_and_never_fixed(tmp_path: Path) -> None:
+    root = copy_config_app(tmp_path)
+    report = scan(root)
+    flow = [f for f in report.findings if f.path == "config_app/evaluation.py"]
+    assert [(f.line, f.code) for f in flow] == [(12, "IL301"), (16, "IL303")]
+    for finding in flow:
+        properties = finding.property_dict()
+        assert properties["precision"] == "medium"
+        assert properties["resolution"] == "config-flow"
+        assert finding.fix is None
+    sarif = json.loads(api.render(report, "sarif"))
+    by_line = {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]: r
+        for r in sarif["runs"][0]["results"]
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+            "evaluation.py"
+        )
+    }
+    assert by_line[12]["properties"]["precision"] == "medium"
+
+
+def test_config_flow_needs_every_call_site_to_agree(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/schema.py": """
+            from dataclasses import dataclass
+
+            @dataclass
+            class TrainingConfig:
+                lr: float = 0.1
+
+            @dataclass
+            class AppConfig:
+                training: TrainingConfig
+        """,
+        "pkg/use.py": """
+            from pkg.schema import AppConfig, TrainingConfig
+
+            class Manager:
+                def __init__(self, cfg) -> None:
+                    self.cfg = cfg
+
+                def run(self) -> float:
+                    return getattr(self.cfg, "lr_rate", 0.1)
+
+            def helper(section) -> float:
+                return getattr(section, "lr_rate", 0.1)
+
+            class Owner:
+                def __init__(self, config: AppConfig) -> None:
+                    self.config = config
+                    self.manager = Manager(self.config.training)
+                    helper(section=config.training)
+        """,
+        "tests/test_use.py": """
+            from pkg.use import Manager
+            Manager(object())  # a test double does not change what the code receives
+        """,
+    }
+    write(tmp_path, files)
+    assert rows(scan(tmp_path)) == [("pkg/use.py", 8, "IL301"), ("pkg/use.py", 11, "IL301")]
+    files["pkg/other.py"] = """
+        from pkg.use import Manager
+
+        def build(anything) -> None:
+            Manager(anything)
+    """
+    write(tmp_path, files)
+    # one call site passes something unresolved: the parameter's type is unknown
+    assert rows(scan(tmp_path)) == [("pkg/use.py", 11, "IL301")]
