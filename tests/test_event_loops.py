@@ -30,7 +30,9 @@ def scan(
     report_paths: set[str] | None = None,
 ) -> list[tuple[str, int, str]]:
     pyproject = f'[project]\nname = "example"\nversion = "0"\n{textwrap.dedent(project)}\n'
-    pyproject += f'\n[tool.integ-lint]\nselect = ["IL2", "IL201", "IL203"]\n{textwrap.dedent(config)}\n'
+    pyproject += (
+        f'\n[tool.integ-lint]\nselect = ["IL2", "IL201", "IL203"]\n{textwrap.dedent(config)}\n'
+    )
     (root / "pyproject.toml").write_text(pyproject)
     for relpath, code in files.items():
         target = root / relpath
@@ -49,8 +51,8 @@ _DEFECT = re.compile(r"^(\S+\.py):(\d+)\s+(IL2\d\d)\b")
 _SILENT = re.compile(r"^(\S+\.py):(\d+)\s")
 
 
-def _defects() -> tuple[set[tuple[str, int, str]], set[tuple[str, int]]]:
-    text = (FIXTURE / "DEFECTS.md").read_text()
+def _defects(fixture: Path = FIXTURE) -> tuple[set[tuple[str, int, str]], set[tuple[str, int]]]:
+    text = (fixture / "DEFECTS.md").read_text()
     intended, silent = set(), set()
     in_silent = False
     for line in text.splitlines():
@@ -71,6 +73,34 @@ def test_fixture_findings_are_the_documented_defects() -> None:
     got = {(f.path, f.line, f.code) for f in report.findings}
     assert got == intended
     assert not {(path, line) for path, line, _ in got} & silent
+
+
+def test_async_app_findings_are_the_documented_defects() -> None:
+    fixture = FIXTURE.parent / "async_app"
+    intended, silent = _defects(fixture)
+    assert len(intended) == 8 and len(silent) == 10
+    report = api.check([fixture], select=ALL_IL2, jobs=1)
+    got = {(f.path, f.line, f.code) for f in report.findings}
+    assert got == intended
+    assert not {(path, line) for path, line, _ in got} & silent
+    by_line = {(f.path, f.line): f for f in report.findings}
+    chain = by_line[("async_app/training/trainer.py", 22)]
+    assert (
+        "Trainer.fit -> Scheduler.refresh -> fetch_metrics_blocking -> asyncio.run" in chain.message
+    )
+    assert [r.path for r in chain.related] == [
+        "async_app/scheduling/scheduler.py",
+        "async_app/metrics/source.py",
+    ]
+    may_raise = by_line[("async_app/metrics/source.py", 15)]
+    assert "may raise" in may_raise.message and "Scheduler.refresh" in may_raise.message
+    assert "_report_forever" not in may_raise.message
+    blocking = by_line[("async_app/serving/server.py", 11)]
+    assert blocking.severity is Severity.WARNING
+    assert "list_checkpoints -> load_checkpoint_index -> _wait_for_file -> time.sleep" in (
+        blocking.message
+    )
+    assert "run_sync" in by_line[("async_app/jobs.py", 27)].message
 
 
 # -- known-loop state -----------------------------------------------------------------
@@ -398,3 +428,214 @@ def test_fixture_sarif_validates_against_the_official_schema() -> None:
     results = document["runs"][0]["results"]
     assert sorted(r["ruleId"] for r in results) == sorted(f.code for f in report.findings)
     assert len(results) == 8
+
+
+# -- guards, helpers and context across calls (issue 17) ---------------------------------
+
+
+def test_loop_none_guard_runner_anyio_trio(tmp_path: Path) -> None:
+    code = """
+        import anyio
+        import asyncio
+        import trio
+
+        def guarded(coro):
+            loop = None
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                pass
+            if loop is None:
+                return asyncio.run(coro)
+            if loop and loop.is_running():
+                return asyncio.run(coro)
+            return None
+
+        def runner_api():
+            with asyncio.Runner() as runner:
+                return runner.run(work())
+
+        def other_libraries():
+            anyio.run(work)
+            trio.run(work)
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [
+        ("pkg/a.py", 14, "IL205"),
+        ("pkg/a.py", 19, "IL201"),
+        ("pkg/a.py", 22, "IL201"),
+        ("pkg/a.py", 23, "IL201"),
+    ]
+
+
+def test_nest_asyncio_in_the_module_guards_loop_starts_but_is_still_il203(
+    tmp_path: Path,
+) -> None:
+    code = """
+        import asyncio
+        import nest_asyncio
+
+        nest_asyncio.apply()
+
+        def run_here():
+            return asyncio.run(work())
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [("pkg/a.py", 4, "IL203")]
+
+
+def test_il203_honours_guards_and_thread_bodies(tmp_path: Path) -> None:
+    code = """
+        import asyncio
+        import threading
+
+        def lock():
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                asyncio.set_event_loop(asyncio.new_event_loop())
+            return asyncio.Lock()
+
+        def _loop_body():
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            loop.run_forever()
+
+        def start():
+            threading.Thread(target=_loop_body).start()
+
+        def library():
+            asyncio.set_event_loop(asyncio.new_event_loop())
+            asyncio.set_event_loop_policy(None)
+        """
+    assert scan(tmp_path, {"pkg/a.py": code}) == [
+        ("pkg/a.py", 20, "IL203"),
+        ("pkg/a.py", 20, "IL203"),
+        ("pkg/a.py", 21, "IL203"),
+    ]
+
+
+def test_il205_chain_needs_every_path_and_a_running_caller(tmp_path: Path) -> None:
+    files = {
+        "pkg/sync.py": """
+            import asyncio
+
+            def always():
+                return asyncio.run(work())
+
+            def sometimes(flag):
+                if flag:
+                    return asyncio.run(work())
+                return None
+
+            def wrapper():
+                return always()
+            """,
+        "pkg/app.py": """
+            from pkg.sync import always, sometimes, wrapper
+
+            async def handler():
+                wrapper()
+                sometimes(True)
+
+            def plain():
+                always()
+            """,
+    }
+    found = scan(tmp_path, files)
+    assert ("pkg/app.py", 4, "IL205") in found
+    # `sometimes` starts a loop on one path only; it has one caller, a running one:
+    # IL205 at its loop call (it raises whenever that path runs).
+    assert ("pkg/sync.py", 8, "IL205") in found
+    # `always` has a running caller (through wrapper) and an unknown one: may raise.
+    assert ("pkg/sync.py", 4, "IL201") in found
+    assert ("pkg/app.py", 8, "IL205") not in found
+
+
+def test_il206_resolution_and_what_it_skips(tmp_path: Path) -> None:
+    files = {
+        "pkg/base.py": """
+            import functools
+
+            class Base:
+                async def close(self):
+                    pass
+
+                async def flush(self):
+                    pass
+
+                def shutdown(self):
+                    self.flush()
+
+            class SyncChild(Base):
+                def flush(self):
+                    pass
+
+            def sync_wrapper(fn):
+                @functools.wraps(fn)
+                def inner(*args):
+                    return None
+                return inner
+
+            @sync_wrapper
+            async def wrapped():
+                pass
+
+            async def agen():
+                yield 1
+            """,
+        "pkg/use.py": """
+            from pkg.base import Base, agen, wrapped
+
+            class User(Base):
+                def stop(self):
+                    self.close()
+                    wrapped()
+                    agen()
+                    result = self.close()
+                    return result
+            """,
+    }
+    # self.close() resolves through the base class; an async generator dropped is the
+    # same defect; the decorated one and the method a subclass overrides with a plain
+    # def (Base.shutdown's self.flush()) are skipped.
+    assert scan(tmp_path, files) == [("pkg/use.py", 5, "IL206"), ("pkg/use.py", 7, "IL206")]
+
+
+def test_il207_follows_only_unconditional_chains_and_waits_are_opt_in(tmp_path: Path) -> None:
+    files = {
+        "pkg/io.py": """
+            import queue
+            import subprocess
+            import time
+
+            class Pipe:
+                def __init__(self):
+                    self.q = queue.Queue()
+
+                def take(self):
+                    return self.q.get()
+
+            def maybe(flag):
+                if flag:
+                    time.sleep(1)
+
+            def version():
+                return subprocess.run(["tool", "--version"])
+            """,
+        "pkg/app.py": """
+            import asyncio
+            from pkg.io import Pipe, maybe, version
+
+            async def handler(pipe: Pipe):
+                maybe(True)
+                pipe.take()
+                if pipe:
+                    version()
+                await asyncio.to_thread(version)
+            """,
+    }
+    assert scan(tmp_path, files) == [("pkg/app.py", 8, "IL207")]
+    opt_in = "[tool.integ-lint.event-loops]\nblocking-waits = true\n"
+    assert scan(tmp_path, files, config=opt_in) == [
+        ("pkg/app.py", 6, "IL207"),
+        ("pkg/app.py", 8, "IL207"),
+    ]

@@ -206,7 +206,7 @@ def _annotation_type(context: FileContext, node: cst.BaseExpression | None) -> s
         return ""
     if isinstance(node, cst.SimpleString):
         text = node.evaluated_value
-        if isinstance(text, str) and text.replace(".", "").isidentifier():
+        if isinstance(text, str) and len(text) < 200:
             try:
                 return _annotation_type(context, cst.parse_expression(text))
             except cst.ParserSyntaxError:

@@ -1,0 +1,224 @@
+"""The project call graph: resolution across modules and the loop context of every
+function, built from cached call facts."""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+from pathlib import Path
+
+from integ_lint.call_graph import NOT_RUNNING, RUNNING, UNKNOWN, CallGraph, loop_contexts
+from integ_lint.config import load_config
+from integ_lint.engine import index_project
+from integ_lint.examples import dedent
+from integ_lint.facts.calls import REFERENCE, THREAD, CallFactsCollector, ModuleCallFacts
+
+
+def build(root: Path, files: dict[str, str]) -> CallGraph:
+    (root / "pyproject.toml").write_text('[project]\nname = "example"\nversion = "0"\n')
+    for relpath, code in files.items():
+        target = root / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dedent(code))
+    config = load_config([root], root / "pyproject.toml")
+    project, notes = index_project([root], config, [CallFactsCollector])
+    assert not notes
+    return CallGraph.build(project)
+
+
+def callees(graph: CallGraph, caller: str) -> set[str]:
+    return {e.callee for e in graph.callees.get(caller, ()) if e.call.role == "call"}
+
+
+def test_names_imports_reexports_and_constructors(tmp_path: Path) -> None:
+    graph = build(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from .core import run as start\n",
+            "pkg/core.py": """
+                class Engine:
+                    def __init__(self):
+                        self.ready = True
+
+                def run():
+                    return helper()
+
+                def helper():
+                    return Engine()
+                """,
+            "pkg/app.py": """
+                import pkg
+                from pkg import start
+                from pkg.core import helper as h
+
+                def main():
+                    start()
+                    pkg.start()
+                    h()
+                    len([])
+                """,
+        },
+    )
+    assert callees(graph, "pkg.app.main") == {"pkg.core.run", "pkg.core.helper"}
+    assert callees(graph, "pkg.core.run") == {"pkg.core.helper"}
+    assert callees(graph, "pkg.core.helper") == {"pkg.core.Engine.__init__"}
+
+
+def test_methods_self_super_overrides_attributes_and_annotations(tmp_path: Path) -> None:
+    graph = build(
+        tmp_path,
+        {
+            "pkg/store.py": """
+                class Store:
+                    def load(self):
+                        return self.read()
+
+                    def read(self):
+                        return 1
+
+                class CachedStore(Store):
+                    def read(self):
+                        return super().read()
+                """,
+            "pkg/service.py": """
+                from pkg.store import Store
+
+                class Service:
+                    backend: Store
+
+                    def __init__(self, other: "Store | None"):
+                        self.other = other
+                        self.made = Store()
+
+                    def go(self, store: Store, untyped):
+                        store.load()
+                        self.backend.load()
+                        self.other.read()
+                        self.made.read()
+                        untyped.load()
+                """,
+        },
+    )
+    assert callees(graph, "pkg.store.Store.load") == {
+        "pkg.store.Store.read",
+        "pkg.store.CachedStore.read",
+    }
+    assert callees(graph, "pkg.store.CachedStore.read") == {"pkg.store.Store.read"}
+    assert callees(graph, "pkg.service.Service.go") == {
+        "pkg.store.Store.load",
+        "pkg.store.Store.read",
+    }
+    assert len([e for e in graph.callees["pkg.service.Service.go"] if e.call.role == "call"]) == 4
+
+
+def test_loop_contexts(tmp_path: Path) -> None:
+    graph = build(
+        tmp_path,
+        {
+            "pkg/a.py": """
+                import asyncio
+                import threading
+                from concurrent.futures import ThreadPoolExecutor
+                from functools import partial
+
+                def shared():
+                    pass
+
+                def only_async():
+                    shared()
+
+                def only_thread():
+                    shared()
+
+                def public():
+                    pass
+
+                def escaped():
+                    pass
+
+                HANDLERS = {"x": escaped}
+
+                async def handler():
+                    only_async()
+                    await asyncio.to_thread(partial(only_thread))
+
+                def start():
+                    threading.Thread(target=only_thread).start()
+                    ThreadPoolExecutor().submit(lambda: only_thread())
+
+                class Worker(threading.Thread):
+                    def run(self):
+                        self.step()
+
+                    def step(self):
+                        pass
+
+                def escaped_caller():
+                    escaped()
+
+                async def also():
+                    escaped_caller()
+                """,
+        },
+    )
+    contexts = loop_contexts(graph, {})
+    assert contexts["pkg.a.handler"] == {RUNNING}
+    assert contexts["pkg.a.only_async"] == {RUNNING}
+    assert contexts["pkg.a.only_thread"] == {NOT_RUNNING}
+    assert contexts["pkg.a.shared"] == {RUNNING, NOT_RUNNING}
+    assert contexts["pkg.a.public"] == {UNKNOWN}
+    assert contexts["pkg.a.Worker.run"] == {NOT_RUNNING}
+    assert contexts["pkg.a.Worker.step"] == {NOT_RUNNING}
+    assert contexts["pkg.a.escaped"] == {UNKNOWN, RUNNING}
+    roles = {e.call.role for e in graph.callers["pkg.a.only_thread"]}
+    assert roles == {THREAD}
+    assert {e.call.role for e in graph.callers["pkg.a.escaped"]} == {REFERENCE, "call"}
+
+
+def test_guarded_call_sites_override_the_caller(tmp_path: Path) -> None:
+    graph = build(
+        tmp_path,
+        {
+            "pkg/a.py": """
+                def helper():
+                    pass
+
+                async def handler():
+                    helper()
+                """,
+        },
+    )
+    (edge,) = graph.callers["pkg.a.helper"]
+    span = edge.call.site.span
+    contexts = loop_contexts(graph, {"pkg/a.py": {(span.start_line, span.start_col): NOT_RUNNING}})
+    assert contexts["pkg.a.helper"] == {NOT_RUNNING}
+
+
+def test_call_facts_are_plain_picklable_data(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text(
+        textwrap.dedent(
+            """
+            import time
+
+            async def main():
+                pass
+
+            def f():
+                time.sleep(1)
+                if True:
+                    return main()
+                main()
+            """
+        )
+    )
+    config = load_config([tmp_path], tmp_path / "pyproject.toml")
+    project, _ = index_project([tmp_path], config, [CallFactsCollector])
+    facts = project.files["pkg/a.py"].facts[CallFactsCollector.KEY]
+    assert isinstance(facts, ModuleCallFacts)
+    assert pickle.loads(pickle.dumps(facts)) == facts
+    (blocking,) = facts.blocking
+    assert blocking.what == "time.sleep" and blocking.always
+    dropped = [c for c in facts.calls if c.dropped and c.ref == "pkg.a.main"]
+    assert len(dropped) == 1 and not dropped[0].always  # after a conditional return
