@@ -78,6 +78,7 @@ FAMILY_TITLES: dict[str, str] = {
     "gpu": "GPU Handoffs",
     "coupling": "Manager Coupling",
     "suppressions": "Suppression Hygiene",
+    "messages": "Message Contracts",
 }
 UNKNOWN_FAMILY = "other"
 
@@ -88,6 +89,7 @@ SITE_MODELS: dict[str, str] = {
     "config-schema": "defensive config reads",
     "gpu": "device sites (moves, placements, loads, host syncs, mode switches)",
     "coupling": "manager links (owns, uses, back-references, reach-throughs)",
+    "messages": "event publications and subscriptions",
 }
 
 
@@ -223,9 +225,16 @@ def audit_collectors() -> list[type[FactCollector]]:
     computed from them even when the rules reading them are not selected)."""
     from .facts.imports import ImportFacts
     from .facts.managers import ManagerFactCollector
+    from .facts.messages import MessageFactCollector
     from .facts.schemas import SchemaFactCollector
 
-    return [AuditSiteCollector, ImportFacts, SchemaFactCollector, ManagerFactCollector]
+    return [
+        AuditSiteCollector,
+        ImportFacts,
+        SchemaFactCollector,
+        ManagerFactCollector,
+        MessageFactCollector,
+    ]
 
 
 # -- policy -----------------------------------------------------------------------------
@@ -869,6 +878,8 @@ class Facts:
     manager_links: list[dict[str, Any]] = field(default_factory=list)  # crossing the scope
     manager_sites: set[tuple[str, int]] = field(default_factory=set)
     config_reads: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # events the scope uses
+    event_sites: set[tuple[str, int]] = field(default_factory=set)
     device_sites: list[SiteRecord] = field(default_factory=list)
     device_paths: list[str] = field(default_factory=list)
     loop_sites: list[SiteRecord] = field(default_factory=list)
@@ -912,6 +923,7 @@ def collect_facts(project: Any, component: ComponentScope) -> Facts:
     _import_facts(project, component, scope, facts)
     _manager_facts(project, scope, facts)
     _config_facts(project, scope, facts)
+    _message_facts(project, scope, facts)
     for file_facts, value in project.facts(AuditSiteCollector.KEY):
         facts.available.add("sites")
         if file_facts.relpath not in scope or not isinstance(value, AuditSites):
@@ -1028,6 +1040,42 @@ def _manager_facts(project: Any, scope: set[str], facts: Facts) -> None:
     for reach in graph.reach_throughs:
         if reach.path in scope:
             facts.manager_sites.add((reach.path, reach.site.span.start_line))
+
+
+def _message_facts(project: Any, scope: set[str], facts: Facts) -> None:
+    """The events the component publishes or subscribes to, with the other side."""
+    from .facts.messages import KEY as MESSAGE_KEY
+    from .messages import DEFAULT_BUS_RECEIVERS, build_message_index
+
+    if not any(True for _ in project.facts(MESSAGE_KEY)):
+        return
+    facts.available.add("messages")
+    section = project.config.sections.get("messages")
+    receivers = tuple(getattr(section, "bus_receivers", DEFAULT_BUS_RECEIVERS))
+    try:
+        index = project.derived("messages", lambda p: build_message_index(p, receivers))
+    except Exception:  # reported by the rules; the audit only counts
+        return
+    for key, entry in sorted(index.events.items(), key=lambda kv: (kv[0].family, kv[0].name)):
+        published = [(path, use) for path, use in entry.publications if path in scope]
+        consumed = [(path, use) for path, use in entry.subscriptions if path in scope]
+        if not published and not consumed:
+            continue
+        for path, use in [*published, *consumed]:
+            facts.event_sites.add((path, use.site.span.start_line))
+        facts.events.append(
+            {
+                "event": key.label(),
+                "family": key.family,
+                "published_here": len(published),
+                "consumed_here": len(consumed),
+                "published_elsewhere": len(entry.publications) - len(published),
+                "consumed_elsewhere": len(entry.subscriptions) - len(consumed),
+                "sites": sorted(
+                    f"{path}:{use.site.span.start_line}" for path, use in [*published, *consumed]
+                ),
+            }
+        )
 
 
 def _config_facts(project: Any, scope: set[str], facts: Facts) -> None:
@@ -1179,6 +1227,31 @@ def integration_points(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[I
                 tuple(reads),
             )
         )
+    if "messages" in facts.available:
+        events = facts.events
+        out_events = [e["event"] for e in events if e["published_here"] and e["consumed_elsewhere"]]
+        in_events = [e["event"] for e in events if e["consumed_here"] and e["published_elsewhere"]]
+        text = (
+            f"{plural(sum(e['published_here'] for e in events), 'publication')} and "
+            f"{plural(sum(e['consumed_here'] for e in events), 'subscription')} of "
+            f"{plural(len(events), 'event')}; {len(out_events)} consumed outside the component"
+        )
+        if out_events:
+            text += f" ({_names(out_events, 3)})"
+        text += f", {len(in_events)} published outside it"
+        if in_events:
+            text += f" ({_names(in_events, 3)})"
+        points.append(
+            IntegrationPoint(
+                "events",
+                "Events",
+                "messages",
+                len(facts.event_sites),
+                text,
+                _verdict_of(by_family.get("messages", []), len(facts.event_sites)),
+                tuple({**e, "path": e["sites"][0].rsplit(":", 1)[0]} for e in events),
+            )
+        )
     if "sites" in facts.available:
         device_lines = len(set(zip(facts.device_paths, (r.line for r in facts.device_sites))))
         kinds = Counter(r.kind for r in facts.device_sites)
@@ -1307,6 +1380,8 @@ def checked_sites(family: str, facts: Facts) -> set[tuple[str, int]] | None:
         return {(p, r.line) for r, p in zip(facts.device_sites, facts.device_paths)}
     if family == "coupling" and "managers" in facts.available:
         return set(facts.manager_sites)
+    if family == "messages" and "messages" in facts.available:
+        return set(facts.event_sites)
     return None
 
 
@@ -1463,6 +1538,20 @@ def strengths(
                     "flagged by IL401",
                 )
             )
+    message_rules = families_run.get("messages", [])
+    if facts.event_sites and message_rules and not codes.get("messages"):
+        total = len(facts.event_sites)
+        found.append(
+            Strength(
+                "messages",
+                "messages-clean",
+                total,
+                total,
+                f"none of the {plural(total, 'publication or subscription', 'publications and subscriptions')} "
+                f"of {plural(len(facts.events), 'event')} is reported by the "
+                f"{plural(len(message_rules), 'message rule')}",
+            )
+        )
     if "managers" in facts.available and len(facts.managers) >= 2 and not facts.manager_cycles:
         count = len(facts.managers)
         found.append(
@@ -1710,22 +1799,23 @@ def compare(
 
 def touched_points(points: Sequence[IntegrationPoint], changed: set[str]) -> list[dict[str, Any]]:
     """The integration points with a site in a changed file."""
+
+    def paths(detail: dict[str, Any]) -> set[str]:
+        found = {str(detail["path"])} if detail.get("path") else set()
+        found |= {str(site).rsplit(":", 1)[0] for site in detail.get("sites", [])}
+        return found
+
     touched = []
     for point in points:
-        paths = sorted({str(d.get("path")) for d in point.details if d.get("path") in changed})
-        sites = [d for d in point.details if d.get("path") in changed]
-        if point.kind == "managers":
-            sites = [
-                d
-                for d in point.details
-                if any(str(s).split(":")[0] in changed for s in d.get("sites", []))
-            ]
-            paths = sorted(
-                {str(s).rsplit(":", 1)[0] for d in sites for s in d.get("sites", [])} & changed
-            )
-        if sites:
+        hit = [d for d in point.details if paths(d) & changed]
+        if hit:
             touched.append(
-                {"kind": point.kind, "title": point.title, "sites": len(sites), "paths": paths}
+                {
+                    "kind": point.kind,
+                    "title": point.title,
+                    "sites": len(hit),
+                    "paths": sorted(set().union(*(paths(d) for d in hit)) & changed),
+                }
             )
     return touched
 
