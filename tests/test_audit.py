@@ -338,6 +338,7 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
     from integ_lint.engine import index_project
     from integ_lint.facts.imports import ImportFacts
     from integ_lint.facts.managers import ManagerFactCollector
+    from integ_lint.facts.messages import MessageFactCollector
     from integ_lint.facts.schemas import SchemaFactCollector
     from integ_lint.import_graph import import_graph
     from integ_lint.registry import load_registry
@@ -348,7 +349,10 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
     if root not in _INDEXES:  # one facts-only pass per project
         config = load_config([root], None, extra_sections=load_registry().sections)
         _INDEXES[root], _ = index_project(
-            [root], config, [ImportFacts, SchemaFactCollector, ManagerFactCollector], jobs=0
+            [root],
+            config,
+            [ImportFacts, SchemaFactCollector, ManagerFactCollector, MessageFactCollector],
+            jobs=0,
         )
     index = _INDEXES[root]
     modules = {index.files[p].module for p in files if p in index.files}
@@ -389,6 +393,15 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
             },
         )
         return len(loops), len(loops)
+    if fact == "messages-clean":
+        from integ_lint.messages import build_message_index
+
+        sites = set()
+        for entry in build_message_index(index).events.values():
+            for path, use in [*entry.publications, *entry.subscriptions]:
+                if path in scope:
+                    sites.add((path, use.site.span.start_line))
+        return len(sites), len(sites)
     if fact == "no-manager-cycle":
         from integ_lint.coupling import manager_graph
 
@@ -447,6 +460,37 @@ def test_strengths_of_a_clean_component(tmp_path: Path) -> None:
     assert {"no-module-cycle", "imports-in-public"} <= set(facts), payload["strengths"]
     assert facts["no-module-cycle"]["count"] == 3
     assert facts["imports-in-public"]["count"] == 1
+    check_strengths(root, payload, markdown)
+
+
+def test_events_are_an_integration_point(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "p",
+        {
+            "app/__init__.py": "",
+            "app/bus.py": "class EventBus:\n    def publish(self, e, d): ...\n    def subscribe(self, e, h): ...\n\n\nevent_bus = EventBus()\n",
+            "app/core/__init__.py": "",
+            "app/core/users.py": (
+                "from app.bus import event_bus\n\n\n"
+                "def create(name):\n    event_bus.publish('user.created', {'name': name})\n"
+            ),
+            "app/api/__init__.py": "",
+            "app/api/mail.py": (
+                "from app.bus import event_bus\n\n\n"
+                "def welcome(data):\n    return data['name']\n\n\n"
+                "event_bus.subscribe('user.created', welcome)\n"
+            ),
+        },
+    )
+    _, markdown, payload = written(root, "--component", "app.core")
+    events = next(p for p in payload["integration_points"] if p["kind"] == "events")
+    assert events["sites"] == 1
+    assert [d["event"] for d in events["details"]] == ['"user.created"']
+    assert events["details"][0]["consumed_elsewhere"] == 1
+    assert "1 consumed outside the component" in events["summary"]
+    metrics = {m["family"]: m for m in payload["metrics"]}
+    assert metrics["messages"]["checked"] == 1 and metrics["messages"]["defective"] == 0
+    assert "messages-clean" in {s["fact"] for s in payload["strengths"]}
     check_strengths(root, payload, markdown)
 
 
