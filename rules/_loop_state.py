@@ -105,6 +105,9 @@ class ModuleLoopFacts:
     # decides: the call graph judges their callees by it.
     known_calls: tuple[tuple[int, int, Known], ...] = ()
     nest_asyncio: bool = False  # nest_asyncio.apply() somewhere in the module
+    # Scopes (function qualnames) that run a loop themselves (asyncio.run,
+    # run_until_complete, run_forever): they own the loop they create.
+    loop_runners: tuple[str, ...] = ()
 
 
 @dataclass
@@ -185,6 +188,7 @@ class LoopFactsCollector(FactCollector):
         self.known_calls: list[tuple[int, int, Known]] = []
         self.nest_asyncio = False
         self.try_depth = 0
+        self.loop_runners: set[str] = set()
 
     def get_visitors(self):  # type: ignore[no-untyped-def]
         visitors = super().get_visitors()
@@ -202,6 +206,7 @@ class LoopFactsCollector(FactCollector):
             calls=tuple(self.calls),
             known_calls=tuple(self.known_calls),
             nest_asyncio=self.nest_asyncio,
+            loop_runners=tuple(sorted(self.loop_runners)),
         )
 
     def _main_only(self) -> set[str]:
@@ -744,6 +749,8 @@ class LoopFactsCollector(FactCollector):
 
     def _loop_start(self, node: cst.Call, what: str, kind: tuple[LoopKind, str] | None) -> None:
         frame = self.frame
+        if frame.name != "<lambda>":
+            self.loop_runners.add(self.context.scope)
         state = frame.state
         if kind is not None and kind[0] == "running":
             if state.known == UNKNOWN:

@@ -969,8 +969,10 @@ class GlobalLoopStateInLibrary(_EventLoopRule):
     ) -> Finding | None:
         process_wide = "nest_asyncio" in call.label or "set_event_loop_policy" in call.label
         if not process_wide:
-            if call.state == NOT_RUNNING:
-                return None  # a guard proved no loop runs: this thread sets up its own
+            if call.site.scope in facts.loop_runners and not call.in_lambda:
+                # The function runs the loop it sets up (an asyncio.run backport, a
+                # kernel's loop integration): it owns that loop's whole life.
+                return None
             function = analysis.function_at(file, call)
             if function is not None and analysis.context(function.id) == frozenset({NOT_RUNNING}):
                 return None  # a thread that owns its loop

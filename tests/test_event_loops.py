@@ -68,7 +68,7 @@ def _defects(fixture: Path = FIXTURE) -> tuple[set[tuple[str, int, str]], set[tu
 
 def test_fixture_findings_are_the_documented_defects() -> None:
     intended, silent = _defects()
-    assert len(intended) == 8 and silent
+    assert len(intended) == 7 and silent
     report = api.check([FIXTURE], select=ALL_IL2, jobs=1)
     got = {(f.path, f.line, f.code) for f in report.findings}
     assert got == intended
@@ -427,7 +427,7 @@ def test_fixture_sarif_validates_against_the_official_schema() -> None:
     document = validate_sarif(api.render(report, "sarif"))
     results = document["runs"][0]["results"]
     assert sorted(r["ruleId"] for r in results) == sorted(f.code for f in report.findings)
-    assert len(results) == 8
+    assert len(results) == 7
 
 
 # -- guards, helpers and context across calls (issue 17) ---------------------------------
@@ -482,7 +482,7 @@ def test_nest_asyncio_in_the_module_guards_loop_starts_but_is_still_il203(
     assert scan(tmp_path, {"pkg/a.py": code}) == [("pkg/a.py", 4, "IL203")]
 
 
-def test_il203_honours_guards_and_thread_bodies(tmp_path: Path) -> None:
+def test_il203_honours_thread_bodies_and_loop_owners(tmp_path: Path) -> None:
     code = """
         import asyncio
         import threading
@@ -506,7 +506,11 @@ def test_il203_honours_guards_and_thread_bodies(tmp_path: Path) -> None:
             asyncio.set_event_loop(asyncio.new_event_loop())
             asyncio.set_event_loop_policy(None)
         """
+    # lock() installs a loop it never runs nor closes (guarded or not, a leak);
+    # _loop_body is a thread that owns its loop; library() changes global state.
     assert scan(tmp_path, {"pkg/a.py": code}) == [
+        ("pkg/a.py", 8, "IL203"),
+        ("pkg/a.py", 8, "IL203"),
         ("pkg/a.py", 20, "IL203"),
         ("pkg/a.py", 20, "IL203"),
         ("pkg/a.py", 21, "IL203"),
