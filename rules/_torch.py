@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import libcst as cst
 
@@ -242,14 +242,31 @@ class GpuScope:
         self.in_test = context.is_test
         self.in_script = context.is_script
         self.typed_torch: set[str] = set()
+        # Why each enclosing class/function owns the device (None: it does not);
+        # innermost last, kept by the rules' visit/leave of ClassDef and FunctionDef.
+        self.owners: list[str | None] = []
+
+    def enter(self, node: cst.ClassDef | cst.FunctionDef) -> None:
+        evidence = None
+        if self.settings.infer_managers and self.uses_torch and not any(self.owners):
+            evidence = device_owner_evidence(self.context, node)
+        self.owners.append(evidence)
+
+    def leave(self) -> None:
+        self.owners.pop()
 
     def manager(self) -> str | None:
-        return scope_matches(
+        """The configured ``managers`` pattern, or the inferred device owner, covering
+        the current scope."""
+        configured = scope_matches(
             self.settings.managers,
             self.context.relpath,
             self.context.module,
             self.context.scope_stack,
         )
+        if configured is not None:
+            return configured
+        return next((f"inferred owner ({why})" for why in self.owners if why), None)
 
     def managed(self) -> bool:
         """Tests, scripts, and configured manager scopes own devices."""
@@ -282,3 +299,188 @@ class GpuScope:
                 break
             text = text.rsplit(".", 1)[0]
         return False
+
+
+# -- who decides the device -------------------------------------------------------------
+
+# Calls that probe the machine: code that reads them chooses the device itself.
+DEVICE_PROBES = frozenset(
+    {
+        "torch.cuda.is_available",
+        "torch.cuda.device_count",
+        "torch.backends.mps.is_available",
+        "torch.mps.is_available",
+        "torch.xpu.is_available",
+        "torch.xpu.device_count",
+    }
+)
+_FSTRING_DEVICE = re.compile(r"^(cuda|xpu|mps):$")
+
+
+def accelerator_literal(node: cst.CSTNode) -> str | None:
+    """``"cuda"``, ``"cuda:1"``, ``"mps"``, ``"xpu"`` or ``f"cuda:{rank}"`` as written
+    (the f-string shown as ``cuda:{...}``), else None."""
+    value = string_value(node)
+    if is_accelerator_string(value):
+        return value
+    if isinstance(node, cst.FormattedString) and node.parts:
+        head = node.parts[0]
+        if isinstance(head, cst.FormattedStringText) and _FSTRING_DEVICE.match(head.value):
+            return head.value + "{...}"
+    return None
+
+
+def decided_device(
+    context: FileContext, node: cst.BaseExpression, bound: Mapping[str, str] | None = None
+) -> str | None:
+    """How ``node`` is a device the code chooses itself, else None: an accelerator
+    literal, ``torch.device("cuda", ...)``, ``"cuda" if ... else "cpu"``, or a local
+    name bound to one of these (``bound``). A parameter, ``self.device``, ``x.device``
+    or a function's result is an injected device: None."""
+    literal = accelerator_literal(node)
+    if literal is not None:
+        return f'"{literal}"'
+    if isinstance(node, cst.IfExp):
+        for branch in (node.body, node.orelse):
+            if decided_device(context, branch, bound) is not None:
+                return "a device chosen by a conditional expression"
+        return None
+    if isinstance(node, cst.Call) and context.resolve(node.func) == "torch.device":
+        args = positional(node)
+        type_kw = keyword(node, "type")
+        first = args[0].value if args else (type_kw.value if type_kw is not None else None)
+        if first is not None and decided_device(context, first, bound) is not None:
+            return f"`{' '.join(context.code_for(node).split())[:50]}`"
+        return None
+    if isinstance(node, cst.Name) and bound is not None and node.value in bound:
+        return bound[node.value]
+    return None
+
+
+def probes_device(context: FileContext, node: cst.CSTNode) -> str | None:
+    """The first call under ``node`` that decides a device on the spot: a machine probe
+    (``torch.cuda.is_available()``) or ``torch.device(...)`` (from a literal or from
+    configuration). Returns the call's dotted name, else None."""
+    for sub in _walk(node):
+        if isinstance(sub, cst.Call):
+            resolved = context.resolve(sub.func)
+            if resolved in DEVICE_PROBES or resolved == "torch.device":
+                return resolved
+    return None
+
+
+_DEVICE_NAME = re.compile(r"device", re.IGNORECASE)
+
+
+def _is_decision(context: FileContext, node: cst.CSTNode, decided: set[str]) -> bool:
+    """Whether an expression carries a device decision: a probe, ``torch.device(...)``,
+    an accelerator literal, or a local name bound to one of these."""
+    for sub in _walk(node):
+        if isinstance(sub, cst.Call):
+            resolved = context.resolve(sub.func)
+            if resolved in DEVICE_PROBES or resolved == "torch.device":
+                return True
+        elif (isinstance(sub, cst.Name) and sub.value in decided) or accelerator_literal(
+            sub
+        ) is not None:
+            return True
+    return False
+
+
+def hands_out_device(context: FileContext, node: cst.CSTNode) -> bool:
+    """Whether a class or function body hands a device it decided to others: stores
+    it on ``self.<...device...>``, returns it from a ``...device...`` method, property
+    or function, or passes it as ``device=...`` to a call. A device that came in as a
+    parameter and is stored (``self.device = device``) is not a decision."""
+    decided: set[str] = set()
+    for sub in _walk(node):
+        if isinstance(sub, cst.Assign) and _is_decision(context, sub.value, decided):
+            decided.update(t.target.value for t in sub.targets if isinstance(t.target, cst.Name))
+    # Two passes: a name decided after its first use (in source order) still counts.
+    for sub in _walk(node):
+        if isinstance(sub, cst.Assign) and _is_decision(context, sub.value, decided):
+            decided.update(t.target.value for t in sub.targets if isinstance(t.target, cst.Name))
+    for sub in _walk(node):
+        if isinstance(sub, cst.FunctionDef) and _DEVICE_NAME.search(sub.name.value):
+            for ret in _walk(sub):
+                if (
+                    isinstance(ret, cst.Return)
+                    and ret.value is not None
+                    and _is_decision(context, ret.value, decided)
+                ):
+                    return True
+        elif isinstance(sub, (cst.Assign, cst.AnnAssign)):
+            if sub.value is None or not _is_decision(context, sub.value, decided):
+                continue
+            targets = (
+                [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
+            )
+            for target in targets:
+                text = dotted_name(target) or ""
+                if text.startswith("self.") and _DEVICE_NAME.search(text):
+                    return True
+        elif isinstance(sub, cst.Call):
+            found = method_call(sub)
+            if found is not None and found[0] in ("to", "to_empty", "cuda"):
+                continue  # a move, not a handoff of the device to another component
+            for arg in sub.args:
+                word = arg.keyword.value if arg.keyword is not None else ""
+                if (
+                    _DEVICE_NAME.search(word)
+                    and word != "device_type"
+                    and _is_decision(context, arg.value, decided)
+                ):
+                    return True
+    return False
+
+
+def device_owner_evidence(context: FileContext, node: cst.ClassDef | cst.FunctionDef) -> str | None:
+    """Why a class (or a function) owns device placement: it decides the device
+    itself (``probes_device``) and hands it to others (``hands_out_device``)."""
+    probe = probes_device(context, node)
+    if probe is None or not hands_out_device(context, node):
+        return None
+    return f"decides the device (`{probe}`) and hands it to others"
+
+
+# Functions named for a change are that change: `to_device(batch)` moves, `eval_mode(m)`
+# switches mode. Their callers asked for it; the function owns nothing else.
+_CHANGE_WORDS = {
+    "device": (
+        "device",
+        "move",
+        "place",
+        "placement",
+        "offload",
+        "transfer",
+        "cuda",
+        "cpu",
+        "to",
+        "xpu",
+        "mps",
+        "accelerator",
+        "shard",
+    ),
+    "mode": ("eval", "mode", "freeze", "inference"),
+    "precision": (
+        "half",
+        "precision",
+        "dtype",
+        "convert",
+        "cast",
+        "float",
+        "double",
+        "bfloat16",
+        "quantize",
+        "amp",
+    ),
+    "grad": ("freeze", "grad", "requires", "unfreeze"),
+}
+
+
+def named_for(function_name: str, family: str) -> bool:
+    """Whether a function's name says it makes a change of ``family`` (``device``,
+    ``mode``, ``precision``, ``grad``)."""
+    words = [w for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", function_name.lower()) if w]
+    wanted = _CHANGE_WORDS.get(family, ())
+    return any(word in wanted or (family == "device" and "device" in word) for word in words)

@@ -17,6 +17,7 @@ the receiver is annotated with a torch type.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,11 @@ from integ_lint.rule import FileRule, Invalid, PendingFinding, Valid
 from ._torch import (
     SYNC_DISPLAY,
     GpuScope,
-    is_accelerator_string,
+    accelerator_literal,
+    decided_device,
     keyword,
     method_call,
+    named_for,
     positional,
     string_value,
     sync_pattern,
@@ -64,21 +67,37 @@ class _GpuRule(FileRule):
         super().__init__(context)
         self.gpu = GpuScope(context)
         self.kinds: list[str] = []  # "class" / "function", innermost last
+        self.names: list[str] = []  # their names
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.kinds.append("class")
+        self.names.append(node.name.value)
+        self.gpu.enter(node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.kinds.pop()
+        self.names.pop()
+        self.gpu.leave()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for param in _all_params(node.params):
             if param.annotation is not None:
                 self.gpu.note_annotation(param.name.value, param.annotation.annotation)
         self.kinds.append("function")
+        self.names.append(node.name.value)
+        self.gpu.enter(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.kinds.pop()
+        self.names.pop()
+        self.gpu.leave()
+
+    def function_named_for(self, family: str) -> bool:
+        """Whether the innermost function's name says it makes this change."""
+        for kind, name in zip(reversed(self.kinds), reversed(self.names)):
+            if kind == "function":
+                return named_for(name, family)
+        return False
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         target = dotted_name(node.target)
@@ -162,6 +181,9 @@ class _Event:
     in_finally: bool
     guarded: bool
     scope: str
+    through_other: bool = False  # reached through another object, not a parameter
+    exempt: bool = False  # the function is named for this change (`to_device`, `set_eval`)
+    decided: bool = False  # a device move to a device the function chooses itself
 
 
 @dataclass
@@ -172,6 +194,7 @@ class _Frame:
     guards: list[set[str]] = field(default_factory=list)
     events: list[_Event] = field(default_factory=list)
     transfers: list[tuple[cst.Call, str, str]] = field(default_factory=list)
+    decided: dict[str, str] = field(default_factory=dict)  # local name -> chosen device
 
 
 def _classify_handoff(rule: _GpuRule, node: cst.Call, method: str) -> str | None:
@@ -237,7 +260,7 @@ class _HandoffRule(_GpuRule):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         super().leave_FunctionDef(original_node)
         frame = self.frames.pop()
-        self.frame_done(frame, _unrestored(frame.events))
+        self.frame_done(frame, [u for u in _unrestored(frame.events) if _is_handoff(*u)])
 
     def frame_done(self, frame: _Frame, unrestored: list[tuple[_Event, bool]]) -> None:
         raise NotImplementedError
@@ -272,9 +295,14 @@ class _HandoffRule(_GpuRule):
         if not isinstance(target, cst.Name):
             return
         frame = self.frames[-1]
+        decided = decided_device(self.context, node.value, frame.decided)
+        if decided is not None:
+            frame.decided[target.value] = decided
+        else:
+            frame.decided.pop(target.value, None)
         why = self._unowned(frame, node.value)
         if why is not None:
-            frame.aliases[target.value] = f"an alias of `{dotted_name(node.value)}`"
+            frame.aliases[target.value] = f"an alias of `{dotted_name(node.value)}`, {why}"
             if self.gpu.torch_receiver(node.value):
                 self.gpu.typed_torch.add(target.value)
         else:
@@ -316,9 +344,25 @@ class _HandoffRule(_GpuRule):
         if handoff is None and not restores:
             return
         why = self._unowned(frame, receiver)
-        if why is None or not self.gpu.torch_receiver(receiver):
+        if why is None:
+            return
+        through_other = "reached through" in why
+        if not self.gpu.torch_receiver(receiver) and not (
+            through_other and method in ("eval", "train")
+        ):
+            # Without torch in the file, only `.eval()`/`.train()` on a module reached
+            # through another object is recognisably a handoff.
             return
         text = dotted_name(receiver) or ""
+        decided = False
+        if handoff == "device":
+            decided = method == "cpu" or (method == "cuda" and not call.args)
+            if method == "to":
+                kind, target = to_target(self.context, call)
+                decided = kind == "cpu" or (
+                    target is not None
+                    and decided_device(self.context, target, frame.decided) is not None
+                )
         frame.events.append(
             _Event(
                 node=call,
@@ -329,8 +373,25 @@ class _HandoffRule(_GpuRule):
                 in_finally=in_finally,
                 guarded=any(text in guard for guard in frame.guards),
                 scope=self.context.scope,
+                through_other=through_other,
+                exempt=handoff is not None and self.function_named_for(handoff),
+                decided=decided,
             )
         )
+
+
+def _is_handoff(event: _Event, restored_later: bool) -> bool:
+    """Whether an unrestored change is a handoff worth reporting. A module reached
+    through another object belongs to that object: any change is. A parameter is the
+    caller's: moving it to the device the function was given is what the caller asked
+    for, so only a restore without ``finally`` (the function knows the module is
+    shared) or a move to a device the function chooses itself is. A function named for
+    the change (``to_device``, ``set_eval_mode``) is that change."""
+    if event.exempt:
+        return False
+    if event.through_other:
+        return True
+    return restored_later or event.decided
 
 
 def _unrestored(events: list[_Event]) -> list[tuple[_Event, bool]]:
@@ -362,21 +423,34 @@ def _unrestored(events: list[_Event]) -> list[tuple[_Event, bool]]:
 
 
 class DeviceTransferOutsideManager(_HandoffRule):
-    """Device transfer outside a device manager.
+    """Device transfer to a device the code chooses itself, outside a device owner.
 
     **What it does**
 
-    Flags `.cuda()`, `.to(<device>)` on a model or tensor, `torch.cuda.set_device(...)`
-    and `.to_empty(device=...)` in code that is not a configured device manager
-    (`[tool.integ-lint.gpu] managers`), a test or a script. Moves to the CPU are left
-    to IL403 (in loops) and IL406 (before a process boundary); a bare-statement move
-    of a module the function does not own is reported once, by IL404.
+    Flags `.to(<device>)`, `.cuda()`, `.to_empty(device=...)` and
+    `torch.cuda.set_device(...)` on a model or tensor when the function *decides the
+    device itself*: a literal (`.to("cuda")`, `.cuda()` without a device,
+    `set_device(0)`), `torch.device("cuda", ...)`, `"cuda" if ... else "cpu"`, or a
+    local variable bound to one of these. A device the component was given is
+    managed and never reported: a parameter, `self.device` set from a parameter,
+    `x.device`, `next(model.parameters()).device`, `accelerator.device`, or a device
+    returned by a function. Also flags moving a module that another manager owns,
+    reached through it (`self.trainer.model.to(device)`).
+
+    Device owners are silent: classes and functions matching `[tool.integ-lint.gpu]
+    managers`, and inferred owners (a class or function that decides the device,
+    with `torch.cuda.is_available()` or `torch.device(...)`, and hands it to others:
+    `self.device = ...`, a `device` property, `device=` to the objects it builds).
+    `infer-managers = false` turns inference off. Reports on library files. Moves to
+    the CPU are left to IL403 (in loops) and IL406 (before a process boundary); a
+    bare-statement move of a module the function does not own is reported once, by
+    IL404.
 
     **Why is this bad?**
 
-    When every component moves models and tensors on its own, nobody knows where a
-    shared model lives: the trainer's model silently ends up on another device, and
-    device bugs show only on the machine with the other hardware.
+    A component that picks its own device overrides the placement the owner decided:
+    the model ends up on `cuda:0` while the trainer runs on `cuda:1`, the CPU test
+    run and the Apple laptop crash, and nobody knows where a shared model lives.
 
     **Example**
 
@@ -384,15 +458,15 @@ class DeviceTransferOutsideManager(_HandoffRule):
     import torch
 
     class Evaluator:
-        def run(self, batch, device):
-            batch = batch.to(device)
+        def run(self, batch):
+            return self.model(batch.to("cuda"))
     ```
 
     **How to fix**
 
-    Let the manager that owns device placement move models and batches (for example a
-    `ModelManager.to_device(batch)` method), and declare it in
-    `[tool.integ-lint.gpu] managers = ["*.ModelManager"]`.
+    Take the device from the owner (`def __init__(self, device): self.device =
+    device`, then `batch.to(self.device)`), or declare the class that decides it in
+    `[tool.integ-lint.gpu] managers`.
     """
 
     code = "IL401"
@@ -403,9 +477,39 @@ class DeviceTransferOutsideManager(_HandoffRule):
             """
             import torch
 
+            class Evaluator:
+                def __init__(self, model, device):
+                    self.device = device
+                    self.model = model.to(device)
+
+                def run(self, batch, accelerator):
+                    dev = next(self.model.parameters()).device
+                    x = batch.to(dev).to(self.device).to(batch.device)
+                    return x.to(accelerator.device)
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+            class DeviceManager:
+                def __init__(self, model):
+                    self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+                    self.model = model.to(self.device)
+
+            def get_device(name="auto"):
+                if name == "auto":
+                    name = "cuda"
+                return torch.device(name if torch.cuda.is_available() else "cpu")
+            """
+        ),
+        Valid(
+            """
+            import torch
+
             class ModelManager:
                 def place(self, model):
-                    self.model = model.to(self.device)
+                    self.model = model.to("cuda")
                     self.model.cuda()
             """,
             config="""
@@ -424,8 +528,8 @@ class DeviceTransferOutsideManager(_HandoffRule):
         ),
         Valid(
             """
-            def move(batch, device):
-                return batch.to(device)  # no torch in this file
+            def move(batch):
+                return batch.to("cuda")  # no torch in this file
             """
         ),
         Valid(
@@ -437,14 +541,6 @@ class DeviceTransferOutsideManager(_HandoffRule):
             """,
             path="scripts/train.py",
         ),
-        Valid(
-            """
-            from torch import nn
-
-            def place(model, device):
-                model.to(device)  # an in-place handoff: reported once, by IL404
-            """
-        ),
     )
     INVALID = (
         Invalid(
@@ -452,12 +548,12 @@ class DeviceTransferOutsideManager(_HandoffRule):
             import torch
 
             class Evaluator:
-                def run(self, batch, device):
-                    batch = batch.to(device)
+                def run(self, batch):
+                    batch = batch.to("cuda")
                     return batch
             """,
             line=5,
-            message="outside a device manager",
+            message="chooses itself",
         ),
         Invalid(
             """
@@ -465,12 +561,12 @@ class DeviceTransferOutsideManager(_HandoffRule):
             from torch import cuda
 
             def setup(model, rank):
-                th.cuda.set_device(rank)
-                cuda.set_device(rank)
+                th.cuda.set_device(0)
+                device = th.device("cuda", rank) if th.cuda.is_available() else "cpu"
                 x = model.cuda()
-                y = model.to_empty(device="meta")
+                y = model.to_empty(device="meta").to(device)
             """,
-            lines=(5, 6, 7, 8),
+            lines=(5, 7, 8),
         ),
         Invalid(
             """
@@ -483,26 +579,24 @@ class DeviceTransferOutsideManager(_HandoffRule):
             """
             import torch
 
-            class Helper:
-                def place(self, model, device):
-                    model.to(device)  # restored in finally: no IL404, still a transfer
-                    try:
-                        return model(1)
-                    finally:
-                        model.to("cpu")
+            class Evaluator:
+                def run(self, batches, device):
+                    model = self.trainer.model.to(device)
+                    return [model(b) for b in batches]
             """,
             line=5,
+            message="owned by `self.trainer`",
         ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        description = self._transfer(node)
-        if description is None or self.gpu.managed():
+        reason = self._transfer(node)
+        if reason is None or self.gpu.managed():
             return
         message = (
-            f"device transfer `{self.code_of(node)}` outside a device manager: "
-            "moving models and tensors is the job of the manager that owns device "
-            "placement (configure [tool.integ-lint.gpu] managers)"
+            f"device transfer `{self.code_of(node)}` {reason}: take the device from the "
+            "component that owns placement (a parameter, `self.device` set from one), or "
+            "declare the owner in [tool.integ-lint.gpu] managers"
         )
         if self.frames:
             self.frames[-1].transfers.append((node, message, self.context.scope))
@@ -510,24 +604,46 @@ class DeviceTransferOutsideManager(_HandoffRule):
             self.report(node, message)
 
     def _transfer(self, node: cst.Call) -> str | None:
+        """Why this call is a reported transfer, else None."""
+        bound = self.frames[-1].decided if self.frames else {}
         resolved = self.context.resolve(node.func)
         if resolved == "torch.cuda.set_device":
-            return "set_device"
+            rank = _first_arg(node, "device")
+            if isinstance(rank, cst.Integer):
+                return f"to device {rank.value}, which the code chooses itself"
+            why = decided_device(self.context, rank, bound) if rank is not None else None
+            return f"to {why}, a device the code chooses itself" if why else None
         if resolved is not None:
             return None
         found = method_call(node)
         if found is None:
             return None
         method, receiver = found
-        if method not in ("cuda", "to", "to_empty"):
+        if method not in ("cuda", "to", "to_empty") or not self.gpu.torch_receiver(receiver):
             return None
-        if not self.gpu.torch_receiver(receiver):
-            return None
-        if method == "to" and to_target(self.context, node)[0] != "device":
-            return None
-        if method == "to_empty" and keyword(node, "device") is None:
-            return None
-        return method
+        target: cst.BaseExpression | None
+        if method == "to":
+            kind, target = to_target(self.context, node)
+            if kind != "device":
+                return None
+        elif method == "cuda":
+            target = _first_arg(node, "device")
+            if target is None:
+                return "to the current CUDA device, which the code chooses itself"
+            if isinstance(target, cst.Integer):
+                return f"to CUDA device {target.value}, which the code chooses itself"
+        else:
+            device_kw = keyword(node, "device")
+            if device_kw is None:
+                return None
+            target = device_kw.value
+        why = decided_device(self.context, target, bound) if target is not None else None
+        if why is not None:
+            return f"to {why}, a device the code chooses itself"
+        owner = _other_manager(receiver)
+        if owner is not None:
+            return f"moves a module owned by `{owner}` through it"
+        return None
 
     def frame_done(self, frame: _Frame, unrestored: list[tuple[_Event, bool]]) -> None:
         covered = {id(event.node) for event, _ in unrestored}  # reported by IL404
@@ -536,39 +652,61 @@ class DeviceTransferOutsideManager(_HandoffRule):
                 self.report_at(node, message, scope)
 
 
+_MANAGER_WORD = re.compile(
+    r"(trainer|manager|coordinator|orchestrator|controller|strategy)$", re.IGNORECASE
+)
+
+
+def _other_manager(receiver: cst.BaseExpression) -> str | None:
+    """``self.trainer`` for ``self.trainer.model``: the manager-like object a module is
+    reached through (``self`` itself and the module's own attributes are not)."""
+    parts = (dotted_name(receiver) or "").split(".")
+    start = 1 if parts[0] in ("self", "cls") else 0
+    for index in range(start, len(parts) - 1):
+        if _MANAGER_WORD.search(parts[index]):
+            return ".".join(parts[: index + 1])
+    return None
+
+
 # -- IL402 ------------------------------------------------------------------------------
 
 
 class HardcodedAcceleratorDevice(_GpuRule):
-    """Hard-coded accelerator device in library code.
+    """Hard-coded accelerator device where a device is placed.
 
     **What it does**
 
     Flags the literals `"cuda"`, `"cuda:1"`, `"mps"`, `"xpu"` (and f-strings such as
-    `f"cuda:{rank}"`) used as devices in library code: `torch.device("cuda")`,
-    `.to("cuda")`, `device="cuda"` as a parameter or field default. Comparisons
-    (`device.type == "cuda"`) are fine, and so is `"cpu"`. Managers, tests and scripts
-    may choose devices.
+    `f"cuda:{rank}"`) where they *place* something: `torch.device("cuda")`,
+    `device="cuda"` / `map_location="cuda"` passed to a call, and the default of a
+    parameter or field named like a device (`device: str = "cuda"`). A device *type*
+    used as data is not a placement and is never reported: `autocast(device_type=
+    "cuda")`, `GradScaler("cuda")`, `torch.cuda.is_available()`, comparisons
+    (`device.type == "cuda"`), tuples, lists, enums and `Literal[...]` of device names,
+    return values, and `torch.device(...)` built from configuration. Literals passed
+    to `.to(...)` / `.cuda(...)` are IL401's. Device owners (configured `managers` and
+    inferred owners, see IL401) choose devices and are silent. Reports on library
+    files.
 
     **Why is this bad?**
 
     A hard-coded device makes the code run only on one kind of machine and overrides
-    the placement decided by the manager that owns devices: the CPU test run, the
-    Apple laptop and the second GPU all break.
+    the placement decided by the owner of devices: the CPU test run, the Apple laptop
+    and the second GPU all break.
 
     **Example**
 
     ```python
     import torch
 
-    def build(hidden: int, device: str = "cuda") -> torch.nn.Module:
-        return torch.nn.Linear(hidden, hidden).to(device)
+    def build(hidden: int, device: str = "cuda") -> torch.Tensor:
+        return torch.zeros(hidden, device=device)
     ```
 
     **How to fix**
 
-    Inject the device (`device: torch.device`) from the manager that owns placement,
-    and choose it once, in that manager or in the entry-point script.
+    Inject the device (`device: torch.device`) from the owner of placement, and
+    choose it once, in that owner or in the entry-point script.
     """
 
     code = "IL402"
@@ -577,13 +715,24 @@ class HardcodedAcceleratorDevice(_GpuRule):
     VALID = (
         Valid(
             """
+            import enum
+            from typing import Literal
             import torch
+
+            SUPPORTED = ("cuda", "mps", "cpu")
+            Kind = Literal["cuda", "cpu"]
+
+            class Backend(enum.Enum):
+                CUDA = "cuda"
 
             def is_gpu(device: torch.device) -> bool:
                 return device.type == "cuda" or str(device) in ("cuda:0", "mps")
 
-            def load(path, device):
-                return torch.load(path, map_location="cpu", weights_only=True)
+            def step(model, x, cfg, device_type: str = "cuda"):
+                scaler = torch.amp.GradScaler("cuda")
+                with torch.autocast(device_type="cuda"):
+                    y = model(x.to(torch.device(cfg.device)))
+                return "cuda" if torch.cuda.is_available() else "cpu"
             """
         ),
         Valid(
@@ -593,11 +742,7 @@ class HardcodedAcceleratorDevice(_GpuRule):
             class DeviceManager:
                 def __init__(self, device: str = "cuda") -> None:
                     self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-            """,
-            config="""
-            [tool.integ-lint.gpu]
-            managers = ["DeviceManager"]
-            """,
+            """
         ),
         Valid(
             """
@@ -632,9 +777,9 @@ class HardcodedAcceleratorDevice(_GpuRule):
             """
             import torch as th
 
-            def place(x, rank):
-                x = x.to("cuda")
-                return x.to(f"cuda:{rank}")
+            def load(path, rank):
+                state = th.load(path, map_location=f"cuda:{rank}", weights_only=True)
+                return th.zeros(3, device="cuda"), state
             """,
             lines=(4, 5),
         ),
@@ -642,53 +787,92 @@ class HardcodedAcceleratorDevice(_GpuRule):
 
     def __init__(self, context: Any) -> None:
         super().__init__(context)
-        self.ignored: set[int] = set()
-        self.kinds_of: dict[int, str] = {}
+        self.as_data: set[int] = set()  # torch.device(...) calls used as data
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
+        # `x.device == torch.device("cuda")`: a device compared is data, not placed.
         for sub in walk(node):
-            if isinstance(sub, (cst.SimpleString, cst.FormattedString)):
-                self.ignored.add(id(sub))
+            if isinstance(sub, cst.Call):
+                self.as_data.add(id(sub))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Call) and node.attr.value in ("type", "index"):
+            self.as_data.add(id(node.value))  # torch.device("cuda").type: a type name
 
     def visit_Call(self, node: cst.Call) -> None:
-        found = method_call(node)
-        if found is not None and found[0] in ("startswith", "endswith", "split", "replace"):
-            for arg in node.args:
-                self.ignored.add(id(arg.value))
+        if id(node) in self.as_data:
+            return
         if self.context.resolve(node.func) == "torch.device":
-            for arg in node.args:
-                self.kinds_of[id(arg.value)] = "in `torch.device(...)`"
+            args = positional(node)
+            type_kw = keyword(node, "type")
+            first = args[0].value if args else (type_kw.value if type_kw is not None else None)
+            if first is not None:
+                self._check(first, "in `torch.device(...)`")
+            return
+        found = method_call(node)
+        if found is not None and found[0] in ("to", "to_empty", "cuda"):
+            return  # a transfer: IL401 decides
+        for name in ("device", "map_location"):
+            arg = keyword(node, name)
+            if arg is not None:
+                self._check(arg.value, f"as `{name}=`")
 
     def visit_Param(self, node: cst.Param) -> None:
-        if node.default is not None:
-            self.kinds_of[id(node.default)] = f"as the default of parameter `{node.name.value}`"
+        name = node.name.value
+        if node.default is not None and _names_a_device(name):
+            self._check(node.default, f"as the default of parameter `{name}`")
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         super().visit_AnnAssign(node)
-        if node.value is not None and self.kinds and self.kinds[-1] == "class":
-            target = dotted_name(node.target) or "?"
-            self.kinds_of[id(node.value)] = f"as the default of field `{target}`"
+        target = dotted_name(node.target) or ""
+        if (
+            node.value is not None
+            and self.kinds
+            and self.kinds[-1] == "class"
+            and _names_a_device(target)
+        ):
+            self._check(node.value, f"as the default of field `{target}`")
 
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if is_accelerator_string(string_value(node)):
-            self._check(node, string_value(node) or "")
-
-    def visit_FormattedString(self, node: cst.FormattedString) -> None:
-        if node.parts and isinstance(node.parts[0], cst.FormattedStringText):
-            head = node.parts[0].value
-            if head.split(":")[0] in ("cuda", "xpu") and head.endswith(":"):
-                self._check(node, head + "{...}")
-
-    def _check(self, node: cst.BaseExpression, value: str) -> None:
-        if id(node) in self.ignored or not self.gpu.uses_torch or self.gpu.managed():
+    def _check(self, node: cst.BaseExpression, where: str) -> None:
+        if not self.gpu.uses_torch or self.gpu.managed() or self.function_named_for("device"):
             return
-        where = self.kinds_of.get(id(node), "")
-        where = f" {where}" if where else ""
-        self.report(
-            node,
-            f'hard-coded accelerator device "{value}"{where}: inject the device from '
-            "the manager that owns placement instead",
-        )
+        for literal_node in _placed_literals(node):
+            value = accelerator_literal(literal_node)
+            self.report(
+                literal_node,
+                f'hard-coded accelerator device "{value}" {where}: inject the device from '
+                "the owner of placement instead",
+            )
+
+
+def _names_a_device(name: str) -> bool:
+    lowered = name.rsplit(".", 1)[-1].lower()
+    return "device" in lowered and "type" not in lowered and "count" not in lowered
+
+
+def probes_device_in(node: cst.BaseExpression) -> bool:
+    """Whether ``node`` calls a machine probe (``torch.cuda.is_available()``, any
+    alias): read by name, since the test of a fallback is always spelled out."""
+    for sub in walk(node):
+        if isinstance(sub, cst.Call):
+            text = dotted_name(sub.func) or ""
+            if text.endswith(("is_available", "device_count")):
+                return True
+    return False
+
+
+def _placed_literals(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The accelerator literals that become the placed device: the node itself, or a
+    branch of ``a if c else b`` / ``a or b``."""
+    if accelerator_literal(node) is not None:
+        return [node]
+    if isinstance(node, cst.IfExp):
+        if probes_device_in(node.test):
+            return []  # `"cuda" if torch.cuda.is_available() else "cpu"` adapts
+        return [*_placed_literals(node.body), *_placed_literals(node.orelse)]
+    if isinstance(node, cst.BooleanOperation):
+        return [*_placed_literals(node.left), *_placed_literals(node.right)]
+    return []
 
 
 # -- IL403 ------------------------------------------------------------------------------
@@ -959,12 +1143,17 @@ class UnmanagedModuleHandoff(_HandoffRule):
 
     Flags a bare-statement `.to(...)`, `.cuda()`, `.cpu()`, `.half()`, `.float()`,
     `.eval()`, `.train(False)` or `.requires_grad_(False)` (an `nn.Module` changes in
-    place) on a parameter of the function, on an attribute reached through another
-    object (`agent.model.eval()`, `self.trainer.model.to("cpu")`) or on a local alias
-    of one, unless the function restores the previous state in a `finally` block or
-    runs it inside a context manager that names the module. Restoring without
-    `finally` is still reported. `x = x.to(dev)` (assigned: a tensor) is not a
-    handoff, and neither is `self.model.eval()` on the object's own model.
+    place) on a module reached through another object (`agent.model.eval()`,
+    `self.trainer.model.to("cpu")`) or a local alias of one, unless the function
+    restores the previous state in a `finally` block or runs it inside a context
+    manager that names the module. A parameter of the function is the caller's to
+    hand over: changing it is reported only when the function restores it without
+    `finally` (it knows the module is shared) or moves it to a device it chooses
+    itself. A function named for the change (`to_device`, `on_validation_model_eval`,
+    `freeze`) is that change and is silent. `x = x.to(dev)` (assigned: a tensor) is
+    not a handoff, and neither is `self.model.eval()` on the object's own model.
+    `.eval()` / `.train(False)` through another object are reported in files that
+    never import torch too. Reports on library files.
 
     **Why is this bad?**
 
@@ -1003,6 +1192,14 @@ class UnmanagedModuleHandoff(_HandoffRule):
     code = "IL404"
     name = "unmanaged-module-handoff"
     severity = Severity.ERROR
+
+    @classmethod
+    def applies_to(cls, context: FileContext) -> bool:
+        # A file without torch can still switch a module reached through another
+        # object; `.eval(` / `.train(` are spelled in it then.
+        source = context.source
+        return "torch" in source or ".eval(" in source or ".train(" in source
+
     VALID = (
         Valid(
             """
@@ -1045,8 +1242,22 @@ class UnmanagedModuleHandoff(_HandoffRule):
         ),
         Valid(
             """
-            def evaluate(agent):
-                agent.model.eval()  # no torch in this file
+            import torch
+
+            def freeze(model, device):
+                model.requires_grad_(False)  # the caller asked for it: named for it
+                model.to(device)  # a parameter moved to the device it was given
+
+            class Hooks:
+                def on_validation_model_eval(self):
+                    self.trainer.model.eval()  # the hook is the mode switch
+            """
+        ),
+        Valid(
+            """
+            def evaluate(model, batches):
+                model.eval()  # no torch here and a parameter: the caller's call
+                return [model(b) for b in batches]
             """
         ),
     )
@@ -1078,18 +1289,16 @@ class UnmanagedModuleHandoff(_HandoffRule):
         ),
         Invalid(
             """
-            import torch
-
-            def freeze(model):
-                model.requires_grad_(False)
-                model.half()
+            def evaluate(agent, batches):
+                agent.model.eval()  # no torch import: still the agent's model
+                return [agent.model(b) for b in batches]
             """,
-            lines=(4, 5),
+            line=2,
         ),
         Invalid(
             """
-            def evaluate(model: "torch.nn.Module", batches):
-                m = model
+            def evaluate(agent: "Agent", batches):
+                m = agent.model
                 m.eval()
                 try:
                     return [m(b) for b in batches]
