@@ -496,6 +496,20 @@ class SchemaIndex:
             return self._resolve_param(origin.names[0], origin.names[1], depth)
         return {"unknown"}
 
+    def class_of_name(self, qualname: str) -> str | None:
+        """The project class a qualified name refers to (through re-exports)."""
+        symbol = self.resolve_symbol(qualname)
+        return symbol[1] if symbol is not None and symbol[0] == "class" else None
+
+    def class_of(self, origin: Origin) -> str | None:
+        """The project class a *class reference* denotes (``AppConfig`` in
+        ``AppConfig.model_validate(...)``), not an instance of it."""
+        if origin.kind == "global":
+            return self.class_of_name(".".join((origin.names[0], *origin.attrs)))
+        if origin.kind == "classref" and not origin.attrs:
+            return origin.names[0]
+        return None
+
     # -- config flow ---------------------------------------------------------------
     def _callee(self, callee: Origin) -> str | None:
         """The qualified function a call runs: a project function, a class's

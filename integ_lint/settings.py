@@ -149,6 +149,13 @@ class ConfigSchemaSettings(Section):
     name_match: bool = False
     # Config files -> the schema they feed: {"config/*.yaml" = "pkg.config:AppConfig"}.
     files: dict[str, str] = field(default_factory=dict)
+    # Configured files loaded alone (not merged): IL305 checks their required fields.
+    complete_files: list[str] = field(default_factory=list)
+
+    def validate(self, source: str) -> None:
+        from .config_files import validate_settings
+
+        validate_settings(self, source)
 
 
 @dataclass

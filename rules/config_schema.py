@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from integ_lint.facts.schemas import SchemaFactCollector
-from integ_lint.findings import Finding, Fix, RelatedLocation, Severity, Site
+from integ_lint.config_files import ConfigKey, Feed, config_file_index
+from integ_lint.facts.schemas import SchemaFactCollector, canonical_value
+from integ_lint.findings import Finding, Fix, RelatedLocation, Severity, Site, Span
 from integ_lint.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
 from integ_lint.schema_index import (
     DeclaredField,
     ResolvedSite,
     Schema,
+    SchemaIndex,
     iter_sites,
     schema_index,
 )
@@ -796,3 +799,444 @@ class ConfigDefaultDrift(_ConfigRule):
             for _, d in declared
         ]
         yield self._finding(item, message, [s for s, _ in declared], related)
+
+
+# --- config files against the schema they feed (IL304-IL306) -------------------------
+_APP_YAML = "training:\n  learning_rate: 0.001\n  batch_sise: 128\nrun_name: demo\n"
+_LOADER = """
+import yaml
+
+from pkg.config import AppConfig
+
+
+def load() -> AppConfig:
+    with open("config/app.yaml", encoding="utf-8") as handle:
+        return AppConfig(**yaml.safe_load(handle))
+"""
+_FILE_SCHEMA = """
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TrainingConfig:
+    learning_rate: float = 3e-4
+    batch_size: int = 64
+
+
+@dataclass
+class AppConfig:
+    run_name: str
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+"""
+_FILE_FILES = {"pkg/__init__.py": "", "pkg/config.py": _FILE_SCHEMA}
+
+
+@dataclass(frozen=True)
+class _FileKey:
+    """A key of a config file, where it sits in the schema."""
+
+    key: ConfigKey
+    dotted: str  # "training.batch_size"
+    schema: Schema
+    declared: DeclaredField | None
+
+
+def _nested_schema(index: SchemaIndex, declared: DeclaredField) -> Schema | None:
+    for type_name in declared.fact.types:
+        qualname = index.class_of_name(type_name)
+        if qualname is not None and qualname in index.schemas:
+            return index.schemas[qualname]
+    return None
+
+
+def _field_for(schema: Schema, key: str) -> DeclaredField | None:
+    found = schema.fields.get(key)
+    if found is not None:
+        return found
+    return next((d for d in schema.fields.values() if d.fact.alias == key), None)
+
+
+def _walk(
+    index: SchemaIndex, keys: Iterable[ConfigKey], schema: Schema, prefix: str = ""
+) -> Iterator[_FileKey]:
+    for key in keys:
+        declared = _field_for(schema, key.name)
+        yield _FileKey(key, prefix + key.name, schema, declared)
+        if declared is not None and key.children is not None:
+            nested = _nested_schema(index, declared)
+            if nested is not None:
+                yield from _walk(index, key.children, nested, f"{prefix}{key.name}.")
+
+
+class _ConfigFileRule(ProjectRule):
+    family = "config-schema"
+    FACTS = (SchemaFactCollector,)
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        files = config_file_index(project)
+        for feed in files.feeds:
+            if project.role_of(feed.relpath) not in self.roles or not project.reported(
+                feed.relpath
+            ):
+                continue
+            yield from self.check_feed(files.index, feed)
+
+    def check_feed(self, index: SchemaIndex, feed: Feed) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def _file_finding(
+        self,
+        feed: Feed,
+        span: Span,
+        snippet: str,
+        message: str,
+        related: Iterable[RelatedLocation] = (),
+    ) -> Finding:
+        return self.finding(
+            feed.relpath,
+            Site(span, "", snippet),
+            message,
+            related=related,
+            properties={
+                "precision": "high",
+                "schema": feed.schema.qualname,
+                "fed-by": feed.source,
+            },
+        )
+
+
+def _schema_related(schema: Schema) -> RelatedLocation:
+    return RelatedLocation(schema.path, schema.span, f"{schema.name} is declared here")
+
+
+class ConfigFileUnknownKey(_ConfigFileRule):
+    """A key in a config file that the schema it feeds does not declare.
+
+    **What it does**
+
+    Reads the YAML / TOML / JSON files the project loads into a config schema (found
+    in plain loading code such as `AppConfig(**yaml.safe_load(open("config/app.yaml")))`,
+    `AppConfig.model_validate(data)`, `parse_file`, OmegaConf structured configs, or
+    configured with `[tool.integ-lint.config-schema] files`) and reports every key,
+    at any depth of nested sections, that no field of the schema (or of the section's
+    schema) declares, with the closest field name.
+
+    **Why is this bad?**
+
+    A typo in a config file is silently ignored (pydantic's default `extra="ignore"`,
+    a hand-written `from_dict`), so the setting the file's author wanted never
+    applies; with `extra="forbid"` or a dataclass constructor it crashes at start-up.
+
+    **Example**
+
+    ```yaml
+    training:
+      batch_sise: 128   # TrainingConfig declares batch_size
+    ```
+
+    **How to fix**
+
+    Rename the key to the field it was meant for, or declare the field in the schema.
+    Schemas that accept any key (`extra="allow"`) are not checked.
+    """
+
+    code = "IL304"
+    name = "config-file-unknown-key"
+    severity = Severity.ERROR
+
+    VALID = (
+        Valid(
+            _LOADER,
+            files={
+                **_FILE_FILES,
+                "config/app.yaml": "training:\n  batch_size: 128\nrun_name: demo\n",
+            },
+        ),
+        # Nothing says which schema an unreferenced file feeds: it is not read.
+        Valid(
+            "VALUE = 1\n",
+            files={**_FILE_FILES, "config/app.yaml": "trainnig: {}\n"},
+        ),
+    )
+    INVALID = (
+        Invalid(
+            _LOADER,
+            files={**_FILE_FILES, "config/app.yaml": _APP_YAML},
+            finding_path="config/app.yaml",
+            line=3,
+            message="did you mean 'batch_size'?",
+        ),
+        Invalid(
+            "VALUE = 1\n",
+            files={**_FILE_FILES, "config/fast.toml": "learning_rate = 0.1\nwarmup = 3\n"},
+            config=(
+                "[tool.integ-lint.config-schema]\n"
+                'files = { "config/*.toml" = "pkg.config:TrainingConfig" }\n'
+            ),
+            finding_path="config/fast.toml",
+            line=2,
+        ),
+    )
+
+    def check_feed(self, index: SchemaIndex, feed: Feed) -> Iterator[Finding]:
+        for item in _walk(index, feed.parsed.keys, feed.schema):
+            schema = item.schema
+            if item.declared is not None or schema.extra == "allow" or item.key.name == "<<":
+                continue
+            names = [n for n in schema.fields if not n.startswith("_")]
+            close = difflib.get_close_matches(item.key.name, names, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(names[:8])}"
+            effect = {
+                "forbid": "loading the file fails (extra='forbid')",
+                "ignore": "the value is silently ignored (extra='ignore')",
+            }.get(schema.extra, "the value never reaches the config (ignored or rejected)")
+            message = (
+                f"key {item.dotted!r} is not a field of {schema.name} ({schema.location}), "
+                f"which {feed.relpath} feeds ({feed.source}), so {effect}; {hint}"
+            )
+            yield self._file_finding(
+                feed, item.key.span, item.dotted, message, [_schema_related(schema)]
+            )
+
+
+class ConfigFileMissingRequired(_ConfigFileRule):
+    """A required schema field that a complete config file does not set.
+
+    **What it does**
+
+    For a config file that is loaded *alone* into its schema (not merged with
+    defaults or other files first), reports every field without a default (a
+    dataclass field with no default, a pydantic field with none or `Field(...)`, a
+    required TypedDict key) that the file, or the file's section for a nested schema,
+    does not set. Pydantic `BaseSettings` are skipped: the environment may set them.
+
+    **Why is this bad?**
+
+    Loading the file fails at start-up (a `TypeError` from a dataclass, a
+    `ValidationError` from pydantic): the shipped defaults file cannot run as is.
+
+    **Example**
+
+    ```yaml
+    # config/app.yaml, loaded by AppConfig(**yaml.safe_load(...)); run_name is required
+    training:
+      learning_rate: 0.001
+    ```
+
+    **How to fix**
+
+    Set the field in the file, or give it a default in the schema. A file merged over
+    others is configured in `files` and not listed in `complete-files`.
+    """
+
+    code = "IL305"
+    name = "config-file-missing-required"
+    severity = Severity.WARNING
+
+    VALID = (
+        Valid(_LOADER, files={**_FILE_FILES, "config/app.yaml": _APP_YAML}),
+        # Merged over the schema's defaults: not complete on its own.
+        Valid(
+            """
+            from omegaconf import OmegaConf
+
+            from pkg.config import AppConfig
+
+            def load() -> object:
+                return OmegaConf.merge(
+                    OmegaConf.structured(AppConfig), OmegaConf.load("config/app.yaml")
+                )
+            """,
+            files={**_FILE_FILES, "config/app.yaml": "training: {}\n"},
+        ),
+    )
+    INVALID = (
+        Invalid(
+            _LOADER,
+            files={**_FILE_FILES, "config/app.yaml": "training:\n  learning_rate: 0.001\n"},
+            finding_path="config/app.yaml",
+            line=1,
+            message="required field 'run_name' of AppConfig",
+        ),
+    )
+
+    def check_feed(self, index: SchemaIndex, feed: Feed) -> Iterator[Finding]:
+        if not feed.complete:
+            return
+        yield from self._missing(index, feed, feed.parsed.keys, feed.schema, None, "")
+
+    def _missing(
+        self,
+        index: SchemaIndex,
+        feed: Feed,
+        keys: tuple[ConfigKey, ...],
+        schema: Schema,
+        parent: ConfigKey | None,
+        prefix: str,
+    ) -> Iterator[Finding]:
+        if schema.is_settings or schema.kind == "dict":
+            return
+        present = {k.name: k for k in keys}
+        for name, declared in schema.fields.items():
+            fact = declared.fact
+            key = present.get(name) or (present.get(fact.alias) if fact.alias else None)
+            if key is None:
+                if fact.has_default or (schema.kind == "typeddict" and not fact.required_key):
+                    continue
+                span = parent.span if parent is not None else Span(1, 1, 1, 1)
+                where = f"section {parent.name!r}" if parent is not None else "it"
+                message = (
+                    f"required field {prefix + name!r} of {schema.name} ({declared.path}:"
+                    f"{fact.span.start_line}) is not set in {feed.relpath}, and {where} is "
+                    f"loaded alone ({feed.source}), so loading it fails"
+                )
+                related = [
+                    RelatedLocation(
+                        declared.path, fact.span, f"{schema.name}.{name} has no default"
+                    )
+                ]
+                yield self._file_finding(feed, span, prefix + name, message, related)
+            elif key.children is not None:
+                nested = _nested_schema(index, declared)
+                if nested is not None:
+                    yield from self._missing(
+                        index, feed, key.children, nested, key, f"{prefix}{name}."
+                    )
+
+
+def _file_value_key(value: object, default: str) -> str:
+    """The canonical form of a file value; YAML 1.1 reads ``1e-3`` as a string, so a
+    numeric-looking string compares as a number against a numeric default."""
+    if isinstance(value, str) and default.startswith("('num'"):
+        try:
+            return canonical_value(float(value))
+        except ValueError:
+            pass
+    return canonical_value(value)
+
+
+class ConfigFileDefaultDrift(_ConfigFileRule):
+    """A config file value, the schema default and a code fallback that all disagree.
+
+    **What it does**
+
+    For a field that the code reads with a literal fallback (`getattr(cfg, "x", d)`,
+    `cfg.get("x", d)`, resolved to the schema), compares three values: the one a
+    config file sets, the schema's declared default and the code's fallback. Reports
+    the key of a complete file (one loaded alone: the shipped defaults) when it differs
+    from the schema default and from the fallback. Override files merged over the
+    defaults differ by design and are not compared.
+
+    **Why is this bad?**
+
+    Three places define one setting: which value runs depends on whether the file was
+    loaded, whether the object came through the schema and which code path read it.
+    A reader of any one place is misled about the other two.
+
+    **Example**
+
+    ```yaml
+    evaluation:
+      interval: 2000   # schema default 1000, getattr(cfg.evaluation, "interval", 500)
+    ```
+
+    **How to fix**
+
+    Decide on one default: make the schema default what the file says (or drop the
+    key), and read the field without a fallback.
+    """
+
+    code = "IL306"
+    name = "config-file-default-drift"
+    severity = Severity.NOTE
+
+    VALID = (
+        Valid(
+            _LOADER
+            + """
+
+def lr(config: AppConfig) -> float:
+    return getattr(config.training, "learning_rate", 3e-4)
+""",
+            files={**_FILE_FILES, "config/app.yaml": "training:\n  learning_rate: 3e-4\n"},
+        ),
+    )
+    INVALID = (
+        Invalid(
+            _LOADER
+            + """
+
+def lr(config: AppConfig) -> float:
+    return getattr(config.training, "learning_rate", 0.01)
+""",
+            files={**_FILE_FILES, "config/app.yaml": _APP_YAML},
+            finding_path="config/app.yaml",
+            line=2,
+            message="three places disagree",
+        ),
+    )
+
+    def check_feed(self, index: SchemaIndex, feed: Feed) -> Iterator[Finding]:
+        if not feed.complete:
+            return  # an override file differs from the defaults by design
+        fallbacks = _literal_fallbacks(index)
+        for item in _walk(index, feed.parsed.keys, feed.schema):
+            declared = item.declared
+            if declared is None or item.key.children is not None or not declared.fact.default:
+                continue
+            default = declared.fact.default
+            value = _file_value_key(item.key.value, default)
+            if value == default:
+                continue
+            sites = [
+                s
+                for s in fallbacks.get((item.schema.qualname, declared.fact.name), [])
+                if s.site.default != value
+            ]
+            if not sites:
+                continue
+            first = sites[0]
+            if first.site.default == default:
+                verdict = (
+                    "which assumes the schema default: an object that did not come from "
+                    "this file runs with another value"
+                )
+            else:
+                verdict = "three places disagree on one setting"
+            message = (
+                f"{item.dotted!r} is {_show(item.key.value)} in {feed.relpath}, but "
+                f"{declared.owner_name}.{declared.fact.name} defaults to "
+                f"{declared.fact.default_text} ({declared.path}:{declared.fact.span.start_line}) "
+                f"and {_call(first)} falls back to {first.site.default_text} "
+                f"({first.path}:{first.site.span.start_line}), {verdict}"
+            )
+            related = [
+                RelatedLocation(
+                    declared.path,
+                    declared.fact.span,
+                    f"{declared.owner_name}.{declared.fact.name} defaults to "
+                    f"{declared.fact.default_text}",
+                ),
+                *(
+                    RelatedLocation(s.path, s.site.span, f"falls back to {s.site.default_text}")
+                    for s in sites[:_LISTED]
+                ),
+            ]
+            yield self._file_finding(feed, item.key.span, item.dotted, message, related)
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _literal_fallbacks(index: SchemaIndex) -> dict[tuple[str, str], list[ResolvedSite]]:
+    """Resolved sites with a literal, non-None fallback, by (schema, field)."""
+    out: dict[tuple[str, str], list[ResolvedSite]] = {}
+    for item in index.sites:
+        site = item.site
+        if not item.resolved or not site.has_default or site.default in (None, _NONE):
+            continue
+        for schema in item.schemas:
+            out.setdefault((schema.qualname, site.attr), []).append(item)
+    return out

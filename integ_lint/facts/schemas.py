@@ -229,6 +229,12 @@ def literal_key(node: cst.BaseExpression | None, code: str) -> str | None:
     return repr(_canonical(value))
 
 
+def canonical_value(value: object) -> str:
+    """The canonical form :func:`literal_key` gives a literal with this value (for
+    values read from config files)."""
+    return repr(_canonical(value))
+
+
 def _canonical(value: object) -> object:
     if isinstance(value, bool) or value is None:
         return ("const", value)
