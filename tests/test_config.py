@@ -17,11 +17,16 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_nearest_pyproject_with_table_wins(tmp_path: Path) -> None:
+def test_nearest_pyproject_makes_the_project(tmp_path: Path) -> None:
+    """A monorepo member's pyproject.toml makes it a project of its own: the table
+    above does not switch its rules off (``extend`` inherits it explicitly)."""
     write(tmp_path / "pyproject.toml", "[tool.integ-lint]\nselect = ['IL2']\n")
     write(tmp_path / "sub" / "pyproject.toml", "[project]\nname = 'x'\n")
     (tmp_path / "sub" / "pkg").mkdir()
-    assert find_config_file([tmp_path / "sub" / "pkg"]) == tmp_path / "pyproject.toml"
+    assert find_config_file([tmp_path / "sub" / "pkg"]) == tmp_path / "sub" / "pyproject.toml"
+    config = load_config([tmp_path / "sub" / "pkg"])
+    assert config.root == (tmp_path / "sub").resolve()
+    assert config.general.select == ["IL"]
 
 
 def test_values_and_provenance(tmp_path: Path) -> None:
