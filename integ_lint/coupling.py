@@ -41,6 +41,7 @@ from .facts.managers import (
 )
 from .findings import Site
 from .project import FileFacts, ProjectIndex
+from .roles import LIBRARY
 from .settings import CouplingSettings
 
 GRAPH_KEY = "coupling.manager-graph"
@@ -336,7 +337,13 @@ class _Builder:
     def __init__(self, project: ProjectIndex, settings: CouplingSettings) -> None:
         self.settings = settings
         self.table = ClassTable(project)
-        self.managers = {k for k in self.table.classes if self._is_manager(k, set())}
+        # Only library classes are managers: a test's FakeTrainer or a script's
+        # RunManager never enters the graph (their code is still read for edges).
+        self.managers = {
+            k
+            for k, info in self.table.classes.items()
+            if project.role_of(info.relpath) == LIBRARY and self._is_manager(k, set())
+        }
         by_name: dict[str, list[str]] = {}
         for key in self.managers:
             by_name.setdefault(_snake(self.table.classes[key].name), []).append(key)

@@ -9,6 +9,7 @@ from itertools import pairwise
 import networkx as nx
 
 from integ_lint.coupling import EdgeSite, ManagerGraph, manager_graph
+from integ_lint.coupling import ReachThrough as ReachSite
 from integ_lint.facts.managers import ManagerFactCollector
 from integ_lint.findings import Finding, RelatedLocation, Severity, Site
 from integ_lint.project import ProjectIndex
@@ -227,7 +228,10 @@ class ReachThrough(_CouplingRule):
     annotations, ``self.x = X(...)`` constructions, attributes assigned from them and,
     for unannotated parameters, a name that is exactly a manager's snake-cased name.
     One hop (``trainer.metrics_manager``; ``self.env_manager.game`` inside the owner)
-    is fine.
+    is fine. Each class (or module, outside classes) gets one finding per manager it
+    reaches into, at its first site, with every other site as a related location and
+    the count in the message. Only library classes are managers; reach-throughs are
+    reported in library code only (tests that reach into managers are not).
 
     **Why is this bad?**
     The caller depends on the owner's private wiring: renaming or splitting a manager
@@ -292,21 +296,52 @@ class ReachThrough(_CouplingRule):
         """,
             line=18,
         ),
+        Invalid(
+            _MANAGERS
+            + """
+        class Logger:
+            def __init__(self, trainer: Trainer) -> None:
+                self.trainer = trainer
+
+            def log(self) -> int:
+                step = self.trainer.metrics_manager.global_timestep
+                return step + self.trainer.metrics_manager.global_timestep
+        """,
+            line=18,
+            message="into MetricsManager (2 sites)",
+        ),
     )
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         graph = manager_graph(project)
+        # One finding per (class, reached manager): the first site is the finding,
+        # every other one a related location, so that a callback reading ten fields
+        # of trainer.metrics_manager is one thing to fix, not ten.
+        groups: dict[tuple[str, str, str], list[ReachSite]] = {}
         for reach in graph.reach_throughs:
             if not _reportable(project, reach.path):
                 continue
-            first, second = graph.label(reach.hops[0]), graph.label(reach.hops[1])
+            where = reach.owner or reach.path
+            groups.setdefault((where, reach.hops[0], reach.hops[1]), []).append(reach)
+        for (_, through, reached), reaches in groups.items():
+            reaches.sort(key=lambda r: (r.path, r.site.span.start_line, r.site.span.start_col))
+            first_reach = reaches[0]
+            first, second = graph.label(through), graph.label(reached)
+            count = f" ({len(reaches)} sites)" if len(reaches) > 1 else ""
             yield self._at(
-                reach.path,
-                reach.site,
-                f"`{reach.site.snippet}` reaches through {first} into {second}: this code "
-                f"depends on how {first} wires its managers; ask {first} for what you need "
-                f"or inject {second}",
-                properties={"hops": [graph.label(h) for h in reach.hops]},
+                first_reach.path,
+                first_reach.site,
+                f"`{first_reach.site.snippet}` reaches through {first} into {second}{count}: "
+                f"this code depends on how {first} wires its managers; ask {first} for what "
+                f"you need or inject {second}",
+                related=[
+                    RelatedLocation(r.path, r.site.span, f"also reaches into {second}")
+                    for r in reaches[1:]
+                ],
+                properties={
+                    "hops": [graph.label(h) for h in first_reach.hops],
+                    "sites": len(reaches),
+                },
             )
 
 
