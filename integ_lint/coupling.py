@@ -337,12 +337,15 @@ class _Builder:
     def __init__(self, project: ProjectIndex, settings: CouplingSettings) -> None:
         self.settings = settings
         self.table = ClassTable(project)
+        self.library_paths = {
+            relpath for relpath in self.table.facts if project.role_of(relpath) == LIBRARY
+        }
         # Only library classes are managers: a test's FakeTrainer or a script's
         # RunManager never enters the graph (their code is still read for edges).
         self.managers = {
             k
             for k, info in self.table.classes.items()
-            if project.role_of(info.relpath) == LIBRARY and self._is_manager(k, set())
+            if info.relpath in self.library_paths and self._is_manager(k, set())
         }
         by_name: dict[str, list[str]] = {}
         for key in self.managers:
@@ -471,7 +474,8 @@ class _Builder:
                 if assign.root.kind != NEW or assign.attrs or owner not in self.table.classes:
                     continue
                 target = self._first_class(assign.root.types)
-                if target in self.managers:
+                if target in self.managers and relpath in self.library_paths:
+                    # An owner in a test (a harness building a Trainer) is no node.
                     nodes.add(owner)
                     add(owner, target, "owns", relpath, assign.site)
         touched: dict[str, set[tuple[str, str]]] = {n: set() for n in nodes}

@@ -580,3 +580,72 @@ def test_fixture_cycle_finding_carries_its_edges() -> None:
     [hub] = [f for f in report.findings if f.code == "IL503"]
     assert hub.property_dict()["ce"] == 10
     assert hub.property_dict()["dependencies"][0] == "SessionManager"
+
+
+def test_only_library_classes_are_managers_or_owners(tmp_path: Path) -> None:
+    graph = graph_of(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/managers.py": """
+                class MetricsManager:
+                    pass
+
+                class Trainer:
+                    def __init__(self) -> None:
+                        self.metrics_manager = MetricsManager()
+                """,
+            "tests/test_trainer.py": """
+                from app.managers import MetricsManager, Trainer
+
+                class FakeRunManager:
+                    def __init__(self) -> None:
+                        self.metrics_manager = MetricsManager()
+
+                class Harness:
+                    def __init__(self) -> None:
+                        self.trainer = Trainer()
+                """,
+        },
+    )
+    assert set(graph.graph.nodes) == {"app.managers.MetricsManager", "app.managers.Trainer"}
+
+
+def test_reach_through_is_one_finding_per_class_and_reached_manager(tmp_path: Path) -> None:
+    from integ_lint import api
+
+    root = make_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/managers.py": """
+                class MetricsManager:
+                    def __init__(self) -> None:
+                        self.step = 0
+                        self.loss = 0.0
+
+                class Trainer:
+                    def __init__(self) -> None:
+                        self.metrics_manager = MetricsManager()
+                """,
+            "app/callbacks.py": """
+                from app.managers import Trainer
+
+                class Logger:
+                    def __init__(self, trainer: Trainer) -> None:
+                        self.trainer = trainer
+
+                    def on_step(self) -> str:
+                        return f"{self.trainer.metrics_manager.step}"
+
+                    def on_end(self) -> float:
+                        return self.trainer.metrics_manager.loss
+                """,
+        },
+        'select = ["IL502"]',
+    )
+    report = api.check([root], jobs=1)
+    assert [(f.path, f.line) for f in report.findings] == [("app/callbacks.py", 9)]
+    finding = report.findings[0]
+    assert "into MetricsManager (2 sites)" in finding.message
+    assert [(r.path, r.span.start_line) for r in finding.related] == [("app/callbacks.py", 12)]
