@@ -475,6 +475,10 @@ def explain(code: str) -> None:
 def config_command(paths: tuple[Path, ...], config_file: Path | None, output_format: str) -> None:
     """Print the resolved configuration and where each value came from."""
     config = load_project_config(list(paths) or [Path(".")], config_file)
+    from .cli_files import unmatched_role_globs
+
+    for warning in unmatched_role_globs(config):
+        click.echo(f"integ-lint: warning: {warning}", err=True)
     data = config.as_dict()
     if output_format == "json":
         import json
