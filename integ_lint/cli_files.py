@@ -13,9 +13,10 @@ import click
 
 from .cli import config_file_option, fail, load_project_config, main
 from .config import Config, ConfigError, load_config
-from .discovery import DiscoveryError, relative_path
-from .engine import discover_files, project_layout
+from .discovery import DiscoveryError, matches_any, relative_path
+from .engine import discover_files, project_files, project_layout
 from .registry import load_registry
+from .roles import ROLE_KEYS, role_paths
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,19 @@ def files_command(paths: tuple[Path, ...], config_file: Path | None, output_form
 
 def format_row(row: FileRow) -> str:
     return f"{row.path}  {row.module or '-'}  {row.source_root}  {row.role}"
+
+
+def unmatched_role_globs(config: Config) -> list[str]:
+    """One line per configured role glob (``test-paths`` ...) that matches no file of
+    the project: a warning, since the glob may be meant for files to come."""
+    files = [f.relpath for f in project_files(config)]
+    warnings = []
+    for role, globs in role_paths(config.general).items():
+        key = ROLE_KEYS[role]
+        source = config.provenance.get(key, "default")
+        if source == "default":
+            continue
+        for pattern in globs:
+            if not any(matches_any(path, [pattern]) for path in files):
+                warnings.append(f"{source}: {key}: {pattern!r} matches no file")
+    return warnings

@@ -113,3 +113,15 @@ def test_every_rule_declares_known_roles() -> None:
     for code in registry.codes:
         rule = registry.rules[code]
         assert rule.roles and rule.roles <= ALL_ROLES, code
+
+
+def test_a_role_glob_matching_nothing_is_a_warning_in_config(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from integ_lint.cli import main
+
+    root = _project(tmp_path, {"pkg/a.py": ""}, 'test-paths = ["qa/**", "pkg/*.py"]')
+    result = CliRunner().invoke(main, ["config", str(root)])
+    assert result.exit_code == 0
+    assert "test-paths: 'qa/**' matches no file" in result.stderr
+    assert "pkg/*.py" not in result.stderr
