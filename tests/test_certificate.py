@@ -239,3 +239,17 @@ def test_resigned_json_with_a_path_outside_the_root_is_unusable(
     outcome = verify_certificate(cert)
     assert outcome.status == UNUSABLE
     assert "../outside.py" in outcome.messages[0]
+
+
+def test_a_change_outside_the_component_makes_it_stale(tmp_path: Path) -> None:
+    """The whole project is the context of a component's review: its files are hashed."""
+    root = make_project(tmp_path / "project")
+    (root / "other").mkdir()
+    (root / "other" / "c.py").write_text("C = 1\n")
+    path = write_certificate(root)
+    data = json.loads(path.with_suffix(".json").read_text())
+    assert "other/c.py" in data["files"]
+    assert "other/c.py" not in data["scope"]["component"]["files"]
+    (root / "other" / "c.py").write_text("C = 2\n")
+    result = verify(path)
+    assert result.exit_code == 1 and "changed: other/c.py" in result.output
