@@ -1695,12 +1695,21 @@ def _rationale(
 
 
 def _actions(
-    groups: Sequence[IssueGroup], problems: Sequence[Problem], critical_ids: Sequence[str]
+    groups: Sequence[IssueGroup],
+    problems: Sequence[Problem],
+    critical_ids: Sequence[str],
+    component: ComponentScope,
 ) -> list[str]:
     """One action per family with findings (families with errors first, then by number
-    of root causes), naming its issues and the fix of its worst root cause; analysis
-    problems first."""
+    of root causes), naming its issues and the fix of its worst root cause; an empty
+    scope and analysis problems first."""
     actions: list[str] = []
+    if not component.files:
+        actions.append(
+            f"Name the component's files: `{component.name}` matched none (a name from "
+            "[tool.integ-lint.audit.components], a dotted package or module, or path "
+            "globs), then re-run the audit"
+        )
     if problems:
         actions.append(
             "Make every file of the component analysable "
@@ -2029,7 +2038,7 @@ def build_certificate(
         metrics=family_metrics(scope, evidence, facts),
         problems=problems,
         decision=decision,
-        actions=_actions(deciding, problems, [g.id for g in groups[:MAX_CRITICAL]]),
+        actions=_actions(deciding, problems, [g.id for g in groups[:MAX_CRITICAL]], component),
         coupling=coupling or CouplingView(),
         delta=delta,
     )

@@ -562,6 +562,7 @@ def test_empty_scope_needs_further_review(tmp_path: Path) -> None:
     assert payload["decision"]["status"] == NEEDS_FURTHER_REVIEW
     assert payload["scope"]["component"]["files"] == [] and payload["findings"] == []
     assert "matched no file" in payload["decision"]["rationale"]
+    assert payload["actions"][0].startswith("Name the component's files")
     assert "**Status**: NEEDS_FURTHER_REVIEW" in markdown
 
 
