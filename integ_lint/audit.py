@@ -1506,8 +1506,7 @@ def strengths(
                 total,
                 total,
                 f"none of the {total} event-loop calls is reported by the "
-                f"{plural(len(loop_rules), 'event-loop rule')} (entry points, or guarded by "
-                "`asyncio.get_running_loop()`)",
+                f"{plural(len(loop_rules), 'event-loop rule')} that ran",
             )
         )
     if "config" in facts.available and facts.config_reads:
