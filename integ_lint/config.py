@@ -222,7 +222,7 @@ def _resolve_extend(
 
 def _flat_keys(table: dict[str, Any]) -> list[str]:
     """Provenance keys of a table: ``key`` and ``section.key``."""
-    keys = []
+    keys: list[str] = []
     for key, value in table.items():
         if isinstance(value, dict):
             keys.extend(f"{key}.{inner}" for inner in value)
