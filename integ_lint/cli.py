@@ -514,4 +514,5 @@ from . import cli_baseline  # noqa: E402, F401
 from . import cli_imports  # noqa: E402, F401
 from . import cli_graph  # noqa: E402, F401
 from . import cli_audit  # noqa: E402, F401
+from . import cli_messages  # noqa: E402, F401
 from . import cli_files  # noqa: E402, F401

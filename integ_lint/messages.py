@@ -84,7 +84,7 @@ class EventEntry:
 
     def payload_keys(self) -> set[str] | None:
         """Every key any publisher sends; None when a publisher's payload is unknown."""
-        keys: set[str] = set()
+        keys: set[str] = {"sender", "signal"} if self.key.family == SIGNAL else set()
         for _, publication in self.publications:
             if publication.payload_keys is None:
                 return None
@@ -101,6 +101,8 @@ class MessageIndex:
     constants: dict[str, str] = field(default_factory=dict)  # qualified name -> value
     signals: dict[str, str] = field(default_factory=dict)  # qualified name -> relpath
     module_of: dict[str, str] = field(default_factory=dict)  # module -> relpath
+    # Events published through an alias of their publish method (payload unknown).
+    aliased_publications: set[EventKey] = field(default_factory=set)
 
     def entry(self, key: EventKey) -> EventEntry:
         if key not in self.events:
@@ -170,6 +172,12 @@ def build_message_index(
         for function in value.functions:
             index.functions[function.qualname] = (relpath, function)
     for relpath, value in sorted(by_path.items()):
+        for ref in value.escaped_publishers:
+            for family in (SIGNAL, BUS):
+                key = _key(resolver, family, ref)
+                if isinstance(key, EventKey) and key is not _DYNAMIC:
+                    index.aliased_publications.add(key)
+                    break
         for publication in value.publications:
             _add(index, resolver, relpath, publication, bus_receivers, publish=True)
         for subscription in value.subscriptions:

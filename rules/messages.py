@@ -264,6 +264,8 @@ class SubscriberWithoutPublisher(_MessageRule):
         for entry in index.events.values():
             if entry.publications or not entry.subscriptions:
                 continue
+            if entry.key in index.aliased_publications:
+                continue  # published through an alias of its send method
             family = entry.key.family
             hint = ""
             if family == BUS:
@@ -406,6 +408,8 @@ class PayloadKeyMismatch(_MessageRule):
             entries = index.subscriptions_of_handler(handler)
             if not entries or any(not e.publications for e in entries):
                 continue
+            if any(e.key in index.aliased_publications for e in entries):
+                continue  # a publisher we cannot see the payload of
             families = {e.key.family for e in entries}
             if len(families) != 1:
                 continue
@@ -462,7 +466,10 @@ class PayloadKeyMismatch(_MessageRule):
             if function.is_method and positional:
                 positional = positional[1:]
             sender = positional[:1]  # Django and blinker pass the sender first
-            for param in function.required:
+            required = list(function.required)
+            if function.is_method and function.params and required[:1] == [function.params[0]]:
+                required = required[1:]  # self
+            for param in required:
                 if param in sender or param in ("signal", "sender") or param in sent:
                     continue
                 yield self.finding(

@@ -100,6 +100,9 @@ class MessageFacts:
     publications: tuple[Publication, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
     functions: tuple[FunctionReads, ...] = ()
+    # Receivers whose publish method is taken without being called
+    # (``send_prerun = signals.task_prerun.send``): published through an alias.
+    escaped_publishers: tuple[EventRef, ...] = ()
 
 
 def _string(node: cst.BaseExpression) -> str | None:
@@ -136,6 +139,8 @@ class MessageFactCollector(FactCollector):
         self._publications: list[Publication] = []
         self._subscriptions: list[Subscription] = []
         self._functions: list[FunctionReads] = []
+        self._escaped: list[EventRef] = []
+        self._called: set[int] = set()  # ids of call targets seen (their .send is called)
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
 
@@ -152,10 +157,10 @@ class MessageFactCollector(FactCollector):
         dotted = dotted_name(node)
         if not dotted:
             return ""
-        head = dotted.split(".", 1)[0]
+        head, _, rest = dotted.partition(".")
         if head in ("self", "cls"):
             owner = self._enclosing_class()
-            return self._qualify(f"{owner}.{dotted.split('.', 1)[1]}") if owner else ""
+            return self._qualify(f"{owner}.{rest}") if owner and rest else ""
         return self._qualify(dotted)
 
     def _enclosing_class(self) -> str:
@@ -357,8 +362,17 @@ class MessageFactCollector(FactCollector):
         positional = [a for a in call.args if a.keyword is None and not a.star]
         return self._event_ref(positional[0].value) if positional else None
 
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in ("send", "send_robust", "publish", "emit") and (
+            id(node) not in self._called
+        ):
+            ref = self._event_ref(node.value)
+            if ref is not None and ref.kind == "name":
+                self._escaped.append(ref)
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        self._called.add(id(func))
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
@@ -505,6 +519,7 @@ class MessageFactCollector(FactCollector):
             publications=tuple(self._publications),
             subscriptions=tuple(self._subscriptions),
             functions=tuple(self._functions),
+            escaped_publishers=tuple(dict.fromkeys(self._escaped)),
         )
 
 
