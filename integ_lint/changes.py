@@ -1,5 +1,8 @@
 """What changed since a git revision: files and line ranges.
 
+Git runs with every command a repository can configure disabled (fsmonitor, hooks,
+filters, textconv, external diff, pager): see :func:`run_git`.
+
 "Changed since REV" covers commits after REV (from the merge base of REV and HEAD, as
 a pull request sees it), staged and unstaged edits, and untracked files (which count
 as changed on every line). Deleted files are not changed files: there is nothing left
@@ -46,15 +49,98 @@ class Changes:
         return any(first <= end_line and start_line <= last for first, last in ranges)
 
 
-def _git(args: Sequence[str], cwd: Path) -> bytes:
+# Settings that stop git from running commands a scanned repository configures in its
+# .git/config (or hooks it ships): a repository is data, and must not run code in the
+# linter. Read-only commands are all integ-lint runs, but even those consult
+# core.fsmonitor, refresh the index (post-index-change hook), run clean filters and
+# textconv drivers on work-tree files, and honour diff.external.
+_SAFE_GIT_OPTIONS = (
+    "--no-pager",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.pager=cat",
+    "-c",
+    "diff.external=",
+    "-c",
+    "core.untrackedCache=false",
+    "-c",
+    "core.quotePath=false",
+    "-c",
+    "credential.helper=",
+    "-c",
+    "core.askPass=",
+)
+_SAFE_GIT_ENV = {
+    "GIT_OPTIONAL_LOCKS": "0",  # never write the index (no index-change hooks, no races)
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_PAGER": "cat",
+    "GIT_EXTERNAL_DIFF": "",
+}
+_FILTER_KEY = re.compile(r"^filter\.(.+)\.[^.]+$")
+
+
+def _configured_filters(cwd: Path) -> list[str]:
+    """Names of the content filters (``filter.<name>.clean`` etc.) git's config holds
+    for ``cwd``. Reading the config runs nothing."""
     try:
         result = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
+            ["git", *_SAFE_GIT_OPTIONS, "config", "--null", "--get-regexp", r"^filter\."],
             cwd=cwd,
             capture_output=True,
             timeout=_GIT_TIMEOUT,
             check=False,
+            env=_git_env(),
         )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    names = set()
+    for item in result.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        match = _FILTER_KEY.match(item.split("\n", 1)[0])
+        if match:
+            names.add(match.group(1))
+    return sorted(names)
+
+
+def _git_env() -> dict[str, str]:
+    return {**os.environ, **_SAFE_GIT_ENV}
+
+
+def safe_git_command(args: Sequence[str], cwd: Path) -> list[str]:
+    """``git`` + ``args`` with every configured command disabled (see
+    ``_SAFE_GIT_OPTIONS``), including each content filter the config names."""
+    command = ["git", *_SAFE_GIT_OPTIONS]
+    for name in _configured_filters(cwd):
+        for key in ("clean", "smudge", "process"):
+            command += ["-c", f"filter.{name}.{key}="]
+        command += ["-c", f"filter.{name}.required=false"]
+    return [*command, *args]
+
+
+def run_git(
+    args: Sequence[str], cwd: Path, timeout: float = _GIT_TIMEOUT
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git safely (:func:`safe_git_command`, no textconv or external diff for
+    ``diff``), capturing its output. Raises OSError / SubprocessError like
+    :func:`subprocess.run`."""
+    args = list(args)
+    if args and args[0] == "diff":
+        args[1:1] = ["--no-ext-diff", "--no-textconv"]
+    return subprocess.run(
+        safe_git_command(args, cwd),
+        cwd=cwd,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+        env=_git_env(),
+    )
+
+
+def _git(args: Sequence[str], cwd: Path) -> bytes:
+    try:
+        result = run_git(args, cwd)
     except FileNotFoundError:
         raise ChangesError("git is not installed (needed by --changed-since)") from None
     except (OSError, subprocess.SubprocessError) as exc:
@@ -193,9 +279,7 @@ def changed_since(revision: str, root: Path, with_lines: bool = False) -> Change
     untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], toplevel)
     line_ranges: dict[str, list[tuple[int, int]]] = {}
     if with_lines:
-        diff = _git(
-            ["diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", base, "--"], toplevel
-        )
+        diff = _git(["diff", "-U0", "--no-color", "--no-renames", base, "--"], toplevel)
         line_ranges = _parse_diff(diff.decode("utf-8", "surrogateescape"))
     for name in names.decode("utf-8", "surrogateescape").split("\0"):
         if not name:

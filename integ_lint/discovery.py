@@ -113,13 +113,13 @@ def _is_under(parts: list[str], directory: str) -> bool:
 def _git_visible_files(root: Path) -> set[str] | None:
     """Files git does not ignore under ``root`` (tracked or untracked), or None when
     ``root`` is not inside a git checkout."""
+    from .changes import run_git  # git with the repository's configured commands off
+
     try:
-        result = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-            cwd=root,
-            capture_output=True,
+        result = run_git(
+            ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            root,
             timeout=60,
-            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None

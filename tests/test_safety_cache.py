@@ -26,7 +26,7 @@ def _private_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 def project(root: Path, cache_dir: str | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     line = f"cache-dir = '{cache_dir}'\n" if cache_dir else ""
-    (root / "pyproject.toml").write_text(f"[tool.integ-lint]\n{line}")
+    (root / "pyproject.toml").write_text(f'[tool.integ-lint]\nselect = ["IL201"]\n{line}')
     (root / "pkg").mkdir(exist_ok=True)
     (root / "pkg" / "__init__.py").write_text("")
     for index in range(10):

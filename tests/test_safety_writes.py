@@ -25,6 +25,8 @@ from integ_lint.atomic import write_atomic
 from integ_lint.cli import main
 
 RUN = "import asyncio\nasyncio.run(main())\n"
+# IL201 (asyncio.run in library code) is opt-in: select it, so that RUN is a finding.
+CONFIG = '[tool.integ-lint]\nselect = ["IL201"]\n'
 
 
 def cli(*args: str) -> Result:
@@ -35,7 +37,7 @@ def cli(*args: str) -> Result:
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
-    (root / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (root / "pyproject.toml").write_text(CONFIG)
     (root / "a.py").write_text(RUN)
     return root
 
