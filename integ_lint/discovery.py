@@ -143,6 +143,18 @@ def _is_virtualenv(directory: Path) -> bool:
     return (directory / "pyvenv.cfg").is_file()
 
 
+def _unreadable_folder(directory: Path) -> str | None:
+    """Why the files in ``directory`` cannot be listed or reached (mode 000, or
+    readable but not searchable), or None."""
+    try:
+        with os.scandir(directory) as entries:
+            next(entries, None)
+        os.stat(os.path.join(directory, "."))  # needs search (x) permission
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
+
+
 def discover(
     paths: Sequence[Path],
     root: Path,
@@ -152,6 +164,7 @@ def discover(
     role_patterns: Mapping[str, Sequence[str]] | None = None,
     layout: Layout | None = None,
     subprojects: list[Path] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> list[SourceFile]:
     """Expand ``paths`` into the sorted list of Python files to scan.
 
@@ -160,9 +173,10 @@ def discover(
     ``role_patterns`` (role -> globs, see :mod:`integ_lint.roles`) gives each file its
     role; without it every file is ``library``. Folders below the given ones that
     hold their own ``pyproject.toml`` are other projects: they are not scanned, and
-    are appended to ``subprojects`` when given."""
+    are appended to ``subprojects`` when given. Folders that cannot be read are
+    skipped and appended to ``unreadable`` as (relative path, reason)."""
     root = root.resolve()
-    found = collect_paths(paths, root, exclude, respect_gitignore, subprojects)
+    found = collect_paths(paths, root, exclude, respect_gitignore, subprojects, unreadable)
     if layout is None:
         layout = infer_layout(root, found, source_roots)
     return name_files(found, root, layout, role_patterns)
@@ -189,6 +203,7 @@ def collect_paths(
     exclude: Sequence[str],
     respect_gitignore: bool = True,
     subprojects: list[Path] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> list[Path]:
     """The Python files under ``paths`` (sorted, absolute), with the excludes. A
     folder met on the way that holds a ``pyproject.toml`` is a sub-project (a monorepo
@@ -212,7 +227,14 @@ def collect_paths(
         visible = git_files
         if visible is not None and not any(name.startswith(prefix) for name in visible):
             visible = None
-        for directory, dirnames, filenames in os.walk(absolute, followlinks=False):
+        def cannot_list(error: OSError) -> None:
+            if unreadable is not None and error.filename is not None:
+                where = relative_path(Path(os.fsdecode(error.filename)), root)
+                unreadable.append((where, error.strerror or type(error).__name__))
+
+        for directory, dirnames, filenames in os.walk(
+            absolute, onerror=cannot_list, followlinks=False
+        ):
             current = Path(directory)
             kept = []
             for name in sorted(dirnames):
@@ -220,7 +242,14 @@ def collect_paths(
                 rel = relative_path(sub, root)
                 if name in SKIPPED_DIR_NAMES or name.endswith(".egg-info"):
                     continue
-                if _is_virtualenv(sub) or matches_any(rel, exclude):
+                if matches_any(rel, exclude):
+                    continue  # before touching it: an excluded folder may be unreadable
+                problem = _unreadable_folder(sub)
+                if problem is not None:
+                    if unreadable is not None:
+                        unreadable.append((rel, problem))
+                    continue
+                if _is_virtualenv(sub):
                     continue
                 if (sub / "pyproject.toml").is_file() and sub != root:
                     if subprojects is not None and sub not in subprojects:

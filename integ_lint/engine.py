@@ -148,7 +148,10 @@ def project_layout(config: Config) -> Layout:
 
 
 def discover_files(
-    paths: Sequence[Path], config: Config, subprojects: list[Path] | None = None
+    paths: Sequence[Path],
+    config: Config,
+    subprojects: list[Path] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> list[SourceFile]:
     """The files a run over ``paths`` scans, with the config's excludes; module names
     start from the whole project's source roots, whatever the paths."""
@@ -161,6 +164,7 @@ def discover_files(
         role_patterns=role_paths(general),
         layout=project_layout(config),
         subprojects=subprojects,
+        unreadable=unreadable,
     )
 
 
@@ -288,7 +292,8 @@ def _run_project(
         if all(c.KEY != extra.KEY for c in selection.collectors):
             selection.collectors.append(extra)
     general = config.general
-    files = discover_files(paths, config, subprojects)
+    unreadable: list[tuple[str, str]] = []  # folders skipped: (relpath, why)
+    files = discover_files(paths, config, subprojects, unreadable)
     jobs = options.jobs if options.jobs is not None else general.jobs
     options, files, context_files = _project_context(paths, files, config, selection, options)
     roles = {f.relpath: f.role for f in [*files, *context_files]}
@@ -341,6 +346,14 @@ def _run_project(
         for message in registry.load_errors
     )
     report.notifications.extend(execution.notifications)
+    report.notifications.extend(
+        Notification(
+            kind=NotificationKind.READ_ERROR,
+            message=f"cannot read folder: {why}; its files were not scanned",
+            path=folder,
+        )
+        for folder, why in unreadable
+    )
     report.notifications.extend(
         Notification(kind=NotificationKind.CONFIG, message=warning, level="warning")
         for warning in project_layout(config).warnings
