@@ -545,18 +545,12 @@ def run_projects(
     out_dir = cache.runs(tag)
     results: list[RunResult] = []
     meta_path = out_dir / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        meta = {"projects": {}}
-    meta.update(
-        {
-            "tag": tag,
-            "revision": revision or tool_revision(),
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": " ".join(command),
-        }
-    )
+    run_info = {
+        "tag": tag,
+        "revision": revision or tool_revision(),
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(command),
+    }
     for project in projects:
         tree = fetch(project, cache, log)
         variants: list[tuple[str, Path | None]] = [("defaults", None)]
@@ -578,14 +572,25 @@ def run_projects(
                 f"{project.key} [{variant}]: exit {code}, {count} findings, {seconds:.1f}s"
                 + (f" -- {error.splitlines()[-1]}" if error else "")
             )
-            meta["projects"].setdefault(project.name, {})[variant] = {
+            if error:
+                # Never leave an earlier run's report behind as if it were this one's.
+                output.unlink(missing_ok=True)
+            entry = {
                 "version": project.version,
                 "exit": code,
                 "seconds": round(seconds, 1),
                 "error": error,
                 "notes": notes if variant == "contracts" else [],
+                **run_info,
             }
-            atomic_write(meta_path, json.dumps(meta, indent=2) + "\n")
+            with _locked(out_dir):  # several runs may share a tag
+                try:
+                    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    meta = {"projects": {}}
+                meta.update(run_info)
+                meta.setdefault("projects", {}).setdefault(project.name, {})[variant] = entry
+                atomic_write(meta_path, json.dumps(meta, indent=2) + "\n")
     return results
 
 
@@ -952,10 +957,8 @@ def print_report(
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True)
-    meta = _run_meta(cache, tag)
-    console.print(
-        f"integ-lint {meta.get('revision', '?')}, run {meta.get('date', '?')} (tag {tag!r})"
-    )
+    projects = [r.project for r in reports]
+    console.print(f"{run_provenance(cache, tag, projects)} (tag {tag!r})", markup=False)
     table = Table(title="per project and rule code")
     for column in (
         "project",
@@ -1023,6 +1026,20 @@ def print_report(
             )
 
 
+def run_provenance(cache: Cache, tag: str, projects: Iterable[Project]) -> str:
+    """Which integ-lint revision produced each project's run, when: one line. Runs
+    under one tag may come from different revisions (``run -p`` updates one project)."""
+    meta = _run_meta(cache, tag).get("projects", {})
+    groups: dict[str, list[str]] = defaultdict(list)
+    for project in projects:
+        entry = meta.get(project.name, {}).get("defaults", {})
+        key = f"integ-lint {entry.get('revision', '?')} at {entry.get('date', '?')}"
+        groups[key].append(project.name)
+    if len(groups) == 1:
+        return next(iter(groups))
+    return "; ".join(f"{key} ({', '.join(names)})" for key, names in groups.items())
+
+
 def _run_meta(cache: Cache, tag: str) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads((cache.runs(tag) / "meta.json").read_text("utf-8"))
@@ -1036,6 +1053,7 @@ def report_json(reports: list[ProjectReport], cache: Cache, tag: str) -> dict[st
     return {
         "revision": meta.get("revision"),
         "date": meta.get("date"),
+        "provenance": run_provenance(cache, tag, [r.project for r in reports]),
         "tag": tag,
         "projects": [
             {
@@ -1314,8 +1332,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report_json(reports, cache, args.tag), indent=2))
     elif args.markdown:
-        meta = _run_meta(cache, args.tag)
-        print(f"integ-lint `{meta.get('revision')}`, {meta.get('date')}\n")
+        print(run_provenance(cache, args.tag, projects) + "\n")
         print(markdown_table(reports))
     else:
         print_report(reports, cache, args.tag, args.unlabelled, args.per_code, args.seed)
@@ -1361,7 +1378,11 @@ def _cmd_label(args: argparse.Namespace) -> int:
         "verdict": verdict,
         "reason": " ".join(reason.split()),
         "code_line": source_line(cache.tree(project), finding.path, finding.line),
-        "revision": _run_meta(cache, args.tag).get("revision", "unknown"),
+        "revision": _run_meta(cache, args.tag)
+        .get("projects", {})
+        .get(project.name, {})
+        .get(finding.variant, {})
+        .get("revision", "unknown"),
         "date": today,
     }
     written = append_entry(project.name, "finding", entry)
