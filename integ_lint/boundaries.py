@@ -8,10 +8,12 @@ differences are listed in ``docs/rules/boundaries.md``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -20,18 +22,6 @@ from .config import Config, ConfigError
 from .import_graph import ImportGraph, ImportSite, ModuleTable, counted
 from .settings import BoundarySettings
 
-CONTRACT_TYPES = ("forbidden", "layers", "independence")
-_COMMON_KEYS = {"name", "type", "id", "ignore_imports"}
-_CONTRACT_KEYS: dict[str, set[str]] = {
-    "forbidden": {"source_modules", "forbidden_modules", "allow_indirect_imports"},
-    "layers": {"layers", "containers"},
-    "independence": {"modules"},
-}
-_REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    "forbidden": ("source_modules", "forbidden_modules"),
-    "layers": ("layers",),
-    "independence": ("modules",),
-}
 CONVENTION = "convention"  # public = every submodule without a leading underscore
 _PATTERN = re.compile(r"^(\*\*|\*|[A-Za-z_][A-Za-z0-9_]*)(\.(\*\*|\*|[A-Za-z_][A-Za-z0-9_]*))*$")
 
@@ -71,6 +61,59 @@ def is_under(module: str, package: str) -> bool:
 
 # -- contracts ---------------------------------------------------------------------------
 
+CONTRACT_TYPES = ("forbidden", "layers", "independence", "acyclic_siblings", "protected")
+_COMMON_KEYS = {
+    "name",
+    "type",
+    "id",
+    "ignore_imports",
+    "unmatched_ignore_imports_alerting",
+    "broken_contract_guidance",
+    "exclude_type_checking_imports",
+    "include_external_packages",
+}
+_CONTRACT_KEYS: dict[str, set[str]] = {
+    "forbidden": {"source_modules", "forbidden_modules", "allow_indirect_imports", "as_packages"},
+    "layers": {"layers", "containers", "exhaustive", "exhaustive_ignores"},
+    "independence": {"modules"},
+    "acyclic_siblings": {"ancestors", "depth", "skip_descendants"},
+    "protected": {"protected_modules", "allowed_importers", "as_packages"},
+}
+_REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "forbidden": ("source_modules", "forbidden_modules"),
+    "layers": ("layers",),
+    "independence": ("modules",),
+    "acyclic_siblings": ("ancestors",),
+    "protected": ("protected_modules", "allowed_importers"),
+}
+_MODULE_LIST_KEYS = (
+    "source_modules",
+    "forbidden_modules",
+    "containers",
+    "modules",
+    "ancestors",
+    "skip_descendants",
+    "protected_modules",
+    "allowed_importers",
+)
+_BOOL_KEYS = (
+    "allow_indirect_imports",
+    "as_packages",
+    "exhaustive",
+    "exclude_type_checking_imports",
+    "include_external_packages",
+)
+_ALERTING = ("none", "warn", "error")
+# import-linter's [importlinter] keys; contract_types (custom contracts) is not supported.
+_SESSION_KEYS = {
+    "root_package",
+    "root_packages",
+    "include_external_packages",
+    "exclude_type_checking_imports",
+    "cache_dir",
+}
+DEFAULT_ACYCLIC_DEPTH = 10
+
 
 @dataclass(frozen=True)
 class IgnoredImport:
@@ -80,21 +123,49 @@ class IgnoredImport:
     def matches(self, importer: str, imported: str) -> bool:
         return match_module(self.importer, importer) and match_module(self.imported, imported)
 
+    def __str__(self) -> str:
+        return f"{self.importer} -> {self.imported}"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: sibling module names (relative to a container, or absolute), which
+    of them are optional (``(name)``), and whether the siblings are independent of
+    each other (``a | b``) or not (``a : b``)."""
+
+    names: tuple[str, ...]
+    optional: tuple[bool, ...]
+    independent: bool = True
+
 
 @dataclass(frozen=True)
 class Contract:
     name: str
     type: str
     index: int
+    where: str = ""  # "<file>: tool.integ-lint.boundaries.contracts[0]" for messages
     source_modules: tuple[str, ...] = ()
     forbidden_modules: tuple[str, ...] = ()
     allow_indirect_imports: bool = False
-    # layers: highest first; each layer is a tuple of sibling names and whether the
-    # siblings are independent of each other (``a | b``) or not (``a : b``)
-    layers: tuple[tuple[tuple[str, ...], bool], ...] = ()
+    as_packages: bool = True
+    layers: tuple[Layer, ...] = ()  # highest first
     containers: tuple[str, ...] = ()
+    exhaustive: bool = False
+    exhaustive_ignores: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
+    ancestors: tuple[str, ...] = ()
+    depth: int = DEFAULT_ACYCLIC_DEPTH
+    skip_descendants: tuple[str, ...] = ()
+    protected_modules: tuple[str, ...] = ()
+    allowed_importers: tuple[str, ...] = ()
     ignore_imports: tuple[IgnoredImport, ...] = ()
+    unmatched_ignore_imports_alerting: str = "error"
+    exclude_type_checking_imports: bool = False
+    include_external_packages: bool = True
+    guidance: str = ""
+    # import-linter's root packages (empty: every module of the project is internal)
+    root_packages: tuple[str, ...] = ()
+    from_importlinter: bool = False
 
 
 def _where(config: Config) -> str:
@@ -103,110 +174,198 @@ def _where(config: Config) -> str:
 
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
-        value = [value]
+        value = [line for line in value.splitlines() if line.strip()] or [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
     return tuple(v.strip() for v in value)
 
 
-def _parse_layer(text: str, where: str) -> tuple[tuple[str, ...], bool]:
+def _bool(value: Any, where: str) -> bool:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def _parse_layer(text: str, where: str) -> Layer:
     text = text.strip()
-    if text.startswith("(") and text.endswith(")"):
-        text = text[1:-1].strip()  # optional layer: integ-lint never requires presence
     if "|" in text and ":" in text:
         raise ConfigError(f"{where}: a layer cannot mix '|' and ':' ({text!r})")
     independent = ":" not in text
-    names = tuple(part.strip() for part in re.split(r"[|:]", text))
-    for name in names:
+    names: list[str] = []
+    optional: list[bool] = []
+    for part in re.split(r"[|:]", text):
+        part = part.strip()
+        is_optional = part.startswith("(") and part.endswith(")")
+        name = part[1:-1].strip() if is_optional else part
         problem = pattern_problem(name)
         if problem:
             raise ConfigError(f"{where}: {problem}")
-    return names, independent
+        if name in names:
+            raise ConfigError(f"{where}: {name!r} is repeated in one layer")
+        names.append(name)
+        optional.append(is_optional)
+    for a in names:
+        for b in names:
+            if a != b and is_under(b, a):
+                raise ConfigError(f"{where}: {a!r} contains {b!r} in one layer")
+    return Layer(tuple(names), tuple(optional), independent)
+
+
+def _session_options(session: Any, where: str) -> tuple[tuple[str, ...], bool, bool]:
+    """import-linter's ``[importlinter]`` options: root packages, include external
+    packages, exclude TYPE_CHECKING imports."""
+    if not isinstance(session, dict):
+        return (), True, False
+    for key in session:
+        if key not in _SESSION_KEYS:
+            if key == "contract_types":
+                raise ConfigError(
+                    f"{where}: contract_types: custom contract types are not supported by "
+                    "integ-lint"
+                )
+            raise ConfigError(
+                f"{where}: [importlinter] {key}: unknown option "
+                f"(expected {', '.join(sorted(_SESSION_KEYS))})"
+            )
+    roots: tuple[str, ...] = ()
+    if "root_packages" in session:
+        roots = _str_list(session["root_packages"], f"{where}: root_packages")
+    elif "root_package" in session:
+        roots = _str_list(session["root_package"], f"{where}: root_package")
+    include = _bool(
+        session.get("include_external_packages", False), f"{where}: include_external_packages"
+    )
+    exclude = _bool(
+        session.get("exclude_type_checking_imports", False),
+        f"{where}: exclude_type_checking_imports",
+    )
+    return roots, include, exclude
+
+
+def parse_contract(table: Any, index: int, source: str) -> Contract:
+    """One contract table (integ-lint's TOML, or import-linter's as read by
+    :mod:`integ_lint.importlinter_config`); raises :class:`ConfigError` with one line
+    naming the file and the key."""
+    from .importlinter_config import ERROR, ORIGIN, SESSION
+
+    prefix = f"{source}: tool.integ-lint.boundaries.contracts[{index}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{prefix}: expected a table")
+    from_importlinter = ORIGIN in table
+    if from_importlinter:
+        prefix = str(table[ORIGIN])
+        if ERROR in table:
+            raise ConfigError(f"{prefix}: {table[ERROR]}")
+    roots, include_external, exclude_type_checking = (
+        _session_options(table.get(SESSION), prefix) if from_importlinter else ((), True, False)
+    )
+    raw = {str(k).replace("-", "_"): v for k, v in table.items() if k not in (ORIGIN, SESSION)}
+    kind = raw.get("type")
+    if kind is None:
+        raise ConfigError(f"{prefix}.type: missing (one of {', '.join(CONTRACT_TYPES)})")
+    if kind not in CONTRACT_TYPES:
+        raise ConfigError(
+            f"{prefix}.type: contract type {kind!r} is not supported by integ-lint "
+            f"(supported: {', '.join(CONTRACT_TYPES)})"
+        )
+    allowed = _COMMON_KEYS | _CONTRACT_KEYS[kind]
+    for key in raw:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(
+                f"{prefix}.{key}: key not supported for a {kind} contract ({hint}"
+                f"expected {', '.join(sorted(allowed))})"
+            )
+    for key in _REQUIRED_KEYS[kind]:
+        if key not in raw:
+            raise ConfigError(f"{prefix}.{key}: missing (required by a {kind} contract)")
+    name = raw.get("name", raw.get("id", f"contract {index}"))
+    if not isinstance(name, str):
+        raise ConfigError(f"{prefix}.name: expected a string, got {name!r}")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in (*_MODULE_LIST_KEYS, "ignore_imports", "exhaustive_ignores"):
+        if key in raw:
+            lists[key] = _str_list(raw[key], f"{prefix}.{key}")
+            if key in _MODULE_LIST_KEYS:
+                for pattern in lists[key]:
+                    problem = pattern_problem(pattern)
+                    if problem:
+                        raise ConfigError(f"{prefix}.{key}: {problem}")
+    ignored: list[IgnoredImport] = []
+    for text in lists.get("ignore_imports", ()):
+        importer, arrow, imported = text.partition("->")
+        if not arrow or pattern_problem(importer.strip()) or pattern_problem(imported.strip()):
+            raise ConfigError(
+                f"{prefix}.ignore_imports: {text!r} is not like 'app.a.b -> app.c.d' "
+                "(globs allowed)"
+            )
+        ignored.append(IgnoredImport(importer.strip(), imported.strip()))
+    flags = {key: _bool(raw[key], f"{prefix}.{key}") for key in _BOOL_KEYS if key in raw}
+    alerting = raw.get("unmatched_ignore_imports_alerting", "error")
+    if not isinstance(alerting, str) or alerting.strip().lower() not in _ALERTING:
+        raise ConfigError(
+            f"{prefix}.unmatched_ignore_imports_alerting: expected one of "
+            f"{', '.join(_ALERTING)}, got {alerting!r}"
+        )
+    depth = raw.get("depth", DEFAULT_ACYCLIC_DEPTH)
+    if isinstance(depth, str) and depth.strip().isdigit():
+        depth = int(depth.strip())
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+        raise ConfigError(f"{prefix}.depth: expected a whole number of 0 or more, got {depth!r}")
+    guidance = raw.get("broken_contract_guidance", "")
+    if isinstance(guidance, list):
+        guidance = " ".join(str(g) for g in guidance)
+    if not isinstance(guidance, str):
+        raise ConfigError(f"{prefix}.broken_contract_guidance: expected a string")
+    layers: list[Layer] = []
+    if kind == "layers":
+        for text in _str_list(raw["layers"], f"{prefix}.layers"):
+            layers.append(_parse_layer(text, f"{prefix}.layers"))
+        if not layers:
+            raise ConfigError(f"{prefix}.layers: needs at least one layer")
+        if flags.get("exhaustive") and not lists.get("containers"):
+            raise ConfigError(f"{prefix}.exhaustive: an exhaustive contract needs containers")
+    if "exclude_type_checking_imports" in flags:
+        exclude_type_checking = flags["exclude_type_checking_imports"]
+    if "include_external_packages" in flags:
+        include_external = flags["include_external_packages"]
+    return Contract(
+        name=name,
+        type=kind,
+        index=index,
+        where=prefix,
+        source_modules=lists.get("source_modules", ()),
+        forbidden_modules=lists.get("forbidden_modules", ()),
+        allow_indirect_imports=flags.get("allow_indirect_imports", False),
+        as_packages=flags.get("as_packages", True),
+        layers=tuple(layers),
+        containers=lists.get("containers", ()),
+        exhaustive=flags.get("exhaustive", False),
+        exhaustive_ignores=lists.get("exhaustive_ignores", ()),
+        modules=lists.get("modules", ()),
+        ancestors=lists.get("ancestors", ()),
+        depth=depth,
+        skip_descendants=lists.get("skip_descendants", ()),
+        protected_modules=lists.get("protected_modules", ()),
+        allowed_importers=lists.get("allowed_importers", ()),
+        ignore_imports=tuple(ignored),
+        unmatched_ignore_imports_alerting=alerting.strip().lower(),
+        exclude_type_checking_imports=exclude_type_checking,
+        include_external_packages=include_external,
+        guidance=guidance.strip(),
+        root_packages=roots,
+        from_importlinter=from_importlinter,
+    )
 
 
 def parse_contracts(settings: BoundarySettings, source: str) -> list[Contract]:
     """Validate and parse ``boundaries.contracts``; raises :class:`ConfigError` naming
-    ``source`` (the config file) and ``tool.integ-lint.boundaries.contracts[<i>].<key>``."""
-    contracts: list[Contract] = []
-    for index, table in enumerate(settings.contracts):
-        prefix = f"{source}: tool.integ-lint.boundaries.contracts[{index}]"
-        if not isinstance(table, dict):
-            raise ConfigError(f"{prefix}: expected a table")
-        raw = {str(k).replace("-", "_"): v for k, v in table.items()}
-        kind = raw.get("type")
-        if kind is None:
-            raise ConfigError(f"{prefix}.type: missing (one of {', '.join(CONTRACT_TYPES)})")
-        if kind not in CONTRACT_TYPES:
-            raise ConfigError(
-                f"{prefix}.type: unknown contract type {kind!r} (expected one of {', '.join(CONTRACT_TYPES)})"
-            )
-        allowed = _COMMON_KEYS | _CONTRACT_KEYS[kind]
-        for key in table:
-            if str(key).replace("-", "_") not in allowed:
-                raise ConfigError(
-                    f"{prefix}.{key}: unknown key for a {kind} contract "
-                    f"(expected {', '.join(sorted(allowed))})"
-                )
-        for key in _REQUIRED_KEYS[kind]:
-            if key not in raw:
-                raise ConfigError(f"{prefix}.{key}: missing (required by a {kind} contract)")
-        name = raw.get("name", raw.get("id", f"contract {index}"))
-        if not isinstance(name, str):
-            raise ConfigError(f"{prefix}.name: expected a string, got {name!r}")
-        lists: dict[str, tuple[str, ...]] = {}
-        for key in (
-            "source_modules",
-            "forbidden_modules",
-            "containers",
-            "modules",
-            "ignore_imports",
-        ):
-            if key in raw:
-                lists[key] = _str_list(raw[key], f"{prefix}.{key}")
-                if key != "ignore_imports":
-                    for pattern in lists[key]:
-                        problem = pattern_problem(pattern)
-                        if problem:
-                            raise ConfigError(f"{prefix}.{key}: {problem}")
-        ignored: list[IgnoredImport] = []
-        for text in lists.get("ignore_imports", ()):
-            importer, arrow, imported = text.partition("->")
-            if not arrow or pattern_problem(importer.strip()) or pattern_problem(imported.strip()):
-                raise ConfigError(
-                    f"{prefix}.ignore_imports: {text!r} is not like 'app.a.b -> app.c.d' "
-                    "(globs allowed)"
-                )
-            ignored.append(IgnoredImport(importer.strip(), imported.strip()))
-        allow_indirect = raw.get("allow_indirect_imports", False)
-        if isinstance(allow_indirect, str) and allow_indirect.lower() in ("true", "false"):
-            allow_indirect = allow_indirect.lower() == "true"
-        if not isinstance(allow_indirect, bool):
-            raise ConfigError(
-                f"{prefix}.allow_indirect_imports: expected true or false, got {allow_indirect!r}"
-            )
-        layers: list[tuple[tuple[str, ...], bool]] = []
-        if kind == "layers":
-            layer_texts = _str_list(raw["layers"], f"{prefix}.layers")
-            if len(layer_texts) < 2:
-                raise ConfigError(f"{prefix}.layers: needs at least two layers")
-            layers = [_parse_layer(t, f"{prefix}.layers") for t in layer_texts]
-        if kind == "independence" and len(lists.get("modules", ())) < 2:
-            raise ConfigError(f"{prefix}.modules: needs at least two modules")
-        contracts.append(
-            Contract(
-                name=name,
-                type=kind,
-                index=index,
-                source_modules=lists.get("source_modules", ()),
-                forbidden_modules=lists.get("forbidden_modules", ()),
-                allow_indirect_imports=allow_indirect,
-                layers=tuple(layers),
-                containers=lists.get("containers", ()),
-                modules=lists.get("modules", ()),
-                ignore_imports=tuple(ignored),
-            )
-        )
-    return contracts
+    ``source`` (the config file) and ``tool.integ-lint.boundaries.contracts[<i>].<key>``
+    (or the import-linter file and contract)."""
+    return [parse_contract(table, index, source) for index, table in enumerate(settings.contracts)]
 
 
 def validate_boundary_settings(settings: BoundarySettings, source: str) -> None:
@@ -484,204 +643,511 @@ def convention_breach(
 
 @dataclass(frozen=True)
 class Violation:
+    """One import that breaks a contract: the offending import of one or more chains
+    (the import that enters the forbidden, higher or independent module), with the
+    shortest chain through it."""
+
     contract: Contract
-    importer: str  # the importing module of the first import
-    imported: str  # the module imported by the first import
+    importer: str  # the importing module of the offending import
+    imported: str  # the module it imports
     site: ImportSite
-    chain: tuple[str, ...]  # importer ... final module (2 items when direct)
-    description: str  # "app.a (lower layer) imports app.b (higher layer)"
+    chain: tuple[str, ...]  # source ... importer, imported (2 items when direct)
+    description: str  # "app.a (lower layer) must not import app.b (higher layer)"
+    pair: tuple[str, str] = ("", "")  # the contract's modules: (source, target)
 
     @property
     def direct(self) -> bool:
         return len(self.chain) == 2
 
 
-def _static_graph(graph: ImportGraph, contract: Contract) -> nx.DiGraph:
-    """File-level graph of static imports (every kind but dynamic), without the
-    contract's ignored imports."""
+@dataclass(frozen=True)
+class Undeclared:
+    """A child of a container that an ``exhaustive`` layers contract does not list."""
+
+    contract: Contract
+    container: str
+    module: str
+    path: str  # the module's file (its ``__init__`` for a package), "" if none
+
+
+@dataclass
+class ContractResult:
+    contract: Contract
+    violations: list[Violation] = field(default_factory=list)
+    undeclared: list[Undeclared] = field(default_factory=list)
+    unmatched_ignores: list[IgnoredImport] = field(default_factory=list)
+    # (source, target) module pairs of the contract with an offending import (one
+    # import may break several pairs; it is one violation)
+    pairs: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def kept(self) -> bool:
+        return not self.violations and not self.undeclared
+
+
+def _in_roots(module: str, roots: Sequence[str]) -> bool:
+    return not roots or any(is_under(module, root) for root in roots)
+
+
+def _contract_graph(
+    graph: ImportGraph, contract: Contract, edges: nx.DiGraph | None = None
+) -> tuple[nx.DiGraph, list[IgnoredImport]]:
+    """The graph a contract is checked on, and its ``ignore_imports`` that matched no
+    import: static imports (or ``edges``: IL104's dynamic ones), without the ignored
+    imports, without ``TYPE_CHECKING`` imports when the contract excludes them, and,
+    for import-linter's contracts, only the root packages (plus external packages
+    when ``include_external_packages``)."""
     result: nx.DiGraph = nx.DiGraph()
-    for importer, imported, sites in graph.edges():
-        static = [s for s in sites if not s.record.dynamic]
-        if not static:
+    matched: set[IgnoredImport] = set()
+    roots = contract.root_packages
+    if edges is None:
+        source: Iterable[tuple[str, str, list[ImportSite]]] = (
+            (a, b, [s for s in sites if not s.record.dynamic]) for a, b, sites in graph.edges()
+        )
+    else:
+        source = ((a, b, data["sites"]) for a, b, data in edges.edges(data=True))
+    for node in graph.internal_nodes():
+        if _in_roots(node, roots):
+            result.add_node(node)
+    for importer, imported, sites in source:
+        if not sites or not _in_roots(importer, roots):
             continue
-        if any(rule.matches(importer, imported) for rule in contract.ignore_imports):
+        external = graph.is_external(imported) or not _in_roots(imported, roots)
+        if external and not contract.include_external_packages:
             continue
-        result.add_edge(importer, imported, sites=static)
-    return result
+        if contract.exclude_type_checking_imports:
+            sites = [s for s in sites if not s.record.type_checking]
+            if not sites:
+                continue
+        ignored = [rule for rule in contract.ignore_imports if rule.matches(importer, imported)]
+        if ignored:
+            matched.update(ignored)
+            continue
+        result.add_edge(importer, imported, sites=sites)
+    unmatched = [rule for rule in contract.ignore_imports if rule not in matched]
+    return result, unmatched
 
 
-def _expand(patterns: Iterable[str], table: ModuleTable) -> list[str]:
+def _names_nothing(contract: Contract, key: str, pattern: str, table: ModuleTable) -> ConfigError:
+    close = difflib.get_close_matches(pattern, sorted(table.modules), n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(f"{contract.where}.{key}: {pattern!r} names no module{hint}")
+
+
+def _expand(
+    contract: Contract,
+    key: str,
+    patterns: Iterable[str],
+    table: ModuleTable,
+    *,
+    external_ok: bool = False,
+) -> list[str]:
+    """The modules ``patterns`` name (globs expanded); a pattern that names nothing
+    is an error, as in import-linter. ``external_ok``: a name outside the project is an
+    external package."""
     out: list[str] = []
     for pattern in patterns:
         if "*" in pattern:
-            out.extend(sorted(m for m in table.modules if match_module(pattern, m)))
-        else:
+            found = sorted(m for m in table.modules if match_module(pattern, m))
+            if not found:
+                raise _names_nothing(contract, key, pattern, table)
+            out.extend(found)
+        elif pattern in table:
             out.append(pattern)
-    return out
+        elif external_ok and pattern.split(".")[0] not in table.roots:
+            if "." in pattern:
+                raise ConfigError(
+                    f"{contract.where}.{key}: {pattern!r}: only the top-level name of an "
+                    "external package can be forbidden"
+                )
+            if not contract.include_external_packages:
+                raise ConfigError(
+                    f"{contract.where}.{key}: {pattern!r} is an external package: set "
+                    "include_external_packages = True in [importlinter] to forbid it"
+                )
+            out.append(pattern)
+        else:
+            raise _names_nothing(contract, key, pattern, table)
+    return list(dict.fromkeys(out))
 
 
-def _chains(
+_Link = tuple[str, str]
+
+
+def _offending_links(
     static: nx.DiGraph,
     sources: Sequence[str],
     targets: Sequence[str],
-    allow_indirect: bool,
+    *,
+    as_packages: bool = True,
+    allow_indirect: bool = False,
     barriers: Sequence[str] = (),
-) -> list[tuple[str, str, ImportSite, tuple[str, ...]]]:
-    """Imports from modules under ``sources`` that reach modules under ``targets``:
-    directly, or (unless ``allow_indirect``) through modules under neither and under
-    none of ``barriers`` (the contract's other layers or independent modules, whose
-    own imports are reported for themselves, as import-linter does).
+    route_tails: bool = False,
+    every_chain: bool = False,
+) -> dict[_Link, tuple[str, ...]]:
+    """The offending imports from modules of ``sources`` to modules of ``targets``,
+    each with one chain through it, the way import-linter finds them.
 
-    One entry per statement making an offending first import: ``(importer, imported,
-    site, chain)``.
+    Every direct import is offending. Indirect chains (unless ``allow_indirect``) go
+    through modules under neither side and under none of ``barriers`` (the
+    contract's other layers or independent modules, whose own imports are reported
+    for themselves). They are found as grimp finds them: the shortest chain from any
+    source module to any target module, then its imports are removed and the next
+    shortest is searched, until none is left (ties broken by name, so the result is
+    the same on every run). The offending import of a chain is its last one; with
+    ``route_tails`` (layers, independence) it is every import from the chain's last
+    intermediate module into the targets, as import-linter's routes print them.
+    Several chains through one import are one entry. ``every_chain``: every import
+    into a target from a module some source reaches (what grimp may print on some
+    run, whichever way it breaks ties).
     """
 
-    def in_sources(module: str) -> bool:
-        return any(is_under(module, s) for s in sources)
+    def within(module: str, names: Sequence[str]) -> bool:
+        if as_packages:
+            return any(is_under(module, name) for name in names)
+        return module in names
 
-    def in_targets(module: str) -> bool:
-        return any(is_under(module, t) for t in targets)
+    in_sources = {n for n in static.nodes if within(n, sources)}
+    in_targets = {n for n in static.nodes if within(n, targets)}
+    source_nodes = sorted(in_sources - in_targets)
+    links: dict[_Link, tuple[str, ...]] = {}
+    if not source_nodes or not in_targets:
+        return links
+    for node in source_nodes:
+        for successor in sorted(static.successors(node)):
+            if successor in in_targets:
+                links[(node, successor)] = (node, successor)
+    if allow_indirect:
+        return links
 
     def blocked(module: str) -> bool:
         return (
-            in_sources(module) or in_targets(module) or any(is_under(module, b) for b in barriers)
+            module in in_sources
+            or module in in_targets
+            or any(is_under(module, barrier) for barrier in barriers)
         )
 
-    found: list[tuple[str, str, ImportSite, tuple[str, ...]]] = []
-    nodes = list(static.nodes)
-    source_nodes = sorted(n for n in nodes if in_sources(n) and not in_targets(n))
-    target_nodes = {n for n in nodes if in_targets(n)}
-    if not source_nodes or not target_nodes:
-        return found
-    # Nodes that reach a target through nodes outside both sides (reverse BFS).
-    next_hop: dict[str, str] = {}
-    if not allow_indirect:
-        queue: deque[str] = deque()
-        for target in sorted(target_nodes):
-            for predecessor in sorted(static.predecessors(target)):
-                if predecessor in next_hop or blocked(predecessor):
-                    continue
-                next_hop[predecessor] = target
-                queue.append(predecessor)
-        while queue:
-            node = queue.popleft()
-            for predecessor in sorted(static.predecessors(node)):
-                if predecessor in next_hop or blocked(predecessor):
-                    continue
-                next_hop[predecessor] = node
-                queue.append(predecessor)
-    for importer in source_nodes:
-        for imported in sorted(static.successors(importer)):
-            sites = static.edges[importer, imported]["sites"]
-            if imported in target_nodes:
-                chain: tuple[str, ...] = (importer, imported)
-            elif imported in next_hop:
-                hops = [importer, imported]
-                while hops[-1] not in target_nodes:
-                    hops.append(next_hop[hops[-1]])
-                chain = tuple(hops)
-            else:
+    # The part of the graph indirect chains may use: out of a source, between
+    # intermediate modules, into a target.
+    passable = {n for n in static.nodes if not blocked(n)}
+    successors: dict[str, list[str]] = {}
+    for node in [*source_nodes, *sorted(passable)]:
+        following = [
+            t
+            for t in sorted(static.successors(node))
+            if t in passable or (t in in_targets and node in passable)
+        ]
+        if following:
+            successors[node] = following
+    if every_chain:
+        reached = _shortest_chain_tree(successors, source_nodes, in_targets)
+        for node, path in reached.items():
+            for target in successors.get(node, ()):
+                if target in in_targets and node in passable:
+                    links.setdefault((node, target), (*path, target))
+        return links
+    removed: set[_Link] = set()
+    while True:
+        chain = _shortest_chain(successors, source_nodes, in_targets, removed)
+        if chain is None:
+            break
+        removed.update(pairwise(chain))
+        if route_tails:
+            last = chain[-2]
+            for target in successors.get(last, ()):
+                if target in in_targets:
+                    links.setdefault((last, target), (*chain[:-1], target))
+        else:
+            links.setdefault((chain[-2], chain[-1]), chain)
+    return links
+
+
+def _shortest_chain_tree(
+    successors: dict[str, list[str]], sources: Sequence[str], targets: set[str]
+) -> dict[str, tuple[str, ...]]:
+    """Every module reachable from ``sources`` without passing a target, with a
+    shortest chain to it."""
+    paths: dict[str, tuple[str, ...]] = {source: (source,) for source in sources}
+    queue: deque[str] = deque(sources)
+    while queue:
+        node = queue.popleft()
+        for successor in successors.get(node, ()):
+            if successor not in paths and successor not in targets:
+                paths[successor] = (*paths[node], successor)
+                queue.append(successor)
+    return paths
+
+
+def _shortest_chain(
+    successors: dict[str, list[str]],
+    sources: Sequence[str],
+    targets: set[str],
+    removed: set[_Link],
+) -> tuple[str, ...] | None:
+    """The shortest chain from any of ``sources`` to any of ``targets`` avoiding the
+    ``removed`` imports (breadth first, neighbours in name order)."""
+    parent: dict[str, str] = {}
+    seen = set(sources)
+    queue: deque[str] = deque(sources)
+    while queue:
+        node = queue.popleft()
+        for successor in successors.get(node, ()):
+            if successor in seen or (node, successor) in removed:
                 continue
-            # every statement making the first import breaks the contract
-            found.extend((importer, imported, site, chain) for site in sites)
-    return found
+            parent[successor] = node
+            if successor in targets:
+                hops = [successor]
+                while hops[-1] in parent:
+                    hops.append(parent[hops[-1]])
+                return tuple(reversed(hops))
+            seen.add(successor)
+            queue.append(successor)
+    return None
+
+
+def _children(table: ModuleTable, package: str) -> list[str]:
+    return sorted(m for m in table.modules if m.rpartition(".")[0] == package and m != package)
+
+
+def check_contract_result(
+    graph: ImportGraph,
+    contract: Contract,
+    edges: nx.DiGraph | None = None,
+    *,
+    every_chain: bool = False,
+) -> ContractResult:
+    """Check ``contract``: every offending import (one per import statement, with a
+    shortest chain through it), the undeclared children of an exhaustive layers
+    contract, and the ``ignore_imports`` that matched nothing (an error unless
+    ``unmatched_ignore_imports_alerting`` says otherwise, as in import-linter).
+
+    ``edges`` replaces the graph of static imports (IL104 passes the dynamic ones).
+    """
+    static, unmatched = _contract_graph(graph, contract, edges)
+    table = graph.table
+    result = ContractResult(contract, unmatched_ignores=unmatched)
+    if unmatched and contract.unmatched_ignore_imports_alerting == "error" and edges is None:
+        raise ConfigError(
+            f"{contract.where}.ignore_imports: no import matches {str(unmatched[0])!r} "
+            "(set unmatched_ignore_imports_alerting to 'warn' or 'none' to allow it)"
+        )
+    found: list[Violation] = []
+
+    def add(links: dict[_Link, tuple[str, ...]], describe: str, pair: tuple[str, str]) -> None:
+        if links:
+            result.pairs.add(pair)
+        for (importer, imported), chain in links.items():
+            for site in static.edges[importer, imported]["sites"]:
+                found.append(Violation(contract, importer, imported, site, chain, describe, pair))
+
+    def search(
+        source: str, target: str, barriers: Sequence[str] = (), *, layered: bool = True
+    ) -> dict[_Link, tuple[str, ...]]:
+        return _offending_links(
+            static,
+            [source],
+            [target],
+            as_packages=contract.as_packages,
+            allow_indirect=contract.allow_indirect_imports,
+            barriers=barriers,
+            route_tails=layered,
+            every_chain=every_chain,
+        )
+
+    if contract.type == "forbidden":
+        sources = _expand(contract, "source_modules", contract.source_modules, table)
+        targets = _expand(
+            contract, "forbidden_modules", contract.forbidden_modules, table, external_ok=True
+        )
+        for source in sources:
+            for target in targets:
+                overlap = source == target or (
+                    contract.as_packages and (is_under(source, target) or is_under(target, source))
+                )
+                if overlap:
+                    continue
+                add(
+                    search(source, target, layered=False),
+                    f"{target} is forbidden",
+                    (source, target),
+                )
+    elif contract.type == "independence":
+        modules = _expand(contract, "modules", contract.modules, table)
+        for a in modules:
+            for b in modules:
+                if a != b and not is_under(a, b) and not is_under(b, a):
+                    add(search(a, b, modules), f"{a} and {b} must be independent", (a, b))
+    elif contract.type == "layers":
+        _check_layers(contract, table, result, add, search)
+    elif contract.type == "protected":
+        _check_protected(contract, static, table, add)
+    elif contract.type == "acyclic_siblings":
+        found.extend(_check_acyclic_siblings(contract, static, table))
+    # One violation per import statement and imported module (``from a import b, c``
+    # imports two modules), with its shortest chain.
+    seen: set[tuple[str, int, int, str]] = set()
+    for violation in sorted(
+        found,
+        key=lambda v: (v.site.path, v.site.line, v.site.record.col, len(v.chain), v.chain),
+    ):
+        key = (
+            violation.site.path,
+            violation.site.line,
+            violation.site.record.col,
+            violation.imported,
+        )
+        if key not in seen:
+            seen.add(key)
+            result.violations.append(violation)
+    return result
 
 
 def check_contract(
     graph: ImportGraph, contract: Contract, static: nx.DiGraph | None = None
 ) -> list[Violation]:
-    """Every import that breaks ``contract``, with the chain for indirect breaks.
+    """Every import that breaks ``contract`` (see :func:`check_contract_result`)."""
+    return check_contract_result(graph, contract, static).violations
 
-    ``static`` replaces the graph of static imports (IL104 passes the dynamic ones).
-    """
-    if static is None:
-        static = _static_graph(graph, contract)
-    else:
-        static = static.copy()
-        static.remove_edges_from(
-            [
-                (a, b)
-                for a, b in static.edges
-                if any(rule.matches(a, b) for rule in contract.ignore_imports)
-            ]
-        )
-    table = graph.table
-    violations: list[Violation] = []
 
-    def add(
-        sources: Sequence[str],
-        targets: Sequence[str],
-        describe: str,
-        allow_indirect: bool = False,
-        barriers: Sequence[str] = (),
-    ) -> None:
-        for importer, imported, site, chain in _chains(
-            static, sources, targets, allow_indirect, barriers
-        ):
-            violations.append(
-                Violation(
-                    contract=contract,
-                    importer=importer,
-                    imported=imported,
-                    site=site,
-                    chain=chain,
-                    description=describe,
-                )
-            )
+def _check_layers(
+    contract: Contract,
+    table: ModuleTable,
+    result: ContractResult,
+    add: Any,
+    search: Any,
+) -> None:
+    containers = (
+        _expand(contract, "containers", contract.containers, table) if contract.containers else [""]
+    )
+    for container in containers:
 
-    if contract.type == "forbidden":
-        for source in _expand(contract.source_modules, table):
-            for target in _expand(contract.forbidden_modules, table):
-                add([source], [target], f"{target} is forbidden", contract.allow_indirect_imports)
-    elif contract.type == "independence":
-        modules = _expand(contract.modules, table)
-        for a in modules:
-            for b in modules:
-                if a != b and not is_under(a, b) and not is_under(b, a):
-                    add([a], [b], f"{a} and {b} must be independent", barriers=modules)
-    elif contract.type == "layers":
-        containers = contract.containers or ("",)
-        for container in containers:
+        def full(name: str, container: str = container) -> str:
+            return f"{container}.{name}" if container else name
 
-            def full(name: str, container: str = container) -> str:
-                return f"{container}.{name}" if container else name
-
-            layers = [[full(n) for n in names] for names, _ in contract.layers]
-            every_layer = [module for layer in layers for module in layer]
-            for i, higher_layer in enumerate(layers):
-                for lower_layer in layers[i + 1 :]:
-                    for higher in higher_layer:
-                        for lower in lower_layer:
-                            add(
-                                [lower],
-                                [higher],
-                                f"{lower} (lower layer) must not import {higher} (higher layer)",
-                                barriers=every_layer,
-                            )
-            for (_names, independent), members in zip(contract.layers, layers):
-                if not independent or len(members) < 2:
+        layers: list[tuple[list[str], bool]] = []
+        for layer in contract.layers:
+            present = []
+            for name, optional in zip(layer.names, layer.optional):
+                module = full(name)
+                if module in table:
+                    present.append(module)
+                elif not optional:
+                    where = f"container {container!r}: " if container else ""
+                    close = difflib.get_close_matches(
+                        module, sorted(table.modules), n=1, cutoff=0.5
+                    )
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise ConfigError(
+                        f"{contract.where}.layers: {where}{module!r} names no module{hint}; "
+                        "wrap an optional layer in parentheses"
+                    )
+            layers.append((present, layer.independent))
+        every_layer = [module for members, _ in layers for module in members]
+        for i, (higher_layer, _) in enumerate(layers):
+            for lower_layer, _ in layers[i + 1 :]:
+                for higher in higher_layer:
+                    for lower in lower_layer:
+                        add(
+                            search(lower, higher, every_layer),
+                            f"{lower} (lower layer) must not import {higher} (higher layer)",
+                            (lower, higher),
+                        )
+        for members, independent in layers:
+            if not independent or len(members) < 2:
+                continue
+            for a in members:
+                for b in members:
+                    if a != b:
+                        add(
+                            search(a, b, every_layer),
+                            f"{a} and {b} are independent siblings in one layer",
+                            (a, b),
+                        )
+        if contract.exhaustive and container:
+            declared = {name for layer in contract.layers for name in layer.names}
+            for child in _children(table, container):
+                tail = child[len(container) + 1 :]
+                if tail in declared or any(
+                    match_module(ignore, tail) for ignore in contract.exhaustive_ignores
+                ):
                     continue
-                for a in members:
-                    for b in members:
-                        if a != b:
-                            add(
-                                [a],
-                                [b],
-                                f"{a} and {b} are independent siblings in one layer",
-                                barriers=every_layer,
-                            )
-    seen: set[tuple[str, int, int]] = set()
-    unique = []
-    for violation in sorted(
-        violations,
-        key=lambda v: (v.site.path, v.site.line, v.site.record.col, len(v.chain), v.chain),
-    ):
-        key = (violation.site.path, violation.site.line, violation.site.record.col)
-        if key in seen:
-            continue
-        seen.add(key)
-        unique.append(violation)
-    return unique
+                path = table.files.get(child, "")
+                if not path:
+                    below = sorted(p for m, p in table.files.items() if is_under(m, child))
+                    path = below[0] if below else ""
+                result.undeclared.append(Undeclared(contract, container, child, path))
+
+
+def _check_protected(contract: Contract, static: nx.DiGraph, table: ModuleTable, add: Any) -> None:
+    allowed = _expand(contract, "allowed_importers", contract.allowed_importers, table)
+
+    def within(module: str, names: Sequence[str]) -> bool:
+        if contract.as_packages:
+            return any(is_under(module, name) for name in names)
+        return module in names
+
+    for protected in _expand(contract, "protected_modules", contract.protected_modules, table):
+        links: dict[_Link, tuple[str, ...]] = {}
+        for importer, imported in sorted(static.edges):
+            if (
+                within(imported, [protected])
+                and not within(importer, [protected])
+                and not within(importer, allowed)
+            ):
+                links[(importer, imported)] = (importer, imported)
+        add(
+            links,
+            f"only {', '.join(contract.allowed_importers)} may import {protected}",
+            ("", protected),
+        )
+
+
+def _check_acyclic_siblings(
+    contract: Contract, static: nx.DiGraph, table: ModuleTable
+) -> list[Violation]:
+    skipped = set(_expand(contract, "skip_descendants", contract.skip_descendants, table))
+    found: list[Violation] = []
+
+    def visit(package: str, remaining: int) -> None:
+        children = _children(table, package)
+        if len(children) >= 2:
+            siblings: nx.DiGraph = nx.DiGraph()
+            for importer, imported, data in static.edges(data=True):
+                if importer == package or imported == package:
+                    continue
+                if not (is_under(importer, package) and is_under(imported, package)):
+                    continue
+                depth = package.count(".") + 2 if package else 1
+                a = ".".join(importer.split(".")[:depth])
+                b = ".".join(imported.split(".")[:depth])
+                if a == b:
+                    continue
+                if siblings.has_edge(a, b):
+                    siblings.edges[a, b]["sites"].extend(data["sites"])
+                else:
+                    siblings.add_edge(a, b, sites=list(data["sites"]))
+            for _, _, data in siblings.edges(data=True):
+                data["sites"].sort(key=lambda s: (s.path, s.line, s.record.col))
+            for cycle, _members in find_cycles(siblings):
+                closing = siblings.edges[cycle[-2], cycle[-1]]["sites"][0]
+                found.append(
+                    Violation(
+                        contract,
+                        cycle[-2],
+                        cycle[-1],
+                        closing,
+                        tuple(cycle),
+                        f"children of {package} import each other in a cycle",
+                    )
+                )
+        if remaining:
+            for child in children:
+                if child not in skipped:
+                    visit(child, remaining - 1)
+
+    for ancestor in _expand(contract, "ancestors", contract.ancestors, table):
+        visit(ancestor, contract.depth)
+    return found
 
 
 # -- cycles ---------------------------------------------------------------------------------

@@ -161,6 +161,10 @@ def load_config(
             configured_roots(root, general.source_roots, where)
         except LayoutError as exc:
             raise ConfigError(str(exc)) from None
+    from .importlinter_config import adopt_importlinter_contracts
+
+    # A team's import-linter contracts are checked as written when integ-lint has none.
+    adopt_importlinter_contracts(sections, root, provenance)
     return Config(
         root=root,
         config_file=config_file,

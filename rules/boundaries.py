@@ -10,15 +10,17 @@ import networkx as nx
 
 from integ_lint.boundaries import (
     Boundaries,
+    ContractResult,
     Violation,
     check_contract,
+    check_contract_result,
     component_graph,
     convention_breach,
     find_cycles,
     resolve_boundaries,
 )
 from integ_lint.facts.imports import ImportFacts
-from integ_lint.findings import Finding, RelatedLocation, Severity
+from integ_lint.findings import Finding, RelatedLocation, Severity, Site, Span
 from integ_lint.import_graph import ImportGraph, ImportSite, import_graph
 from integ_lint.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
@@ -287,23 +289,32 @@ class CrossModuleInternalImport(_BoundaryRule):
 
 def _violation_message(violation: Violation) -> str:
     contract = violation.contract
-    final = violation.chain[-1]
+    head = f'contract "{contract.name}" ({contract.type}): '
+    tail = f"; {contract.guidance}" if contract.guidance else ""
+    if contract.type == "acyclic_siblings":
+        return (
+            f"{head}{' -> '.join(violation.chain)}: {violation.description}; this import "
+            f"closes the cycle{tail}"
+        )
     if violation.direct:
         return (
-            f'contract "{contract.name}" ({contract.type}): {violation.importer} imports '
-            f"{violation.imported}; {violation.description}"
+            f"{head}{violation.importer} imports {violation.imported}; "
+            f"{violation.description}{tail}"
         )
     return (
-        f'contract "{contract.name}" ({contract.type}): {violation.importer} imports {final} '
-        f"indirectly: {' -> '.join(violation.chain)}; {violation.description}"
+        f"{head}{violation.importer} imports {violation.imported}, completing the chain "
+        f"{' -> '.join(violation.chain)}; {violation.description}{tail}"
     )
 
 
-def _chain_related(graph: ImportGraph, chain: tuple[str, ...]) -> list[RelatedLocation]:
+def _chain_related(
+    graph: ImportGraph, chain: tuple[str, ...], offending: ImportSite
+) -> list[RelatedLocation]:
+    """The other imports of the chain (the first statement of each link)."""
     related = []
     for importer, imported in pairwise(chain):
         sites = [s for s in graph.sites(importer, imported) if not s.record.dynamic]
-        if sites:
+        if sites and sites[0] != offending:
             related.append(
                 RelatedLocation(
                     sites[0].path, sites[0].record.site.span, f"{importer} imports {imported}"
@@ -312,16 +323,30 @@ def _chain_related(graph: ImportGraph, chain: tuple[str, ...]) -> list[RelatedLo
     return related
 
 
+def contract_results(project: ProjectIndex) -> list[ContractResult]:
+    """Every contract checked once per run (IL102 and the peer tools share it)."""
+
+    def build(p: ProjectIndex) -> list[ContractResult]:
+        graph = import_graph(p)
+        return [check_contract_result(graph, c) for c in boundaries_of(p).contracts]
+
+    return project.derived("contract-results", build)
+
+
 class ContractViolation(_BoundaryRule):
     """Import that breaks a declared import contract.
 
     **What it does**
-    Checks the contracts in ``[[tool.integ-lint.boundaries.contracts]]``:
-    ``forbidden`` (source modules must not import the forbidden ones, external
-    packages included), ``layers`` (a lower layer never imports a higher one) and
-    ``independence`` (the listed modules never import each other). Direct imports and,
-    unless ``allow_indirect_imports``, chains through other modules both break a
-    contract; lazy and ``TYPE_CHECKING`` imports count, as in import-linter.
+    Checks the contracts in ``[[tool.integ-lint.boundaries.contracts]]`` or, when
+    there are none, import-linter's own (``.importlinter``, ``setup.cfg
+    [importlinter]``, ``[tool.importlinter]``): ``forbidden``, ``layers`` (with
+    containers, sibling and optional layers, ``exhaustive``), ``independence``,
+    ``protected`` and ``acyclic_siblings``. Direct imports and, unless
+    ``allow_indirect_imports``, chains through other modules both break a contract;
+    lazy and ``TYPE_CHECKING`` imports count, as in import-linter. The finding is on
+    the import that enters the forbidden module (the offending link), with a chain
+    in the message and its other imports as related locations; several chains
+    through one import are one finding.
 
     **Why is this bad?**
     A contract is an architectural decision the team wrote down. An import that
@@ -379,16 +404,14 @@ class ContractViolation(_BoundaryRule):
             config=_CONFIG,
             message='contract "core is independent" (forbidden): app.core.http imports requests',
         ),
+        # The finding is on the import that enters app.billing; the chain is in the message.
         Invalid(
-            "from app.orders import place\n",
+            "from app.billing import charge\n\ndef place(): ...\n",
             line=1,
-            path="app/core/hooks.py",
-            files={
-                **_TWO_MODULES,
-                "app/orders/__init__.py": "from app.billing import charge\n\ndef place(): ...\n",
-            },
+            path="app/orders/__init__.py",
+            files={**_TWO_MODULES, "app/core/hooks.py": "from app.orders import place\n"},
             config=_CONFIG,
-            message="indirectly: app.core.hooks -> app.orders -> app.billing",
+            message="completing the chain app.core.hooks -> app.orders -> app.billing",
         ),
         Invalid(
             "from app.web import views\n",
@@ -400,27 +423,55 @@ class ContractViolation(_BoundaryRule):
                 'name = "layered"\n'
                 'type = "layers"\n'
                 'containers = ["app"]\n'
-                'layers = ["web", "domain"]\n'
+                'layers = ["web", "(api)", "domain"]\n'
             ),
             message="app.domain (lower layer) must not import app.web (higher layer)",
+        ),
+        Invalid(
+            "import app.a\nx = 1\n",
+            line=1,
+            path="app/b/__init__.py",
+            files={"app/__init__.py": "", "app/a/__init__.py": "from app.b import x\n"},
+            config=(
+                "[[tool.integ-lint.boundaries.contracts]]\n"
+                'name = "acyclic"\n'
+                'type = "acyclic_siblings"\n'
+                'ancestors = ["app"]\n'
+            ),
+            message="app.a -> app.b -> app.a: children of app import each other",
         ),
     )
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         graph = import_graph(project)
-        boundaries = boundaries_of(project)
-        for contract in boundaries.contracts:
-            for violation in check_contract(graph, contract):
-                if not _reportable(project, violation.site.path):
+        for result in contract_results(project):
+            contract = result.contract
+            statements: set[tuple[str, int, int]] = set()
+            for violation in result.violations:
+                statement = (violation.site.path, violation.site.line, violation.site.record.col)
+                if statement in statements or not _reportable(project, violation.site.path):
                     continue
+                statements.add(statement)
                 yield self._finding(
                     violation.site,
                     _violation_message(violation),
-                    related=_chain_related(graph, violation.chain)[1:],
+                    related=_chain_related(graph, violation.chain, violation.site),
                     properties={
-                        "contract": violation.contract.name,
+                        "contract": contract.name,
                         "chain": list(violation.chain),
+                        "importer": violation.importer,
+                        "imported": violation.imported,
                     },
+                )
+            for undeclared in result.undeclared:
+                if not undeclared.path or not _reportable(project, undeclared.path):
+                    continue
+                yield self.finding(
+                    undeclared.path,
+                    Site(Span(1, 1, 1, 1), "", f"module {undeclared.module}"),
+                    f'contract "{contract.name}" (layers, exhaustive): {undeclared.module} is '
+                    f"not listed as a layer of {undeclared.container}",
+                    properties={"contract": contract.name, "undeclared": undeclared.module},
                 )
 
 

@@ -71,11 +71,12 @@ def test_dot_and_file_level() -> None:
 
 def test_bad_contract_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[[tool.integ-lint.boundaries.contracts]]\ntype = "layers"\nlayers = ["a"]\n'
+        '[[tool.integ-lint.boundaries.contracts]]\ntype = "layers"\nlayers = ["a | b : c"]\n'
     )
     (tmp_path / "m.py").write_text("")
     result = CliRunner().invoke(main, ["imports", str(tmp_path)])
     assert result.exit_code == 2
     assert (
-        "tool.integ-lint.boundaries.contracts[0].layers: needs at least two layers" in result.output
+        "tool.integ-lint.boundaries.contracts[0].layers: a layer cannot mix '|' and ':'"
+        in result.output
     )
