@@ -868,6 +868,7 @@ class Facts:
 
     component_modules: set[str] = field(default_factory=set)
     interface: set[str] = field(default_factory=set)
+    interface_rule: str = "interface"  # or "convention": private = a leading underscore
     imports_out: list[dict[str, Any]] = field(default_factory=list)
     imports_in: list[dict[str, Any]] = field(default_factory=list)
     internal_import_sites: set[tuple[str, int]] = field(default_factory=set)
@@ -939,7 +940,7 @@ def collect_facts(project: Any, component: ComponentScope) -> Facts:
 
 
 def _import_facts(project: Any, component: ComponentScope, scope: set[str], facts: Facts) -> None:
-    from .boundaries import resolve_boundaries
+    from .boundaries import convention_breach, resolve_boundaries
     from .facts.imports import ImportFacts
     from .import_graph import import_graph
 
@@ -954,6 +955,10 @@ def _import_facts(project: Any, component: ComponentScope, scope: set[str], fact
     except Exception:  # a bad boundaries table is reported by the rules, not here
         boundaries = None
     inside = facts.component_modules
+    # Without configured components, public means "not private by convention" (PEP 8's
+    # leading underscore, __all__ re-exports), as IL101 sees it.
+    configured = boundaries is not None and bool(getattr(boundaries, "configured", True))
+    facts.interface_rule = "interface" if configured else "convention"
     if component.packages:
         for package in component.packages:
             facts.interface |= _interface(package, project, graph, boundaries)
@@ -967,13 +972,16 @@ def _import_facts(project: Any, component: ComponentScope, scope: set[str], fact
             if importer in inside and site.path in scope:
                 facts.internal_import_sites.add((site.path, site.line))
         if importer in inside and imported not in inside:
-            target_component = boundaries.component_of(imported) if boundaries else None
-            public = (
-                target_component is None
-                or boundaries.is_public(imported, target_component)
-                or boundaries.is_shared(imported)
-            )
+            if configured:
+                target_component = boundaries.component_of(imported)
+                public = (
+                    target_component is None
+                    or boundaries.is_public(imported, target_component)
+                    or boundaries.is_shared(imported)
+                )
             for site in sites:
+                if not configured:
+                    public = convention_breach(graph, importer, imported, site) is None
                 facts.imports_out.append(
                     {
                         "path": site.path,
@@ -987,6 +995,8 @@ def _import_facts(project: Any, component: ComponentScope, scope: set[str], fact
         elif importer not in inside and imported in inside:
             public = _is_public_for(imported, facts.interface)
             for site in sites:
+                if not configured:
+                    public = convention_breach(graph, importer, imported, site) is None
                 facts.imports_in.append(
                     {
                         "path": site.path,
@@ -1155,11 +1165,17 @@ def integration_points(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[I
         in_sites = facts.imports_in
         bypass_in = [s for s in in_sites if not s["public"]]
         importers = {s["importer"] for s in in_sites}
-        text = (
-            f"{plural(len(in_sites), 'import')} from {plural(len(importers), 'module')} of the "
-            f"rest of the project; {len(bypass_in)} reach past the component's interface "
-            f"({_names(facts.interface, 3) or 'none'})"
-        )
+        text = f"{plural(len(in_sites), 'import')} from {plural(len(importers), 'module')} of the "
+        if facts.interface_rule == "convention":
+            text += (
+                f"rest of the project; {len(bypass_in)} use its private modules or names "
+                "(leading underscore, PEP 8)"
+            )
+        else:
+            text += (
+                f"rest of the project; {len(bypass_in)} reach past the component's interface "
+                f"({_names(facts.interface, 3) or 'none'})"
+            )
         if bypass_in:
             text += f": {_names(s['importer'] for s in bypass_in)}"
         points.append(
