@@ -222,3 +222,28 @@ def test_call_facts_are_plain_picklable_data(tmp_path: Path) -> None:
     assert blocking.what == "time.sleep" and blocking.always
     dropped = [c for c in facts.calls if c.dropped and c.ref == "pkg.a.main"]
     assert len(dropped) == 1 and not dropped[0].always  # after a conditional return
+
+
+def test_parameters_and_locals_shadow_module_functions(tmp_path: Path) -> None:
+    graph = build(
+        tmp_path,
+        {
+            "pkg/a.py": """
+                def callback():
+                    pass
+
+                def run(callback):
+                    callback()
+
+                def other():
+                    callback = make()
+                    callback()
+
+                def direct():
+                    callback()
+                """,
+        },
+    )
+    assert callees(graph, "pkg.a.run") == set()
+    assert callees(graph, "pkg.a.other") == set()
+    assert callees(graph, "pkg.a.direct") == {"pkg.a.callback"}

@@ -194,6 +194,9 @@ class _Function:
     owner: str
     self_name: str  # first parameter of a method ("" otherwise)
     nested: set[str] = field(default_factory=set)
+    # Names bound in the function (parameters, assignments): a call through one of them
+    # is not the module-level function of the same name.
+    local_names: set[str] = field(default_factory=set)
     types: dict[str, str] = field(default_factory=dict)  # variable -> resolved type
     conditional: int = 0  # depth of branches around the current statement
     exited: bool = False  # a conditional return/raise was seen: later code may not run
@@ -358,7 +361,19 @@ class CallFactsCollector(FactCollector):
             )
         )
         self.stack.append(
-            _Function(qualname, node.asynchronous is not None, owner, self_name, types=types)
+            _Function(
+                qualname,
+                node.asynchronous is not None,
+                owner,
+                self_name,
+                types=types,
+                local_names={p.name.value for p in all_params}
+                | {
+                    p.name.value
+                    for p in (node.params.star_arg, node.params.star_kwarg)
+                    if isinstance(p, cst.Param)
+                },
+            )
         )
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -434,6 +449,7 @@ class CallFactsCollector(FactCollector):
             kind = function.types.get(value.value, "")  # self.client = client (annotated)
         if isinstance(target, cst.Name):
             if function is not None:
+                function.local_names.add(target.value)
                 if kind:
                     function.types[target.value] = kind
                 else:
@@ -513,6 +529,8 @@ class CallFactsCollector(FactCollector):
             name = expr.value
             if name in _BUILTINS and not self.context.resolve(expr):
                 return None
+            if function is not None and name in function.local_names:
+                return None  # a parameter or local variable, not the module's function
             for frame in reversed(self.stack):
                 if name in frame.nested:
                     return "name", f"{self.context.module}.{frame.qualname}.{name}", "", ""
