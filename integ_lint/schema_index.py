@@ -561,9 +561,11 @@ class SchemaIndex:
             else:
                 continue  # not passed: the parameter's default
             targets = self.resolve(passed, depth + 1)
-            targets.discard("none")
             targets.discard(FLOW)
-            if not targets or any(not t.startswith(("class:", "dict:")) for t in targets):
+            if targets == {"none"}:
+                continue  # an explicit None: the Optional case
+            targets.discard("none")
+            if any(not t.startswith(("class:", "dict:")) for t in targets):
                 return {"unknown"}
             out |= targets
         return {*out, FLOW} if out else {"unknown"}
