@@ -25,7 +25,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .facts.messages import KEY, EventRef, FunctionReads, MessageFacts, Publication, Subscription
+from .facts.messages import (
+    KEY,
+    EventRef,
+    FunctionReads,
+    MessageFacts,
+    Publication,
+    QueueRead,
+    QueueWrite,
+    Subscription,
+)
 
 if TYPE_CHECKING:
     from .project import ProjectIndex
@@ -96,6 +105,9 @@ class EventEntry:
 class MessageIndex:
     events: dict[EventKey, EventEntry] = field(default_factory=dict)
     dynamic_publications: Counter[str] = field(default_factory=Counter)
+    # Literal prefixes of dynamic bus publications (f"sync.{kind}" -> "sync."): such a
+    # publication can only be an event that starts with one of them.
+    dynamic_prefixes: set[str] = field(default_factory=set)
     dynamic_subscriptions: Counter[str] = field(default_factory=Counter)
     functions: dict[str, tuple[str, FunctionReads]] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)  # qualified name -> value
@@ -203,6 +215,10 @@ def _add(
         family = BUS
     if not family:
         return
+    if family == BUS and use.event is not None and use.event.kind == "prefix":
+        if publish:
+            index.dynamic_prefixes.add(use.event.value)
+        return
     key = _key(resolver, family, use.event)
     if key is None:
         return  # outside the project (a framework's signal or constant)
@@ -241,6 +257,8 @@ def _key(resolver: _Resolver, family: str, event: EventRef | None) -> EventKey |
         return EventKey(SIGNAL, found)
     if event.kind == "literal":
         return EventKey(BUS, event.value)
+    if event.kind == "prefix":
+        return _DYNAMIC
     found = resolver.follow(event.value, resolver.constants)
     if found == _EXTERNAL:
         return None
@@ -259,3 +277,66 @@ def payload_parameter(function: FunctionReads, family: str) -> list[str]:
     if function.is_method and params:
         params = params[1:]
     return params[-1:] if params else []
+
+
+@dataclass
+class Channel:
+    """A queue or pipe between functions: what is written to it and what is read from
+    the items taken off it."""
+
+    writes: list[tuple[str, QueueWrite]] = field(default_factory=list)
+    reads: list[tuple[str, QueueRead]] = field(default_factory=list)
+
+
+def queue_channels(project: ProjectIndex) -> list[Channel]:
+    """Queues joined across worker boundaries: ``Process(target=worker, args=(q,))``
+    makes the starter's ``q`` and the worker's parameter one channel; ``self.q`` is one
+    channel across the methods of a class; a plain local name is one within its
+    function."""
+    by_path: dict[str, MessageFacts] = {f.relpath: value for f, value in project.facts(KEY)}
+    params: dict[str, FunctionReads] = {}
+    for value in by_path.values():
+        for function in value.functions:
+            params[function.qualname] = function
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def endpoint(function: str, receiver: str) -> tuple[str, str]:
+        if receiver.startswith("self."):
+            return function.rsplit(".", 1)[0], receiver  # the class
+        return function, receiver
+
+    def find(node: tuple[str, str]) -> tuple[str, str]:
+        while parent.get(node, node) != node:
+            node = parent[node]
+        return node
+
+    def union(a: tuple[str, str], b: tuple[str, str]) -> None:
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b:
+            parent[max(root_a, root_b)] = min(root_a, root_b)
+
+    for value in by_path.values():
+        for start in value.worker_starts:
+            target = params.get(start.target)
+            if target is None:
+                continue
+            names = list(target.params)
+            if target.is_method and names:
+                names = names[1:]
+            for position, text in enumerate(start.args):
+                if text and position < len(names):
+                    union(
+                        endpoint(start.function, text), endpoint(target.qualname, names[position])
+                    )
+            for key, text in start.kwargs:
+                if text:
+                    union(endpoint(start.function, text), endpoint(target.qualname, key))
+    channels: dict[tuple[str, str], Channel] = {}
+    for relpath, value in sorted(by_path.items()):
+        for write in value.queue_writes:
+            root = find(endpoint(write.function, write.receiver))
+            channels.setdefault(root, Channel()).writes.append((relpath, write))
+        for read in value.queue_reads:
+            root = find(endpoint(read.function, read.receiver))
+            channels.setdefault(root, Channel()).reads.append((relpath, read))
+    return [c for _, c in sorted(channels.items()) if c.writes and c.reads]

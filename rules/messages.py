@@ -19,6 +19,7 @@ from integ_lint.messages import (
     MessageIndex,
     build_message_index,
     payload_parameter,
+    queue_channels,
 )
 from integ_lint.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
@@ -273,7 +274,10 @@ class SubscriberWithoutPublisher(_MessageRule):
                 if close:
                     hint = f'; did you mean "{close[0]}"?'
                 elif not (
-                    entry.declared_as and bus_publishes and not index.dynamic_publications[BUS]
+                    entry.declared_as
+                    and bus_publishes
+                    and not index.dynamic_publications[BUS]
+                    and not any(entry.key.name.startswith(p) for p in index.dynamic_prefixes)
                 ):
                     continue
             elif index.dynamic_publications[SIGNAL]:
@@ -479,6 +483,117 @@ class PayloadKeyMismatch(_MessageRule):
                     "(TypeError at send)",
                     related=related,
                 )
+
+
+class QueuePayloadMismatch(_MessageRule):
+    """The reader of a queue or pipe reads a key that its writers never put in.
+
+    **What it does**
+    Joins queues across worker boundaries (``Process(target=worker, args=(q,))`` and
+    ``Thread(...)`` make the starter's ``q`` and the worker's parameter one queue;
+    ``self.q`` is one queue across a class's methods) and, where every writer puts a
+    dict built from literal keys (``q.put({...})``, a local dict, ``conn.send(...)``),
+    reports each key read from an item taken off the queue (``item = q.get()`` then
+    ``item["k"]`` / ``item.get("k")``) that no writer puts in.
+
+    **Why is this bad?**
+    The two sides run in different processes or threads, often in different modules:
+    a renamed key makes the worker raise ``KeyError`` far from the cause, or (with
+    ``.get``) silently build the wrong thing from a default.
+
+    **Example**
+    ```python
+    def worker(tasks):
+        spec = tasks.get()
+        channels = spec.get("input_channels", 3)  # the trainer sends "obs_shape"
+
+    def train():
+        tasks = mp.Queue()
+        mp.Process(target=worker, args=(tasks,)).start()
+        tasks.put({"obs_shape": (4, 84, 84)})
+    ```
+
+    **How to fix**
+    Make writer and reader agree on the keys; a TypedDict or dataclass for the message
+    keeps them in step.
+    """
+
+    code = "IL604"
+    name = "queue-payload-mismatch"
+    severity = Severity.ERROR
+    VALID = (
+        Valid(
+            """
+            import multiprocessing as mp
+
+            def worker(tasks):
+                spec = tasks.get()
+                return spec["obs_shape"]
+
+            def train():
+                tasks = mp.Queue()
+                mp.Process(target=worker, args=(tasks,)).start()
+                tasks.put({"obs_shape": (4, 84, 84)})
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+            import multiprocessing as mp
+
+            def worker(tasks):
+                spec = tasks.get()
+                return spec.get("input_channels", 3)
+
+            def train():
+                tasks = mp.Queue()
+                mp.Process(target=worker, args=(tasks,)).start()
+                tasks.put({"obs_shape": (4, 84, 84)})
+            """,
+            line=5,
+            message='reads spec.get("input_channels") from the queue, but no writer puts it',
+        ),
+    )
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        for channel in project.derived("message-queues", queue_channels):
+            sent: set[str] = set()
+            for _, write in channel.writes:
+                if write.keys is None:
+                    break
+                sent.update(write.keys)
+            else:
+                related = [
+                    RelatedLocation(
+                        path,
+                        write.site.span,
+                        f"put here ({', '.join(write.keys or ()) or 'no keys'})",
+                    )
+                    for path, write in channel.writes[:20]
+                ]
+                for path, read in channel.reads:
+                    if not project.reported(path):
+                        continue
+                    reported: set[str] = set()
+                    for key_read in read.reads:
+                        if key_read.key in sent or key_read.key in reported:
+                            continue
+                        reported.add(key_read.key)
+                        snippet = key_read.site.snippet
+                        if key_read.how == "get":
+                            shown = snippet.split(".get(", 1)[0] + f'.get("{key_read.key}")'
+                            effect = "the default applies every time"
+                        else:
+                            shown = snippet
+                            effect = "KeyError in the reader"
+                        yield self.finding(
+                            path,
+                            key_read.site,
+                            f"reads {shown} from the queue, but no writer puts it ({effect}; "
+                            f"written: {', '.join(sorted(sent)) or 'nothing'})",
+                            related=related,
+                        )
 
 
 class UndeclaredEvent(_MessageRule):

@@ -40,12 +40,16 @@ SUBSCRIBE_METHODS = frozenset(
 EVENT_KEYWORDS = ("event", "event_type", "event_name", "topic", "name", "type", "channel")
 PAYLOAD_KEYWORDS = ("data", "payload", "message", "body", "event_data", "fields")
 SIGNAL_FACTORIES = frozenset({"Signal", "signal", "ModelSignal", "NamedSignal"})
+QUEUE_PUT_METHODS = frozenset({"put", "put_nowait", "send"})
+QUEUE_GET_METHODS = frozenset({"get", "get_nowait", "recv"})
+WORKER_FACTORIES = frozenset({"Process", "Thread"})
 
 
 @dataclass(frozen=True)
 class EventRef:
-    """How a call names its event: ``literal`` (the string itself) or ``name`` (the
-    qualified name of a constant, enum member or signal object, resolved later)."""
+    """How a call names its event: ``literal`` (the string itself), ``name`` (the
+    qualified name of a constant, enum member or signal object, resolved later) or
+    ``prefix`` (an f-string whose value starts with ``value``)."""
 
     kind: str
     value: str
@@ -92,6 +96,38 @@ class FunctionReads:
 
 
 @dataclass(frozen=True)
+class QueueWrite:
+    """``q.put(payload)`` / ``conn.send(payload)`` in ``function``."""
+
+    function: str
+    receiver: str  # as written: "q", "self.results"
+    keys: tuple[str, ...] | None
+    site: Site
+
+
+@dataclass(frozen=True)
+class QueueRead:
+    """``item = q.get()`` in ``function`` and the keys read from ``item`` there."""
+
+    function: str
+    receiver: str
+    reads: tuple[KeyRead, ...]
+    site: Site
+
+
+@dataclass(frozen=True)
+class WorkerStart:
+    """``Process(target=f, args=(q,))`` / ``Thread(...)``: which of the starter's
+    values the worker's parameters receive."""
+
+    function: str  # the starter
+    target: str  # qualified name of the worker function
+    args: tuple[str, ...]  # dotted text of each positional argument ("" when not a name)
+    kwargs: tuple[tuple[str, str], ...]
+    site: Site
+
+
+@dataclass(frozen=True)
 class MessageFacts:
     module: str
     constants: tuple[tuple[str, str], ...] = ()  # qualified name -> string value
@@ -103,6 +139,9 @@ class MessageFacts:
     # Receivers whose publish method is taken without being called
     # (``send_prerun = signals.task_prerun.send``): published through an alias.
     escaped_publishers: tuple[EventRef, ...] = ()
+    queue_writes: tuple[QueueWrite, ...] = ()
+    queue_reads: tuple[QueueRead, ...] = ()
+    worker_starts: tuple[WorkerStart, ...] = ()
 
 
 def _string(node: cst.BaseExpression) -> str | None:
@@ -123,6 +162,11 @@ class _Function:
     reads: dict[str, list[KeyRead]] = field(default_factory=dict)
     # local name -> keys of the dict literal last assigned to it (None: unknown)
     dicts: dict[str, set[str] | None] = field(default_factory=dict)
+    # local name -> (queue receiver, site) for ``item = q.get()``
+    got: dict[str, tuple[str, Site]] = field(default_factory=dict)
+    got_reads: dict[str, list[KeyRead]] = field(default_factory=dict)
+    got_origin: dict[str, tuple[str, Site]] = field(default_factory=dict)
+    uses_queues: bool = False
 
 
 class MessageFactCollector(FactCollector):
@@ -140,6 +184,9 @@ class MessageFactCollector(FactCollector):
         self._subscriptions: list[Subscription] = []
         self._functions: list[FunctionReads] = []
         self._escaped: list[EventRef] = []
+        self._queue_writes: list[QueueWrite] = []
+        self._queue_reads: list[QueueRead] = []
+        self._worker_starts: list[WorkerStart] = []
         self._called: set[int] = set()  # ids of call targets seen (their .send is called)
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
@@ -171,6 +218,12 @@ class MessageFactCollector(FactCollector):
         literal = _string(node)
         if literal is not None:
             return EventRef("literal", literal)
+        if isinstance(node, cst.FormattedString) and node.parts:
+            # f"sync.{kind}": dynamic, but only ever an event starting with "sync."
+            first = node.parts[0]
+            if isinstance(first, cst.FormattedStringText) and first.value:
+                return EventRef("prefix", first.value)
+            return None
         if isinstance(node, cst.Attribute) and node.attr.value == "value":
             node = node.value  # Events.USER_LOGGED_IN.value
         if isinstance(node, (cst.Name, cst.Attribute)):
@@ -244,6 +297,17 @@ class MessageFactCollector(FactCollector):
     ) -> None:
         if isinstance(target, cst.Name):
             function.dicts[target.value] = _literal_keys(value)
+            function.got.pop(target.value, None)
+            if (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value in QUEUE_GET_METHODS
+                and all(a.keyword is not None or _is_flag(a.value) for a in value.args)
+            ):
+                receiver = dotted_name(value.func.value) or ""
+                if receiver:
+                    function.got[target.value] = (receiver, self._site(value))
+                    function.uses_queues = True
         elif (
             isinstance(target, cst.Subscript)
             and isinstance(target.value, cst.Name)
@@ -297,7 +361,10 @@ class MessageFactCollector(FactCollector):
         self._depth -= 1
         if not isinstance(function, _Function):
             return
-        if function.reads or function.var_kwargs:
+        for name, reads in function.got_reads.items():
+            receiver, site = function.got_origin[name]
+            self._queue_reads.append(QueueRead(function.qualname, receiver, tuple(reads), site))
+        if function.reads or function.var_kwargs or function.uses_queues or function.got:
             self._functions.append(
                 FunctionReads(
                     qualname=function.qualname,
@@ -373,11 +440,14 @@ class MessageFactCollector(FactCollector):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         self._called.add(id(func))
+        self._worker_start(node)
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
         if method == "get":
             self._read(node)
+        if method in QUEUE_PUT_METHODS:
+            self._queue_write(node)
         if method not in PUBLISH_METHODS and method not in SUBSCRIBE_METHODS:
             return
         if not node.args:
@@ -425,6 +495,19 @@ class MessageFactCollector(FactCollector):
                 payload_node = positional[0].value
                 event = None
             payload = self._payload_keys(payload_node) if payload_node is not None else None
+            extra = [
+                a
+                for a in node.args
+                if a.star == "**"
+                or (a.keyword is not None and a.keyword.value not in EVENT_KEYWORDS)
+            ]
+            if payload_node is None and extra and len(positional) <= 1:
+                # bus.publish("auth.login", user_id=uid): the keywords are the payload
+                payload = (
+                    None
+                    if any(a.star == "**" for a in extra)
+                    else tuple(sorted(a.keyword.value for a in extra if a.keyword is not None))
+                )
         self._publications.append(
             Publication(
                 receiver=receiver,
@@ -480,18 +563,66 @@ class MessageFactCollector(FactCollector):
             )
         )
 
+    # -- queues and workers ----------------------------------------------------------------
+    def _queue_write(self, node: cst.Call) -> None:
+        function = self._function()
+        assert isinstance(node.func, cst.Attribute)
+        receiver = dotted_name(node.func.value) or ""
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        if function is None or not receiver or len(positional) != 1:
+            return
+        payload = positional[0].value
+        keys = self._payload_keys(payload)
+        if keys is None and not isinstance(payload, (cst.Dict, cst.Name, cst.Call)):
+            return  # a sentinel (None), a tuple, a number: not a dict message
+        function.uses_queues = True
+        self._queue_writes.append(QueueWrite(function.qualname, receiver, keys, self._site(node)))
+
+    def _worker_start(self, node: cst.Call) -> None:
+        name = dotted_name(node.func) or ""
+        if name.rsplit(".", 1)[-1] not in WORKER_FACTORIES:
+            return
+        function = self._function()
+        target = ""
+        args: tuple[str, ...] = ()
+        kwargs: tuple[tuple[str, str], ...] = ()
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            if arg.keyword.value == "target" and isinstance(arg.value, (cst.Name, cst.Attribute)):
+                target = self._ref(arg.value)
+            elif arg.keyword.value == "args" and isinstance(arg.value, (cst.Tuple, cst.List)):
+                args = tuple(dotted_name(e.value) or "" for e in arg.value.elements)
+            elif arg.keyword.value == "kwargs" and isinstance(arg.value, cst.Dict):
+                kwargs = tuple(
+                    (key, dotted_name(e.value) or "")
+                    for e in arg.value.elements
+                    if isinstance(e, cst.DictElement) and (key := _string(e.key)) is not None
+                )
+        if target and function is not None:
+            self._worker_starts.append(
+                WorkerStart(function.qualname, target, args, kwargs, self._site(node))
+            )
+
     # -- reads of parameters ---------------------------------------------------------------
     def visit_Subscript(self, node: cst.Subscript) -> None:
         function = self._function()
-        if function is None or not isinstance(node.value, cst.Name):
+        if function is None:
             return
-        name = node.value.value
-        if name not in function.params and name != function.var_kwargs:
+        name = _payload_holder(node.value)
+        if not name:
             return
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return
         key = _string(node.slice[0].slice.value)
-        if key is not None:
+        if key is None:
+            return
+        if name in function.got:
+            function.got_origin.setdefault(name, function.got[name])
+            function.got_reads.setdefault(name, []).append(
+                KeyRead(key, "subscript", self._site(node))
+            )
+        elif name in function.params or name == function.var_kwargs:
             function.reads.setdefault(name, []).append(KeyRead(key, "subscript", self._site(node)))
 
     def _read(self, node: cst.Call) -> None:
@@ -499,15 +630,18 @@ class MessageFactCollector(FactCollector):
         func = node.func
         if function is None or not isinstance(func, cst.Attribute):
             return
-        if not isinstance(func.value, cst.Name):
-            return
-        name = func.value.value
-        if name not in function.params and name != function.var_kwargs:
+        name = _payload_holder(func.value)
+        if not name:
             return
         if not node.args or node.args[0].keyword is not None:
             return
         key = _string(node.args[0].value)
-        if key is not None:
+        if key is None:
+            return
+        if name in function.got:
+            function.got_origin.setdefault(name, function.got[name])
+            function.got_reads.setdefault(name, []).append(KeyRead(key, "get", self._site(node)))
+        elif name in function.params or name == function.var_kwargs:
             function.reads.setdefault(name, []).append(KeyRead(key, "get", self._site(node)))
 
     def collect(self) -> MessageFacts:
@@ -520,6 +654,9 @@ class MessageFactCollector(FactCollector):
             subscriptions=tuple(self._subscriptions),
             functions=tuple(self._functions),
             escaped_publishers=tuple(dict.fromkeys(self._escaped)),
+            queue_writes=tuple(self._queue_writes),
+            queue_reads=tuple(self._queue_reads),
+            worker_starts=tuple(self._worker_starts),
         )
 
 
@@ -550,3 +687,26 @@ def _literal_keys(node: cst.BaseExpression) -> set[str] | None:
     ):
         return {a.keyword.value for a in node.args if a.keyword is not None}
     return None
+
+
+def _is_flag(node: cst.BaseExpression) -> bool:
+    """``q.get(True)`` / ``q.get(False)``: the block flag, not a key."""
+    return isinstance(node, cst.Name) and node.value in ("True", "False")
+
+
+# ``event.payload["k"]``: an event object's payload attribute is read like the payload.
+PAYLOAD_ATTRIBUTES = frozenset({"payload", "data", "body", "kwargs", "fields"})
+
+
+def _payload_holder(node: cst.BaseExpression) -> str:
+    """The name whose payload ``node`` is: ``data`` for ``data`` and for
+    ``data.payload`` (and the other payload attributes); ``""`` otherwise."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if (
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.attr.value in PAYLOAD_ATTRIBUTES
+    ):
+        return node.value.value
+    return ""
