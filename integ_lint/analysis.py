@@ -21,7 +21,16 @@ from .context import FileContext
 from .discovery import SourceFile, has_undecodable_bytes
 from .findings import Finding, Fix, Notification, NotificationKind, Site, Span
 from .rule import FactCollector, FileRule, PendingFinding
-from .source import SourceError, decode_source, offset_to_position
+from .source import (
+    FileTooLargeError,
+    NotRegularFileError,
+    SourceError,
+    bracket_depth_problem,
+    decode_source,
+    max_file_bytes,
+    offset_to_position,
+    read_regular_file,
+)
 from .suppressions import SuppressionComment, parse_suppressions
 
 # Deeply nested expressions recurse deeply in LibCST's visitors.
@@ -166,11 +175,24 @@ def analyze_file(
         message = "file name is not valid UTF-8; reported with \\x escapes, not fixable"
         result.notifications.append(_note(NotificationKind.FILE_NAME, result, message))
     try:
-        data = Path(source_file.path).read_bytes()
+        # Non-blocking, fstat-checked, size-capped (a FIFO or endless device never
+        # hangs or exhausts the scan): see source.read_regular_file.
+        data = read_regular_file(source_file.path, max_file_bytes(config))
     except FileNotFoundError:
         result.notifications.append(
             _note(NotificationKind.READ_ERROR, result, "file vanished during the scan")
         )
+        return result
+    except NotRegularFileError:
+        message = "not a regular file (a FIFO, device or socket?): not read"
+        result.notifications.append(_note(NotificationKind.READ_ERROR, result, message))
+        return result
+    except FileTooLargeError:
+        message = (
+            f"file is larger than max-file-size-kb ({config.general.max_file_size_kb} KiB): "
+            "not read"
+        )
+        result.notifications.append(_note(NotificationKind.READ_ERROR, result, message))
         return result
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
@@ -204,6 +226,19 @@ def _analyze_text(
     file_rules: Sequence[type[FileRule]],
     collectors: Sequence[type[FactCollector]],
 ) -> FileResult:
+    too_deep = bracket_depth_problem(text)
+    if too_deep is not None:  # before LibCST, whose native parser would crash on it
+        reason, deep_line, deep_col = too_deep
+        result.notifications.append(
+            _note(
+                NotificationKind.PARSE_ERROR,
+                result,
+                f"syntax error: {reason}",
+                deep_line,
+                deep_col,
+            )
+        )
+        return result
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

@@ -9,9 +9,15 @@
 * The pool uses the ``fork`` start method where it is safe (Linux), so workers
   inherit the selected rules and config; elsewhere (``spawn``) they are pickled by
   qualified name, and a selection that does not pickle (a rule class defined inside
-  a function, for example) runs in this process instead. A chunk whose worker dies
-  or whose results do not pickle is analysed again in this process, so the outcome
-  never depends on the pool.
+  a function, for example) runs in this process instead.
+* A chunk whose worker dies (a crash in a native parser, memory exhausted) is never
+  analysed again in this process, which would die too and lose every other file's
+  results: its files are taken one by one by a fresh worker, and a file that kills
+  that worker too is reported (an internal-error notification naming it) and
+  skipped. A chunk whose results do not pickle (no crash) is analysed here.
+* Workers bound their memory (``RLIMIT_DATA``, :data:`WORKER_MEMORY_BYTES` above
+  what they use at start), so that one pathological file fails alone instead of
+  exhausting the machine.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .analysis import FileResult, analyze_file
 from .cache import CacheError, FileCache
@@ -33,13 +38,16 @@ from .config import Config
 from .discovery import SourceFile
 from .findings import Notification, NotificationKind
 from .rule import FactCollector, FileRule
-from .source import content_digest
+from .source import content_digest, max_file_bytes, read_regular_file
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 8
 # Chunks per worker: enough to balance uneven files, few enough to keep IPC cheap.
 CHUNKS_PER_WORKER = 6
 MAX_CHUNK = 64
+# What a worker may allocate beyond its size at start (per file in practice: a worker
+# analyses one file at a time). Real files need a few hundred MB at most.
+WORKER_MEMORY_BYTES = 3 << 30
 
 
 @dataclass
@@ -79,6 +87,27 @@ _WORKER_STATE: _State | None = None
 def _init_worker(state: _State) -> None:
     global _WORKER_STATE
     _WORKER_STATE = state
+    _bound_memory(WORKER_MEMORY_BYTES)
+
+
+def _bound_memory(extra: int) -> None:
+    """Limit this process's data segment to its current size plus ``extra`` bytes
+    (where the system supports it): beyond that, allocations fail with MemoryError
+    (contained to the file) or the worker dies (reported as that file's crash)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[5])  # data + stack
+        current = pages * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        wanted = current + extra
+        if hard != resource.RLIM_INFINITY:
+            wanted = min(wanted, hard)
+        if soft == resource.RLIM_INFINITY or soft > wanted:
+            resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+    except (ImportError, OSError, ValueError, IndexError):
+        pass  # no such limit here: the per-file recursion bound still applies
 
 
 def _analyze_chunk(
@@ -133,7 +162,7 @@ def analyze_files(
         size = 0
         if cache is not None:
             try:
-                data = Path(source_file.path).read_bytes()
+                data = read_regular_file(source_file.path, max_file_bytes(config))
             except OSError:
                 data = None  # analyse_file reports it
             if data is not None:
@@ -202,6 +231,7 @@ def _run_pool(
     chunks = _chunks(todo, workers)
     context = multiprocessing.get_context(_start_method())
     failed: list[list[int]] = []
+    crashed: list[list[int]] = []
     try:
         with ProcessPoolExecutor(
             max_workers=workers,
@@ -216,6 +246,9 @@ def _run_pool(
                 chunk = futures[future]
                 try:
                     done, written, reason = future.result()
+                except BrokenProcessPool:
+                    crashed.append(chunk)
+                    continue
                 except Exception:
                     failed.append(chunk)
                     continue
@@ -227,16 +260,59 @@ def _run_pool(
                 for index, result in zip(chunk, done):
                     results[index] = result
     except (BrokenProcessPool, OSError):
-        pass  # whatever did not come back is analysed below
-    missing = {i for chunk in failed for i in chunk}
-    missing.update(i for i, _ in todo if results[i] is None)
-    if missing:
-        ordered = sorted(missing)
-        done, written, _ = _analyze_chunk([files[i] for i in ordered], state)
-        stats.cache_written += written
-        for index, result in zip(ordered, done):
-            results[index] = result
-        tracker.advance(len(ordered))
+        pass  # whatever did not come back is analysed below, file by file
+    crashed_indices = {i for chunk in crashed for i in chunk}
+    unpicklable = sorted({i for chunk in failed for i in chunk} - crashed_indices)
+    lost = {i for i, _ in todo if results[i] is None} - set(unpicklable)
+    crashed_files = sorted(crashed_indices | lost)
+    if crashed_files:
+        _isolate(files, crashed_files, state, results, stats, context)
+        tracker.advance(len(crashed_files))
+    for index in unpicklable:
+        if results[index] is None:
+            # The worker finished but its results did not come back (a value that
+            # does not pickle): no crash, so this process can analyse the file.
+            done, written, _ = _analyze_chunk([files[index]], state)
+            stats.cache_written += written
+            results[index] = done[0]
+            tracker.advance(1)
+
+
+def _isolate(
+    files: Sequence[SourceFile],
+    indices: Sequence[int],
+    state: _State,
+    results: list[FileResult | None],
+    stats: ExecutionStats,
+    context: multiprocessing.context.BaseContext,
+) -> None:
+    """Analyse ``indices`` one at a time in a fresh worker; a file that kills its
+    worker is reported and skipped, and a new worker takes the rest."""
+    pending = list(indices)
+    while pending:
+        try:
+            with ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_init_worker, initargs=(state,)
+            ) as pool:
+                while pending:
+                    index = pending[0]
+                    future = pool.submit(_analyze_chunk, [files[index]])
+                    try:
+                        done, written, reason = future.result()
+                    except BrokenProcessPool:
+                        raise
+                    except Exception:
+                        # Not a crash (results that do not pickle): safe in-process.
+                        done, written, reason = _analyze_chunk([files[index]], state)
+                    stats.cache_written += written
+                    cache = state[3]
+                    if reason and cache is not None and cache.disabled_reason is None:
+                        cache.disabled_reason = reason
+                    results[index] = done[0]
+                    pending.pop(0)
+        except (BrokenProcessPool, OSError):
+            index = pending.pop(0)
+            results[index] = _crashed_result(files[index])
 
 
 class _Progress:
@@ -251,6 +327,26 @@ class _Progress:
         self.done = min(self.total, self.done + count)
         if self.callback is not None:
             self.callback(self.done, self.total)
+
+
+def _crashed_result(source_file: SourceFile) -> FileResult:
+    result = FileResult(
+        relpath=source_file.relpath,
+        module=source_file.module,
+        is_package_init=source_file.is_package_init,
+    )
+    result.notifications.append(
+        Notification(
+            kind=NotificationKind.INTERNAL_ERROR,
+            message=(
+                "the analysis of this file killed its worker process (a crash in the "
+                "native parser, or memory exhausted); the file was not analysed"
+            ),
+            path=source_file.relpath,
+            level="error",
+        )
+    )
+    return result
 
 
 def _cache_note(message: str) -> Notification:

@@ -71,6 +71,9 @@ class GeneralSettings(Section):
     respect_gitignore: bool = True
     cache_dir: str = ".integ-lint-cache"
     cache_max_mb: int = 256
+    # Files larger than this are not read (a read-error notification): a symlink to an
+    # endless device or a huge generated file must not exhaust memory.
+    max_file_size_kb: int = 16384
     jobs: int = 0  # 0: the CPU count
     sarif_category: str = "integ-lint"
 

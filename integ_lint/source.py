@@ -10,6 +10,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from typing import Any
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 # Python's tokenizer ends a line at "\r\n", "\r" or "\n" and nowhere else: form
@@ -80,6 +81,58 @@ class FileTooLargeError(OSError):
     """The file is larger than the configured limit (``max-file-size-kb``)."""
 
 
+# CPython's tokenizer refuses brackets nested deeper than this (MAXLEVEL); LibCST's
+# native parser has no such check and overflows its stack (a segfault) at about 1,300.
+MAX_BRACKET_DEPTH = 200
+_BRACKET = re.compile(r"[\[\](){}]")
+
+
+def bracket_depth_problem(text: str) -> tuple[str, int, int] | None:
+    """Why ``text`` nests brackets deeper than Python allows (message, line, column
+    of the first bracket too deep), or None. Cheap on ordinary files: an upper bound
+    (every bracket counted, in strings and comments too) rules most files out
+    without tokenizing; only the rest are tokenized (iteratively: no recursion)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(text):
+        if match.group() in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_BRACKET_DEPTH:
+                    break
+        elif depth:
+            depth -= 1
+    if deepest <= MAX_BRACKET_DEPTH:
+        return None
+    import io
+    import tokenize
+
+    depth = 0
+    message = f"brackets nested more than {MAX_BRACKET_DEPTH} deep (Python's limit)"
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.OP:
+                continue
+            if token.string in "([{":
+                depth += 1
+                if depth > MAX_BRACKET_DEPTH:
+                    return message, token.start[0], token.start[1] + 1
+            elif token.string in ")]}" and depth:
+                depth -= 1
+    except (tokenize.TokenError, SyntaxError) as exc:
+        # Python 3.12+ tokenizes in C and refuses the nesting itself.
+        if "nested" in str(exc) or "parenthes" in str(exc):
+            return message, 1, 1
+        return None  # another syntax error: the parser reports it
+    return None
+
+
+def max_file_bytes(config: Any) -> int | None:
+    """The configured read limit (``max-file-size-kb``) in bytes; None: no limit."""
+    limit = getattr(config.general, "max_file_size_kb", 0)
+    return limit * 1024 if limit and limit > 0 else None
+
+
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -121,6 +174,18 @@ def read_regular_file(
                     errno.EFBIG, f"file is larger than {max_bytes} bytes", os.fspath(path)
                 )
         return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_regular_head(path: str | os.PathLike[str], size: int) -> bytes:
+    """The first ``size`` bytes of ``path`` when it is a regular file (opened and
+    checked like :func:`read_regular_file`)."""
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFileError(errno.EINVAL, "not a regular file", os.fspath(path))
+        return os.read(fd, size)
     finally:
         os.close(fd)
 

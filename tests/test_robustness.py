@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -30,6 +29,8 @@ from integ_lint.registry import load_registry
 from integ_lint.rule import ProjectRule
 
 RUN = "import asyncio\nasyncio.run(main())\n"  # IL201 on line 2
+# IL201 (asyncio.run in library code) is opt-in: selected so that RUN is a finding.
+CONFIG = '[tool.integ-lint]\nselect = ["IL201"]\n'
 
 
 def cli(*args: str) -> Result:
@@ -45,7 +46,7 @@ def no_traceback(result: Result) -> None:
 
 
 def write_bad_files(root: Path) -> None:
-    (root / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (root / "pyproject.toml").write_text(CONFIG)
     files: dict[str, bytes] = {
         "good.py": RUN.encode(),
         "syntax.py": b"x = 1\ndef f(:\n    pass\n",
@@ -154,7 +155,10 @@ def test_messages_say_what_is_wrong(bad_project: Path) -> None:
     assert syntax["column"] == 7  # CPython's parser: the ':' after 'def f('
 
 
-def test_bad_files_are_warnings_in_the_text_report(bad_project: Path) -> None:
+def test_bad_files_are_warnings_in_the_text_report(
+    bad_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(bad_project)  # the text report names files relative to here
     result = check(bad_project, "--no-color")
     assert result.exit_code == EXIT_INCOMPLETE
     lines = result.stdout.splitlines()
@@ -196,7 +200,7 @@ def test_every_format_survives_bad_files_and_writes_valid_utf8(
 
 
 def test_fix_skips_a_file_with_an_undecodable_name(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     with open(os.path.join(os.fsencode(tmp_path), b"\xff.py"), "wb") as handle:
         handle.write(RUN.encode())
     result = check(tmp_path, "--fix")
@@ -204,7 +208,7 @@ def test_fix_skips_a_file_with_an_undecodable_name(tmp_path: Path) -> None:
 
 
 def test_deleted_during_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(RUN)
     (tmp_path / "gone.py").write_text(RUN)
     import integ_lint.engine as engine
@@ -226,19 +230,19 @@ def test_deleted_during_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """chmod 000 does not stop root (the tests run as root), so the refusal is
     simulated where the analysis reads the bytes."""
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(RUN)
     secret = tmp_path / "secret.py"
     secret.write_text(RUN)
     secret.chmod(0)
-    real_read_bytes = pathlib.Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: pathlib.Path) -> bytes:
-        if self.name == "secret.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+    def refusing_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        if os.fspath(path).endswith("secret.py"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", refusing_open)
     result = check(tmp_path, "--format", "concise")
     secret.chmod(0o644)
     assert result.exit_code == EXIT_INCOMPLETE
@@ -247,7 +251,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_a_directory_named_like_a_module(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "weird.py").mkdir()
     (tmp_path / "weird.py" / "inner.py").write_text(RUN)
     result = check(tmp_path, "--format", "concise")
@@ -269,7 +273,7 @@ DEEP = {
 
 def test_deeply_nested_code_never_raises_recursion_error(tmp_path: Path) -> None:
     """A subprocess: should the C stack overflow, only it dies, and the test says so."""
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     for name, text in DEEP.items():
         (tmp_path / f"deep_{name}.py").write_text(text + RUN)
     process = subprocess.run(
@@ -294,7 +298,7 @@ def test_deeply_nested_code_never_raises_recursion_error(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_a_50000_line_file(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     body = "".join(f"value_{i} = {i}\n" for i in range(49_998))
     (tmp_path / "big.py").write_text(body + RUN)
     result = check(tmp_path, "--format", "json")
@@ -319,8 +323,9 @@ def probes() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("probes")
-def test_a_crashing_rule_is_contained(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+def test_a_crashing_rule_is_contained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the text report names files relative to here
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text("boom\nprobe()\n" + RUN)
     (tmp_path / "b.py").write_text("probe()\n")
     args = ("check", str(tmp_path), "--no-cache", "-j", "1", "--select", "IL901,IL902,IL201")
@@ -389,7 +394,7 @@ def test_every_scanning_command_is_covered() -> None:
 
 @pytest.mark.parametrize("names", scanning_commands(), ids=" ".join)
 def test_missing_path_is_one_line_exit_2(tmp_path: Path, names: tuple[str, ...]) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     missing = tmp_path / "nope"
     line = one_line_error(cli(*names, str(missing), *required_options(names)))
     assert str(missing) in line and "no such file or directory" in line
@@ -473,7 +478,7 @@ def test_unreadable_baseline_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_text_excerpts_follow_the_file_encoding_and_python_line_breaks(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     latin = "# -*- coding: latin-1 -*-\nimport asyncio\nx = 'caf\xe9'; asyncio.run(main())\n"
     (tmp_path / "latin.py").write_bytes(latin.encode("latin-1"))
     odd = "import asyncio\n\x0c\nx = '\u2028'\nasyncio.run(main())\n"  # form feed, U+2028
@@ -500,7 +505,7 @@ class CrashingProjectRule(ProjectRule):
 
 
 def test_a_crashing_project_rule_is_contained(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(RUN)
     registry = load_registry()
     registry.add_rule(CrashingProjectRule)
@@ -519,7 +524,7 @@ def test_a_crashing_project_rule_is_contained(tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 def test_a_named_pipe_does_not_hang_the_scan(tmp_path: Path) -> None:
     """A subprocess with a timeout: reading a FIFO would block forever."""
-    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(RUN)
     os.mkfifo(tmp_path / "pipe.py")
     process = subprocess.run(
