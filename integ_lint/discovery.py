@@ -193,8 +193,9 @@ def discover_project(
     roots, inferred from those files unless ``source_roots`` are given)."""
     root = root.resolve()
     found = collect_paths([root], root, exclude, respect_gitignore)
-    layout = infer_layout(root, found, source_roots)
-    return name_files(found, root, layout, role_patterns), layout
+    heads: dict[Path, str] = {}
+    layout = infer_layout(root, found, source_roots, heads=heads)
+    return name_files(found, root, layout, role_patterns, heads), layout
 
 
 def collect_paths(
@@ -227,6 +228,7 @@ def collect_paths(
         visible = git_files
         if visible is not None and not any(name.startswith(prefix) for name in visible):
             visible = None
+
         def cannot_list(error: OSError) -> None:
             if unreadable is not None and error.filename is not None:
                 where = relative_path(Path(os.fsdecode(error.filename)), root)
@@ -277,9 +279,11 @@ def name_files(
     root: Path,
     layout: Layout,
     role_patterns: Mapping[str, Sequence[str]] | None = None,
+    heads: Mapping[Path, str] | None = None,
 ) -> list[SourceFile]:
     """``found`` as SourceFiles: module name and source root from ``layout``, role
-    from ``role_patterns``."""
+    from ``role_patterns`` (and the files' first characters, from ``heads`` when the
+    layout scan has read them already)."""
     files = []
     for p in found:
         relpath = relative_path(p, root)
@@ -287,7 +291,8 @@ def name_files(
         if role_patterns is not None:
             from .roles import classify
 
-            role = classify(relpath, role_patterns, read_head(p))
+            head = heads[p] if heads is not None and p in heads else read_head(p)
+            role = classify(relpath, role_patterns, head)
         module, base = layout_module_name(p, layout.source_roots)
         files.append(
             SourceFile(
@@ -305,9 +310,10 @@ def name_files(
 def read_head(path: Path, size: int = 2048) -> str:
     """The first bytes of ``path`` as text (for generated-code headers); "" when the
     file cannot be read (the analysis reports that)."""
+    from .source import read_regular_head  # a FIFO or device is never read
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(size)
+        data = read_regular_head(path, size)
     except OSError:
         return ""
     return data.decode("utf-8", "replace")

@@ -298,12 +298,26 @@ def _usable_declared(root: Path, declared: Sequence[tuple[str, str]]) -> tuple[l
 def imported_modules(path: Path) -> set[str]:
     """Dotted names of the absolute imports in the file at ``path`` (a text scan:
     ``from a.b import c`` gives ``a.b``, ``import a.b as x, d`` gives ``a.b`` and ``d``)."""
+    return scan_file(path)[0]
+
+
+HEAD_BYTES = 2048
+
+
+def scan_file(path: Path) -> tuple[set[str], str]:
+    """The absolute imports of the file at ``path`` and its first characters (for
+    generated-code headers), from one read."""
+    from .source import read_regular_file  # never a FIFO or device, never too much
+
     try:
-        if path.stat().st_size > SCAN_LIMIT_BYTES:
-            return set()
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return set()
+        data = read_regular_file(path, SCAN_LIMIT_BYTES)
+    except OSError:  # also too large, or not a regular file
+        return set(), ""
+    text = data.decode("utf-8", "replace")
+    return _imports_in(text), text[:HEAD_BYTES]
+
+
+def _imports_in(text: str) -> set[str]:
     modules: set[str] = set()
     for match in _IMPORT_LINE.finditer(text):
         if match.group(1):
@@ -316,28 +330,37 @@ def imported_modules(path: Path) -> set[str]:
     return modules
 
 
-def names_at(folder: Path) -> set[str]:
-    """Top-level module names importable from ``folder`` on ``sys.path``."""
-    names: set[str] = set()
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return names
-    for entry in entries:
-        name = entry.name
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            continue
-        if is_dir and name.isidentifier():
-            names.add(name)
-        elif name.endswith((".py", ".pyi")) and name.rsplit(".", 1)[0].isidentifier():
-            names.add(name.rsplit(".", 1)[0])
-    return names
+class _Tree:
+    """What the project's Python files say about folders, without touching the disk:
+    which names each folder makes importable, which files exist."""
 
+    def __init__(self, root: Path, files: Iterable[Path]) -> None:
+        self.files: set[Path] = set()
+        self.names: dict[Path, set[str]] = {}
+        for file in files:
+            self.files.add(file)
+            stem = file.name.rsplit(".", 1)[0]
+            if stem.isidentifier() and stem != "__init__":
+                self.names.setdefault(file.parent, set()).add(stem)
+            for folder in file.parents:
+                if folder == root or root not in folder.parents:
+                    break
+                if folder.name.isidentifier():
+                    self.names.setdefault(folder.parent, set()).add(folder.name)
 
-def _provides(folder: Path, name: str) -> bool:
-    return (folder / name / "__init__.py").is_file() or (folder / f"{name}.py").is_file()
+    def is_package(self, folder: Path) -> bool:
+        return folder / "__init__.py" in self.files
+
+    def names_at(self, folder: Path) -> set[str]:
+        """Top-level module names importable from ``folder`` on ``sys.path``."""
+        return self.names.get(folder, set())
+
+    def provides(self, folder: Path, name: str) -> bool:
+        return self.is_package(folder / name) or folder / f"{name}.py" in self.files
+
+    def resolves_under(self, folder: Path, dotted: str) -> bool:
+        target = folder.joinpath(*dotted.split("."))
+        return self.is_package(target) or target.with_suffix(".py") in self.files
 
 
 def infer_layout(
@@ -345,9 +368,12 @@ def infer_layout(
     files: Sequence[Path],
     configured: Sequence[str] = (),
     where: str = "command line",
+    heads: dict[Path, str] | None = None,
 ) -> Layout:
-    """The source roots of the project at ``root`` whose Python files are ``files``."""
+    """The source roots of the project at ``root`` whose Python files are ``files``
+    (each read once; their first characters go to ``heads`` when given)."""
     root = Path(os.path.abspath(root))
+    tree = _Tree(root, files)
     if configured:
         roots = configured_roots(root, configured, where)
         origin = SOURCE_ROOTS_KEY
@@ -361,30 +387,34 @@ def infer_layout(
     if not origin:
         origin = "project root"
 
-    imports = {f: imported_modules(f) for f in files}
-    heads = {f: {m.split(".")[0] for m in names} for f, names in imports.items()}
+    imports: dict[Path, set[str]] = {}
+    for file in files:
+        imports[file], head = scan_file(file)
+        if heads is not None:
+            heads[file] = head
+    first_parts = {f: {m.split(".")[0] for m in names} for f, names in imports.items()}
     added: list[Path] = []
     if not configured:
-        added = _roots_from_imports(root, roots, heads)
+        added = _roots_from_imports(roots, first_parts, tree)
         roots.extend(added)
     if added:
         origin += f"; {', '.join(relative(a, root) for a in added)} from the project's imports"
     ordered = tuple(sorted(set(roots), key=lambda p: (-len(p.parts), str(p))))
     layout = Layout(root, ordered, origin, inferred_from_imports=tuple(added))
-    warning = _layout_check(layout, imports)
+    warning = _layout_check(layout, imports, tree)
     if warning:
         layout = Layout(root, ordered, origin, (warning,), tuple(added))
     return layout
 
 
 def _roots_from_imports(
-    root: Path, roots: list[Path], heads: Mapping[Path, set[str]]
+    roots: list[Path], heads: Mapping[Path, set[str]], tree: _Tree
 ) -> list[Path]:
     """Folders from which some file's own absolute imports resolve, where they resolve
     from no current root."""
     resolvable: set[str] = set()
     for candidate in roots:
-        resolvable |= names_at(candidate)
+        resolvable |= tree.names_at(candidate)
     every_head: set[str] = set().union(*heads.values()) if heads else set()
     added: list[Path] = []
     for file in sorted(heads):
@@ -397,47 +427,39 @@ def _roots_from_imports(
             for folder in file.parents:
                 if folder == base:
                     break
-                if not _provides(folder, head):
+                if not tree.provides(folder, head):
                     continue
                 # A package becomes a root only when nothing imports it by its own
                 # name (a stray src/__init__.py), never a real package whose module
                 # happens to share a name with a third-party one.
-                if (folder / "__init__.py").is_file() and (
-                    folder.parent != base or folder.name in every_head
-                ):
+                if tree.is_package(folder) and (folder.parent != base or folder.name in every_head):
                     break
                 if folder not in roots:
                     roots.append(folder)
                     added.append(folder)
-                    resolvable |= names_at(folder)
+                    resolvable |= tree.names_at(folder)
                 break
     return added
 
 
-def _package_folders(files: Iterable[Path]) -> dict[str, set[Path]]:
+def _package_folders(tree: _Tree) -> dict[str, set[Path]]:
     """Every package folder in the tree: name -> the folders holding one so named."""
     found: dict[str, set[Path]] = {}
-    for file in files:
-        folder = file.parent
-        if folder.name.isidentifier() and (folder / "__init__.py").is_file():
-            found.setdefault(folder.name, set()).add(folder.parent)
+    for file in tree.files:
+        if file.name == "__init__.py" and file.parent.name.isidentifier():
+            found.setdefault(file.parent.name, set()).add(file.parent.parent)
     return found
 
 
-def _resolves_under(folder: Path, dotted: str) -> bool:
-    target = folder.joinpath(*dotted.split("."))
-    return (target / "__init__.py").is_file() or target.with_suffix(".py").is_file()
-
-
-def _layout_check(layout: Layout, imports: Mapping[Path, set[str]]) -> str | None:
+def _layout_check(layout: Layout, imports: Mapping[Path, set[str]], tree: _Tree) -> str | None:
     """One warning when many imports of the project's own modules resolve from no
     source root. An import is the project's own when its dotted name (two parts at
     least, so that a third-party name never counts by coincidence) is a module of a
     package folder found in the tree."""
-    packages = _package_folders(imports)
+    packages = _package_folders(tree)
     resolvable: set[str] = set()
     for candidate in layout.source_roots:
-        resolvable |= names_at(candidate)
+        resolvable |= tree.names_at(candidate)
     own = 0
     missed = Counter[tuple[str, Path]]()
     for names in imports.values():
@@ -445,7 +467,7 @@ def _layout_check(layout: Layout, imports: Mapping[Path, set[str]]) -> str | Non
             head = dotted.split(".")[0]
             if "." not in dotted or head in _STDLIB or head not in packages:
                 continue
-            holders = [f for f in packages[head] if _resolves_under(f, dotted)]
+            holders = [f for f in packages[head] if tree.resolves_under(f, dotted)]
             if not holders:
                 continue
             own += 1
