@@ -923,25 +923,27 @@ def _ratio(found: int, total: int) -> str:
 
 
 def markdown_table(reports: list[ProjectReport]) -> str:
-    head = "| code | findings | labelled | true | false | debatable | precision | misses found | projects |"
-    lines = [head, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    head = (
+        "| code | findings | labelled | true | false | debatable | precision "
+        "| misses found | gone true / false | projects |"
+    )
+    lines = [head, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     projects_by_code: dict[str, list[str]] = defaultdict(list)
     for report in reports:
         for code, row in report.rows.items():
             if row.findings:
                 projects_by_code[code].append(report.project.name)
-    for code, row in totals_by_code(reports).items():
-        lines.append(
-            f"| {code} | {row.findings} | {row.labelled} | {row.true} | {row.false} | "
-            f"{row.debatable} | {_pct(row.precision)} | {_ratio(row.misses_found, row.misses)} | "
-            f"{', '.join(projects_by_code[code])} |"
+
+    def cells(row: Row) -> str:
+        return (
+            f"{row.findings} | {row.labelled} | {row.true} | {row.false} | {row.debatable} | "
+            f"{_pct(row.precision)} | {_ratio(row.misses_found, row.misses)} | "
+            f"{row.gone_true} / {row.gone_false}"
         )
-    total = overall(reports)
-    lines.append(
-        f"| **all** | {total.findings} | {total.labelled} | {total.true} | {total.false} | "
-        f"{total.debatable} | **{_pct(total.precision)}** | "
-        f"{_ratio(total.misses_found, total.misses)} | |"
-    )
+
+    for code, row in totals_by_code(reports).items():
+        lines.append(f"| {code} | {cells(row)} | {', '.join(projects_by_code[code])} |")
+    lines.append(f"| **all** | {cells(overall(reports))} | |")
     return "\n".join(lines)
 
 
