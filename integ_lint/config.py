@@ -318,6 +318,8 @@ def _type_problem(value: Any, tp: Any) -> str | None:
             return None
         if tp is int and isinstance(value, bool):
             return f"expected {_describe(tp)}, got {value!r}"
+        if tp is str and isinstance(value, str) and "\0" in value:
+            return f"contains a NUL byte: {value!r}"  # no path or name can hold one
         if isinstance(value, tp):
             return None
         return f"expected {_describe(tp)}, got {type(value).__name__} {value!r}"
@@ -334,6 +336,8 @@ def _type_problem(value: Any, tp: Any) -> str | None:
         if not isinstance(value, dict):
             return f"expected {_describe(tp)}, got {type(value).__name__}"
         for k, item in value.items():
+            if isinstance(k, str) and "\0" in k:
+                return f"{k!r}: contains a NUL byte"
             problem = _type_problem(item, args[1])
             if problem:
                 return f"{k!r}: {problem}"
