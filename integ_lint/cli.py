@@ -454,6 +454,7 @@ def explain(code: str) -> None:
     from rich.markdown import Markdown
 
     text = f"# {rule.code} {rule.name}\n\nFamily: {rule.family}. Default severity: {rule.severity.value}."
+    text += f" Reports on {', '.join(sorted(rule.roles))} files."
     text += f"\n\n{rule.documentation()}\n"
     from .examples import dedent
 
