@@ -28,6 +28,11 @@ SYNC_PATTERNS = (
     "to-cpu",
     "synchronize",
     "torch.cuda.synchronize",
+    # Implicit syncs: the truth of a device tensor (`if t.any():`, `while t < x`,
+    # `bool(t)`), `float(t)`, `int(t)`.
+    "bool",
+    "float",
+    "int",
 )
 
 

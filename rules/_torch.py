@@ -175,6 +175,9 @@ SYNC_DISPLAY = {
     "to-cpu": '.to("cpu")',
     "synchronize": ".synchronize()",
     "torch.cuda.synchronize": "torch.cuda.synchronize()",
+    "bool": "the truth of a device tensor",
+    "float": "float(<tensor>)",
+    "int": "int(<tensor>)",
 }
 
 

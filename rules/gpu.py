@@ -18,21 +18,31 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
 
 from integ_lint.context import FileContext, dotted_name
-from integ_lint.findings import Severity
+from integ_lint.facts.gpu import (
+    COMPREHENSION,
+    LOOP,
+    CallFact,
+    GpuFactCollector,
+    GpuFacts,
+    SyncFact,
+)
+from integ_lint.findings import Finding, RelatedLocation, Severity, Site, Span
 from integ_lint.gpu_allowlist import (
     AllowEntry,
     allowlist_key,
     parse_allowlist,
     scope_label,
 )
-from integ_lint.rule import FileRule, Invalid, PendingFinding, Valid
+from integ_lint.project import FileFacts, ProjectIndex
+from integ_lint.rule import FileRule, Invalid, PendingFinding, ProjectRule, Valid
+from integ_lint.settings import GpuSettings
 
 from ._torch import (
     SYNC_DISPLAY,
@@ -43,8 +53,8 @@ from ._torch import (
     method_call,
     named_for,
     positional,
+    scope_matches,
     string_value,
-    sync_pattern,
     to_target,
     walk,
 )
@@ -878,29 +888,44 @@ def _placed_literals(node: cst.BaseExpression) -> list[cst.BaseExpression]:
 # -- IL403 ------------------------------------------------------------------------------
 
 
-class HostSyncInLoop(_GpuRule):
-    """Host synchronisation inside a loop or a hot path.
+class HostSyncInLoop(ProjectRule):
+    """Host synchronisation that runs per iteration: in a loop, a comprehension, a
+    hot path, or one call below one.
 
     **What it does**
 
     Flags `.item()`, `.tolist()`, `.cpu()`, `.numpy()`, `.to("cpu")`,
-    `torch.cuda.synchronize()` and `stream.synchronize()` / `event.synchronize()` in a
-    `for`/`while` body (or a `while` condition), and anywhere in a
-    scope matching `[tool.integ-lint.gpu] hot-paths`. A chain such as
-    `loss.detach().cpu().item()` is one finding. Manager scopes are exempt from the
-    loop check (not from explicit hot paths); tests and scripts are exempt.
+    `torch.cuda.synchronize()` and `stream.synchronize()` / `event.synchronize()`:
 
-    Each finding prints an allowlist key `path:Scope.qualname:pattern:n` (n counts
-    the flagged calls of that pattern in that scope, so the key does not change when
-    lines are added elsewhere). An entry with that key, an `owner`, a `reason` and an
-    optional `expires` date silences the site; after `expires` the entry stops
-    applying and the finding comes back saying which entry expired.
+    * in a `for`/`while` body or a `while` condition, and in the body of a list, set or
+      dict comprehension or a generator expression (`[v.item() for v in values]`);
+    * anywhere in a scope matching `[tool.integ-lint.gpu] hot-paths`;
+    * one call level down: in a project function that a loop (or a hot path) elsewhere
+      calls; reported at the sync, with the calling loop as related location and
+      `precision: medium` in the finding's properties.
+
+    Inside loops, implicit syncs too: `if t.any():`, `if t:`, `while t < x`, `bool(t)`,
+    `float(t)`, `int(t)`, where `t` is a tensor the function built from torch calls.
+    Not syncs: a chain such as `loss.detach().cpu().item()` (one finding), calls on
+    values already on the host (`arr.tolist()` after `arr = x.cpu().numpy()`, NumPy
+    results), `synchronize` in a benchmark or profiling function, and anything in an
+    error path (a `raise` statement or a branch that raises). Configured manager
+    scopes are exempt from the loop checks (not from explicit hot paths). Reports on
+    library files.
+
+    Each finding prints an allowlist key `path:Scope.qualname:pattern:n`: n counts
+    *every* call of that pattern in that scope, in source order, reported or not, so a
+    key stays the same when the rule's scope changes and matches the inventories teams
+    keep by hand. An entry with that key (or without `:n`, for the whole scope), an
+    `owner`, a `reason` and an optional `expires` date silences the site; after
+    `expires` the finding comes back saying which entry expired. An entry that matches
+    no call at all is reported at the entry.
 
     **Why is this bad?**
 
     Every synchronisation makes the host wait for the GPU queue to drain: a hidden
-    `.item()` in the step loop collapses throughput, and nobody sees it in a profile
-    of the Python code.
+    `.item()` in the step loop, or in a metric helper the step loop calls, collapses
+    throughput, and nobody sees it in a profile of the Python code.
 
     **Example**
 
@@ -929,7 +954,9 @@ class HostSyncInLoop(_GpuRule):
 
     code = "IL403"
     name = "host-sync-in-loop"
+    family = FAMILY
     severity = Severity.WARNING
+    FACTS = (GpuFactCollector,)
     VALID = (
         Valid(
             """
@@ -939,7 +966,25 @@ class HostSyncInLoop(_GpuRule):
                 total = torch.zeros(())
                 for batch in batches:
                     total += model(batch).detach()
+                    if torch.isnan(total).any():
+                        raise FloatingPointError(f"loss is {total.item()}")
                 return total.item()
+            """
+        ),
+        Valid(
+            """
+            import numpy as np
+            import torch
+
+            def report(batches, x):
+                values = x.cpu().numpy()
+                for batch in batches:
+                    print(values.tolist(), np.asarray(batch).tolist())
+
+            def benchmark_step(model, batches):
+                for batch in batches:
+                    model(batch)
+                    torch.cuda.synchronize()
             """
         ),
         Valid(
@@ -1000,6 +1045,20 @@ class HostSyncInLoop(_GpuRule):
             """
             import torch
 
+            def evaluate(model, batches, x):
+                scores = [model(b).item() for b in batches]
+                for b in batches:
+                    t = torch.sigmoid(model(b))
+                    if (t > 0.5).any():
+                        print(float(t.mean()))
+                return scores
+            """,
+            lines=(4, 7, 8),
+        ),
+        Invalid(
+            """
+            import torch
+
             class StepManager:
                 def step(self, batch):
                     loss = self.model(batch)
@@ -1011,6 +1070,26 @@ class HostSyncInLoop(_GpuRule):
             hot-paths = ["pkg.example.StepManager.*"]
             """,
             message="hot path",
+        ),
+        Invalid(
+            """
+            from pkg.metrics import accuracy
+
+            def fit(model, batches):
+                for batch in batches:
+                    print(accuracy(model(batch), batch.labels))
+            """,
+            files={
+                "pkg/metrics.py": """
+import torch
+
+def accuracy(logits, labels):
+    return (logits.argmax(-1) == labels).float().mean().item()
+"""
+            },
+            finding_path="pkg/metrics.py",
+            line=4,
+            message="which `fit` calls inside a loop",
         ),
         Invalid(
             """
@@ -1032,105 +1111,145 @@ class HostSyncInLoop(_GpuRule):
         ),
     )
 
-    def __init__(self, context: Any) -> None:
-        super().__init__(context)
-        self.loops: list[int] = [0]
-        self.covered: set[int] = set()
-        self.counts: dict[tuple[str, str], int] = {}
-        self.entries: list[AllowEntry] = []
-        if self.gpu.settings.allowlist:
-            self.entries = [
-                e for e in parse_allowlist(self.gpu.settings)[0] if e.path == context.relpath
-            ]
-        self.today = datetime.date.today()
+    def check(self, project: ProjectIndex) -> Iterator[Finding]:
+        settings = project.config.section(GpuSettings)
+        entries = parse_allowlist(settings)[0] if settings.allowlist else []
+        used: set[int] = set()
+        today = datetime.date.today()
+        callers = _callers_by_callee(project, settings)
+        for facts in project.files.values():
+            gpu = facts.facts.get(GpuFactCollector.KEY)
+            if not isinstance(gpu, GpuFacts) or not gpu.syncs:
+                continue
+            defined = set(gpu.functions)
+            for sync in gpu.syncs:
+                label = scope_label(sync.scope)
+                matching = [
+                    e
+                    for e in entries
+                    if e.matches(facts.relpath, label, sync.pattern, sync.occurrence)
+                ]
+                used.update(e.index for e in matching)
+                if sync.skip:
+                    continue
+                placed = self._where(facts, sync, settings, callers, defined)
+                if placed is None or not project.reported(facts.relpath):
+                    continue
+                where, related, precision = placed
+                active = [e for e in matching if not e.expired(today)]
+                if active:
+                    continue
+                key = allowlist_key(facts.relpath, sync.scope, sync.pattern, sync.occurrence)
+                message = (
+                    f"host synchronisation `{SYNC_DISPLAY[sync.pattern]}` {where}: the host "
+                    "waits for the GPU every time; keep values on the device and sync less often"
+                )
+                if matching:
+                    entry = matching[0]
+                    message += (
+                        f"; allowlist entry expired on {entry.expires} "
+                        f"(gpu.allowlist[{entry.index}], owner {entry.owner}: {entry.reason}): "
+                        "renew it or fix the code"
+                    )
+                message += f" [allowlist key: {key}]"
+                properties: dict[str, Any] = {"allowlist_key": key}
+                if precision:
+                    properties["precision"] = precision
+                yield self.finding(
+                    facts.relpath, sync.site, message, related=related, properties=properties
+                )
+        yield from self._unused_entries(project, entries, used)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        super().visit_FunctionDef(node)
-        self.loops.append(0)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        super().leave_FunctionDef(original_node)
-        self.loops.pop()
-
-    # Loop bodies and `while` conditions run per iteration. Comprehensions are not
-    # counted: `{k: v.cpu() for k, v in state.items()}` is how state is made host-safe.
-    def visit_For_body(self, node: cst.For) -> None:
-        self.loops[-1] += 1
-
-    def leave_For_body(self, node: cst.For) -> None:
-        self.loops[-1] -= 1
-
-    def visit_While_test(self, node: cst.While) -> None:
-        self.loops[-1] += 1
-
-    def leave_While_test(self, node: cst.While) -> None:
-        self.loops[-1] -= 1
-
-    def visit_While_body(self, node: cst.While) -> None:
-        self.loops[-1] += 1
-
-    def leave_While_body(self, node: cst.While) -> None:
-        self.loops[-1] -= 1
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if id(node) in self.covered:
-            return
-        pattern = sync_pattern(self.context, node)
-        if pattern is None:
-            return
-        found = method_call(node)
-        receiver = found[1] if found is not None else None
-        if pattern != "torch.cuda.synchronize" and not self.gpu.torch_receiver(receiver):
-            return
-        if self.gpu.in_test or self.gpu.in_script:
-            return
-        hot = self.gpu.hot_path()
-        in_loop = self.loops[-1] > 0
+    def _where(
+        self,
+        facts: FileFacts,
+        sync: SyncFact,
+        settings: GpuSettings,
+        callers: dict[str, list[tuple[str, CallFact, str]]],
+        defined: set[str],
+    ) -> tuple[str, tuple[RelatedLocation, ...], str] | None:
+        """How the sync runs per iteration (message part, related locations, precision),
+        or None when it does not."""
+        scope = tuple(sync.scope.split(".")) if sync.scope else ()
+        hot = scope_matches(settings.hot_paths, facts.relpath, facts.module, scope)
+        in_loop = {LOOP: "inside a loop", COMPREHENSION: "inside a comprehension"}.get(
+            sync.per_iteration, ""
+        )
         if hot is not None:
             where = f"in hot path `{hot}`"
-            if in_loop:
-                where = "inside a loop " + where
-        elif in_loop and self.gpu.manager() is None:
-            where = "inside a loop"
-        else:
-            return
-        self._cover_chain(node)
-        scope = self.context.scope
-        count_key = (scope_label(scope), pattern)
-        occurrence = self.counts.get(count_key, 0) + 1
-        self.counts[count_key] = occurrence
-        key = allowlist_key(self.context.relpath, scope, pattern, occurrence)
-        matching = [
-            e
-            for e in self.entries
-            if e.matches(self.context.relpath, scope_label(scope), pattern, occurrence)
-        ]
-        active = [e for e in matching if not e.expired(self.today)]
-        if active:
-            return
-        message = (
-            f"host synchronisation `{SYNC_DISPLAY[pattern]}` {where}: the host waits for "
-            "the GPU every time; keep values on the device and sync less often"
+            return (f"{in_loop} {where}" if in_loop else where), (), ""
+        if scope_matches(settings.managers, facts.relpath, facts.module, scope) is not None:
+            return None
+        if in_loop:
+            return in_loop, (), ""
+        if sync.scope not in defined:
+            return None  # module level, or a class body
+        qualified = f"{facts.module}.{sync.scope}" if facts.module else sync.scope
+        sites = [c for c in callers.get(qualified, []) if c[1].scope != sync.scope]
+        if not sites:
+            return None
+        path, call, how = sites[0]
+        caller = call.scope or "<module>"
+        where = f"in `{sync.scope}`, which `{caller}` calls {how} ({path}:{call.span.start_line})"
+        if len(sites) > 1:
+            where += f" and {len(sites) - 1} more call site(s)"
+        related = tuple(
+            RelatedLocation(p, c.span, f"`{c.scope or '<module>'}` calls `{sync.scope}` {h}")
+            for p, c, h in sites[:5]
         )
-        if matching:
-            entry = matching[0]
-            message += (
-                f"; allowlist entry expired on {entry.expires} (gpu.allowlist[{entry.index}], "
-                f"owner {entry.owner}: {entry.reason}): renew it or fix the code"
-            )
-        message += f" [allowlist key: {key}]"
-        self.report(node, message, properties={"allowlist_key": key})
+        return where, related, "medium"
 
-    def _cover_chain(self, node: cst.Call) -> None:
-        current: cst.BaseExpression = node.func
-        while True:
-            if isinstance(current, cst.Attribute):
-                current = current.value
-            elif isinstance(current, cst.Call):
-                self.covered.add(id(current))
-                current = current.func
+    def _unused_entries(
+        self, project: ProjectIndex, entries: list[AllowEntry], used: set[int]
+    ) -> Iterator[Finding]:
+        config_file = project.config.config_file
+        if config_file is None:
+            return
+        try:
+            relpath = config_file.resolve().relative_to(project.config.root.resolve()).as_posix()
+            lines = config_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, ValueError, UnicodeDecodeError):
+            return
+        for entry in entries:
+            if entry.index in used:
+                continue
+            key = allowlist_key(entry.path, entry.scope, entry.pattern, entry.occurrence or 0)
+            if entry.occurrence is None:
+                key = key.rsplit(":", 1)[0]
+            line = next((i for i, text in enumerate(lines, 1) if key in text), 1)
+            column = lines[line - 1].find(key) + 1 if line <= len(lines) else 1
+            span = Span(line, max(column, 1), line, max(column, 1) + len(key))
+            yield self.finding(
+                relpath,
+                Site(span, "", f"gpu.allowlist[{entry.index}] {key}"),
+                f"allowlist entry gpu.allowlist[{entry.index}] `{key}` (owner {entry.owner}) "
+                "matches no host synchronisation: the code it covered moved or changed; "
+                "update the key or delete the entry",
+            )
+
+
+def _callers_by_callee(
+    project: ProjectIndex, settings: GpuSettings
+) -> dict[str, list[tuple[str, CallFact, str]]]:
+    """Qualified function name -> the calls that run it per iteration: inside a loop
+    or comprehension, or in a hot path, in library code outside configured managers."""
+    found: dict[str, list[tuple[str, CallFact, str]]] = {}
+    for facts in project.files.values():
+        gpu = facts.facts.get(GpuFactCollector.KEY)
+        if not isinstance(gpu, GpuFacts) or project.role_of(facts.relpath) != "library":
+            continue
+        for call in gpu.calls:
+            scope = tuple(call.scope.split(".")) if call.scope else ()
+            if scope_matches(settings.managers, facts.relpath, facts.module, scope):
+                continue
+            if call.per_iteration:
+                how = "inside a loop" if call.per_iteration == LOOP else "inside a comprehension"
+            elif scope_matches(settings.hot_paths, facts.relpath, facts.module, scope):
+                how = "in a hot path"
             else:
-                return
+                continue
+            found.setdefault(call.callee, []).append((facts.relpath, call, how))
+    return found
 
 
 # -- IL404 ------------------------------------------------------------------------------

@@ -366,6 +366,7 @@ class Holder:
 print(th.tensor([1.0]).item())
 for i in range(3):
     torch.cuda.synchronize()
+    th.zeros(1).add_(i)
 """
 
 

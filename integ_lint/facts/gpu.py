@@ -1,0 +1,602 @@
+"""Per-file facts for the GPU rules: host synchronisations, the calls that could reach
+them from a loop, and the classes and functions that own device placement.
+
+The collector does not know the configuration (managers, hot paths, the allowlist are
+applied in the project phase by IL403), so it records every site with what the code
+alone says about it:
+
+* every host-synchronising call (``.item()``, ``.tolist()``, ``.cpu()``, ``.numpy()``,
+  ``.to("cpu")``, ``synchronize()``; a chain such as ``x.cpu().numpy()`` is one call,
+  named by its outermost pattern) and, inside loops, every implicit one (``if t.any():``,
+  ``while t < x``, ``bool(t)``, ``float(t)``, ``int(t)`` on a tensor the function built
+  from torch calls), with its scope, its occurrence among all calls of that pattern in
+  the scope (the allowlist key's ``n``), whether it runs per iteration (a loop body or
+  condition, a comprehension body) and why it is *not* a sync when the code says so (a
+  value already on the host, an error path, ``synchronize`` in a benchmark function);
+* every call to a plain function or a method of the same class, with the callee's
+  qualified name (resolved through imports) and whether it runs per iteration: the
+  project phase finds syncs one call level below a loop;
+* the functions the file defines and the inferred device owners (see
+  :func:`integ_lint.rules._torch.device_owner_evidence`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import libcst as cst
+
+from ..context import FileContext, dotted_name
+from ..findings import Site, Span
+from ..rule import FactCollector
+from ..rules._torch import (
+    annotation_is_torch,
+    device_owner_evidence,
+    file_imports_torch,
+    method_call,
+    sync_pattern,
+)
+
+# Why a sync-shaped call is not a sync (SyncFact.skip).
+HOST_VALUE = "a value already on the host"
+ERROR_PATH = "an error path"
+BENCHMARK = "a benchmark or profiling function"
+NOT_TORCH = "no torch in the file"
+
+LOOP = "loop"
+COMPREHENSION = "comprehension"
+
+_BENCHMARK_WORDS = re.compile(r"bench|profil|timing|timeit|time_|_time|latency|throughput", re.I)
+# Methods whose result lives on the host (or is metadata), not a device tensor.
+_HOST_METHODS = frozenset(
+    {"item", "tolist", "numpy", "size", "dim", "numel", "ndimension", "data_ptr", "is_cuda"}
+)
+_HOST_ATTRIBUTES = frozenset({"shape", "dtype", "device", "is_cuda", "ndim", "requires_grad"})
+# torch.* calls that return host values (flags, counts, objects), not tensors.
+_NON_TENSOR_TORCH = re.compile(
+    r"^torch\.(cuda|backends|distributed|jit|compiler|onnx|utils|autograd\.profiler|"
+    r"profiler|multiprocessing|hub|testing|is_|get_|set_|use_|manual_seed|no_grad|"
+    r"enable_grad|inference_mode|device|dtype|Size|__version__)"
+)
+_IMPLICIT_CASTS = {"bool": "bool", "float": "float", "int": "int"}
+# Names of callables that run a module's forward pass (`self.model(x)`, `policy(obs)`,
+# `self.policy.evaluate_actions(...)`, `q_net.forward(x)`), split at `.` and `_`.
+_MODULE_WORDS = frozenset(
+    {
+        "model",
+        "policy",
+        "net",
+        "network",
+        "module",
+        "actor",
+        "critic",
+        "encoder",
+        "decoder",
+        "backbone",
+        "forward",
+        "qf",
+        "qnet",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SyncFact:
+    """One host-synchronising call (or implicit sync) in a file."""
+
+    scope: str  # qualname of the enclosing function/class ("" at module level)
+    pattern: str  # the allowlist pattern (integ_lint.gpu_allowlist.SYNC_PATTERNS)
+    occurrence: int  # 1-based, among every call of this pattern in the scope
+    site: Site
+    per_iteration: str = ""  # LOOP, COMPREHENSION, or "" (straight-line code)
+    loop: Span | None = None  # the loop header it runs under
+    skip: str = ""  # why it is not a sync (HOST_VALUE, ERROR_PATH, ...), else ""
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """A call to a function the project may define, and how often it runs."""
+
+    scope: str  # the caller's qualname
+    callee: str  # the callee's qualified name (``pkg.metrics.accuracy``, ``pkg.m.C.f``)
+    span: Span
+    per_iteration: str = ""  # LOOP, COMPREHENSION or ""
+
+
+@dataclass(frozen=True)
+class DeviceOwnerFact:
+    """A class or function that decides the device and hands it to others."""
+
+    qualname: str
+    kind: str  # "class" | "function"
+    evidence: str
+    site: Site
+
+
+@dataclass(frozen=True)
+class GpuFacts:
+    uses_torch: bool
+    syncs: tuple[SyncFact, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    functions: tuple[str, ...] = ()  # qualnames of the functions defined here
+    owners: tuple[DeviceOwnerFact, ...] = ()
+
+
+@dataclass
+class _Frame:
+    """Per function (and one for the module): what the function built from torch,
+    what it moved to the host, and how its calls are counted."""
+
+    torch_names: set[str] = field(default_factory=set)
+    host_names: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=dict)
+    # Enclosing per-iteration regions: (LOOP | COMPREHENSION, header span, region id).
+    loops: list[tuple[str, Span | None, int]] = field(default_factory=list)
+    error_depth: int = 0
+    periodic: int = 0  # > 0 under `if step % n == 0:`: once every n iterations
+
+
+class GpuFactCollector(FactCollector):
+    KEY = "gpu"
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.uses_torch = file_imports_torch(context.source)
+        self.mentions_torch = "torch" in context.source
+        self.frames: list[_Frame] = [_Frame()]
+        self.kinds: list[tuple[str, str]] = []  # ("class" | "function", name), innermost last
+        self.typed_torch: set[str] = set()
+        self.covered: set[int] = set()  # inner calls of a chain already counted
+        self.functions: list[str] = []
+        self.owners: list[DeviceOwnerFact] = []
+        self.owner_flags: list[bool] = []  # per enclosing class/function: an owner?
+        # Per-iteration regions that launch device work; a sync (or a call) counts as
+        # per-iteration only under one of them (decided in collect(): the work often
+        # comes after the sync, `print(loss.item())` before `optimizer.step()`).
+        self.region_count = 0
+        self.region_of: dict[int, int] = {}
+        self.working: set[int] = set()
+        self.pending_syncs: list[tuple[SyncFact, tuple[tuple[str, Span | None, int], ...]]] = []
+        self.pending_calls: list[tuple[CallFact, tuple[tuple[str, Span | None, int], ...]]] = []
+
+    # -- scopes ---------------------------------------------------------------------
+    def _qualname(self, name: str) -> str:
+        scope = self.context.scope
+        return f"{scope}.{name}" if scope else name
+
+    def _note_owner(self, node: cst.ClassDef | cst.FunctionDef, kind: str) -> None:
+        """Record the outermost inferred device owners (an owner's methods are part of
+        it, not owners of their own)."""
+        evidence = None
+        if self.uses_torch and not any(self.owner_flags):
+            evidence = device_owner_evidence(self.context, node)
+            if evidence is not None:
+                qualname = self._qualname(node.name.value)
+                self.owners.append(
+                    DeviceOwnerFact(
+                        qualname, kind, evidence, Site(self.context.span(node.name), qualname)
+                    )
+                )
+        self.owner_flags.append(evidence is not None)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._note_owner(node, "class")
+        self.kinds.append(("class", node.name.value))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.kinds.pop()
+        self.owner_flags.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(self._qualname(node.name.value))
+        self._note_owner(node, "function")
+        self.kinds.append(("function", node.name.value))
+        frame = _Frame()
+        params = node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            annotation = param.annotation
+            if (
+                annotation is not None
+                and self.mentions_torch
+                and annotation_is_torch(self.context, annotation.annotation)
+            ):
+                frame.torch_names.add(param.name.value)
+                self.typed_torch.add(param.name.value)
+        self.frames.append(frame)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.frames.pop()
+        self.kinds.pop()
+        self.owner_flags.pop()
+
+    # -- per-iteration regions ----------------------------------------------------------
+    def _enter(self, kind: str, header: cst.CSTNode | None, owner: cst.CSTNode) -> None:
+        span = self.context.span(header) if header is not None else None
+        # A `while` condition and body are one region: work in the body makes the
+        # condition's sync per-iteration too.
+        region = self.region_of.get(id(owner))
+        if region is None:
+            self.region_count += 1
+            region = self.region_of[id(owner)] = self.region_count
+        self.frames[-1].loops.append((kind, span, region))
+
+    def _exit(self) -> None:
+        self.frames[-1].loops.pop()
+
+    def visit_For_body(self, node: cst.For) -> None:
+        self._enter(LOOP, node.iter, node)
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self._exit()
+
+    def visit_While_test(self, node: cst.While) -> None:
+        self._enter(LOOP, node.test, node)
+        self._implicit_condition(node.test)
+
+    def leave_While_test(self, node: cst.While) -> None:
+        self._exit()
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self._enter(LOOP, node.test, node)
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self._exit()
+
+    def _comprehension(self, node: cst.BaseComp | cst.DictComp) -> None:
+        self._enter(COMPREHENSION, node.for_in.iter, node)
+
+    def visit_ListComp_elt(self, node: cst.ListComp) -> None:
+        self._comprehension(node)
+
+    def leave_ListComp_elt(self, node: cst.ListComp) -> None:
+        self._exit()
+
+    def visit_SetComp_elt(self, node: cst.SetComp) -> None:
+        self._comprehension(node)
+
+    def leave_SetComp_elt(self, node: cst.SetComp) -> None:
+        self._exit()
+
+    def visit_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
+        self._comprehension(node)
+
+    def leave_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
+        self._exit()
+
+    def visit_DictComp_value(self, node: cst.DictComp) -> None:
+        self._comprehension(node)
+
+    def leave_DictComp_value(self, node: cst.DictComp) -> None:
+        self._exit()
+
+    def visit_DictComp_key(self, node: cst.DictComp) -> None:
+        self._comprehension(node)
+
+    def leave_DictComp_key(self, node: cst.DictComp) -> None:
+        self._exit()
+
+    # -- error paths ---------------------------------------------------------------------
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self.frames[-1].error_depth += 1
+
+    def leave_Raise(self, original_node: cst.Raise) -> None:
+        self.frames[-1].error_depth -= 1
+
+    def visit_If_test(self, node: cst.If) -> None:
+        if _raises(node.body):  # the guard of an error path
+            self.frames[-1].error_depth += 1
+
+    def leave_If_test(self, node: cst.If) -> None:
+        if _raises(node.body):
+            self.frames[-1].error_depth -= 1
+
+    def visit_If_body(self, node: cst.If) -> None:
+        if _raises(node.body):
+            self.frames[-1].error_depth += 1
+        if _is_periodic(node.test):
+            self.frames[-1].periodic += 1
+
+    def leave_If_body(self, node: cst.If) -> None:
+        if _raises(node.body):
+            self.frames[-1].error_depth -= 1
+        if _is_periodic(node.test):
+            self.frames[-1].periodic -= 1
+
+    def visit_If(self, node: cst.If) -> None:
+        # `if torch.isnan(loss).any(): raise ...` is a guard on an error path.
+        if not _raises(node.body):
+            self._implicit_condition(node.test)
+
+    # -- what names hold ---------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self.mentions_torch:
+            return
+        frame = self.frames[-1]
+        names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+        on_host = self._on_host(node.value)
+        is_tensor = not on_host and self._tensor_valued(node.value)
+        for name in names:
+            frame.host_names.discard(name)
+            frame.torch_names.discard(name)
+            if on_host:
+                frame.host_names.add(name)
+            elif is_tensor:
+                frame.torch_names.add(name)
+
+    def _on_host(self, node: cst.BaseExpression) -> bool:
+        """Whether a value is on the host: the result of ``.item()`` / ``.tolist()`` /
+        ``.numpy()`` / ``.cpu()``, of a NumPy call, or a name bound to one."""
+        if isinstance(node, cst.Name):
+            return node.value in self.frames[-1].host_names
+        if isinstance(node, cst.Call):
+            resolved = self.context.resolve(node.func) or ""
+            if resolved.split(".")[0] == "numpy":
+                return True
+            found = method_call(node)
+            if found is not None:
+                method, receiver = found
+                if method in ("item", "tolist", "numpy", "cpu"):
+                    return True
+                if sync_pattern(self.context, node) == "to-cpu":
+                    return True
+                if method in ("detach", "clone", "astype", "copy", "reshape", "squeeze"):
+                    return self._on_host(receiver)
+        if isinstance(node, cst.Subscript):
+            return self._on_host(node.value)
+        return False
+
+    def _receiver_on_host(self, receiver: cst.BaseExpression) -> bool:
+        """Whether a sync chain starts from a host value: ``arr.tolist()`` on a NumPy
+        array, ``x.cpu().numpy()`` is judged by ``x`` (one sync, not two)."""
+        current = receiver
+        while (
+            isinstance(current, cst.Call)
+            and isinstance(current.func, cst.Attribute)
+            and sync_pattern(self.context, current) is not None
+        ):
+            current = current.func.value
+        return self._on_host(current)
+
+    def _tensor_valued(self, node: cst.BaseExpression) -> bool:
+        """Whether an expression is a tensor built from torch calls in this function."""
+        if isinstance(node, cst.Name):
+            return node.value in self.frames[-1].torch_names
+        if isinstance(node, cst.Call):
+            resolved = self.context.resolve(node.func)
+            if resolved is not None:
+                return resolved.startswith("torch.") and not _NON_TENSOR_TORCH.match(resolved)
+            found = method_call(node)
+            if found is not None:
+                method, receiver = found
+                if method not in _HOST_METHODS and self._tensor_valued(receiver):
+                    return True
+            # A module's output is a tensor: `loss = self.model(batch)`.
+            return _runs_module(node.func)
+        if isinstance(node, cst.BinaryOperation):
+            return self._tensor_valued(node.left) or self._tensor_valued(node.right)
+        if isinstance(node, cst.UnaryOperation):
+            return self._tensor_valued(node.expression)
+        if isinstance(node, cst.Subscript):
+            return self._tensor_valued(node.value)
+        if isinstance(node, cst.Comparison):
+            if any(
+                isinstance(c.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn))
+                for c in node.comparisons
+            ):
+                return False
+            sides = [node.left, *(c.comparator for c in node.comparisons)]
+            return any(self._tensor_valued(side) for side in sides)
+        return False
+
+    def _truth_syncs(self, node: cst.BaseExpression) -> bool:
+        """Whether testing the truth of ``node`` reads a device tensor."""
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return self._truth_syncs(node.expression)
+        if isinstance(node, cst.BooleanOperation):
+            return self._truth_syncs(node.left) or self._truth_syncs(node.right)
+        return self._tensor_valued(node)
+
+    def _implicit_condition(self, test: cst.BaseExpression) -> None:
+        frame = self.frames[-1]
+        if not self.uses_torch or not frame.loops or not self._truth_syncs(test):
+            return
+        self._record(test, "bool", frame)
+
+    # -- calls ---------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        frame = self.frames[-1]
+        if frame.loops and self._device_work(node):
+            self.working.update(region for _, _, region in frame.loops)
+        self._note_call(node, frame)
+        if not self.mentions_torch or id(node) in self.covered:
+            return
+        if isinstance(node.func, cst.Name) and node.func.value in _IMPLICIT_CASTS:
+            if (
+                frame.loops
+                and self.uses_torch
+                and len(node.args) == 1
+                and self._tensor_valued(node.args[0].value)
+            ):
+                self._record(node, _IMPLICIT_CASTS[node.func.value], frame)
+            return
+        pattern = sync_pattern(self.context, node)
+        if pattern is None:
+            return
+        self._cover_chain(node)
+        found = method_call(node)
+        skip = ""
+        if pattern != "torch.cuda.synchronize" and not self._torch_receiver(
+            found[1] if found else None
+        ):
+            skip = NOT_TORCH
+        elif found is not None and self._receiver_on_host(found[1]):
+            skip = HOST_VALUE
+        self._record(node, pattern, frame, skip)
+
+    def _record(self, node: cst.CSTNode, pattern: str, frame: _Frame, skip: str = "") -> None:
+        scope = self.context.scope
+        occurrence = frame.counts.get(pattern, 0) + 1
+        frame.counts[pattern] = occurrence
+        if not skip and frame.error_depth:
+            skip = ERROR_PATH
+        if not skip and "synchronize" in pattern and _BENCHMARK_WORDS.search(scope):
+            skip = BENCHMARK
+        sync = SyncFact(
+            scope=scope,
+            pattern=pattern,
+            occurrence=occurrence,
+            site=Site(self.context.span(node), scope, self.context.snippet(node)),
+            skip=skip,
+        )
+        self.pending_syncs.append((sync, () if frame.periodic else tuple(frame.loops)))
+
+    def _torch_receiver(self, receiver: cst.BaseExpression | None) -> bool:
+        if self.uses_torch:
+            return True
+        text = dotted_name(receiver) if receiver is not None else None
+        return text is not None and text.split(".")[0] in self.typed_torch
+
+    def _cover_chain(self, node: cst.Call) -> None:
+        current: cst.BaseExpression = node.func
+        while True:
+            if isinstance(current, cst.Attribute):
+                current = current.value
+            elif isinstance(current, cst.Call):
+                self.covered.add(id(current))
+                current = current.func
+            else:
+                return
+
+    def _note_call(self, node: cst.Call, frame: _Frame) -> None:
+        callee = self._callee(node.func)
+        if callee is None:
+            return
+        if not frame.loops and not self.kinds:
+            return  # module-level code runs once
+        call = CallFact(self.context.scope, callee, self.context.span(node.func))
+        self.pending_calls.append((call, () if frame.periodic else tuple(frame.loops)))
+
+    def _device_work(self, node: cst.Call) -> bool:
+        """Whether a call launches work on the device: a torch function, a module's
+        forward (`model(x)`, `self.policy.evaluate_actions(...)`), `loss.backward()`,
+        `optimizer.step()`, or an operation on a tensor built from torch calls."""
+        resolved = self.context.resolve(node.func)
+        if resolved is not None:
+            return resolved.startswith("torch.") and not _NON_TENSOR_TORCH.match(resolved)
+        text = dotted_name(node.func) or ""
+        if _runs_module(node.func):
+            return True
+        found = method_call(node)
+        if found is None:
+            return False
+        method, receiver = found
+        if method == "backward":
+            return True
+        if method == "step" and re.search(r"optim|scaler", text, re.IGNORECASE):
+            return True
+        return method not in _HOST_METHODS and self._tensor_valued(receiver)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        frame = self.frames[-1]
+        if frame.loops and self.mentions_torch and self._tensor_valued(node):
+            self.working.update(region for _, _, region in frame.loops)
+
+    def _callee(self, func: cst.BaseExpression) -> str | None:
+        """The qualified name a call may reach in the project, else None."""
+        module = self.context.module
+        if isinstance(func, cst.Name):
+            resolved = self.context.resolve(func)
+            if resolved is not None:
+                return resolved
+            return f"{module}.{func.value}" if module else func.value
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            if func.value.value in ("self", "cls"):
+                owner = self._class_qualname()
+                if owner is None:
+                    return None
+                base = f"{module}.{owner}" if module else owner
+                return f"{base}.{func.attr.value}"
+            return self.context.resolve(func)
+        return None
+
+    def _class_qualname(self) -> str | None:
+        """The qualname of the class whose method is being visited."""
+        classes = [i for i, (kind, _) in enumerate(self.kinds) if kind == "class"]
+        if not classes:
+            return None
+        return ".".join(name for _, name in self.kinds[: classes[-1] + 1])
+
+    def _working_region(
+        self, regions: tuple[tuple[str, Span | None, int], ...]
+    ) -> tuple[str, Span | None]:
+        """The innermost enclosing region that launches device work, else ("", None)."""
+        for kind, span, region in reversed(regions):
+            if region in self.working:
+                return kind, span
+        return "", None
+
+    def collect(self) -> GpuFacts:
+        syncs = []
+        for sync, regions in self.pending_syncs:
+            kind, span = self._working_region(regions)
+            syncs.append(replace(sync, per_iteration=kind, loop=span))
+        calls = []
+        for call, regions in self.pending_calls:
+            kind, _ = self._working_region(regions)
+            if kind or self.kinds or call.scope:
+                calls.append(replace(call, per_iteration=kind))
+        return GpuFacts(
+            uses_torch=self.uses_torch,
+            syncs=tuple(syncs),
+            calls=tuple(calls),
+            functions=tuple(self.functions),
+            owners=tuple(self.owners),
+        )
+
+
+def _module_like(name: str) -> bool:
+    """``model``, ``q_net``, ``target_model``: a name for a module."""
+    lowered = name.lower()
+    words = lowered.split("_")
+    return lowered in _MODULE_WORDS or words[-1] in _MODULE_WORDS
+
+
+def _runs_module(func: cst.BaseExpression) -> bool:
+    """Whether calling ``func`` runs a module: ``model(x)``, ``self.q_net(x)``,
+    ``self.policy.evaluate_actions(...)``, ``net.forward(x)`` (the callable or the
+    object it is called on is named like a module)."""
+    parts = (dotted_name(func) or "").split(".")
+    if not parts[-1]:
+        return False
+    if _module_like(parts[-1]):
+        return True
+    return len(parts) > 1 and _module_like(parts[-2]) and parts[-2] not in ("self", "cls")
+
+
+def _is_periodic(test: cst.BaseExpression) -> bool:
+    """``step % log_interval == 0``: the branch runs once every n iterations, which is
+    how logging in a loop is meant to be throttled."""
+    stack: list[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _raises(block: cst.BaseSuite) -> bool:
+    """Whether a branch ends in (or is) a ``raise``: an error path."""
+    statements: Iterator[cst.CSTNode]
+    if isinstance(block, cst.SimpleStatementSuite):
+        statements = iter(block.body)
+    else:
+        statements = (
+            small
+            for line in block.body
+            if isinstance(line, cst.SimpleStatementLine)
+            for small in line.body
+        )
+    return any(isinstance(small, cst.Raise) for small in statements)
