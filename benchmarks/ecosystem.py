@@ -874,12 +874,27 @@ def project_report(project: Project, found: list[Found], labels: Labels) -> Proj
 
 
 def build_report(
-    projects: list[Project], cache: Cache, tag: str, labels_dir: Path = LABELS_DIR
+    projects: list[Project],
+    cache: Cache,
+    tag: str,
+    labels_dir: Path = LABELS_DIR,
+    codes: Sequence[str] = (),
 ) -> list[ProjectReport]:
+    """One report per project; ``codes`` (prefixes such as ``IL4``) narrows every
+    count, label and miss to those rule codes."""
+
+    def wanted(code: str) -> bool:
+        return not codes or code.startswith(tuple(codes))
+
     reports = []
     for project in projects:
-        found = findings_of(project, cache, tag)
-        reports.append(project_report(project, found, load_labels(project.name, labels_dir)))
+        found = [f for f in findings_of(project, cache, tag) if wanted(f.code)]
+        labels = load_labels(project.name, labels_dir)
+        labels = Labels(
+            {fp: label for fp, label in labels.findings.items() if wanted(label.code)},
+            [miss for miss in labels.misses if wanted(miss.code)],
+        )
+        reports.append(project_report(project, found, labels))
     return reports
 
 
@@ -1330,7 +1345,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     projects = [p for p in projects if (cache.runs(args.tag) / f"{p.name}.defaults.json").exists()]
     if not projects:
         raise EcosystemError(f"no run under {cache.runs(args.tag)}: run `ecosystem.py run` first")
-    reports = build_report(projects, cache, args.tag)
+    reports = build_report(projects, cache, args.tag, codes=args.code or ())
     if args.json:
         print(json.dumps(report_json(reports, cache, args.tag), indent=2))
     elif args.markdown:
@@ -1505,6 +1520,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--per-code", type=int, default=10, help="sample size per code and project"
     )
     report_parser.add_argument("--seed", type=int, default=15, help="sample seed")
+    report_parser.add_argument(
+        "--code", action="append", help="only these rule codes or prefixes (repeatable: IL4)"
+    )
     report_parser.set_defaults(handler=_cmd_report)
 
     label_parser = sub.add_parser(
