@@ -399,18 +399,21 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
     if fact == "messages-clean":
         from integ_lint.messages import build_message_index
 
-        sites = set()
+        event_sites: set[tuple[str, int]] = set()
         for entry in build_message_index(index).events.values():
-            for path, use in [*entry.publications, *entry.subscriptions]:
+            uses: list[tuple[str, Any]] = [*entry.publications, *entry.subscriptions]
+            for path, use in uses:
                 if path in scope:
-                    sites.add((path, use.site.span.start_line))
-        return len(sites), len(sites)
+                    event_sites.add((path, use.site.span.start_line))
+        return len(event_sites), len(event_sites)
     if fact == "no-manager-cycle":
         from integ_lint.coupling import manager_graph
 
-        graph = manager_graph(index)
+        managers_graph = manager_graph(index)
         managers = [
-            k for k, c in graph.classes.items() if c.relpath in scope and k in graph.metrics
+            k
+            for k, c in managers_graph.classes.items()
+            if c.relpath in scope and k in managers_graph.metrics
         ]
         return len(managers), len(managers)
     raise AssertionError(f"unknown strength {fact}")
@@ -781,3 +784,59 @@ def test_since_and_previous_are_exclusive(tmp_path: Path) -> None:
 def test_snake_name() -> None:
     assert snake_name("Training App", "--component") == "training_app"
     assert snake_name("trainer_app.training", "--component") == "trainer_app_training"
+
+
+# -- root causes and their texts ----------------------------------------------------------
+
+
+def _finding(code: str, message: str, scope: str = "", **props: Any) -> Any:
+    from integ_lint.findings import Finding, Site, Span
+
+    return Finding(
+        code=code,
+        rule_name="r",
+        severity=Severity.WARNING,
+        message=message,
+        path="pkg/a.py",
+        site=Site(Span(3, 1, 3, 9), scope, "x.y"),
+        properties=tuple(props.items()),
+    )
+
+
+DOC = """Summary.
+
+**Why is this bad?**
+It breaks. Badly, at run time. And more.
+
+**How to fix**
+Declare the field in the schema (with a default) and read it as `cfg.example_field`.
+Then run again.
+"""
+
+
+def test_fix_and_runtime_texts() -> None:
+    from integ_lint.audit import doc_section, fix_text
+
+    assert doc_section(DOC, "Why is this bad") == "It breaks. Badly, at run time."
+    # The message's own advice wins; the documentation's example never leaks in.
+    advised = _finding("IL302", "'x' is declared in C; use 'self.cfg.x'")
+    assert fix_text(advised, DOC) == "Use 'self.cfg.x'."
+    plain = _finding("IL301", "attribute 'y' is not declared in C")
+    assert fix_text(plain, DOC) == "Declare the field in the schema (with a default)."
+    aside = _finding("IL101", "a imports b (B is re-exported by pkg: import from there)")
+    assert fix_text(aside, DOC) == "B is re-exported by pkg: import from there."
+    assert fix_text(plain, "Summary.") == "See `integ-lint explain IL301`."
+
+
+def test_root_cause_keys() -> None:
+    from integ_lint.audit import root_cause
+
+    cycle = _finding("IL103", "m", cycle=("b", "a", "b"))
+    assert root_cause(cycle, "boundaries")[0] == "cycle:IL103:a|b"
+    field_key = root_cause(_finding("IL301", "m", attribute="x", schemas=("p.C",)), "config-schema")
+    assert field_key[0] == "config:p.C:x"
+    internals = root_cause(_finding("IL101", "m", imported="lib.util._impl"), "boundaries")
+    assert internals == ("imports:IL101:lib.util", "imports of `lib.util` internals")
+    method = root_cause(_finding("IL403", "m", scope="Step.optimize"), "gpu")
+    assert method[0] == "scope:IL403:pkg/a.py:Step"
+    assert root_cause(_finding("IL403", "m"), "gpu")[1] == "`pkg/a.py` (module level)"
