@@ -51,6 +51,7 @@ DEFAULT_ROLE_PATHS: dict[str, list[str]] = {
         "tests/**",
         "test/**",
         "**/tests/**",
+        "**/_tests/**",  # napari, scikit-image: tests inside the package
         # Not "**/test/**": a package's test/ subpackage is usually shipped test
         # support (django.test), library code for its users.
         "**/test_*.py",

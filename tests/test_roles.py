@@ -21,6 +21,7 @@ from integ_lint.suppressions import UnusedSuppression
         ("tests/test_core.py", "test"),
         ("tests/helpers.py", "test"),
         ("pkg/tests/unit/helpers.py", "test"),
+        ("src/napari/_qt/_tests/utils.py", "test"),
         ("pkg/core_test.py", "test"),
         ("conftest.py", "test"),
         ("src/pkg/conftest.py", "test"),
