@@ -1281,7 +1281,7 @@ def integration_points(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[I
             )
         text += f"; moves in {plural(len(owners), 'owner')}"
         if owners:
-            text += f" ({_names(owners, 4)})"
+            text += f" ({_names(owner_names(owners), 4)})"
         points.append(
             IntegrationPoint(
                 "devices",
@@ -1326,16 +1326,18 @@ def _site_dict(record: SiteRecord, path: str) -> dict[str, Any]:
     }
 
 
-def device_owners(facts: Facts) -> set[str]:
-    """The top-level classes or functions (``path::Name``; module level: the path)
-    holding the component's device moves."""
+def device_owners(facts: Facts) -> set[tuple[str, str]]:
+    """``(path, top-level class or function)`` holding each of the component's device
+    moves (``""`` for module-level code)."""
     owners = set()
     for record, path in zip(facts.device_sites, facts.device_paths):
-        if record.kind != "move":
-            continue
-        top = record.scope.split(".", 1)[0]
-        owners.add(top or path)
+        if record.kind == "move":
+            owners.add((path, record.scope.split(".", 1)[0]))
     return owners
+
+
+def owner_names(owners: Iterable[tuple[str, str]]) -> list[str]:
+    return [name or path for path, name in owners]
 
 
 # -- metrics --------------------------------------------------------------------------------
@@ -1549,7 +1551,8 @@ def strengths(
                     len(owners),
                     moves,
                     f"device placement confined to {plural(len(owners), 'owner')} "
-                    f"({_names(owners, 3)}): none of the {plural(moves, 'device move')} is "
+                    f"({_names(owner_names(owners), 3)}): none of the "
+                    f"{plural(moves, 'device move')} is "
                     "flagged by IL401",
                 )
             )

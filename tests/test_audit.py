@@ -380,7 +380,7 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
         return sum(1 for s in reads if s.declaring), len(reads)
     if fact == "device-owners":
         moves = _calls(root, files, {"to", "cuda", "cpu", "set_device"})
-        return len({top or path for path, top in moves}), len(moves)
+        return len(set(moves)), len(moves)  # owners: (file, top-level class or function)
     if fact == "loop-calls-clean":
         loops = _calls(
             root,
