@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..context import FileContext, dotted_name, is_main_guard
-from ..findings import Site
+from ..findings import Site, Span
 from ..rule import FactCollector
 
 _BUILTINS = frozenset(dir(builtins))
@@ -268,6 +268,7 @@ class CallFactsCollector(FactCollector):
         self.lambda_depth = 0
         self.main_depth = 0
         self.module_types: dict[str, str] = {}
+        self._lines: list[str] | None = None
 
     # -- results ---------------------------------------------------------------
     def collect(self) -> ModuleCallFacts:
@@ -291,11 +292,26 @@ class CallFactsCollector(FactCollector):
         )
 
     def _site(self, node: cst.CSTNode) -> Site:
-        return Site(
-            span=self.context.span(node),
-            scope=self.context.scope,
-            snippet=self.context.snippet(node),
-        )
+        span = self.context.span(node)
+        return Site(span=span, scope=self.context.scope, snippet=self._text(span))
+
+    def _text(self, span: Span, limit: int = 200) -> str:
+        """The whitespace-normalised source of ``span``, sliced from the text: most
+        call facts never become findings, so generating code per node would cost more
+        than the rest of the collector."""
+        if self._lines is None:
+            # Only "\n" ends a line for the tokenizer (not form feeds or U+2028).
+            self._lines = [line + "\n" for line in self.context.source.split("\n")]
+        lines = self._lines
+        first, last = span.start_line - 1, span.end_line - 1
+        if not 0 <= first <= last < len(lines):
+            return ""
+        if first == last:
+            text = lines[first][span.start_col - 1 : span.end_col - 1]
+        else:
+            text = lines[first][span.start_col - 1 :]
+            text += "".join(lines[first + 1 : last]) + lines[last][: span.end_col - 1]
+        return " ".join(text.split())[:limit]
 
     @property
     def function(self) -> _Function | None:
