@@ -314,3 +314,44 @@ def test_fingerprints_survive_unrelated_lines(tmp_path: Path) -> None:
     )
     (package / "other.py").write_text("VALUE = 2\n")
     assert _fingerprints(tmp_path) == before
+
+
+def _write_run(cache: object, tag: str, name: str, variant: str, findings: list[dict]) -> None:
+    path = cache.runs(tag) / f"{name}.{variant}.json"  # type: ignore[attr-defined]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"findings": findings}), encoding="utf-8")
+
+
+def _item(fingerprint: str, code: str = "IL101", line: int = 1) -> dict:
+    return {
+        "fingerprint": fingerprint,
+        "code": code,
+        "path": "demo/a.py",
+        "line": line,
+        "end_line": line,
+        "message": "m",
+        "scope": "",
+    }
+
+
+def test_contracts_run_adds_only_its_own_findings_and_diff_lists_changes(tmp_path: Path) -> None:
+    cache = eco.Cache(tmp_path)
+    project = eco.Project("demo-eco-test", "1.0", "sdist", "demo-1.0.tar.gz", "0" * 64)
+    _write_run(cache, "base", project.name, "defaults", [_item("a" * 32), _item("b" * 32)])
+    _write_run(
+        cache,
+        "base",
+        project.name,
+        "contracts",
+        [_item("a" * 32), _item("c" * 32, code="IL102")],
+    )
+    _write_run(cache, "head", project.name, "defaults", [_item("a" * 32), _item("d" * 32)])
+    base = eco.findings_of(project, cache, "base")
+    assert [(f.fingerprint[0], f.variant) for f in base] == [
+        ("a", "defaults"),
+        ("b", "defaults"),
+        ("c", "contracts"),
+    ]
+    changes = eco.diff_findings([project], cache, "base", "head")[project.name]
+    assert [c["fingerprint"][0] for c in changes["appeared"]] == ["d"]
+    assert [c["fingerprint"][0] for c in changes["disappeared"]] == ["b", "c"]
