@@ -506,6 +506,11 @@ def config_command(paths: tuple[Path, ...], config_file: Path | None, output_for
                 click.echo(
                     f"{sub_key} = {sub_value!r}  # from {config.provenance.get(key + '.' + sub_key, 'default')}"
                 )
+            if key == "gpu":
+                from .facts.gpu import inferred_owner_comments
+
+                for line in inferred_owner_comments(list(paths) or [Path(".")], config):
+                    click.echo(line)
         else:
             click.echo(f"{key} = {value!r}  # from {config.provenance.get(key, 'default')}")
 

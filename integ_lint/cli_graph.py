@@ -174,9 +174,19 @@ def graph_command(
     notes: list[str] = []
     try:
         check_settings(config)
-        project = index_project(
-            scan_paths, config, jobs=config.general.jobs if jobs is None else jobs, notes=notes
-        )
+        jobs_count = config.general.jobs if jobs is None else jobs
+        if output_format == "table":
+            # The table also lists the device owners (GPU facts, same single pass).
+            from .engine import index_project as index_with
+            from .facts.gpu import GpuFactCollector
+            from .facts.managers import ManagerFactCollector
+
+            project, problems = index_with(
+                scan_paths, config, [ManagerFactCollector, GpuFactCollector], jobs=jobs_count
+            )
+            notes.extend(problems)
+        else:
+            project = index_project(scan_paths, config, jobs=jobs_count, notes=notes)
         graph = manager_graph(project)
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
@@ -187,6 +197,15 @@ def graph_command(
         if output is not None:
             fail("--output needs a graph format (--format dot|graphml|json|mermaid|svg|html)")
         render_table(graph, use_color(sys.stdout, color), top)
+        from .facts.gpu import device_owner_lines
+
+        owners = device_owner_lines(project)
+        if owners:
+            click.echo(f"Device owners ({len(owners)}, see docs/rules/gpu.md):")
+            for line in owners:
+                click.echo(f"  {line}")
+        else:
+            click.echo("No device owners (configured or inferred).")
         return
     if output_format in ("svg", "html"):
         from .graph_draw import draw_html, draw_svg

@@ -25,12 +25,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from ..context import FileContext, dotted_name
 from ..findings import Site, Span
 from ..rule import FactCollector
+from ..settings import GpuSettings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..config import Config
+    from ..project import ProjectIndex
 from ..rules._torch import (
     annotation_is_torch,
     device_owner_evidence,
@@ -600,3 +608,61 @@ def _raises(block: cst.BaseSuite) -> bool:
             for small in line.body
         )
     return any(isinstance(small, cst.Raise) for small in statements)
+
+
+@dataclass(frozen=True)
+class DeviceOwner:
+    """A device owner of the project, as the graph and config views list it."""
+
+    name: str  # module-qualified (``pkg.devices.DeviceManager``) or a configured pattern
+    path: str  # "" for a configured pattern
+    line: int
+    why: str  # the inference evidence, or "configured in [tool.integ-lint.gpu] managers"
+
+
+def device_owners(project: ProjectIndex) -> list[DeviceOwner]:
+    """The configured ``managers`` patterns, then the inferred owners of library files
+    (none when ``infer-managers = false``), sorted by name."""
+    settings = project.config.section(GpuSettings)
+    owners = [
+        DeviceOwner(pattern, "", 0, "configured in [tool.integ-lint.gpu] managers")
+        for pattern in settings.managers
+    ]
+    if not settings.infer_managers:
+        return owners
+    inferred = []
+    for facts in project.files.values():
+        gpu = facts.facts.get(GpuFactCollector.KEY)
+        if not isinstance(gpu, GpuFacts) or project.role_of(facts.relpath) != "library":
+            continue
+        for owner in gpu.owners:
+            name = f"{facts.module}.{owner.qualname}" if facts.module else owner.qualname
+            inferred.append(
+                DeviceOwner(name, facts.relpath, owner.site.span.start_line, owner.evidence)
+            )
+    return owners + sorted(inferred, key=lambda o: o.name)
+
+
+def device_owner_lines(project: ProjectIndex) -> list[str]:
+    """One line per device owner: ``name  path:line  why``."""
+    return [
+        f"{o.name}  {o.path}:{o.line}  {o.why}" if o.path else f"{o.name}  {o.why}"
+        for o in device_owners(project)
+    ]
+
+
+def inferred_owner_comments(paths: list[Path], config: Config) -> list[str]:
+    """Comment lines for ``integ-lint config``: the device owners IL401/IL402 infer
+    (one pass of this collector over the project; nothing when inference is off)."""
+    from ..engine import index_project
+
+    if not config.section(GpuSettings).infer_managers:
+        return ["# infer-managers = false: only `managers` own devices"]
+    project, _ = index_project(paths, config, [GpuFactCollector])
+    inferred = [o for o in device_owners(project) if o.path]
+    if not inferred:
+        return ["# inferred device owners: none"]
+    return [
+        "# inferred device owners (override with managers / infer-managers):",
+        *(f"#   {o.name}  ({o.path}:{o.line})" for o in inferred),
+    ]
