@@ -2065,6 +2065,7 @@ def build_certificate(
 # -- the manager coupling view ---------------------------------------------------------------
 
 MAX_COUPLING_ROWS = 12
+MAX_DIAGRAM_EDGES = 30
 
 
 def coupling_view(report: Report, component: ComponentScope) -> CouplingView:
@@ -2098,6 +2099,13 @@ def coupling_view(report: Report, component: ComponentScope) -> CouplingView:
         full = graph.collapsed_export_graph()
         labels = {graph.label(k) for k in kept}
         sub = full.subgraph([n for n in full.nodes if n in labels or n in kept]).copy()
+        inside_labels = {graph.label(k) for k in inside}
+        # Edges touching the component's managers first; at most MAX_DIAGRAM_EDGES drawn.
+        edges = sorted(
+            sub.edges,
+            key=lambda e: (e[0] not in inside_labels and e[1] not in inside_labels, e),
+        )
+        sub.remove_edges_from(edges[MAX_DIAGRAM_EDGES:])
         diagram = to_mermaid(sub, title="Manager coupling")
         styles = [
             f"  linkStyle {index} stroke:#d62728,stroke-width:3px"

@@ -840,3 +840,16 @@ def test_root_cause_keys() -> None:
     method = root_cause(_finding("IL403", "m", scope="Step.optimize"), "gpu")
     assert method[0] == "scope:IL403:pkg/a.py:Step"
     assert root_cause(_finding("IL403", "m"), "gpu")[1] == "`pkg/a.py` (module level)"
+
+
+def test_manager_coupling_shows_the_components_managers(training: FixtureAudit) -> None:
+    coupling = training.payload["coupling"]
+    files = set(training.payload["scope"]["component"]["files"])
+    rows = coupling["rows"]
+    assert 0 < len(rows) <= 12
+    inside = [r["file"] in files for r in rows]
+    assert inside == sorted(inside, reverse=True)  # the component's managers first
+    assert "StepManager" in {r["manager"] for r in rows}
+    edges = [line for line in coupling["mermaid"].splitlines() if "-->" in line]
+    assert 0 < len(edges) <= 30
+    assert coupling["mermaid"].strip() in training.markdown
