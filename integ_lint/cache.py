@@ -596,8 +596,8 @@ def clean(directory: Path, root: Path, secret: bytes | None = None) -> CleanOutc
         raise CacheError(problem)
     secret = secret if secret is not None else _secret(str(_user_key_file()))
     state = ownership(directory, secret)
-    if state == "absent":
-        return CleanOutcome()
+    if state in ("absent", "empty"):
+        return CleanOutcome()  # an empty folder may be the user's: left alone
     if state == "foreign":
         raise CacheError(
             f"{directory}: not an integ-lint cache folder (no CACHEDIR.TAG with this "

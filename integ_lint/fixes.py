@@ -26,6 +26,7 @@ from .source import (
     decode_source,
     line_starts,
     position_to_offset,
+    read_regular_file,
     split_lines,
 )
 
@@ -121,7 +122,7 @@ def fix_files(
     for relpath, file_findings in sorted(by_path.items()):
         path = root / relpath
         try:
-            data = path.read_bytes()
+            data = read_regular_file(path)  # never blocks on a FIFO swapped in
             source = decode_source(data)
         except (OSError, SourceError) as exc:
             outcome.skipped.append(f"{relpath}: not fixed: cannot read it again: {exc}")

@@ -170,3 +170,11 @@ def test_prune_and_reads_never_follow_a_symlinked_entry(tmp_path: Path) -> None:
     fifo_entry = entry.parent / ("e" * 64)
     os.mkfifo(fifo_entry)
     assert [e.name for e in cache._entries()] == []  # neither link nor FIFO is an entry
+
+
+def test_clean_leaves_an_empty_folder_it_did_not_create(tmp_path: Path) -> None:
+    root = project(tmp_path / "proj", "mine")
+    (root / "mine").mkdir()
+    result = cli(root, "cache", "clean")
+    assert result.exit_code == 0, result.output
+    assert (root / "mine").is_dir()

@@ -113,3 +113,14 @@ def test_fix_refuses_a_read_only_file(tmp_path: Path) -> None:
         assert stat.S_IMODE(os.stat(target).st_mode) == 0o444
     finally:
         os.chmod(target, 0o644)
+
+
+def test_a_file_swapped_for_a_fifo_before_fixing_is_skipped_not_waited_on(
+    tmp_path: Path,
+) -> None:
+    original = "value = compute(1)\n"
+    os.mkfifo(tmp_path / "m.py")
+    finding = _finding("m.py", Span(1, 9, 1, 19), "compute(2)")
+    outcome = fix_files(tmp_path, [finding], {"m.py": content_digest(original.encode())}, True)
+    assert outcome.fixed == []
+    assert outcome.skipped and "m.py: not fixed: cannot read it again" in outcome.skipped[0]
