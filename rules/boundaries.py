@@ -20,7 +20,15 @@ from integ_lint.boundaries import (
     resolve_boundaries,
 )
 from integ_lint.facts.imports import ImportFacts
-from integ_lint.findings import Finding, RelatedLocation, Severity, Site, Span
+from integ_lint.findings import (
+    Finding,
+    Notification,
+    NotificationKind,
+    RelatedLocation,
+    Severity,
+    Site,
+    Span,
+)
 from integ_lint.import_graph import ImportGraph, ImportSite, import_graph
 from integ_lint.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
@@ -446,6 +454,15 @@ class ContractViolation(_BoundaryRule):
         graph = import_graph(project)
         for result in contract_results(project):
             contract = result.contract
+            if contract.unmatched_ignore_imports_alerting == "warn":
+                project.notifications.extend(
+                    Notification(
+                        kind=NotificationKind.CONFIG,
+                        message=f"{contract.where}.ignore_imports: no import matches '{rule}'",
+                        rule=self.code,
+                    )
+                    for rule in result.unmatched_ignores
+                )
             statements: set[tuple[str, int, int]] = set()
             for violation in result.violations:
                 statement = (violation.site.path, violation.site.line, violation.site.record.col)

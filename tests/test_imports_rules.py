@@ -474,3 +474,73 @@ def test_public_submodule_globs(tmp_path: Path) -> None:
         '[tool.integ-lint.boundaries]\npublic = { "app.auth" = ["handlers.*"] }\n',
     )
     assert brief(findings(tmp_path)) == [("IL101", "app/blog/views.py", 2)]
+
+
+def test_importlinter_contracts_are_read_directly(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/low/__init__.py": "from app.high import thing\n",
+            "app/high/__init__.py": "thing = 1\n",
+        },
+    )
+    (tmp_path / "setup.cfg").write_text(
+        "[importlinter]\nroot_package = app\n\n"
+        "[importlinter:contract:one]\nname = layered\ntype = layers\n"
+        "layers =\n    app.high\n    app.low\n"
+        "ignore_imports =\n    app.low -> app.nothing\n"
+        "unmatched_ignore_imports_alerting = warn\n"
+    )
+    report = api.check([tmp_path], options=RunOptions(jobs=1))
+    assert brief(report.findings) == [("IL102", "app/low/__init__.py", 1)]
+    assert [n.message for n in report.notifications] == [
+        f"{tmp_path / 'setup.cfg'}: [importlinter:contract:one].ignore_imports: no import "
+        "matches 'app.low -> app.nothing'"
+    ]
+    shown = CliRunner().invoke(main, ["config", str(tmp_path)])
+    assert f"# from {tmp_path / 'setup.cfg'} (import-linter, setup.cfg [importlinter])" in (
+        shown.output
+    )
+    # integ-lint's own contracts win
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.integ-lint]\nselect = ["IL1"]\n[[tool.integ-lint.boundaries.contracts]]\n'
+        'name = "own"\ntype = "independence"\nmodules = ["app.low", "app.high"]\n'
+    )
+    found = findings(tmp_path)
+    assert [f.property_dict()["contract"] for f in found] == ["own"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[importlinter]\nroot_package = app\ncontract_types =\n    x: y.Z\n"
+            "[importlinter:contract:1]\nname = x\ntype = x\n",
+            "contract_types: custom contract types are not supported",
+        ),
+        (
+            "[importlinter]\nroot_package = app\n",
+            ".importlinter: no contracts",
+        ),
+        (
+            "[importlinter]\nroot_package = app\n[importlinter:contract:1]\nname = x\n"
+            "type = forbidden\nsource_modules = app\nforbidden_modules = os\n",
+            "'os' is an external package: set include_external_packages = True",
+        ),
+        (
+            "[importlinter]\nroot_package = app\n[importlinter:contract:1]\nname = x\n"
+            "type = layers\nlayers =\n    app.a\n    app.b\nexhaustiv = true\n",
+            "[importlinter:contract:1].exhaustiv: key not supported for a layers contract "
+            "(did you mean 'exhaustive'?",
+        ),
+        ("[importlinter\n", "cannot read"),
+    ],
+)
+def test_importlinter_config_errors(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path, {"app/__init__.py": "", "app/a.py": "", "app/b.py": ""})
+    (tmp_path / ".importlinter").write_text(text)
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
