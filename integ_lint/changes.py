@@ -11,6 +11,7 @@ to report on. Git is run read-only; nothing here imports or runs analysed code.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -82,7 +83,8 @@ _SAFE_GIT_ENV = {
 _FILTER_KEY = re.compile(r"^filter\.(.+)\.[^.]+$")
 
 
-def _configured_filters(cwd: Path) -> list[str]:
+@functools.lru_cache(maxsize=16)
+def _configured_filters(cwd: Path) -> tuple[str, ...]:
     """Names of the content filters (``filter.<name>.clean`` etc.) git's config holds
     for ``cwd``. Reading the config runs nothing."""
     try:
@@ -95,13 +97,13 @@ def _configured_filters(cwd: Path) -> list[str]:
             env=_git_env(),
         )
     except (OSError, subprocess.SubprocessError):
-        return []
+        return ()
     names = set()
     for item in result.stdout.decode("utf-8", "surrogateescape").split("\0"):
         match = _FILTER_KEY.match(item.split("\n", 1)[0])
         if match:
             names.add(match.group(1))
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 def _git_env() -> dict[str, str]:
