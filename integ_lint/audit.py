@@ -32,7 +32,7 @@ import re
 import tarfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,12 @@ _LOOP_FUNCTIONS = {
     "nest_asyncio.apply": "nest_asyncio.apply",
 }
 _LOOP_METHODS = {"run_until_complete", "run_forever"}
+_PROBES = {
+    "asyncio.get_running_loop",
+    "asyncio.events.get_running_loop",
+    "asyncio._get_running_loop",
+    "asyncio.events._get_running_loop",
+}
 _DEVICE_FUNCTIONS = {
     "torch.device": "placement",
     "torch.cuda.set_device": "move",
@@ -166,6 +172,9 @@ class SiteRecord:
     call: str  # the callee as written (``self.model.to``), shortened
     line: int
     scope: str  # qualname of the enclosing class/function ("" at module level)
+    # Event-loop calls: the enclosing function also calls asyncio.get_running_loop() (or
+    # asyncio._get_running_loop()), the probe that tells whether a loop already runs.
+    probed: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,7 @@ class AuditSiteCollector(FactCollector):
         self.loops = any(t in context.source for t in _LOOP_TRIGGERS)
         self.devices = "torch" in context.source
         self.records: list[SiteRecord] = []
+        self.probing_scopes: set[str] = set()  # functions calling get_running_loop()
 
     def get_visitors(self):  # type: ignore[no-untyped-def]
         if self.loops or self.devices:
@@ -203,6 +213,9 @@ class AuditSiteCollector(FactCollector):
         resolved = self.context.resolve(node.func) or ""
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
         if self.loops:
+            if resolved in _PROBES and self.context.scope:
+                self.probing_scopes.add(self.context.scope)
+                return
             if resolved in _LOOP_FUNCTIONS:
                 self._add("event-loops", _LOOP_FUNCTIONS[resolved], node)
                 return
@@ -216,7 +229,14 @@ class AuditSiteCollector(FactCollector):
                 self._add("gpu", _DEVICE_METHODS[method], node)
 
     def collect(self) -> AuditSites:
-        return AuditSites(tuple(self.records))
+        return AuditSites(
+            tuple(
+                replace(r, probed=True)
+                if r.family == "event-loops" and r.scope in self.probing_scopes
+                else r
+                for r in self.records
+            )
+        )
 
 
 def audit_collectors() -> list[type[FactCollector]]:
@@ -1323,6 +1343,7 @@ def _site_dict(record: SiteRecord, path: str) -> dict[str, Any]:
         "kind": record.kind,
         "call": record.call,
         "scope": record.scope,
+        "probed": record.probed,
     }
 
 
@@ -1556,6 +1577,18 @@ def strengths(
                     "flagged by IL401",
                 )
             )
+    probed = sum(1 for r in facts.loop_sites if r.probed)
+    if facts.loop_sites and probed == len(facts.loop_sites):
+        found.append(
+            Strength(
+                "event-loops",
+                "loop-calls-probed",
+                probed,
+                probed,
+                f"all {plural(probed, 'event-loop call')} sit in functions that also probe "
+                "`asyncio.get_running_loop()`",
+            )
+        )
     message_rules = families_run.get("messages", [])
     if facts.event_sites and message_rules and not codes.get("messages"):
         total = len(facts.event_sites)

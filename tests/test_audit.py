@@ -335,6 +335,40 @@ def _calls(root: Path, files: list[str], names: set[str]) -> list[tuple[str, str
 _INDEXES: dict[Path, Any] = {}
 
 
+def _probed_loop_calls(root: Path, files: list[str]) -> tuple[int, int]:
+    """``(loop calls in functions that call get_running_loop(), loop calls)``."""
+    loop_names = {"run", "run_until_complete", "run_forever", "new_event_loop"}
+
+    class Finder(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.stack: list[str] = []
+            self.loops: list[str] = []
+            self.probing: set[str] = set()
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.stack.append(node.name.value)
+
+        def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.stack.pop()
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Attribute):
+                where = ".".join(self.stack)
+                if node.func.attr.value in ("get_running_loop", "_get_running_loop"):
+                    self.probing.add(where)
+                elif node.func.attr.value in loop_names:
+                    self.loops.append(where)
+
+    probed = total = 0
+    for relpath in files:
+        finder = Finder()
+        cst.parse_module((root / relpath).read_text(encoding="utf-8")).visit(finder)
+        total += len(finder.loops)
+        probed += sum(1 for where in finder.loops if where and where in finder.probing)
+    assert probed == total, "the strength is stated only when every call is probed"
+    return probed, total
+
+
 def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[int, int]:
     """``(count, total)`` of a strength, recomputed from the project's facts."""
     from integ_lint.config import load_config
@@ -396,6 +430,8 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
             },
         )
         return len(loops), len(loops)
+    if fact == "loop-calls-probed":
+        return _probed_loop_calls(root, files)
     if fact == "messages-clean":
         from integ_lint.messages import build_message_index
 
@@ -498,6 +534,34 @@ def test_events_are_an_integration_point(tmp_path: Path) -> None:
     assert metrics["messages"]["checked"] == 1 and metrics["messages"]["defective"] == 0
     assert "messages-clean" in {s["fact"] for s in payload["strengths"]}
     check_strengths(root, payload, markdown)
+
+
+def test_loop_calls_in_probing_functions(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/sync.py": (
+                "import asyncio\n\n\n"
+                "def run_sync(coro):\n"
+                "    try:\n"
+                "        asyncio.get_running_loop()\n"
+                "    except RuntimeError:\n"
+                "        return asyncio.run(coro)\n"
+                "    raise RuntimeError('call the async API from async code')\n"
+            ),
+        },
+    )
+    _, markdown, payload = written(root, "--component", "pkg")
+    facts = {s["fact"]: s for s in payload["strengths"]}
+    assert facts["loop-calls-probed"]["count"] == 1
+    assert payload["findings"] == []  # guarded: no IL201 although it is selected
+    check_strengths(root, payload, markdown)
+    (root / "pkg" / "other.py").write_text(
+        "import asyncio\n\n\ndef main():\n    asyncio.run(work())\n"
+    )
+    _, _, payload = written(root, "--component", "pkg")
+    assert "loop-calls-probed" not in {s["fact"] for s in payload["strengths"]}
 
 
 def test_no_filler_strengths(tmp_path: Path) -> None:
