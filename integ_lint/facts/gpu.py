@@ -44,6 +44,7 @@ from ..rules._torch import (
     device_owner_evidence,
     file_imports_torch,
     method_call,
+    named_for,
     sync_pattern,
 )
 
@@ -51,6 +52,7 @@ from ..rules._torch import (
 HOST_VALUE = "a value already on the host"
 ERROR_PATH = "an error path"
 BENCHMARK = "a benchmark or profiling function"
+MOVES_DATA = "a function whose job is moving data to the host"
 NOT_TORCH = "no torch in the file"
 
 LOOP = "loop"
@@ -67,6 +69,9 @@ _NON_TENSOR_TORCH = re.compile(
     r"^torch\.(cuda|backends|distributed|jit|compiler|onnx|utils|autograd\.profiler|"
     r"profiler|multiprocessing|hub|testing|is_|get_|set_|use_|manual_seed|no_grad|"
     r"enable_grad|inference_mode|device|dtype|Size|__version__)"
+)
+_STORAGE_WORDS = re.compile(
+    r"offload|state_dict|save|checkpoint|serializ|export|dump|gather|to_numpy|numpy", re.I
 )
 _IMPLICIT_CASTS = {"bool": "bool", "float": "float", "int": "int"}
 # Names of callables that run a module's forward pass (`self.model(x)`, `policy(obs)`,
@@ -205,14 +210,31 @@ class GpuFactCollector(FactCollector):
         params = node.params
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
             annotation = param.annotation
-            if (
-                annotation is not None
-                and self.mentions_torch
-                and annotation_is_torch(self.context, annotation.annotation)
-            ):
-                frame.torch_names.add(param.name.value)
+            if annotation is None or not self.mentions_torch:
+                continue
+            if annotation_is_torch(self.context, annotation.annotation):
                 self.typed_torch.add(param.name.value)
+            if self._is_tensor_annotation(annotation.annotation):
+                frame.torch_names.add(param.name.value)
         self.frames.append(frame)
+
+    def _is_tensor_annotation(self, annotation: cst.BaseExpression) -> bool:
+        """``torch.Tensor``, ``Tensor``, ``Optional[Tensor]``, ``Tensor | None``: a
+        tensor itself (a ``list[Tensor]`` or an ``nn.Module`` is not)."""
+        if isinstance(annotation, cst.BinaryOperation):
+            return self._is_tensor_annotation(annotation.left) or self._is_tensor_annotation(
+                annotation.right
+            )
+        if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in (
+            "Optional",
+            "typing.Optional",
+        ):
+            element = annotation.slice[0].slice
+            return isinstance(element, cst.Index) and self._is_tensor_annotation(element.value)
+        if isinstance(annotation, cst.SimpleString):
+            return annotation.value.strip("\"'") in ("torch.Tensor", "Tensor")
+        resolved = self.context.resolve(annotation) or ""
+        return resolved == "torch.Tensor" or (resolved.endswith(".Tensor") and "torch" in resolved)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.frames.pop()
@@ -355,6 +377,13 @@ class GpuFactCollector(FactCollector):
             return self._on_host(node.value)
         return False
 
+    def _moves_data(self) -> bool:
+        """Whether the innermost function's job is moving tensors to the host:
+        ``offload_weight``, ``set_module_tensor_to_device``, ``save_checkpoint``,
+        ``get_state_dict``: the copy is the purpose, not a stall in a step loop."""
+        name = next((n for kind, n in reversed(self.kinds) if kind == "function"), "")
+        return bool(name) and (named_for(name, "device") or _STORAGE_WORDS.search(name) is not None)
+
     def _receiver_on_host(self, receiver: cst.BaseExpression) -> bool:
         """Whether a sync chain starts from a host value: ``arr.tolist()`` on a NumPy
         array, ``x.cpu().numpy()`` is judged by ``x`` (one sync, not two)."""
@@ -374,7 +403,11 @@ class GpuFactCollector(FactCollector):
         if isinstance(node, cst.Call):
             resolved = self.context.resolve(node.func)
             if resolved is not None:
-                return resolved.startswith("torch.") and not _NON_TENSOR_TORCH.match(resolved)
+                return (
+                    resolved.startswith("torch.")
+                    and not _NON_TENSOR_TORCH.match(resolved)
+                    and not self._host_arguments(node)
+                )
             found = method_call(node)
             if found is not None:
                 method, receiver = found
@@ -397,6 +430,11 @@ class GpuFactCollector(FactCollector):
             sides = [node.left, *(c.comparator for c in node.comparisons)]
             return any(self._tensor_valued(side) for side in sides)
         return False
+
+    def _host_arguments(self, node: cst.Call) -> bool:
+        """Whether every positional argument of a call is a host value."""
+        args = [a.value for a in node.args if a.keyword is None]
+        return bool(args) and all(self._on_host(a) for a in args)
 
     def _truth_syncs(self, node: cst.BaseExpression) -> bool:
         """Whether testing the truth of ``node`` reads a device tensor."""
@@ -451,6 +489,8 @@ class GpuFactCollector(FactCollector):
             skip = ERROR_PATH
         if not skip and "synchronize" in pattern and _BENCHMARK_WORDS.search(scope):
             skip = BENCHMARK
+        if not skip and pattern in ("cpu", "to-cpu", "numpy") and self._moves_data():
+            skip = MOVES_DATA
         sync = SyncFact(
             scope=scope,
             pattern=pattern,
