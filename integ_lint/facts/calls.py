@@ -27,7 +27,8 @@ it is a project function. The value is plain data, cached by content.
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -36,6 +37,7 @@ from ..findings import Site, Span
 from ..rule import FactCollector
 
 _BUILTINS = frozenset(dir(builtins))
+_STDLIB = frozenset(sys.stdlib_module_names) - {"test"}
 
 # Call roles: how the target runs relative to the caller.
 CALL = "call"  # a plain call: same thread, same loop state as the caller
@@ -285,11 +287,31 @@ class CallFactsCollector(FactCollector):
             module=self.context.module,
             functions=tuple(self.functions),
             classes=classes,
-            calls=tuple(self.calls),
+            calls=self._kept_calls(),
             blocking=tuple(self.blocking),
             always_loop_starts=frozenset(self.always_loop_starts),
             aliases=module_aliases,
         )
+
+    def _kept_calls(self) -> tuple[CallFact, ...]:
+        """The calls worth caching: a name of this module that the module does not
+        define at top level (a local variable, a builtin shadow) can never resolve, and
+        the text of a site that can never be reported is dropped."""
+        module = self.context.module
+        defined = {f.qualname.split(".", 1)[0] for f in self.functions}
+        defined.update(name.split(".", 1)[0] for name in self.class_bases)
+        prefix = module + "."
+        kept = []
+        for call in self.calls:
+            if call.how == "name" and module and call.ref.startswith(prefix):
+                if call.ref[len(prefix) :].split(".", 1)[0] not in defined:
+                    continue
+            elif call.how in ("name", "typed") and call.ref.split(".", 1)[0] in _STDLIB:
+                continue  # the standard library is never a project module
+            if call.role != CALL:
+                call = replace(call, site=Site(call.site.span, "", ""))
+            kept.append(call)
+        return tuple(kept)
 
     def _site(self, node: cst.CSTNode) -> Site:
         span = self.context.span(node)
