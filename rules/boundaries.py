@@ -149,7 +149,8 @@ class CrossModuleInternalImport(_BoundaryRule):
     another component's internals: anything that is not that component's package
     ``__init__``, one of its ``public`` submodules (``public = "convention"``: every
     submodule without a leading underscore), or a ``shared`` module. Reports on
-    library files only.
+    library files only. Off by default (select ``IL101``): inside one project,
+    importing a sibling package's private helper is usually deliberate.
 
     **Why is this bad?**
     Internals change without notice. Code that imports another package's private
@@ -171,6 +172,10 @@ class CrossModuleInternalImport(_BoundaryRule):
     code = "IL101"
     name = "cross-module-internal-import"
     severity = Severity.WARNING
+    # Opt-in: 0 of 66 labelled findings were true on 10 real projects (importing a
+    # sibling package's private helper or a name's defining module is deliberate
+    # inside one project). Select it by code once components are declared.
+    default_enabled = False
     VALID = (
         # By default only underscores and __all__ re-exports make something private.
         Valid(
@@ -500,7 +505,11 @@ class ImportCycle(_BoundaryRule):
     each strongly connected group once, on the import that closes the cycle through
     its alphabetically first module, with the cycle in the message and every import
     of it as a related location. Function-level (lazy) and ``TYPE_CHECKING`` imports
-    do not count unless ``cycles-include-lazy`` / ``cycles-include-type-checking``.
+    do not count unless ``cycles-include-lazy`` / ``cycles-include-type-checking``;
+    the root package's ``__init__`` is left out (every submodule "imports" it), and
+    imports written in tests, scripts, examples and docs count only with
+    ``cycles-include-tests``. Off by default (select ``IL103``): real projects keep
+    structural cycles between subpackages that import fine.
 
     **Why is this bad?**
     Modules in a cycle cannot be understood, tested or released apart; import order
@@ -523,6 +532,9 @@ class ImportCycle(_BoundaryRule):
     code = "IL103"
     name = "import-cycle"
     severity = Severity.WARNING
+    # Opt-in: 0 of 7 labelled cycles between real projects' subpackages were true
+    # (structural cycles that import fine, with no declared layering).
+    default_enabled = False
     _FILES = {
         "app/__init__.py": "",
         "app/a/__init__.py": "",

@@ -17,7 +17,7 @@ from integ_lint.findings import Finding
 
 def write(root: Path, files: dict[str, str], config: str = "") -> Path:
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "x"\nversion = "0"\n\n[tool.integ-lint]\nselect = ["IL1"]\n'
+        '[project]\nname = "x"\nversion = "0"\n\n[tool.integ-lint]\nselect = ["IL1", "IL101", "IL103"]\n'
         + textwrap.dedent(config)
     )
     for relpath, code in files.items():
@@ -423,7 +423,7 @@ def test_dynamic_import_only_when_crossing(tmp_path: Path) -> None:
     # by default only the private module counts
     assert brief(findings(tmp_path)) == [("IL104", "app/blog/plugins.py", 6)]
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.integ-lint]\nselect = ["IL1"]\n[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n'
+        '[tool.integ-lint]\nselect = ["IL1", "IL101", "IL103"]\n[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n'
     )
     assert brief(findings(tmp_path)) == [
         ("IL104", "app/blog/plugins.py", 5),
