@@ -490,12 +490,19 @@ class RedundantConfigFallback(_ConfigRule):
     def games(eval_cfg: EvaluationConfig) -> int:
         return eval_cfg.num_games
     ```
+
+    **Opt-in**: select `IL302` explicitly (`extend-select = ["IL302"]`); on real
+    projects the redundant guards it finds are mostly kept on purpose, so it is a
+    clean-up rule, not a default one.
     """
 
     code = "IL302"
     name = "redundant-config-fallback"
     severity = Severity.WARNING
     fixable = True
+    # Opt-in: on real projects the redundant fallbacks it finds are judged harmless
+    # (gradio's BlocksConfigDict .get, accelerate's hasattr on a declared field).
+    default_enabled = False
 
     VALID = (
         Valid(

@@ -25,7 +25,7 @@ Row = tuple[str, int, str]
 def write(root: Path, files: dict[str, str], config: str = "") -> None:
     (root / "pyproject.toml").write_text(
         f'[project]\nname = "example"\nversion = "0"\n\n[tool.integ-lint]\n'
-        f'select = ["IL3"]\n{textwrap.dedent(config)}\n'
+        f'select = ["IL3", "IL302"]\n{textwrap.dedent(config)}\n'
     )
     for relpath, code in files.items():
         target = root / relpath

@@ -68,7 +68,7 @@ class Manager:
 
 def make_project(root: Path, use: str = USE) -> Path:
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "example"\nversion = "0"\n\n[tool.integ-lint]\nselect = ["IL3"]\n'
+        '[project]\nname = "example"\nversion = "0"\n\n[tool.integ-lint]\nselect = ["IL3", "IL302"]\n'
     )
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")
@@ -197,20 +197,20 @@ def _fixture_copy(tmp_path: Path) -> Path:
 def test_training_app_fixes_are_exact(tmp_path: Path) -> None:
     expected_file = FIXTURES / "training_app" / "expected" / "IL3.fix.diff"
     copy = _fixture_copy(tmp_path)
-    diff = invoke(str(copy), "--select", "IL3", "--diff")
+    diff = invoke(str(copy), "--select", "IL302", "--diff")
     if os.environ.get("INTEG_LINT_UPDATE_SNAPSHOTS"):
         expected_file.write_text(diff.output)
     expected = expected_file.read_text()
     assert diff.output == expected
     before = {p: p.read_bytes() for p in copy.rglob("*.py")}
-    fixed = invoke(str(copy), "--select", "IL3", "--fix")
+    fixed = invoke(str(copy), "--select", "IL302", "--fix")
     changed = sorted(p.relative_to(copy).as_posix() for p in before if p.read_bytes() != before[p])
     assert changed == sorted(
         line[len("--- a/") :] for line in expected.splitlines() if line.startswith("--- a/")
     )
     assert "Fixed" in fixed.stderr
     after = {p: p.read_bytes() for p in copy.rglob("*.py")}
-    again = invoke(str(copy), "--select", "IL3", "--fix")
+    again = invoke(str(copy), "--select", "IL302", "--fix")
     assert "Fixed" not in again.stderr
     assert {p: p.read_bytes() for p in copy.rglob("*.py")} == after
     assert invoke(str(copy), "--select", "IL3", "--diff").output == ""

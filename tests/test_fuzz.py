@@ -46,7 +46,7 @@ def internal_errors(report: Report) -> list[str]:
 def check_program(source: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
-        (root / "pyproject.toml").write_text("[tool.integ-lint]\n")
+        (root / "pyproject.toml").write_text('[tool.integ-lint]\nextend-select = ["IL302"]\n')
         (root / "pkg").mkdir()
         (root / "pkg" / "__init__.py").write_text("")
         target = root / "pkg" / "mod.py"
@@ -85,7 +85,7 @@ def test_fix_round_trip_is_exercised() -> None:
     )
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
-        (root / "pyproject.toml").write_text("[tool.integ-lint]\n")
+        (root / "pyproject.toml").write_text('[tool.integ-lint]\nextend-select = ["IL302"]\n')
         (root / "mod.py").write_text(program)
         report = scan(root)
         assert any(f.fix is not None for f in report.findings), report.findings
