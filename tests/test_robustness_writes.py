@@ -21,6 +21,8 @@ from integ_lint.cli import main
 from integ_lint.registry import load_registry
 
 RUN = "import asyncio\nasyncio.run(main())\n"
+# IL201 (asyncio.run in library code) is opt-in: selected so that RUN is a finding.
+CONFIG = '[tool.integ-lint]\nextend-select = ["IL201"]\n'
 
 
 def cli(*args: str) -> Result:
@@ -48,7 +50,7 @@ def temp_files(root: Path) -> list[Path]:
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
-    (root / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (root / "pyproject.toml").write_text(CONFIG)
     (root / "a.py").write_text("probe()\n" + RUN)
     return root
 
@@ -116,16 +118,21 @@ def test_a_failed_baseline_write_keeps_the_old_baseline(
 
 @pytest.mark.usefixtures("probe")
 def test_fix_writes_atomically(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "pyproject.toml").write_text("[tool.integ-lint]\n")  # the probe alone
     original = (project / "a.py").read_bytes()
     fail_replace(monkeypatch)
-    result = cli("check", str(project), "--select", "IL901", "--fix", "--no-cache")
+    result = cli(
+        "check", str(project), "--select", "IL901", "--ignore", "IL201", "--fix", "--no-cache"
+    )
     assert result.exit_code == 1  # the finding is still there
     assert "a.py: not fixed: cannot write it: No space left on device" in result.stderr
     assert (project / "a.py").read_bytes() == original
     assert temp_files(project) == []
     monkeypatch.undo()
     load_registry().add_rule(ProbeCall)
-    result = cli("check", str(project), "--select", "IL901", "--fix", "--no-cache")
+    result = cli(
+        "check", str(project), "--select", "IL901", "--ignore", "IL201", "--fix", "--no-cache"
+    )
     assert result.exit_code == 0, result.output
     assert (project / "a.py").read_text().startswith("checked()\n")
 
@@ -142,7 +149,9 @@ def test_fix_skips_a_file_changed_since_it_was_read(
         return real_fix_files(*args, **kwargs)
 
     monkeypatch.setattr(integ_lint.cli, "fix_files", edit_then_fix)
-    result = cli("check", str(project), "--select", "IL901", "--fix", "--no-cache")
+    result = cli(
+        "check", str(project), "--select", "IL901", "--ignore", "IL201", "--fix", "--no-cache"
+    )
     assert "a.py: not fixed: the file changed during the run" in result.stderr
     assert (project / "a.py").read_text() == "probe()  # edited meanwhile\n"
     assert (project / "b.py").read_text() == "checked()\n"  # the other file is fixed
