@@ -521,4 +521,5 @@ from . import cli_imports  # noqa: E402, F401
 from . import cli_graph  # noqa: E402, F401
 from . import cli_audit  # noqa: E402, F401
 from . import cli_messages  # noqa: E402, F401
+from . import cli_init  # noqa: E402, F401
 from . import cli_files  # noqa: E402, F401
