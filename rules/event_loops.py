@@ -1,10 +1,14 @@
-"""Event loops in library code (IL201-IL205).
+"""Event loops (IL201-IL207): where code runs, followed across the project's calls.
 
-All five rules read the facts of one collector (:mod:`integ_lint.rules._loop_state`),
-which walks each file once, tracks the known-loop state (running / not running /
-unknown) statement by statement, and classifies every loop call. IL201 and IL203 then
-drop calls in entry-point code, which needs the project (a module nothing imports is a
-script) and the configuration (script paths, ``[project.scripts]``, CLI decorators).
+IL201-IL205 read the facts of the known-loop-state collector
+(:mod:`integ_lint.rules._loop_state`), which walks each file once, tracks the state
+(running / not running / unknown) statement by statement, and classifies every loop
+call. The project call graph (:mod:`integ_lint.call_graph`, built from the facts of
+:mod:`integ_lint.facts.calls`) then gives every function a loop context: IL201 and
+IL203 drop calls in thread bodies and entry points, IL201 says "may raise" with the
+running callers named, IL205 reports calls in running code of functions that start a
+loop on every path (with the chain), IL206 finds dropped coroutines of project
+``async def`` functions and IL207 blocking calls reached from ``async def`` code.
 The recognised shapes are documented in ``docs/rules/event-loops.md``.
 """
 
