@@ -83,7 +83,7 @@ def test_document_shape_and_schema(project: Path) -> None:
     assert "**" not in rule["fullDescription"]["text"] + rule["help"]["text"]
     assert "**What it does**" in rule["help"]["markdown"]
     assert rule["help"]["text"] and rule["help"]["markdown"].startswith("# IL951 defect-call")
-    assert rule["helpUri"].endswith("/docs/rules/gate-test.md#il951")
+    assert rule["helpUri"].endswith("/docs/rules/gate-test.md#il951-defect-call")
     assert rule["defaultConfiguration"]["level"] == "warning"
     assert rule["properties"]["tags"] == ["gate-test", "testing"]
     assert driver["rules"][ids.index("IL952")]["defaultConfiguration"]["level"] == "error"

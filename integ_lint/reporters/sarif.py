@@ -61,7 +61,8 @@ def help_uri(rule: RuleInfo) -> str:
     if rule.family in _HELP_PAGES:
         return _HELP_PAGES[rule.family]
     family = rule.family or "rules"
-    return f"{DOCS_URI}/{quote(family)}.md#{rule.code.lower()}"
+    # The rule's own heading, "### IL201 event-loop-run-in-library", as GitHub slugs it.
+    return f"{DOCS_URI}/{quote(family)}.md#{rule.code.lower()}-{rule.name}"
 
 
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
