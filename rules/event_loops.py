@@ -1478,10 +1478,18 @@ class CoroutineNeverAwaited(_EventLoopRule):
             yield self.finding(
                 relpath,
                 edge.call.site,
-                f"`{edge.call.site.snippet[:60]}` creates a coroutine of `async def "
-                f"{callee.qualname}` and drops it: the coroutine is never awaited, so its "
-                "body never runs; await it, pass it to asyncio.run() at the entry point, or "
-                "keep the task of asyncio.create_task()",
+                (
+                    f"`{edge.call.site.snippet[:60]}` creates an async generator of `async def "
+                    f"{callee.qualname}` and drops it: it is never iterated, so its body never "
+                    "runs; iterate it with `async for` (or drive it with `await anext()`)"
+                )
+                if callee.fact.generator
+                else (
+                    f"`{edge.call.site.snippet[:60]}` creates a coroutine of `async def "
+                    f"{callee.qualname}` and drops it: the coroutine is never awaited, so its "
+                    "body never runs; await it, pass it to asyncio.run() at the entry point, "
+                    "or keep the task of asyncio.create_task()"
+                ),
                 related=[RelatedLocation(callee.relpath, callee.fact.site.span, "the `async def`")],
             )
 

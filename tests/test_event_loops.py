@@ -602,6 +602,9 @@ def test_il206_resolution_and_what_it_skips(tmp_path: Path) -> None:
     # same defect; the decorated one and the method a subclass overrides with a plain
     # def (Base.shutdown's self.flush()) are skipped.
     assert scan(tmp_path, files) == [("pkg/use.py", 5, "IL206"), ("pkg/use.py", 7, "IL206")]
+    report = api.check([tmp_path], tmp_path / "pyproject.toml", options=RunOptions(jobs=1))
+    messages = {f.line: f.message for f in report.findings}
+    assert "never awaited" in messages[5] and "async generator" in messages[7]
 
 
 def test_il207_follows_only_unconditional_chains_and_waits_are_opt_in(tmp_path: Path) -> None:

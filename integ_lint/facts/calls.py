@@ -132,6 +132,7 @@ class FunctionFact:
     decorators: tuple[str, ...] = ()
     params: tuple[tuple[str, str], ...] = ()  # (name, resolved annotation) when annotated
     param_names: tuple[str, ...] = ()
+    generator: bool = False  # its body yields (an async def that yields: async generator)
 
     @property
     def transparent(self) -> bool:
@@ -202,6 +203,7 @@ class _Function:
     types: dict[str, str] = field(default_factory=dict)  # variable -> resolved type
     conditional: int = 0  # depth of branches around the current statement
     exited: bool = False  # a conditional return/raise was seen: later code may not run
+    yields: bool = False
 
 
 def _annotation_type(context: FileContext, node: cst.BaseExpression | None) -> str:
@@ -415,7 +417,16 @@ class CallFactsCollector(FactCollector):
         )
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
+        frame = self.stack.pop()
+        if frame.yields:
+            for index in range(len(self.functions) - 1, -1, -1):
+                if self.functions[index].qualname == frame.qualname:
+                    self.functions[index] = replace(self.functions[index], generator=True)
+                    break
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.function is not None and not self.lambda_depth:
+            self.function.yields = True
 
     # -- branches: calls that may not run ---------------------------------------
     def _branch_in(self, *_: object) -> None:
