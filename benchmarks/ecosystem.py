@@ -1340,6 +1340,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    if args.diff:  # `report --diff REV` is `diff REV`, as in ruff's ecosystem check
+        args.base, args.head, args.jobs = args.diff, None, None
+        return _cmd_diff(args)
     cache = cache_from(args.cache_dir)
     projects = select_projects(load_projects(), args.project)
     projects = [p for p in projects if (cache.runs(args.tag) / f"{p.name}.defaults.json").exists()]
@@ -1522,6 +1525,9 @@ def build_parser() -> argparse.ArgumentParser:
     report_parser.add_argument("--seed", type=int, default=15, help="sample seed")
     report_parser.add_argument(
         "--code", action="append", help="only these rule codes or prefixes (repeatable: IL4)"
+    )
+    report_parser.add_argument(
+        "--diff", metavar="REV", help="instead: findings that appeared/disappeared since REV"
     )
     report_parser.set_defaults(handler=_cmd_report)
 
