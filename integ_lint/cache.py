@@ -264,32 +264,40 @@ def _user_key_file() -> Path:
     return Path(base) / "integ-lint" / "cache-key"
 
 
-@lru_cache(maxsize=4)
 def _secret(key_file: str) -> bytes:
-    """This user's secret for authenticating cache entries, created on first use.
+    """This user's secret for authenticating cache entries (and cache folders)."""
+    return _load_secret(key_file)[0]
 
-    When it cannot be stored, a secret for this process only is used: the cache
-    still works within the run but entries from other runs fail their tag."""
+
+@lru_cache(maxsize=4)
+def _load_secret(key_file: str) -> tuple[bytes, str | None]:
+    """This user's secret, created on first use, and why it could not be stored (or
+    None). A secret that cannot be stored lives for this process only: entries and
+    folders tagged with it would look foreign to every later run."""
     path = Path(key_file)
-    with contextlib.suppress(OSError):
-        data = path.read_bytes()
-        if len(data) >= 32:
-            return data[:64]
+
+    def stored() -> bytes | None:
+        with contextlib.suppress(OSError):
+            data = read_regular_file(path, 4096)
+            if len(data) >= 32:
+                return data[:64]
+        return None
+
+    existing = stored()
+    if existing is not None:
+        return existing, None
     fresh = secrets.token_bytes(32)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(fresh)
-        return fresh
+        return fresh, None
     except FileExistsError:  # another process won the race: use its key
-        with contextlib.suppress(OSError):
-            data = path.read_bytes()
-            if len(data) >= 32:
-                return data[:64]
-        return fresh
-    except OSError:
-        return fresh
+        existing = stored()
+        return (existing, None) if existing is not None else (fresh, "unreadable key file")
+    except OSError as exc:
+        return fresh, exc.strerror or str(exc)
 
 
 def _stamp_tree(directory: Path, digest: hashlib._Hash) -> None:
@@ -400,8 +408,20 @@ class FileCache:
         problem = check_directory(directory, config.root)
         if problem:
             raise CacheError(problem)
+        key_file = str(_user_key_file())
+        secret, unstored = _load_secret(key_file)
+        if unstored is not None:
+            raise CacheError(
+                f"{key_file}: cannot store the cache key ({unstored}); set XDG_CACHE_HOME "
+                f"or {KEY_FILE_ENV} to a writable place"
+            )
         max_mb = config.general.cache_max_mb
-        cache = cls(directory, namespace(config, file_rules, collectors), max(0, max_mb) << 20)
+        cache = cls(
+            directory,
+            namespace(config, file_rules, collectors),
+            max(0, max_mb) << 20,
+            secret=secret,
+        )
         if ownership(directory, cache.secret) == "foreign":
             raise CacheError(foreign_folder_message(directory))
         return cache

@@ -178,3 +178,19 @@ def test_clean_leaves_an_empty_folder_it_did_not_create(tmp_path: Path) -> None:
     result = cli(root, "cache", "clean")
     assert result.exit_code == 0, result.output
     assert (root / "mine").is_dir()
+
+
+def test_no_cache_folder_when_the_key_cannot_be_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key for this process only would make the folder look foreign to the next
+    run (refused forever): no folder is created, one warning says why."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(blocker / "cache-key"))
+    root = project(tmp_path / "proj")
+    result = cli(root, "check", "-j", "1", "--format", "concise", ".")
+    assert result.exit_code == 1, result.output
+    assert not (root / ".integ-lint-cache").exists()
+    [line] = [line for line in result.output.splitlines() if "cache disabled" in line]
+    assert "cannot store the cache key" in line
