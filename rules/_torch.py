@@ -344,10 +344,15 @@ def decided_device(
     if literal is not None:
         return f'"{literal}"'
     if isinstance(node, cst.IfExp):
-        for branch in (node.body, node.orelse):
-            if decided_device(context, branch, bound) is not None:
-                return "a device chosen by a conditional expression"
-        return None
+        branches = (node.body, node.orelse)
+        decided = [decided_device(context, b, bound) is not None for b in branches]
+        if not any(decided):
+            return None
+        if not all(d or is_cpu_expr(context, b) for d, b in zip(decided, branches)):
+            # `x.device if ... else torch.device("cuda")`: follows the data and only
+            # falls back; the code does not decide.
+            return None
+        return "a device chosen by a conditional expression"
     if isinstance(node, cst.Call) and context.resolve(node.func) == "torch.device":
         args = positional(node)
         type_kw = keyword(node, "type")

@@ -913,6 +913,9 @@ class HostSyncInLoop(ProjectRule):
     scopes are exempt from the loop checks (not from explicit hot paths). Reports on
     library files.
 
+    **Opt-in**: not selected by `IL4` or `IL`; enable it by its code
+    (`extend-select = ["IL403"]`), which teams that keep a sync inventory do.
+
     Each finding prints an allowlist key `path:Scope.qualname:pattern:n`: n counts
     *every* call of that pattern in that scope, in source order, reported or not, so a
     key stays the same when the rule's scope changes and matches the inventories teams
@@ -957,6 +960,10 @@ class HostSyncInLoop(ProjectRule):
     family = FAMILY
     severity = Severity.WARNING
     FACTS = (GpuFactCollector,)
+    # Opt-in: the ecosystem labels judge per-step logging syncs in RL and metric code
+    # pedantic (SB3 0 of 11, tianshou 0 of 10, torchmetrics 1 of 10 true), although
+    # teams that keep a sync inventory track exactly those. Select it by its code.
+    default_enabled = False
     VALID = (
         Valid(
             """
