@@ -106,3 +106,14 @@ def test_a_folder_git_ignores_as_a_whole_is_scanned_when_named(tmp_path: Path) -
     (tmp_path / ".gitignore").write_text("vendor_tree/\n")
     assert rels(tmp_path, paths=[tmp_path / "vendor_tree"]) == ["vendor_tree/lib/mod.py"]
     assert rels(tmp_path) == ["pkg/a.py"]
+
+
+def test_anchored_and_file_name_globs() -> None:
+    # A leading "/" anchors a glob at the project root.
+    assert matches_any("setup.py", ["/setup.py"])
+    assert not matches_any("pkg/trainer/setup.py", ["/setup.py"])
+    # "**/test_*.py" names a file at any depth; "*" does not run across folders.
+    assert matches_any("pkg/sub/test_core.py", ["**/test_*.py"])
+    assert not matches_any("pkg/test_data/__init__.py", ["**/test_*.py"])
+    # A folder glob at any depth still matches folders.
+    assert matches_any("pkg/tests/helpers.py", ["**/tests/**"])
