@@ -22,7 +22,8 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 KEY = "config-schema"
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
+_STDLIB = frozenset(sys.stdlib_module_names) - {"__main__"}
 _FIELD_CALLS = frozenset({"Field", "field", "ib", "attrib"})
 _PARSE_CLASSMETHODS = frozenset(
     {
@@ -1192,14 +1194,7 @@ class SchemaFactCollector(FactCollector):
             star_imports=tuple(dict.fromkeys(self.star_imports)),
             sites=tuple(replace(s, receiver=fix_origin(s.receiver)) for s in self.sites),
             params=tuple(self.params),
-            calls=tuple(
-                CallFact(
-                    fix_origin(c.callee),
-                    tuple(fix_origin(a) for a in c.args),
-                    tuple((k, fix_origin(v)) for k, v in c.kwargs),
-                )
-                for c in self.calls
-            ),
+            calls=_compact_calls(self.calls, fix_origin, self.module.split(".")[0]),
             loads=tuple(replace(load, schema=fix_origin(load.schema)) for load in self.loads),
         )
 
@@ -1217,6 +1212,46 @@ _NEVER_PROJECT_METHODS = frozenset(
 _SHARED_ORIGINS: dict[Origin, Origin] = {
     o: o for o in (UNKNOWN, Origin("none"), *(Origin("type", (b,)) for _, b in _DISPLAYS))
 }
+
+
+# The arguments of a call that passes nothing but these say nothing about a config.
+_OPAQUE_ARGS = frozenset(_SHARED_ORIGINS)
+_OPAQUE_KWARGS: tuple[tuple[str, Origin], ...] = (("*", UNKNOWN),)
+
+
+def _compact_calls(
+    calls: Sequence[CallFact], fix_origin: Callable[[Origin], Origin], own_top: str
+) -> tuple[CallFact, ...]:
+    """Qualified call facts, small: calls into the standard library are dropped, a call
+    passing only unknown values and constants keeps just its callee (marked as passing
+    unknown values, which is what it does for config flow), and equal origins are one
+    object (pickled once). Grammar-building modules make thousands of such calls."""
+    interned: dict[Origin, Origin] = {}
+
+    def intern(origin: Origin) -> Origin:
+        return interned.setdefault(origin, origin)
+
+    out = []
+    opaque: set[Origin] = set()
+    for call in calls:
+        callee = intern(fix_origin(call.callee))
+        top = callee.names[0].split(".")[0] if callee.names else ""
+        if callee.kind == "global" and top in _STDLIB and top != own_top:
+            continue  # (a project module may shadow a standard one: its own calls stay)
+        values = [*call.args, *(v for _, v in call.kwargs)]
+        if all(v in _OPAQUE_ARGS for v in values):
+            if callee not in opaque:  # one such call says all the others say
+                opaque.add(callee)
+                out.append(CallFact(callee, (), _OPAQUE_KWARGS))
+            continue
+        out.append(
+            CallFact(
+                callee,
+                tuple(intern(fix_origin(a)) for a in call.args),
+                tuple((k, intern(fix_origin(v))) for k, v in call.kwargs),
+            )
+        )
+    return tuple(out)
 
 
 def _mentions_file(expr: cst.CSTNode) -> bool:
