@@ -729,3 +729,28 @@ def test_config_flow_needs_every_call_site_to_agree(tmp_path: Path) -> None:
     write(tmp_path, files)
     # one call site passes something unresolved: the parameter's type is unknown
     assert rows(scan(tmp_path)) == [("pkg/use.py", 11, "IL301")]
+
+
+def test_no_findings_in_tests_scripts_or_examples(tmp_path: Path) -> None:
+    use = """
+        from pkg.schema import AppConfig
+
+        def read(config: AppConfig) -> int:
+            return getattr(config, "sise", 1)
+    """
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/schema.py": """
+            from dataclasses import dataclass
+
+            @dataclass
+            class AppConfig:
+                size: int = 1
+        """,
+        "pkg/use.py": use,
+        "tests/test_use.py": use,
+        "scripts/run.py": use,
+        "examples/demo.py": use,
+    }
+    write(tmp_path, files)
+    assert rows(scan(tmp_path)) == [("pkg/use.py", 4, "IL301")]
