@@ -582,6 +582,7 @@ def run_projects(
                 "error": error,
                 "notes": notes if variant == "contracts" else [],
                 **run_info,
+                "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             }
             with _locked(out_dir):  # several runs may share a tag
                 try:
@@ -1044,17 +1045,28 @@ def print_report(
 
 
 def run_provenance(cache: Cache, tag: str, projects: Iterable[Project]) -> str:
-    """Which integ-lint revision produced each project's run, when: one line. Runs
+    """Which integ-lint revision produced the projects' runs, and when: one line. Runs
     under one tag may come from different revisions (``run -p`` updates one project)."""
     meta = _run_meta(cache, tag).get("projects", {})
-    groups: dict[str, list[str]] = defaultdict(list)
+    dates: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, list[str]] = defaultdict(list)
     for project in projects:
         entry = meta.get(project.name, {}).get("defaults", {})
-        key = f"integ-lint {entry.get('revision', '?')} at {entry.get('date', '?')}"
-        groups[key].append(project.name)
-    if len(groups) == 1:
-        return next(iter(groups))
-    return "; ".join(f"{key} ({', '.join(names)})" for key, names in groups.items())
+        revision = str(entry.get("revision", "?"))
+        dates[revision].append(str(entry.get("date", "?")))
+        names[revision].append(project.name)
+
+    def when(revision: str) -> str:
+        first, last = min(dates[revision]), max(dates[revision])
+        return first if first == last else f"{first} to {last}"
+
+    if len(dates) == 1:
+        revision = next(iter(dates))
+        return f"integ-lint {revision}, {when(revision)}"
+    return "; ".join(
+        f"integ-lint {revision}, {when(revision)} ({', '.join(names[revision])})"
+        for revision in dates
+    )
 
 
 def _run_meta(cache: Cache, tag: str) -> dict[str, Any]:
