@@ -43,7 +43,7 @@ def _project(root: Path, source: str, config: str = "") -> Path:
 
 
 def _findings(root: Path, code: str = "IL4") -> list[Finding]:
-    report = api.check([root], select=[code, "IL403"], jobs=1)
+    report = api.check([root], select=[code, "IL403", "IL405"], jobs=1)
     assert not report.incomplete, [n.message for n in report.notifications]
     return report.findings
 
@@ -371,7 +371,7 @@ for i in range(3):
 
 
 def test_odd_code_never_crashes_a_gpu_rule(tmp_path: Path) -> None:
-    report = api.check([_project(tmp_path, EDGE_CASES)], select=["IL4", "IL403"], jobs=1)
+    report = api.check([_project(tmp_path, EDGE_CASES)], select=["IL4", "IL403", "IL405"], jobs=1)
     assert not report.incomplete, [n.message for n in report.notifications]
     codes = {f.code for f in report.findings}
     # Sanity: the odd file still yields findings of every family it contains.
