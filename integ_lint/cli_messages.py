@@ -29,9 +29,9 @@ from .discovery import DiscoveryError
 from .facts.messages import MessageFactCollector
 from .graph_draw import graphviz_svg
 from .graph_export import export_graph
-from .messages import DEFAULT_BUS_RECEIVERS, MessageIndex, build_message_index, payload_parameter
+from .messages import MessageIndex, build_message_index, payload_parameter
 from .project import ProjectIndex
-from .settings import BoundarySettings
+from .settings import BoundarySettings, MessageSettings
 
 MESSAGE_FORMATS = ("table", "json", "mermaid", "dot", "svg", "html")
 TITLE = "Message flow"
@@ -223,8 +223,7 @@ def render_table(rows: list[EventRow], color: bool) -> None:
 
 
 def message_rows(project: ProjectIndex) -> list[EventRow]:
-    table = project.config.sections.get("messages")
-    receivers = getattr(table, "bus_receivers", DEFAULT_BUS_RECEIVERS)
+    receivers = project.config.section(MessageSettings).bus_receivers
     return event_rows(build_message_index(project, tuple(receivers)), project)
 
 

@@ -35,6 +35,7 @@ from .facts.messages import (
     QueueWrite,
     Subscription,
 )
+from .settings import MessageSettings
 
 if TYPE_CHECKING:
     from .project import ProjectIndex
@@ -56,20 +57,7 @@ BUS_SUBSCRIBE = frozenset(
 )
 SIGNAL_PUBLISH = frozenset({"send", "send_robust"})
 SIGNAL_SUBSCRIBE = frozenset({"connect", "receiver"})
-DEFAULT_BUS_RECEIVERS = (
-    "bus",
-    "*_bus",
-    "*bus",
-    "*event_bus*",
-    "*eventbus*",
-    "*broker",
-    "*dispatcher",
-    "*emitter",
-    "ee",
-    "*event_manager",
-    "*events_manager",
-    "*mediator",
-)
+DEFAULT_BUS_RECEIVERS: tuple[str, ...] = tuple(MessageSettings().bus_receivers)
 _EXTERNAL = "\0external"
 
 

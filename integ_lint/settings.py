@@ -224,6 +224,31 @@ class AuditSettings(Section):
         validate_audit_settings(self, source)
 
 
+@dataclass
+class MessageSettings(Section):
+    """``[tool.integ-lint.messages]`` (docs/rules/messages.md)."""
+
+    TABLE: ClassVar[str] = "messages"
+    # Receiver names (last part, fnmatch, case-insensitive) whose publish/subscribe/
+    # emit/on calls are an event bus's.
+    bus_receivers: list[str] = field(
+        default_factory=lambda: [
+            "bus",
+            "*_bus",
+            "*bus",
+            "*event_bus*",
+            "*eventbus*",
+            "*broker",
+            "*dispatcher",
+            "*emitter",
+            "ee",
+            "*event_manager",
+            "*events_manager",
+            "*mediator",
+        ]
+    )
+
+
 BUILTIN_SECTIONS: tuple[type[Section], ...] = (
     EventLoopSettings,
     BoundarySettings,
@@ -231,4 +256,5 @@ BUILTIN_SECTIONS: tuple[type[Section], ...] = (
     GpuSettings,
     CouplingSettings,
     AuditSettings,
+    MessageSettings,
 )

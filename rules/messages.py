@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import ClassVar
 
 from integ_lint.facts.messages import MessageFactCollector, Publication, Subscription
 from integ_lint.findings import Finding, RelatedLocation, Severity, Site
 from integ_lint.messages import (
     BUS,
-    DEFAULT_BUS_RECEIVERS,
     SIGNAL,
     EventEntry,
     MessageIndex,
@@ -23,7 +20,7 @@ from integ_lint.messages import (
 )
 from integ_lint.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
-from integ_lint.settings import Section
+from integ_lint.settings import MessageSettings
 
 FAMILY = "messages"
 
@@ -38,16 +35,6 @@ EVENTS_MODULE = """
 USER_LOGGED_IN = "user.logged_in"
 USER_LOGGED_OUT = "user.logged_out"
 """
-
-
-@dataclass
-class MessageSettings(Section):
-    """``[tool.integ-lint.messages]``."""
-
-    TABLE: ClassVar[str] = "messages"
-    # Receiver names (last part, fnmatch, case-insensitive) whose publish/subscribe/emit/on
-    # calls are an event bus's.
-    bus_receivers: list[str] = field(default_factory=lambda: list(DEFAULT_BUS_RECEIVERS))
 
 
 def message_index(project: ProjectIndex) -> MessageIndex:
