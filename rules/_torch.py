@@ -442,9 +442,16 @@ def hands_out_device(context: FileContext, node: cst.CSTNode) -> bool:
     return False
 
 
+_DATA_PARALLEL = frozenset({"torch.nn.DataParallel", "torch.nn.parallel.DataParallel"})
+
+
 def device_owner_evidence(context: FileContext, node: cst.ClassDef | cst.FunctionDef) -> str | None:
     """Why a class (or a function) owns device placement: it decides the device
-    itself (``probes_device``) and hands it to others (``hands_out_device``)."""
+    itself (``probes_device``) and hands it to others (``hands_out_device``), or it
+    wraps ``nn.DataParallel``, whose contract puts inputs on the first CUDA device."""
+    for sub in _walk(node):
+        if isinstance(sub, cst.Call) and context.resolve(sub.func) in _DATA_PARALLEL:
+            return "wraps `nn.DataParallel` (inputs go to the first CUDA device by contract)"
     probe = probes_device(context, node)
     if probe is None or not hands_out_device(context, node):
         return None

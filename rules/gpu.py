@@ -511,6 +511,14 @@ class DeviceTransferOutsideManager(_HandoffRule):
                 if name == "auto":
                     name = "cuda"
                 return torch.device(name if torch.cuda.is_available() else "cpu")
+
+            class DataParallelNet(torch.nn.Module):
+                def __init__(self, net):
+                    super().__init__()
+                    self.net = torch.nn.DataParallel(net)
+
+                def forward(self, obs):
+                    return self.net(obs.cuda())  # DataParallel's contract
             """
         ),
         Valid(
