@@ -18,10 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import write_atomic
 from .findings import Finding
-from .fixes import is_read_only, still_parses
-from .source import SourceError, content_digest, decode_source, split_lines
+from .fixes import read_as_analysed, still_parses, write_unless_read_only
+from .source import split_lines
 from .suppressions import parse_suppressions
 
 _IGNORE_START = re.compile(r"#\s*integ-lint:\s*ignore")
@@ -100,14 +99,9 @@ def add_ignore_comments(
             by_path[finding.path][finding.line].add(finding.code)
     for relpath, codes_by_line in sorted(by_path.items()):
         path = root / relpath
-        try:
-            data = path.read_bytes()
-            source = decode_source(data)
-        except (OSError, SourceError) as exc:
-            outcome.skipped.append(f"{relpath}: not changed: cannot read it again: {exc}")
-            continue
-        if content_digest(data) != digests.get(relpath):
-            outcome.skipped.append(f"{relpath}: not changed: the file changed during the run")
+        source, problem = read_as_analysed(path, digests.get(relpath))
+        if source is None:
+            outcome.skipped.append(f"{relpath}: not changed: {problem}")
             continue
         in_strings = lines_inside_strings(source.text)
         for number in sorted(set(codes_by_line) & in_strings):
@@ -121,14 +115,9 @@ def add_ignore_comments(
         if not still_parses(source.text, new_text):
             outcome.skipped.append(f"{relpath}: not changed: the result would not parse")
             continue
-        try:
-            if is_read_only(path):
-                outcome.skipped.append(f"{relpath}: not changed: the file is read-only")
-                continue
-            write_atomic(path, source.encode(new_text))
-        except (OSError, UnicodeError) as exc:
-            reason_text = getattr(exc, "strerror", None) or exc
-            outcome.skipped.append(f"{relpath}: not changed: cannot write it: {reason_text}")
+        problem = write_unless_read_only(path, source, new_text)
+        if problem:
+            outcome.skipped.append(f"{relpath}: not changed: {problem}")
             continue
         outcome.added += count
         outcome.files += 1

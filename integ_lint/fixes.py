@@ -22,6 +22,7 @@ from .atomic import write_atomic
 from .findings import Finding, Fix, Notification, NotificationKind
 from .source import (
     SourceError,
+    SourceText,
     content_digest,
     decode_source,
     line_starts,
@@ -104,6 +105,30 @@ def is_read_only(path: Path) -> bool:
     return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK)
 
 
+def read_as_analysed(path: Path, digest: str | None) -> tuple[SourceText | None, str]:
+    """The file's text, read again before rewriting it, or why it must not be rewritten:
+    unreadable, or changed since it was analysed (its digest differs)."""
+    try:
+        data = read_regular_file(path)  # never blocks on a FIFO swapped in
+        source = decode_source(data)
+    except (OSError, SourceError) as exc:
+        return None, f"cannot read it again: {exc}"
+    if content_digest(data) != digest:
+        return None, "the file changed during the run"
+    return source, ""
+
+
+def write_unless_read_only(path: Path, source: SourceText, new_text: str) -> str:
+    """Write ``new_text`` atomically in the file's own encoding; why not, or ``""``."""
+    try:
+        if is_read_only(path):
+            return "the file is read-only"
+        write_atomic(path, source.encode(new_text))
+    except (OSError, UnicodeError) as exc:
+        return f"cannot write it: {getattr(exc, 'strerror', None) or exc}"
+    return ""
+
+
 def fix_files(
     root: Path, findings: Iterable[Finding], digests: dict[str, str], write: bool
 ) -> FixOutcome:
@@ -121,14 +146,9 @@ def fix_files(
             by_path[finding.path].append(finding)
     for relpath, file_findings in sorted(by_path.items()):
         path = root / relpath
-        try:
-            data = read_regular_file(path)  # never blocks on a FIFO swapped in
-            source = decode_source(data)
-        except (OSError, SourceError) as exc:
-            outcome.skipped.append(f"{relpath}: not fixed: cannot read it again: {exc}")
-            continue
-        if content_digest(data) != digests.get(relpath):
-            outcome.skipped.append(f"{relpath}: not fixed: the file changed during the run")
+        source, problem = read_as_analysed(path, digests.get(relpath))
+        if source is None:
+            outcome.skipped.append(f"{relpath}: not fixed: {problem}")
             continue
         fixes = [f.fix for f in file_findings if f.fix is not None]
         new_text, applied = apply_text_fixes(source.text, fixes)
@@ -150,14 +170,9 @@ def fix_files(
             )
             continue
         if write:
-            try:
-                if is_read_only(path):
-                    outcome.skipped.append(f"{relpath}: not fixed: the file is read-only")
-                    continue
-                write_atomic(path, source.encode(new_text))
-            except (OSError, UnicodeError) as exc:
-                reason = getattr(exc, "strerror", None) or exc
-                outcome.skipped.append(f"{relpath}: not fixed: cannot write it: {reason}")
+            problem = write_unless_read_only(path, source, new_text)
+            if problem:
+                outcome.skipped.append(f"{relpath}: not fixed: {problem}")
                 continue
         outcome.fixed.extend(f for f in file_findings if f.fix in applied)
         outcome.diffs.append(

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 
 from .facts.messages import (
     KEY,
+    PUBLISH_METHODS,
+    SUBSCRIBE_METHODS,
     EventRef,
     FunctionReads,
     MessageFacts,
@@ -42,19 +44,8 @@ if TYPE_CHECKING:
 
 BUS = "bus"
 SIGNAL = "signal"
-BUS_PUBLISH = frozenset({"publish", "emit", "dispatch", "fire", "trigger"})
-BUS_SUBSCRIBE = frozenset(
-    {
-        "subscribe",
-        "on",
-        "once",
-        "add_listener",
-        "add_handler",
-        "add_event_handler",
-        "register",
-        "listen",
-    }
-)
+BUS_PUBLISH = PUBLISH_METHODS - {"send", "send_robust", "xadd", "put"}
+BUS_SUBSCRIBE = SUBSCRIBE_METHODS - {"connect"}
 SIGNAL_PUBLISH = frozenset({"send", "send_robust"})
 SIGNAL_SUBSCRIBE = frozenset({"connect", "receiver"})
 DEFAULT_BUS_RECEIVERS: tuple[str, ...] = tuple(MessageSettings().bus_receivers)
