@@ -122,8 +122,9 @@ def written(root: Path, *args: str) -> tuple[int, str, dict[str, Any]]:
 def project(tmp_path: Path, files: dict[str, str], config: str = "") -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
     # IL201 (an error) is opt-in; the policy tests use it as their high-precision error.
+    # IL405 (torch.load, opt-in too) is their warning.
     (tmp_path / "pyproject.toml").write_text(
-        f'[tool.integ-lint]\nextend-select = ["IL201"]\n{config}\n'
+        f'[tool.integ-lint]\nextend-select = ["IL201", "IL405"]\n{config}\n'
     )
     for relpath, text in files.items():
         path = tmp_path / relpath
@@ -146,6 +147,9 @@ class FixtureAudit:
 def training(tmp_path_factory: pytest.TempPathFactory) -> FixtureAudit:
     root = tmp_path_factory.mktemp("audit") / "training_app"
     shutil.copytree(FIXTURE, root)
+    # The fixture's host syncs and torch.load are opt-in rules (IL403, IL405).
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[tool.integ-lint]\nextend-select = ["IL403", "IL405"]\n')
     code, out, _ = audit(root, "--component", "trainer_app.training")
     path = Path(out.strip())
     json_path = path.with_suffix(".json")

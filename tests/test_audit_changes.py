@@ -25,7 +25,7 @@ LOOPS = "import asyncio\n\n\ndef {name}():\n    asyncio.run(work())\n"
 LOADS = "import torch\n\n\ndef {name}(path):\n    return torch.load(path)\n"
 CLEAN = "def {name}():\n    return 1\n"
 # IL201 (asyncio.run in library code, an error) is opt-in.
-PYPROJECT = '[tool.integ-lint]\nextend-select = ["IL201"]\n'
+PYPROJECT = '[tool.integ-lint]\nextend-select = ["IL201", "IL405"]\n'
 
 
 def git(root: Path, *args: str) -> str:
