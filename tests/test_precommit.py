@@ -196,7 +196,7 @@ def test_real_pre_commit_rejects_a_defect_and_accepts_a_fix(tmp_path: Path) -> N
     git_init(repo)
     (repo / "pyproject.toml").write_text(
         '[project]\nname = "demo"\nversion = "0"\n\n'
-        + blocks["toml"].replace("[tool.integ-lint]\n", '[tool.integ-lint]\nselect = ["IL2"]\n')
+        + blocks["toml"].replace("[tool.integ-lint]\n", '[tool.integ-lint]\nselect = ["IL201"]\n')
     )
     (repo / ".gitignore").write_text(".integ-lint-cache/\n")
     (repo / ".pre-commit-config.yaml").write_text(
