@@ -1252,7 +1252,12 @@ def load_slice(path: Path = SLICE_FILE) -> SliceState:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise EcosystemError(f"{path}: {exc}") from None
     gone = document.get("gone-false", {})
-    return SliceState(list(document.get("projects", [])), {k: list(v) for k, v in gone.items()})
+    accepted = document.get("accepted-lost-true", {})
+    return SliceState(
+        list(document.get("projects", [])),
+        {k: list(v) for k, v in gone.items()},
+        {k: list(v) for k, v in accepted.items()},
+    )
 
 
 def write_slice(state: SliceState, path: Path = SLICE_FILE) -> None:
@@ -1275,9 +1280,8 @@ def write_slice(state: SliceState, path: Path = SLICE_FILE) -> None:
         lines.append("]")
     # [accepted-lost-true] is written by hand, with reasons: carried over verbatim.
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = text.find("[accepted-lost-true]")
-    if start >= 0:
-        lines += ["", text[start:].rstrip("\n")]
+    start = text.find("\n[accepted-lost-true]")  # the table header, not a comment's mention
+    lines += ["", text[start + 1 :].rstrip("\n") if start >= 0 else "[accepted-lost-true]"]
     atomic_write(path, "\n".join(lines) + "\n")
 
 

@@ -355,3 +355,20 @@ def test_contracts_run_adds_only_its_own_findings_and_diff_lists_changes(tmp_pat
     changes = eco.diff_findings([project], cache, "base", "head")[project.name]
     assert [c["fingerprint"][0] for c in changes["appeared"]] == ["d"]
     assert [c["fingerprint"][0] for c in changes["disappeared"]] == ["b", "c"]
+
+
+def test_slice_file_round_trips_and_keeps_hand_written_acceptances(tmp_path: Path) -> None:
+    path = tmp_path / "slice.toml"
+    state = eco.SliceState(["demo"], {"demo": ["b" * 32, "a" * 32]})
+    eco.write_slice(state, path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.rstrip("\n") + '\n# dropped on purpose: the file became a script\n"demo" = ["c"]\n',
+        encoding="utf-8",
+    )
+    eco.write_slice(eco.load_slice(path), path)  # --update rewrites the file
+    eco.write_slice(eco.load_slice(path), path)
+    loaded = eco.load_slice(path)
+    assert loaded.gone_false == {"demo": ["a" * 32, "b" * 32]}
+    assert loaded.accepted_lost_true == {"demo": ["c"]}
+    assert "dropped on purpose" in path.read_text(encoding="utf-8")
