@@ -561,7 +561,7 @@ def test_positions_of_tricky_code(tmp_path: Path) -> None:
 def test_fixture_cycle_finding_carries_its_edges() -> None:
     from integ_lint import api
 
-    report = api.check([FIXTURE], select=["IL5"], jobs=1)
+    report = api.check([FIXTURE], select=["IL5", "IL504"], jobs=1)
     assert not report.incomplete
     by_code: dict[str, list[object]] = {}
     for finding in report.findings:

@@ -58,3 +58,18 @@ def test_help_uri_anchor_exists(code: str) -> None:
     assert parsed.fragment in anchors(target), (
         f"{code}: no heading #{parsed.fragment} in {relative}"
     )
+
+
+@pytest.mark.parametrize("code", REGISTRY.codes)
+def test_family_doc_says_whether_the_rule_is_on_by_default(code: str) -> None:
+    rule = REGISTRY.rules[code]
+    if rule.family == "suppressions":
+        return  # documented in the README
+    text = (REPO / "docs" / "rules" / f"{rule.family}.md").read_text(encoding="utf-8")
+    section = re.split(r"^#+ ", text.split(f"{code} {rule.name}", 1)[1], maxsplit=1, flags=re.M)[0]
+    table_row = re.search(rf"^\|\s*{code}\s*\|.*$", text, re.M)
+    stated = section + (table_row.group(0) if table_row else "")
+    if rule.default_enabled:
+        assert "opt-in" not in section, f"{code} is on by default but its doc says opt-in"
+    else:
+        assert "opt-in" in stated.lower(), f"{code} is opt-in but its doc does not say so"
