@@ -522,10 +522,50 @@ def default_components(table: ModuleTable) -> list[str]:
     return components
 
 
+def _missing(name: str, table: ModuleTable) -> str:
+    """``""`` when ``name`` (a module or a glob) names a project module; else the
+    import-linter style reason with a did-you-mean."""
+    if "*" in name:
+        if any(match_module(name, m) for m in table.modules):
+            return ""
+        return f"{name!r} matches no module"
+    if name in table:
+        return ""
+    close = difflib.get_close_matches(name, sorted(table.modules), n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"Module {name!r} does not exist{hint}"
+
+
+def check_configured_modules(config: Config, table: ModuleTable) -> None:
+    """A configured component, public interface or shared module that names nothing is
+    a usage error, as in import-linter; raised as one line naming the key."""
+    settings = config.section(BoundarySettings)
+    prefix = f"{_where(config)}: tool.integ-lint.boundaries"
+    for name in settings.modules:
+        problem = _missing(name, table)
+        if problem:
+            raise ConfigError(f"{prefix}.modules: {problem}")
+    for name in settings.shared:
+        problem = _missing(name, table)
+        if problem:
+            raise ConfigError(f"{prefix}.shared: {problem}")
+    for component, submodules in settings.public.items():
+        problem = _missing(component, table)
+        if problem:
+            raise ConfigError(f"{prefix}.public: {problem}")
+        if isinstance(submodules, list) and "*" not in component:
+            for submodule in submodules:
+                problem = _missing(f"{component}.{submodule}", table)
+                if problem:
+                    raise ConfigError(f"{prefix}.public.{component}: {problem}")
+
+
 def resolve_boundaries(config: Config, graph: ImportGraph) -> Boundaries:
     settings = config.section(BoundarySettings)
     table = graph.table
     configured = bool(settings.modules or settings.public or settings.shared)
+    if configured and table.files:
+        check_configured_modules(config, table)
     if settings.modules:
         candidates = table.modules
         found: set[str] = set()
