@@ -265,6 +265,7 @@ class Channel:
 
     writes: list[tuple[str, QueueWrite]] = field(default_factory=list)
     reads: list[tuple[str, QueueRead]] = field(default_factory=list)
+    escapes: bool = False  # handed to a call that may write or read it too
 
 
 def queue_channels(project: ProjectIndex) -> list[Channel]:
@@ -318,4 +319,9 @@ def queue_channels(project: ProjectIndex) -> list[Channel]:
         for read in value.queue_reads:
             root = find(endpoint(read.function, read.receiver))
             channels.setdefault(root, Channel()).reads.append((relpath, read))
-    return [c for _, c in sorted(channels.items()) if c.writes and c.reads]
+    for value in by_path.values():
+        for escaping_function, name in value.queue_escapes:
+            root = find(endpoint(escaping_function, name))
+            if root in channels:
+                channels[root].escapes = True
+    return [c for _, c in sorted(channels.items()) if c.writes and c.reads and not c.escapes]

@@ -225,3 +225,57 @@ def test_message_fixtures_pass_the_default_boundaries_quietly(fixture: str) -> N
     assert {f.code[:3] for f in report.findings} <= {"IL6"}, [
         f"{f.code} {f.path}:{f.line}" for f in report.findings if not f.code.startswith("IL6")
     ]
+
+
+def test_pipe_ends_are_not_one_queue(tmp_path: Path) -> None:
+    # What the parent sends on its end is read by the child on the other end: the
+    # parent's own recv() reads the child's replies, not its own requests.
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/env.py": """
+                import multiprocessing as mp
+
+                def child_loop(conn):
+                    request = conn.recv()
+                    conn.send({"obs": request["action"]})
+
+                def step(action):
+                    parent, child = mp.Pipe()
+                    mp.Process(target=child_loop, args=(child,)).start()
+                    parent.send({"cmd": "step", "action": action})
+                    reply = parent.recv()
+                    return reply["obs"]
+            """,
+        },
+    )
+    assert codes(root, ["IL604"]) == []
+
+
+def test_a_queue_handed_to_another_function_has_writers_we_cannot_see(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/train.py": """
+                import multiprocessing as mp
+
+                def report_error(results, exc):
+                    results.put({"error": str(exc)})
+
+                def worker(results):
+                    try:
+                        results.put({"loss": 1.0})
+                    except ValueError as exc:
+                        report_error(results, exc)
+
+                def train():
+                    results = mp.Queue()
+                    mp.Process(target=worker, args=(results,)).start()
+                    message = results.get()
+                    return message.get("error"), message["loss"]
+            """,
+        },
+    )
+    assert codes(root, ["IL604"]) == []

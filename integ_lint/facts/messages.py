@@ -40,8 +40,10 @@ SUBSCRIBE_METHODS = frozenset(
 EVENT_KEYWORDS = ("event", "event_type", "event_name", "topic", "name", "type", "channel")
 PAYLOAD_KEYWORDS = ("data", "payload", "message", "body", "event_data", "fields")
 SIGNAL_FACTORIES = frozenset({"Signal", "signal", "ModelSignal", "NamedSignal"})
-QUEUE_PUT_METHODS = frozenset({"put", "put_nowait", "send"})
-QUEUE_GET_METHODS = frozenset({"get", "get_nowait", "recv"})
+# Queues only: a Pipe's two ends are two objects (what one end sends the other
+# receives), so send/recv on one name is not one channel.
+QUEUE_PUT_METHODS = frozenset({"put", "put_nowait"})
+QUEUE_GET_METHODS = frozenset({"get", "get_nowait"})
 WORKER_FACTORIES = frozenset({"Process", "Thread"})
 
 
@@ -142,6 +144,9 @@ class MessageFacts:
     queue_writes: tuple[QueueWrite, ...] = ()
     queue_reads: tuple[QueueRead, ...] = ()
     worker_starts: tuple[WorkerStart, ...] = ()
+    # (function, name): a queue of this file handed to a call other than a worker
+    # start (``report_error(results, exc)``): that call may write or read it.
+    queue_escapes: tuple[tuple[str, str], ...] = ()
 
 
 def _string(node: cst.BaseExpression) -> str | None:
@@ -187,6 +192,7 @@ class MessageFactCollector(FactCollector):
         self._queue_writes: list[QueueWrite] = []
         self._queue_reads: list[QueueRead] = []
         self._worker_starts: list[WorkerStart] = []
+        self._passed: list[tuple[str, str]] = []  # (function, dotted argument)
         self._called: set[int] = set()  # ids of call targets seen (their .send is called)
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
@@ -440,7 +446,8 @@ class MessageFactCollector(FactCollector):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         self._called.add(id(func))
-        self._worker_start(node)
+        if not self._worker_start(node):
+            self._note_passed(node)
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
@@ -578,10 +585,21 @@ class MessageFactCollector(FactCollector):
         function.uses_queues = True
         self._queue_writes.append(QueueWrite(function.qualname, receiver, keys, self._site(node)))
 
-    def _worker_start(self, node: cst.Call) -> None:
+    def _note_passed(self, node: cst.Call) -> None:
+        function = self._function()
+        if function is None:
+            return
+        for arg in node.args:
+            if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                name = dotted_name(arg.value)
+                if name:
+                    self._passed.append((function.qualname, name))
+
+    def _worker_start(self, node: cst.Call) -> bool:
+        """Record ``Process(target=..., args=...)``; whether ``node`` is one."""
         name = dotted_name(node.func) or ""
         if name.rsplit(".", 1)[-1] not in WORKER_FACTORIES:
-            return
+            return False
         function = self._function()
         target = ""
         args: tuple[str, ...] = ()
@@ -603,6 +621,7 @@ class MessageFactCollector(FactCollector):
             self._worker_starts.append(
                 WorkerStart(function.qualname, target, args, kwargs, self._site(node))
             )
+        return True
 
     # -- reads of parameters ---------------------------------------------------------------
     def visit_Subscript(self, node: cst.Subscript) -> None:
@@ -645,6 +664,9 @@ class MessageFactCollector(FactCollector):
             function.reads.setdefault(name, []).append(KeyRead(key, "get", self._site(node)))
 
     def collect(self) -> MessageFacts:
+        queues = {w.receiver for w in self._queue_writes} | {r.receiver for r in self._queue_reads}
+        queues.update(text for start in self._worker_starts for text in start.args if text)
+        queues.update(text for start in self._worker_starts for _, text in start.kwargs if text)
         return MessageFacts(
             module=self._module,
             constants=tuple(self._constants),
@@ -657,6 +679,7 @@ class MessageFactCollector(FactCollector):
             queue_writes=tuple(self._queue_writes),
             queue_reads=tuple(self._queue_reads),
             worker_starts=tuple(self._worker_starts),
+            queue_escapes=tuple(dict.fromkeys(p for p in self._passed if p[1] in queues)),
         )
 
 
