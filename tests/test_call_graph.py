@@ -247,3 +247,18 @@ def test_parameters_and_locals_shadow_module_functions(tmp_path: Path) -> None:
     assert callees(graph, "pkg.a.run") == set()
     assert callees(graph, "pkg.a.other") == set()
     assert callees(graph, "pkg.a.direct") == {"pkg.a.callback"}
+
+
+def test_sleep_argument_in_any_number_spelling(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text(
+        "import time\n\ndef f():\n    time.sleep(0x0)\n    time.sleep(0b1)\n    time.sleep(0_0)\n"
+    )
+    config = load_config([tmp_path], tmp_path / "pyproject.toml")
+    project, notes = index_project([tmp_path], config, [CallFactsCollector])
+    assert not notes
+    facts = project.files["pkg/a.py"].facts[CallFactsCollector.KEY]
+    assert isinstance(facts, ModuleCallFacts)
+    # 0x0 and 0_0 yield (time.sleep(0)); 0b1 sleeps a second.
+    assert [b.site.span.start_line for b in facts.blocking] == [5]

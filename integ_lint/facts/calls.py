@@ -759,5 +759,5 @@ def _is_zero(node: cst.Call) -> bool:
     return (
         bool(node.args)
         and isinstance(node.args[0].value, (cst.Integer, cst.Float))
-        and (float(node.args[0].value.value) == 0)
+        and node.args[0].value.evaluated_value == 0  # any spelling: 0x0, 0.0, 0_0
     )
