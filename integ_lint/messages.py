@@ -15,7 +15,9 @@ Two families of messages are recognised (docs/rules/messages.md):
 
 An event whose identity cannot be resolved (computed names, parameters) is *dynamic*:
 it is counted per family, and rules that would need to know every publisher or every
-subscriber of a family stay silent when the family has dynamic uses.
+subscriber of a family stay silent when the family has dynamic uses. A
+``x.send(sender=...)`` whose ``x`` is a parameter or variable is a dynamic signal
+publication: it may send any of the project's signals.
 """
 
 from __future__ import annotations
@@ -199,12 +201,15 @@ def _add(
             index.dynamic_prefixes.add(use.event.value)
         return
     key = _key(resolver, family, use.event)
+    if key is None and isinstance(use, Publication) and use.names_sender:
+        if _signal_through_a_name(resolver, use.event):
+            index.dynamic_publications[SIGNAL] += 1  # ``signal.send(sender=...)``, any signal
+        return
     if key is None:
         return  # outside the project (a framework's signal or constant)
     if key is _DYNAMIC:
         counter = index.dynamic_publications if publish else index.dynamic_subscriptions
-        if family == BUS or (use.event is not None and use.event.kind == "name"):
-            counter[family] += 1
+        counter[family] += 1
         return
     assert isinstance(key, EventKey)
     entry = index.entry(key)
@@ -244,6 +249,17 @@ def _key(resolver: _Resolver, family: str, event: EventRef | None) -> EventKey |
     if found is None:
         return _DYNAMIC
     return EventKey(BUS, resolver.constants[found])
+
+
+def _signal_through_a_name(resolver: _Resolver, event: EventRef | None) -> bool:
+    """Whether a ``send(sender=...)`` on ``event`` sends a project signal we cannot
+    name: its receiver is a parameter or variable of the project, not a framework's
+    signal."""
+    if event is None:
+        return True
+    if event.kind != "name":
+        return False
+    return resolver.follow(event.value, resolver.signals) is None
 
 
 def payload_parameter(function: FunctionReads, family: str) -> list[str]:

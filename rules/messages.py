@@ -7,8 +7,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
-from integ_lint.facts.messages import MessageFactCollector, Publication, Subscription
-from integ_lint.findings import Finding, RelatedLocation, Severity, Site
+from integ_lint.facts.messages import (
+    FunctionReads,
+    MessageFactCollector,
+    Publication,
+)
+from integ_lint.findings import Finding, RelatedLocation, Severity
 from integ_lint.messages import (
     BUS,
     SIGNAL,
@@ -268,7 +272,7 @@ class SubscriberWithoutPublisher(_MessageRule):
                 ):
                     continue
             elif index.dynamic_publications[SIGNAL]:
-                continue
+                continue  # a send(sender=...) through a parameter may send it
             for path, subscription in entry.subscriptions:
                 if not project.reported(path):
                     continue
@@ -417,14 +421,11 @@ class PayloadKeyMismatch(_MessageRule):
     def _mismatches(
         self,
         path: str,
-        function: object,
+        function: FunctionReads,
         family: str,
         entries: list[EventEntry],
         sent: set[str],
     ) -> Iterator[Finding]:
-        from integ_lint.facts.messages import FunctionReads
-
-        assert isinstance(function, FunctionReads)
         labels = " / ".join(e.key.label() for e in entries)
         related = [r for e in entries for r in _related_publications(e)]
         name = function.qualname.rsplit(".", 1)[-1]
@@ -479,7 +480,7 @@ class QueuePayloadMismatch(_MessageRule):
     Joins queues across worker boundaries (``Process(target=worker, args=(q,))`` and
     ``Thread(...)`` make the starter's ``q`` and the worker's parameter one queue;
     ``self.q`` is one queue across a class's methods) and, where every writer puts a
-    dict built from literal keys (``q.put({...})``, a local dict, ``conn.send(...)``),
+    dict built from literal keys (``q.put({...})``, a local dict),
     reports each key read from an item taken off the queue (``item = q.get()`` then
     ``item["k"]`` / ``item.get("k")``) that no writer puts in.
 
@@ -660,9 +661,8 @@ class UndeclaredEvent(_MessageRule):
                     else "declare it beside the project's other events"
                 )
                 kind = "published" if isinstance(use, Publication) else "subscribed to"
-                assert isinstance(use, (Publication, Subscription))
                 yield self.finding(
                     path,
-                    Site(use.site.span, use.site.scope, use.site.snippet),
+                    use.site,
                     f"event {entry.key.label()} is {kind} as a string literal: {advice}",
                 )

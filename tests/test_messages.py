@@ -279,3 +279,31 @@ def test_a_queue_handed_to_another_function_has_writers_we_cannot_see(tmp_path: 
         },
     )
     assert codes(root, ["IL604"]) == []
+
+
+def test_a_signal_sent_through_a_parameter_may_be_any_signal(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/signals.py": "from blinker import Signal\njob_done = Signal()\n",
+            "pkg/runner.py": """
+                from pkg import signals
+
+                def notify(signal, job):
+                    signal.send(sender=job, job_id=1)
+
+                def finish(job):
+                    notify(signals.job_done, job)
+            """,
+            "pkg/audit.py": """
+                from pkg import signals
+
+                def on_done(sender, **kwargs):
+                    return kwargs.get("job_id")
+
+                signals.job_done.connect(on_done)
+            """,
+        },
+    )
+    assert codes(root, ["IL6"]) == []

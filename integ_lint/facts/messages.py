@@ -65,6 +65,9 @@ class Publication:
     event: EventRef | None  # None: computed at run time
     payload_keys: tuple[str, ...] | None  # None: unknown (not a literal dict)
     site: Site
+    # ``x.send(sender=...)``: the signal shape, whatever ``x`` resolves to (a socket's
+    # or a generator's send never names a sender).
+    names_sender: bool = False
 
 
 @dataclass(frozen=True)
@@ -523,6 +526,9 @@ class MessageFactCollector(FactCollector):
                 event=event,
                 payload_keys=payload,
                 site=self._site(node),
+                names_sender=any(
+                    a.keyword is not None and a.keyword.value == "sender" for a in node.args
+                ),
             )
         )
 
