@@ -17,10 +17,13 @@ A file loaded alone into the schema (the first shapes, or a configured file list
 with something else (OmegaConf.merge, a dict updated before validation, configured
 override files) is *partial*.
 
-Each file is parsed once per content per process (the parse is keyed by its SHA-256):
-the few small files a project references are read again on every run, which costs less
-than a cache lookup would, while the Python files keep the per-file cache. A file that
-cannot be read or parsed becomes a notification naming the file and line, never a crash.
+Each file is read once per run (however many schemas it feeds, with
+:func:`integ_lint.source.read_regular_file`: never a FIFO or device, never more than
+``MAX_BYTES``) and parsed once per content per process (the parse is keyed by its
+SHA-256): the few small files a project references are read again on every run, which
+costs less than a cache lookup would, while the Python files keep the per-file cache. A
+file that cannot be read or parsed becomes one notification naming the file and line,
+never a crash or a hang.
 Every key keeps its line and column: YAML from PyYAML's node marks, JSON from the same
 YAML composer (JSON is YAML), TOML from a scan of its table headers and ``key =`` lines.
 """
@@ -28,10 +31,12 @@ YAML composer (JSON is YAML), TOML from a scan of its table headers and ``key =`
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +50,7 @@ from .findings import Notification, NotificationKind, Span
 from .project import ProjectIndex
 from .schema_index import Schema, SchemaIndex, schema_index
 from .settings import ConfigSchemaSettings
+from .source import FileTooLargeError, NotRegularFileError, read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,6 +59,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 KEY = "config-files"
 MAX_BYTES = 2_000_000  # a "config" file larger than this is data, not configuration
+MAX_NESTING = 50  # sections deeper than this are not checked against a schema
+MAX_KEYS = 200_000  # more keys than a 2 MB file can spell out: aliases expanding
 
 
 @dataclass(frozen=True)
@@ -115,8 +123,7 @@ def _parse(text: str, suffix: str) -> ParsedConfig:
             data = json.loads(text)
             positions = _yaml_positions(text)
         else:
-            data = yaml.safe_load(text)
-            positions = _yaml_positions(text)
+            data, positions = _load_yaml(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         return ParsedConfig(error=str(exc), error_line=int(match.group(1)) if match else 1)
@@ -132,31 +139,72 @@ def _parse(text: str, suffix: str) -> ParsedConfig:
         return ParsedConfig()
     if not isinstance(data, dict):
         return ParsedConfig(is_mapping=False)
-    return ParsedConfig(keys=_keys(data, positions, ()))
+    try:
+        return ParsedConfig(keys=_keys(data, positions, (), itertools.count()))
+    except _TooManyKeys as exc:
+        return ParsedConfig(error=str(exc), error_line=1)
+
+
+class _TooManyKeys(Exception):
+    def __init__(self) -> None:
+        super().__init__(f"more than {MAX_KEYS} keys (YAML aliases expanding?)")
 
 
 def _keys(
-    data: dict[Any, Any], positions: dict[tuple[str, ...], tuple[int, int]], path: tuple[str, ...]
+    data: dict[Any, Any],
+    positions: dict[tuple[str, ...], tuple[int, int]],
+    path: tuple[str, ...],
+    counter: Iterator[int],
 ) -> tuple[ConfigKey, ...]:
+    """The keys of ``data``, at most :data:`MAX_KEYS` in all: YAML aliases share one
+    mapping between many keys (a few lines can expand to billions of keys)."""
+    if len(path) > MAX_NESTING:
+        return ()  # no schema nests this deep (a TOML header [a.a.a...] can, cheaply)
     out = []
     for name, value in data.items():
+        if next(counter) >= MAX_KEYS:
+            raise _TooManyKeys
         key = str(name)
         line, col = positions.get((*path, key), positions.get(path, (1, 1)))
-        children = _keys(value, positions, (*path, key)) if isinstance(value, dict) else None
+        children = (
+            _keys(value, positions, (*path, key), counter) if isinstance(value, dict) else None
+        )
         out.append(ConfigKey(key, line, col, None if children is not None else value, children))
     return tuple(out)
 
 
+def _load_yaml(text: str) -> tuple[Any, dict[tuple[str, ...], tuple[int, int]]]:
+    """The data of a YAML document and its key positions, from one parse (what
+    ``yaml.safe_load`` does, keeping the node tree it builds the data from)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        # positions first: constructing flattens merge keys (<<) into the nodes
+        positions = _node_positions(root)
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    return data, positions
+
+
 def _yaml_positions(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
-    positions: dict[tuple[str, ...], tuple[int, int]] = {}
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
-        return positions  # JSON that PyYAML does not read: keys fall back to line 1
+        return {}  # JSON that PyYAML does not read: keys fall back to line 1
+    return _node_positions(root)
+
+
+def _node_positions(root: yaml.Node | None) -> dict[tuple[str, ...], tuple[int, int]]:
+    positions: dict[tuple[str, ...], tuple[int, int]] = {}
+    walked: set[int] = set()
 
     def walk(node: yaml.Node, path: tuple[str, ...], depth: int) -> None:
-        if depth > 50 or not isinstance(node, yaml.MappingNode):
+        if depth > MAX_NESTING or not isinstance(node, yaml.MappingNode):
             return
+        if id(node) in walked:
+            return  # an alias: its keys are placed at the alias (the key naming it)
+        walked.add(id(node))
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 continue
@@ -228,6 +276,7 @@ class ConfigFileIndex:
         self.settings = project.config.section(ConfigSchemaSettings)
         self.root = Path(project.config.root)
         self.feeds: list[Feed] = []
+        self._parsed: dict[str, ParsedConfig | None] = {}
         seen: set[tuple[str, str]] = set()
         for feed in [*self._from_code(), *self._from_config()]:
             if (feed.relpath, feed.schema.qualname) in seen:
@@ -265,7 +314,7 @@ class ConfigFileIndex:
             relpath = os.path.normpath(base / load.path).replace(os.sep, "/")
             if relpath.startswith("..") or os.path.isabs(relpath):
                 continue
-            if (self.root / relpath).is_file():
+            if _names_a_file(self.root / relpath):
                 return relpath
         return None
 
@@ -284,7 +333,7 @@ class ConfigFileIndex:
                     "class, TypedDict or NamedTuple)"
                 )
             for path in sorted(self.root.glob(pattern)):
-                if not path.is_file():
+                if not _names_a_file(path):
                     continue
                 relpath = path.relative_to(self.root).as_posix()
                 complete = matches_any(relpath, self.settings.complete_files)
@@ -292,13 +341,36 @@ class ConfigFileIndex:
         return feeds
 
     def _read(self, relpath: str) -> ParsedConfig | None:
+        """The parsed file, read once per run however many schemas it feeds; None (and
+        one notification) when it cannot be read or parsed."""
+        if relpath not in self._parsed:
+            self._parsed[relpath] = self._read_once(relpath)
+        return self._parsed[relpath]
+
+    def _read_once(self, relpath: str) -> ParsedConfig | None:
         path = self.root / relpath
         try:
-            if path.stat().st_size > MAX_BYTES:
-                return None
-            text = path.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            self._note(NotificationKind.READ_ERROR, relpath, 1, f"cannot read config file: {exc}")
+            # non-blocking, fstat-checked and size-capped: a FIFO, /dev/zero or a huge
+            # file never hangs or exhausts the scan
+            text = read_regular_file(path, MAX_BYTES).decode("utf-8-sig")
+        except FileTooLargeError:
+            reason = f"config file is larger than {MAX_BYTES // 1_000_000} MB: not read"
+            self._note(NotificationKind.READ_ERROR, relpath, 1, reason)
+            return None
+        except NotRegularFileError:
+            reason = "config file is not a regular file (a FIFO, device or socket?): not read"
+            self._note(NotificationKind.READ_ERROR, relpath, 1, reason)
+            return None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            self._note(
+                NotificationKind.READ_ERROR, relpath, 1, f"cannot read config file: {reason}"
+            )
+            return None
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            reason = f"config file is not UTF-8: {exc.reason} (byte 0x{exc.object[exc.start]:02x})"
+            self._note(NotificationKind.READ_ERROR, relpath, line, reason)
             return None
         parsed = parse_config_text(text, path.suffix)
         if parsed.error:
@@ -313,8 +385,13 @@ class ConfigFileIndex:
 
     def _note(self, kind: NotificationKind, relpath: str, line: int, message: str) -> None:
         note = Notification(kind=kind, message=message, path=relpath, line=line)
-        if note not in self.project.notifications:
-            self.project.notifications.append(note)
+        self.project.notifications.append(note)
+
+
+def _names_a_file(path: Path) -> bool:
+    """Whether ``path`` is a file to read: anything but a folder (a FIFO or a symlink to
+    a device is found, so that reading it is refused with a notification)."""
+    return path.exists() and not path.is_dir()
 
 
 def build_config_file_index(project: ProjectIndex) -> ConfigFileIndex:

@@ -3,16 +3,18 @@ with key positions, which file feeds which schema, and the findings."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from integ_lint import api
+from integ_lint import api, config_files
 from integ_lint.config import ConfigError
 from integ_lint.config_files import parse_config_text
 from integ_lint.engine import RunOptions
 from integ_lint.findings import NotificationKind
+from integ_lint.source import read_regular_file
 
 Row = tuple[str, int, str]
 
@@ -230,6 +232,100 @@ def test_a_broken_referenced_file_is_a_notification(tmp_path: Path) -> None:
     assert len(notes) == 1
     assert notes[0].kind == NotificationKind.PARSE_ERROR and notes[0].line == 3
     assert "does not parse" in notes[0].message
+
+
+def _unreadable_app_yaml(root: Path, kind: str) -> None:
+    target = root / "config" / "app.yaml"
+    target.parent.mkdir(exist_ok=True)
+    if kind == "device":
+        target.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "huge":
+        target.write_bytes(b"run_name: x\n" + b"# padding\n" * 250_000)
+    else:
+        target.write_bytes(
+            "run_name: x\ntraining:\n  learning_rate: 0.1 # \u00e9\n".encode("latin-1")
+        )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+@pytest.mark.parametrize(
+    ("kind", "line", "says"),
+    [
+        ("device", 1, "not a regular file"),
+        ("fifo", 1, "not a regular file"),
+        ("huge", 1, "larger than 2 MB"),
+        ("latin-1", 3, "not UTF-8"),
+    ],
+)
+def test_an_unreadable_referenced_file_is_one_notification(
+    tmp_path: Path, kind: str, line: int, says: str
+) -> None:
+    # Fed into two schemas (by the code and by the configuration): still read once.
+    write(
+        tmp_path,
+        {"pkg/load.py": LOADERS["call"]},
+        '[tool.integ-lint.config-schema]\nfiles = { "config/*.yaml" = "pkg.config:ServerConfig" }\n',
+    )
+    _unreadable_app_yaml(tmp_path, kind)
+    report = scan(tmp_path)  # a FIFO or /dev/zero neither blocks nor runs forever
+    assert rows(report) == []
+    notes = [n for n in report.notifications if n.path == "config/app.yaml"]
+    assert len(notes) == 1, notes
+    assert notes[0].kind == NotificationKind.READ_ERROR and notes[0].line == line
+    assert says in notes[0].message
+
+
+def test_a_file_feeding_two_schemas_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path,
+        {"pkg/load.py": LOADERS["call"], "config/app.yaml": "run_name: x\nport: 1\n"},
+        '[tool.integ-lint.config-schema]\nfiles = { "config/*.yaml" = "pkg.config:ServerConfig" }\n',
+    )
+    reads: list[str] = []
+
+    def counting_read(path: Path, max_bytes: int | None = None) -> bytes:
+        reads.append(Path(path).name)
+        return read_regular_file(path, max_bytes)
+
+    monkeypatch.setattr(config_files, "read_regular_file", counting_read)
+    report = scan(tmp_path)
+    assert reads == ["app.yaml"]
+    assert {(f.code, f.line) for f in report.findings if f.path == "config/app.yaml"} == {
+        ("IL304", 1),  # run_name is no field of ServerConfig
+        ("IL304", 2),  # port is no field of AppConfig
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "suffix"),
+    [
+        # a few lines of aliases expand to 9**8 keys
+        (
+            "a: &a {x1: 1, x2: 2, x3: 3, x4: 4, x5: 5, x6: 6, x7: 7, x8: 8, x9: 9}\n"
+            + "".join(
+                f"{n}: &{n} {{{', '.join(f'{n}{i}: *{p}' for i in range(9))}}}\n"
+                for p, n in zip("abcdefg", "bcdefgh")
+            ),
+            ".yaml",
+        ),
+        ("a: &x\n  b: *x\n", ".yaml"),  # a mapping that contains itself
+        ("[" + ".".join(["a"] * 3000) + "]\nx = 1\n", ".toml"),  # nested 3000 deep, cheaply
+    ],
+)
+def test_expanding_or_deep_documents_end_quickly(text: str, suffix: str) -> None:
+    parsed = parse_config_text(text, suffix)
+    assert parsed.error in ("", "more than 200000 keys (YAML aliases expanding?)")
+    assert parsed.error or parsed.keys
+
+
+def test_yaml_merge_keys_keep_their_own_lines() -> None:
+    text = "base: &b\n  lr: 1\nfast:\n  <<: *b\n  lr: 3\n"
+    fast = parse_config_text(text, ".yaml").keys[1]
+    assert [(k.name, k.line, k.value) for k in fast.children or ()] == [("lr", 5, 3)]
 
 
 def test_configured_files_aliases_extra_and_nested(tmp_path: Path) -> None:
