@@ -20,6 +20,7 @@ import networkx as nx
 
 from .config import Config, ConfigError
 from .import_graph import ImportGraph, ImportSite, ModuleTable, counted
+from .layout import did_you_mean, missing_module_message
 from .settings import BoundarySettings
 
 CONVENTION = "convention"  # public = every submodule without a leading underscore
@@ -529,11 +530,7 @@ def _missing(name: str, table: ModuleTable) -> str:
         if any(match_module(name, m) for m in table.modules):
             return ""
         return f"{name!r} matches no module"
-    if name in table:
-        return ""
-    close = difflib.get_close_matches(name, sorted(table.modules), n=1, cutoff=0.5)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"Module {name!r} does not exist{hint}"
+    return "" if name in table else missing_module_message(name, table.modules)
 
 
 def check_configured_modules(config: Config, table: ModuleTable) -> None:
@@ -769,9 +766,9 @@ def _contract_graph(
 
 
 def _names_nothing(contract: Contract, key: str, pattern: str, table: ModuleTable) -> ConfigError:
-    close = difflib.get_close_matches(pattern, sorted(table.modules), n=1, cutoff=0.5)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ConfigError(f"{contract.where}.{key}: {pattern!r} names no module{hint}")
+    return ConfigError(
+        f"{contract.where}.{key}: {pattern!r} names no module{did_you_mean(pattern, table.modules)}"
+    )
 
 
 def _expand(
@@ -1073,13 +1070,10 @@ def _check_layers(
                     present.append(module)
                 elif not optional:
                     where = f"container {container!r}: " if container else ""
-                    close = difflib.get_close_matches(
-                        module, sorted(table.modules), n=1, cutoff=0.5
-                    )
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
                     raise ConfigError(
-                        f"{contract.where}.layers: {where}{module!r} names no module{hint}; "
-                        "wrap an optional layer in parentheses"
+                        f"{contract.where}.layers: {where}{module!r} names no module"
+                        f"{did_you_mean(module, table.modules)}; wrap an optional layer in "
+                        "parentheses"
                     )
             layers.append((present, layer.independent))
         every_layer = [module for members, _ in layers for module in members]

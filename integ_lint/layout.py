@@ -527,8 +527,9 @@ def _identifier(stem: str) -> str:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """`` (did you mean 'pkg.core'?)`` or ""."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    """`` (did you mean 'pkg.core'?)`` or "". The cutoff is low because dotted names
+    share prefixes: ``pkg.nope`` still points at ``pkg``."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
