@@ -1,4 +1,4 @@
-"""Shared pytest configuration: hypothesis profiles.
+"""Shared pytest configuration: hypothesis profiles, and the ecosystem helper as a module.
 
 ``ci`` (the default) keeps property tests bounded so the suite stays fast; ``deep``
 explores much more, on demand::
@@ -11,6 +11,11 @@ explores much more, on demand::
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 from hypothesis import HealthCheck, settings
 
 _RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
@@ -18,3 +23,17 @@ _RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_
 settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_RELAXED)
 settings.register_profile("deep", max_examples=1000, deadline=None, suppress_health_check=_RELAXED)
 settings.load_profile("ci")
+
+
+def load_ecosystem() -> ModuleType:
+    """``benchmarks/ecosystem.py`` as the module ``ecosystem``, loaded once, so that its
+    classes (``EcosystemError``, the dataclasses) are the same in every test file."""
+    module = sys.modules.get("ecosystem")
+    if module is None:
+        path = Path(__file__).resolve().parent.parent / "benchmarks" / "ecosystem.py"
+        spec = importlib.util.spec_from_file_location("ecosystem", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["ecosystem"] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    return module

@@ -11,15 +11,14 @@ folder and the cache is off.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import load_ecosystem
 from test_audit import check_strengths, check_structure
 
 from integ_lint.audit import MAX_CRITICAL
@@ -30,7 +29,6 @@ PROJECT = "stable-baselines3"
 KEY = "stable_baselines3-2.9.2"
 COMPONENT = "stable_baselines3.common"
 SHARED = Path("/work/eco/src") / KEY
-ECOSYSTEM = Path(__file__).resolve().parent.parent / "benchmarks" / "ecosystem.py"
 
 pytestmark = pytest.mark.slow
 
@@ -38,15 +36,8 @@ pytestmark = pytest.mark.slow
 def ecosystem_tree() -> Path | None:
     """The unpacked project from the ecosystem helper's cache (fetched on a miss only
     when INTEG_LINT_ECOSYSTEM_FETCH=1), else None."""
-    if not ECOSYSTEM.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("integ_lint_ecosystem", ECOSYSTEM)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
     try:
-        spec.loader.exec_module(module)
+        module = load_ecosystem()
         project = module.find_project(module.load_projects(), PROJECT)
         cache = module.cache_from(None)
         tree = cache.tree(project)

@@ -4,7 +4,6 @@ that integ-lint's fingerprints (what labels are keyed by) survive unrelated edit
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import subprocess
@@ -12,23 +11,11 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from conftest import load_ecosystem
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ecosystem", REPO / "benchmarks" / "ecosystem.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ecosystem"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-eco = _load()
+eco = load_ecosystem()
 
 
 def _tar(path: Path, members: list[tarfile.TarInfo], data: dict[str, bytes]) -> None:

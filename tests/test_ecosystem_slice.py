@@ -11,32 +11,16 @@ saying so, only when PyPI cannot be reached. Under a minute on two cores.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import socket
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
+from conftest import load_ecosystem
 
 pytestmark = pytest.mark.slow
 
 
-def _load() -> ModuleType:
-    module = sys.modules.get("ecosystem")
-    if module is not None:
-        return module
-    spec = importlib.util.spec_from_file_location("ecosystem", REPO / "benchmarks" / "ecosystem.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ecosystem"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-eco = _load()
+eco = load_ecosystem()
 
 
 def _pypi_reachable() -> bool:

@@ -4,13 +4,12 @@ without --force). Run on every fixture and on a real project of the ecosystem se
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import load_ecosystem
 
 from integ_lint.cli import main
 from integ_lint.cli_init import replace_table
@@ -103,27 +102,14 @@ def test_replace_table_keeps_everything_else() -> None:
     )
 
 
-def _ecosystem() -> object:
-    module = sys.modules.get("ecosystem")
-    if module is None:
-        spec = importlib.util.spec_from_file_location(
-            "ecosystem", REPO / "benchmarks" / "ecosystem.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["ecosystem"] = module
-        spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_init_on_a_real_project_starts_green(tmp_path: Path) -> None:
-    eco = _ecosystem()
-    cache = eco.cache_from(None)  # type: ignore[attr-defined]
-    (project,) = eco.select_projects(eco.load_projects(), ["ipykernel"])  # type: ignore[attr-defined]
+    eco = load_ecosystem()
+    cache = eco.cache_from(None)
+    (project,) = eco.select_projects(eco.load_projects(), ["ipykernel"])
     try:
-        tree = eco.fetch(project, cache, log=lambda _: None)  # type: ignore[attr-defined]
-    except eco.EcosystemError as exc:  # type: ignore[attr-defined]
+        tree = eco.fetch(project, cache, log=lambda _: None)
+    except eco.EcosystemError as exc:
         pytest.skip(f"cannot download {project.requirement}: {exc}")
     copy = tmp_path / "ipykernel"
     shutil.copytree(tree, copy)
