@@ -18,6 +18,7 @@ import click
 from .atomic import write_atomic
 from .cli import fail, load_project_config, main
 from .config import Config
+from .project import ProjectIndex
 
 BASELINE_NAME = ".integ-lint-baseline.toml"
 HOT_PATH_NAMES = (
@@ -179,35 +180,33 @@ def propose(root: Path, config: Config, baseline: bool) -> Proposal:
     return proposal
 
 
-def _describe_schemas_and_managers(project: object, proposal: Proposal) -> None:
+def _describe_schemas_and_managers(project: ProjectIndex, proposal: Proposal) -> None:
     from .coupling import manager_graph
-    from .project import ProjectIndex
     from .schema_index import schema_index
 
-    assert isinstance(project, ProjectIndex)
     try:
         schemas = [s for s in schema_index(project).schemas.values() if s.is_config]
     except Exception:  # a view only: the run itself reported any rule failure
         schemas = []
     if schemas:
-        shown = ", ".join(sorted(s.name for s in schemas)[:8])
-        more = f" and {len(schemas) - 8} more" if len(schemas) > 8 else ""
-        proposal.reasons.append(f"config schemas: {shown}{more} (IL3 checks reads against them)")
+        shown = _listing(sorted(s.name for s in schemas))
+        proposal.reasons.append(f"config schemas: {shown} (IL3 checks reads against them)")
     try:
         managers = sorted(m.name for m in manager_graph(project).metrics.values())
     except Exception:
         managers = []
     if managers:
-        shown = ", ".join(managers[:8])
-        more = f" and {len(managers) - 8} more" if len(managers) > 8 else ""
-        proposal.reasons.append(f"managers: {shown}{more} (integ-lint graph draws them)")
+        proposal.reasons.append(f"managers: {_listing(managers)} (integ-lint graph draws them)")
 
 
-def _describe_gpu(project: object, proposal: Proposal) -> None:
+def _listing(names: list[str], limit: int = 8) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _describe_gpu(project: ProjectIndex, proposal: Proposal) -> None:
     from .facts.gpu import GpuFacts, device_owners
-    from .project import ProjectIndex
 
-    assert isinstance(project, ProjectIndex)
     try:
         owners = [o for o in device_owners(project) if o.path]
     except Exception:
@@ -215,10 +214,7 @@ def _describe_gpu(project: object, proposal: Proposal) -> None:
     if owners:
         names = sorted({o.name for o in owners})
         proposal.table("gpu")["managers"] = names
-        proposal.reasons.append(
-            f"device owners (inferred, now explicit): {', '.join(names[:6])}"
-            + (" ..." if len(names) > 6 else "")
-        )
+        proposal.reasons.append(f"device owners (inferred, now explicit): {_listing(names, 6)}")
     candidates: list[str] = []
     for facts, value in project.facts("gpu"):
         if not isinstance(value, GpuFacts) or not value.uses_torch:
@@ -286,13 +282,8 @@ def init_command(path: Path | None, write: bool, force: bool, baseline: bool) ->
             f"{pyproject}: already has a [tool.integ-lint] table; --force replaces it "
             "(run without --write to see the proposal)"
         )
+    # With --force the proposal is made under the existing table, whose keys it keeps.
     config = load_project_config([root], pyproject if pyproject.exists() else None)
-    if has_table and force:
-        # Propose from the defaults, not from the table being replaced.
-        from .config import load_config
-
-        config = load_config([root], None)
-        config.root = root
     proposal = propose(root, config, baseline)
     keep: dict[str, Any] = {}
     if has_table:
