@@ -69,27 +69,36 @@ def _ini_value(value: str) -> str | list[str]:
 
 def _read_ini(path: Path) -> ImportLinterConfig | None:
     label = f"{path.name} [{INI_SECTION}]" if path.name == "setup.cfg" else path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ImportLinterConfig(path, label, error=f"cannot read: {exc}")
+    if path.name == "setup.cfg" and INI_SECTION.encode() not in data:
+        return None  # another tool's setup.cfg: whether it parses is not ours to judge
     parser = configparser.ConfigParser()
     try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+        parser.read_string(data.decode("utf-8"), source=str(path))
+        if INI_SECTION not in parser.sections():
+            return None
+        # Values are read (and '%' interpolated, as import-linter does) inside the try.
+        session = {key: _ini_value(value) for key, value in parser[INI_SECTION].items()}
+        contracts = []
+        for section in parser.sections():
+            if section.startswith(f"{INI_SECTION}:contract:"):
+                contract: dict[str, Any] = {"id": section.split(":", 2)[2]}
+                contract.update({key: _ini_value(v) for key, v in parser[section].items()})
+                contracts.append(contract)
+            elif section.startswith(f"{INI_SECTION}:"):
+                return ImportLinterConfig(
+                    path,
+                    label,
+                    error=f"[{section}]: unknown section (expected [importlinter:contract:<id>])",
+                )
+    except (UnicodeDecodeError, configparser.Error) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, configparser.InterpolationError):
+            first_line = f"[{exc.section}] {exc.option}: {first_line}"
         return ImportLinterConfig(path, label, error=f"cannot read: {first_line}")
-    if INI_SECTION not in parser.sections():
-        return None
-    session = {key: _ini_value(value) for key, value in parser[INI_SECTION].items()}
-    contracts = []
-    for section in parser.sections():
-        if section.startswith(f"{INI_SECTION}:contract:"):
-            contract: dict[str, Any] = {"id": section.split(":", 2)[2]}
-            contract.update({key: _ini_value(v) for key, v in parser[section].items()})
-            contracts.append(contract)
-        elif section.startswith(f"{INI_SECTION}:"):
-            return ImportLinterConfig(
-                path,
-                label,
-                error=f"[{section}]: unknown section (expected [importlinter:contract:<id>])",
-            )
     return ImportLinterConfig(path, label, session, contracts)
 
 

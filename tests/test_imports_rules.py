@@ -535,6 +535,11 @@ def test_importlinter_contracts_are_read_directly(tmp_path: Path) -> None:
             "(did you mean 'exhaustive'?",
         ),
         ("[importlinter\n", "cannot read"),
+        (
+            "[importlinter]\nroot_package = app\n[importlinter:contract:1]\nname = 100% sure\n"
+            "type = independence\nmodules =\n    app.a\n    app.b\n",
+            "cannot read: [importlinter:contract:1] name: '%' must be followed by '%' or '('",
+        ),
     ],
 )
 def test_importlinter_config_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -543,4 +548,20 @@ def test_importlinter_config_errors(tmp_path: Path, text: str, message: str) -> 
     result = CliRunner().invoke(main, ["check", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_another_tools_setup_cfg_that_does_not_parse_is_not_a_boundaries_error(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"app/__init__.py": "", "app/a.py": "", "app/b.py": ""})
+    (tmp_path / "setup.cfg").write_text("[flake8]\nmax-line-length = 88\nmax-line-length = 99\n")
+    assert CliRunner().invoke(main, ["check", str(tmp_path)]).exit_code == 0
+    # ... but one that configures import-linter is read, and its error is one line
+    (tmp_path / "setup.cfg").write_text(
+        "[importlinter]\nroot_package = app\n[flake8]\nx = 1\n[flake8]\nx = 2\n"
+    )
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "setup.cfg: cannot read:" in result.output
     assert len(result.output.strip().splitlines()) == 1
