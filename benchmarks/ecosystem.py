@@ -93,19 +93,42 @@ class Project:
         return self.filename.removesuffix(".tar.gz").removesuffix(".zip")
 
 
-def load_projects(path: Path = PROJECTS_FILE) -> list[Project]:
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file of this folder (projects, labels, slice); any problem is one line."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise EcosystemError(f"{path}: {exc}") from None
-    projects = []
-    for index, table in enumerate(document.get("project", [])):
+
+
+def _tables(document: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
+    """The ``[[key]]`` tables of ``document`` (none when it has no ``key``)."""
+    tables = document.get(key, [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise EcosystemError(f"{path}: {key}: expected [[{key}]] tables")
+    return tables
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def load_projects(path: Path = PROJECTS_FILE) -> list[Project]:
+    projects: list[Project] = []
+    for index, table in enumerate(_tables(_read_toml(path), "project", path)):
         where = f"{path}: project[{index}]"
         for key in ("name", "version", "dist", "filename", "sha256"):
             if not isinstance(table.get(key), str):
                 raise EcosystemError(f"{where}.{key}: missing or not a string")
+        for key in ("name", "filename"):  # they name files and folders of the cache
+            if table[key] != PurePosixPath(table[key]).name or table[key][:1] in ("", "."):
+                raise EcosystemError(f"{where}.{key}: expected a plain name, got {table[key]!r}")
         if table["dist"] not in ("sdist", "wheel"):
             raise EcosystemError(f"{where}.dist: expected 'sdist' or 'wheel'")
+        if not _strings(table.get("families", [])) or not isinstance(table.get("note", ""), str):
+            raise EcosystemError(f"{where}: families must be a list of strings, note a string")
+        if any(p.name == table["name"] for p in projects):
+            raise EcosystemError(f"{where}.name: {table['name']!r} is pinned twice")
         projects.append(
             Project(
                 name=table["name"],
@@ -687,17 +710,16 @@ def load_labels(project: str, labels_dir: Path = LABELS_DIR) -> Labels:
     path = labels_path(project, labels_dir)
     if not path.exists():
         return Labels({}, [])
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise EcosystemError(f"{path}: {exc}") from None
+    document = _read_toml(path)
     findings: dict[str, Label] = {}
-    for index, entry in enumerate(document.get("finding", [])):
+    for index, entry in enumerate(_tables(document, "finding", path)):
         verdict = entry.get("verdict")
         if verdict not in VERDICTS or not isinstance(entry.get("fingerprint"), str):
             raise EcosystemError(
                 f"{path}: finding[{index}]: needs a fingerprint and a verdict in {VERDICTS}"
             )
+        if not isinstance(entry.get("line", 0), int):
+            raise EcosystemError(f"{path}: finding[{index}].line: expected a number")
         known = {"fingerprint", "code", "path", "line", "verdict", "reason"}
         findings[entry["fingerprint"]] = Label(
             fingerprint=entry["fingerprint"],
@@ -709,10 +731,12 @@ def load_labels(project: str, labels_dir: Path = LABELS_DIR) -> Labels:
             extra={k: v for k, v in entry.items() if k not in known},
         )
     misses = []
-    for index, entry in enumerate(document.get("miss", [])):
+    for index, entry in enumerate(_tables(document, "miss", path)):
         try:
             misses.append(
-                Miss(str(entry["code"]), str(entry["path"]), int(entry["line"]), entry["reason"])
+                Miss(
+                    str(entry["code"]), str(entry["path"]), int(entry["line"]), str(entry["reason"])
+                )
             )
         except (KeyError, TypeError, ValueError):
             raise EcosystemError(f"{path}: miss[{index}]: needs code, path, line, reason") from None
@@ -749,7 +773,10 @@ def append_entry(
             )
         )
         new_text = text.rstrip("\n") + "\n" + "\n".join(block) + "\n"
-        tomllib.loads(new_text)  # never write a file that no longer parses
+        try:
+            tomllib.loads(new_text)  # never write a file that no longer parses
+        except tomllib.TOMLDecodeError as exc:
+            raise EcosystemError(f"{path}: {exc}; fix the file, then label again") from None
         atomic_write(path, new_text)
     return path
 
@@ -1247,16 +1274,20 @@ class SliceState:
 
 
 def load_slice(path: Path = SLICE_FILE) -> SliceState:
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise EcosystemError(f"{path}: {exc}") from None
-    gone = document.get("gone-false", {})
-    accepted = document.get("accepted-lost-true", {})
+    document = _read_toml(path)
+    if not _strings(document.get("projects", [])):
+        raise EcosystemError(f"{path}: projects: expected a list of project names")
+
+    def by_project(key: str) -> dict[str, list[str]]:
+        table = document.get(key, {})
+        if not isinstance(table, dict) or not all(_strings(v) for v in table.values()):
+            raise EcosystemError(f"{path}: [{key}]: expected project = [fingerprints]")
+        return {k: list(v) for k, v in table.items()}
+
     return SliceState(
         list(document.get("projects", [])),
-        {k: list(v) for k, v in gone.items()},
-        {k: list(v) for k, v in accepted.items()},
+        by_project("gone-false"),
+        by_project("accepted-lost-true"),
     )
 
 

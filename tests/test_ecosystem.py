@@ -165,6 +165,49 @@ def test_ini_contracts_from_dot_importlinter(tmp_path: Path) -> None:
     assert notes == []
 
 
+@pytest.mark.parametrize(
+    ("loader", "text", "message"),
+    [
+        ("labels", '[finding]\nfingerprint = "a"\n', "finding: expected [[finding]] tables"),
+        ("labels", '[[finding]]\nfingerprint = "a"\nverdict = "true"\nline = "x"\n', "line"),
+        ("labels", "[[miss]]\ncode = 1\n", "miss[0]: needs code, path, line, reason"),
+        ("labels", "[[finding]\n", "Expected"),
+        ("projects", '[project]\nname = "x"\n', "project: expected [[project]] tables"),
+        ("projects", '[[project]]\nname = "x"\n', "project[0].version: missing"),
+        (
+            "projects",
+            '[[project]]\nname = "../x"\nversion = "1"\ndist = "sdist"\n'
+            'filename = "x-1.tar.gz"\nsha256 = "0"\n',
+            "project[0].name: expected a plain name",
+        ),
+        ("slice", 'projects = "ipykernel"\n', "projects: expected a list"),
+        ("slice", 'projects = ["a"]\ngone-false = 3\n', "[gone-false]: expected"),
+    ],
+)
+def test_a_malformed_file_is_one_clear_line(
+    tmp_path: Path, loader: str, text: str, message: str
+) -> None:
+    path = tmp_path / "demo.toml"
+    path.write_text(text, encoding="utf-8")
+    load = {
+        "labels": lambda: eco.load_labels("demo", tmp_path),
+        "projects": lambda: eco.load_projects(path),
+        "slice": lambda: eco.load_slice(path),
+    }[loader]
+    with pytest.raises(eco.EcosystemError) as caught:
+        load()
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_labelling_into_a_malformed_file_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "demo.toml").write_text("[[miss]\n", encoding="utf-8")
+    with pytest.raises(eco.EcosystemError, match="fix the file"):
+        eco.append_entry("demo", "miss", {"code": "IL201"}, tmp_path)
+    assert (tmp_path / "demo.toml").read_text(encoding="utf-8") == "[[miss]\n"
+
+
 def _found(fingerprint: str, code: str = "IL201", line: int = 3) -> object:
     return eco.Found("demo", "defaults", fingerprint, code, "demo/a.py", line, line, "m", "")
 
