@@ -646,3 +646,41 @@ def test_il207_follows_only_unconditional_chains_and_waits_are_opt_in(tmp_path: 
         ("pkg/app.py", 6, "IL207"),
         ("pkg/app.py", 8, "IL207"),
     ]
+
+
+def test_il206_local_names_shadow_a_module_level_instance(tmp_path: Path) -> None:
+    files = {
+        "pkg/client.py": """
+            class Client:
+                async def close(self):
+                    pass
+
+            client = Client()
+
+            def by_parameter(client):
+                client.close()
+
+            def by_closure(client):
+                def inner():
+                    client.close()
+                return inner
+
+            def by_loop(clients):
+                for client in clients:
+                    client.close()
+
+            def by_with(pool):
+                with pool.get() as client:
+                    client.close()
+
+            def by_unpacking(make):
+                client, other = make()
+                client.close()
+
+            def the_module_level_one():
+                client.close()
+            """,
+    }
+    # Only the module-level Client is known to be a Client: a parameter, a closure's
+    # variable, a loop/with target and an unpacked name of the same name are not.
+    assert scan(tmp_path, files) == [("pkg/client.py", 28, "IL206")]

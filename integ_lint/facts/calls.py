@@ -496,6 +496,10 @@ class CallFactsCollector(FactCollector):
         kind = annotation or self._constructed_type(value)
         if not kind and isinstance(value, cst.Name) and function is not None:
             kind = function.types.get(value.value, "")  # self.client = client (annotated)
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._record_binding(element.value, "", None)
+            return
         if isinstance(target, cst.Name):
             if function is not None:
                 function.local_names.add(target.value)
@@ -519,6 +523,13 @@ class CallFactsCollector(FactCollector):
         ):
             attributes = self.class_attributes.setdefault(function.owner, {})
             attributes.setdefault(target.attr.value, kind)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._record_binding(node.target, "", None)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._record_binding(node.asname.name, "", None)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -578,9 +589,9 @@ class CallFactsCollector(FactCollector):
             name = expr.value
             if name in _BUILTINS and not self.context.resolve(expr):
                 return None
-            if function is not None and name in function.local_names:
-                return None  # a parameter or local variable, not the module's function
             for frame in reversed(self.stack):
+                if name in frame.local_names:
+                    return None  # a parameter or local variable, not the module's function
                 if name in frame.nested:
                     return "name", f"{self.context.module}.{frame.qualname}.{name}", "", ""
             resolved = _resolve_name(self.context, expr)
@@ -592,8 +603,11 @@ class CallFactsCollector(FactCollector):
         if isinstance(receiver, cst.Name):
             if function is not None and function.owner and receiver.value == function.self_name:
                 return "self", f"{self.context.module}.{function.owner}", method, ""
-            kind = function.types.get(receiver.value, "") if function is not None else ""
-            kind = kind or self.module_types.get(receiver.value, "")
+            local = self._binding_frame(receiver.value)
+            if local is not None:
+                kind = local.types.get(receiver.value, "")
+            else:
+                kind = self.module_types.get(receiver.value, "")
             if kind:
                 return "typed", kind, method, ""
             imported = self.context.resolve(expr)
@@ -635,6 +649,14 @@ class CallFactsCollector(FactCollector):
         dotted = self.context.resolve(expr)
         if dotted:
             return "name", dotted, "", ""
+        return None
+
+    def _binding_frame(self, name: str) -> _Function | None:
+        """The innermost enclosing function that binds ``name`` (a parameter or local
+        variable), if any: then the name is not the module-level one."""
+        for frame in reversed(self.stack):
+            if name in frame.local_names:
+                return frame
         return None
 
     def _reference(self, expr: cst.BaseExpression) -> tuple[str, str, str, str] | None:
