@@ -549,7 +549,9 @@ def run_integ_lint(
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=tree, capture_output=True, text=True, env=env, check=False)
     seconds = time.perf_counter() - started
-    error = "" if done.returncode in (0, 3) else (done.stderr.strip() or done.stdout.strip())
+    error = ""
+    if done.returncode not in (0, 3):  # 3: incomplete (a file or rule failed), still a report
+        error = done.stderr.strip() or done.stdout.strip() or f"exit {done.returncode}, no output"
     return done.returncode, seconds, error
 
 
@@ -618,6 +620,14 @@ def run_projects(
     return results
 
 
+def run_failure(cache: Cache, tag: str, project: str) -> str:
+    """Why the project's defaults run under ``tag`` left no report, as ``meta.json``
+    recorded it ("" when it recorded no failure)."""
+    entry = _run_meta(cache, tag).get("projects", {}).get(project, {}).get("defaults", {})
+    error = str(entry.get("error") or "")
+    return f"its run failed (exit {entry.get('exit')}): {error.splitlines()[-1]}" if error else ""
+
+
 def load_run(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -650,6 +660,8 @@ def findings_of(project: Project, cache: Cache, tag: str) -> list[Found]:
         path = cache.runs(tag) / f"{project.name}.{variant}.json"
         if variant == "contracts" and not path.exists():
             continue
+        if not path.exists() and (failure := run_failure(cache, tag, project.name)):
+            raise EcosystemError(f"{project.name}: {failure}")
         for item in load_run(path)["findings"]:
             if item["fingerprint"] in seen:
                 continue
@@ -1396,8 +1408,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         args.base, args.head, args.jobs = args.diff, None, None
         return _cmd_diff(args)
     cache = cache_from(args.cache_dir)
-    projects = select_projects(load_projects(), args.project)
-    projects = [p for p in projects if (cache.runs(args.tag) / f"{p.name}.defaults.json").exists()]
+    projects = []
+    for project in select_projects(load_projects(), args.project):
+        if (cache.runs(args.tag) / f"{project.name}.defaults.json").exists():
+            projects.append(project)
+            continue
+        # Left out, saying why when its run failed or it was asked for by name.
+        why = run_failure(cache, args.tag, project.name) or ("not run" if args.project else "")
+        if why:
+            print(f"ecosystem.py: {project.name} left out of the report: {why}", file=sys.stderr)
     if not projects:
         raise EcosystemError(f"no run under {cache.runs(args.tag)}: run `ecosystem.py run` first")
     reports = build_report(projects, cache, args.tag, codes=args.code or ())

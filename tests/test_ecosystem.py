@@ -402,3 +402,31 @@ def test_slice_file_round_trips_and_keeps_hand_written_acceptances(tmp_path: Pat
     assert loaded.gone_false == {"demo": ["a" * 32, "b" * 32]}
     assert loaded.accepted_lost_true == {"demo": ["c"]}
     assert "dropped on purpose" in path.read_text(encoding="utf-8")
+
+
+def test_a_failed_run_is_recorded_and_named_by_report_and_label(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run that fails, even silently, leaves no report, and what reads the run says
+    that it failed (not "run it first"); `report` leaves the project out, saying why."""
+    cache = eco.Cache(tmp_path)
+    (project,) = eco.select_projects(eco.load_projects(), ["skorch"])
+    cache.tree(project).mkdir(parents=True)
+    silent_crash = [sys.executable, "-c", "raise SystemExit(1)"]
+    _write_run(cache, "t", project.name, "defaults", [_item("a" * 32)])  # an earlier run
+    (result,) = eco.run_projects(
+        [project], cache, "t", command=silent_crash, revision="r", contracts=False, log=print
+    )
+    assert (result.returncode, result.error) == (1, "exit 1, no output")
+    assert not (cache.runs("t") / "skorch.defaults.json").exists()
+    with pytest.raises(eco.EcosystemError, match=r"^skorch: its run failed \(exit 1\): exit 1"):
+        eco.findings_of(project, cache, "t")
+    _write_run(cache, "t", "kedro", "defaults", [])
+    capsys.readouterr()
+    assert eco.main(["--cache-dir", str(tmp_path), "report", "--tag", "t", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert [p["name"] for p in json.loads(out)["projects"]] == ["kedro"]
+    assert (
+        err
+        == "ecosystem.py: skorch left out of the report: its run failed (exit 1): exit 1, no output\n"
+    )
