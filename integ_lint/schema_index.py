@@ -151,6 +151,8 @@ class Schema:
     unconditional: set[str] = field(default_factory=set)
     extra: str = ""  # pydantic extra= ("allow" | "forbid" | "ignore" | "" unknown)
     is_settings: bool = False  # pydantic BaseSettings: values may come from the environment
+    # names a project subclass declares: probing one on the base is deliberate
+    subclass_names: set[str] = field(default_factory=set)
 
     @property
     def is_mapping(self) -> bool:
@@ -236,6 +238,11 @@ class SchemaIndex:
             schema = self._schema(qualname)
             if schema is not None:
                 self.schemas[qualname] = schema
+        for schema in self.schemas.values():
+            for base_qual in self._linearize(schema.qualname)[:-1]:
+                base = self.schemas.get(base_qual)
+                if base is not None:
+                    base.subclass_names.update(schema.fields, schema.members)
         for qualname, (fact, path) in self.dict_facts.items():
             self.schemas[qualname] = Schema(
                 qualname=qualname,

@@ -200,7 +200,9 @@ class ConfigSchemaGap(_ConfigRule):
     **How to fix**
 
     Declare the field in the schema (with the intended default) and read it as
-    `eval_cfg.enable_periodic_evaluation`, or fix the name the message suggests.
+    `eval_cfg.enable_periodic_evaluation`, or fix the name the message suggests. A name
+    that a project subclass of the schema declares is not reported: probing for it on
+    the base is how the code tells the subclass apart.
     """
 
     code = "IL301"
@@ -319,6 +321,23 @@ class ConfigSchemaGap(_ConfigRule):
                 return config.dict()
             """,
             files=_FILES,
+        ),
+        # A field of a project subclass, probed on the base: the probe is the point.
+        Valid(
+            """
+            from dataclasses import dataclass
+
+            @dataclass
+            class OptimConfig:
+                lr: float = 1e-3
+
+            @dataclass
+            class GanOptimConfig(OptimConfig):
+                disc_lr: float = 1e-4
+
+            def discriminator_lr(config: OptimConfig) -> float:
+                return getattr(config, "disc_lr", config.lr)
+            """
         ),
     )
     INVALID = (
@@ -444,6 +463,8 @@ class ConfigSchemaGap(_ConfigRule):
         if item.declaring:
             return
         site = item.site
+        if any(site.attr in s.subclass_names for s in item.schemas):
+            return  # declared by a subclass: the read tells the subclass apart
         consequence = {
             "getattr": f"the fallback {site.default_text} always applies",
             "getattr-try": "the except AttributeError branch always runs",
