@@ -3,8 +3,7 @@ import-linter contracts: the same tree, the same contracts (integ-lint reads
 import-linter's configuration directly).
 
 Not a test: it prints one table. The tree comes from the ecosystem check's cache
-(``$INTEG_LINT_ECOSYSTEM_CACHE`` or ``~/.cache/integ-lint-ecosystem``, ``src/<tree>``;
-``/work/eco`` when it has it) and is copied into a temporary folder so that both tools'
+(``benchmarks/ecosystem.py``'s ``src/<tree>``; ``/work/eco`` when it has it) and is copied into a temporary folder so that both tools'
 caches (integ-lint's ``.integ-lint-cache``, grimp's ``.import_linter_cache``) live there::
 
     python benchmarks/imports_vs_importlinter.py                      # napari 0.9.2
@@ -27,20 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from ecosystem import cache_from  # beside this script
+
 BIN = Path(sys.executable).parent
 
 
-def cache_roots() -> list[Path]:
-    roots = []
-    if os.environ.get("INTEG_LINT_ECOSYSTEM_CACHE"):
-        roots.append(Path(os.environ["INTEG_LINT_ECOSYSTEM_CACHE"]).expanduser())
-    return [*roots, Path("/work/eco"), Path("~/.cache/integ-lint-ecosystem").expanduser()]
-
-
 def find_tree(name: str) -> Path:
-    for root in cache_roots():
-        if (root / "src" / name).is_dir():
-            return root / "src" / name
+    for sources in (cache_from(None).sources, Path("/work/eco/src")):
+        if (sources / name).is_dir():
+            return sources / name
     raise SystemExit(f"{name}: not in the ecosystem cache (run benchmarks/ecosystem.py fetch)")
 
 
