@@ -40,6 +40,7 @@ from typing import Any
 import libcst as cst
 import networkx as nx
 
+from .boundaries import is_under
 from .changes import GitState, git_state
 from .context import FileContext
 from .findings import Finding, Notification, Report, RuleInfo, Severity
@@ -351,10 +352,6 @@ def _path_matches(relpath: str, pattern: str) -> bool:
     return relpath == pattern or relpath.startswith(pattern + "/")
 
 
-def _module_matches(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
-
-
 def resolve_component(
     spec: str, files: Sequence[tuple[str, str]], configured: dict[str, list[str]]
 ) -> ComponentScope:
@@ -380,7 +377,7 @@ def resolve_component(
             hits = {relpath for relpath, _ in files if _path_matches(relpath, item)}
         else:
             package = item
-            if not any(_module_matches(m, package) for m in modules):
+            if not any(is_under(m, package) for m in modules):
                 suffix = "." + package
                 candidates = sorted(
                     {
@@ -391,7 +388,7 @@ def resolve_component(
                 )
                 if len(candidates) == 1:
                     package = candidates[0]
-            hits = {relpath for relpath, module in files if _module_matches(module, package)}
+            hits = {relpath for relpath, module in files if is_under(module, package)}
             if hits:
                 packages.append(package)
         if hits:
@@ -908,7 +905,7 @@ class Facts:
     available: set[str] = field(default_factory=set)  # fact kinds that were collected
 
 
-def _interface(package: str, project: Any, graph: Any, boundaries: Any) -> set[str]:
+def _interface(package: str, graph: Any, boundaries: Any) -> set[str]:
     """The public modules of ``package``: its boundary interface when it is a
     component of ``[tool.integ-lint.boundaries]`` (or a default one), else the package
     itself and the submodules its ``__init__`` re-exports."""
@@ -925,10 +922,49 @@ def _interface(package: str, project: Any, graph: Any, boundaries: Any) -> set[s
     return interface
 
 
-def _is_public_for(module: str, interface: set[str]) -> bool:
-    return any(module == m or (m != "" and module.startswith(m + ".")) for m in interface) or (
-        module in interface
+def _public_in(
+    imported: str, component: ComponentScope, interface: set[str], boundaries: Any
+) -> bool:
+    """Whether an import into the component's module ``imported`` goes through the
+    component's interface, as :meth:`Boundaries.is_public` decides it: a package is
+    public itself (not what lies below it), an interface submodule with everything
+    below it; a module of path globs is public when it is in the interface."""
+    for package in component.packages:
+        if not is_under(imported, package):
+            continue
+        if package in boundaries.components:
+            return bool(boundaries.is_public(imported, package))
+        return imported == package or any(
+            m != package and is_under(imported, m) for m in interface if is_under(m, package)
+        )
+    return imported in interface
+
+
+def _crossing_public(boundaries: Any, importer: str, imported: str) -> bool:
+    """Whether the import ``importer`` -> ``imported`` is one that IL101 accepts with
+    configured components (the conditions of its ``_internal_crossings``): outside every
+    component, within one, to a shared module or through the target's interface."""
+    source = boundaries.component_of(importer)
+    target = boundaries.component_of(imported)
+    return (
+        source is None
+        or target is None
+        or target == source
+        or boundaries.is_shared(imported)
+        or boundaries.is_shared(target)
+        or boundaries.is_public(imported, target)
     )
+
+
+def _import_record(site: Any, importer: str, imported: str, public: bool) -> dict[str, Any]:
+    return {
+        "path": site.path,
+        "line": site.line,
+        "importer": importer,
+        "imported": imported,
+        "kind": site.kind,
+        "public": public,
+    }
 
 
 def collect_facts(project: Any, component: ComponentScope) -> Facts:
@@ -977,56 +1013,32 @@ def _import_facts(project: Any, component: ComponentScope, scope: set[str], fact
     inside = facts.component_modules
     # Without configured components, public means "not private by convention" (PEP 8's
     # leading underscore, __all__ re-exports), as IL101 sees it.
-    configured = boundaries is not None and bool(getattr(boundaries, "configured", True))
+    configured = boundaries is not None and boundaries.configured
     facts.interface_rule = "interface" if configured else "convention"
     if component.packages:
         for package in component.packages:
-            facts.interface |= _interface(package, project, graph, boundaries)
+            facts.interface |= _interface(package, graph, boundaries)
     else:
         # Path globs: every module of the scope without a private (``_x``) part.
         facts.interface = {m for m in inside if not any(p.startswith("_") for p in m.split("."))}
     for importer, imported, sites in graph.edges():
         if graph.is_external(imported):
             continue
+        if importer in inside:
+            facts.internal_import_sites.update(
+                (site.path, site.line) for site in sites if site.path in scope
+            )
+        if (importer in inside) == (imported in inside):
+            continue
+        records = facts.imports_out if importer in inside else facts.imports_in
         for site in sites:
-            if importer in inside and site.path in scope:
-                facts.internal_import_sites.add((site.path, site.line))
-        if importer in inside and imported not in inside:
-            if configured:
-                target_component = boundaries.component_of(imported)
-                public = (
-                    target_component is None
-                    or boundaries.is_public(imported, target_component)
-                    or boundaries.is_shared(imported)
-                )
-            for site in sites:
-                if not configured:
-                    public = convention_breach(graph, importer, imported, site) is None
-                facts.imports_out.append(
-                    {
-                        "path": site.path,
-                        "line": site.line,
-                        "importer": importer,
-                        "imported": imported,
-                        "kind": site.kind,
-                        "public": bool(public),
-                    }
-                )
-        elif importer not in inside and imported in inside:
-            public = _is_public_for(imported, facts.interface)
-            for site in sites:
-                if not configured:
-                    public = convention_breach(graph, importer, imported, site) is None
-                facts.imports_in.append(
-                    {
-                        "path": site.path,
-                        "line": site.line,
-                        "importer": importer,
-                        "imported": imported,
-                        "kind": site.kind,
-                        "public": bool(public),
-                    }
-                )
+            if not configured:
+                public = convention_breach(graph, importer, imported, site) is None
+            elif importer in inside:
+                public = _crossing_public(boundaries, importer, imported)
+            else:
+                public = _public_in(imported, component, facts.interface, boundaries)
+            records.append(_import_record(site, importer, imported, public))
     regular = nx.DiGraph()
     regular.add_nodes_from(inside)
     for importer, imported, sites in graph.edges():

@@ -833,6 +833,50 @@ def test_configured_component(tmp_path: Path) -> None:
     assert "**Component**: core (3 files)" in markdown
 
 
+def _import_points(payload: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        p["kind"]: p["details"]
+        for p in payload["integration_points"]
+        if p["kind"] in ("imports-in", "imports-out")
+    }
+
+
+@pytest.mark.parametrize(
+    ("public", "component", "kind", "public_sites"),
+    [
+        # `app.core` exposes only `app.core.api`: the import of `app.core.engine` from
+        # app.api reaches past it, seen from either side (IL101 reports it).
+        ('"app.core" = ["api"]', "app.core", "imports-in", [False, True]),
+        ('"app.core" = ["api"]', "app.api", "imports-out", [False, True]),
+        # Every submodule without a leading underscore is public.
+        ('"app.core" = "convention"', "app.core", "imports-in", [True, True]),
+        ('"app.core" = "convention"', "app.api", "imports-out", [True, True]),
+    ],
+)
+def test_imports_in_and_out_are_judged_as_il101_judges_them(
+    tmp_path: Path, public: str, component: str, kind: str, public_sites: list[bool]
+) -> None:
+    root = project(
+        tmp_path / "p",
+        {
+            "app/__init__.py": "",
+            "app/core/__init__.py": "",
+            "app/core/engine.py": "X = 1\n",
+            "app/core/api.py": "Y = 1\n",
+            "app/api/__init__.py": "",
+            "app/api/views.py": "from app.core.engine import X\nfrom app.core.api import Y\n",
+        },
+        config=(
+            '[tool.integ-lint.boundaries]\nmodules = ["app.core", "app.api"]\n'
+            f"[tool.integ-lint.boundaries.public]\n{public}\n"
+        ),
+    )
+    _, _, payload = written(root, "--component", component)
+    sites = sorted(_import_points(payload)[kind], key=lambda s: s["line"])
+    assert [s["imported"] for s in sites] == ["app.core.engine", "app.core.api"]
+    assert [s["public"] for s in sites] == public_sites
+
+
 def test_bad_component_settings_name_the_key(tmp_path: Path) -> None:
     root = project(
         tmp_path / "p",
