@@ -603,9 +603,9 @@ class CallFactsCollector(FactCollector):
         if isinstance(receiver, cst.Name):
             if function is not None and function.owner and receiver.value == function.self_name:
                 return "self", f"{self.context.module}.{function.owner}", method, ""
-            local = self._binding_frame(receiver.value)
-            if local is not None:
-                kind = local.types.get(receiver.value, "")
+            binder = self._binding_frame(receiver.value)
+            if binder is not None:
+                kind = binder.types.get(receiver.value, "")
             else:
                 kind = self.module_types.get(receiver.value, "")
             if kind:
