@@ -1368,7 +1368,9 @@ class CoroutineNeverAwaited(_EventLoopRule):
     `ensure_future` / `run_coroutine_threadsafe`, and without returning or storing
     it. A decorated `async def` (other than `staticmethod`, `classmethod`,
     `abstractmethod`, `override`) is skipped: the decorator may return something
-    else; so is a method that a project subclass overrides with a plain `def`.
+    else; so is one whose name the same scope binds again (`fetch = to_sync(fetch)`,
+    a second `def`), and a method that a project subclass overrides with a plain
+    `def`.
 
     **Why is this bad?**
 
@@ -1509,7 +1511,8 @@ class BlockingCallInAsync(_EventLoopRule):
     timeout. The message names the chain. A function handed to `asyncio.to_thread`,
     `loop.run_in_executor` or an executor is not followed (it runs in another
     thread), nor is a function with a decorator other than `staticmethod`,
-    `classmethod`, `abstractmethod`, `override`. Direct blocking calls in the
+    `classmethod`, `abstractmethod`, `override`, or whose name the same scope binds
+    again (`f = offload(f)`). Direct blocking calls in the
     `async def` itself are left to ruff's `ASYNC` rules.
 
     **Why is this bad?**

@@ -684,3 +684,46 @@ def test_il206_local_names_shadow_a_module_level_instance(tmp_path: Path) -> Non
     # Only the module-level Client is known to be a Client: a parameter, a closure's
     # variable, a loop/with target and an unpacked name of the same name are not.
     assert scan(tmp_path, files) == [("pkg/client.py", 28, "IL206")]
+
+
+def test_il206_and_il207_skip_a_function_whose_name_is_bound_again(tmp_path: Path) -> None:
+    files = {
+        "pkg/a.py": """
+            import sys
+            import time
+
+            from pkg.sync import to_sync
+
+            async def fetch():
+                pass
+
+            fetch = to_sync(fetch)
+
+            if sys.version_info >= (3, 99):
+                async def close():
+                    pass
+            else:
+                def close():
+                    pass
+
+            async def kept():
+                pass
+
+            def pause():
+                time.sleep(1)
+
+            pause = to_sync(pause)
+
+            def run():
+                fetch()
+                close()
+                kept()
+
+            async def handler():
+                pause()
+            """,
+        "pkg/sync.py": "def to_sync(fn):\n    return fn\n",
+    }
+    # `fetch = to_sync(fetch)` and the second `def close` rebind the name: which
+    # body a call reaches is not known, like a decorated function.
+    assert scan(tmp_path, files) == [("pkg/a.py", 29, "IL206")]

@@ -133,11 +133,15 @@ class FunctionFact:
     params: tuple[tuple[str, str], ...] = ()  # (name, resolved annotation) when annotated
     param_names: tuple[str, ...] = ()
     generator: bool = False  # its body yields (an async def that yields: async generator)
+    # Its name is bound again in the same scope (another ``def``, ``f = wrap(f)``): a
+    # call by that name may not reach this body.
+    rebound: bool = False
 
     @property
     def transparent(self) -> bool:
-        """Whether no decorator may change what calling it returns."""
-        return all(d in _TRANSPARENT_DECORATORS for d in self.decorators)
+        """Whether calling it by its name surely runs this body: no decorator and no
+        later rebinding may change what the call returns."""
+        return not self.rebound and all(d in _TRANSPARENT_DECORATORS for d in self.decorators)
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,7 @@ class CallFactsCollector(FactCollector):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.functions: list[FunctionFact] = []
+        self.function_index: dict[str, int] = {}  # qualname -> its latest definition
         self.classes: list[ClassFact] = []
         self.calls: list[CallFact] = []
         self.blocking: list[BlockingCall] = []
@@ -389,6 +394,8 @@ class CallFactsCollector(FactCollector):
         self_name = ""
         if owner and all_params and "staticmethod" not in decorators:
             self_name = all_params[0].name.value
+        self._mark_rebound(qualname)
+        self.function_index[qualname] = len(self.functions)
         self.functions.append(
             FunctionFact(
                 qualname=qualname,
@@ -419,10 +426,14 @@ class CallFactsCollector(FactCollector):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         frame = self.stack.pop()
         if frame.yields:
-            for index in range(len(self.functions) - 1, -1, -1):
-                if self.functions[index].qualname == frame.qualname:
-                    self.functions[index] = replace(self.functions[index], generator=True)
-                    break
+            index = self.function_index[frame.qualname]
+            self.functions[index] = replace(self.functions[index], generator=True)
+
+    def _mark_rebound(self, qualname: str) -> None:
+        """Record that the function ``qualname``, if defined already, is bound again."""
+        index = self.function_index.get(qualname)
+        if index is not None:
+            self.functions[index] = replace(self.functions[index], rebound=True)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if self.function is not None and not self.lambda_depth:
@@ -501,6 +512,7 @@ class CallFactsCollector(FactCollector):
                 self._record_binding(element.value, "", None)
             return
         if isinstance(target, cst.Name):
+            self._mark_rebound(".".join([*self.context.scope_stack, target.value]))
             if function is not None:
                 function.local_names.add(target.value)
                 if kind:
