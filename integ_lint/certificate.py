@@ -578,7 +578,8 @@ def _check_files(markdown_path: Path, data: dict[str, Any], digest: str) -> Veri
         return Verification(UNUSABLE, [f"{markdown_path}: the JSON has no scope or files"])
     for relpath, digest_value in files.items():
         parts = Path(relpath).parts
-        if Path(relpath).is_absolute() or ".." in parts or not isinstance(digest_value, str):
+        unusable = Path(relpath).is_absolute() or ".." in parts or "\x00" in relpath
+        if unusable or not isinstance(digest_value, str):
             return Verification(
                 UNUSABLE, [f"{markdown_path}: the JSON lists an unusable file entry {relpath!r}"]
             )
@@ -598,7 +599,7 @@ def _check_files(markdown_path: Path, data: dict[str, Any], digest: str) -> Veri
         config_path = Path(config_rel) if Path(config_rel).is_absolute() else root / config_rel
         try:
             now = file_sha256(config_path)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL byte in an edited path
             now = None
         if now != scope.get("config_sha256"):
             result.changed.append(f"{config_rel} (configuration)")

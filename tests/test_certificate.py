@@ -242,6 +242,29 @@ def test_resigned_json_with_a_path_outside_the_root_is_unusable(
     assert "../outside.py" in outcome.messages[0]
 
 
+def _resign(cert: Path, data: dict[str, object]) -> None:
+    payload = canonical_json(data)
+    cert.with_suffix(".json").write_bytes(payload)
+    head = cert.read_text().rsplit("Certificate Hash: ", 1)[0]
+    cert.write_text(f"{head}Certificate Hash: sha256:{hashlib.sha256(payload).hexdigest()}\n")
+
+
+def test_resigned_json_with_a_nul_byte_in_a_path_is_a_message_not_a_crash(
+    certified: tuple[Path, Path],
+) -> None:
+    _, cert = certified
+    data = json.loads(cert.with_suffix(".json").read_text())
+    data["files"]["pkg/a\x00.py"] = "0" * 64
+    _resign(cert, data)
+    outcome = verify_certificate(cert)
+    assert outcome.status == UNUSABLE and "unusable file entry" in outcome.messages[0]
+    del data["files"]["pkg/a\x00.py"]
+    data["scope"]["config_file"] = "pyproject\x00.toml"
+    _resign(cert, data)
+    outcome = verify_certificate(cert)
+    assert outcome.status == STALE and "pyproject\x00.toml (configuration)" in outcome.changed
+
+
 def test_a_change_outside_the_component_makes_it_stale(tmp_path: Path) -> None:
     """The whole project is the context of a component's review: its files are hashed."""
     root = make_project(tmp_path / "project")
