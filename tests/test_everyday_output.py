@@ -104,3 +104,10 @@ def test_sarif_help_text_is_plain_text() -> None:
     assert "What it does: flags asyncio.run." in text
     assert "asyncio.run(main())" in text
     assert "docs (https://x.test/a)" in text
+
+
+def test_sarif_plain_text_keeps_dunder_names() -> None:
+    text = plain_text(
+        "Assignments in ``__init__`` and `__all__` count; **bold** stays; __main__ too."
+    )
+    assert text == "Assignments in __init__ and __all__ count; bold stays; __main__ too."

@@ -65,7 +65,8 @@ def help_uri(rule: RuleInfo) -> str:
     return f"{DOCS_URI}/{quote(family)}.md#{rule.code.lower()}-{rule.name}"
 
 
-_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+# Bold as the rule docs write it; "__" is left alone (``__init__`` is a name, not emphasis).
+_EMPHASIS = re.compile(r"\*\*(.+?)\*\*")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 
 
@@ -78,7 +79,7 @@ def plain_text(markdown: str) -> str:
         if line.strip().startswith("```"):
             continue  # the fenced code stays, indented by its own lines
         line = _LINK.sub(r"\1 (\2)", line)
-        line = _EMPHASIS.sub(r"\2", line)
+        line = _EMPHASIS.sub(r"\1", line)
         lines.append(line.replace("`", ""))
     return "\n".join(lines).strip()
 
