@@ -165,12 +165,13 @@ def audit_command(
     )
     prepare_gate(options, scan_paths, config, baseline_file, None, False, no_baseline)
     baseline_path = None if no_baseline else (baseline_file or configured_baseline(config))
-    report = run_scan(scan_paths, config, options)
+    # The comparison first: a bad revision or certificate fails before the project scan.
     comparison = None
     if since is not None:
         comparison = _since(since, scan_paths, config, config_file, component, baseline_path, jobs)
     elif previous is not None:
         comparison = _previous(previous)
+    report = run_scan(scan_paths, config, options)
     scope = build_scope(
         report,
         config.root,

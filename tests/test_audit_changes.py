@@ -161,6 +161,25 @@ def test_since_unknown_revision_is_a_one_line_error(
     assert "--since" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("option", [["--since", "no-such-rev"], ["--previous", "missing.md"]])
+def test_a_bad_comparison_fails_before_the_project_is_scanned(
+    repository: tuple[Path, str, dict[str, tuple[str, str]]],
+    monkeypatch: pytest.MonkeyPatch,
+    option: list[str],
+) -> None:
+    root, _, _ = repository
+
+    def no_scan(*args: object) -> None:
+        raise AssertionError("the project was scanned before the comparison was checked")
+
+    monkeypatch.setattr("integ_lint.cli_audit.run_scan", no_scan)
+    result = CliRunner().invoke(
+        main, ["audit", str(root), "--component", "pkg", *option, "--no-cache"]
+    )
+    assert result.exit_code == 2, result.output
+    assert option[0] in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_previous_certificate_new_fixed_unchanged(tmp_path: Path) -> None:
     root = tmp_path / "project"
     write(
