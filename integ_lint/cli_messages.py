@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import networkx as nx
 
+from .boundaries import match_module
 from .cli import (
     color_option,
     config_file_option,
@@ -49,14 +50,16 @@ class EventRow:
 
 
 def component_of(module: str, config: Config) -> str:
-    """The configured boundary component holding ``module``, else its first two parts."""
-    components = config.section(BoundarySettings).modules
-    best = max(
-        (c for c in components if module == c or module.startswith(c + ".")), key=len, default=""
-    )
-    if best:
-        return best
-    return ".".join(module.split(".")[:2]) or module
+    """The configured boundary component holding ``module`` (``app.*`` globs included:
+    the longest prefix of ``module`` a pattern matches), else its first two parts."""
+    parts = module.split(".")
+    prefixes = [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+    for prefix in prefixes:
+        if any(
+            match_module(pattern, prefix) for pattern in config.section(BoundarySettings).modules
+        ):
+            return prefix
+    return ".".join(parts[:2]) or module
 
 
 def event_rows(index: MessageIndex, project: ProjectIndex) -> list[EventRow]:

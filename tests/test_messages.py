@@ -307,3 +307,16 @@ def test_a_signal_sent_through_a_parameter_may_be_any_signal(tmp_path: Path) -> 
         },
     )
     assert codes(root, ["IL6"]) == []
+
+
+def test_components_follow_configured_globs(tmp_path: Path) -> None:
+    from integ_lint.cli_messages import component_of
+    from integ_lint.config import load_config
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.integ-lint.boundaries]\nmodules = ["svc.modules.*", "svc.core"]\n'
+    )
+    config = load_config([tmp_path])
+    assert component_of("svc.modules.auth.handlers", config) == "svc.modules.auth"
+    assert component_of("svc.core.bus", config) == "svc.core"
+    assert component_of("tools.scripts.x", config) == "tools.scripts"
