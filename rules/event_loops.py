@@ -266,6 +266,15 @@ class _LoopAnalysis:
         ]
 
 
+def _overridden_by_sync(graph: CallGraph, function: Function) -> bool:
+    """Whether a project subclass overrides the method ``function`` with a plain
+    ``def``: the receiver, whatever its declared type, may be that subclass."""
+    if not function.fact.owner:
+        return False
+    owner, _, method = function.id.rpartition(".")
+    return any(not graph.functions[fid].is_async for fid in graph.overrides(owner, method))
+
+
 def _describe(graph: CallGraph, edges: list[Edge], limit: int = 3) -> str:
     names = sorted({graph.label(e.caller) or "module code" for e in edges})
     shown = ", ".join(f"`{n}`" for n in names[:limit])
@@ -1370,7 +1379,7 @@ class CoroutineNeverAwaited(_EventLoopRule):
     `abstractmethod`, `override`) is skipped: the decorator may return something
     else; so is one whose name the same scope binds again (`fetch = to_sync(fetch)`,
     a second `def`), and a method that a project subclass overrides with a plain
-    `def`.
+    `def` (whatever the receiver: `self`, an attribute, an annotated variable).
 
     **Why is this bad?**
 
@@ -1473,7 +1482,10 @@ class CoroutineNeverAwaited(_EventLoopRule):
             if not self.reportable(analysis, relpath):
                 continue
             callees = [graph.functions[e.callee] for e in edges]
-            if not all(c.is_async and c.fact.transparent for c in callees):
+            if not all(
+                c.is_async and c.fact.transparent and not _overridden_by_sync(graph, c)
+                for c in callees
+            ):
                 continue
             callee = callees[0]
             edge = edges[0]

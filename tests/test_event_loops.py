@@ -727,3 +727,35 @@ def test_il206_and_il207_skip_a_function_whose_name_is_bound_again(tmp_path: Pat
     # `fetch = to_sync(fetch)` and the second `def close` rebind the name: which
     # body a call reaches is not known, like a decorated function.
     assert scan(tmp_path, files) == [("pkg/a.py", 29, "IL206")]
+
+
+def test_il206_skips_a_method_a_subclass_overrides_with_a_plain_def(tmp_path: Path) -> None:
+    files = {
+        "pkg/a.py": """
+            class Base:
+                async def close(self):
+                    pass
+
+                async def flush(self):
+                    pass
+
+            class SyncChild(Base):
+                def close(self):
+                    pass
+
+            class Holder:
+                def __init__(self, base: Base):
+                    self.base = base
+
+                def stop(self):
+                    self.base.close()
+                    self.base.flush()
+
+            def stop(base: Base):
+                base.close()
+                base.flush()
+            """,
+    }
+    # The receiver, an attribute or an annotated parameter, may be a SyncChild whose
+    # close() is a plain def; flush() has no sync override.
+    assert scan(tmp_path, files) == [("pkg/a.py", 18, "IL206"), ("pkg/a.py", 22, "IL206")]
