@@ -151,6 +151,8 @@ class Schema:
     unconditional: set[str] = field(default_factory=set)
     extra: str = ""  # pydantic extra= ("allow" | "forbid" | "ignore" | "" unknown)
     is_settings: bool = False  # pydantic BaseSettings: values may come from the environment
+    # keys the schema's own input code names (from_dict, before-validators): handled
+    input_keys: set[str] = field(default_factory=set)
     # names a project subclass declares: probing one on the base is deliberate
     subclass_names: set[str] = field(default_factory=set)
 
@@ -366,6 +368,7 @@ class SchemaIndex:
             # read of one is no gap, but its fallback is not redundant either
             schema.members.update(name for name, _ in base.attr_origins)
             schema.extra = base.extra or schema.extra
+            schema.input_keys.update(base.input_keys)
             if any(b.endswith("BaseSettings") for b in base.bases):
                 schema.is_settings = True
         return schema

@@ -965,7 +965,11 @@ class ConfigFileUnknownKey(_ConfigFileRule):
     **How to fix**
 
     Rename the key to the field it was meant for, or declare the field in the schema.
-    Schemas that accept any key (`extra="allow"`) are not checked.
+    Schemas that accept any key (`extra="allow"`) or define their own `__init__` are
+    not checked, nor a key that the schema's own input code names as a string (its
+    `from_dict` / `model_validate` / `parse_obj` / `validate` / `parse_file`, a pydantic
+    `model_validator(mode="before")` / `root_validator(pre=True)`): that code renames,
+    drops or fills it.
     """
 
     code = "IL304"
@@ -984,6 +988,50 @@ class ConfigFileUnknownKey(_ConfigFileRule):
         Valid(
             "VALUE = 1\n",
             files={**_FILE_FILES, "config/app.yaml": "trainnig: {}\n"},
+        ),
+        # A before-validator renames a legacy key: the fields never see it.
+        Valid(
+            """
+            import yaml
+            from pydantic import BaseModel, ConfigDict, model_validator
+
+            class ServerConfig(BaseModel):
+                model_config = ConfigDict(extra="forbid")
+                host: str
+
+                @model_validator(mode="before")
+                @classmethod
+                def _legacy_address(cls, data: dict) -> dict:
+                    if "address" in data:
+                        data["host"] = data.pop("address")
+                    return data
+
+            def load() -> ServerConfig:
+                return ServerConfig.model_validate(yaml.safe_load(open("config/server.yaml")))
+            """,
+            files={"config/server.yaml": "address: example.org\n"},
+        ),
+        # The schema's own from_dict does the load: it may drop or fill keys.
+        Valid(
+            """
+            from dataclasses import dataclass
+
+            import yaml
+
+            @dataclass
+            class AppConfig:
+                run_name: str
+
+                @classmethod
+                def from_dict(cls, data: dict) -> "AppConfig":
+                    data = dict(data)
+                    data.pop("version", None)
+                    return cls(**data)
+
+            def load() -> AppConfig:
+                return AppConfig.from_dict(yaml.safe_load(open("config/app.yaml")))
+            """,
+            files={"config/app.yaml": "version: 2\nrun_name: demo\n"},
         ),
     )
     INVALID = (
@@ -1009,8 +1057,12 @@ class ConfigFileUnknownKey(_ConfigFileRule):
     def check_feed(self, index: SchemaIndex, feed: Feed) -> Iterator[Finding]:
         for item in _walk(index, feed.parsed.keys, feed.schema):
             schema = item.schema
-            if item.declared is not None or schema.extra == "allow" or item.key.name == "<<":
+            if item.declared is not None or item.key.name == "<<":
                 continue
+            if schema.extra == "allow" or item.key.name in schema.input_keys:
+                continue  # any key is accepted, or the schema's own input code takes it
+            if "__init__" in schema.members:
+                continue  # its own __init__ decides which keys it takes
             names = [n for n in schema.fields if not n.startswith("_")]
             close = difflib.get_close_matches(item.key.name, names, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(names[:8])}"
@@ -1054,7 +1106,9 @@ class ConfigFileMissingRequired(_ConfigFileRule):
     **How to fix**
 
     Set the field in the file, or give it a default in the schema. A file merged over
-    others is configured in `files` and not listed in `complete-files`.
+    others is configured in `files` and not listed in `complete-files`. A schema with
+    its own `__init__`, or a field its own input code names (as for IL304), is not
+    checked.
     """
 
     code = "IL305"
@@ -1102,8 +1156,8 @@ class ConfigFileMissingRequired(_ConfigFileRule):
         parent: ConfigKey | None,
         prefix: str,
     ) -> Iterator[Finding]:
-        if schema.is_settings or schema.kind == "dict":
-            return
+        if schema.is_settings or schema.kind == "dict" or "__init__" in schema.members:
+            return  # the environment or the schema's own __init__ may set the field
         present = {k.name: k for k in keys}
         for name, declared in schema.fields.items():
             fact = declared.fact
@@ -1111,6 +1165,8 @@ class ConfigFileMissingRequired(_ConfigFileRule):
             if key is None:
                 if fact.has_default or (schema.kind == "typeddict" and not fact.required_key):
                     continue
+                if name in schema.input_keys:
+                    continue  # set by the schema's own input code (from_dict, validator)
                 span = parent.span if parent is not None else Span(1, 1, 1, 1)
                 where = f"section {parent.name!r}" if parent is not None else "it"
                 message = (

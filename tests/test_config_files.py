@@ -398,3 +398,81 @@ def test_config_files_in_tests_are_not_reported(tmp_path: Path) -> None:
         },
     )
     assert rows(scan(tmp_path), prefix="tests/") == []
+
+
+def test_schema_code_that_rewrites_its_input_is_trusted(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pkg/own.py": """
+                from dataclasses import dataclass
+
+                import yaml
+                from pydantic import BaseModel, root_validator
+
+                @dataclass
+                class OwnLoader:
+                    run_name: str
+
+                    @classmethod
+                    def from_dict(cls, data: dict) -> "OwnLoader":
+                        return cls(run_name=data.get("name", "default"))
+
+                class Legacy(BaseModel):
+                    host: str
+
+                    @root_validator(pre=True)
+                    def _address(cls, values: dict) -> dict:
+                        values.setdefault("host", values.pop("address", "localhost"))
+                        return values
+
+                class Strict(Legacy):
+                    port: int = 1
+
+                def load() -> tuple[OwnLoader, Strict]:
+                    return (
+                        OwnLoader.from_dict(yaml.safe_load(open("config/own.yaml"))),
+                        Strict(**yaml.safe_load(open("config/strict.yaml"))),
+                    )
+            """,
+            "pkg/mixin.py": """
+                from dataclasses import dataclass
+
+                import yaml
+                from dataclasses_json import DataClassJsonMixin
+
+                @dataclass
+                class Library(DataClassJsonMixin):
+                    run_name: str
+
+                def load() -> Library:
+                    return Library.from_dict(yaml.safe_load(open("config/mixin.yaml")))
+            """,
+            "config/own.yaml": "name: x\n",
+            "config/strict.yaml": "address: x\nprot: 2\n",  # a subclass inherits the hook
+            "pkg/own_init.py": """
+                from dataclasses import dataclass
+
+                import yaml
+
+                @dataclass
+                class OwnInit:
+                    run_name: str
+
+                    def __init__(self, **values: object) -> None:
+                        self.run_name = str(values.get("name", "default"))
+
+                def load() -> OwnInit:
+                    return OwnInit(**yaml.safe_load(open("config/own_init.yaml")))
+            """,
+            "config/own_init.yaml": "anything: 1\n",
+            "config/mixin.yaml": "name: x\n",
+        },
+    )
+    # Keys the schema's own code names are its business; others are still typos. A
+    # library's from_dict maps keys to fields: still checked.
+    assert rows(scan(tmp_path)) == [
+        ("config/mixin.yaml", 1, "IL304"),
+        ("config/mixin.yaml", 1, "IL305"),
+        ("config/strict.yaml", 2, "IL304"),
+    ]

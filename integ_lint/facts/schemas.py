@@ -76,6 +76,7 @@ _PATH_CALLS = frozenset(
     {"open", "Path", "PurePath", "PosixPath", "join", "joinpath", "str", "resolve", "abspath"}
 )
 _VALIDATE_METHODS = frozenset({"model_validate", "parse_obj", "validate", "from_dict"})
+_LOADER_METHODS = _VALIDATE_METHODS | {"parse_file"}
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 
 
@@ -136,6 +137,10 @@ class ClassFact:
     # under if/for/while/try): the attribute always exists on an instance.
     unconditional: tuple[str, ...] = ()
     extra: str = ""  # pydantic's extra= setting ("allow", "forbid", "ignore"), "" unknown
+    # strings and keyword names in the class's own input code (from_dict / model_validate /
+    # parse_obj / validate / parse_file, model_validator(mode="before"/"wrap"),
+    # root_validator(pre=True)): keys it renames, drops or fills itself
+    input_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -347,6 +352,7 @@ class _ClassBuilder:
     attr_origins: dict[str, list[Origin]] = field(default_factory=dict)
     unconditional: list[str] = field(default_factory=list)
     extra: str = ""
+    input_keys: list[str] = field(default_factory=list)
 
 
 class SchemaFactCollector(FactCollector):
@@ -545,7 +551,10 @@ class SchemaFactCollector(FactCollector):
             if dotted_name(d.decorator)
         }
         if enclosing is not None:
-            self.classes[enclosing.class_qual].members.append(node.name.value)
+            builder = self.classes[enclosing.class_qual]
+            builder.members.append(node.name.value)
+            if node.name.value in _LOADER_METHODS or any(map(_rewrites_input, node.decorators)):
+                builder.input_keys.extend(_string_literals(node))
         elif self.frames[-1].kind == "module":
             self.module_names.add(node.name.value)
         frame = _Frame("function", node.name.value)
@@ -1180,6 +1189,7 @@ class SchemaFactCollector(FactCollector):
                 ),
                 unconditional=tuple(dict.fromkeys(b.unconditional)),
                 extra=b.extra,
+                input_keys=tuple(dict.fromkeys(b.input_keys)),
             )
             for b in self.classes.values()
         )
@@ -1265,6 +1275,41 @@ def _mentions_file(expr: cst.CSTNode) -> bool:
 
     expr.visit(_Finder())
     return found
+
+
+def _string_literals(node: cst.CSTNode) -> list[str]:
+    """The text of every plain string literal and keyword argument name in ``node``
+    (``data.pop("version")``, ``cls(run_name=...)``)."""
+    found: list[str] = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_SimpleString(self, string: cst.SimpleString) -> None:
+            value = string.evaluated_value
+            if isinstance(value, str) and value:
+                found.append(value)
+
+        def visit_Arg(self, arg: cst.Arg) -> None:
+            if arg.keyword is not None:
+                found.append(arg.keyword.value)
+
+    node.visit(_Finder())
+    return found
+
+
+def _rewrites_input(decorator: cst.Decorator) -> bool:
+    """``@model_validator(mode="before")`` / ``"wrap"``, ``@root_validator(pre=True)``:
+    a validator that sees (and may rename or fill) the raw input keys."""
+    call = decorator.decorator
+    if not isinstance(call, cst.Call):
+        return False
+    name = _last(dotted_name(call.func) or "")
+    for arg in call.args:
+        keyword = arg.keyword.value if arg.keyword is not None else ""
+        if name == "model_validator" and keyword == "mode":
+            return _string_value(arg.value) in ("before", "wrap")
+        if name == "root_validator" and keyword == "pre":
+            return isinstance(arg.value, cst.Name) and arg.value.value == "True"
+    return False
 
 
 def _alias_of(value: cst.BaseExpression | None) -> str:
