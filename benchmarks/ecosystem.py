@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -38,12 +39,12 @@ import tempfile
 import time
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from configparser import ConfigParser
 from configparser import Error as ConfigParserError
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -258,66 +259,55 @@ def _strip_top(files: Sequence[PurePosixPath]) -> int:
     return 1 if len(tops) == 1 and nested else 0
 
 
-def _write_member(destination: Path, relative: PurePosixPath, data: Iterator[bytes]) -> None:
-    target = destination.joinpath(*relative.parts)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("wb") as handle:
-        for block in data:
-            handle.write(block)
+# A member's content, or None when the archive has none to give.
+_Opener = Callable[[], "IO[bytes] | None"]
 
 
-def _chunks(handle: Any) -> Iterator[bytes]:
-    yield from iter(lambda: handle.read(1 << 20), b"")
+def _listing(bundle: zipfile.ZipFile | tarfile.TarFile) -> list[tuple[str, str, _Opener]]:
+    """Every member of ``bundle`` as (name, "file" | "dir" | "other", opener)."""
+    listing: list[tuple[str, str, _Opener]] = []
+    if isinstance(bundle, zipfile.ZipFile):
+        for info in bundle.infolist():
+            kind = "dir" if info.is_dir() else "file"
+            if stat.S_ISLNK(info.external_attr >> 16):
+                kind = "other"
+            listing.append((info.filename, kind, functools.partial(bundle.open, info)))
+        return listing
+    for member in bundle.getmembers():
+        kind = "file" if member.isfile() else "dir" if member.isdir() else "other"
+        listing.append((member.name, kind, functools.partial(bundle.extractfile, member)))
+    return listing
 
 
 def safe_unpack(archive: Path, destination: Path) -> int:
-    """Unpack regular files and folders of ``archive`` into ``destination``; members
-    that are links, devices or would land outside it are skipped. Returns how many
-    were skipped."""
+    """Unpack regular files and folders of ``archive`` (a wheel or zip, else a tar)
+    into ``destination``; members that are links, devices or would land outside it are
+    skipped. Returns how many were skipped."""
     skipped = 0
-    if archive.name.endswith((".whl", ".zip")):
-        with zipfile.ZipFile(archive) as bundle:
-            infos = []
-            for info in bundle.infolist():
-                mode = info.external_attr >> 16
-                relative = _safe_member_path(info.filename.rstrip("/"))
-                if relative is None or stat.S_ISLNK(mode):
-                    skipped += 1
-                    continue
-                infos.append((info, relative))
-            strip = _strip_top([r for i, r in infos if not i.is_dir()])
-            for info, relative in infos:
-                if len(relative.parts) <= strip:
-                    continue
-                relative = PurePosixPath(*relative.parts[strip:])
-                if info.is_dir():
-                    destination.joinpath(*relative.parts).mkdir(parents=True, exist_ok=True)
-                    continue
-                with bundle.open(info) as handle:
-                    _write_member(destination, relative, _chunks(handle))
-        return skipped
-    with tarfile.open(archive) as bundle:
-        members = []
-        for member in bundle.getmembers():
-            relative = _safe_member_path(member.name.rstrip("/"))
-            if relative is None or not (member.isfile() or member.isdir()):
+    is_zip = archive.name.endswith((".whl", ".zip"))
+    with zipfile.ZipFile(archive) if is_zip else tarfile.open(archive) as bundle:
+        kept: list[tuple[PurePosixPath, str, _Opener]] = []
+        for name, kind, opener in _listing(bundle):
+            relative = _safe_member_path(name.rstrip("/"))
+            if relative is None or kind == "other":
                 skipped += 1
                 continue
-            members.append((member, relative))
-        strip = _strip_top([r for m, r in members if m.isfile()])
-        for member, relative in members:
+            kept.append((relative, kind, opener))
+        strip = _strip_top([relative for relative, kind, _ in kept if kind == "file"])
+        for relative, kind, opener in kept:
             if len(relative.parts) <= strip:
                 continue
-            relative = PurePosixPath(*relative.parts[strip:])
-            if member.isdir():
-                destination.joinpath(*relative.parts).mkdir(parents=True, exist_ok=True)
+            target = destination.joinpath(*relative.parts[strip:])
+            if kind == "dir":
+                target.mkdir(parents=True, exist_ok=True)
                 continue
-            extracted = bundle.extractfile(member)
-            if extracted is None:
+            source = opener()
+            if source is None:
                 skipped += 1
                 continue
-            with extracted:
-                _write_member(destination, relative, _chunks(extracted))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
     return skipped
 
 
