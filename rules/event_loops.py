@@ -30,7 +30,7 @@ from integ_lint.call_graph import (
     site_kind,
 )
 from integ_lint.discovery import matches_any
-from integ_lint.facts.calls import CALL, CallFactsCollector, ModuleCallFacts
+from integ_lint.facts.calls import BLOCKING_TYPES, CALL, CallFactsCollector, ModuleCallFacts
 from integ_lint.findings import Finding, RelatedLocation, Severity, Site
 from integ_lint.project import FileFacts, ProjectIndex
 from integ_lint.rule import FactCollector, Invalid, ProjectRule, Valid
@@ -39,7 +39,6 @@ from integ_lint.settings import EventLoopSettings
 from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
 
 FAMILY = "event-loops"
-_WAITS = frozenset({"get", "acquire", "result"})
 
 
 class _EntryPoints:
@@ -1601,7 +1600,9 @@ class BlockingCallInAsync(_EventLoopRule):
 
         def blocking(fid: str) -> tuple[str, Site] | None:
             for what, site, always in graph.blocking.get(fid, ()):
-                if always and (waits or what.rsplit(".", 1)[-1] not in _WAITS):
+                # A wait is ``<blocking type>.<method>`` (``queue.Queue.get``), not
+                # any call named get (``requests.get``).
+                if always and (waits or what.rpartition(".")[0] not in BLOCKING_TYPES):
                     return what, site
             return None
 

@@ -759,3 +759,23 @@ def test_il206_skips_a_method_a_subclass_overrides_with_a_plain_def(tmp_path: Pa
     # The receiver, an attribute or an annotated parameter, may be a SyncChild whose
     # close() is a plain def; flush() has no sync override.
     assert scan(tmp_path, files) == [("pkg/a.py", 18, "IL206"), ("pkg/a.py", 22, "IL206")]
+
+
+def test_il207_requests_get_is_a_blocking_call_not_an_opt_in_wait(tmp_path: Path) -> None:
+    files = {
+        "pkg/store.py": """
+            import requests
+
+            def load(path):
+                return requests.get(path).json()
+            """,
+        "pkg/server.py": """
+            from pkg.store import load
+
+            async def handle(path):
+                return load(path)
+            """,
+    }
+    # The docstring's own example: only Queue.get / Lock.acquire / Future.result waits
+    # are opt-in (blocking-waits), not every call whose name ends in get.
+    assert scan(tmp_path, files) == [("pkg/server.py", 4, "IL207")]
