@@ -737,6 +737,13 @@ def _contract_graph(
     result: nx.DiGraph = nx.DiGraph()
     matched: set[IgnoredImport] = set()
     roots = contract.root_packages
+    for root in roots:
+        if root not in graph.table:
+            # Else every module is outside the roots and the contract silently holds.
+            raise ConfigError(
+                f"{contract.where}: root_packages: "
+                f"{missing_module_message(root, graph.table.modules)}"
+            )
     if edges is None:
         source: Iterable[tuple[str, str, list[ImportSite]]] = (
             (a, b, [s for s in sites if not s.record.dynamic]) for a, b, sites in graph.edges()

@@ -536,6 +536,12 @@ def test_importlinter_contracts_are_read_directly(tmp_path: Path) -> None:
         ),
         ("[importlinter\n", "cannot read"),
         (
+            "[importlinter]\nroot_package = ap\n[importlinter:contract:1]\nname = x\n"
+            "type = independence\nmodules =\n    app.a\n    app.b\n",
+            "[importlinter:contract:1]: root_packages: Module 'ap' does not exist "
+            "(did you mean 'app'?)",
+        ),
+        (
             "[importlinter]\nroot_package = app\n[importlinter:contract:1]\nname = 100% sure\n"
             "type = independence\nmodules =\n    app.a\n    app.b\n",
             "cannot read: [importlinter:contract:1] name: '%' must be followed by '%' or '('",
