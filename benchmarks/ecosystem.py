@@ -51,6 +51,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from integ_lint.atomic import write_atomic
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 ECOSYSTEM = HERE / "ecosystem"
@@ -460,24 +462,11 @@ def write_contracts_config(tree: Path, contracts: list[dict[str, Any]]) -> Path:
         lines += [f"{key} = {_toml_value(value)}" for key, value in contract.items()]
         lines.append("")
     path = tree / CONTRACTS_CONFIG
-    atomic_write(path, "\n".join(lines))
+    write_atomic(path, "\n".join(lines))
     return path
 
 
 # -- run ----------------------------------------------------------------------------------
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def installed_cli() -> list[str]:
@@ -606,7 +595,7 @@ def run_projects(
                     meta = {"projects": {}}
                 meta.update(run_info)
                 meta.setdefault("projects", {}).setdefault(project.name, {})[variant] = entry
-                atomic_write(meta_path, json.dumps(meta, indent=2) + "\n")
+                write_atomic(meta_path, json.dumps(meta, indent=2) + "\n")
     return results
 
 
@@ -779,7 +768,7 @@ def append_entry(
             tomllib.loads(new_text)  # never write a file that no longer parses
         except tomllib.TOMLDecodeError as exc:
             raise EcosystemError(f"{path}: {exc}; fix the file, then label again") from None
-        atomic_write(path, new_text)
+        write_atomic(path, new_text)
     return path
 
 
@@ -1315,7 +1304,7 @@ def write_slice(state: SliceState, path: Path = SLICE_FILE) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     start = text.find("\n[accepted-lost-true]")  # the table header, not a comment's mention
     lines += ["", text[start + 1 :].rstrip("\n") if start >= 0 else "[accepted-lost-true]"]
-    atomic_write(path, "\n".join(lines) + "\n")
+    write_atomic(path, "\n".join(lines) + "\n")
 
 
 @dataclass

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import load_ecosystem
 
+from integ_lint.atomic import current_umask
+
 eco = load_ecosystem()
 
 
@@ -199,6 +201,16 @@ def test_a_malformed_file_is_one_clear_line(
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_label_files_keep_a_readable_mode(tmp_path: Path) -> None:
+    """Labels, slice.toml and meta.json are shared files: an atomic write leaves them
+    as the umask (or the file's old mode) says, never 0600."""
+    path = eco.append_entry("demo", "miss", {"code": "IL201"}, tmp_path)
+    assert path.stat().st_mode & 0o044 == 0o044 & ~current_umask()
+    path.chmod(0o640)
+    eco.append_entry("demo", "miss", {"code": "IL202"}, tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o640
 
 
 def test_labelling_into_a_malformed_file_is_one_clear_line(tmp_path: Path) -> None:
