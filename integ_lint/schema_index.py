@@ -153,6 +153,9 @@ class Schema:
     is_settings: bool = False  # pydantic BaseSettings: values may come from the environment
     # keys the schema's own input code names (from_dict, before-validators): handled
     input_keys: set[str] = field(default_factory=set)
+    # an instance may have any attribute: __getattr__, setattr(self, key, ...) with a
+    # computed name, pydantic extra="allow"
+    open_ended: bool = False
     # names a project subclass declares: probing one on the base is deliberate
     subclass_names: set[str] = field(default_factory=set)
 
@@ -165,7 +168,7 @@ class Schema:
         return f"{self.path}:{self.span.start_line}"
 
     def declares(self, name: str) -> bool:
-        return name in self.fields or name in self.members
+        return self.open_ended or name in self.fields or name in self.members
 
     def always_declares(self, name: str) -> bool:
         return name in self.fields or name in self.unconditional
@@ -369,8 +372,11 @@ class SchemaIndex:
             schema.members.update(name for name, _ in base.attr_origins)
             schema.extra = base.extra or schema.extra
             schema.input_keys.update(base.input_keys)
+            schema.open_ended = schema.open_ended or base.dynamic_attrs
             if any(b.endswith("BaseSettings") for b in base.bases):
                 schema.is_settings = True
+        if schema.extra == "allow" or "__getattr__" in schema.members:
+            schema.open_ended = True
         return schema
 
     def _linearize(self, qualname: str) -> list[str]:

@@ -202,7 +202,9 @@ class ConfigSchemaGap(_ConfigRule):
     Declare the field in the schema (with the intended default) and read it as
     `eval_cfg.enable_periodic_evaluation`, or fix the name the message suggests. A name
     that a project subclass of the schema declares is not reported: probing for it on
-    the base is how the code tells the subclass apart.
+    the base is how the code tells the subclass apart. Nor is any name on a schema whose
+    instances may carry any attribute (`__getattr__`, `setattr(self, key, ...)` with a
+    computed name, pydantic `extra="allow"`).
     """
 
     code = "IL301"
@@ -337,6 +339,44 @@ class ConfigSchemaGap(_ConfigRule):
 
             def discriminator_lr(config: OptimConfig) -> float:
                 return getattr(config, "disc_lr", config.lr)
+            """
+        ),
+        # Instances that may carry any attribute: names set from data, __getattr__,
+        # pydantic's extra="allow".
+        Valid(
+            """
+            from dataclasses import dataclass, field
+
+            from pydantic import BaseModel, ConfigDict
+
+            @dataclass
+            class PluginConfig:
+                name: str = "default"
+                options: dict = field(default_factory=dict)
+
+                def __post_init__(self) -> None:
+                    for key, value in self.options.items():
+                        setattr(self, key, value)
+
+            @dataclass
+            class LazyConfig:
+                name: str = "default"
+
+                def __getattr__(self, item: str) -> object:
+                    return None
+
+            class ServerConfig(BaseModel):
+                model_config = ConfigDict(extra="allow")
+                port: int = 8080
+
+            def plugin_depth(config: PluginConfig) -> int:
+                return getattr(config, "depth", 3)
+
+            def lazy_size(config: LazyConfig) -> object:
+                return getattr(config, "size", 1)
+
+            def workers(config: ServerConfig) -> int:
+                return getattr(config, "workers", 4)
             """
         ),
     )

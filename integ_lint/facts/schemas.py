@@ -141,6 +141,9 @@ class ClassFact:
     # parse_obj / validate / parse_file, model_validator(mode="before"/"wrap"),
     # root_validator(pre=True)): keys it renames, drops or fills itself
     input_keys: tuple[str, ...] = ()
+    # a method sets attributes of computed names (setattr(self, key, ...),
+    # self.__dict__.update(...)): an instance may have any attribute
+    dynamic_attrs: bool = False
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,7 @@ class _ClassBuilder:
     unconditional: list[str] = field(default_factory=list)
     extra: str = ""
     input_keys: list[str] = field(default_factory=list)
+    dynamic_attrs: bool = False
 
 
 class SchemaFactCollector(FactCollector):
@@ -848,6 +852,27 @@ class SchemaFactCollector(FactCollector):
         self._record_call(node)
         self._record_load(node)
         self._access_site(node)
+        self._record_dynamic_attrs(node)
+
+    def _record_dynamic_attrs(self, node: cst.Call) -> None:
+        """``setattr(self, key, value)`` with a computed name, ``self.__dict__.update(...)``."""
+        func = node.func
+        target: cst.BaseExpression | None = None
+        if isinstance(func, cst.Name) and func.value == "setattr" and len(node.args) >= 2:
+            if _string_value(node.args[1].value) is None:
+                target = node.args[0].value
+        elif (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "update"
+            and isinstance(func.value, cst.Attribute)
+            and func.value.attr.value == "__dict__"
+        ):
+            target = func.value.value
+        if target is None:
+            return
+        origin = self.origin_of(target)
+        if origin.kind == "self" and not origin.attrs and origin.names[0] in self.classes:
+            self.classes[origin.names[0]].dynamic_attrs = True
 
     # -- calls (config flow) -----------------------------------------------------
     def _record_call(self, node: cst.Call) -> None:
@@ -1190,6 +1215,7 @@ class SchemaFactCollector(FactCollector):
                 unconditional=tuple(dict.fromkeys(b.unconditional)),
                 extra=b.extra,
                 input_keys=tuple(dict.fromkeys(b.input_keys)),
+                dynamic_attrs=b.dynamic_attrs,
             )
             for b in self.classes.values()
         )
