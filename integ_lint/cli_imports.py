@@ -78,7 +78,7 @@ def build_overview(paths: list[Path], config: Config, level: str, jobs: int) -> 
                 file_counted.add_edge(importer, imported, sites=data["sites"])
         cycles = find_cycles(file_counted)
     if project.report_paths is not None:
-        view, cycles = _narrow(view, cycles, graph, level, project.report_paths)
+        view, cycles = _narrow(view, cycles, graph, boundaries, level, project.report_paths)
     return ImportsOverview(graph, boundaries, level, view, cycles, notes)
 
 
@@ -86,20 +86,16 @@ def _narrow(
     view: nx.DiGraph,
     cycles: list[tuple[list[str], list[str]]],
     graph: ImportGraph,
+    boundaries: Boundaries,
     level: str,
     report_paths: set[str],
 ) -> tuple[nx.DiGraph, list[tuple[list[str], list[str]]]]:
     """The view of the given paths within the whole project: their nodes, and the
     edges into and out of them (the rest of the project stays as their neighbours)."""
-    reported_modules = {m for m, path in graph.table.files.items() if path in report_paths}
-    if level == "module":
-        focus = {
-            node
-            for node in view.nodes
-            if any(m == node or m.startswith(node + ".") for m in reported_modules)
-        }
-    else:
-        focus = {node for node in view.nodes if node in reported_modules}
+    reported = {m for m, path in graph.table.files.items() if path in report_paths}
+    if level == "module":  # the nodes stand for components, as in component_graph
+        reported = {boundaries.component_of(m) or m for m in reported}
+    focus = reported & set(view.nodes)
     narrowed: nx.DiGraph = nx.DiGraph()
     narrowed.add_nodes_from(focus)
     for importer, imported, data in view.edges(data=True):

@@ -26,3 +26,18 @@ def test_a_subfolder_shows_its_edges_in_and_out_of_the_whole_project() -> None:
     auth = edges(str(FIXTURE / "src" / "app" / "auth"))
     assert auth == {(a, b) for a, b in everything if "app.auth" in (a, b)}
     assert auth and auth != everything
+
+
+def test_at_module_level_a_parent_package_is_not_part_of_the_subfolder(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "import app.util\n",
+        "app/util.py": "",
+        "app/auth/__init__.py": "",
+        "app/auth/api.py": "import app.util\n",
+    }
+    for relpath, text in files.items():
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text(text)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    shown = edges(str(tmp_path / "app" / "auth"), "--level", "module")
+    assert shown == {("app.auth.api", "app.util")}
