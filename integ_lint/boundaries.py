@@ -20,6 +20,7 @@ import networkx as nx
 
 from .config import Config, ConfigError
 from .import_graph import ImportGraph, ImportSite, ModuleTable, counted
+from .importlinter_config import ERROR, ORIGIN, SESSION
 from .layout import did_you_mean, missing_module_message
 from .settings import BoundarySettings
 
@@ -249,8 +250,6 @@ def parse_contract(table: Any, index: int, source: str) -> Contract:
     """One contract table (integ-lint's TOML, or import-linter's as read by
     :mod:`integ_lint.importlinter_config`); raises :class:`ConfigError` with one line
     naming the file and the key."""
-    from .importlinter_config import ERROR, ORIGIN, SESSION
-
     prefix = f"{source}: tool.integ-lint.boundaries.contracts[{index}]"
     if not isinstance(table, dict):
         raise ConfigError(f"{prefix}: expected a table")
