@@ -898,10 +898,8 @@ class Facts:
     config_reads: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)  # events the scope uses
     event_sites: set[tuple[str, int]] = field(default_factory=set)
-    device_sites: list[SiteRecord] = field(default_factory=list)
-    device_paths: list[str] = field(default_factory=list)
-    loop_sites: list[SiteRecord] = field(default_factory=list)
-    loop_paths: list[str] = field(default_factory=list)
+    device_sites: list[tuple[str, SiteRecord]] = field(default_factory=list)  # (path, record)
+    loop_sites: list[tuple[str, SiteRecord]] = field(default_factory=list)
     available: set[str] = field(default_factory=set)  # fact kinds that were collected
 
 
@@ -986,12 +984,8 @@ def collect_facts(project: Any, component: ComponentScope) -> Facts:
         if file_facts.relpath not in scope or not isinstance(value, AuditSites):
             continue
         for record in value.records:
-            if record.family == "gpu":
-                facts.device_sites.append(record)
-                facts.device_paths.append(file_facts.relpath)
-            else:
-                facts.loop_sites.append(record)
-                facts.loop_paths.append(file_facts.relpath)
+            sites = facts.device_sites if record.family == "gpu" else facts.loop_sites
+            sites.append((file_facts.relpath, record))
     return facts
 
 
@@ -1301,54 +1295,60 @@ def integration_points(facts: Facts, evidence: Sequence[EvidenceItem]) -> list[I
             )
         )
     if "sites" in facts.available:
-        device_lines = len(set(zip(facts.device_paths, (r.line for r in facts.device_sites))))
-        kinds = Counter(r.kind for r in facts.device_sites)
-        owners = device_owners(facts)
-        text = f"{plural(device_lines, 'device site')}"
-        if kinds:
-            text += (
-                f" ({plural(len(facts.device_sites), 'call')}: "
-                + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-                + ")"
-            )
-        text += f"; moves in {plural(len(owners), 'owner')}"
-        if owners:
-            text += f" ({_names(owner_names(owners), 4)})"
+        scopes = move_scopes(facts)
+        text = _calls_text("device site", facts.device_sites, "{}")
+        text += f"; moves in {plural(len(scopes), 'scope')}"
+        if scopes:
+            text += f" ({_names(scope_names(scopes), 4)})"
+        points.append(_site_point("devices", "Devices", "gpu", facts.device_sites, text, by_family))
+        text = _calls_text("event-loop site", facts.loop_sites, "`{}`")
         points.append(
-            IntegrationPoint(
-                "devices",
-                "Devices",
-                "gpu",
-                device_lines,
-                text,
-                _verdict_of(by_family.get("gpu", []), device_lines),
-                tuple(_site_dict(r, p) for r, p in zip(facts.device_sites, facts.device_paths)),
-            )
-        )
-        loop_lines = len(set(zip(facts.loop_paths, (r.line for r in facts.loop_sites))))
-        calls = Counter(r.kind for r in facts.loop_sites)
-        text = f"{plural(loop_lines, 'event-loop site')}"
-        if calls:
-            text += (
-                f" ({plural(len(facts.loop_sites), 'call')}: "
-                + ", ".join(f"`{k}` {n}" for k, n in sorted(calls.items()))
-                + ")"
-            )
-        points.append(
-            IntegrationPoint(
-                "event-loops",
-                "Event loops",
-                "event-loops",
-                loop_lines,
-                text,
-                _verdict_of(by_family.get("event-loops", []), loop_lines),
-                tuple(_site_dict(r, p) for r, p in zip(facts.loop_sites, facts.loop_paths)),
+            _site_point(
+                "event-loops", "Event loops", "event-loops", facts.loop_sites, text, by_family
             )
         )
     return points
 
 
-def _site_dict(record: SiteRecord, path: str) -> dict[str, Any]:
+def _site_lines(sites: Sequence[tuple[str, SiteRecord]]) -> set[tuple[str, int]]:
+    """The ``(path, line)`` of each site (a line with two calls is one site)."""
+    return {(path, record.line) for path, record in sites}
+
+
+def _calls_text(noun: str, sites: Sequence[tuple[str, SiteRecord]], kind_format: str) -> str:
+    """``3 device sites (4 calls: move 3, sync 1)``."""
+    text = plural(len(_site_lines(sites)), noun)
+    kinds = Counter(record.kind for _, record in sites)
+    if kinds:
+        text += (
+            f" ({plural(len(sites), 'call')}: "
+            + ", ".join(f"{kind_format.format(k)} {n}" for k, n in sorted(kinds.items()))
+            + ")"
+        )
+    return text
+
+
+def _site_point(
+    kind: str,
+    title: str,
+    family: str,
+    sites: Sequence[tuple[str, SiteRecord]],
+    text: str,
+    by_family: dict[str, list[EvidenceItem]],
+) -> IntegrationPoint:
+    lines = len(_site_lines(sites))
+    return IntegrationPoint(
+        kind,
+        title,
+        family,
+        lines,
+        text,
+        _verdict_of(by_family.get(family, []), lines),
+        tuple(_site_dict(path, record) for path, record in sites),
+    )
+
+
+def _site_dict(path: str, record: SiteRecord) -> dict[str, Any]:
     return {
         "path": path,
         "line": record.line,
@@ -1359,18 +1359,19 @@ def _site_dict(record: SiteRecord, path: str) -> dict[str, Any]:
     }
 
 
-def device_owners(facts: Facts) -> set[tuple[str, str]]:
+def move_scopes(facts: Facts) -> set[tuple[str, str]]:
     """``(path, top-level class or function)`` holding each of the component's device
-    moves (``""`` for module-level code)."""
-    owners = set()
-    for record, path in zip(facts.device_sites, facts.device_paths):
-        if record.kind == "move":
-            owners.add((path, record.scope.split(".", 1)[0]))
-    return owners
+    moves (``""`` for module-level code). Where the moves are, not who owns the device:
+    the owners IL401 accepts are :func:`integ_lint.facts.gpu.device_owners`."""
+    return {
+        (path, record.scope.split(".", 1)[0])
+        for path, record in facts.device_sites
+        if record.kind == "move"
+    }
 
 
-def owner_names(owners: Iterable[tuple[str, str]]) -> list[str]:
-    return [name or path for path, name in owners]
+def scope_names(scopes: Iterable[tuple[str, str]]) -> list[str]:
+    return [name or path for path, name in scopes]
 
 
 # -- metrics --------------------------------------------------------------------------------
@@ -1424,11 +1425,11 @@ def checked_sites(family: str, facts: Facts) -> set[tuple[str, int]] | None:
     if family == "boundaries" and "imports" in facts.available:
         return set(facts.internal_import_sites)
     if family == "event-loops" and "sites" in facts.available:
-        return {(p, r.line) for r, p in zip(facts.loop_sites, facts.loop_paths)}
+        return _site_lines(facts.loop_sites)
     if family == "config-schema" and "config" in facts.available:
         return {(r["path"], r["line"]) for r in facts.config_reads}
     if family == "gpu" and "sites" in facts.available:
-        return {(p, r.line) for r, p in zip(facts.device_sites, facts.device_paths)}
+        return _site_lines(facts.device_sites)
     if family == "coupling" and "managers" in facts.available:
         return set(facts.manager_sites)
     if family == "messages" and "messages" in facts.available:
@@ -1574,22 +1575,22 @@ def strengths(
                 )
             )
     if "sites" in facts.available:
-        owners = device_owners(facts)
-        moves = sum(1 for r in facts.device_sites if r.kind == "move")
+        scopes = move_scopes(facts)
+        moves = sum(1 for _, r in facts.device_sites if r.kind == "move")
         if moves and "IL401" in ran and not any(e.code == "IL401" for e in evidence):
             found.append(
                 Strength(
                     "gpu",
                     "device-owners",
-                    len(owners),
+                    len(scopes),
                     moves,
-                    f"device placement confined to {plural(len(owners), 'owner')} "
-                    f"({_names(owner_names(owners), 3)}): none of the "
+                    f"device moves confined to {plural(len(scopes), 'scope')} "
+                    f"({_names(scope_names(scopes), 3)}): none of the "
                     f"{plural(moves, 'device move')} is "
                     "flagged by IL401",
                 )
             )
-    probed = sum(1 for r in facts.loop_sites if r.probed)
+    probed = sum(1 for _, r in facts.loop_sites if r.probed)
     if facts.loop_sites and probed == len(facts.loop_sites):
         found.append(
             Strength(
