@@ -48,16 +48,16 @@ def build_overview(paths: list[Path], config: Config, level: str, jobs: int) -> 
     graph = import_graph(project)
     boundaries = resolve_boundaries(config, graph)
     settings = config.section(BoundarySettings)
-    counted_graph = component_graph(
-        graph,
-        boundaries,
-        include_lazy=settings.cycles_include_lazy,
-        include_type_checking=settings.cycles_include_type_checking,
-    )
     if level == "auto":
         level = "module" if boundaries.components else "file"
     if level == "module":
         view = component_graph(graph, boundaries, include_lazy=True, include_type_checking=True)
+        counted_graph = component_graph(
+            graph,
+            boundaries,
+            include_lazy=settings.cycles_include_lazy,
+            include_type_checking=settings.cycles_include_type_checking,
+        )
         cycles = find_cycles(counted_graph)
     else:
         view = nx.DiGraph()
