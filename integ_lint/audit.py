@@ -1391,10 +1391,6 @@ class FamilyMetric:
     verdict: str
     score: int | None  # percent of checked sites without a finding
 
-    @property
-    def total(self) -> int:
-        return self.errors + self.warnings + self.notes
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "family": self.family,
@@ -1521,28 +1517,19 @@ def strengths(
                     f"({plural(facts.module_edges, 'module-level import')} between them)",
                 )
             )
-        out_public = sum(1 for s in facts.imports_out if s["public"])
-        if facts.imports_out and out_public == len(facts.imports_out):
-            found.append(
-                Strength(
-                    "boundaries",
-                    "imports-out-public",
-                    out_public,
-                    len(facts.imports_out),
-                    f"all {out_public} imports out of the component go through public interfaces",
+        for fact, sites, text in (
+            (
+                "imports-out-public",
+                facts.imports_out,
+                "out of the component go through public interfaces",
+            ),
+            ("imports-in-public", facts.imports_in, "into the component use its public interface"),
+        ):
+            public = sum(1 for s in sites if s["public"])
+            if sites and public == len(sites):
+                found.append(
+                    Strength("boundaries", fact, public, len(sites), f"all {public} imports {text}")
                 )
-            )
-        in_public = sum(1 for s in facts.imports_in if s["public"])
-        if facts.imports_in and in_public == len(facts.imports_in):
-            found.append(
-                Strength(
-                    "boundaries",
-                    "imports-in-public",
-                    in_public,
-                    len(facts.imports_in),
-                    f"all {in_public} imports into the component use its public interface",
-                )
-            )
     loop_rules = families_run.get("event-loops", [])
     if (
         "sites" in facts.available
@@ -1833,17 +1820,6 @@ class Delta:
             "touched": [dict(t) for t in self.touched],
             "decides": self.decides,
         }
-
-
-def _finding_record(item: EvidenceItem) -> dict[str, Any]:
-    return {
-        "code": item.code,
-        "severity": item.severity,
-        "path": item.path,
-        "line": item.line,
-        "message": item.message,
-        "fingerprint": item.fingerprint,
-    }
 
 
 def compare(
