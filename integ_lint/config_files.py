@@ -48,7 +48,7 @@ from .discovery import matches_any
 from .facts.schemas import CONFIG_FILE_SUFFIXES, ConfigLoad
 from .findings import Notification, NotificationKind, Span
 from .project import ProjectIndex
-from .schema_index import Schema, SchemaIndex, schema_index
+from .schema_index import Schema, schema_index
 from .settings import ConfigSchemaSettings
 from .source import FileTooLargeError, NotRegularFileError, read_regular_file
 
@@ -407,7 +407,6 @@ __all__ = [
     "ConfigKey",
     "Feed",
     "ParsedConfig",
-    "SchemaIndex",
     "config_file_index",
     "parse_config_text",
     "validate_settings",

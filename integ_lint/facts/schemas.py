@@ -186,11 +186,11 @@ class CallFact:
 
 @dataclass(frozen=True)
 class ParamsFact:
-    """The parameters of a function (``self`` / ``cls`` of a method left out)."""
+    """The positional parameters of a function (``self`` / ``cls`` of a method left
+    out), recorded when it has any parameter (a keyword is matched by name)."""
 
     qualname: str
     positional: tuple[str, ...]
-    keyword_only: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,6 @@ class ConfigLoad:
     path: str
     relative_to_file: bool
     complete: bool
-    how: str  # call | model_validate | parse_file | omegaconf
     span: Span
 
 
@@ -588,7 +587,7 @@ class SchemaFactCollector(FactCollector):
                 self._param_origin(qualname, param) if param.name.value in keyword_only else UNKNOWN
             )
         if positional or keyword_only:
-            self.params.append(ParamsFact(qualname, tuple(positional), tuple(keyword_only)))
+            self.params.append(ParamsFact(qualname, tuple(positional)))
         if enclosing is not None and node.name.value in _INIT_METHODS:
             frame.init_of = enclosing.class_qual
         self.frames.append(frame)
@@ -1020,7 +1019,6 @@ class SchemaFactCollector(FactCollector):
                         file[0],
                         file[1],
                         False,  # merged over the schema's defaults
-                        "omegaconf",
                         self.context.span(node),
                     )
                 )
@@ -1054,9 +1052,7 @@ class SchemaFactCollector(FactCollector):
         if others and how in ("call", "model_validate"):
             complete = False  # AppConfig(**file_data, name=...): other values join in
         self.loads.append(
-            ConfigLoad(
-                self.origin_of(schema), file[0], file[1], complete, how, self.context.span(node)
-            )
+            ConfigLoad(self.origin_of(schema), file[0], file[1], complete, self.context.span(node))
         )
 
     # -- access sites ----------------------------------------------------------------
