@@ -17,7 +17,7 @@ import click
 
 from .atomic import write_atomic
 from .cli import fail, load_project_config, main
-from .config import Config
+from .config import Config, tomllib
 from .project import ProjectIndex
 
 BASELINE_NAME = ".integ-lint-baseline.toml"
@@ -133,8 +133,28 @@ def dump_table(name: str, table: dict[str, Any]) -> list[str]:
     return lines
 
 
+_TOML_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
 def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in value:
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def propose(root: Path, config: Config, baseline: bool) -> Proposal:
@@ -287,8 +307,6 @@ def init_command(path: Path | None, write: bool, force: bool, baseline: bool) ->
     proposal = propose(root, config, baseline)
     keep: dict[str, Any] = {}
     if has_table:
-        from .config import tomllib
-
         try:
             keep = tomllib.loads(existing).get("tool", {}).get("integ-lint", {})
         except tomllib.TOMLDecodeError as exc:
@@ -305,8 +323,13 @@ def init_command(path: Path | None, write: bool, force: bool, baseline: bool) ->
     if not write:
         click.echo(f"\n(nothing written: integ-lint init {path or '.'} --write)", err=True)
         return
+    new_text = replace_table(existing, text)
     try:
-        write_atomic(pyproject, replace_table(existing, text))
+        tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError as exc:  # a bug of ours: never write it
+        fail(f"{pyproject}: not written: the new table would not parse ({exc})")
+    try:
+        write_atomic(pyproject, new_text)
     except OSError as exc:
         fail(f"{pyproject}: cannot write: {exc.strerror or exc}")
     click.echo(f"Wrote [tool.integ-lint] to {pyproject}.", err=True)

@@ -116,3 +116,21 @@ def test_init_on_a_real_project_starts_green(tmp_path: Path) -> None:
     written = invoke("init", str(copy), "--write", "--force")
     assert written.exit_code == 0, written.output
     assert invoke("check", str(copy), "--no-cache").exit_code == 0
+
+
+def test_force_keeps_strings_with_newlines_and_quotes_parseable(tmp_path: Path) -> None:
+    from integ_lint.config import tomllib
+
+    project = tmp_path / "proj"
+    (project / "pkg").mkdir(parents=True)
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "pkg"\nversion = "1"\n\n[tool.integ-lint]\n'
+        "[[tool.integ-lint.gpu.allowlist]]\n"
+        'key = "pkg/a.py:f:item:1"\nowner = "ml"\nreason = """two\nlines with a \\"quote\\" and a\ttab"""\n'
+    )
+    written = invoke("init", str(project), "--write", "--force", "--no-baseline")
+    assert written.exit_code == 0, written.output
+    document = tomllib.loads((project / "pyproject.toml").read_text())
+    (entry,) = document["tool"]["integ-lint"]["gpu"]["allowlist"]
+    assert entry["reason"] == 'two\nlines with a "quote" and a\ttab'
