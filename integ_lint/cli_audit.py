@@ -58,6 +58,7 @@ from .cli import (
 from .config import Config, ConfigError, load_config
 from .discovery import DiscoveryError
 from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions, discover_files, run
+from .layout import did_you_mean
 from .registry import load_registry
 from .settings import AuditSettings
 
@@ -221,7 +222,12 @@ def audit_command(
         )
     else:
         click.echo(str(written.markdown_path))
-    click.echo(f"Status: {status}", err=True)
+    reason = ""
+    if not scope_files.files:  # the certificate says why; the one line on stderr too
+        names = [name for f in discovered for name in (f.module, f.relpath) if name]
+        spec = (scope_files.unmatched or (component,))[0]
+        reason = f": --component {component!r} matched no file{did_you_mean(spec, names)}"
+    click.echo(f"Status: {status}{reason}", err=True)
     if status in (APPROVED, CONDITIONALLY_APPROVED):
         sys.exit(0)
     if status == NEEDS_FURTHER_REVIEW:

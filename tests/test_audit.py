@@ -640,6 +640,18 @@ def test_empty_scope_needs_further_review(tmp_path: Path) -> None:
     assert "**Status**: NEEDS_FURTHER_REVIEW" in markdown
 
 
+def test_unknown_component_says_why_in_one_line(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "p", {"pkg/__init__.py": "", "pkg/training/__init__.py": "", "pkg/a.py": ""}
+    )
+    code, out, err = audit(root, "--component", "pkg.trainig")
+    assert code == 3 and out.strip().endswith(".md")
+    assert err.strip().splitlines() == [
+        "Status: NEEDS_FURTHER_REVIEW: --component 'pkg.trainig' matched no file "
+        "(did you mean 'pkg.training'?)"
+    ]
+
+
 def test_empty_folder_is_not_approved(tmp_path: Path) -> None:
     root = project(tmp_path / "p", {})
     code, _, payload = written(root, "--component", "anything")
