@@ -408,34 +408,39 @@ def resolve_component(
 # -- the run's scope ---------------------------------------------------------------------
 
 
-def file_sha256(path: Path) -> str:
+def read_file(path: Path) -> tuple[str, int]:
+    """``(SHA-256, line count)`` of a file, in one read (a last line without a newline
+    counts)."""
     digest = hashlib.sha256()
+    lines = 0
+    last = b"\n"
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
-    return digest.hexdigest()
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return digest.hexdigest(), lines + (last != b"\n")
+
+
+def file_sha256(path: Path) -> str:
+    return read_file(path)[0]
+
+
+def read_files(root: Path, relpaths: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """``(SHA-256, line count)`` of each file (relative to ``root``); unreadable files
+    are left out."""
+    found: dict[str, tuple[str, int]] = {}
+    for relpath in sorted(set(relpaths)):
+        try:
+            found[relpath] = read_file(root / relpath)
+        except OSError:
+            continue
+    return found
 
 
 def hash_files(root: Path, relpaths: Iterable[str]) -> dict[str, str]:
     """SHA-256 of each file (relative to ``root``); unreadable files are left out."""
-    hashes: dict[str, str] = {}
-    for relpath in sorted(set(relpaths)):
-        try:
-            hashes[relpath] = file_sha256(root / relpath)
-        except OSError:
-            continue
-    return hashes
-
-
-def count_lines(root: Path, relpaths: Iterable[str]) -> int:
-    total = 0
-    for relpath in relpaths:
-        try:
-            data = (root / relpath).read_bytes()
-        except OSError:
-            continue
-        total += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    return total
+    return {relpath: digest for relpath, (digest, _) in read_files(root, relpaths).items()}
 
 
 @dataclass
@@ -514,6 +519,9 @@ def build_scope(
     families: dict[str, list[str]] = {}
     for info in report.rules:
         families.setdefault(info.family or UNKNOWN_FAMILY, []).append(info.code)
+    # Each project file read once: hashed (a later change makes the certificate stale)
+    # and its lines counted.
+    read = read_files(root, discovered)
     config_file = Path(report.config_file) if report.config_file else None
     config_sha = None
     if config_file is not None:
@@ -527,9 +535,9 @@ def build_scope(
         paths=sorted({relative_to(p, root) for p in scan_paths}),
         git=git_state(root),
         component=component,
-        component_lines=count_lines(root, component.files),
+        component_lines=sum(read[p][1] for p in component.files if p in read),
         project_files=len(set(discovered)),
-        project_lines=count_lines(root, set(discovered)),
+        project_lines=sum(lines for _, lines in read.values()),
         files_failed=report.stats.files_failed,
         families={k: sorted(v) for k, v in sorted(families.items())},
         config_file=relative_to(config_file, root) if config_file else None,
@@ -539,7 +547,7 @@ def build_scope(
         suppressed_in_source=report.stats.suppressed,
         since=since,
         previous=previous,
-        file_hashes=hash_files(root, discovered),
+        file_hashes={relpath: digest for relpath, (digest, _) in read.items()},
     )
 
 
