@@ -130,12 +130,12 @@ def round_half_up(value: Fraction) -> int:
 
 _LOOP_TRIGGERS = ("asyncio", "run_until_complete", "run_forever", "nest_asyncio")
 _LOOP_FUNCTIONS = {
-    "asyncio.run": "asyncio.run",
-    "asyncio.new_event_loop": "asyncio.new_event_loop",
-    "asyncio.get_event_loop": "asyncio.get_event_loop",
-    "asyncio.set_event_loop": "asyncio.set_event_loop",
-    "asyncio.run_coroutine_threadsafe": "asyncio.run_coroutine_threadsafe",
-    "nest_asyncio.apply": "nest_asyncio.apply",
+    "asyncio.run",
+    "asyncio.new_event_loop",
+    "asyncio.get_event_loop",
+    "asyncio.set_event_loop",
+    "asyncio.run_coroutine_threadsafe",
+    "nest_asyncio.apply",
 }
 _LOOP_METHODS = {"run_until_complete", "run_forever"}
 _PROBES = {
@@ -218,7 +218,7 @@ class AuditSiteCollector(FactCollector):
                 self.probing_scopes.add(self.context.scope)
                 return
             if resolved in _LOOP_FUNCTIONS:
-                self._add("event-loops", _LOOP_FUNCTIONS[resolved], node)
+                self._add("event-loops", resolved, node)
                 return
             if method in _LOOP_METHODS and not resolved:
                 self._add("event-loops", method, node)
@@ -381,9 +381,9 @@ def resolve_component(
                 suffix = "." + package
                 candidates = sorted(
                     {
-                        m[: m.index(suffix) + len(suffix)]
+                        m[: (m + ".").index(suffix + ".") + len(suffix)]
                         for m in modules
-                        if suffix + "." in m + "." and not m.startswith(suffix)
+                        if suffix + "." in m + "."
                     }
                 )
                 if len(candidates) == 1:

@@ -231,6 +231,12 @@ def test_resolve_component_forms() -> None:
     assert nothing.files == () and nothing.kind == "none" and nothing.unmatched == ("app.missing",)
     # "app" names the root package (everything under it), never a prefix of another name.
     assert len(resolve_component("ap", files, {}).files) == 0
+    # The last part is matched as a whole part: `training` is not `training_utils`.
+    near = [*files, ("app/training_utils/training.py", "app.training_utils.training")]
+    assert resolve_component("training", near, {}).packages == ()
+    assert resolve_component("training_utils.training", near, {}).files == (
+        "app/training_utils/training.py",
+    )
 
 
 # -- critical issues ---------------------------------------------------------------------
