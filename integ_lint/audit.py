@@ -1089,13 +1089,14 @@ def _manager_facts(project: Any, scope: set[str], facts: Facts) -> None:
 def _message_facts(project: Any, scope: set[str], facts: Facts) -> None:
     """The events the component publishes or subscribes to, with the other side."""
     from .facts.messages import KEY as MESSAGE_KEY
-    from .messages import DEFAULT_BUS_RECEIVERS, build_message_index
+    from .messages import build_message_index
+    from .settings import MessageSettings
 
     if not any(True for _ in project.facts(MESSAGE_KEY)):
         return
     facts.available.add("messages")
-    section = project.config.sections.get("messages")
-    receivers = tuple(getattr(section, "bus_receivers", DEFAULT_BUS_RECEIVERS))
+    # The same index (and derived key) as the message rules.
+    receivers = tuple(project.config.section(MessageSettings).bus_receivers)
     try:
         index = project.derived("messages", lambda p: build_message_index(p, receivers))
     except Exception:  # reported by the rules; the audit only counts
