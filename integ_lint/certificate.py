@@ -197,7 +197,7 @@ def _group_lines(number: int, group: IssueGroup, first_of_rule: int | None) -> l
 
 def _delta_lines(delta: Delta) -> list[str]:
     title = (
-        f"### Changes Since {delta.base}"
+        f"### Changes Since {md_text(delta.base)}"
         if delta.kind == "since"
         else "### Compared With The Previous Certificate"
     )

@@ -225,6 +225,14 @@ def test_unmatched_backtick_renders_literally() -> None:
     assert rendered(md_text("a ` b")) == "a ` b"
 
 
+def test_since_revision_in_the_heading_renders_literally() -> None:
+    from integ_lint.audit import Delta
+    from integ_lint.certificate import _delta_lines
+
+    heading = _delta_lines(Delta("since", "feature/*_x*", [], [], 0))[1]
+    assert rendered(heading.removeprefix("### ")) == "Changes Since feature/*_x*"
+
+
 def test_resigned_json_with_a_path_outside_the_root_is_unusable(
     certified: tuple[Path, Path],
 ) -> None:
