@@ -323,7 +323,18 @@ def _previous(previous: Path) -> Comparison:
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list):
         fail(f"--previous {previous}: its JSON has no findings")
-    return Comparison("previous", previous.name, tuple(f for f in findings if isinstance(f, dict)))
+    for number, record in enumerate(findings, 1):
+        if not (
+            isinstance(record, dict)
+            and isinstance(record.get("fingerprint"), str)
+            and isinstance(record.get("path"), str)
+            and isinstance(record.get("line"), int)
+        ):
+            fail(
+                f"--previous {previous}: finding {number} of its JSON is not a record with a "
+                "fingerprint, path and line"
+            )
+    return Comparison("previous", previous.name, tuple(findings))
 
 
 @main.group("certificate")

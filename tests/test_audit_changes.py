@@ -214,3 +214,31 @@ def test_previous_certificate_new_fixed_unchanged(tmp_path: Path) -> None:
         main, ["audit", str(root), "--component", "pkg", "--previous", str(previous), "--no-cache"]
     )
     assert result.exit_code == 2 and "tampered" in result.stderr
+
+
+def test_previous_certificate_with_a_malformed_finding_is_a_one_line_error(tmp_path: Path) -> None:
+    import hashlib
+
+    from integ_lint.certificate import canonical_json
+
+    root = tmp_path / "project"
+    write(
+        root,
+        {"pyproject.toml": PYPROJECT, "pkg/__init__.py": "", "pkg/a.py": CLEAN.format(name="a")},
+    )
+    audit(root, "--component", "pkg")
+    previous = sorted((tmp_path / "certs").glob("*.md"))[0]
+    data = json.loads(previous.with_suffix(".json").read_text())
+    data["findings"] = [{"fingerprint": "f", "path": None, "line": 1}]
+    payload = canonical_json(data)  # re-signed: consistent, so not "tampered"
+    previous.with_suffix(".json").write_bytes(payload)
+    head = previous.read_text().rsplit("Certificate Hash: ", 1)[0]
+    previous.write_text(f"{head}Certificate Hash: sha256:{hashlib.sha256(payload).hexdigest()}\n")
+    result = CliRunner().invoke(
+        main, ["audit", str(root), "--component", "pkg", "--previous", str(previous), "--no-cache"]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"integ-lint: error: --previous {previous}: finding 1 of its JSON is not a record "
+        "with a fingerprint, path and line"
+    ]
