@@ -74,10 +74,7 @@ def matches_any(relpath: str, patterns: Iterable[str]) -> bool:
         pattern = pattern.rstrip("/")
         if pattern.startswith("/"):
             # Anchored at the project root ("/setup.py"), as in .gitignore.
-            anchored = pattern.lstrip("/")
-            if fnmatch.fnmatchcase(relpath, anchored) or (
-                anchored.endswith("/**") and _is_under(parts, anchored[:-3])
-            ):
+            if fnmatch.fnmatchcase(relpath, pattern.lstrip("/")):
                 return True
             continue
         tail = pattern[3:] if pattern.startswith("**/") else ""
@@ -88,24 +85,12 @@ def matches_any(relpath: str, patterns: Iterable[str]) -> bool:
             if any(fnmatch.fnmatchcase(part, tail) for part in candidates):
                 return True
             continue
+        # fnmatch's "*" runs across folders: "pkg/**" matches everything below pkg/.
         if fnmatch.fnmatchcase(relpath, pattern):
-            return True
-        if pattern.endswith("/**") and _is_under(parts, pattern[:-3]):
             return True
         if "/" not in pattern and any(fnmatch.fnmatchcase(part, pattern) for part in parts):
             return True
         if pattern.startswith("**/") and matches_any(relpath, [pattern[3:]]):
-            return True
-    return False
-
-
-def _is_under(parts: list[str], directory: str) -> bool:
-    dir_parts = directory.split("/")
-    for start in range(len(parts) - len(dir_parts)):
-        window = parts[start : start + len(dir_parts)]
-        if all(fnmatch.fnmatchcase(p, d) for p, d in zip(window, dir_parts)) and (
-            start == 0 or dir_parts[0].startswith("*")
-        ):
             return True
     return False
 
@@ -165,6 +150,7 @@ def discover(
     layout: Layout | None = None,
     subprojects: list[Path] | None = None,
     unreadable: list[tuple[str, str]] | None = None,
+    known: Mapping[Path, SourceFile] | None = None,
 ) -> list[SourceFile]:
     """Expand ``paths`` into the sorted list of Python files to scan.
 
@@ -174,12 +160,17 @@ def discover(
     role; without it every file is ``library``. Folders below the given ones that
     hold their own ``pyproject.toml`` are other projects: they are not scanned, and
     are appended to ``subprojects`` when given. Folders that cannot be read are
-    skipped and appended to ``unreadable`` as (relative path, reason)."""
+    skipped and appended to ``unreadable`` as (relative path, reason). Files in
+    ``known`` (the project's files, named with the same ``layout`` and
+    ``role_patterns``) are taken as they are: their heads are not read again."""
     root = root.resolve()
     found = collect_paths(paths, root, exclude, respect_gitignore, subprojects, unreadable)
     if layout is None:
         layout = infer_layout(root, found, source_roots)
-    return name_files(found, root, layout, role_patterns)
+    known = known or {}
+    fresh = name_files([p for p in found if p not in known], root, layout, role_patterns)
+    named = {f.path: f for f in fresh}
+    return [known[p] if p in known else named[p] for p in found]
 
 
 def discover_project(
