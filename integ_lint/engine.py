@@ -154,7 +154,8 @@ def discover_files(
     unreadable: list[tuple[str, str]] | None = None,
 ) -> list[SourceFile]:
     """The files a run over ``paths`` scans, with the config's excludes; module names
-    start from the whole project's source roots, whatever the paths."""
+    start from the whole project's source roots, whatever the paths. The project's
+    files are named (and their roles classified) once: this reuses them."""
     general = config.general
     return discover(
         paths,
@@ -165,6 +166,7 @@ def discover_files(
         layout=project_layout(config),
         subprojects=subprojects,
         unreadable=unreadable,
+        known={f.path: f for f in project_files(config)},
     )
 
 
