@@ -199,6 +199,46 @@ def test_merged_data_is_not_complete(tmp_path: Path) -> None:
     assert rows(scan(tmp_path)) == []
 
 
+def test_data_merged_by_a_call_or_handed_to_a_function_is_not_complete(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pkg/load.py": """
+                from pathlib import Path
+
+                import yaml
+                from pkg.config import AppConfig
+
+                DEFAULTS = {"run_name": "default"}
+
+                def deep_merge(base: dict, other: dict) -> dict:
+                    return {**base, **other}
+
+                def apply_defaults(data: dict) -> None:
+                    data.setdefault("run_name", "default")
+
+                def merged() -> AppConfig:
+                    return AppConfig(**deep_merge(DEFAULTS, yaml.safe_load(open("config/a.yaml"))))
+
+                def handed_off() -> AppConfig:
+                    data = yaml.safe_load(open("config/b.yaml"))
+                    apply_defaults(data)
+                    return AppConfig(**data)
+
+                def alone() -> AppConfig:
+                    text = Path("config/c.yaml").read_text(encoding="utf-8")
+                    data = yaml.load(text, yaml.SafeLoader)  # a loader option, not more data
+                    print(data)
+                    return AppConfig(**data)
+            """,
+            "config/a.yaml": "training: {}\n",
+            "config/b.yaml": "training: {}\n",
+            "config/c.yaml": "training: {}\n",
+        },
+    )
+    assert rows(scan(tmp_path)) == [("config/c.yaml", 1, "IL305")]
+
+
 def test_unreferenced_files_and_non_schema_classes_are_not_read(tmp_path: Path) -> None:
     write(
         tmp_path,

@@ -75,6 +75,11 @@ CONFIG_FILE_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 _PATH_CALLS = frozenset(
     {"open", "Path", "PurePath", "PosixPath", "join", "joinpath", "str", "resolve", "abspath"}
 )
+# A config file named in code: (path, relative to __file__, loaded: the file's data
+# rather than its path or handle, complete: the file alone, not merged or changed since)
+_FileRef = tuple[str, bool, bool, bool]
+# Calls that parse a file's text: another argument is a loader option, not more data.
+_PARSE_CALLS = frozenset({"load", "loads", "safe_load", "full_load", "unsafe_load"})
 _VALIDATE_METHODS = frozenset({"model_validate", "parse_obj", "validate", "from_dict"})
 _LOADER_METHODS = _VALIDATE_METHODS | {"parse_file"}
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
@@ -336,9 +341,8 @@ class _Frame:
     bindings: dict[str, Origin] = field(default_factory=dict)
     init_of: str = ""  # for __init__-like methods: the qualified class name
     conditional: int = 0  # depth of if/for/while/try/match around the current statement
-    # local names bound to a config file: name -> (path, relative to __file__, loaded
-    # data (not just the path), complete (not mutated since))
-    files: dict[str, tuple[str, bool, bool, bool]] = field(default_factory=dict)
+    # local names bound to a config file (or its data)
+    files: dict[str, _FileRef] = field(default_factory=dict)
 
 
 @dataclass
@@ -688,8 +692,7 @@ class SchemaFactCollector(FactCollector):
                 self._bind(expr.value, origin)
                 files = self.frames[-1].files
                 if file is not None:
-                    path, relative, loaded = file
-                    files[expr.value] = (path, relative, loaded, True)
+                    files[expr.value] = file
                 else:
                     files.pop(expr.value, None)
                 if self.frames[-1].kind == "module" and isinstance(value, cst.Dict):
@@ -744,8 +747,8 @@ class SchemaFactCollector(FactCollector):
             file = self._file_of(node.item)
             target = node.asname.name
             if file is not None and isinstance(target, cst.Name):
-                path, relative, _ = file
-                self.frames[-1].files[target.value] = (path, relative, False, True)
+                path, relative, _, complete = file
+                self.frames[-1].files[target.value] = (path, relative, False, complete)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         if isinstance(node.target, cst.Name):
@@ -852,6 +855,24 @@ class SchemaFactCollector(FactCollector):
         self._record_load(node)
         self._access_site(node)
         self._record_dynamic_attrs(node)
+        self._record_hand_off(node)
+
+    def _record_hand_off(self, node: cst.Call) -> None:
+        """Loaded config data passed to a function (``apply_defaults(data)``) may be
+        changed there: it is no longer the file alone."""
+        files = self.frames[-1].files
+        if not files:
+            return
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in _BUILTIN_NAMES:
+            return  # len(data), print(data), dict(data)
+        if _last(dotted_name(func) or "") in _KEEPS_ARGUMENTS:
+            return  # logger.info(data), yaml.safe_load(text)
+        for arg in node.args:
+            if not arg.star and isinstance(arg.value, cst.Name):
+                entry = files.get(arg.value.value)
+                if entry is not None and entry[2]:
+                    self._mutated(arg.value.value)
 
     def _record_dynamic_attrs(self, node: cst.Call) -> None:
         """``setattr(self, key, value)`` with a computed name, ``self.__dict__.update(...)``."""
@@ -912,37 +933,44 @@ class SchemaFactCollector(FactCollector):
             self.frames[-1].files[name] = (*entry[:3], False)
 
     # -- config files loaded into a schema -------------------------------------------
-    def _file_of(
-        self, expr: cst.BaseExpression | None, depth: int = 0
-    ) -> tuple[str, bool, bool] | None:
-        """``(path, relative to __file__, loaded)`` of a config file named in ``expr``:
-        a literal ``"config/app.yaml"``, a path built from literals (``Path(__file__)
-        .parent / "app.yaml"``, ``os.path.join("config", "app.yaml")``), a local name
-        bound to one, or a call reading one (``yaml.safe_load(open(...))``: loaded)."""
+    def _file_of(self, expr: cst.BaseExpression | None, depth: int = 0) -> _FileRef | None:
+        """The config file named in ``expr``: a literal ``"config/app.yaml"``, a path
+        built from literals (``Path(__file__).parent / "app.yaml"``,
+        ``os.path.join("config", "app.yaml")``), a local name bound to one, or a call
+        reading one (``yaml.safe_load(open(...))``: loaded)."""
         if expr is None or depth > 12:
             return None
         parts = self._path_parts(expr)
         if parts and parts[-1].lower().endswith(CONFIG_FILE_SUFFIXES):
-            return "/".join(parts), _mentions_file(expr), False
+            return "/".join(parts), _mentions_file(expr), False, True
         if isinstance(expr, cst.Name):
             for frame in reversed(self.frames):
                 if expr.value in frame.files:
-                    path, relative, loaded, _ = frame.files[expr.value]
-                    return path, relative, loaded
+                    return frame.files[expr.value]
                 if frame.kind == "function" and expr.value in frame.bindings:
                     return None
             return None
         if isinstance(expr, cst.Call):
             found = None
+            source = None
             for arg in expr.args:
-                found = found or self._file_of(arg.value, depth + 1)
+                if found is None:
+                    found, source = self._file_of(arg.value, depth + 1), arg
             if found is None and isinstance(expr.func, cst.Attribute):
                 found = self._file_of(expr.func.value, depth + 1)  # Path("a.yaml").read_text()
             if found is None:
                 return None
+            path, relative, loaded, complete = found
             name = _last(dotted_name(expr.func) or "")
-            loaded = found[2] or (name not in _PATH_CALLS and not name.startswith("read_bytes"))
-            return found[0], found[1], loaded
+            if loaded and name not in _PARSE_CALLS:
+                # the data combined with another value (deep_merge(DEFAULTS, data)): not
+                # the file alone
+                complete = complete and not any(
+                    arg is not source and arg.keyword is None and _string_value(arg.value) is None
+                    for arg in expr.args
+                )
+            loaded = loaded or (name not in _PATH_CALLS and not name.startswith("read_bytes"))
+            return path, relative, loaded, complete
         if isinstance(expr, cst.Attribute):
             return self._file_of(expr.value, depth + 1)
         return None
@@ -1033,21 +1061,14 @@ class SchemaFactCollector(FactCollector):
     def _add_load(
         self,
         schema: cst.BaseExpression,
-        file: tuple[str, bool, bool],
+        file: _FileRef,
         data: cst.BaseExpression | None,
         node: cst.Call,
         how: str,
     ) -> None:
         if not isinstance(schema, (cst.Name, cst.Attribute)):
             return
-        complete = True
-        if isinstance(data, cst.Name):
-            for frame in reversed(self.frames):
-                if data.value in frame.files:
-                    complete = frame.files[data.value][3]
-                    break
-        elif data is not None and not isinstance(data, cst.Call):
-            complete = False
+        complete = file[3] and (data is None or isinstance(data, (cst.Name, cst.Call)))
         others = [a for a in node.args if a.value is not data]
         if others and how in ("call", "model_validate"):
             complete = False  # AppConfig(**file_data, name=...): other values join in
@@ -1241,6 +1262,7 @@ _NEVER_PROJECT_METHODS = frozenset(
         "lower", "upper", "write", "read", "isinstance", "setattr",
     }
 )  # fmt: skip
+_KEEPS_ARGUMENTS = _NEVER_PROJECT_METHODS | _PARSE_CALLS
 _SHARED_ORIGINS: dict[Origin, Origin] = {
     o: o for o in (UNKNOWN, Origin("none"), *(Origin("type", (b,)) for _, b in _DISPLAYS))
 }
