@@ -29,10 +29,10 @@ from integ_lint.call_graph import (
     shortest_chain,
     site_kind,
 )
-from integ_lint.discovery import matches_any
 from integ_lint.facts.calls import BLOCKING_TYPES, CALL, CallFactsCollector, ModuleCallFacts
 from integ_lint.findings import Finding, RelatedLocation, Severity, Site
 from integ_lint.project import FileFacts, ProjectIndex
+from integ_lint.roles import Role
 from integ_lint.rule import FactCollector, Invalid, ProjectRule, Valid
 from integ_lint.settings import EventLoopSettings
 
@@ -46,12 +46,7 @@ class _EntryPoints:
 
     def __init__(self, project: ProjectIndex) -> None:
         config = project.config
-        self.test_paths = config.general.test_paths
-        self.script_paths = config.general.script_paths
-        try:
-            self.decorators = list(config.section(EventLoopSettings).entry_point_decorators)
-        except (KeyError, AssertionError):
-            self.decorators = list(EventLoopSettings().entry_point_decorators)
+        self.decorators = list(config.section(EventLoopSettings).entry_point_decorators)
         self.scripts: list[tuple[str, str]] = []
         for entry in config.project_scripts:
             target = entry.split("[", 1)[0].strip()
@@ -90,13 +85,13 @@ class _EntryPoints:
             if any(fnmatch.fnmatchcase(decorator, pattern) for pattern in self.decorators):
                 return True
         last = qualname.rsplit(".", 1)[-1]
-        return last.startswith("test") and matches_any(file.relpath, self.test_paths)
+        return last.startswith("test") and file.role == Role.TEST
 
     def is_entry(self, file: FileFacts, facts: ModuleLoopFacts, call: LoopCall) -> bool:
+        # Tests, scripts, examples... (file roles) are not reported at all: the engine
+        # drops IL201/IL203 findings outside library files.
         relpath = file.relpath
         if relpath.rsplit("/", 1)[-1] == "__main__.py" or call.in_main_block:
-            return True
-        if matches_any(relpath, self.test_paths) or matches_any(relpath, self.script_paths):
             return True
         scope = call.site.scope
         for module, qualname in self.scripts:
@@ -331,10 +326,11 @@ class AsyncioRunInLibrary(_EventLoopRule):
     as aio`, `from asyncio import run as arun`).
 
     Entry points are not library code: `__main__.py`, the body of
-    `if __name__ == "__main__":`, files matching `script-paths` / `test-paths`, the
-    functions named in the project's `[project.scripts]` / `[project.gui-scripts]`,
-    functions decorated with one of `[tool.integ-lint.event-loops]
-    entry-point-decorators` (click and typer commands by default), module-level
+    `if __name__ == "__main__":`, files of another role (`script-paths`,
+    `test-paths`, ...), the functions named in the project's `[project.scripts]` /
+    `[project.gui-scripts]`, functions decorated with one of
+    `[tool.integ-lint.event-loops] entry-point-decorators` (click and typer commands
+    by default), module-level
     functions used only from the module's `__main__` block (directly or through other
     such functions), and modules with a `__main__` block that nothing in the project
     imports.
@@ -1593,10 +1589,7 @@ class BlockingCallInAsync(_EventLoopRule):
     def check_graph(self, analysis: _LoopAnalysis) -> Iterator[Finding]:
         graph = analysis.graph
 
-        try:
-            waits = analysis.project.config.section(EventLoopSettings).blocking_waits
-        except (KeyError, AssertionError):
-            waits = False
+        waits = analysis.project.config.section(EventLoopSettings).blocking_waits
 
         def blocking(fid: str) -> tuple[str, Site] | None:
             for what, site, always in graph.blocking.get(fid, ()):
