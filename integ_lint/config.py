@@ -104,24 +104,8 @@ def load_config(
     inherited: dict[str, str] = {}  # key -> the extended file it came from
     project_scripts: tuple[str, ...] = ()
     if config_file is not None:
-        label = str(config_file)
-        try:
-            text = config_file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"{label}: config file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{label}: cannot read config file: {exc}") from None
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{label}: invalid TOML: {exc}") from None
-        tool = document.get("tool", {})
-        if config_file.name == "pyproject.toml" or "tool" in document:
-            raw = tool.get("integ-lint", {}) if isinstance(tool, dict) else {}
-        else:
-            raw = document  # a dedicated integ-lint.toml holds the table at top level
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{label}: [tool.integ-lint] must be a table")
+        document = _read_document(config_file, str(config_file), "config file")
+        raw = _integ_lint_table(document, config_file)
         project_scripts = _project_scripts(document)
         raw, inherited = _resolve_extend(raw, config_file, [config_file.resolve()])
     elif explicit:
@@ -175,6 +159,41 @@ def load_config(
     )
 
 
+# A configuration file larger than this is not one (a log or a device named so).
+_MAX_CONFIG_BYTES = 16 << 20
+
+
+def _read_document(path: Path, label: str, what: str) -> dict[str, Any]:
+    """The TOML document at ``path``; a :class:`ConfigError` starting with ``label``
+    and naming ``what`` when it cannot be read (a FIFO or device is never opened for
+    a blocking read) or is not TOML."""
+    from .source import read_regular_file
+
+    try:
+        text = read_regular_file(path, _MAX_CONFIG_BYTES).decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot read {what}: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: invalid TOML in {what}: {exc}") from None
+
+
+def _integ_lint_table(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The ``[tool.integ-lint]`` table of ``document`` (read from ``path``); a
+    dedicated ``integ-lint.toml`` holds it at the top level."""
+    if path.name == "pyproject.toml" or "tool" in document:
+        tool = document.get("tool", {})
+        table = tool.get("integ-lint", {}) if isinstance(tool, dict) else {}
+    else:
+        table = document
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.integ-lint] must be a table")
+    return table
+
+
 _MAX_EXTEND_DEPTH = 8
 
 
@@ -190,24 +209,15 @@ def _resolve_extend(
     label = f"{config_file}: tool.integ-lint.extend"
     if not isinstance(target, str) or not target.strip() or "\0" in target:
         raise ConfigError(f"{label}: expected the path of a TOML file")
-    base_file = (config_file.parent / target).resolve()
+    try:
+        base_file = (config_file.parent / target).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise ConfigError(f"{label}: cannot read {target!r}: {exc}") from None
     if base_file in chain:
         raise ConfigError(f"{label}: {target!r} extends itself (cycle)")
     if len(chain) >= _MAX_EXTEND_DEPTH:
         raise ConfigError(f"{label}: more than {_MAX_EXTEND_DEPTH} levels of extend")
-    try:
-        document = tomllib.loads(base_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{label}: {target!r} not found") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{label}: cannot read {target!r}: {exc}") from None
-    tool = document.get("tool", {})
-    if base_file.name == "pyproject.toml" or "tool" in document:
-        base = tool.get("integ-lint", {}) if isinstance(tool, dict) else {}
-    else:
-        base = document
-    if not isinstance(base, dict):
-        raise ConfigError(f"{base_file}: [tool.integ-lint] must be a table")
+    base = _integ_lint_table(_read_document(base_file, label, repr(target)), base_file)
     base, inherited = _resolve_extend(base, base_file, [*chain, base_file])
     merged: dict[str, Any] = dict(base)
     origin = {key: inherited.get(key, str(base_file)) for key in _flat_keys(base)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,26 @@ def test_an_unknown_key_in_the_extended_file_names_it(tmp_path: Path) -> None:
     write(tmp_path / "svc" / "pyproject.toml", '[tool.integ-lint]\nextend = "../pyproject.toml"\n')
     with pytest.raises(ConfigError, match="selekt"):
         load_config([tmp_path / "svc"], tmp_path / "svc" / "pyproject.toml")
+
+
+@pytest.mark.parametrize("target", ["loop.toml", "fifo.toml", "folder", "bad.toml"])
+def test_an_unreadable_extend_target_is_a_one_line_error(tmp_path: Path, target: str) -> None:
+    """A symlink loop, a FIFO (never opened for a blocking read: the scan would
+    hang), a folder or invalid TOML: one line naming the key and the target."""
+    (tmp_path / "loop.toml").symlink_to("loop.toml")
+    os.mkfifo(tmp_path / "fifo.toml")
+    (tmp_path / "folder").mkdir()
+    write(tmp_path / "bad.toml", "select = [\n")
+    config_file = write(tmp_path / "pyproject.toml", f'[tool.integ-lint]\nextend = "{target}"\n')
+    with pytest.raises(ConfigError) as error:
+        load_config([tmp_path], config_file)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"{config_file}: tool.integ-lint.extend: ")
+    assert repr(target) in message
+
+
+def test_a_fifo_given_as_the_config_file_is_a_one_line_error(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "integ-lint.toml")
+    with pytest.raises(ConfigError, match=r"cannot read config file: .*not a regular file"):
+        load_config([tmp_path], tmp_path / "integ-lint.toml")
