@@ -89,18 +89,13 @@ class Edge:
 class CallGraph:
     functions: dict[str, Function] = field(default_factory=dict)
     classes: dict[str, ClassFact] = field(default_factory=dict)
-    class_modules: dict[str, str] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     callers: dict[str, list[Edge]] = field(default_factory=dict)
     callees: dict[str, list[Edge]] = field(default_factory=dict)
-    # Module-level functions of each file, by caller id ("" entries are module code).
-    module_edges: dict[str, list[Edge]] = field(default_factory=dict)
     # Blocking calls per function: (what, site, made on every path).
     blocking: dict[str, list[tuple[str, Site, bool]]] = field(default_factory=dict)
     module_aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     subclasses: dict[str, set[str]] = field(default_factory=dict)
-    relpaths: dict[str, str] = field(default_factory=dict)  # module -> relpath
-    unresolved: int = 0
 
     # -- building ----------------------------------------------------------------
     @classmethod
@@ -112,7 +107,6 @@ class CallGraph:
                 facts.append((file.relpath, value))
         for relpath, module_facts in facts:
             module = module_facts.module
-            graph.relpaths.setdefault(module, relpath)
             graph.module_aliases[module] = dict(module_facts.aliases)
             for function in module_facts.functions:
                 fid = _join(module, function.qualname)
@@ -120,7 +114,6 @@ class CallGraph:
             for klass in module_facts.classes:
                 cid = _join(module, klass.qualname)
                 graph.classes.setdefault(cid, klass)
-                graph.class_modules.setdefault(cid, module)
         for cid, klass in graph.classes.items():
             for base in klass.bases:
                 resolved = graph.resolve_symbol(base)
@@ -132,7 +125,6 @@ class CallGraph:
                 caller = _join(module, call.caller) if call.caller else ""
                 targets = graph.resolve_call(call)
                 if not targets:
-                    graph.unresolved += 1
                     if call.blocking and call.how == "attr":
                         blocking_type = graph.attribute_type(call.ref, call.attr)
                         if BLOCKING_TYPES.get(blocking_type) == call.blocking and caller:
@@ -290,7 +282,7 @@ class CallGraph:
                 pending.append(self.resolve_symbol(base))
         return False
 
-    def function_of(self, relpath: str, module: str, scope: str) -> Function | None:
+    def function_of(self, module: str, scope: str) -> Function | None:
         """The function whose body holds a site with ``scope`` (the enclosing
         class/function qualname), if that scope is a function."""
         return self.functions.get(_join(module, scope)) if scope else None

@@ -86,7 +86,6 @@ class LoopCall:
     function: str = ""
     in_main_block: bool = False
     decorators: tuple[str, ...] = ()
-    state: Known = UNKNOWN  # the known-loop state at the call
     label: str = ""  # the call as written, e.g. ``asyncio.run()``
     in_lambda: bool = False  # the body of a lambda: deferred, runs who knows where
     # The name at the root of the first argument (``coro`` in ``asyncio.run(coro)``,
@@ -648,7 +647,6 @@ class LoopFactsCollector(FactCollector):
                 function=self.top_function,
                 in_main_block=self.main_depth > 0,
                 decorators=decorators,
-                state=self.frame.state.known,
                 label=self._label(node) if isinstance(node, cst.Call) else "",
                 in_lambda=self.frame.name == "<lambda>",
                 argument=_root_argument(node) if isinstance(node, cst.Call) else "",

@@ -202,7 +202,7 @@ class _LoopAnalysis:
         """The function whose own body makes ``call`` (None in a lambda or class body)."""
         if call.in_lambda:
             return None
-        return self.graph.function_of(file.relpath, file.module, call.site.scope)
+        return self.graph.function_of(file.module, call.site.scope)
 
     def always_starts(self, fid: str) -> _LoopStart | None:
         """How the synchronous function ``fid`` starts an event loop on every path

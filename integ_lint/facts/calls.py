@@ -3,7 +3,7 @@
 One :class:`CallFactsCollector` walks each file in the engine's single traversal and
 records, without any configuration:
 
-* every function definition (qualname, ``async``, decorators, parameter annotations)
+* every function definition (qualname, ``async``, decorators, parameter names)
   and every class (bases, attribute types from annotations and constructor calls);
 * every call whose target the project phase may resolve to a project function: a plain
   or imported name, ``self.method()`` / ``cls.method()`` / ``super().method()``,
@@ -130,7 +130,6 @@ class FunctionFact:
     site: Site
     owner: str = ""
     decorators: tuple[str, ...] = ()
-    params: tuple[tuple[str, str], ...] = ()  # (name, resolved annotation) when annotated
     param_names: tuple[str, ...] = ()
     generator: bool = False  # its body yields (an async def that yields: async generator)
     # Its name is bound again in the same scope (another ``def``, ``f = wrap(f)``): a
@@ -378,7 +377,6 @@ class CallFactsCollector(FactCollector):
             name = self.context.resolve(expr) or dotted_name(expr) or ""
             if name:
                 decorators.append(name)
-        params: list[tuple[str, str]] = []
         all_params = [
             *node.params.posonly_params,
             *node.params.params,
@@ -389,7 +387,6 @@ class CallFactsCollector(FactCollector):
             if param.annotation is not None:
                 kind = _annotation_type(self.context, param.annotation.annotation)
                 if kind:
-                    params.append((param.name.value, kind))
                     types[param.name.value] = kind
         self_name = ""
         if owner and all_params and "staticmethod" not in decorators:
@@ -403,7 +400,6 @@ class CallFactsCollector(FactCollector):
                 site=self._site(node.name),
                 owner=owner,
                 decorators=tuple(decorators),
-                params=tuple(params),
                 param_names=tuple(p.name.value for p in all_params),
             )
         )
