@@ -133,8 +133,10 @@ def _get(data: Mapping[str, Any], *keys: str) -> Any:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    from .source import read_regular_file  # a FIFO named pyproject.toml never blocks
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_regular_file(path, SCAN_LIMIT_BYTES).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 

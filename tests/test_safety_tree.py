@@ -275,3 +275,16 @@ def test_files_over_the_size_limit_are_not_read(tmp_path: Path) -> None:
     assert note["path"] == "big.py"
     assert "larger than max-file-size-kb (4 KiB)" in note["message"]
     assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["a.py"]
+
+
+def test_a_fifo_named_pyproject_toml_does_not_hang_the_layout(tmp_path: Path) -> None:
+    """Without a config file the layout still reads the root's pyproject.toml for the
+    source roots its packaging declares: a FIFO there is skipped, never opened for a
+    blocking read."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "a.py").write_text(RUN)
+    os.mkfifo(root / "pyproject.toml")
+    process = run_with_timeout("check", str(root), "--select", "IL201", "--no-cache")
+    assert process.returncode == 1, process.stderr
+    assert "a.py:2:1" in process.stdout
