@@ -280,7 +280,7 @@ def _merge_subproject(
     stats.files_failed += sub.files_failed
     stats.files_from_cache += sub.files_from_cache
     stats.suppressed += sub.suppressed
-    stats.elapsed_seconds = max(stats.elapsed_seconds, sub.elapsed_seconds)
+    stats.elapsed_seconds += sub.elapsed_seconds  # the members run one after the other
 
 
 def _run_project(
