@@ -362,18 +362,14 @@ def _make_fix(context: FileContext, pending: PendingFinding, span: Span) -> Fix 
     limit = min(len(old), len(new)) - prefix
     while suffix < limit and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
         suffix += 1
-    start = _offset_to_position(old, prefix)
-    end = _offset_to_position(old, len(old) - suffix)
+    # Lines as the tokenizer counts them ("\r" too), as fixes.py counts them back.
+    start = offset_to_position(old, prefix)
+    end = offset_to_position(old, len(old) - suffix)
     return Fix(
         description=pending.fix_description or f"apply the {pending.rule.code} fix",
         span=Span(start[0], start[1], end[0], end[1]),
         replacement=new[prefix : len(new) - suffix],
     )
-
-
-def _offset_to_position(text: str, offset: int) -> tuple[int, int]:
-    # Lines as the tokenizer counts them ("\r" too), as fixes.py counts them back.
-    return offset_to_position(text, offset)
 
 
 def _cpython_syntax_error(text: str) -> tuple[str, int | None, int | None] | None:
