@@ -218,7 +218,9 @@ def _node_positions(root: yaml.Node | None) -> dict[tuple[str, ...], tuple[int, 
     return positions
 
 
-_TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+# Greedy and bracket-free inside (a lazy ``[^\]]+?\s*\]`` backtracks cubically on a
+# long "[    ..." line in a multi-line string); _toml_parts ignores the spaces.
+_TOML_HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$")
 _TOML_KEY = re.compile(
     r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
 )

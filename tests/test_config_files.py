@@ -354,6 +354,7 @@ def test_a_file_feeding_two_schemas_is_read_once(
         ),
         ("a: &x\n  b: *x\n", ".yaml"),  # a mapping that contains itself
         ("[" + ".".join(["a"] * 3000) + "]\nx = 1\n", ".toml"),  # nested 3000 deep, cheaply
+        ('x = """\n[' + " " * 100_000 + 'y\n"""\n', ".toml"),  # no header, however long
     ],
 )
 def test_expanding_or_deep_documents_end_quickly(text: str, suffix: str) -> None:
