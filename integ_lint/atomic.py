@@ -32,9 +32,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_MARK = ".integ-lint-"
-_STALE_TEMP = re.compile(r"^\..*\.integ-lint-(\d+)-[0-9a-f]{8}\.tmp$")
+# The name of a temporary file integ-lint writes (group 1: the writer's pid).
+TEMP_NAME = re.compile(r"^\..*\.integ-lint-(\d+)-[0-9a-f]{8}\.tmp$")
 # A temporary file older than this is stale even when its pid is alive again (reused).
-_STALE_AGE_SECONDS = 3600.0
+STALE_TEMP_SECONDS = 3600.0
 _swept: set[str] = set()
 
 
@@ -82,14 +83,14 @@ def remove_stale_temp_files(directory: Path | str) -> int:
     now = time.time()
     with contextlib.suppress(OSError), os.scandir(directory) as entries:
         for entry in entries:
-            match = _STALE_TEMP.match(entry.name)
+            match = TEMP_NAME.match(entry.name)
             if match is None or not entry.is_file(follow_symlinks=False):
                 continue
             try:
                 age = now - entry.stat(follow_symlinks=False).st_mtime
             except OSError:
                 continue
-            if _pid_alive(int(match.group(1))) and age < _STALE_AGE_SECONDS:
+            if _pid_alive(int(match.group(1))) and age < STALE_TEMP_SECONDS:
                 continue
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)

@@ -51,7 +51,7 @@ from pathlib import Path
 
 from . import __version__
 from .analysis import FileResult
-from .atomic import write_atomic
+from .atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
 from .config import Config
 from .discovery import SourceFile
 from .rule import FactCollector, FileRule
@@ -94,9 +94,7 @@ GITIGNORE = "# Created by integ-lint.\n*\n"
 _ID_PREFIX = "# integ-lint-id: "
 _ENTRY_NAME = re.compile(r"^[0-9a-f]{64}$")
 _SHARD_NAME = re.compile(r"^[0-9a-f]{2}$")
-_TEMP_NAME = re.compile(r"^\..*\.integ-lint-\d+-[0-9a-f]{8}\.tmp$")
 _TAG_LIMIT = 4096
-_STALE_TEMP_SECONDS = 3600.0
 
 
 class CacheError(Exception):
@@ -204,7 +202,7 @@ def ownership(directory: Path, secret: bytes) -> str:
     names = os.listdir(directory)
     if not names:
         return "empty"
-    if all(_TEMP_NAME.match(name) for name in names):
+    if all(TEMP_NAME.match(name) for name in names):
         return "empty"  # another run is tagging it right now; claiming is idempotent
     with contextlib.suppress(OSError):
         if _legacy_layout(directory, names):
@@ -552,10 +550,10 @@ class FileCache:
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if _TEMP_NAME.match(entry.name):
+            if TEMP_NAME.match(entry.name):
                 # Another run may be about to rename it into place; one left by a
                 # killed run is removed once it is clearly stale.
-                if now - info.st_mtime > _STALE_TEMP_SECONDS:
+                if now - info.st_mtime > STALE_TEMP_SECONDS:
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
                 continue
@@ -590,7 +588,7 @@ def _own_entries(directory: Path, temporary: bool = True) -> Iterator[os.DirEntr
             with contextlib.suppress(OSError), os.scandir(shard.path) as entries:
                 for entry in entries:
                     own = _ENTRY_NAME.match(entry.name) or (
-                        temporary and _TEMP_NAME.match(entry.name)
+                        temporary and TEMP_NAME.match(entry.name)
                     )
                     if own and entry.is_file(follow_symlinks=False):
                         yield entry
@@ -647,7 +645,7 @@ def clean(directory: Path, root: Path, secret: bytes | None = None) -> CleanOutc
                 os.unlink(path)
     with contextlib.suppress(OSError), os.scandir(directory) as leftovers:
         for item in leftovers:
-            if _TEMP_NAME.match(item.name) and item.is_file(follow_symlinks=False):
+            if TEMP_NAME.match(item.name) and item.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
                     os.unlink(item.path)
     with contextlib.suppress(OSError):
