@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -365,18 +366,6 @@ def decided_device(
     return None
 
 
-def probes_device(context: FileContext, node: cst.CSTNode) -> str | None:
-    """The first call under ``node`` that decides a device on the spot: a machine probe
-    (``torch.cuda.is_available()``) or ``torch.device(...)`` (from a literal or from
-    configuration). Returns the call's dotted name, else None."""
-    for sub in _walk(node):
-        if isinstance(sub, cst.Call):
-            resolved = context.resolve(sub.func)
-            if resolved in DEVICE_PROBES or resolved == "torch.device":
-                return resolved
-    return None
-
-
 _DEVICE_NAME = re.compile(r"device", re.IGNORECASE)
 
 
@@ -400,15 +389,16 @@ def hands_out_device(context: FileContext, node: cst.CSTNode) -> bool:
     it on ``self.<...device...>``, returns it from a ``...device...`` method, property
     or function, or passes it as ``device=...`` to a call. A device that came in as a
     parameter and is stored (``self.device = device``) is not a decision."""
+    nodes = list(_walk(node))  # read three times below: walk the (large) body once
     decided: set[str] = set()
-    for sub in _walk(node):
-        if isinstance(sub, cst.Assign) and _is_decision(context, sub.value, decided):
-            decided.update(t.target.value for t in sub.targets if isinstance(t.target, cst.Name))
     # Two passes: a name decided after its first use (in source order) still counts.
-    for sub in _walk(node):
-        if isinstance(sub, cst.Assign) and _is_decision(context, sub.value, decided):
-            decided.update(t.target.value for t in sub.targets if isinstance(t.target, cst.Name))
-    for sub in _walk(node):
+    for _ in range(2):
+        for sub in nodes:
+            if isinstance(sub, cst.Assign) and _is_decision(context, sub.value, decided):
+                decided.update(
+                    t.target.value for t in sub.targets if isinstance(t.target, cst.Name)
+                )
+    for sub in nodes:
         if isinstance(sub, cst.FunctionDef) and _DEVICE_NAME.search(sub.name.value):
             for ret in _walk(sub):
                 if (
@@ -445,17 +435,44 @@ def hands_out_device(context: FileContext, node: cst.CSTNode) -> bool:
 _DATA_PARALLEL = frozenset({"torch.nn.DataParallel", "torch.nn.parallel.DataParallel"})
 
 
+# The GPU rules and the fact collector of one traversal each ask about the same classes
+# and functions: the answers are kept per file, by node (id), for the traversal.
+_OWNER_EVIDENCE: WeakKeyDictionary[FileContext, dict[int, str | None]] = WeakKeyDictionary()
+
+
 def device_owner_evidence(context: FileContext, node: cst.ClassDef | cst.FunctionDef) -> str | None:
     """Why a class (or a function) owns device placement: it decides the device
-    itself (``probes_device``) and hands it to others (``hands_out_device``), or it
-    wraps ``nn.DataParallel``, whose contract puts inputs on the first CUDA device."""
+    itself (a machine probe such as ``torch.cuda.is_available()``, or
+    ``torch.device(...)``) and hands it to others (``hands_out_device``), or it wraps
+    ``nn.DataParallel``, whose contract puts inputs on the first CUDA device.
+
+    Computed once per node and file; a class or function without a probe has none in
+    its nested classes and functions either, so they are answered without a walk."""
+    memo = _OWNER_EVIDENCE.setdefault(context, {})
+    if id(node) in memo:
+        return memo[id(node)]
+    evidence: str | None = None
+    probe: str | None = None
+    nested: list[int] = []
     for sub in _walk(node):
-        if isinstance(sub, cst.Call) and context.resolve(sub.func) in _DATA_PARALLEL:
-            return "wraps `nn.DataParallel` (inputs go to the first CUDA device by contract)"
-    probe = probes_device(context, node)
-    if probe is None or not hands_out_device(context, node):
-        return None
-    return f"decides the device (`{probe}`) and hands it to others"
+        if isinstance(sub, (cst.ClassDef, cst.FunctionDef)) and sub is not node:
+            nested.append(id(sub))
+        elif isinstance(sub, cst.Call):
+            resolved = context.resolve(sub.func)
+            if resolved in _DATA_PARALLEL:
+                evidence = (
+                    "wraps `nn.DataParallel` (inputs go to the first CUDA device by contract)"
+                )
+                break
+            if probe is None and (resolved in DEVICE_PROBES or resolved == "torch.device"):
+                probe = resolved
+    if evidence is None:
+        if probe is None:
+            memo.update(dict.fromkeys(nested))
+        elif hands_out_device(context, node):
+            evidence = f"decides the device (`{probe}`) and hands it to others"
+    memo[id(node)] = evidence
+    return evidence
 
 
 # Functions named for a change are that change: `to_device(batch)` moves, `eval_mode(m)`
