@@ -276,14 +276,6 @@ class GpuScope:
         """Tests, scripts, and configured manager scopes own devices."""
         return self.in_test or self.in_script or self.manager() is not None
 
-    def hot_path(self) -> str | None:
-        return scope_matches(
-            self.settings.hot_paths,
-            self.context.relpath,
-            self.context.module,
-            self.context.scope_stack,
-        )
-
     def note_annotation(self, name: str, annotation: cst.BaseExpression) -> None:
         if annotation_is_torch(self.context, annotation):
             self.typed_torch.add(name)

@@ -104,7 +104,6 @@ class SyncFact:
     occurrence: int  # 1-based, among every call of this pattern in the scope
     site: Site
     per_iteration: str = ""  # LOOP, COMPREHENSION, or "" (straight-line code)
-    loop: Span | None = None  # the loop header it runs under
     skip: str = ""  # why it is not a sync (HOST_VALUE, ERROR_PATH, ...), else ""
 
 
@@ -123,7 +122,6 @@ class DeviceOwnerFact:
     """A class or function that decides the device and hands it to others."""
 
     qualname: str
-    kind: str  # "class" | "function"
     evidence: str
     site: Site
 
@@ -145,8 +143,8 @@ class _Frame:
     torch_names: set[str] = field(default_factory=set)
     host_names: set[str] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
-    # Enclosing per-iteration regions: (LOOP | COMPREHENSION, header span, region id).
-    loops: list[tuple[str, Span | None, int]] = field(default_factory=list)
+    # Enclosing per-iteration regions: (LOOP | COMPREHENSION, region id).
+    loops: list[tuple[str, int]] = field(default_factory=list)
     error_depth: int = 0
     periodic: int = 0  # > 0 under `if step % n == 0:`: once every n iterations
 
@@ -171,15 +169,15 @@ class GpuFactCollector(FactCollector):
         self.region_count = 0
         self.region_of: dict[int, int] = {}
         self.working: set[int] = set()
-        self.pending_syncs: list[tuple[SyncFact, tuple[tuple[str, Span | None, int], ...]]] = []
-        self.pending_calls: list[tuple[CallFact, tuple[tuple[str, Span | None, int], ...]]] = []
+        self.pending_syncs: list[tuple[SyncFact, tuple[tuple[str, int], ...]]] = []
+        self.pending_calls: list[tuple[CallFact, tuple[tuple[str, int], ...]]] = []
 
     # -- scopes ---------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
         scope = self.context.scope
         return f"{scope}.{name}" if scope else name
 
-    def _note_owner(self, node: cst.ClassDef | cst.FunctionDef, kind: str) -> None:
+    def _note_owner(self, node: cst.ClassDef | cst.FunctionDef) -> None:
         """Record the outermost inferred device owners (an owner's methods are part of
         it, not owners of their own)."""
         evidence = None
@@ -189,13 +187,13 @@ class GpuFactCollector(FactCollector):
                 qualname = self._qualname(node.name.value)
                 self.owners.append(
                     DeviceOwnerFact(
-                        qualname, kind, evidence, Site(self.context.span(node.name), qualname)
+                        qualname, evidence, Site(self.context.span(node.name), qualname)
                     )
                 )
         self.owner_flags.append(evidence is not None)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._note_owner(node, "class")
+        self._note_owner(node)
         self.kinds.append(("class", node.name.value))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -204,7 +202,7 @@ class GpuFactCollector(FactCollector):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(self._qualname(node.name.value))
-        self._note_owner(node, "function")
+        self._note_owner(node)
         self.kinds.append(("function", node.name.value))
         frame = _Frame()
         params = node.params
@@ -242,40 +240,39 @@ class GpuFactCollector(FactCollector):
         self.owner_flags.pop()
 
     # -- per-iteration regions ----------------------------------------------------------
-    def _enter(self, kind: str, header: cst.CSTNode | None, owner: cst.CSTNode) -> None:
-        span = self.context.span(header) if header is not None else None
+    def _enter(self, kind: str, owner: cst.CSTNode) -> None:
         # A `while` condition and body are one region: work in the body makes the
         # condition's sync per-iteration too.
         region = self.region_of.get(id(owner))
         if region is None:
             self.region_count += 1
             region = self.region_of[id(owner)] = self.region_count
-        self.frames[-1].loops.append((kind, span, region))
+        self.frames[-1].loops.append((kind, region))
 
     def _exit(self) -> None:
         self.frames[-1].loops.pop()
 
     def visit_For_body(self, node: cst.For) -> None:
-        self._enter(LOOP, node.iter, node)
+        self._enter(LOOP, node)
 
     def leave_For_body(self, node: cst.For) -> None:
         self._exit()
 
     def visit_While_test(self, node: cst.While) -> None:
-        self._enter(LOOP, node.test, node)
+        self._enter(LOOP, node)
         self._implicit_condition(node.test)
 
     def leave_While_test(self, node: cst.While) -> None:
         self._exit()
 
     def visit_While_body(self, node: cst.While) -> None:
-        self._enter(LOOP, node.test, node)
+        self._enter(LOOP, node)
 
     def leave_While_body(self, node: cst.While) -> None:
         self._exit()
 
     def _comprehension(self, node: cst.BaseComp | cst.DictComp) -> None:
-        self._enter(COMPREHENSION, node.for_in.iter, node)
+        self._enter(COMPREHENSION, node)
 
     def visit_ListComp_elt(self, node: cst.ListComp) -> None:
         self._comprehension(node)
@@ -454,7 +451,7 @@ class GpuFactCollector(FactCollector):
     def visit_Call(self, node: cst.Call) -> None:
         frame = self.frames[-1]
         if frame.loops and self._device_work(node):
-            self.working.update(region for _, _, region in frame.loops)
+            self.working.update(region for _, region in frame.loops)
         self._note_call(node, frame)
         if not self.mentions_torch or id(node) in self.covered:
             return
@@ -549,7 +546,7 @@ class GpuFactCollector(FactCollector):
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         frame = self.frames[-1]
         if frame.loops and self.mentions_torch and self._tensor_valued(node):
-            self.working.update(region for _, _, region in frame.loops)
+            self.working.update(region for _, region in frame.loops)
 
     def _callee(self, func: cst.BaseExpression) -> str | None:
         """The qualified name a call may reach in the project, else None."""
@@ -576,24 +573,22 @@ class GpuFactCollector(FactCollector):
             return None
         return ".".join(name for _, name in self.kinds[: classes[-1] + 1])
 
-    def _working_region(
-        self, regions: tuple[tuple[str, Span | None, int], ...]
-    ) -> tuple[str, Span | None]:
-        """The innermost enclosing region that launches device work, else ("", None)."""
-        for kind, span, region in reversed(regions):
+    def _working_region(self, regions: tuple[tuple[str, int], ...]) -> str:
+        """The kind of the innermost enclosing region that launches device work, else ""."""
+        for kind, region in reversed(regions):
             if region in self.working:
-                return kind, span
-        return "", None
+                return kind
+        return ""
 
     def collect(self) -> GpuFacts:
-        syncs = []
-        for sync, regions in self.pending_syncs:
-            kind, span = self._working_region(regions)
-            syncs.append(replace(sync, per_iteration=kind, loop=span))
+        syncs = [
+            replace(sync, per_iteration=self._working_region(regions))
+            for sync, regions in self.pending_syncs
+        ]
         calls = []
         for call, regions in self.pending_calls:
-            kind, _ = self._working_region(regions)
-            if kind or self.kinds or call.scope:
+            kind = self._working_region(regions)
+            if kind or call.scope:  # module-level code runs once, unless in a working loop
                 calls.append(replace(call, per_iteration=kind))
         return GpuFacts(
             uses_torch=self.uses_torch,
