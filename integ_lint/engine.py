@@ -253,8 +253,15 @@ def _merge_subproject(
         )
         sub_report = run([subproject], sub_config, sub_options)
     except ConfigError as exc:
+        # Its files were not scanned: the run is incomplete (exit 3), as for a folder
+        # that cannot be read, never a silent pass.
         report.notifications.append(
-            Notification(kind=NotificationKind.CONFIG, message=str(exc), level="error")
+            Notification(
+                kind=NotificationKind.READ_ERROR,
+                message=f"{exc}; this project's files were not scanned",
+                path=f"{prefix}/pyproject.toml",
+                level="error",
+            )
         )
         return
 

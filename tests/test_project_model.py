@@ -19,6 +19,7 @@ from integ_lint import api
 from integ_lint.cli import main
 from integ_lint.cli_files import format_row, list_files
 from integ_lint.config import ConfigError
+from integ_lint.engine import RunOptions
 from integ_lint.layout import declared_roots, infer_layout, missing_module_message
 from integ_lint.registry import load_registry
 
@@ -119,6 +120,25 @@ def test_summary_line_counts_context_files(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "sub" / "__init__.py").write_text("")
     result = CliRunner().invoke(main, ["check", str(tmp_path / "pkg" / "sub"), "--no-cache"])
     assert "in 1 file (0 lines; 2 more read for context)" in result.output
+
+
+def test_a_monorepo_member_with_a_broken_config_makes_the_run_incomplete(
+    tmp_path: Path,
+) -> None:
+    """Its files are not scanned: one line naming its pyproject.toml, and exit 3
+    (never a silent pass); the other members are still scanned."""
+    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    for member, config in (("good", "[tool.integ-lint]\n"), ("broken", "[tool.integ-lint\n")):
+        (tmp_path / member / "pkg").mkdir(parents=True)
+        (tmp_path / member / "pyproject.toml").write_text(config)
+        (tmp_path / member / "pkg" / "m.py").write_text("x = 1\n")
+    result = CliRunner().invoke(main, ["check", str(tmp_path), "--no-cache", "--format", "concise"])
+    assert result.exit_code == 3, result.output
+    [line] = [line for line in result.output.splitlines() if "broken" in line]
+    assert "broken/pyproject.toml:0:0: read-error " in line
+    assert "invalid TOML" in line and "not scanned" in line
+    report = api.check([tmp_path], options=RunOptions(use_cache=False))
+    assert report.incomplete and report.stats.files_scanned == 1  # good/pkg/m.py
 
 
 def test_source_roots_errors_are_one_line_exit_2(tmp_path: Path) -> None:
