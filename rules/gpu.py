@@ -701,7 +701,9 @@ class HardcodedAcceleratorDevice(_GpuRule):
     used as data is not a placement and is never reported: `autocast(device_type=
     "cuda")`, `GradScaler("cuda")`, `torch.cuda.is_available()`, comparisons
     (`device.type == "cuda"`), tuples, lists, enums and `Literal[...]` of device names,
-    return values, and `torch.device(...)` built from configuration. Literals passed
+    return values, and `torch.device(...)` built from configuration; nor is a literal
+    in a branch a machine probe chooses (`"cuda" if torch.cuda.is_available() else
+    "cpu"`, or under `if torch.cuda.is_available():`), which adapts. Literals passed
     to `.to(...)` / `.cuda(...)` are IL401's. Device owners (configured `managers` and
     inferred owners, see IL401) choose devices and are silent. Reports on library
     files.
@@ -764,6 +766,22 @@ class HardcodedAcceleratorDevice(_GpuRule):
         ),
         Valid(
             """
+            import torch
+
+            def select():
+                if torch.cuda.is_available():
+                    return torch.device("cuda")
+                elif torch.backends.mps.is_available():
+                    return torch.device("mps")
+                return torch.device("cpu")
+
+            def run(model, x):
+                dev = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+                return model(x), dev
+            """
+        ),
+        Valid(
+            """
             DEVICE = "cuda"  # no torch in this file
             """
         ),
@@ -806,6 +824,20 @@ class HardcodedAcceleratorDevice(_GpuRule):
     def __init__(self, context: Any) -> None:
         super().__init__(context)
         self.as_data: set[int] = set()  # torch.device(...) calls used as data
+        # Per enclosing branch: whether a machine probe chose it. `if
+        # torch.cuda.is_available(): dev = torch.device("cuda")` and `torch.device("cuda")
+        # if torch.cuda.is_available() else ...` adapt to the machine, as
+        # `torch.device("cuda" if torch.cuda.is_available() else "cpu")` does.
+        self.probed: list[bool] = []
+
+    def _enter_branch(self, node: cst.If | cst.IfExp) -> None:
+        self.probed.append(probes_device_in(node.test))
+
+    def _leave_branch(self, node: cst.If | cst.IfExp) -> None:
+        self.probed.pop()
+
+    visit_If_body = visit_If_orelse = visit_IfExp_body = visit_IfExp_orelse = _enter_branch
+    leave_If_body = leave_If_orelse = leave_IfExp_body = leave_IfExp_orelse = _leave_branch
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         # `x.device == torch.device("cuda")`: a device compared is data, not placed.
@@ -852,7 +884,12 @@ class HardcodedAcceleratorDevice(_GpuRule):
             self._check(node.value, f"as the default of field `{target}`")
 
     def _check(self, node: cst.BaseExpression, where: str) -> None:
-        if not self.gpu.uses_torch or self.gpu.managed() or self.function_named_for("device"):
+        if (
+            not self.gpu.uses_torch
+            or any(self.probed)
+            or self.gpu.managed()
+            or self.function_named_for("device")
+        ):
             return
         for literal_node in _placed_literals(node):
             value = accelerator_literal(literal_node)
