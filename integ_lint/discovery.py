@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import Layout, infer_layout
+from .layout import HEAD_BYTES, Layout, infer_layout
 from .layout import module_name as layout_module_name
 
 SKIPPED_DIR_NAMES = frozenset(
@@ -298,7 +298,7 @@ def name_files(
     return files
 
 
-def read_head(path: Path, size: int = 2048) -> str:
+def read_head(path: Path, size: int = HEAD_BYTES) -> str:
     """The first bytes of ``path`` as text (for generated-code headers); "" when the
     file cannot be read (the analysis reports that)."""
     from .source import read_regular_head  # a FIFO or device is never read

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .discovery import matches_any
+from .layout import HEAD_BYTES
 
 if TYPE_CHECKING:
     from .settings import GeneralSettings
@@ -112,8 +113,10 @@ def role_paths(general: GeneralSettings) -> dict[str, list[str]]:
 
 
 def has_generated_header(head: str) -> bool:
-    """Whether the first lines of a file say a tool wrote it."""
-    lines = head.splitlines()[:HEADER_LINES]
+    """Whether the first lines of a file say a tool wrote it. Only its first
+    ``HEAD_BYTES`` characters count, as discovery reads them: a whole source gives the
+    same answer as its head, and costs no more."""
+    lines = head[:HEAD_BYTES].splitlines()[:HEADER_LINES]
     return bool(_GENERATED_HEADER.search("\n".join(lines)))
 
 
