@@ -7,7 +7,7 @@ import difflib
 import sys
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -116,17 +116,15 @@ def load_config(
     provenance: dict[str, str] = {}
 
     general_raw = {k: v for k, v in raw.items() if k not in sections_types}
-    general = _build_section(GeneralSettings, general_raw, source, "", provenance)
+    general = _build_section(GeneralSettings, general_raw, source, "", provenance, inherited)
     sections: dict[str, Section] = {}
     for name, kind in sections_types.items():
         table = raw.get(name, {})
         if not isinstance(table, dict):
-            raise ConfigError(f"{source}: tool.integ-lint.{name}: expected a table")
-        sections[name] = _build_section(kind, table, source, name, provenance)
+            where = inherited.get(name, source)
+            raise ConfigError(f"{where}: tool.integ-lint.{name}: expected a table")
+        sections[name] = _build_section(kind, table, source, name, provenance, inherited)
 
-    for key, origin in inherited.items():
-        if key in provenance:
-            provenance[key] = origin
     if overrides:
         for key, value in overrides.items():
             if value is None:
@@ -278,23 +276,29 @@ def _build_section(
     source: str,
     table_name: str,
     provenance: dict[str, str],
+    inherited: Mapping[str, str] = types.MappingProxyType({}),
 ) -> SectionT:
+    """The section ``kind`` built from ``table`` of the file ``source``; a key in
+    ``inherited`` came from the file it names (``extend``): errors and provenance
+    name that file."""
     prefix = f"tool.integ-lint.{table_name}." if table_name else "tool.integ-lint."
     hints = typing.get_type_hints(kind)
     fields = {f.name: f for f in dataclasses.fields(kind)}
     values: dict[str, Any] = {}
     for key, value in table.items():
+        dotted = prefix[len("tool.integ-lint.") :] + key
+        where = inherited.get(dotted, source)
         name = _field_name(key)
         if name not in fields or key != _toml_key(name):
             known = [_toml_key(n) for n in fields]
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{source}: {prefix}{key}: unknown key{hint}")
+            raise ConfigError(f"{where}: {prefix}{key}: unknown key{hint}")
         problem = _type_problem(value, hints[name])
         if problem:
-            raise ConfigError(f"{source}: {prefix}{key}: {problem}")
+            raise ConfigError(f"{where}: {prefix}{key}: {problem}")
         values[name] = value
-        provenance[prefix[len("tool.integ-lint.") :] + key] = source
+        provenance[dotted] = where
     for name in fields:
         provenance.setdefault(prefix[len("tool.integ-lint.") :] + _toml_key(name), "default")
     return kind(**values)

@@ -80,3 +80,17 @@ def test_a_fifo_given_as_the_config_file_is_a_one_line_error(tmp_path: Path) -> 
     os.mkfifo(tmp_path / "integ-lint.toml")
     with pytest.raises(ConfigError, match=r"cannot read config file: .*not a regular file"):
         load_config([tmp_path], tmp_path / "integ-lint.toml")
+
+
+def test_a_bad_inherited_key_names_the_file_it_came_from(tmp_path: Path) -> None:
+    base = write(tmp_path / "base.toml", 'selct = ["IL2"]\n[gpu]\nmanagers = "Trainer"\n')
+    child = write(
+        tmp_path / "svc" / "pyproject.toml", '[tool.integ-lint]\nextend = "../base.toml"\n'
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config([child.parent], child)
+    assert str(error.value).startswith(f"{base.resolve()}: tool.integ-lint.selct: unknown key")
+    write(base, '[gpu]\nmanagers = "Trainer"\n')
+    with pytest.raises(ConfigError) as error:
+        load_config([child.parent], child)
+    assert str(error.value).startswith(f"{base.resolve()}: tool.integ-lint.gpu.managers: ")
