@@ -44,6 +44,7 @@ from .facts.calls import (
     ModuleCallFacts,
 )
 from .findings import Site
+from .names import follow_reexports
 from .project import ProjectIndex
 
 RUNNING = "running"
@@ -51,7 +52,6 @@ NOT_RUNNING = "not_running"
 UNKNOWN = "unknown"
 
 _THREAD_BASES = frozenset({"threading.Thread", "multiprocessing.Process"})
-_MAX_ALIAS_HOPS = 8
 
 
 @dataclass(frozen=True)
@@ -146,26 +146,14 @@ class CallGraph:
         return graph
 
     # -- resolution ----------------------------------------------------------------
-    def resolve_symbol(self, dotted: str, hops: int = 0) -> str:
+    def resolve_symbol(self, dotted: str) -> str:
         """The function or class id a dotted name refers to ("" if not the project's),
         following module-level import bindings (re-exports)."""
-        if dotted in self.functions or dotted in self.classes:
-            return dotted
-        if hops > _MAX_ALIAS_HOPS:
-            return ""
-        parts = dotted.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            aliases = self.module_aliases.get(module)
-            if aliases is None:
-                continue
-            rest = parts[cut:]
-            target = aliases.get(rest[0])
-            if not target or target == dotted:
-                return ""
-            full = ".".join([target, *rest[1:]])
-            return self.resolve_symbol(full, hops + 1)
-        return ""
+        found = follow_reexports(dotted, self._is_symbol, self.module_aliases)
+        return found if self._is_symbol(found) else ""
+
+    def _is_symbol(self, name: str) -> bool:
+        return name in self.functions or name in self.classes
 
     def lookup_method(self, class_id: str, method: str, *, skip_own: bool = False) -> str:
         """The method ``method`` of class ``class_id`` or of its first project base

@@ -39,6 +39,7 @@ from .facts.messages import (
     QueueWrite,
     Subscription,
 )
+from .names import follow_reexports
 from .settings import MessageSettings
 
 if TYPE_CHECKING:
@@ -125,29 +126,15 @@ class _Resolver:
         self.constants = {q: v for f in facts.values() for q, v in f.constants}
         self.signals = {q for f in facts.values() for q in f.signals}
 
-    def split(self, name: str) -> tuple[str, str] | None:
-        parts = name.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            if module in self.modules:
-                return module, ".".join(parts[cut:])
-        return None
-
     def follow(self, name: str, table: set[str] | dict[str, str]) -> str | None:
         """The name in ``table`` that ``name`` refers to; ``_EXTERNAL`` when it lies
         outside the project; None when it is the project's but not in ``table``."""
-        for _ in range(8):
-            if name in table:
-                return name
-            split = self.split(name)
-            if split is None:
-                return _EXTERNAL
-            module, rest = split
-            head, _, tail = rest.partition(".")
-            target = self.aliases.get(module, {}).get(head)
-            if target is None:
-                return None
-            name = f"{target}.{tail}" if tail else target
+        found = follow_reexports(name, table.__contains__, self.aliases)
+        if found in table:
+            return found
+        parts = found.split(".")
+        if not any(".".join(parts[:cut]) in self.modules for cut in range(1, len(parts))):
+            return _EXTERNAL
         return None
 
 
