@@ -46,6 +46,7 @@ from ..rules._torch import (
     method_call,
     named_for,
     sync_pattern,
+    walk,
 )
 
 # Why a sync-shaped call is not a sync (SyncFact.skip).
@@ -163,6 +164,7 @@ class GpuFactCollector(FactCollector):
         self.functions: list[str] = []
         self.owners: list[DeviceOwnerFact] = []
         self.owner_flags: list[bool] = []  # per enclosing class/function: an owner?
+        self.ifs: list[tuple[bool, bool]] = []  # per enclosing `if`: (raises, periodic)
         # Per-iteration regions that launch device work; a sync (or a call) counts as
         # per-iteration only under one of them (decided in collect(): the work often
         # comes after the sync, `print(loss.item())` before `optimizer.step()`).
@@ -311,30 +313,39 @@ class GpuFactCollector(FactCollector):
     def leave_Raise(self, original_node: cst.Raise) -> None:
         self.frames[-1].error_depth -= 1
 
+    def visit_If(self, node: cst.If) -> None:
+        raises = _raises(node.body)
+        self.ifs.append((raises, _is_periodic(node.test)))
+        # `if torch.isnan(loss).any(): raise ...` is a guard on an error path.
+        if not raises:
+            self._implicit_condition(node.test)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self.ifs.pop()
+
     def visit_If_test(self, node: cst.If) -> None:
-        if _raises(node.body):  # the guard of an error path
+        raises, _ = self.ifs[-1]
+        if raises:  # the guard of an error path
             self.frames[-1].error_depth += 1
 
     def leave_If_test(self, node: cst.If) -> None:
-        if _raises(node.body):
+        raises, _ = self.ifs[-1]
+        if raises:
             self.frames[-1].error_depth -= 1
 
     def visit_If_body(self, node: cst.If) -> None:
-        if _raises(node.body):
+        raises, periodic = self.ifs[-1]
+        if raises:
             self.frames[-1].error_depth += 1
-        if _is_periodic(node.test):
+        if periodic:
             self.frames[-1].periodic += 1
 
     def leave_If_body(self, node: cst.If) -> None:
-        if _raises(node.body):
+        raises, periodic = self.ifs[-1]
+        if raises:
             self.frames[-1].error_depth -= 1
-        if _is_periodic(node.test):
+        if periodic:
             self.frames[-1].periodic -= 1
-
-    def visit_If(self, node: cst.If) -> None:
-        # `if torch.isnan(loss).any(): raise ...` is a guard on an error path.
-        if not _raises(node.body):
-            self._implicit_condition(node.test)
 
     # -- what names hold ---------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -621,13 +632,10 @@ def _runs_module(func: cst.BaseExpression) -> bool:
 def _is_periodic(test: cst.BaseExpression) -> bool:
     """``step % log_interval == 0``: the branch runs once every n iterations, which is
     how logging in a loop is meant to be throttled."""
-    stack: list[cst.CSTNode] = [test]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
-            return True
-        stack.extend(node.children)
-    return False
+    return any(
+        isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo)
+        for node in walk(test)
+    )
 
 
 def _raises(block: cst.BaseSuite) -> bool:
