@@ -277,7 +277,8 @@ class GpuScope:
         return self.in_test or self.in_script or self.manager() is not None
 
     def note_annotation(self, name: str, annotation: cst.BaseExpression) -> None:
-        if annotation_is_torch(self.context, annotation):
+        # Typed names only matter in a file that does not import torch (torch_receiver).
+        if not self.uses_torch and annotation_is_torch(self.context, annotation):
             self.typed_torch.add(name)
 
     def torch_receiver(self, receiver: cst.BaseExpression | None) -> bool:

@@ -212,7 +212,8 @@ class GpuFactCollector(FactCollector):
             annotation = param.annotation
             if annotation is None or not self.mentions_torch:
                 continue
-            if annotation_is_torch(self.context, annotation.annotation):
+            # Typed names only matter in a file that does not import torch.
+            if not self.uses_torch and annotation_is_torch(self.context, annotation.annotation):
                 self.typed_torch.add(param.name.value)
             if self._is_tensor_annotation(annotation.annotation):
                 frame.torch_names.add(param.name.value)
