@@ -64,7 +64,6 @@ _BENCHMARK_WORDS = re.compile(r"bench|profil|timing|timeit|time_|_time|latency|t
 _HOST_METHODS = frozenset(
     {"item", "tolist", "numpy", "size", "dim", "numel", "ndimension", "data_ptr", "is_cuda"}
 )
-_HOST_ATTRIBUTES = frozenset({"shape", "dtype", "device", "is_cuda", "ndim", "requires_grad"})
 # torch.* calls that return host values (flags, counts, objects), not tensors.
 _NON_TENSOR_TORCH = re.compile(
     r"^torch\.(cuda|backends|distributed|jit|compiler|onnx|utils|autograd\.profiler|"
