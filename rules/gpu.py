@@ -1668,6 +1668,26 @@ _POOL_METHODS = {
     "apply_async",
 }
 _STATE_SOURCES = {"state_dict", "parameters", "named_parameters", "buffers", "named_buffers"}
+# What summarises state on the host without carrying it: `len(...)`, these methods and
+# attributes (`p.numel()`, `state.keys()`, `t.shape`), and a comprehension of them.
+_SUMMARY_METHODS = {"keys", "numel", "size", "dim", "ndimension", "data_ptr", "is_cuda"}
+_SUMMARY_ATTRIBUTES = {"shape", "dtype", "device", "ndim", "is_cuda", "requires_grad"}
+
+
+def _summary(node: cst.CSTNode) -> bool:
+    """Whether ``node`` is a host-side summary of state, not the state itself."""
+    if isinstance(node, cst.Call):
+        if isinstance(node.func, cst.Name):
+            return node.func.value == "len"
+        found = method_call(node)
+        return found is not None and found[0] in _SUMMARY_METHODS
+    if isinstance(node, cst.Attribute):
+        return node.attr.value in _SUMMARY_ATTRIBUTES
+    if isinstance(node, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+        return _summary(node.elt)
+    if isinstance(node, cst.DictComp):
+        return _summary(node.value)
+    return False
 
 
 class TensorsAcrossProcessBoundary(_GpuRule):
@@ -1678,8 +1698,10 @@ class TensorsAcrossProcessBoundary(_GpuRule):
     Flags `Queue.put`, `Pipe` `send`, `Process(args=...)` and `Pool.map`-style
     arguments of the standard library's `multiprocessing` when the value comes from
     `.state_dict()`, `.parameters()` or a device move (`.to(device)`, `.cuda()`),
-    directly or through a variable, without `.cpu()` first. A file that uses
-    `torch.multiprocessing` is left alone. Applies to managers too (tests are exempt).
+    directly or through a variable, without `.cpu()` first. Summaries of that state
+    are host values and fine to send: `len(...)`, `p.numel()`, `state.keys()`,
+    `t.shape`. A file that uses `torch.multiprocessing` is left alone. Applies to
+    managers too (tests are exempt).
 
     **Why is this bad?**
 
@@ -1737,6 +1759,19 @@ class TensorsAcrossProcessBoundary(_GpuRule):
             def publish(model):
                 q = queue.Queue()  # threads share memory: fine
                 q.put(model.state_dict())
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing as mp
+            import torch
+
+            def describe(model, queue: mp.Queue, work):
+                queue.put({"params": sum(p.numel() for p in model.parameters())})
+                queue.put(list(model.state_dict().keys()))
+                queue.put({k: v.shape for k, v in model.state_dict().items()})
+                n = len(list(model.parameters()))
+                mp.Process(target=work, args=(n,)).start()
             """
         ),
     )
@@ -1880,9 +1915,15 @@ class TensorsAcrossProcessBoundary(_GpuRule):
     # -- taint --------------------------------------------------------------------
     def _taint(self, expr: cst.BaseExpression) -> str | None:
         """What makes ``expr`` device-resident module state, or None when it is clean
-        (no such source, or moved to the host with ``.cpu()`` somewhere)."""
+        (no such source, or moved to the host with ``.cpu()`` somewhere). A summary of
+        state (``len(...)``, ``p.numel()``, ``state.keys()``, ``t.shape``) is not read."""
         source: str | None = None
-        for sub in walk(expr):
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            sub = stack.pop()
+            if _summary(sub):
+                continue
+            stack.extend(sub.children)
             if isinstance(sub, cst.Call):
                 found = method_call(sub)
                 if found is None:
