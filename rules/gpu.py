@@ -1705,9 +1705,12 @@ class TensorsAcrossProcessBoundary(_GpuRule):
 
     **Why is this bad?**
 
-    Plain `multiprocessing` pickles CUDA tensors, which either fails, or in the child
-    re-creates them on the parent's device (initialising CUDA in a forked child),
-    and copies every parameter through a pipe.
+    Importing torch registers its tensor sharing with the standard library's pickler
+    (`torch.multiprocessing` does this on import), so a CUDA tensor crosses as a CUDA
+    IPC handle: the child must initialise CUDA, which fails in a child started with
+    `fork` (the default start method on Linux), and the sender must keep the tensor
+    alive until the child is done with it. State moved to the CPU crosses as shared
+    memory and has neither problem.
 
     **Example**
 
@@ -1722,12 +1725,18 @@ class TensorsAcrossProcessBoundary(_GpuRule):
     **How to fix**
 
     Move to the CPU first (`{k: v.cpu() for k, v in model.state_dict().items()}`), or
-    use `torch.multiprocessing`, which shares tensors through shared memory.
+    start the workers with the `spawn` (or `forkserver`) method and keep the sent
+    tensors alive in the sender.
+
+    **Opt-in** (`extend-select = ["IL406"]`): the rule cannot tell a CUDA model's
+    state from a CPU model's, nor the start method the workers use, so on its own it
+    would report state that crosses safely.
     """
 
     code = "IL406"
     name = "tensors-across-process-boundary"
     severity = Severity.ERROR
+    default_enabled = False
     VALID = (
         Valid(
             """
@@ -1993,7 +2002,8 @@ class TensorsAcrossProcessBoundary(_GpuRule):
             self.report_at(
                 node,
                 f"{source} crosses a process boundary through {what} of the standard "
-                "library's multiprocessing without `.cpu()` first: move it to the host "
-                "or use torch.multiprocessing",
+                "library's multiprocessing without `.cpu()` first: a CUDA tensor crosses as "
+                "a CUDA handle, which a `fork`-started child cannot open; move it to the "
+                "host, or start the workers with `spawn` and keep the tensor alive",
                 scope,
             )

@@ -371,7 +371,9 @@ for i in range(3):
 
 
 def test_odd_code_never_crashes_a_gpu_rule(tmp_path: Path) -> None:
-    report = api.check([_project(tmp_path, EDGE_CASES)], select=["IL4", "IL403", "IL405"], jobs=1)
+    report = api.check(
+        [_project(tmp_path, EDGE_CASES)], select=["IL4", "IL403", "IL405", "IL406"], jobs=1
+    )
     assert not report.incomplete, [n.message for n in report.notifications]
     codes = {f.code for f in report.findings}
     # Sanity: the odd file still yields findings of every family it contains.
