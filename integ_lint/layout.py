@@ -33,7 +33,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,15 +74,6 @@ class Layout:
     source_roots: tuple[Path, ...]
     origin: str  # "source-roots", "setuptools package-dir", "src/ layout", "project root", ...
     warnings: tuple[str, ...] = ()
-    # Folders added because the project's own imports only resolve from them.
-    inferred_from_imports: tuple[Path, ...] = field(default=())
-
-    def base_of(self, path: Path) -> Path | None:
-        """The innermost source root holding ``path``."""
-        for candidate in self.source_roots:
-            if candidate == path or candidate in path.parents:
-                return candidate
-        return None
 
     def relative_roots(self) -> list[str]:
         return [relative(r, self.root) for r in self.source_roots]
@@ -297,12 +288,6 @@ def _usable_declared(root: Path, declared: Sequence[tuple[str, str]]) -> tuple[l
     return roots, ", ".join(origins)
 
 
-def imported_modules(path: Path) -> set[str]:
-    """Dotted names of the absolute imports in the file at ``path`` (a text scan:
-    ``from a.b import c`` gives ``a.b``, ``import a.b as x, d`` gives ``a.b`` and ``d``)."""
-    return scan_file(path)[0]
-
-
 HEAD_BYTES = 2048
 
 
@@ -402,10 +387,10 @@ def infer_layout(
     if added:
         origin += f"; {', '.join(relative(a, root) for a in added)} from the project's imports"
     ordered = tuple(sorted(set(roots), key=lambda p: (-len(p.parts), str(p))))
-    layout = Layout(root, ordered, origin, inferred_from_imports=tuple(added))
+    layout = Layout(root, ordered, origin)
     warning = _layout_check(layout, imports, tree)
     if warning:
-        layout = Layout(root, ordered, origin, (warning,), tuple(added))
+        layout = Layout(root, ordered, origin, (warning,))
     return layout
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Config
 from .findings import Notification
-from .layout import missing_module_message
 from .roles import classify, role_paths
 
 if TYPE_CHECKING:
@@ -103,18 +102,6 @@ class ProjectIndex:
             return facts.is_package_init
         prefix = module + "."
         return any(m.startswith(prefix) for m in self.modules)
-
-    def module_exists(self, module: str) -> bool:
-        """Whether ``module`` is a module or package of the project (namespace
-        packages included)."""
-        return module in self.modules or self.is_package(module)
-
-    def missing_module(self, module: str, what: str = "Module") -> str | None:
-        """None when ``module`` exists; else import-linter's message with a
-        did-you-mean (``Module 'pkg.cor' does not exist (did you mean 'pkg.core'?)``)."""
-        if self.module_exists(module):
-            return None
-        return missing_module_message(module, self.modules, what)
 
     def path_of(self, module: str) -> str | None:
         facts = self.modules.get(module)
