@@ -134,11 +134,3 @@ def classify(relpath: str, patterns: Mapping[str, Sequence[str]], head: str = ""
         if globs and matches_any(relpath, globs):
             return role
     return LIBRARY
-
-
-def parse_roles(values: Sequence[str]) -> frozenset[str]:
-    """Validate role names (from a rule declaration or a config)."""
-    unknown = [v for v in values if v not in ALL_ROLES]
-    if unknown:
-        raise ValueError(f"unknown role {unknown[0]!r} (roles: {', '.join(sorted(ALL_ROLES))})")
-    return frozenset(values)
