@@ -40,6 +40,7 @@ from .facts.managers import (
     Root,
 )
 from .findings import Site
+from .names import follow_reexports
 from .project import FileFacts, ProjectIndex
 from .roles import LIBRARY
 from .settings import CouplingSettings
@@ -297,26 +298,9 @@ class ClassTable:
     def lookup(self, ref: str) -> str | None:
         """The class key a reference names, following re-exports, else None."""
         if ref not in self._cache:
-            self._cache[ref] = self._lookup(ref, 0)
+            found = follow_reexports(ref, self.classes.__contains__, self.aliases)
+            self._cache[ref] = found if found in self.classes else None
         return self._cache[ref]
-
-    def _lookup(self, ref: str, depth: int) -> str | None:
-        if ref in self.classes:
-            return ref
-        if depth > 8:
-            return None
-        parts = ref.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            aliases = self.aliases.get(module)
-            if aliases is None:
-                continue
-            head, rest = parts[cut], parts[cut + 1 :]
-            target = aliases.get(head)
-            if target is None or target == ref:
-                return None
-            return self._lookup(".".join([target, *rest]), depth + 1)
-        return None
 
     def module_classes(self, module: str) -> list[str]:
         return list(self.by_module.get(module, ()))
