@@ -312,10 +312,19 @@ def _describe(tp: Any) -> str:
         )
     args = typing.get_args(tp)
     if origin is list:
-        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a list of {_plural(_describe(args[0]))}"
     if origin is dict:
-        return f"a table of {_describe(args[1]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a table of {_plural(_describe(args[1]))}"
     return str(tp)
+
+
+def _plural(description: str) -> str:
+    """``a string`` -> ``strings``; ``a list of strings`` -> ``lists of strings``."""
+    noun = description.removeprefix("a ").removeprefix("an ")
+    if noun == "true or false":
+        return "true or false values"
+    head, of, rest = noun.partition(" of ")
+    return f"{head}s{of}{rest}" if of else f"{noun}s"
 
 
 def _type_problem(value: Any, tp: Any) -> str | None:

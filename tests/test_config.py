@@ -124,3 +124,12 @@ def test_config_command_shows_sources(tmp_path: Path) -> None:
     assert f"ignore = ['IL503']  # from {tmp_path / 'pyproject.toml'}" in result.output
     assert "fail-on = 'warning'  # from default" in result.output
     assert "[gpu]" in result.output
+
+
+def test_type_descriptions_read_as_english() -> None:
+    from integ_lint.config import _describe
+
+    assert _describe(list[str]) == "a list of strings"
+    assert _describe(dict[str, str]) == "a table of strings"
+    assert _describe(dict[str, list[str]]) == "a table of lists of strings"
+    assert _describe(dict[str, bool]) == "a table of true or false values"
