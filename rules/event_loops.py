@@ -277,8 +277,9 @@ def _describe(graph: CallGraph, edges: list[Edge], limit: int = 3) -> str:
 
 class _EventLoopRule(ProjectRule):
     FACTS: ClassVar[tuple[type[FactCollector], ...]] = (LoopFactsCollector, CallFactsCollector)
-    # Whether calls in entry-point code are exempt (IL201, IL203).
-    LIBRARY_ONLY: ClassVar[bool] = False
+    # Calls in entry-point code (``__main__``, CLI commands) are exempt (IL201, IL203):
+    # there no loop runs yet. Roles already keep tests and scripts out.
+    EXEMPT_ENTRY_POINTS: ClassVar[bool] = False
 
     def check(self, project: ProjectIndex) -> Iterator[Finding]:
         analysis = project.derived("event-loops.analysis", _LoopAnalysis)
@@ -288,7 +289,7 @@ class _EventLoopRule(ProjectRule):
             for call in facts.calls:
                 if call.code != self.code:
                     continue
-                if self.LIBRARY_ONLY and analysis.entry_points.is_entry(file, facts, call):
+                if self.EXEMPT_ENTRY_POINTS and analysis.entry_points.is_entry(file, facts, call):
                     continue
                 finding = self.judge(analysis, file, facts, call)
                 if finding is not None:
@@ -372,7 +373,7 @@ class AsyncioRunInLibrary(_EventLoopRule):
     name = "event-loop-run-in-library"
     family = FAMILY
     severity = Severity.ERROR
-    LIBRARY_ONLY = True
+    EXEMPT_ENTRY_POINTS = True
     # 0 of 4 true on distributed, ipykernel, gradio, celery, lightning (and 17 of 19
     # false in the sample): opt-in, see docs/rules/event-loops.md.
     default_enabled = False
@@ -963,7 +964,7 @@ class GlobalLoopStateInLibrary(_EventLoopRule):
     name = "global-event-loop-state-in-library"
     family = FAMILY
     severity = Severity.WARNING
-    LIBRARY_ONLY = True
+    EXEMPT_ENTRY_POINTS = True
     # Loop set-up in kernels, backports of asyncio.run and thread loops is deliberate:
     # 0 of 8 true before the thread/guard context, 0 of 1 after; opt-in.
     default_enabled = False
