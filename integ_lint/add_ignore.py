@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Finding
-from .fixes import read_as_analysed, still_parses, write_unless_read_only
-from .source import split_lines
-from .suppressions import parse_suppressions
+from integ_lint.findings import Finding
+from integ_lint.fixes import read_as_analysed, still_parses, write_unless_read_only
+from integ_lint.source import split_lines
+from integ_lint.suppressions import parse_suppressions
 
 _IGNORE_START = re.compile(r"#\s*integ-lint:\s*ignore")
 

@@ -16,12 +16,12 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from .config import Config
-from .context import FileContext
-from .discovery import SourceFile, has_undecodable_bytes
-from .findings import Finding, Fix, Notification, NotificationKind, Site, Span
-from .rule import FactCollector, FileRule, PendingFinding
-from .source import (
+from integ_lint.config import Config
+from integ_lint.context import FileContext
+from integ_lint.discovery import SourceFile, has_undecodable_bytes
+from integ_lint.findings import Finding, Fix, Notification, NotificationKind, Site, Span
+from integ_lint.rule import FactCollector, FileRule, PendingFinding
+from integ_lint.source import (
     FileTooLargeError,
     NotRegularFileError,
     SourceError,
@@ -31,7 +31,7 @@ from .source import (
     offset_to_position,
     read_regular_file,
 )
-from .suppressions import SuppressionComment, parse_suppressions
+from integ_lint.suppressions import SuppressionComment, parse_suppressions
 
 # Deeply nested expressions recurse deeply in LibCST's visitors.
 _RECURSION_LIMIT = 20_000

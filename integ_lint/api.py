@@ -12,11 +12,19 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from .config import Config, ConfigError, load_config
-from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, RunOptions, exit_code, run
-from .findings import Finding, Notification, Report, RuleInfo, Severity
-from .registry import load_registry
-from .reporters import RenderOptions, get_renderer
+from integ_lint.config import Config, ConfigError, load_config
+from integ_lint.engine import (
+    EXIT_FINDINGS,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    RunOptions,
+    exit_code,
+    run,
+)
+from integ_lint.findings import Finding, Notification, Report, RuleInfo, Severity
+from integ_lint.registry import load_registry
+from integ_lint.reporters import RenderOptions, get_renderer
 
 __all__ = [
     "EXIT_FINDINGS",

@@ -40,11 +40,11 @@ from typing import Any
 import libcst as cst
 import networkx as nx
 
-from .boundaries import is_under
-from .changes import GitState, git_state
-from .context import FileContext
-from .findings import Finding, Notification, Report, RuleInfo, Severity
-from .rule import FactCollector
+from integ_lint.boundaries import is_under
+from integ_lint.changes import GitState, git_state
+from integ_lint.context import FileContext
+from integ_lint.findings import Finding, Notification, Report, RuleInfo, Severity
+from integ_lint.rule import FactCollector
 
 FORMAT = "integ-lint-certificate"
 FORMAT_VERSION = 2
@@ -244,10 +244,10 @@ def audit_collectors() -> list[type[FactCollector]]:
     """The fact collectors an audit runs on every file besides the rules' own: the
     site records, imports, config reads and manager facts (the integration points are
     computed from them even when the rules reading them are not selected)."""
-    from .facts.imports import ImportFacts
-    from .facts.managers import ManagerFactCollector
-    from .facts.messages import MessageFactCollector
-    from .facts.schemas import SchemaFactCollector
+    from integ_lint.facts.imports import ImportFacts
+    from integ_lint.facts.managers import ManagerFactCollector
+    from integ_lint.facts.messages import MessageFactCollector
+    from integ_lint.facts.schemas import SchemaFactCollector
 
     return [
         AuditSiteCollector,
@@ -270,7 +270,7 @@ class Policy:
 
 def validate_audit_settings(settings: Any, source: str) -> None:
     """Checks of ``[tool.integ-lint.audit]`` beyond types (called from settings.py)."""
-    from .config import ConfigError
+    from integ_lint.config import ConfigError
 
     prefix = f"{source}: tool.integ-lint.audit."
     if settings.reject_above_errors < 0:
@@ -998,9 +998,9 @@ def collect_facts(project: Any, component: ComponentScope) -> Facts:
 
 
 def _import_facts(project: Any, component: ComponentScope, scope: set[str], facts: Facts) -> None:
-    from .boundaries import convention_breach, resolve_boundaries
-    from .facts.imports import ImportFacts
-    from .import_graph import import_graph
+    from integ_lint.boundaries import convention_breach, resolve_boundaries
+    from integ_lint.facts.imports import ImportFacts
+    from integ_lint.import_graph import import_graph
 
     if not any(True for _ in project.facts(ImportFacts.KEY)):
         return
@@ -1053,8 +1053,8 @@ def _import_facts(project: Any, component: ComponentScope, scope: set[str], fact
 
 
 def _manager_facts(project: Any, scope: set[str], facts: Facts) -> None:
-    from .coupling import manager_graph
-    from .facts.managers import ManagerFactCollector
+    from integ_lint.coupling import manager_graph
+    from integ_lint.facts.managers import ManagerFactCollector
 
     if not any(True for _ in project.facts(ManagerFactCollector.KEY)):
         return
@@ -1088,9 +1088,9 @@ def _manager_facts(project: Any, scope: set[str], facts: Facts) -> None:
 
 def _message_facts(project: Any, scope: set[str], facts: Facts) -> None:
     """The events the component publishes or subscribes to, with the other side."""
-    from .facts.messages import KEY as MESSAGE_KEY
-    from .messages import build_message_index
-    from .settings import MessageSettings
+    from integ_lint.facts.messages import KEY as MESSAGE_KEY
+    from integ_lint.messages import build_message_index
+    from integ_lint.settings import MessageSettings
 
     if not any(True for _ in project.facts(MESSAGE_KEY)):
         return
@@ -1124,8 +1124,8 @@ def _message_facts(project: Any, scope: set[str], facts: Facts) -> None:
 
 
 def _config_facts(project: Any, scope: set[str], facts: Facts) -> None:
-    from .facts.schemas import KEY as SCHEMA_KEY
-    from .schema_index import schema_index
+    from integ_lint.facts.schemas import KEY as SCHEMA_KEY
+    from integ_lint.schema_index import schema_index
 
     if not any(True for _ in project.facts(SCHEMA_KEY)):
         return
@@ -1880,7 +1880,7 @@ def touched_points(points: Sequence[IntegrationPoint], changed: set[str]) -> lis
 
 def extract_revision(toplevel: Path, revision: str, into: Path) -> None:
     """Write the tree of ``revision`` (git archive, read-only) under ``into``."""
-    from .changes import _git
+    from integ_lint.changes import _git
 
     data = _git(["archive", "--format=tar", revision], toplevel)
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
@@ -2103,9 +2103,9 @@ def coupling_view(report: Report, component: ComponentScope) -> CouplingView:
     """The coupling table of the component's managers and their direct neighbours, and
     the Mermaid diagram of the edges among them (from the run's project index). Never
     raises: the certificate must be written."""
-    from .coupling import manager_graph
-    from .facts.managers import ManagerFactCollector
-    from .graph_export import to_mermaid
+    from integ_lint.coupling import manager_graph
+    from integ_lint.facts.managers import ManagerFactCollector
+    from integ_lint.graph_export import to_mermaid
 
     project = report.project
     if project is None or not any(True for _ in project.facts(ManagerFactCollector.KEY)):

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomic
-from .findings import Finding, Notification, NotificationKind, Report, Suppression
+from integ_lint.atomic import write_atomic
+from integ_lint.findings import Finding, Notification, NotificationKind, Report, Suppression
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -319,7 +319,7 @@ def scope_predicate(
     """``in_scope(relpath)`` for a run over ``scan_paths`` (files or folders)."""
     import os
 
-    from .discovery import relative_path
+    from integ_lint.discovery import relative_path
 
     prefixes: list[str] = []
     exact: set[str] = set()

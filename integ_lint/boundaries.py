@@ -18,11 +18,11 @@ from typing import Any
 
 import networkx as nx
 
-from .config import Config, ConfigError
-from .import_graph import ImportGraph, ImportSite, ModuleTable, counted
-from .importlinter_config import ERROR, ORIGIN, SESSION
-from .layout import did_you_mean, missing_module_message
-from .settings import BoundarySettings
+from integ_lint.config import Config, ConfigError
+from integ_lint.import_graph import ImportGraph, ImportSite, ModuleTable, counted
+from integ_lint.importlinter_config import ERROR, ORIGIN, SESSION
+from integ_lint.layout import did_you_mean, missing_module_message
+from integ_lint.settings import BoundarySettings
 
 CONVENTION = "convention"  # public = every submodule without a leading underscore
 _PATTERN = re.compile(r"^(\*\*|\*|[A-Za-z_][A-Za-z0-9_]*)(\.(\*\*|\*|[A-Za-z_][A-Za-z0-9_]*))*$")

@@ -49,13 +49,13 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from . import __version__
-from .analysis import FileResult
-from .atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
-from .config import Config
-from .discovery import SourceFile
-from .rule import FactCollector, FileRule
-from .source import read_regular_file
+from integ_lint import __version__
+from integ_lint.analysis import FileResult
+from integ_lint.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
+from integ_lint.config import Config
+from integ_lint.discovery import SourceFile
+from integ_lint.rule import FactCollector, FileRule
+from integ_lint.source import read_regular_file
 
 CACHE_FORMAT = 1
 ENTRY_DIR = f"v{CACHE_FORMAT}"

@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .facts.calls import (
+from integ_lint.facts.calls import (
     BLOCKING_TYPES,
     CALL,
     LOOP_CALLBACK,
@@ -43,9 +43,9 @@ from .facts.calls import (
     FunctionFact,
     ModuleCallFacts,
 )
-from .findings import Site
-from .names import follow_reexports
-from .project import ProjectIndex
+from integ_lint.findings import Site
+from integ_lint.names import follow_reexports
+from integ_lint.project import ProjectIndex
 
 RUNNING = "running"
 NOT_RUNNING = "not_running"

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomic
-from .audit import (
+from integ_lint.atomic import write_atomic
+from integ_lint.audit import (
     APPROVED,
     FORMAT,
     FORMAT_VERSION,
@@ -491,7 +491,7 @@ class Verification:
 
 def discover_relpaths(paths: Sequence[Path], config: Any) -> list[str]:
     """The files a run over ``paths`` covers, as the engine discovers them."""
-    from .engine import discover_files
+    from integ_lint.engine import discover_files
 
     return [f.relpath for f in discover_files(list(paths), config)]
 
@@ -627,9 +627,9 @@ def _check_files(markdown_path: Path, data: dict[str, Any], digest: str) -> Veri
 def _rediscover(
     root: Path, scope: dict[str, Any], config_path: Path | None, result: Verification
 ) -> list[str] | None:
-    from .config import ConfigError, load_config
-    from .discovery import DiscoveryError
-    from .registry import load_registry
+    from integ_lint.config import ConfigError, load_config
+    from integ_lint.discovery import DiscoveryError
+    from integ_lint.registry import load_registry
 
     paths = scope.get("paths")
     if not isinstance(paths, list):

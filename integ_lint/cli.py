@@ -16,15 +16,15 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__
-from .atomic import write_atomic
-from .config import Config, ConfigError
-from .discovery import DiscoveryError
-from .engine import EXIT_FINDINGS, EXIT_USAGE, RunOptions, exit_code, run, select_rules
-from .findings import Report
-from .fixes import fix_files
-from .registry import load_registry
-from .reporters import FORMATS, RenderOptions, get_renderer
+from integ_lint import __version__
+from integ_lint.atomic import write_atomic
+from integ_lint.config import Config, ConfigError
+from integ_lint.discovery import DiscoveryError
+from integ_lint.engine import EXIT_FINDINGS, EXIT_USAGE, RunOptions, exit_code, run, select_rules
+from integ_lint.findings import Report
+from integ_lint.fixes import fix_files
+from integ_lint.registry import load_registry
+from integ_lint.reporters import FORMATS, RenderOptions, get_renderer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,7 +55,7 @@ def use_color(stream: Any, flag: bool | None) -> bool:
 def run_watched(scan_paths: Sequence[Path], config_file: Path | None) -> None:
     """``check --watch``: the same command without ``--watch``, again after every
     change below the project root, until Ctrl-C (exit 0)."""
-    from .watch import watch
+    from integ_lint.watch import watch
 
     context = click.get_current_context()
     params = {**context.params, "watch": False}
@@ -162,7 +162,7 @@ def load_project_config(
     extend_select: Sequence[str] = (),
     **overrides: Any,
 ) -> Config:
-    from .config import load_config
+    from integ_lint.config import load_config
 
     values: dict[str, Any] = dict(overrides)
     if select:
@@ -326,8 +326,8 @@ def check(
     if extend_exclude_globs:
         config.general.extend_exclude.extend(extend_exclude_globs)
     run_options = RunOptions(jobs=jobs, use_cache=not no_cache)
-    from .cli_baseline import prepare_gate
-    from .progress import progress_bar
+    from integ_lint.cli_baseline import prepare_gate
+    from integ_lint.progress import progress_bar
 
     prepare_gate(
         run_options, scan_paths, config, baseline_file, changed_since, changed_lines, no_baseline
@@ -341,7 +341,7 @@ def check(
     if unmatched and len(unmatched) == len(scan_paths) and not report.notifications:
         fail("nothing was scanned: no Python file under the given paths")
     if add_ignore:
-        from .add_ignore import add_ignore_comments
+        from integ_lint.add_ignore import add_ignore_comments
 
         added = add_ignore_comments(Path(report.root), report.findings, report.file_hashes, reason)
         for line in added.skipped:
@@ -382,11 +382,11 @@ def check(
         include_baselined=sarif_include_baselined,
         display_base=os.getcwd(),
     )
-    from .reporters import get_statistics_renderer
+    from integ_lint.reporters import get_statistics_renderer
 
     renderer = get_statistics_renderer if statistics else get_renderer
     text = renderer(output_format)(report, options)
-    from .reporters.text import summary_line
+    from integ_lint.reporters.text import summary_line
 
     emit(text, output, summary_line(report))
     if fail_on_incomplete is None:
@@ -398,7 +398,7 @@ def check(
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def rules_command(output_format: str) -> None:
     """List every rule: code, name, family, default severity."""
-    from . import api
+    from integ_lint import api
 
     infos = api.rules()
     if output_format == "json":
@@ -456,7 +456,7 @@ def explain(code: str) -> None:
     text = f"# {rule.code} {rule.name}\n\nFamily: {rule.family}. Default severity: {rule.severity.value}."
     text += f" Reports on {', '.join(sorted(rule.roles))} files."
     text += f"\n\n{rule.documentation()}\n"
-    from .examples import dedent
+    from integ_lint.examples import dedent
 
     if rule.INVALID:
         text += "\n## Reported\n"
@@ -476,7 +476,7 @@ def explain(code: str) -> None:
 def config_command(paths: tuple[Path, ...], config_file: Path | None, output_format: str) -> None:
     """Print the resolved configuration and where each value came from."""
     config = load_project_config(list(paths) or [Path(".")], config_file)
-    from .cli_files import unmatched_role_globs
+    from integ_lint.cli_files import unmatched_role_globs
 
     for warning in unmatched_role_globs(config):
         click.echo(f"integ-lint: warning: {warning}", err=True)
@@ -507,7 +507,7 @@ def config_command(paths: tuple[Path, ...], config_file: Path | None, output_for
                     f"{sub_key} = {sub_value!r}  # from {config.provenance.get(key + '.' + sub_key, 'default')}"
                 )
             if key == "gpu":
-                from .facts.gpu import inferred_owner_comments
+                from integ_lint.facts.gpu import inferred_owner_comments
 
                 for line in inferred_owner_comments(list(paths) or [Path(".")], config):
                     click.echo(line)
@@ -515,11 +515,11 @@ def config_command(paths: tuple[Path, ...], config_file: Path | None, output_for
             click.echo(f"{key} = {value!r}  # from {config.provenance.get(key, 'default')}")
 
 
-from . import cli_cache  # noqa: E402, F401, I001
-from . import cli_baseline  # noqa: E402, F401
-from . import cli_imports  # noqa: E402, F401
-from . import cli_graph  # noqa: E402, F401
-from . import cli_audit  # noqa: E402, F401
-from . import cli_messages  # noqa: E402, F401
-from . import cli_init  # noqa: E402, F401
-from . import cli_files  # noqa: E402, F401
+from integ_lint import cli_cache  # noqa: E402, F401, I001
+from integ_lint import cli_baseline  # noqa: E402, F401
+from integ_lint import cli_imports  # noqa: E402, F401
+from integ_lint import cli_graph  # noqa: E402, F401
+from integ_lint import cli_audit  # noqa: E402, F401
+from integ_lint import cli_messages  # noqa: E402, F401
+from integ_lint import cli_init  # noqa: E402, F401
+from integ_lint import cli_files  # noqa: E402, F401

@@ -19,8 +19,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .audit import (
+from integ_lint import __version__
+from integ_lint.audit import (
     APPROVED,
     CONDITIONALLY_APPROVED,
     NEEDS_FURTHER_REVIEW,
@@ -37,15 +37,15 @@ from .audit import (
     resolve_component,
     snake_name,
 )
-from .certificate import (
+from integ_lint.certificate import (
     TAMPERED,
     UNUSABLE,
     CertificateError,
     verify_certificate,
     write_certificate,
 )
-from .changes import ChangesError, changed_since, git_toplevel, resolve_base
-from .cli import (
+from integ_lint.changes import ChangesError, changed_since, git_toplevel, resolve_base
+from integ_lint.cli import (
     baseline_option,
     config_file_option,
     fail,
@@ -55,12 +55,12 @@ from .cli import (
     no_baseline_option,
     run_scan,
 )
-from .config import Config, ConfigError, load_config
-from .discovery import DiscoveryError
-from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions, discover_files, run
-from .layout import did_you_mean
-from .registry import load_registry
-from .settings import AuditSettings
+from integ_lint.config import Config, ConfigError, load_config
+from integ_lint.discovery import DiscoveryError
+from integ_lint.engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions, discover_files, run
+from integ_lint.layout import did_you_mean
+from integ_lint.registry import load_registry
+from integ_lint.settings import AuditSettings
 
 AUDIT_EXIT_HELP = (
     "Exit codes: 0 APPROVED or CONDITIONALLY_APPROVED; 1 REQUIRES_REMEDIATION or REJECTED; "
@@ -149,7 +149,7 @@ def audit_command(
         fail("--agent: must not be empty")
     target = out_dir if out_dir is not None else config.root / settings.out_dir
 
-    from .cli_baseline import configured_baseline, prepare_gate
+    from integ_lint.cli_baseline import configured_baseline, prepare_gate
 
     try:
         discovered = discover_files(scan_paths, config)
@@ -246,7 +246,7 @@ def _since(
 ) -> Comparison:
     """The component's findings at the merge base of ``since`` and HEAD (its tree is
     extracted read-only into a temporary folder and analysed like the current one)."""
-    from .cli_baseline import prepare_gate
+    from integ_lint.cli_baseline import prepare_gate
 
     root = config.root.resolve()
     try:

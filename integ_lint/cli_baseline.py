@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .baseline import (
+from integ_lint.baseline import (
     DEFAULT_BASELINE,
     Baseline,
     BaselineError,
@@ -19,10 +19,10 @@ from .baseline import (
     scope_predicate,
     write_baseline,
 )
-from .changes import ChangedLinesFilter, ChangesError, changed_since
-from .cli import config_options, fail, load_project_config, main, run_scan
-from .config import Config
-from .engine import EXIT_INCOMPLETE, RunOptions
+from integ_lint.changes import ChangedLinesFilter, ChangesError, changed_since
+from integ_lint.cli import config_options, fail, load_project_config, main, run_scan
+from integ_lint.config import Config
+from integ_lint.engine import EXIT_INCOMPLETE, RunOptions
 
 
 def configured_baseline(config: Config) -> Path | None:

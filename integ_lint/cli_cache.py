@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from .cache import CacheError, cache_directory, clean
-from .cli import config_file_option, load_project_config, main
-from .cli import fail as _fail
+from integ_lint.cache import CacheError, cache_directory, clean
+from integ_lint.cli import config_file_option, load_project_config, main
+from integ_lint.cli import fail as _fail
 
 
 @main.group("cache")

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import click
 
-from .cli import config_file_option, fail, load_project_config, main
-from .config import Config, ConfigError, load_config
-from .discovery import DiscoveryError, matches_any, relative_path
-from .engine import discover_files, project_files, project_layout
-from .registry import load_registry
-from .roles import ROLE_KEYS, role_paths
+from integ_lint.cli import config_file_option, fail, load_project_config, main
+from integ_lint.config import Config, ConfigError, load_config
+from integ_lint.discovery import DiscoveryError, matches_any, relative_path
+from integ_lint.engine import discover_files, project_files, project_layout
+from integ_lint.registry import load_registry
+from integ_lint.roles import ROLE_KEYS, role_paths
 
 
 @dataclass(frozen=True)

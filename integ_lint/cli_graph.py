@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cli import (
+from integ_lint.cli import (
     color_option,
     config_file_option,
     emit,
@@ -19,11 +19,11 @@ from .cli import (
     output_option,
     use_color,
 )
-from .config import Config, ConfigError
-from .coupling import ManagerGraph, index_project, manager_graph, manager_mermaid
-from .discovery import DiscoveryError
-from .graph_export import export_graph
-from .settings import CouplingSettings
+from integ_lint.config import Config, ConfigError
+from integ_lint.coupling import ManagerGraph, index_project, manager_graph, manager_mermaid
+from integ_lint.discovery import DiscoveryError
+from integ_lint.graph_export import export_graph
+from integ_lint.settings import CouplingSettings
 
 GRAPH_FORMATS = ("table", "dot", "graphml", "json", "mermaid", "svg", "html")
 TITLE = "Manager coupling"
@@ -177,9 +177,9 @@ def graph_command(
         jobs_count = config.general.jobs if jobs is None else jobs
         if output_format == "table":
             # The table also lists the device owners (GPU facts, same single pass).
-            from .engine import index_project as index_with
-            from .facts.gpu import GpuFactCollector
-            from .facts.managers import ManagerFactCollector
+            from integ_lint.engine import index_project as index_with
+            from integ_lint.facts.gpu import GpuFactCollector
+            from integ_lint.facts.managers import ManagerFactCollector
 
             project, problems = index_with(
                 scan_paths, config, [ManagerFactCollector, GpuFactCollector], jobs=jobs_count
@@ -197,7 +197,7 @@ def graph_command(
         if output is not None:
             fail("--output needs a graph format (--format dot|graphml|json|mermaid|svg|html)")
         render_table(graph, use_color(sys.stdout, color), top)
-        from .facts.gpu import device_owner_lines
+        from integ_lint.facts.gpu import device_owner_lines
 
         owners = device_owner_lines(project)
         if owners:
@@ -208,7 +208,7 @@ def graph_command(
             click.echo("No device owners (configured or inferred).")
         return
     if output_format in ("svg", "html"):
-        from .graph_draw import draw_html, draw_svg
+        from integ_lint.graph_draw import draw_html, draw_svg
 
         drawing = (draw_svg if output_format == "svg" else draw_html)(graph, TITLE, engine=layout)
         if drawing.note:

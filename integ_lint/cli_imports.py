@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 import networkx as nx
 
-from .boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
-from .cli import (
+from integ_lint.boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
+from integ_lint.cli import (
     color_option,
     config_file_option,
     emit,
@@ -22,13 +22,13 @@ from .cli import (
     output_option,
     use_color,
 )
-from .config import Config, ConfigError
-from .discovery import DiscoveryError
-from .engine import index_project
-from .facts.imports import ImportFacts
-from .graph_export import FORMATS, export_graph
-from .import_graph import ImportGraph, counted, import_graph
-from .settings import BoundarySettings
+from integ_lint.config import Config, ConfigError
+from integ_lint.discovery import DiscoveryError
+from integ_lint.engine import index_project
+from integ_lint.facts.imports import ImportFacts
+from integ_lint.graph_export import FORMATS, export_graph
+from integ_lint.import_graph import ImportGraph, counted, import_graph
+from integ_lint.settings import BoundarySettings
 
 
 @dataclass

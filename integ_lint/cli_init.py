@@ -15,10 +15,10 @@ from typing import Any
 
 import click
 
-from .atomic import write_atomic
-from .cli import fail, load_project_config, main
-from .config import Config, tomllib
-from .project import ProjectIndex
+from integ_lint.atomic import write_atomic
+from integ_lint.cli import fail, load_project_config, main
+from integ_lint.config import Config, tomllib
+from integ_lint.project import ProjectIndex
 
 BASELINE_NAME = ".integ-lint-baseline.toml"
 HOT_PATH_NAMES = (
@@ -159,8 +159,8 @@ def _toml_string(value: str) -> str:
 
 def propose(root: Path, config: Config, baseline: bool) -> Proposal:
     """Inspect the project at ``root`` (reading it, never running it)."""
-    from .engine import RunOptions, project_files, project_layout, run
-    from .importlinter_config import find_importlinter_config
+    from integ_lint.engine import RunOptions, project_files, project_layout, run
+    from integ_lint.importlinter_config import find_importlinter_config
 
     proposal = Proposal()
     layout = project_layout(config)
@@ -201,8 +201,8 @@ def propose(root: Path, config: Config, baseline: bool) -> Proposal:
 
 
 def _describe_schemas_and_managers(project: ProjectIndex, proposal: Proposal) -> None:
-    from .coupling import manager_graph
-    from .schema_index import schema_index
+    from integ_lint.coupling import manager_graph
+    from integ_lint.schema_index import schema_index
 
     try:
         schemas = [s for s in schema_index(project).schemas.values() if s.is_config]
@@ -225,7 +225,7 @@ def _listing(names: list[str], limit: int = 8) -> str:
 
 
 def _describe_gpu(project: ProjectIndex, proposal: Proposal) -> None:
-    from .facts.gpu import GpuFacts, device_owners
+    from integ_lint.facts.gpu import GpuFacts, device_owners
 
     try:
         owners = [o for o in device_owners(project) if o.path]
@@ -334,8 +334,8 @@ def init_command(path: Path | None, write: bool, force: bool, baseline: bool) ->
         fail(f"{pyproject}: cannot write: {exc.strerror or exc}")
     click.echo(f"Wrote [tool.integ-lint] to {pyproject}.", err=True)
     if baseline:
-        from .baseline import baseline_from_findings, write_baseline
-        from .engine import RunOptions, run
+        from integ_lint.baseline import baseline_from_findings, write_baseline
+        from integ_lint.engine import RunOptions, run
 
         # Recorded with the table just written, so the first check is green.
         written = load_project_config([root], pyproject)

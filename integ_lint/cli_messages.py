@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 import networkx as nx
 
-from .boundaries import match_module
-from .cli import (
+from integ_lint.boundaries import match_module
+from integ_lint.cli import (
     color_option,
     config_file_option,
     emit,
@@ -25,14 +25,14 @@ from .cli import (
     output_option,
     use_color,
 )
-from .config import Config, ConfigError
-from .discovery import DiscoveryError
-from .facts.messages import MessageFactCollector
-from .graph_draw import graphviz_svg
-from .graph_export import export_graph
-from .messages import MessageIndex, build_message_index, payload_parameter
-from .project import ProjectIndex
-from .settings import BoundarySettings, MessageSettings
+from integ_lint.config import Config, ConfigError
+from integ_lint.discovery import DiscoveryError
+from integ_lint.facts.messages import MessageFactCollector
+from integ_lint.graph_draw import graphviz_svg
+from integ_lint.graph_export import export_graph
+from integ_lint.messages import MessageIndex, build_message_index, payload_parameter
+from integ_lint.project import ProjectIndex
+from integ_lint.settings import BoundarySettings, MessageSettings
 
 MESSAGE_FORMATS = ("table", "json", "mermaid", "dot", "svg", "html")
 TITLE = "Message flow"
@@ -254,7 +254,7 @@ def messages_command(
     color: bool | None,
 ) -> None:
     """Show which components publish and subscribe to which events in PATHS."""
-    from .engine import index_project
+    from integ_lint.engine import index_project
 
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(scan_paths, config_file)

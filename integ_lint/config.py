@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .settings import BUILTIN_SECTIONS, GeneralSettings, Section
+from integ_lint.settings import BUILTIN_SECTIONS, GeneralSettings, Section
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -136,14 +136,14 @@ def load_config(
             provenance[key] = "command line"
     _check_general(general, source)
     if general.source_roots:
-        from .layout import LayoutError, configured_roots
+        from integ_lint.layout import LayoutError, configured_roots
 
         where = provenance.get("source-roots", source)
         try:
             configured_roots(root, general.source_roots, where)
         except LayoutError as exc:
             raise ConfigError(str(exc)) from None
-    from .importlinter_config import adopt_importlinter_contracts
+    from integ_lint.importlinter_config import adopt_importlinter_contracts
 
     # A team's import-linter contracts are checked as written when integ-lint has none.
     adopt_importlinter_contracts(sections, root, provenance)
@@ -165,7 +165,7 @@ def _read_document(path: Path, label: str, what: str) -> dict[str, Any]:
     """The TOML document at ``path``; a :class:`ConfigError` starting with ``label``
     and naming ``what`` when it cannot be read (a FIFO or device is never opened for
     a blocking read) or is not TOML."""
-    from .source import read_regular_file
+    from integ_lint.source import read_regular_file
 
     try:
         text = read_regular_file(path, _MAX_CONFIG_BYTES).decode("utf-8")
@@ -369,7 +369,7 @@ def _type_problem(value: Any, tp: Any) -> str | None:
 
 
 def _check_general(general: GeneralSettings, source: str) -> None:
-    from .findings import Severity
+    from integ_lint.findings import Severity
 
     if general.fail_on not in ("error", "warning", "note"):
         raise ConfigError(

@@ -43,14 +43,14 @@ from typing import Any
 
 import yaml
 
-from .config import ConfigError
-from .discovery import matches_any
-from .facts.schemas import CONFIG_FILE_SUFFIXES, ConfigLoad
-from .findings import Notification, NotificationKind, Span
-from .project import ProjectIndex
-from .schema_index import Schema, schema_index
-from .settings import ConfigSchemaSettings
-from .source import FileTooLargeError, NotRegularFileError, read_regular_file
+from integ_lint.config import ConfigError
+from integ_lint.discovery import matches_any
+from integ_lint.facts.schemas import CONFIG_FILE_SUFFIXES, ConfigLoad
+from integ_lint.findings import Notification, NotificationKind, Span
+from integ_lint.project import ProjectIndex
+from integ_lint.schema_index import Schema, schema_index
+from integ_lint.settings import ConfigSchemaSettings
+from integ_lint.source import FileTooLargeError, NotRegularFileError, read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from .config import Config
-from .findings import Span
-from .positions import NodePositions
-from .roles import Role, classify, role_paths
-from .rule import PendingFinding
+from integ_lint.config import Config
+from integ_lint.findings import Span
+from integ_lint.positions import NodePositions
+from integ_lint.roles import Role, classify, role_paths
+from integ_lint.rule import PendingFinding
 
 
 @dataclass

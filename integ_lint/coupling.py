@@ -27,8 +27,8 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
-from .config import Config
-from .facts.managers import (
+from integ_lint.config import Config
+from integ_lint.facts.managers import (
     ANNOTATED,
     NEW,
     PARAM,
@@ -39,11 +39,11 @@ from .facts.managers import (
     ManagerFacts,
     Root,
 )
-from .findings import Site
-from .names import follow_reexports
-from .project import FileFacts, ProjectIndex
-from .roles import LIBRARY
-from .settings import CouplingSettings
+from integ_lint.findings import Site
+from integ_lint.names import follow_reexports
+from integ_lint.project import FileFacts, ProjectIndex
+from integ_lint.roles import LIBRARY
+from integ_lint.settings import CouplingSettings
 
 GRAPH_KEY = "coupling.manager-graph"
 EDGE_KINDS = ("owns", "uses", "back-reference", "imports")
@@ -627,7 +627,7 @@ class _Builder:
 
 def validate_coupling_settings(settings: CouplingSettings, source: str) -> None:
     """One-line errors for values their types allow but the graph cannot use."""
-    from .config import ConfigError
+    from integ_lint.config import ConfigError
 
     prefix = f"{source}: tool.integ-lint.coupling."
     for key, patterns in (
@@ -698,7 +698,7 @@ def index_project(
 ) -> ProjectIndex:
     """Run only the manager fact collector over ``paths`` and index the result; files
     that cannot be read or parsed are described in ``notes`` (one line each)."""
-    from .engine import index_project as index_with
+    from integ_lint.engine import index_project as index_with
 
     project, problems = index_with(paths, config, [ManagerFactCollector], jobs=jobs)
     if notes is not None:
@@ -720,7 +720,7 @@ def coupling_table(project: ProjectIndex) -> list[CouplingRow]:
 def manager_mermaid(project: ProjectIndex, *, title: str = "Manager coupling") -> str:
     """The manager graph as a Mermaid flowchart (what audit certificates embed): edges
     labelled with their kinds, cycle edges drawn red and thick."""
-    from .graph_export import to_mermaid
+    from integ_lint.graph_export import to_mermaid
 
     graph = manager_graph(project).collapsed_export_graph()
     text = to_mermaid(graph, title=title)

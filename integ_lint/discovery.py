@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import HEAD_BYTES, Layout, infer_layout
-from .layout import module_name as layout_module_name
+from integ_lint.layout import HEAD_BYTES, Layout, infer_layout
+from integ_lint.layout import module_name as layout_module_name
 
 SKIPPED_DIR_NAMES = frozenset(
     {
@@ -98,7 +98,7 @@ def matches_any(relpath: str, patterns: Iterable[str]) -> bool:
 def _git_visible_files(root: Path) -> set[str] | None:
     """Files git does not ignore under ``root`` (tracked or untracked), or None when
     ``root`` is not inside a git checkout."""
-    from .changes import run_git  # git with the repository's configured commands off
+    from integ_lint.changes import run_git  # git with the repository's configured commands off
 
     try:
         result = run_git(
@@ -280,7 +280,7 @@ def name_files(
         relpath = relative_path(p, root)
         role = "library"
         if role_patterns is not None:
-            from .roles import classify
+            from integ_lint.roles import classify
 
             head = heads[p] if heads is not None and p in heads else read_head(p)
             role = classify(relpath, role_patterns, head)
@@ -301,7 +301,7 @@ def name_files(
 def read_head(path: Path, size: int = HEAD_BYTES) -> str:
     """The first bytes of ``path`` as text (for generated-code headers); "" when the
     file cannot be read (the analysis reports that)."""
-    from .source import read_regular_head  # a FIFO or device is never read
+    from integ_lint.source import read_regular_head  # a FIFO or device is never read
 
     try:
         data = read_regular_head(path, size)

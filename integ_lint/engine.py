@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .analysis import FileResult
-from .config import Config, ConfigError
-from .discovery import (
+from integ_lint.analysis import FileResult
+from integ_lint.config import Config, ConfigError
+from integ_lint.discovery import (
     SourceFile,
     discover,
     discover_project,
@@ -19,15 +19,15 @@ from .discovery import (
     relative_path,
     validate_glob,
 )
-from .executor import ExecutionStats, analyze_files
-from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
-from .fingerprint import assign_fingerprints
-from .layout import Layout
-from .project import ProjectIndex
-from .registry import Registry, load_registry
-from .roles import LIBRARY, ROLE_KEYS, role_paths
-from .rule import AnyRule, FactCollector, FileRule, ProjectRule
-from .suppressions import (
+from integ_lint.executor import ExecutionStats, analyze_files
+from integ_lint.findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
+from integ_lint.fingerprint import assign_fingerprints
+from integ_lint.layout import Layout
+from integ_lint.project import ProjectIndex
+from integ_lint.registry import Registry, load_registry
+from integ_lint.roles import LIBRARY, ROLE_KEYS, role_paths
+from integ_lint.rule import AnyRule, FactCollector, FileRule, ProjectRule
+from integ_lint.suppressions import (
     SuppressionComment,
     UnusedSuppression,
     apply_suppressions,
@@ -227,7 +227,7 @@ def _merge_subproject(
 ) -> None:
     """Run the sub-project at ``subproject`` with its own configuration (and the
     command line's options) and add its findings to ``report``."""
-    from .config import load_config
+    from integ_lint.config import load_config
 
     prefix = relative_path(subproject, config.root)
     report_paths = options.report_paths

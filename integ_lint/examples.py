@@ -13,13 +13,13 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import load_config
-from .engine import RunOptions, discover_files, run
-from .findings import Finding, Report
-from .fixes import apply_text_fixes
-from .registry import load_registry
-from .roles import LIBRARY
-from .rule import AnyRule, Invalid, Valid
+from integ_lint.config import load_config
+from integ_lint.engine import RunOptions, discover_files, run
+from integ_lint.findings import Finding, Report
+from integ_lint.fixes import apply_text_fixes
+from integ_lint.registry import load_registry
+from integ_lint.roles import LIBRARY
+from integ_lint.rule import AnyRule, Invalid, Valid
 
 
 def dedent(code: str) -> str:

@@ -32,13 +32,13 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from .analysis import FileResult, analyze_file
-from .cache import CacheError, FileCache
-from .config import Config
-from .discovery import SourceFile
-from .findings import Notification, NotificationKind
-from .rule import FactCollector, FileRule
-from .source import content_digest, max_file_bytes, read_regular_file
+from integ_lint.analysis import FileResult, analyze_file
+from integ_lint.cache import CacheError, FileCache
+from integ_lint.config import Config
+from integ_lint.discovery import SourceFile
+from integ_lint.findings import Notification, NotificationKind
+from integ_lint.rule import FactCollector, FileRule
+from integ_lint.source import content_digest, max_file_bytes, read_regular_file
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 8

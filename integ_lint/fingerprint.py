@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .findings import Finding
+from integ_lint.findings import Finding
 
 
 def _base_key(finding: Finding) -> str:

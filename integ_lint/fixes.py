@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import write_atomic
-from .findings import Finding, Fix, Notification, NotificationKind
-from .source import (
+from integ_lint.atomic import write_atomic
+from integ_lint.findings import Finding, Fix, Notification, NotificationKind
+from integ_lint.source import (
     SourceError,
     SourceText,
     content_digest,

@@ -14,11 +14,11 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError
-from .discovery import validate_glob
+from integ_lint.config import ConfigError
+from integ_lint.discovery import validate_glob
 
 if TYPE_CHECKING:
-    from .settings import GpuSettings
+    from integ_lint.settings import GpuSettings
 
 SYNC_PATTERNS = (
     "item",

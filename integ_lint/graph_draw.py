@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .coupling import ManagerGraph
+from integ_lint.coupling import ManagerGraph
 
 GRAPHVIZ_HINT = (
     "Graphviz `dot` not found; drew the graph with the built-in layout "

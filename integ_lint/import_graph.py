@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .facts.imports import ImportFacts, ImportFactsValue, ImportRecord
-from .project import ProjectIndex
+from integ_lint.facts.imports import ImportFacts, ImportFactsValue, ImportRecord
+from integ_lint.project import ProjectIndex
 
 DERIVED_KEY = "import-graph"
 

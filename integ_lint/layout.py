@@ -124,7 +124,7 @@ def _get(data: Mapping[str, Any], *keys: str) -> Any:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    from .source import read_regular_file  # a FIFO named pyproject.toml never blocks
+    from integ_lint.source import read_regular_file  # a FIFO named pyproject.toml never blocks
 
     try:
         return tomllib.loads(read_regular_file(path, SCAN_LIMIT_BYTES).decode("utf-8"))
@@ -294,7 +294,7 @@ HEAD_BYTES = 2048
 def scan_file(path: Path) -> tuple[set[str], str]:
     """The absolute imports of the file at ``path`` and its first characters (for
     generated-code headers), from one read."""
-    from .source import read_regular_file  # never a FIFO or device, never too much
+    from integ_lint.source import read_regular_file  # never a FIFO or device, never too much
 
     try:
         data = read_regular_file(path, SCAN_LIMIT_BYTES)

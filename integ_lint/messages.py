@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .facts.messages import (
+from integ_lint.facts.messages import (
     KEY,
     PUBLISH_METHODS,
     SUBSCRIBE_METHODS,
@@ -39,11 +39,11 @@ from .facts.messages import (
     QueueWrite,
     Subscription,
 )
-from .names import follow_reexports
-from .settings import MessageSettings
+from integ_lint.names import follow_reexports
+from integ_lint.settings import MessageSettings
 
 if TYPE_CHECKING:
-    from .project import ProjectIndex
+    from integ_lint.project import ProjectIndex
 
 BUS = "bus"
 SIGNAL = "signal"

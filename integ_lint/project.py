@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .config import Config
-from .findings import Notification
-from .roles import classify, role_paths
+from integ_lint.config import Config
+from integ_lint.findings import Notification
+from integ_lint.roles import classify, role_paths
 
 if TYPE_CHECKING:
-    from .analysis import FileResult
+    from integ_lint.analysis import FileResult
 
 T = TypeVar("T")
 

@@ -17,9 +17,9 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from types import ModuleType
 
-from .rule import AnyRule, FileRule, ProjectRule
-from .settings import Section
-from .suppressions import UnusedSuppression
+from integ_lint.rule import AnyRule, FileRule, ProjectRule
+from integ_lint.settings import Section
+from integ_lint.suppressions import UnusedSuppression
 
 ENTRY_POINT_GROUP = "integ_lint.rules"
 BUILTIN_PACK = "integ_lint.rules"

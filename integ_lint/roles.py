@@ -19,11 +19,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .discovery import matches_any
-from .layout import HEAD_BYTES
+from integ_lint.discovery import matches_any
+from integ_lint.layout import HEAD_BYTES
 
 if TYPE_CHECKING:
-    from .settings import GeneralSettings
+    from integ_lint.settings import GeneralSettings
 
 
 class Role(str, enum.Enum):

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
-from .findings import Finding, Fix, RelatedLocation, RuleInfo, Severity, Site
+from integ_lint.findings import Finding, Fix, RelatedLocation, RuleInfo, Severity, Site
 
 if TYPE_CHECKING:
-    from .context import FileContext
-    from .project import ProjectIndex
+    from integ_lint.context import FileContext
+    from integ_lint.project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class RuleMixin:
             problems.append(f"{cls.__qualname__}: no family")
         if not cls.__doc__:
             problems.append(f"{cls.__qualname__}: no docstring")
-        from .roles import ALL_ROLES
+        from integ_lint.roles import ALL_ROLES
 
         unknown_roles = sorted(set(cls.roles) - ALL_ROLES)
         if not cls.roles or unknown_roles:

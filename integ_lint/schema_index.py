@@ -23,9 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from .discovery import matches_any
-from .facts.schemas import KEY as FACTS_KEY
-from .facts.schemas import (
+from integ_lint.discovery import matches_any
+from integ_lint.facts.schemas import KEY as FACTS_KEY
+from integ_lint.facts.schemas import (
     AccessSite,
     CallFact,
     ClassFact,
@@ -36,9 +36,9 @@ from .facts.schemas import (
     ParamsFact,
     SchemaFacts,
 )
-from .findings import Span
-from .project import ProjectIndex
-from .settings import ConfigSchemaSettings
+from integ_lint.findings import Span
+from integ_lint.project import ProjectIndex
+from integ_lint.settings import ConfigSchemaSettings
 
 KEY = "config-schema-index"
 

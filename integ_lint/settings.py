@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .roles import DEFAULT_ROLE_PATHS
+from integ_lint.roles import DEFAULT_ROLE_PATHS
 
 DEFAULT_TEST_PATHS = DEFAULT_ROLE_PATHS["test"]
 DEFAULT_SCRIPT_PATHS = DEFAULT_ROLE_PATHS["script"]
@@ -109,7 +109,7 @@ class BoundarySettings(Section):
     cycles_include_tests: bool = False  # imports in tests/scripts/examples/docs count for IL103
 
     def validate(self, source: str) -> None:
-        from .boundaries import validate_boundary_settings
+        from integ_lint.boundaries import validate_boundary_settings
 
         validate_boundary_settings(self, source)
 
@@ -156,7 +156,7 @@ class ConfigSchemaSettings(Section):
     complete_files: list[str] = field(default_factory=list)
 
     def validate(self, source: str) -> None:
-        from .config_files import validate_settings
+        from integ_lint.config_files import validate_settings
 
         validate_settings(self, source)
 
@@ -172,7 +172,7 @@ class GpuSettings(Section):
     allowlist: list[dict[str, Any]] = field(default_factory=list)
 
     def validate(self, source: str) -> None:
-        from .gpu_allowlist import validate_gpu_settings
+        from integ_lint.gpu_allowlist import validate_gpu_settings
 
         validate_gpu_settings(self, source)
 
@@ -199,7 +199,7 @@ class CouplingSettings(Section):
     betweenness_threshold: float = 0.5
 
     def validate(self, source: str) -> None:
-        from .coupling import validate_coupling_settings
+        from integ_lint.coupling import validate_coupling_settings
 
         validate_coupling_settings(self, source)
 
@@ -219,7 +219,7 @@ class AuditSettings(Section):
     components: dict[str, list[str]] = field(default_factory=dict)
 
     def validate(self, source: str) -> None:
-        from .audit import validate_audit_settings
+        from integ_lint.audit import validate_audit_settings
 
         validate_audit_settings(self, source)
 

@@ -8,9 +8,9 @@ import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .findings import Finding, Severity, Site, Span, Suppression
-from .roles import ALL_ROLES
-from .rule import Invalid, ProjectRule, Valid
+from integ_lint.findings import Finding, Severity, Site, Span, Suppression
+from integ_lint.roles import ALL_ROLES
+from integ_lint.rule import Invalid, ProjectRule, Valid
 
 _PATTERN = re.compile(
     r"#\s*integ-lint:\s*ignore(?P<codes>\[[^\]]*\])?(?:\s*--\s*(?P<reason>.*))?\s*$"

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .discovery import SKIPPED_DIR_NAMES
+from integ_lint.discovery import SKIPPED_DIR_NAMES
 
 WATCHED_SUFFIXES = (".py", ".pyi")
 WATCHED_NAMES = frozenset({"pyproject.toml", "setup.cfg", ".importlinter"})

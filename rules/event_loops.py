@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from integ_lint.rules._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
+
 from integ_lint.call_graph import (
     RUNNING,
     UNKNOWN,
@@ -35,8 +37,6 @@ from integ_lint.project import FileFacts, ProjectIndex
 from integ_lint.roles import Role
 from integ_lint.rule import FactCollector, Invalid, ProjectRule, Valid
 from integ_lint.settings import EventLoopSettings
-
-from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
 
 FAMILY = "event-loops"
 

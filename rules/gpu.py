@@ -23,6 +23,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+from integ_lint.rules._torch import (
+    SYNC_DISPLAY,
+    GpuScope,
+    accelerator_literal,
+    decided_device,
+    keyword,
+    method_call,
+    named_for,
+    positional,
+    scope_matches,
+    string_value,
+    to_target,
+    walk,
+)
 
 from integ_lint.context import FileContext, dotted_name
 from integ_lint.facts.gpu import (
@@ -43,21 +57,6 @@ from integ_lint.gpu_allowlist import (
 from integ_lint.project import FileFacts, ProjectIndex
 from integ_lint.rule import FileRule, Invalid, PendingFinding, ProjectRule, Valid
 from integ_lint.settings import GpuSettings
-
-from ._torch import (
-    SYNC_DISPLAY,
-    GpuScope,
-    accelerator_literal,
-    decided_device,
-    keyword,
-    method_call,
-    named_for,
-    positional,
-    scope_matches,
-    string_value,
-    to_target,
-    walk,
-)
 
 FAMILY = "gpu"
 

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from ..context import FileContext, dotted_name, is_main_guard
-from ..findings import Site, Span
-from ..rule import FactCollector
+from integ_lint.context import FileContext, dotted_name, is_main_guard
+from integ_lint.findings import Site, Span
+from integ_lint.rule import FactCollector
 
 _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(sys.stdlib_module_names) - {"test"}

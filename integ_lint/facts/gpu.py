@@ -29,17 +29,17 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from ..context import FileContext, dotted_name
-from ..findings import Site, Span
-from ..rule import FactCollector
-from ..settings import GpuSettings
+from integ_lint.context import FileContext, dotted_name
+from integ_lint.findings import Site, Span
+from integ_lint.rule import FactCollector
+from integ_lint.settings import GpuSettings
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..config import Config
-    from ..project import ProjectIndex
-from ..rules._torch import (
+    from integ_lint.config import Config
+    from integ_lint.project import ProjectIndex
+from integ_lint.rules._torch import (
     annotation_is_torch,
     device_owner_evidence,
     file_imports_torch,
@@ -697,7 +697,7 @@ def device_owner_lines(project: ProjectIndex) -> list[str]:
 def inferred_owner_comments(paths: list[Path], config: Config) -> list[str]:
     """Comment lines for ``integ-lint config``: the device owners IL401/IL402 infer
     (one pass of this collector over the project; nothing when inference is off)."""
-    from ..engine import index_project
+    from integ_lint.engine import index_project
 
     if not config.section(GpuSettings).infer_managers:
         return ["# infer-managers = false: only `managers` own devices"]

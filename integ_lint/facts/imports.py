@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import FileContext, dotted_name, is_main_guard
-from ..findings import Site
-from ..rule import FactCollector
+from integ_lint.context import FileContext, dotted_name, is_main_guard
+from integ_lint.findings import Site
+from integ_lint.rule import FactCollector
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _DYNAMIC_FUNCTIONS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})

@@ -29,9 +29,9 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import FileContext, dotted_name
-from ..findings import Site
-from ..rule import FactCollector
+from integ_lint.context import FileContext, dotted_name
+from integ_lint.findings import Site
+from integ_lint.rule import FactCollector
 
 # Root kinds of a value or chain.
 SELF = "self"  # the instance of the enclosing class

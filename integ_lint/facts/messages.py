@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ..context import FileContext, dotted_name
-from ..findings import Site
-from ..rule import FactCollector
+from integ_lint.context import FileContext, dotted_name
+from integ_lint.findings import Site
+from integ_lint.rule import FactCollector
 
 KEY = "messages"
 

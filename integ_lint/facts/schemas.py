@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from ..context import dotted_name
-from ..findings import Fix, Span
-from ..rule import FactCollector
+from integ_lint.context import dotted_name
+from integ_lint.findings import Fix, Span
+from integ_lint.rule import FactCollector
 
 if TYPE_CHECKING:
-    from ..context import FileContext
+    from integ_lint.context import FileContext
 
 KEY = "config-schema"
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..findings import Report
+from integ_lint.findings import Report
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..findings import Finding, Notification, Report, Severity
-from . import RenderOptions
-from .sarif import repository_prefix
+from integ_lint.findings import Finding, Notification, Report, Severity
+from integ_lint.reporters import RenderOptions
+from integ_lint.reporters.sarif import repository_prefix
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
@@ -59,7 +59,7 @@ def notification_annotation(note: Notification, prefix: str = "") -> str:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    from .text import summary_line
+    from integ_lint.reporters.text import summary_line
 
     prefix = repository_prefix(Path(report.root))
     # GitHub shows only ten annotations of each level per step: errors first, so that

@@ -28,9 +28,9 @@ import json
 from collections import Counter
 from typing import Any
 
-from .. import __version__
-from ..findings import Finding, Notification, Report, Span
-from . import RenderOptions
+from integ_lint import __version__
+from integ_lint.findings import Finding, Notification, Report, Span
+from integ_lint.reporters import RenderOptions
 
 FORMAT_VERSION = 1
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .. import __version__
-from ..findings import Finding, Notification, Report, RuleInfo, Severity, Span
-from . import RenderOptions
+from integ_lint import __version__
+from integ_lint.findings import Finding, Notification, Report, RuleInfo, Severity, Span
+from integ_lint.reporters import RenderOptions
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -9,9 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from ..findings import Finding, Report, Severity
-from ..source import SourceError, decode_source
-from . import RenderOptions, display_path
+from integ_lint.findings import Finding, Report, Severity
+from integ_lint.reporters import RenderOptions, display_path
+from integ_lint.source import SourceError, decode_source
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.NOTE: "bold cyan"}
 
