@@ -51,7 +51,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from integ_lint.atomic import write_atomic
+from integ_lint.files.atomic import write_atomic
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

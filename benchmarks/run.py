@@ -487,7 +487,7 @@ def main() -> None:
     )
     chosen = CORPUS_LIST if args.corpus == "all" else [CORPORA_BY_KEY[args.corpus]]
     from integ_lint import __version__
-    from integ_lint.registry import load_registry
+    from integ_lint.engine.registry import load_registry
 
     families = sorted({r.family for r in load_registry().rules.values()})
     header = [

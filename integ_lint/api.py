@@ -12,8 +12,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from integ_lint.config import Config, ConfigError, load_config
-from integ_lint.engine import (
+from integ_lint.config.loader import Config, ConfigError, load_config
+from integ_lint.engine.pipeline import (
     EXIT_FINDINGS,
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -22,9 +22,9 @@ from integ_lint.engine import (
     exit_code,
     run,
 )
-from integ_lint.findings import Finding, Notification, Report, RuleInfo, Severity
-from integ_lint.registry import load_registry
-from integ_lint.reporters import RenderOptions, get_renderer
+from integ_lint.engine.registry import load_registry
+from integ_lint.findings.model import Finding, Notification, Report, RuleInfo, Severity
+from integ_lint.findings.reporters import RenderOptions, get_renderer
 
 __all__ = [
     "EXIT_FINDINGS",

@@ -4,7 +4,7 @@
   every other selected file rule. It calls :meth:`FileRule.report` on a node.
 * A :class:`FactCollector` is a visitor that distils a file into a small picklable
   value (its *facts*), so that project rules never need the syntax tree.
-* A :class:`ProjectRule` runs once over the :class:`~integ_lint.project.ProjectIndex`
+* A :class:`ProjectRule` runs once over the :class:`~integ_lint.model.project.ProjectIndex`
   built from every file's facts.
 
 Every rule carries a stable ``code``, a short ``name``, a ``family``, a default
@@ -22,11 +22,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
-from integ_lint.findings import Finding, Fix, RelatedLocation, RuleInfo, Severity, Site
+from integ_lint.facts.collector import FactCollector
+from integ_lint.facts.context import FileContext, PendingFinding
+from integ_lint.findings.model import Finding, Fix, RelatedLocation, RuleInfo, Severity, Site
+
+__all__ = [
+    "AnyRule",
+    "FactCollector",
+    "FileContext",
+    "FileRule",
+    "Invalid",
+    "PendingFinding",
+    "ProjectRule",
+    "RuleMixin",
+    "Valid",
+]
 
 if TYPE_CHECKING:
-    from integ_lint.context import FileContext
-    from integ_lint.project import ProjectIndex
+    from integ_lint.model.project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,7 @@ class RuleMixin:
     severity: ClassVar[Severity] = Severity.WARNING
     tags: ClassVar[tuple[str, ...]] = ()
     fixable: ClassVar[bool] = False
-    # The file roles (integ_lint.roles) the rule REPORTS on; files of every role still
+    # The file roles (integ_lint.config.roles) the rule REPORTS on; files of every role still
     # feed facts. The engine drops findings in files of other roles.
     roles: ClassVar[frozenset[str]] = frozenset({"library"})
     # False: an opt-in rule (below 90% precision on the ecosystem check with its
@@ -129,26 +142,12 @@ class RuleMixin:
             problems.append(f"{cls.__qualname__}: no family")
         if not cls.__doc__:
             problems.append(f"{cls.__qualname__}: no docstring")
-        from integ_lint.roles import ALL_ROLES
+        from integ_lint.config.roles import ALL_ROLES
 
         unknown_roles = sorted(set(cls.roles) - ALL_ROLES)
         if not cls.roles or unknown_roles:
             problems.append(f"{cls.__qualname__}: roles {sorted(cls.roles)!r} must be known roles")
         return problems
-
-
-@dataclass
-class PendingFinding:
-    """A finding reported during traversal, before positions and fingerprints exist."""
-
-    rule: type[FileRule]
-    node: cst.CSTNode
-    message: str
-    scope: str
-    replacement: cst.CSTNode | cst.RemovalSentinel | None = None
-    fix_description: str = ""
-    related: tuple[RelatedLocation, ...] = ()
-    properties: tuple[tuple[str, Any], ...] = ()
 
 
 class FileRule(RuleMixin, cst.BatchableCSTVisitor):
@@ -194,23 +193,6 @@ class FileRule(RuleMixin, cst.BatchableCSTVisitor):
                 properties=tuple((properties or {}).items()),
             )
         )
-
-
-class FactCollector(cst.BatchableCSTVisitor):
-    """Distils one file into a picklable value stored under ``KEY`` in its facts.
-
-    Collectors must not depend on configuration (their output is cached per content),
-    and their value must be small: plain data, no syntax nodes.
-    """
-
-    KEY: ClassVar[str] = ""
-
-    def __init__(self, context: FileContext) -> None:
-        super().__init__()
-        self.context = context
-
-    def collect(self) -> Any:
-        raise NotImplementedError
 
 
 class ProjectRule(RuleMixin):

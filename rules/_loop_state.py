@@ -19,8 +19,8 @@ from typing import Literal
 
 import libcst as cst
 
-from integ_lint.context import FileContext, dotted_name, is_main_guard
-from integ_lint.findings import Site
+from integ_lint.facts.context import FileContext, dotted_name, is_main_guard
+from integ_lint.findings.model import Site
 from integ_lint.rule import FactCollector
 
 Known = Literal["unknown", "running", "not_running"]

@@ -8,7 +8,18 @@ from itertools import pairwise
 
 import networkx as nx
 
-from integ_lint.boundaries import (
+from integ_lint.config.settings import BoundarySettings
+from integ_lint.facts.imports import ImportFacts
+from integ_lint.findings.model import (
+    Finding,
+    Notification,
+    NotificationKind,
+    RelatedLocation,
+    Severity,
+    Site,
+    Span,
+)
+from integ_lint.model.boundaries import (
     Boundaries,
     ContractResult,
     Violation,
@@ -19,20 +30,9 @@ from integ_lint.boundaries import (
     find_cycles,
     resolve_boundaries,
 )
-from integ_lint.facts.imports import ImportFacts
-from integ_lint.findings import (
-    Finding,
-    Notification,
-    NotificationKind,
-    RelatedLocation,
-    Severity,
-    Site,
-    Span,
-)
-from integ_lint.import_graph import ImportGraph, ImportSite, import_graph
-from integ_lint.project import ProjectIndex
+from integ_lint.model.import_graph import ImportGraph, ImportSite, import_graph
+from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
-from integ_lint.settings import BoundarySettings
 
 FAMILY = "boundaries"
 

@@ -4,7 +4,7 @@
 ``"x" in cfg`` on configuration objects, checked against the project's own config
 schemas (Pydantic models, dataclasses, attrs classes, TypedDicts, NamedTuples, dict
 literals). The schema table and receiver resolution live in
-:mod:`integ_lint.schema_index`; the facts in :mod:`integ_lint.facts.schemas`.
+:mod:`integ_lint.model.schema_index`; the facts in :mod:`integ_lint.facts.schemas`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from integ_lint.config_files import ConfigKey, Feed, config_file_index
 from integ_lint.facts.schemas import SchemaFactCollector, canonical_value
-from integ_lint.findings import Finding, Fix, RelatedLocation, Severity, Site, Span
-from integ_lint.project import ProjectIndex
-from integ_lint.rule import Invalid, ProjectRule, Valid
-from integ_lint.schema_index import (
+from integ_lint.findings.model import Finding, Fix, RelatedLocation, Severity, Site, Span
+from integ_lint.model.config_files import ConfigKey, Feed, config_file_index
+from integ_lint.model.project import ProjectIndex
+from integ_lint.model.schema_index import (
     DeclaredField,
     ResolvedSite,
     Schema,
@@ -26,6 +25,7 @@ from integ_lint.schema_index import (
     iter_sites,
     schema_index,
 )
+from integ_lint.rule import Invalid, ProjectRule, Valid
 
 _NONE = repr(("const", None))
 _LISTED = 5

@@ -1,5 +1,5 @@
 """IL5xx: coupling between managers, over the manager graph of
-:mod:`integ_lint.coupling`."""
+:mod:`integ_lint.model.coupling`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from itertools import pairwise
 
 import networkx as nx
 
-from integ_lint.coupling import EdgeSite, ManagerGraph, manager_graph
-from integ_lint.coupling import ReachThrough as ReachSite
+from integ_lint.config.settings import CouplingSettings
 from integ_lint.facts.managers import ManagerFactCollector
-from integ_lint.findings import Finding, RelatedLocation, Severity, Site
-from integ_lint.project import ProjectIndex
+from integ_lint.findings.model import Finding, RelatedLocation, Severity, Site
+from integ_lint.model.coupling import EdgeSite, ManagerGraph, manager_graph
+from integ_lint.model.coupling import ReachThrough as ReachSite
+from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
-from integ_lint.settings import CouplingSettings
 
 FAMILY = "coupling"
 

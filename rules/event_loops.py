@@ -3,7 +3,7 @@
 IL201-IL205 read the facts of the known-loop-state collector
 (:mod:`integ_lint.rules._loop_state`), which walks each file once, tracks the state
 (running / not running / unknown) statement by statement, and classifies every loop
-call. The project call graph (:mod:`integ_lint.call_graph`, built from the facts of
+call. The project call graph (:mod:`integ_lint.model.call_graph`, built from the facts of
 :mod:`integ_lint.facts.calls`) then gives every function a loop context: IL201 and
 IL203 drop calls in thread bodies and entry points, IL201 says "may raise" with the
 running callers named, IL205 reports calls in running code of functions that start a
@@ -21,7 +21,11 @@ from typing import ClassVar
 
 from integ_lint.rules._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
 
-from integ_lint.call_graph import (
+from integ_lint.config.roles import Role
+from integ_lint.config.settings import EventLoopSettings
+from integ_lint.facts.calls import BLOCKING_TYPES, CALL, CallFactsCollector, ModuleCallFacts
+from integ_lint.findings.model import Finding, RelatedLocation, Severity, Site
+from integ_lint.model.call_graph import (
     RUNNING,
     UNKNOWN,
     CallGraph,
@@ -31,12 +35,8 @@ from integ_lint.call_graph import (
     shortest_chain,
     site_kind,
 )
-from integ_lint.facts.calls import BLOCKING_TYPES, CALL, CallFactsCollector, ModuleCallFacts
-from integ_lint.findings import Finding, RelatedLocation, Severity, Site
-from integ_lint.project import FileFacts, ProjectIndex
-from integ_lint.roles import Role
+from integ_lint.model.project import FileFacts, ProjectIndex
 from integ_lint.rule import FactCollector, Invalid, ProjectRule, Valid
-from integ_lint.settings import EventLoopSettings
 
 FAMILY = "event-loops"
 

@@ -23,7 +23,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from integ_lint.rules._torch import (
+
+from integ_lint.config.gpu_allowlist import (
+    AllowEntry,
+    allowlist_key,
+    parse_allowlist,
+    scope_label,
+)
+from integ_lint.config.settings import GpuSettings
+from integ_lint.facts.context import FileContext, dotted_name
+from integ_lint.facts.gpu import (
+    COMPREHENSION,
+    LOOP,
+    CallFact,
+    GpuFactCollector,
+    GpuFacts,
+    SyncFact,
+)
+from integ_lint.facts.torch import (
     SYNC_DISPLAY,
     GpuScope,
     accelerator_literal,
@@ -37,26 +54,9 @@ from integ_lint.rules._torch import (
     to_target,
     walk,
 )
-
-from integ_lint.context import FileContext, dotted_name
-from integ_lint.facts.gpu import (
-    COMPREHENSION,
-    LOOP,
-    CallFact,
-    GpuFactCollector,
-    GpuFacts,
-    SyncFact,
-)
-from integ_lint.findings import Finding, RelatedLocation, Severity, Site, Span
-from integ_lint.gpu_allowlist import (
-    AllowEntry,
-    allowlist_key,
-    parse_allowlist,
-    scope_label,
-)
-from integ_lint.project import FileFacts, ProjectIndex
+from integ_lint.findings.model import Finding, RelatedLocation, Severity, Site, Span
+from integ_lint.model.project import FileFacts, ProjectIndex
 from integ_lint.rule import FileRule, Invalid, PendingFinding, ProjectRule, Valid
-from integ_lint.settings import GpuSettings
 
 FAMILY = "gpu"
 

@@ -1,5 +1,5 @@
 """Message contracts (IL6xx): events and payloads between the components that publish
-and subscribe to them. The model is :mod:`integ_lint.messages`; the shapes recognised
+and subscribe to them. The model is :mod:`integ_lint.model.messages`; the shapes recognised
 and the limits are in docs/rules/messages.md."""
 
 from __future__ import annotations
@@ -7,13 +7,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
+from integ_lint.config.settings import MessageSettings
 from integ_lint.facts.messages import (
     FunctionReads,
     MessageFactCollector,
     Publication,
 )
-from integ_lint.findings import Finding, RelatedLocation, Severity
-from integ_lint.messages import (
+from integ_lint.findings.model import Finding, RelatedLocation, Severity
+from integ_lint.model.messages import (
     BUS,
     SIGNAL,
     EventEntry,
@@ -22,9 +23,8 @@ from integ_lint.messages import (
     payload_parameter,
     queue_channels,
 )
-from integ_lint.project import ProjectIndex
+from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
-from integ_lint.settings import MessageSettings
 
 FAMILY = "messages"
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import libcst as cst
 
+from integ_lint.engine.registry import load_registry
 from integ_lint.findings import Finding, RelatedLocation, Severity, Site, Span
-from integ_lint.project import ProjectIndex
-from integ_lint.registry import load_registry
+from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import FactCollector, FileRule, Invalid, ProjectRule, Valid
 
 SCHEMA_PATH = (

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import libcst as cst
 
 from integ_lint.findings import Finding, Severity, Site, Span
-from integ_lint.project import ProjectIndex
+from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import FactCollector, FileRule, Invalid, ProjectRule, Valid
 
 

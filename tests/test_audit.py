@@ -20,7 +20,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from integ_lint import api
-from integ_lint.audit import (
+from integ_lint.audit.certificate import md_text
+from integ_lint.audit.model import (
     APPROVED,
     CONDITIONALLY_APPROVED,
     MAX_CRITICAL,
@@ -35,7 +36,6 @@ from integ_lint.audit import (
     site_score,
     snake_name,
 )
-from integ_lint.certificate import md_text
 from integ_lint.cli import main
 from integ_lint.engine import RunOptions
 from integ_lint.findings import Severity
@@ -383,13 +383,13 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
     """``(count, total)`` of a strength, recomputed from the project's facts."""
     from integ_lint.config import load_config
     from integ_lint.engine import index_project
+    from integ_lint.engine.registry import load_registry
     from integ_lint.facts.imports import ImportFacts
     from integ_lint.facts.managers import ManagerFactCollector
     from integ_lint.facts.messages import MessageFactCollector
     from integ_lint.facts.schemas import SchemaFactCollector
-    from integ_lint.import_graph import import_graph
-    from integ_lint.registry import load_registry
-    from integ_lint.schema_index import schema_index
+    from integ_lint.model.import_graph import import_graph
+    from integ_lint.model.schema_index import schema_index
 
     files = payload["scope"]["component"]["files"]
     scope = set(files)
@@ -443,7 +443,7 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
     if fact == "loop-calls-probed":
         return _probed_loop_calls(root, files)
     if fact == "messages-clean":
-        from integ_lint.messages import build_message_index
+        from integ_lint.model.messages import build_message_index
 
         event_sites: set[tuple[str, int]] = set()
         for entry in build_message_index(index).events.values():
@@ -453,7 +453,7 @@ def expected_strength(root: Path, payload: dict[str, Any], fact: str) -> tuple[i
                     event_sites.add((path, use.site.span.start_line))
         return len(event_sites), len(event_sites)
     if fact == "no-manager-cycle":
-        from integ_lint.coupling import manager_graph
+        from integ_lint.model.coupling import manager_graph
 
         managers_graph = manager_graph(index)
         managers = [
@@ -945,7 +945,7 @@ Then run again.
 
 
 def test_fix_and_runtime_texts() -> None:
-    from integ_lint.audit import doc_section, fix_text
+    from integ_lint.audit.model import doc_section, fix_text
 
     assert doc_section(DOC, "Why is this bad") == "It breaks. Badly, at run time."
     # The message's own advice wins; the documentation's example never leaks in.
@@ -959,7 +959,7 @@ def test_fix_and_runtime_texts() -> None:
 
 
 def test_root_cause_keys() -> None:
-    from integ_lint.audit import root_cause
+    from integ_lint.audit.model import root_cause
 
     cycle = _finding("IL103", "m", cycle=("b", "a", "b"))
     assert root_cause(cycle, "boundaries")[0] == "cycle:IL103:a|b"

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from integ_lint import api
-from integ_lint.audit import CONDITIONALLY_APPROVED, REQUIRES_REMEDIATION
-from integ_lint.certificate import VALID, verify_certificate
+from integ_lint.audit.certificate import VALID, verify_certificate
+from integ_lint.audit.model import CONDITIONALLY_APPROVED, REQUIRES_REMEDIATION
 from integ_lint.cli import main
 from integ_lint.engine import RunOptions
 
@@ -172,7 +172,7 @@ def test_a_bad_comparison_fails_before_the_project_is_scanned(
     def no_scan(*args: object) -> None:
         raise AssertionError("the project was scanned before the comparison was checked")
 
-    monkeypatch.setattr("integ_lint.cli_audit.run_scan", no_scan)
+    monkeypatch.setattr("integ_lint.cli.audit.run_scan", no_scan)
     result = CliRunner().invoke(
         main, ["audit", str(root), "--component", "pkg", *option, "--no-cache"]
     )
@@ -219,7 +219,7 @@ def test_previous_certificate_new_fixed_unchanged(tmp_path: Path) -> None:
 def test_previous_certificate_with_a_malformed_finding_is_a_one_line_error(tmp_path: Path) -> None:
     import hashlib
 
-    from integ_lint.certificate import canonical_json
+    from integ_lint.audit.certificate import canonical_json
 
     root = tmp_path / "project"
     write(

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from conftest import load_ecosystem
 from test_audit import check_strengths, check_structure
 
-from integ_lint.audit import MAX_CRITICAL
-from integ_lint.certificate import STALE, VALID, verify_certificate
+from integ_lint.audit.certificate import STALE, VALID, verify_certificate
+from integ_lint.audit.model import MAX_CRITICAL
 from integ_lint.cli import main
 
 PROJECT = "stable-baselines3"

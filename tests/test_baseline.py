@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 from gate_rules import registered_gate_rules, validate_sarif, write_project
 
-from integ_lint.baseline import (
+from integ_lint.cli import main
+from integ_lint.findings.baseline import (
     Baseline,
     BaselineEntry,
     BaselineError,
@@ -20,7 +21,6 @@ from integ_lint.baseline import (
     load_baseline,
     write_baseline,
 )
-from integ_lint.cli import main
 
 LEGACY = """\
     def unrelated():

@@ -14,9 +14,11 @@ import libcst as cst
 import pytest
 from click.testing import CliRunner
 
-from integ_lint import analysis
-from integ_lint.analysis import FileResult
-from integ_lint.cache import (
+from integ_lint.cli import main
+from integ_lint.config import Config, load_config
+from integ_lint.engine import analysis
+from integ_lint.engine.analysis import FileResult
+from integ_lint.engine.cache import (
     MAGIC,
     CacheError,
     FileCache,
@@ -25,13 +27,11 @@ from integ_lint.cache import (
     config_digest,
     namespace,
 )
-from integ_lint.cli import main
-from integ_lint.config import Config, load_config
-from integ_lint.discovery import SourceFile, discover
-from integ_lint.executor import ExecutionStats, analyze_files
+from integ_lint.engine.discovery import SourceFile, discover
+from integ_lint.engine.executor import ExecutionStats, analyze_files
+from integ_lint.files.source import content_digest
 from integ_lint.findings import Severity
 from integ_lint.rule import FactCollector, FileRule
-from integ_lint.source import content_digest
 
 
 class BoomCall(FileRule):

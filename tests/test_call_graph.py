@@ -7,11 +7,11 @@ import pickle
 import textwrap
 from pathlib import Path
 
-from integ_lint.call_graph import NOT_RUNNING, RUNNING, UNKNOWN, CallGraph, loop_contexts
 from integ_lint.config import load_config
 from integ_lint.engine import index_project
-from integ_lint.examples import dedent
+from integ_lint.engine.examples import dedent
 from integ_lint.facts.calls import REFERENCE, THREAD, CallFactsCollector, ModuleCallFacts
+from integ_lint.model.call_graph import NOT_RUNNING, RUNNING, UNKNOWN, CallGraph, loop_contexts
 
 
 def build(root: Path, files: dict[str, str]) -> CallGraph:

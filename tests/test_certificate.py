@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from markdown_it import MarkdownIt
 
-from integ_lint.certificate import (
+from integ_lint.audit.certificate import (
     STALE,
     TAMPERED,
     UNUSABLE,
@@ -226,8 +226,8 @@ def test_unmatched_backtick_renders_literally() -> None:
 
 
 def test_since_revision_in_the_heading_renders_literally() -> None:
-    from integ_lint.audit import Delta
-    from integ_lint.certificate import _delta_lines
+    from integ_lint.audit.certificate import _delta_lines
+    from integ_lint.audit.model import Delta
 
     heading = _delta_lines(Delta("since", "feature/*_x*", [], [], 0))[1]
     assert rendered(heading.removeprefix("### ")) == "Changes Since feature/*_x*"

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from gate_rules import git, git_init, registered_gate_rules, write_project
 
-from integ_lint.changes import Changes, ChangesError, _parse_diff, _unquote, changed_since
 from integ_lint.cli import main
+from integ_lint.findings.changes import Changes, ChangesError, _parse_diff, _unquote, changed_since
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

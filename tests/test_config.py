@@ -127,7 +127,7 @@ def test_config_command_shows_sources(tmp_path: Path) -> None:
 
 
 def test_type_descriptions_read_as_english() -> None:
-    from integ_lint.config import _describe
+    from integ_lint.config.loader import _describe
 
     assert _describe(list[str]) == "a list of strings"
     assert _describe(dict[str, str]) == "a table of strings"

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from integ_lint import api, config_files
+from integ_lint import api
 from integ_lint.config import ConfigError
-from integ_lint.config_files import parse_config_text
 from integ_lint.engine import RunOptions
+from integ_lint.files.source import read_regular_file
 from integ_lint.findings import NotificationKind
-from integ_lint.source import read_regular_file
+from integ_lint.model import config_files
+from integ_lint.model.config_files import parse_config_text
 
 Row = tuple[str, int, str]
 

@@ -17,7 +17,7 @@ from integ_lint import api
 from integ_lint.config import ConfigError
 from integ_lint.engine import RunOptions
 from integ_lint.facts.schemas import SchemaFacts
-from integ_lint.fixes import fix_files
+from integ_lint.findings.fixes import fix_files
 
 Row = tuple[str, int, str]
 
@@ -443,8 +443,8 @@ def test_silent_shapes(tmp_path: Path) -> None:
 
 
 def test_facts_are_picklable_and_config_independent(tmp_path: Path) -> None:
-    from integ_lint.analysis import analyze_file
-    from integ_lint.discovery import SourceFile
+    from integ_lint.engine.analysis import analyze_file
+    from integ_lint.engine.discovery import SourceFile
     from integ_lint.facts.schemas import SchemaFactCollector
 
     source = tmp_path / "m.py"

@@ -17,18 +17,17 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
 from integ_lint.cli import main
-from integ_lint.cli_graph import export_text
+from integ_lint.cli.graph import export_text, index_project
 from integ_lint.config import ConfigError, load_config
-from integ_lint.coupling import (
+from integ_lint.facts.managers import NEW, PARAM, SELF, ManagerFacts
+from integ_lint.model.coupling import (
     ManagerGraph,
     coupling_table,
-    index_project,
     manager_graph,
-    manager_mermaid,
 )
-from integ_lint.facts.managers import NEW, PARAM, SELF, ManagerFacts
-from integ_lint.graph_draw import builtin_svg, draw_html, draw_svg, instability_color
-from integ_lint.project import ProjectIndex
+from integ_lint.model.project import ProjectIndex
+from integ_lint.views.draw import builtin_svg, draw_html, draw_svg, instability_color
+from integ_lint.views.export import manager_mermaid
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "training_app"
 EXPECTED_GRAPH = FIXTURE / "expected" / "manager_graph.json"
@@ -350,7 +349,7 @@ def test_settings_errors_name_the_key(tmp_path: Path, toml: str, message: str) -
     assert len(result.output.strip().splitlines()) == 1
     with pytest.raises(ConfigError, match="coupling"):
         config = load_config([tmp_path], tmp_path / "pyproject.toml")
-        from integ_lint.settings import CouplingSettings
+        from integ_lint.config.settings import CouplingSettings
 
         config.section(CouplingSettings).validate("x")
 

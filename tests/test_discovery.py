@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from integ_lint.discovery import DiscoveryError, discover, matches_any, module_name
+from integ_lint.engine.discovery import DiscoveryError, discover, module_name
+from integ_lint.files.globs import matches_any
 
 
 def touch(root: Path, *relpaths: str) -> None:
@@ -137,7 +138,7 @@ def test_a_run_names_each_project_file_once(
 ) -> None:
     """The run's discovery reuses the project's files (roles classified, heads read
     while the layout was inferred) instead of reading every file's head again."""
-    import integ_lint.discovery as discovery
+    import integ_lint.engine.discovery as discovery
     from integ_lint.config import load_config
     from integ_lint.engine import discover_files
 

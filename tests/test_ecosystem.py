@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import load_ecosystem
 
-from integ_lint.atomic import current_umask
+from integ_lint.files.atomic import current_umask
 
 eco = load_ecosystem()
 

@@ -13,7 +13,7 @@ from probe_rules import CrashingRule, ProbeCall, ProjectNames
 from integ_lint import api
 from integ_lint.cli import main
 from integ_lint.engine import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
-from integ_lint.registry import load_registry
+from integ_lint.engine.registry import load_registry
 
 
 @pytest.fixture(autouse=True)

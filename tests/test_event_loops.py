@@ -13,7 +13,7 @@ from integ_lint.rules._loop_state import ModuleLoopFacts
 
 from integ_lint import api
 from integ_lint.engine import RunOptions
-from integ_lint.examples import dedent
+from integ_lint.engine.examples import dedent
 from integ_lint.findings import Severity
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "eval_service"

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from gate_rules import registered_gate_rules, write_project
 
-from integ_lint.add_ignore import add_ignores, lines_inside_strings
 from integ_lint.cli import main
+from integ_lint.findings.add_ignore import add_ignores, lines_inside_strings
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,9 @@ from gate_rules import registered_gate_rules, write_project
 
 from integ_lint.cli import main
 from integ_lint.findings import Finding, Report, Severity, Site, Span
-from integ_lint.reporters import RenderOptions, display_path
-from integ_lint.reporters.sarif import plain_text
-from integ_lint.reporters.text import render
+from integ_lint.findings.reporters import RenderOptions, display_path
+from integ_lint.findings.reporters.sarif import plain_text
+from integ_lint.findings.reporters.text import render
 
 
 @pytest.fixture(autouse=True)

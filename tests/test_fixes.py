@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from integ_lint import cli
-from integ_lint.atomic import write_atomic
+from integ_lint.cli import check as cli  # the check command and the helpers it calls
 from integ_lint.cli import main
+from integ_lint.files.atomic import write_atomic
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

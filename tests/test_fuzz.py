@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from integ_lint.config import load_config
 from integ_lint.engine import RunOptions, run
+from integ_lint.engine.registry import load_registry
 from integ_lint.findings import NotificationKind, Report
-from integ_lint.fixes import fix_files
-from integ_lint.registry import load_registry
+from integ_lint.findings.fixes import fix_files
 
 # Prepended to some programs so that alias-resolving rules see the names they look for.
 HEADERS = (

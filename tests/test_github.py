@@ -19,8 +19,8 @@ from integ_lint.findings import (
     Site,
     Span,
 )
-from integ_lint.reporters import RenderOptions
-from integ_lint.reporters.github import annotation, escape_data, escape_property, render
+from integ_lint.findings.reporters import RenderOptions
+from integ_lint.findings.reporters.github import annotation, escape_data, escape_property, render
 
 
 @pytest.fixture(autouse=True)

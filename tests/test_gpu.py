@@ -7,14 +7,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from integ_lint.rules._torch import file_imports_torch, scope_matches
 
 from integ_lint import api
 from integ_lint.config import ConfigError, load_config
+from integ_lint.config.gpu_allowlist import parse_key
 from integ_lint.engine import select_rules
+from integ_lint.engine.registry import load_registry
+from integ_lint.facts.torch import file_imports_torch, scope_matches
 from integ_lint.findings import Finding
-from integ_lint.gpu_allowlist import parse_key
-from integ_lint.registry import load_registry
 
 STEP = """\
 import torch
@@ -388,8 +388,8 @@ def test_cache_namespace_changes_with_the_date_only_when_entries_can_expire(
 ) -> None:
     import datetime
 
-    from integ_lint import settings
-    from integ_lint.cache import namespace
+    from integ_lint.config import settings
+    from integ_lint.engine.cache import namespace
 
     class Day(datetime.date):
         current = datetime.date(2030, 1, 1)

@@ -10,8 +10,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 from markdown_it import MarkdownIt
 
-from integ_lint.registry import load_registry
-from integ_lint.reporters.sarif import INFORMATION_URI, help_uri
+from integ_lint.engine.registry import load_registry
+from integ_lint.findings.reporters.sarif import INFORMATION_URI, help_uri
 
 REPO = Path(__file__).resolve().parent.parent
 

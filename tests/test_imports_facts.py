@@ -6,9 +6,9 @@ import pickle
 import textwrap
 from pathlib import Path
 
-from integ_lint.analysis import analyze_file
 from integ_lint.config import load_config
-from integ_lint.discovery import SourceFile
+from integ_lint.engine.analysis import analyze_file
+from integ_lint.engine.discovery import SourceFile
 from integ_lint.facts.imports import ImportFacts, ImportFactsValue, ImportRecord
 
 SOURCE = """

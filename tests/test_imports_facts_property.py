@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integ_lint.analysis import analyze_file
 from integ_lint.config import load_config
-from integ_lint.discovery import SourceFile
+from integ_lint.engine.analysis import analyze_file
+from integ_lint.engine.discovery import SourceFile
 from integ_lint.facts.imports import ImportFacts
 
 NAMES = st.sampled_from(["a", "b", "pkg.mod", "é", "x.y.z", "os"])

@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 from markdown_it import MarkdownIt
 
-from integ_lint.graph_export import FORMATS, ExportError, export_graph
+from integ_lint.views.export import FORMATS, ExportError, export_graph
 
 
 def _graph() -> nx.DiGraph:

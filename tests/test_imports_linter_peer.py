@@ -43,13 +43,13 @@ from pathlib import Path
 import pytest
 
 from integ_lint import api
-from integ_lint.boundaries import check_contract_result, contracts_of
 from integ_lint.config import load_config
+from integ_lint.config.importlinter import find_importlinter_config
+from integ_lint.config.settings import BoundarySettings
 from integ_lint.engine import RunOptions, index_project
 from integ_lint.facts.imports import ImportFacts
-from integ_lint.import_graph import ImportGraph, import_graph
-from integ_lint.importlinter_config import find_importlinter_config
-from integ_lint.settings import BoundarySettings
+from integ_lint.model.boundaries import check_contract_result, contracts_of
+from integ_lint.model.import_graph import ImportGraph, import_graph
 
 pytest.importorskip("importlinter")
 

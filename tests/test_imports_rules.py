@@ -38,7 +38,7 @@ def brief(found: list[Finding]) -> list[tuple[str, str, int]]:
 
 
 def graph_of(root: Path):  # type: ignore[no-untyped-def]
-    from integ_lint.cli_imports import build_overview
+    from integ_lint.cli.imports import build_overview
 
     config = load_config([root])
     return build_overview([root], config, "file", jobs=1)

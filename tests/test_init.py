@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from conftest import load_ecosystem
 
 from integ_lint.cli import main
-from integ_lint.cli_init import replace_table
+from integ_lint.cli.init import replace_table
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from integ_lint import api
 from integ_lint.cli import main
-from integ_lint.cli_messages import builtin_svg, event_rows, mermaid
+from integ_lint.cli.messages import builtin_svg, event_rows, mermaid
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -205,7 +205,7 @@ def test_fixture_message_map_table_and_formats(tmp_path: Path) -> None:
 
 def test_builtin_svg_and_mermaid_draw_every_event() -> None:
     report = api.check([FIXTURES / "message_backend"], select=["IL6"], jobs=1)
-    from integ_lint.messages import build_message_index
+    from integ_lint.model.messages import build_message_index
 
     project_index = report.project
     assert project_index is not None
@@ -310,7 +310,7 @@ def test_a_signal_sent_through_a_parameter_may_be_any_signal(tmp_path: Path) -> 
 
 
 def test_components_follow_configured_globs(tmp_path: Path) -> None:
-    from integ_lint.cli_messages import component_of
+    from integ_lint.cli.messages import component_of
     from integ_lint.config import load_config
 
     (tmp_path / "pyproject.toml").write_text(

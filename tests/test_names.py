@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integ_lint.names import follow_reexports
+from integ_lint.model.names import follow_reexports
 
 ALIASES = {
     "pkg": {"Config": "pkg.settings.Config", "events": "pkg.core.events", "loop": "pkg"},

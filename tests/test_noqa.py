@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from integ_lint.api import check
-from integ_lint.suppressions import parse_suppressions
+from integ_lint.findings.suppressions import parse_suppressions
 
 LOOP = "import asyncio\n\n\ndef run_sync(coro):\n    return asyncio.run(coro){comment}\n"
 

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from integ_lint.cli import main
+from integ_lint.engine.registry import Registry, load_registry
 from integ_lint.findings import Severity
-from integ_lint.registry import Registry, load_registry
 from integ_lint.rule import FileRule
 
 

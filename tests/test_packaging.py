@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from integ_lint import registry as registry_module
-from integ_lint.examples import run_example
+from integ_lint.engine import registry as registry_module
+from integ_lint.engine.examples import run_example
 
 REPO = Path(__file__).resolve().parents[1]
 

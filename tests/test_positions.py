@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesmith import from_grammar
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from integ_lint.positions import NodePositions
+from integ_lint.facts.positions import NodePositions
 
 TRICKY = '''# -*- coding: utf-8 -*-
 import os, sys as system

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from gate_rules import registered_gate_rules, write_project
 
+from integ_lint.cli.progress import DelayedProgress, progress_bar
 from integ_lint.config import load_config
 from integ_lint.engine import RunOptions, run
-from integ_lint.progress import DelayedProgress, progress_bar
 
 
 class FakeClock:

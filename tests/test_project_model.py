@@ -17,11 +17,11 @@ from click.testing import CliRunner
 
 from integ_lint import api
 from integ_lint.cli import main
-from integ_lint.cli_files import format_row, list_files
+from integ_lint.cli.files import format_row, list_files
 from integ_lint.config import ConfigError
 from integ_lint.engine import RunOptions
-from integ_lint.layout import declared_roots, infer_layout, missing_module_message
-from integ_lint.registry import load_registry
+from integ_lint.engine.registry import load_registry
+from integ_lint.model.layout import declared_roots, infer_layout, missing_module_message
 
 LAYOUTS = Path(__file__).resolve().parent.parent / "fixtures" / "layouts"
 # A layout's project is its folder, or its project/ subfolder when the layout is about

@@ -23,9 +23,9 @@ from probe_rules import CrashingRule, ProbeCall
 
 from integ_lint.cli import main
 from integ_lint.engine import EXIT_INCOMPLETE, EXIT_USAGE
+from integ_lint.engine.registry import load_registry
 from integ_lint.findings import Finding
-from integ_lint.project import ProjectIndex
-from integ_lint.registry import load_registry
+from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import ProjectRule
 
 RUN = "import asyncio\nasyncio.run(main())\n"  # IL201 on line 2
@@ -211,7 +211,7 @@ def test_deleted_during_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(RUN)
     (tmp_path / "gone.py").write_text(RUN)
-    import integ_lint.engine as engine
+    import integ_lint.engine.pipeline as engine
 
     real_discover = engine.discover
 

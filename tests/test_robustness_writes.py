@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner, Result
 from probe_rules import ProbeCall
 
-import integ_lint.atomic
-import integ_lint.cli
+import integ_lint.cli.check
+import integ_lint.files.atomic
 from integ_lint.cli import main
-from integ_lint.registry import load_registry
+from integ_lint.engine.registry import load_registry
 
 RUN = "import asyncio\nasyncio.run(main())\n"
 # IL201 (asyncio.run in library code) is opt-in: selected so that RUN is a finding.
@@ -67,7 +67,7 @@ def fail_replace(monkeypatch: pytest.MonkeyPatch) -> None:
     def replace(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(integ_lint.atomic.os, "replace", replace)
+    monkeypatch.setattr(integ_lint.files.atomic.os, "replace", replace)
 
 
 def test_report_lands_exactly_where_asked(project: Path, tmp_path: Path) -> None:
@@ -142,13 +142,13 @@ def test_fix_skips_a_file_changed_since_it_was_read(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (project / "b.py").write_text("probe()\n")
-    real_fix_files = integ_lint.cli.fix_files
+    real_fix_files = integ_lint.cli.check.fix_files
 
     def edit_then_fix(*args: Any, **kwargs: Any) -> Any:
         (project / "a.py").write_text("probe()  # edited meanwhile\n")
         return real_fix_files(*args, **kwargs)
 
-    monkeypatch.setattr(integ_lint.cli, "fix_files", edit_then_fix)
+    monkeypatch.setattr(integ_lint.cli.check, "fix_files", edit_then_fix)
     result = cli(
         "check", str(project), "--select", "IL901", "--ignore", "IL201", "--fix", "--no-cache"
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from integ_lint.rules.suppressions import UnusedSuppression
 
 from integ_lint.config import ConfigError, load_config
+from integ_lint.config.roles import ALL_ROLES, DEFAULT_ROLE_PATHS, classify, has_generated_header
 from integ_lint.engine import RunOptions, run
-from integ_lint.registry import load_registry
-from integ_lint.roles import ALL_ROLES, DEFAULT_ROLE_PATHS, classify, has_generated_header
-from integ_lint.suppressions import UnusedSuppression
+from integ_lint.engine.registry import load_registry
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from integ_lint.examples import dedent, run_example
-from integ_lint.registry import load_registry
+from integ_lint.engine.examples import dedent, run_example
+from integ_lint.engine.registry import load_registry
 from integ_lint.rule import AnyRule, Invalid, Valid
 
 REGISTRY = load_registry()

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-import integ_lint.cache
-from integ_lint.cache import CACHEDIR_TAG, FileCache
+import integ_lint.engine.cache
 from integ_lint.cli import main
+from integ_lint.engine.cache import CACHEDIR_TAG, FileCache
 
 
 @pytest.fixture(autouse=True)
@@ -119,8 +119,11 @@ def test_a_tag_made_with_another_users_key_is_foreign(
     root = project(tmp_path / "proj")
     assert cli(root, "check", "-j", "1", ".").exit_code == 1
     folder = root / ".integ-lint-cache"
-    assert integ_lint.cache.ownership(folder, FileCache(folder, "", 0).secret) == "ours"
-    assert integ_lint.cache.ownership(folder, b"another user's key".ljust(32, b"-")) == "foreign"
+    assert integ_lint.engine.cache.ownership(folder, FileCache(folder, "", 0).secret) == "ours"
+    assert (
+        integ_lint.engine.cache.ownership(folder, b"another user's key".ljust(32, b"-"))
+        == "foreign"
+    )
 
 
 def test_an_empty_existing_folder_is_taken_and_tagged(tmp_path: Path) -> None:

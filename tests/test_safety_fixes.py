@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner, Result
 from test_fixes import FIXED, USE, make_project
 
-import integ_lint.fixes
+import integ_lint.findings.fixes
 from integ_lint.cli import main
+from integ_lint.files.source import content_digest
 from integ_lint.findings import Finding, Fix, Severity, Site, Span
-from integ_lint.fixes import apply_text_fixes, fix_files
-from integ_lint.source import content_digest
+from integ_lint.findings.fixes import apply_text_fixes, fix_files
 
 SEPARATORS = ["\f", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 
@@ -54,7 +54,7 @@ def test_fix_in_a_file_with_lone_cr_line_ends(tmp_path: Path) -> None:
 
 
 def test_split_lines_counts_as_the_tokenizer_counts() -> None:
-    from integ_lint.source import split_lines
+    from integ_lint.files.source import split_lines
 
     text = "a\fb\x85c\r\nd\re\u2028f\ng"
     assert split_lines(text) == ["a\fb\x85c\r\n", "d\r", "e\u2028f\n", "g"]
@@ -94,7 +94,7 @@ def test_cli_reports_a_refused_fix_as_a_notification_and_exits_3(
     def breaking(text: str, fixes: list[Fix]) -> tuple[str, list[Fix]]:
         return text + "def (:\n", list(fixes)
 
-    monkeypatch.setattr(integ_lint.fixes, "apply_text_fixes", breaking)
+    monkeypatch.setattr(integ_lint.findings.fixes, "apply_text_fixes", breaking)
     result = invoke(str(tmp_path), "--fix", "--format", "json")
     assert target.read_text() == USE
     assert result.exit_code == 3

@@ -27,11 +27,12 @@ import libcst as cst
 import pytest
 from click.testing import CliRunner, Result
 
-from integ_lint import engine, executor
 from integ_lint.cli import main
 from integ_lint.config import load_config
-from integ_lint.discovery import discover
-from integ_lint.executor import _start_method, analyze_files
+from integ_lint.engine import executor
+from integ_lint.engine import pipeline as engine
+from integ_lint.engine.discovery import discover
+from integ_lint.engine.executor import _start_method, analyze_files
 from integ_lint.findings import Severity
 from integ_lint.rule import FileRule
 

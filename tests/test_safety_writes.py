@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from integ_lint.atomic import write_atomic
 from integ_lint.cli import main
+from integ_lint.files.atomic import write_atomic
 
 RUN = "import asyncio\nasyncio.run(main())\n"
 # IL201 (asyncio.run in library code) is opt-in: select it, so that RUN is a finding.
@@ -144,7 +144,7 @@ def _child(code: str, cwd: Path) -> subprocess.Popen[bytes]:
 def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     code = (
         "import os, signal\n"
-        "import integ_lint.atomic as atomic\n"
+        "import integ_lint.files.atomic as atomic\n"
         "os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGTERM)\n"
         "atomic.write_atomic('f.py', 'new')\n"
     )
@@ -158,7 +158,7 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path: Path) -> None
 def test_a_later_write_removes_what_kill_9_left(tmp_path: Path) -> None:
     code = (
         "import os, time\n"
-        "import integ_lint.atomic as atomic\n"
+        "import integ_lint.files.atomic as atomic\n"
         "def hang(fd):\n"
         "    open('ready', 'w').close()\n"
         "    time.sleep(60)\n"

@@ -14,10 +14,10 @@ from gate_rules import registered_gate_rules, validate_sarif, write_project
 from integ_lint.cli import main
 from integ_lint.config import load_config
 from integ_lint.engine import RunOptions, run
+from integ_lint.engine.registry import load_registry
 from integ_lint.findings import Report
-from integ_lint.registry import load_registry
-from integ_lint.reporters import RenderOptions, get_renderer
-from integ_lint.reporters.sarif import (
+from integ_lint.findings.reporters import RenderOptions, get_renderer
+from integ_lint.findings.reporters.sarif import (
     FINGERPRINT_KEY,
     automation_id,
     report_to_sarif,

@@ -15,8 +15,8 @@ from gate_rules import registered_gate_rules, validate_sarif, write_project
 
 from integ_lint.config import load_config
 from integ_lint.engine import RunOptions, run
-from integ_lint.registry import load_registry
-from integ_lint.reporters import RenderOptions, get_renderer
+from integ_lint.engine.registry import load_registry
+from integ_lint.findings.reporters import RenderOptions, get_renderer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

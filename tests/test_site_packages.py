@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from integ_lint.config import load_config
-from integ_lint.discovery import discover
 from integ_lint.engine import RunOptions, run
+from integ_lint.engine.discovery import discover
+from integ_lint.engine.registry import load_registry
 from integ_lint.findings import NotificationKind
-from integ_lint.registry import load_registry
 
 # Scanning all of site-packages (~5,000 files, ~2 million lines) takes half an hour of
 # CPU with every rule on; CI scans every SAMPLE_EVERY-th .py file in sorted order (a

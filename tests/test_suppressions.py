@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integ_lint.suppressions import parse_suppressions
+from integ_lint.findings.suppressions import parse_suppressions
 
 
 def test_parse_codes_reason_and_placement() -> None:

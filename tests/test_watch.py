@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from gate_rules import registered_gate_rules, write_project
 
-from integ_lint import watch as watch_module
 from integ_lint.cli import main
-from integ_lint.watch import changed_paths, snapshot, watch
+from integ_lint.cli import watch as watch_module
+from integ_lint.cli.watch import changed_paths, snapshot, watch
 
 
 @pytest.fixture(autouse=True)

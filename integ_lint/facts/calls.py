@@ -20,7 +20,7 @@ records, without any configuration:
   ``run_forever``) that run on every path.
 
 Names are resolved only as far as the file allows: a name that is not imported is
-``<module>.<name>``; the project phase (:mod:`integ_lint.call_graph`) decides whether
+``<module>.<name>``; the project phase (:mod:`integ_lint.model.call_graph`) decides whether
 it is a project function. The value is plain data, cached by content.
 """
 
@@ -32,9 +32,9 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from integ_lint.context import FileContext, dotted_name, is_main_guard
-from integ_lint.findings import Site, Span
-from integ_lint.rule import FactCollector
+from integ_lint.facts.collector import FactCollector
+from integ_lint.facts.context import FileContext, dotted_name, is_main_guard
+from integ_lint.findings.model import Site, Span
 
 _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(sys.stdlib_module_names) - {"test"}

@@ -17,7 +17,7 @@ alone says about it:
   qualified name (resolved through imports) and whether it runs per iteration: the
   project phase finds syncs one call level below a loop;
 * the functions the file defines and the inferred device owners (see
-  :func:`integ_lint.rules._torch.device_owner_evidence`).
+  :func:`integ_lint.facts.torch.device_owner_evidence`).
 """
 
 from __future__ import annotations
@@ -29,17 +29,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from integ_lint.context import FileContext, dotted_name
-from integ_lint.findings import Site, Span
-from integ_lint.rule import FactCollector
-from integ_lint.settings import GpuSettings
+from integ_lint.facts.collector import FactCollector
+from integ_lint.facts.context import FileContext, dotted_name
+from integ_lint.findings.model import Site, Span
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from integ_lint.config import Config
-    from integ_lint.project import ProjectIndex
-from integ_lint.rules._torch import (
+    pass
+from integ_lint.facts.torch import (
     annotation_is_torch,
     device_owner_evidence,
     file_imports_torch,
@@ -100,7 +96,7 @@ class SyncFact:
     """One host-synchronising call (or implicit sync) in a file."""
 
     scope: str  # qualname of the enclosing function/class ("" at module level)
-    pattern: str  # the allowlist pattern (integ_lint.gpu_allowlist.SYNC_PATTERNS)
+    pattern: str  # the allowlist pattern (integ_lint.config.gpu_allowlist.SYNC_PATTERNS)
     occurrence: int  # 1-based, among every call of this pattern in the scope
     site: Site
     per_iteration: str = ""  # LOOP, COMPREHENSION, or "" (straight-line code)
@@ -651,61 +647,3 @@ def _raises(block: cst.BaseSuite) -> bool:
             for small in line.body
         )
     return any(isinstance(small, cst.Raise) for small in statements)
-
-
-@dataclass(frozen=True)
-class DeviceOwner:
-    """A device owner of the project, as the graph and config views list it."""
-
-    name: str  # module-qualified (``pkg.devices.DeviceManager``) or a configured pattern
-    path: str  # "" for a configured pattern
-    line: int
-    why: str  # the inference evidence, or "configured in [tool.integ-lint.gpu] managers"
-
-
-def device_owners(project: ProjectIndex) -> list[DeviceOwner]:
-    """The configured ``managers`` patterns, then the inferred owners of library files
-    (none when ``infer-managers = false``), sorted by name."""
-    settings = project.config.section(GpuSettings)
-    owners = [
-        DeviceOwner(pattern, "", 0, "configured in [tool.integ-lint.gpu] managers")
-        for pattern in settings.managers
-    ]
-    if not settings.infer_managers:
-        return owners
-    inferred = []
-    for facts in project.files.values():
-        gpu = facts.facts.get(GpuFactCollector.KEY)
-        if not isinstance(gpu, GpuFacts) or project.role_of(facts.relpath) != "library":
-            continue
-        for owner in gpu.owners:
-            name = f"{facts.module}.{owner.qualname}" if facts.module else owner.qualname
-            inferred.append(
-                DeviceOwner(name, facts.relpath, owner.site.span.start_line, owner.evidence)
-            )
-    return owners + sorted(inferred, key=lambda o: o.name)
-
-
-def device_owner_lines(project: ProjectIndex) -> list[str]:
-    """One line per device owner: ``name  path:line  why``."""
-    return [
-        f"{o.name}  {o.path}:{o.line}  {o.why}" if o.path else f"{o.name}  {o.why}"
-        for o in device_owners(project)
-    ]
-
-
-def inferred_owner_comments(paths: list[Path], config: Config) -> list[str]:
-    """Comment lines for ``integ-lint config``: the device owners IL401/IL402 infer
-    (one pass of this collector over the project; nothing when inference is off)."""
-    from integ_lint.engine import index_project
-
-    if not config.section(GpuSettings).infer_managers:
-        return ["# infer-managers = false: only `managers` own devices"]
-    project, _ = index_project(paths, config, [GpuFactCollector])
-    inferred = [o for o in device_owners(project) if o.path]
-    if not inferred:
-        return ["# inferred device owners: none"]
-    return [
-        "# inferred device owners (override with managers / infer-managers):",
-        *(f"#   {o.name}  ({o.path}:{o.line})" for o in inferred),
-    ]

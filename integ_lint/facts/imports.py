@@ -3,7 +3,7 @@
 The collector records what the file says, resolved only as far as the file alone
 allows (relative imports against the file's own package). Whether ``from pkg import
 name`` imports the submodule ``pkg.name`` needs the module table, so it is decided
-later, in :mod:`integ_lint.import_graph`.
+later, in :mod:`integ_lint.model.import_graph`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from integ_lint.context import FileContext, dotted_name, is_main_guard
-from integ_lint.findings import Site
-from integ_lint.rule import FactCollector
+from integ_lint.facts.collector import FactCollector
+from integ_lint.facts.context import FileContext, dotted_name, is_main_guard
+from integ_lint.findings.model import Site
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _DYNAMIC_FUNCTIONS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})

@@ -1,5 +1,5 @@
 """Per-file facts about classes and how they reach each other, for the manager
-coupling graph (:mod:`integ_lint.coupling`).
+coupling graph (:mod:`integ_lint.model.coupling`).
 
 The collector records, without knowing which classes are managers (that is
 configuration, applied in the project phase):
@@ -29,9 +29,9 @@ from typing import Any
 
 import libcst as cst
 
-from integ_lint.context import FileContext, dotted_name
-from integ_lint.findings import Site
-from integ_lint.rule import FactCollector
+from integ_lint.facts.collector import FactCollector
+from integ_lint.facts.context import FileContext, dotted_name
+from integ_lint.findings.model import Site
 
 # Root kinds of a value or chain.
 SELF = "self"  # the instance of the enclosing class

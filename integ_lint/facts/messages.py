@@ -4,7 +4,7 @@ Facts do not depend on configuration (they are cached by content), so this colle
 records every *candidate*: a call of a publish-like or subscribe-like method, a
 ``@receiver(signal)`` / ``@x.on(event)`` decorator, a module-level string constant or
 ``Signal()`` object, and, for functions, the keys they read from their parameters. The
-project phase (:mod:`integ_lint.messages`) decides, with the configuration, which
+project phase (:mod:`integ_lint.model.messages`) decides, with the configuration, which
 candidates are messages.
 """
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from integ_lint.context import FileContext, dotted_name
-from integ_lint.findings import Site
-from integ_lint.rule import FactCollector
+from integ_lint.facts.collector import FactCollector
+from integ_lint.facts.context import FileContext, dotted_name
+from integ_lint.findings.model import Site
 
 KEY = "messages"
 

@@ -14,7 +14,7 @@ One traversal records, without looking at configuration:
   :class:`Origin`) and the precomputed LibCST fix to plain access.
 
 Which classes are *config* schemas, and which receivers are configs, is decided in the
-project phase (:mod:`integ_lint.schema_index`), where settings apply.
+project phase (:mod:`integ_lint.model.schema_index`), where settings apply.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from integ_lint.context import dotted_name
-from integ_lint.findings import Fix, Span
-from integ_lint.rule import FactCollector
+from integ_lint.config.settings import CONFIG_FILE_SUFFIXES
+from integ_lint.facts.collector import FactCollector
+from integ_lint.facts.context import dotted_name
+from integ_lint.findings.model import Fix, Span
 
 if TYPE_CHECKING:
-    from integ_lint.context import FileContext
+    from integ_lint.facts.context import FileContext
 
 KEY = "config-schema"
 
@@ -70,7 +71,6 @@ _DISPLAYS: tuple[tuple[type[cst.CSTNode], str], ...] = (
 _FACTORY_DEFAULTS = {"list": "[]", "dict": "{}", "tuple": "()", "set": "set()"}
 # Methods whose top-level assignments to self always run when an instance exists.
 _INIT_METHODS = frozenset({"__init__", "__post_init__", "__attrs_post_init__", "model_post_init"})
-CONFIG_FILE_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 # Calls that build a path or open a file: their result is not the file's data.
 _PATH_CALLS = frozenset(
     {"open", "Path", "PurePath", "PosixPath", "join", "joinpath", "str", "resolve", "abspath"}

@@ -1,0 +1,215 @@
+"""``integ-lint imports PATH``: the module dependency table, the import cycles, and the
+import graph as DOT, GraphML, JSON or Mermaid."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import networkx as nx
+
+from integ_lint.cli.options import (
+    color_option,
+    config_file_option,
+    emit,
+    fail,
+    jobs_option,
+    load_project_config,
+    output_option,
+    use_color,
+)
+from integ_lint.config.loader import Config, ConfigError
+from integ_lint.config.settings import BoundarySettings
+from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.pipeline import index_project
+from integ_lint.facts.imports import ImportFacts
+from integ_lint.model.boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
+from integ_lint.model.import_graph import ImportGraph, counted, import_graph
+from integ_lint.views.export import FORMATS, export_graph
+
+
+@dataclass
+class ImportsOverview:
+    graph: ImportGraph
+    boundaries: Boundaries
+    level: str  # "module" (components) or "file"
+    view: nx.DiGraph  # the graph at that level, every import kind
+    cycles: list[tuple[list[str], list[str]]]  # counted per the cycle settings
+    notes: list[str]
+
+
+def build_overview(paths: list[Path], config: Config, level: str, jobs: int) -> ImportsOverview:
+    """Index ``paths`` for imports only and build the graph at ``level``."""
+    BoundarySettings.validate(config.section(BoundarySettings), _source(config))
+    project, notes = index_project(paths, config, [ImportFacts], jobs=jobs)
+    graph = import_graph(project)
+    boundaries = resolve_boundaries(config, graph)
+    settings = config.section(BoundarySettings)
+    if level == "auto":
+        level = "module" if boundaries.components else "file"
+    if level == "module":
+        view = component_graph(graph, boundaries, include_lazy=True, include_type_checking=True)
+        counted_graph = component_graph(
+            graph,
+            boundaries,
+            include_lazy=settings.cycles_include_lazy,
+            include_type_checking=settings.cycles_include_type_checking,
+        )
+        cycles = find_cycles(counted_graph)
+    else:
+        view = nx.DiGraph()
+        for module in graph.internal_nodes():
+            view.add_node(module)
+        for importer, imported, sites in graph.edges():
+            if not graph.is_external(imported):
+                view.add_edge(importer, imported, sites=list(sites))
+        file_counted = nx.DiGraph()
+        file_counted.add_nodes_from(view.nodes)
+        for importer, imported, data in view.edges(data=True):
+            if counted(
+                data["sites"],
+                lazy=settings.cycles_include_lazy,
+                type_checking=settings.cycles_include_type_checking,
+                dynamic=True,
+            ):
+                file_counted.add_edge(importer, imported, sites=data["sites"])
+        cycles = find_cycles(file_counted)
+    if project.report_paths is not None:
+        view, cycles = _narrow(view, cycles, graph, boundaries, level, project.report_paths)
+    return ImportsOverview(graph, boundaries, level, view, cycles, notes)
+
+
+def _narrow(
+    view: nx.DiGraph,
+    cycles: list[tuple[list[str], list[str]]],
+    graph: ImportGraph,
+    boundaries: Boundaries,
+    level: str,
+    report_paths: set[str],
+) -> tuple[nx.DiGraph, list[tuple[list[str], list[str]]]]:
+    """The view of the given paths within the whole project: their nodes, and the
+    edges into and out of them (the rest of the project stays as their neighbours)."""
+    reported = {m for m, path in graph.table.files.items() if path in report_paths}
+    if level == "module":  # the nodes stand for components, as in component_graph
+        reported = {boundaries.component_of(m) or m for m in reported}
+    focus = reported & set(view.nodes)
+    narrowed: nx.DiGraph = nx.DiGraph()
+    narrowed.add_nodes_from(focus)
+    for importer, imported, data in view.edges(data=True):
+        if importer in focus or imported in focus:
+            narrowed.add_edge(importer, imported, **data)
+    kept = [(cycle, members) for cycle, members in cycles if focus & set(members)]
+    return narrowed, kept
+
+
+def _source(config: Config) -> str:
+    return str(config.config_file) if config.config_file else "command line"
+
+
+def export_view(overview: ImportsOverview) -> nx.DiGraph:
+    """The graph with plain attributes, ready for :func:`export_graph`."""
+    in_cycle = {m for _, members in overview.cycles for m in members}
+    out: nx.DiGraph = nx.DiGraph()
+    for node in sorted(overview.view.nodes):
+        attrs: dict[str, object] = {"label": node, "in_cycle": node in in_cycle}
+        if overview.level == "module":
+            attrs["component"] = node in overview.boundaries.components
+            attrs["shared"] = overview.boundaries.is_shared(node)
+        else:
+            attrs["path"] = overview.graph.table.files.get(node, "")
+        out.add_node(node, **attrs)
+    for importer, imported, data in sorted(overview.view.edges(data=True)):
+        sites = data["sites"]
+        kinds = sorted({s.kind for s in sites})
+        out.add_edge(
+            importer,
+            imported,
+            imports=len(sites),
+            kinds=kinds,
+            label=", ".join(kinds) if kinds != ["regular"] else "",
+            sites=[f"{s.path}:{s.line}" for s in sites],
+        )
+    return out
+
+
+def render_table(overview: ImportsOverview, color: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    in_cycle = {m for _, members in overview.cycles for m in members}
+    view = overview.view
+    title = "Module dependencies" if overview.level == "module" else "File module dependencies"
+    table = Table(title=title)
+    for column in ("Module", "Imports", "Imported by", "In cycle"):
+        table.add_column(column)
+    for node in sorted(view.nodes):
+        table.add_row(
+            node,
+            ", ".join(sorted(view.successors(node))) or "-",
+            ", ".join(sorted(view.predecessors(node))) or "-",
+            "yes" if node in in_cycle else "",
+        )
+    console = Console(no_color=not color, width=160, soft_wrap=False)
+    console.print(table)
+    if overview.cycles:
+        console.print(f"Cycles ({len(overview.cycles)}):", markup=False)
+        for cycle, members in overview.cycles:
+            line = "  " + " -> ".join(cycle)
+            if len(members) > len(cycle) - 1:
+                line += f"  (tangle: {', '.join(members)})"
+            console.print(line, markup=False, highlight=False)
+    else:
+        console.print("No import cycles.", markup=False)
+
+
+@click.command("imports")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@config_file_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", *FORMATS]),
+    default="text",
+    show_default=True,
+    help="text: the dependency table and cycles; otherwise the graph in that format.",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["auto", "module", "file"]),
+    default="auto",
+    show_default=True,
+    help="module: components from [tool.integ-lint.boundaries]; file: every Python module.",
+)
+@output_option
+@jobs_option
+@color_option
+def imports_command(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    output_format: str,
+    level: str,
+    output: Path | None,
+    jobs: int | None,
+    color: bool | None,
+) -> None:
+    """Show the import graph of PATHS (default: here): who imports whom, and cycles."""
+    scan_paths = list(paths) or [Path(".")]
+    config = load_project_config(scan_paths, config_file)
+    try:
+        overview = build_overview(
+            scan_paths, config, level, config.general.jobs if jobs is None else jobs
+        )
+    except (ConfigError, DiscoveryError) as exc:
+        fail(str(exc))
+    for note in overview.notes:
+        click.echo(f"integ-lint: warning: {note}", err=True)
+    if output_format == "text":
+        if output is not None:
+            fail("--output needs a graph --format (dot, graphml, json or mermaid)")
+        render_table(overview, use_color(sys.stdout, color))
+        return
+    title = f"imports ({overview.level} level)"
+    text = export_graph(export_view(overview), output_format, title=title)
+    emit(text, output, f"{overview.view.number_of_nodes()} modules.")

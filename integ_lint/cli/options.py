@@ -1,0 +1,157 @@
+"""Shared pieces of the command line: options, configuration loading, errors, output.
+
+Every command module imports its common options and helpers from here, so that an
+option means the same everywhere and is declared once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from integ_lint.config.loader import Config, ConfigError
+from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.pipeline import (
+    EXIT_USAGE,
+    RunOptions,
+    run,
+    select_rules,
+)
+from integ_lint.engine.registry import load_registry
+from integ_lint.files.atomic import write_atomic
+from integ_lint.findings.model import Report
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings (or expired "
+    "baseline entries); "
+    "2 usage or configuration error; 3 run incomplete (a file or rule failed)."
+)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print one line to stderr and exit."""
+    click.echo(f"integ-lint: error: {message}", err=True)
+    sys.exit(code)
+
+
+def use_color(stream: Any, flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def split_codes(values: Sequence[str]) -> list[str]:
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+config_file_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
+)
+
+
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the report to this file (atomically).",
+)
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    help="Worker processes (0: the CPU count; 1: in process) [default: the config's jobs].",
+)
+baseline_option = click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path),
+    help="Hide findings recorded in this baseline (default: the config's baseline).",
+)
+no_baseline_option = click.option(
+    "--no-baseline", is_flag=True, help="Ignore the configured baseline."
+)
+color_option = click.option("--color/--no-color", default=None, help="Force colour on or off.")
+
+
+def config_options(function: F) -> F:
+    """Options shared by every command that scans a project with a rule selection."""
+    decorators = [
+        config_file_option,
+        click.option(
+            "--select",
+            multiple=True,
+            help="Rule codes or prefixes to run (comma-separated; replaces the config's).",
+        ),
+        click.option("--ignore", multiple=True, help="Rule codes or prefixes to skip."),
+        click.option(
+            "--extend-select", multiple=True, help="Codes or prefixes to add to the selection."
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def load_project_config(
+    paths: Sequence[Path],
+    config_file: Path | None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    extend_select: Sequence[str] = (),
+    **overrides: Any,
+) -> Config:
+    from integ_lint.config.loader import load_config
+
+    values: dict[str, Any] = dict(overrides)
+    if select:
+        values["select"] = split_codes(select)
+    if ignore:
+        values["ignore"] = split_codes(ignore)
+    if extend_select:
+        values["extend-select"] = split_codes(extend_select)
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            fail(f"{path}: no such file or directory")
+    try:
+        registry = load_registry()
+        config = load_config(list(paths), config_file, values, extra_sections=registry.sections)
+        # Rule codes, globs and table-specific values too, before any command runs
+        # (graph, imports and config do not select rules themselves).
+        select_rules(config, registry)
+    except ConfigError as exc:
+        fail(str(exc))
+    return config
+
+
+def run_scan(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
+    try:
+        return run(list(paths), config, options)
+    except (ConfigError, DiscoveryError) as exc:
+        fail(str(exc))
+
+
+def emit(text: str, output: Path | None, summary: str) -> None:
+    """Print ``text``, or write it atomically to ``output`` and print ``summary``."""
+    if output is None or str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        fail(f"{output}: cannot write report: {exc.strerror or exc}")
+    click.echo(f"{summary} Report written to {output}.", err=True)

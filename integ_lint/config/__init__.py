@@ -1,0 +1,14 @@
+"""Configuration: what the user asked for, validated before anything runs.
+
+``loader`` finds and reads ``[tool.integ-lint]`` (with ``extend``) into a
+:class:`Config`; ``settings`` declares every table and key with its type, default and
+validation; ``roles`` turns the role globs into a file's role; ``importlinter`` adopts
+import-linter's contracts; ``gpu_allowlist`` validates and matches the GPU sync
+allowlist.
+
+May import: ``integ_lint.findings`` (the data model) and ``integ_lint.files`` only.
+"""
+
+from integ_lint.config.loader import Config, ConfigError, find_config_file, load_config, tomllib
+
+__all__ = ["Config", "ConfigError", "find_config_file", "load_config", "tomllib"]

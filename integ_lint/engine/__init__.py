@@ -1,0 +1,47 @@
+"""The engine: how a run goes, from paths to a :class:`~integ_lint.findings.Report`.
+
+``discovery`` finds the files (gitignore, excludes, sub-projects, module names and
+roles); ``analysis`` decodes and parses each file once and runs every selected file rule
+and fact collector in ONE traversal; ``executor`` spreads files over processes and
+reads and writes the per-file ``cache``; ``registry`` loads the rule packs;
+``pipeline`` is :func:`run`: selection, the per-file phase, the project index, project
+rules, configuration filters, fingerprints, suppressions and post-filters.
+``examples`` runs a rule's ``VALID``/``INVALID`` examples through the same pipeline.
+
+May import: ``integ_lint.rules`` (through the registry only), the rule API, the project
+model, facts, findings, config and files. Never the command line, audit or views.
+"""
+
+from integ_lint.engine.pipeline import (
+    EXIT_FINDINGS,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    RunOptions,
+    Selection,
+    discover_files,
+    exit_code,
+    filter_by_role,
+    index_project,
+    project_files,
+    project_layout,
+    run,
+    select_rules,
+)
+
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_INCOMPLETE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "RunOptions",
+    "Selection",
+    "discover_files",
+    "exit_code",
+    "filter_by_role",
+    "index_project",
+    "project_files",
+    "project_layout",
+    "run",
+    "select_rules",
+]

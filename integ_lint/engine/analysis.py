@@ -1,0 +1,411 @@
+"""The per-file phase: read, decode, parse once, run every file rule and fact collector
+in one traversal, and return a small picklable :class:`FileResult`."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from integ_lint.config.loader import Config
+from integ_lint.engine.discovery import SourceFile
+from integ_lint.facts.context import FileContext
+from integ_lint.files.paths import has_undecodable_bytes
+from integ_lint.files.source import (
+    FileTooLargeError,
+    NotRegularFileError,
+    SourceError,
+    bracket_depth_problem,
+    decode_source,
+    max_file_bytes,
+    offset_to_position,
+    read_regular_file,
+)
+from integ_lint.findings.model import Finding, Fix, Notification, NotificationKind, Site, Span
+from integ_lint.findings.suppressions import SuppressionComment, parse_suppressions
+from integ_lint.rule import FactCollector, FileRule, PendingFinding
+
+# Deeply nested expressions recurse deeply in LibCST's visitors.
+_RECURSION_LIMIT = 20_000
+
+
+@dataclass
+class FileResult:
+    relpath: str
+    module: str
+    is_package_init: bool
+    digest: str = ""
+    line_count: int = 0
+    parsed: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    suppressions: list[SuppressionComment] = field(default_factory=list)
+
+
+VisitorCall = Callable[[cst.CSTNode], Any]
+
+
+@functools.cache
+def _visitor_method_names(kind: type[cst.BatchableCSTVisitor]) -> tuple[str, ...]:
+    """The ``visit_*`` / ``leave_*`` methods ``kind`` really defines (not LibCST's
+    no-op stubs), computed once per class: ``get_visitors()`` runs
+    ``inspect.getmembers`` on every instance, which cost ~10% of a run."""
+    names = []
+    for name in dir(kind):
+        if not (name.startswith("visit_") or name.startswith("leave_")):
+            continue
+        member = getattr(kind, name, None)
+        if callable(member) and not getattr(member, "_is_no_op", False):
+            names.append(name)
+    return tuple(names)
+
+
+def _visitor_methods(visitor: cst.BatchableCSTVisitor) -> dict[str, VisitorCall]:
+    if type(visitor).get_visitors is not cst.BatchableCSTVisitor.get_visitors:
+        return dict(visitor.get_visitors())  # a visitor that customises its table
+    return {name: getattr(visitor, name) for name in _visitor_method_names(type(visitor))}
+
+
+_Entries = list[tuple[cst.BatchableCSTVisitor, VisitorCall]]
+_SCOPE_NODES = (cst.FunctionDef, cst.ClassDef)
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """Runs many visitors in one traversal, keeping scope and import aliases current
+    and containing each visitor's exceptions to that visitor and file."""
+
+    def __init__(
+        self,
+        context: FileContext,
+        visitors: Sequence[cst.BatchableCSTVisitor],
+        on_failure: Callable[[cst.BatchableCSTVisitor, BaseException], None],
+    ) -> None:
+        super().__init__()
+        self.context = context
+        self.on_failure = on_failure
+        self.failed: set[int] = set()
+        self.table: dict[str, _Entries] = {}
+        for visitor in visitors:
+            for method_name, method in _visitor_methods(visitor).items():
+                self.table.setdefault(method_name, []).append((visitor, method))
+        # Per node type: the (visit, leave) entries, so that the hot path does no
+        # string formatting. Attribute hooks (``visit_If_body``) are rare: LibCST
+        # announces every attribute of every node, so only the node types that have
+        # a hook get past a set lookup.
+        self._by_type: dict[type[cst.CSTNode], tuple[_Entries, _Entries]] = {}
+        self._attribute_hook_types = {
+            name.split("_", 2)[1] for name in self.table if name.count("_") > 1
+        }
+
+    def _entries(self, kind: type[cst.CSTNode]) -> tuple[_Entries, _Entries]:
+        entries = self._by_type.get(kind)
+        if entries is None:
+            name = kind.__name__
+            entries = (self.table.get(f"visit_{name}", []), self.table.get(f"leave_{name}", []))
+            self._by_type[kind] = entries
+        return entries
+
+    def _run(self, entries: _Entries, node: cst.CSTNode) -> None:
+        for visitor, method in entries:
+            if self.failed and id(visitor) in self.failed:
+                continue
+            try:
+                method(node)
+            except Exception as exc:
+                self.failed.add(id(visitor))
+                self.on_failure(visitor, exc)
+
+    def _call(self, method_name: str, node: cst.CSTNode) -> None:
+        self._run(self.table.get(method_name, []), node)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        kind = type(node)
+        if kind is cst.Import:
+            self.context.aliases.record_import(node)  # type: ignore[arg-type]
+        elif kind is cst.ImportFrom:
+            self.context.aliases.record_import_from(node)  # type: ignore[arg-type]
+        visit = self._entries(kind)[0]
+        if visit:
+            self._run(visit, node)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
+            self.context.push_scope(node.name.value)  # type: ignore[attr-defined]
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        kind = type(original_node)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
+            self.context.pop_scope()
+        leave = self._entries(kind)[1]
+        if leave:
+            self._run(leave, original_node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        name = type(node).__name__
+        if name in self._attribute_hook_types:
+            self._call(f"visit_{name}_{attribute}", node)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        name = type(original_node).__name__
+        if name in self._attribute_hook_types:
+            self._call(f"leave_{name}_{attribute}", original_node)
+
+
+def analyze_file(
+    source_file: SourceFile,
+    config: Config,
+    file_rules: Sequence[type[FileRule]],
+    collectors: Sequence[type[FactCollector]],
+) -> FileResult:
+    """Analyse one file. Never raises for bad input: problems become notifications."""
+    result = FileResult(
+        relpath=source_file.relpath,
+        module=source_file.module,
+        is_package_init=source_file.is_package_init,
+    )
+    if has_undecodable_bytes(str(source_file.path)):
+        message = "file name is not valid UTF-8; reported with \\x escapes, not fixable"
+        result.notifications.append(_note(NotificationKind.FILE_NAME, result, message))
+    try:
+        # Non-blocking, fstat-checked, size-capped (a FIFO or endless device never
+        # hangs or exhausts the scan): see source.read_regular_file.
+        data = read_regular_file(source_file.path, max_file_bytes(config))
+    except FileNotFoundError:
+        result.notifications.append(
+            _note(NotificationKind.READ_ERROR, result, "file vanished during the scan")
+        )
+        return result
+    except NotRegularFileError:
+        message = "not a regular file (a FIFO, device or socket?): not read"
+        result.notifications.append(_note(NotificationKind.READ_ERROR, result, message))
+        return result
+    except FileTooLargeError:
+        message = (
+            f"file is larger than max-file-size-kb ({config.general.max_file_size_kb} KiB): "
+            "not read"
+        )
+        result.notifications.append(_note(NotificationKind.READ_ERROR, result, message))
+        return result
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        result.notifications.append(
+            _note(NotificationKind.READ_ERROR, result, f"cannot read file: {reason}")
+        )
+        return result
+    try:
+        text = decode_source(data)
+    except SourceError as exc:
+        result.notifications.append(
+            _note(NotificationKind.READ_ERROR, result, exc.message, exc.line, exc.col)
+        )
+        return result
+    result.digest = text.digest
+    result.line_count = text.text.count("\n") + (
+        0 if text.text.endswith("\n") or not text.text else 1
+    )
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, _RECURSION_LIMIT))
+    try:
+        return _analyze_text(result, text.text, config, file_rules, collectors)
+    finally:
+        sys.setrecursionlimit(previous_limit)
+
+
+def _analyze_text(
+    result: FileResult,
+    text: str,
+    config: Config,
+    file_rules: Sequence[type[FileRule]],
+    collectors: Sequence[type[FactCollector]],
+) -> FileResult:
+    too_deep = bracket_depth_problem(text)
+    if too_deep is not None:  # before LibCST, whose native parser would crash on it
+        reason, deep_line, deep_col = too_deep
+        result.notifications.append(
+            _note(
+                NotificationKind.PARSE_ERROR,
+                result,
+                f"syntax error: {reason}",
+                deep_line,
+                deep_col,
+            )
+        )
+        return result
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        cpython = _cpython_syntax_error(text)
+        if cpython is not None:
+            # CPython's parser names the right line and says why (Python 2 code, for
+            # example: "Missing parentheses in call to 'print'"); LibCST's often points
+            # at the next token.
+            message, line, col = cpython
+            note = _note(NotificationKind.PARSE_ERROR, result, message, line, col)
+        else:
+            message = f"syntax error (LibCST's grammar; Python accepts it): {exc.message}"
+            note = _note(
+                NotificationKind.PARSE_ERROR, result, message, exc.raw_line, exc.raw_column + 1
+            )
+        result.notifications.append(note)
+        return result
+    except RecursionError:
+        result.notifications.append(
+            _note(NotificationKind.PARSE_ERROR, result, "code is nested too deeply to parse")
+        )
+        return result
+    except Exception as exc:  # LibCST raises assorted errors on exotic input
+        result.notifications.append(
+            _note(
+                NotificationKind.PARSE_ERROR, result, f"cannot parse: {type(exc).__name__}: {exc}"
+            )
+        )
+        return result
+    result.parsed = True
+    result.suppressions = parse_suppressions(text)
+
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    context = FileContext(
+        relpath=result.relpath,
+        module=result.module,
+        is_package_init=result.is_package_init,
+        source=text,
+        tree=tree,
+        wrapper=wrapper,
+        config=config,
+    )
+    visitors: list[cst.BatchableCSTVisitor] = [
+        rule(context) for rule in file_rules if rule.applies_to(context)
+    ]
+    fact_visitors: list[FactCollector] = [collector(context) for collector in collectors]
+    all_visitors: list[cst.BatchableCSTVisitor] = [*fact_visitors, *visitors]
+
+    def on_failure(visitor: cst.BatchableCSTVisitor, exc: BaseException) -> None:
+        name = getattr(visitor, "code", "") or type(visitor).__name__
+        result.notifications.append(_internal_error(result, name, exc))
+
+    dependencies: set[Any] = set()
+    for visitor in all_visitors:
+        dependencies.update(visitor.get_inherited_dependencies())
+    if dependencies:
+        try:
+            resolved = wrapper.resolve_many(dependencies)
+        except Exception as exc:
+            result.notifications.append(_internal_error(result, "metadata", exc))
+            return result
+        for visitor in all_visitors:
+            visitor.metadata = {
+                k: v for k, v in resolved.items() if k in visitor.get_inherited_dependencies()
+            }
+
+    dispatcher = _Dispatcher(context, all_visitors, on_failure)
+    try:
+        tree.visit(dispatcher)
+    except RecursionError:
+        result.notifications.append(
+            _note(NotificationKind.PARSE_ERROR, result, "code is nested too deeply to analyse")
+        )
+        return result
+    for collector in fact_visitors:
+        if id(collector) in dispatcher.failed:
+            continue
+        try:
+            result.facts[collector.KEY] = collector.collect()
+        except Exception as exc:
+            result.notifications.append(_internal_error(result, type(collector).__name__, exc))
+    for pending in context.pending:
+        try:
+            result.findings.append(_complete(pending, context, result.relpath))
+        except Exception as exc:
+            result.notifications.append(_internal_error(result, pending.rule.code, exc))
+    return result
+
+
+def _complete(pending: PendingFinding, context: FileContext, relpath: str) -> Finding:
+    span = context.span(pending.node)
+    fix = None
+    if pending.replacement is not None:
+        fix = _make_fix(context, pending, span)
+    return Finding(
+        code=pending.rule.code,
+        rule_name=pending.rule.name,
+        severity=pending.rule.severity,
+        message=pending.message,
+        path=relpath,
+        site=Site(span=span, scope=pending.scope, snippet=context.snippet(pending.node)),
+        related=pending.related,
+        fix=fix,
+        properties=pending.properties,
+    )
+
+
+def _make_fix(context: FileContext, pending: PendingFinding, span: Span) -> Fix | None:
+    """Turn a node replacement into the smallest text edit that performs it."""
+    assert pending.replacement is not None
+    new_tree = context.tree.deep_replace(pending.node, pending.replacement)  # type: ignore[type-var]
+    assert isinstance(new_tree, cst.Module)
+    old, new = context.source, new_tree.code
+    if old == new:
+        return None
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    limit = min(len(old), len(new)) - prefix
+    while suffix < limit and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    # Lines as the tokenizer counts them ("\r" too), as fixes.py counts them back.
+    start = offset_to_position(old, prefix)
+    end = offset_to_position(old, len(old) - suffix)
+    return Fix(
+        description=pending.fix_description or f"apply the {pending.rule.code} fix",
+        span=Span(start[0], start[1], end[0], end[1]),
+        replacement=new[prefix : len(new) - suffix],
+    )
+
+
+def _cpython_syntax_error(text: str) -> tuple[str, int | None, int | None] | None:
+    """CPython's account of a syntax error in ``text`` (message, line, column), or None
+    when CPython's parser accepts it. Compiles to an AST only: nothing is executed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning: invalid escape sequence...
+            compile(text, "<analysed>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:  # also IndentationError, TabError
+        line = exc.lineno if exc.lineno and exc.lineno > 0 else None
+        col = exc.offset if line and exc.offset and exc.offset > 0 else None
+        return f"syntax error: {exc.msg}", line, col
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    return None
+
+
+def _note(
+    kind: NotificationKind,
+    result: FileResult,
+    message: str,
+    line: int | None = None,
+    col: int | None = None,
+) -> Notification:
+    return Notification(kind=kind, message=message, path=result.relpath, line=line, col=col)
+
+
+def _internal_error(result: FileResult, rule: str, exc: BaseException) -> Notification:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return Notification(
+        kind=NotificationKind.INTERNAL_ERROR,
+        message=f"internal error in {rule}: {type(exc).__name__}: {exc}{where}",
+        path=result.relpath,
+        rule=rule,
+        level="error",
+    )

@@ -1,0 +1,661 @@
+"""The per-file result cache.
+
+One entry per analysed file holds its whole :class:`~integ_lint.engine.analysis.FileResult`
+(facts, per-file findings, notifications, suppression comments), pickled. The key is
+the file's content digest, its project-relative path and module name, and a
+*namespace* made of the tool version, the Python and LibCST versions, the selected
+file rules and fact collectors (with a stamp of their source files), and the part of
+the configuration that can change per-file results.
+
+Layout under ``config.root / general.cache_dir`` (default ``.integ-lint-cache``)::
+
+    .gitignore          "*": the folder never shows up in ``git status``
+    CACHEDIR.TAG        marks the folder as a cache for backup tools; its last line
+                        holds the folder's random id and a proof (HMAC of the id under
+                        the user's key): the folder is integ-lint's, this user's
+    v1/ab/abcdef....    one entry per file: MAGIC + keyed BLAKE2 tag + pickle
+
+The cache writes into, prunes and deletes only a folder it created itself (or found
+empty) and tagged: an existing folder without a valid tag (a source folder, ``/etc``,
+a folder committed to the repository) is refused with one line, a symlink anywhere
+from the project root to the cache folder is never followed, and ``clean`` deletes
+only entries and files integ-lint names and writes, leaving anything else in place.
+
+Entries are written to a temporary file and renamed into place, so concurrent runs
+never see half an entry; an entry that fails its tag, does not unpickle or is not a
+``FileResult`` for that path is ignored and rewritten. The folder is kept under
+``cache_max_mb`` by deleting the oldest entries after a run that wrote some.
+
+Entries are authenticated with a per-user secret kept outside the project, so that a
+cache folder planted in a repository (for example committed by force) is never
+unpickled: a scanned project must not be able to run code in the linter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import json
+import os
+import pickle
+import re
+import secrets
+import stat
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from integ_lint import __version__
+from integ_lint.config.loader import Config
+from integ_lint.engine.analysis import FileResult
+from integ_lint.engine.discovery import SourceFile
+from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
+from integ_lint.files.source import read_regular_file
+from integ_lint.rule import FactCollector, FileRule
+
+CACHE_FORMAT = 1
+ENTRY_DIR = f"v{CACHE_FORMAT}"
+MAGIC = b"ILC1"
+TAG_SIZE = 32
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by integ-lint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+# Settings that cannot change what the per-file phase produces for a file.
+_IRRELEVANT_GENERAL_KEYS = frozenset(
+    {
+        "fail-on",
+        "baseline",
+        "sarif-category",
+        "cache-dir",
+        "cache-max-mb",
+        "jobs",
+        "exclude",
+        "extend-exclude",
+        "respect-gitignore",
+        "select",
+        "ignore",
+        "extend-select",
+        "extend-ignore",
+        "severity",
+        "per-file-ignores",
+    }
+)
+# After a prune the folder holds at most this share of the size bound, so that a
+# run that adds a few entries does not prune again at once.
+_PRUNE_TARGET = 0.8
+KEY_FILE_ENV = "INTEG_LINT_CACHE_KEY_FILE"
+GITIGNORE = "# Created by integ-lint.\n*\n"
+_ID_PREFIX = "# integ-lint-id: "
+_ENTRY_NAME = re.compile(r"^[0-9a-f]{64}$")
+_SHARD_NAME = re.compile(r"^[0-9a-f]{2}$")
+_TAG_LIMIT = 4096
+
+
+class CacheError(Exception):
+    """The cache folder cannot be used (one line naming the folder and why)."""
+
+
+def cache_directory(config: Config) -> Path:
+    """Where ``config``'s cache lives: ``cache-dir`` relative to the project root.
+    Symlinks are not resolved: :func:`check_directory` refuses them."""
+    return Path(os.path.abspath(config.root / config.general.cache_dir))
+
+
+def check_directory(directory: Path, root: Path) -> str | None:
+    """Why ``directory`` must not be used as the cache folder, or None (whether the
+    folder is integ-lint's is :func:`ownership_problem`'s question)."""
+    root = Path(os.path.abspath(root))
+    real_root = root.resolve()
+    if (
+        directory in (root, real_root)
+        or directory in root.parents
+        or directory in (real_root.parents)
+    ):
+        return f"{directory}: cache-dir must not be the project root or one of its parents"
+    # A symlink inside the project (committed to the repository) could point the
+    # cache anywhere: none is followed between the root and the cache folder.
+    if directory.is_relative_to(root):
+        current = root
+        for part in directory.relative_to(root).parts:
+            current = current / part
+            try:
+                info = os.lstat(current)
+            except FileNotFoundError:
+                break
+            except OSError as exc:
+                return f"{current}: cannot use the cache folder: {exc.strerror or exc}"
+            if stat.S_ISLNK(info.st_mode):
+                return f"{current}: is a symbolic link; integ-lint never follows one to its cache"
+            if not stat.S_ISDIR(info.st_mode):
+                return f"{current}: cache-dir exists and is not a folder"
+    else:
+        try:
+            info = os.lstat(directory)
+        except OSError:
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            return f"{directory}: is a symbolic link; integ-lint never follows one to its cache"
+        if not stat.S_ISDIR(info.st_mode):
+            return f"{directory}: cache-dir exists and is not a folder"
+    return None
+
+
+def _proof(secret: bytes, folder_id: str) -> str:
+    message = b"integ-lint cache folder\0" + folder_id.encode("ascii")
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def tag_text(secret: bytes) -> str:
+    """A fresh CACHEDIR.TAG: the standard signature, then a random id and its proof."""
+    folder_id = secrets.token_hex(16)
+    return f"{CACHEDIR_TAG}{_ID_PREFIX}{folder_id} {_proof(secret, folder_id)}\n"
+
+
+def _is_our_tag(text: str, secret: bytes) -> bool:
+    if not text.startswith(CACHEDIR_TAG):
+        return False
+    for line in text.splitlines():
+        if line.startswith(_ID_PREFIX):
+            parts = line[len(_ID_PREFIX) :].split()
+            if len(parts) == 2 and hmac.compare_digest(parts[1], _proof(secret, parts[0])):
+                return True
+    return False
+
+
+def _read_small(path: Path) -> str | None:
+    try:
+        return read_regular_file(path, _TAG_LIMIT, follow_symlinks=False).decode("utf-8")
+    except (OSError, UnicodeError):
+        return None
+
+
+def _legacy_layout(directory: Path, names: list[str]) -> bool:
+    """A folder written by integ-lint before folders had an id: only its own three
+    names, the old tag exactly, nothing a symlink."""
+    if not set(names) <= {".gitignore", "CACHEDIR.TAG", ENTRY_DIR} or "CACHEDIR.TAG" not in names:
+        return False
+    if _read_small(directory / "CACHEDIR.TAG") != CACHEDIR_TAG:
+        return False
+    if ".gitignore" in names and _read_small(directory / ".gitignore") != GITIGNORE:
+        return False
+    return ENTRY_DIR not in names or stat.S_ISDIR(os.lstat(directory / ENTRY_DIR).st_mode)
+
+
+def ownership(directory: Path, secret: bytes) -> str:
+    """``"absent"``, ``"ours"`` (tagged with an id this user's key proves),
+    ``"empty"``, ``"legacy"`` (see :func:`_legacy_layout`) or ``"foreign"``."""
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        return "absent"
+    if not stat.S_ISDIR(info.st_mode):
+        return "foreign"
+    text = _read_small(directory / "CACHEDIR.TAG")
+    if text is not None and _is_our_tag(text, secret):
+        return "ours"
+    names = os.listdir(directory)
+    if not names:
+        return "empty"
+    if all(TEMP_NAME.match(name) for name in names):
+        return "empty"  # another run is tagging it right now; claiming is idempotent
+    with contextlib.suppress(OSError):
+        if _legacy_layout(directory, names):
+            return "legacy"
+    return "foreign"
+
+
+def foreign_folder_message(directory: Path) -> str:
+    return (
+        f"{directory}: exists and was not created by integ-lint (no CACHEDIR.TAG with "
+        "this user's id); not using it as the cache: choose another cache-dir"
+    )
+
+
+def claim(directory: Path, secret: bytes) -> None:
+    """Make ``directory`` integ-lint's cache folder: create it (or take an empty one)
+    and tag it; accept one already ours; raise :class:`CacheError` otherwise."""
+    state = ownership(directory, secret)
+    if state == "ours":
+        return
+    if state == "foreign":
+        raise CacheError(foreign_folder_message(directory))
+    if state == "absent":
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(directory)
+        if stat.S_ISLNK(os.lstat(directory).st_mode):
+            raise CacheError(f"{directory}: is a symbolic link; integ-lint never follows one")
+    tag = directory / "CACHEDIR.TAG"
+    if state == "legacy":
+        write_atomic(tag, tag_text(secret), durable=False, follow_links=False)
+    else:
+        # os.link publishes the complete tag or fails if another run got there
+        # first; either way the folder then holds one valid tag.
+        temp = directory / f".CACHEDIR.TAG.integ-lint-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(tag_text(secret))
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, tag)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+    if ownership(directory, secret) != "ours":
+        raise CacheError(foreign_folder_message(directory))
+    gitignore = directory / ".gitignore"
+    if not os.path.lexists(gitignore):
+        write_atomic(gitignore, GITIGNORE, durable=False, sweep_stale=False, follow_links=False)
+
+
+def _user_key_file() -> Path:
+    override = os.environ.get(KEY_FILE_ENV)
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "integ-lint" / "cache-key"
+
+
+def _secret(key_file: str) -> bytes:
+    """This user's secret for authenticating cache entries (and cache folders)."""
+    return _load_secret(key_file)[0]
+
+
+@lru_cache(maxsize=4)
+def _load_secret(key_file: str) -> tuple[bytes, str | None]:
+    """This user's secret, created on first use, and why it could not be stored (or
+    None). A secret that cannot be stored lives for this process only: entries and
+    folders tagged with it would look foreign to every later run."""
+    path = Path(key_file)
+
+    def stored() -> bytes | None:
+        with contextlib.suppress(OSError):
+            data = read_regular_file(path, 4096)
+            if len(data) >= 32:
+                return data[:64]
+        return None
+
+    existing = stored()
+    if existing is not None:
+        return existing, None
+    fresh = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(fresh)
+        return fresh, None
+    except FileExistsError:  # another process won the race: use its key
+        existing = stored()
+        return (existing, None) if existing is not None else (fresh, "unreadable key file")
+    except OSError as exc:
+        return fresh, exc.strerror or str(exc)
+
+
+def _stamp_tree(directory: Path, digest: hashlib._Hash) -> None:
+    """Feed the names, sizes and modification times of the ``.py`` files under
+    ``directory`` into ``digest`` (cheap, and catches edits to rules in a checkout)."""
+    entries = []
+    for path in directory.rglob("*.py"):
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            entries.append(f"{path.relative_to(directory)}:{info.st_size}:{info.st_mtime_ns}")
+    digest.update(f"{directory}\n".encode())
+    digest.update("\n".join(sorted(entries)).encode("utf-8", "surrogateescape"))
+
+
+def _code_stamp(modules: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    directories = {Path(__file__).resolve().parent}
+    for name in modules:
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if file:
+            directories.add(Path(file).resolve().parent)
+    for directory in sorted(directories):
+        _stamp_tree(directory, digest)
+    return digest.hexdigest()
+
+
+def config_digest(config: Config) -> str:
+    """A digest of the configuration that can change per-file results."""
+    data = config.as_dict()
+    relevant = {
+        key: value
+        for key, value in data.items()
+        if key in config.sections or key not in _IRRELEVANT_GENERAL_KEYS
+    }
+    relevant["project-scripts"] = list(config.project_scripts)
+    text = json.dumps(relevant, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def namespace(
+    config: Config,
+    file_rules: Sequence[type[FileRule]],
+    collectors: Sequence[type[FactCollector]],
+) -> str:
+    """What, besides a file's own content and name, its cached result depends on."""
+    import libcst
+
+    libcst_version = getattr(libcst, "LIBCST_VERSION", None) or getattr(
+        getattr(libcst, "_version", None), "__version__", "?"
+    )
+    rules = sorted(f"{r.code}:{r.__module__}.{r.__qualname__}" for r in file_rules)
+    facts = sorted(f"{c.KEY}:{c.__module__}.{c.__qualname__}" for c in collectors)
+    modules = sorted({r.__module__ for r in file_rules} | {c.__module__ for c in collectors})
+    parts = [
+        f"format={CACHE_FORMAT}",
+        f"integ-lint={__version__}",
+        f"python={sys.version_info[:3]}",
+        f"libcst={libcst_version}",
+        f"rules={rules}",
+        f"facts={facts}",
+        f"code={_code_stamp(modules)}",
+        f"config={config_digest(config)}",
+        # Results that also depend on the date (allowlist entries that expire).
+        f"salt={sorted((n, s.cache_salt()) for n, s in config.sections.items())}",
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@dataclasses.dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    corrupt: int = 0
+    written: int = 0
+    pruned: int = 0
+
+
+class FileCache:
+    """Reads and writes per-file results under one folder for one namespace."""
+
+    def __init__(
+        self,
+        directory: Path,
+        namespace: str,
+        max_bytes: int,
+        secret: bytes | None = None,
+    ) -> None:
+        self.directory = directory
+        self.namespace = namespace
+        self.max_bytes = max_bytes
+        self.secret = secret if secret is not None else _secret(str(_user_key_file()))
+        self.stats = CacheStats()
+        self._ready = False
+        self._shards: set[str] = set()
+        self.disabled_reason: str | None = None
+
+    @classmethod
+    def for_run(
+        cls,
+        config: Config,
+        file_rules: Sequence[type[FileRule]],
+        collectors: Sequence[type[FactCollector]],
+    ) -> FileCache:
+        """The cache of ``config``'s project; raises :class:`CacheError` when its
+        folder is unusable."""
+        directory = cache_directory(config)
+        problem = check_directory(directory, config.root)
+        if problem:
+            raise CacheError(problem)
+        key_file = str(_user_key_file())
+        secret, unstored = _load_secret(key_file)
+        if unstored is not None:
+            raise CacheError(
+                f"{key_file}: cannot store the cache key ({unstored}); set XDG_CACHE_HOME "
+                f"or {KEY_FILE_ENV} to a writable place"
+            )
+        max_mb = config.general.cache_max_mb
+        cache = cls(
+            directory,
+            namespace(config, file_rules, collectors),
+            max(0, max_mb) << 20,
+            secret=secret,
+        )
+        if ownership(directory, cache.secret) == "foreign":
+            raise CacheError(foreign_folder_message(directory))
+        return cache
+
+    # -- keys --------------------------------------------------------------------
+    def key(self, source_file: SourceFile, digest: str) -> str:
+        text = "\0".join(
+            (
+                self.namespace,
+                source_file.relpath,
+                source_file.module,
+                "1" if source_file.is_package_init else "0",
+                digest,
+            )
+        )
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def entry_path(self, key: str) -> Path:
+        return self.directory / ENTRY_DIR / key[:2] / key
+
+    def _tag(self, payload: bytes) -> bytes:
+        return hmac.new(self.secret, payload, hashlib.blake2b).digest()[:TAG_SIZE]
+
+    # -- reading -----------------------------------------------------------------
+    def get(self, source_file: SourceFile, digest: str) -> FileResult | None:
+        """The cached result for this content of ``source_file``, or None."""
+        path = self.entry_path(self.key(source_file, digest))
+        try:
+            # Never through a symlink, never a FIFO or device planted as an entry.
+            data = read_regular_file(path, follow_symlinks=False)
+        except OSError:
+            self.stats.misses += 1
+            return None
+        result = self._decode(data, source_file, digest)
+        if result is None:
+            self.stats.corrupt += 1
+            self.stats.misses += 1
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        self.stats.hits += 1
+        return result
+
+    def _decode(self, data: bytes, source_file: SourceFile, digest: str) -> FileResult | None:
+        header = len(MAGIC) + TAG_SIZE
+        if len(data) < header or not data.startswith(MAGIC):
+            return None
+        tag, payload = data[len(MAGIC) : header], data[header:]
+        if not hmac.compare_digest(tag, self._tag(payload)):
+            return None
+        try:
+            result = pickle.loads(payload)
+        except Exception:
+            return None
+        if (
+            not isinstance(result, FileResult)
+            or result.relpath != source_file.relpath
+            or result.digest != digest
+        ):
+            return None
+        return result
+
+    # -- writing -----------------------------------------------------------------
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        claim(self.directory, self.secret)
+        self._real_directory(self.directory / ENTRY_DIR)
+        self._ready = True
+
+    def _real_directory(self, path: Path) -> None:
+        """Create ``path`` (one level) or check it is a folder and not a symlink."""
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path)
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise CacheError(f"{path}: not a folder (a symlink?); the cache does not follow it")
+
+    def put(self, source_file: SourceFile, result: FileResult) -> bool:
+        """Store ``result``; False (and the cache disabled) when the folder is not
+        writable. Results of unreadable files are not stored."""
+        if self.disabled_reason is not None or not result.digest or self.max_bytes <= 0:
+            return False
+        try:
+            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return False  # facts that do not pickle: analyse the file again next time
+        data = MAGIC + self._tag(payload) + payload
+        path = self.entry_path(self.key(source_file, result.digest))
+        try:
+            self._prepare()
+            if path.parent.name not in self._shards:
+                self._real_directory(path.parent)
+                self._shards.add(path.parent.name)
+            write_atomic(path, data, durable=False, sweep_stale=False, follow_links=False)
+        except CacheError as exc:
+            self.disabled_reason = str(exc)
+            return False
+        except OSError as exc:
+            self.disabled_reason = (
+                f"{self.directory}: cannot write the cache: {exc.strerror or exc}"
+            )
+            return False
+        self.stats.written += 1
+        return True
+
+    # -- size bound --------------------------------------------------------------
+    def _entries(self, temporary: bool = True) -> Iterator[os.DirEntry[str]]:
+        """The entry files (and, with ``temporary``, entry temp files) integ-lint
+        wrote: regular files with its names, in its shard folders; symlinks and
+        anything else are left alone."""
+        yield from _own_entries(self.directory, temporary)
+
+    def size(self) -> int:
+        total = 0
+        for entry in self._entries():
+            with contextlib.suppress(OSError):
+                total += entry.stat(follow_symlinks=False).st_size
+        return total
+
+    def prune(self) -> int:
+        """Delete the oldest entries while the folder is over its size bound; return
+        how many were deleted. Safe against concurrent runs deleting the same files."""
+        sized: list[tuple[float, int, str]] = []
+        total = 0
+        now = time.time()
+        for entry in self._entries():
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if TEMP_NAME.match(entry.name):
+                # Another run may be about to rename it into place; one left by a
+                # killed run is removed once it is clearly stale.
+                if now - info.st_mtime > STALE_TEMP_SECONDS:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                continue
+            sized.append((info.st_mtime, info.st_size, entry.path))
+            total += info.st_size
+        if total <= self.max_bytes:
+            return 0
+        target = int(self.max_bytes * _PRUNE_TARGET)
+        removed = 0
+        for _, size, path in sorted(sized):
+            if total <= target:
+                break
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+                removed += 1
+            total -= size
+        self.stats.pruned += removed
+        return removed
+
+
+def _own_entries(directory: Path, temporary: bool = True) -> Iterator[os.DirEntry[str]]:
+    root = directory / ENTRY_DIR
+    try:
+        if not stat.S_ISDIR(os.lstat(root).st_mode):
+            return  # a symlink (or a file) named v1: not ours, never followed
+    except OSError:
+        return
+    with contextlib.suppress(OSError), os.scandir(root) as shards:
+        for shard in shards:
+            if not _SHARD_NAME.match(shard.name) or not shard.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError), os.scandir(shard.path) as entries:
+                for entry in entries:
+                    own = _ENTRY_NAME.match(entry.name) or (
+                        temporary and TEMP_NAME.match(entry.name)
+                    )
+                    if own and entry.is_file(follow_symlinks=False):
+                        yield entry
+
+
+@dataclasses.dataclass
+class CleanOutcome:
+    entries: int = 0  # cache entries deleted
+    left: list[str] = dataclasses.field(default_factory=list)  # names not integ-lint's
+
+
+def clean(directory: Path, root: Path, secret: bytes | None = None) -> CleanOutcome:
+    """Delete integ-lint's files from the cache folder ``directory``, and the folder
+    when nothing else is left in it.
+
+    Refuses (:class:`CacheError`) a folder that integ-lint did not create and tag, a
+    symlink, and the project root, so that a mistyped or hostile ``cache-dir`` never
+    deletes anything else. Inside its folder it deletes only the entries, shard
+    folders, tag, ``.gitignore`` and temporary files it writes; anything else stays
+    (listed in :attr:`CleanOutcome.left`)."""
+    problem = check_directory(directory, root)
+    if problem:
+        raise CacheError(problem)
+    secret = secret if secret is not None else _secret(str(_user_key_file()))
+    state = ownership(directory, secret)
+    if state in ("absent", "empty"):
+        return CleanOutcome()  # an empty folder may be the user's: left alone
+    if state == "foreign":
+        raise CacheError(
+            f"{directory}: not an integ-lint cache folder (no CACHEDIR.TAG with this "
+            "user's id); not deleting it"
+        )
+    outcome = CleanOutcome()
+    for entry in list(_own_entries(directory)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(entry.path)
+            if _ENTRY_NAME.match(entry.name):
+                outcome.entries += 1
+    entry_root = directory / ENTRY_DIR
+    with contextlib.suppress(OSError):
+        if stat.S_ISDIR(os.lstat(entry_root).st_mode):
+            for shard in os.listdir(entry_root):
+                if _SHARD_NAME.match(shard):
+                    with contextlib.suppress(OSError):
+                        os.rmdir(entry_root / shard)  # only when empty
+            os.rmdir(entry_root)
+    for name in (".gitignore", "CACHEDIR.TAG"):
+        path = directory / name
+        text = _read_small(path)
+        if text is None:
+            continue
+        if (name == ".gitignore" and text == GITIGNORE) or name == "CACHEDIR.TAG":
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+    with contextlib.suppress(OSError), os.scandir(directory) as leftovers:
+        for item in leftovers:
+            if TEMP_NAME.match(item.name) and item.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(item.path)
+    with contextlib.suppress(OSError):
+        os.rmdir(directory)  # only when empty
+    if os.path.lexists(directory):
+        outcome.left = sorted(_remaining(directory))
+    return outcome
+
+
+def _remaining(directory: Path) -> Iterator[str]:
+    for current, dirnames, filenames in os.walk(directory, followlinks=False):
+        for name in [*filenames, *(d for d in dirnames if os.path.islink(Path(current, d)))]:
+            yield os.path.relpath(Path(current, name), directory)

@@ -1,0 +1,357 @@
+"""Running the per-file phase over many files: the cache first, then a process pool.
+
+* Every file's bytes are read and hashed in this process; a file whose content,
+  name and run namespace (rules, config, versions) has a cache entry is not parsed.
+* The others are analysed in a pool of ``jobs`` worker processes (0: the CPU count,
+  1: in this process), in chunks, largest files first so that the workers finish
+  together. Workers send back :class:`~integ_lint.engine.analysis.FileResult` values
+  (plain picklable data) and write their cache entries themselves.
+* The pool uses the ``fork`` start method where it is safe (Linux), so workers
+  inherit the selected rules and config; elsewhere (``spawn``) they are pickled by
+  qualified name, and a selection that does not pickle (a rule class defined inside
+  a function, for example) runs in this process instead.
+* A chunk whose worker dies (a crash in a native parser, memory exhausted) is never
+  analysed again in this process, which would die too and lose every other file's
+  results: its files are taken one by one by a fresh worker, and a file that kills
+  that worker too is reported (an internal-error notification naming it) and
+  skipped. A chunk whose results do not pickle (no crash) is analysed here.
+* Workers bound their memory (``RLIMIT_DATA``, :data:`WORKER_MEMORY_BYTES` above
+  what they use at start), so that one pathological file fails alone instead of
+  exhausting the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import pickle
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from integ_lint.config.loader import Config
+from integ_lint.engine.analysis import FileResult, analyze_file
+from integ_lint.engine.cache import CacheError, FileCache
+from integ_lint.engine.discovery import SourceFile
+from integ_lint.files.source import content_digest, max_file_bytes, read_regular_file
+from integ_lint.findings.model import Notification, NotificationKind
+from integ_lint.rule import FactCollector, FileRule
+
+# Below this many files to analyse, starting workers costs more than it saves.
+MIN_FILES_FOR_POOL = 8
+# Chunks per worker: enough to balance uneven files, few enough to keep IPC cheap.
+CHUNKS_PER_WORKER = 6
+MAX_CHUNK = 64
+# What a worker may allocate beyond its size at start (per file in practice: a worker
+# analyses one file at a time). Real files need a few hundred MB at most.
+WORKER_MEMORY_BYTES = 3 << 30
+
+
+@dataclass
+class ExecutionStats:
+    """What the per-file phase did, for the run's statistics and notifications."""
+
+    files_from_cache: int = 0
+    files_analysed: int = 0
+    workers: int = 1
+    cache_written: int = 0
+    cache_pruned: int = 0
+    notifications: list[Notification] = field(default_factory=list)
+
+
+def resolve_jobs(jobs: int) -> int:
+    """Worker processes for ``jobs`` (0: the CPUs this process may run on)."""
+    if jobs > 0:
+        return jobs
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods:
+        return "fork"
+    return "spawn"
+
+
+# -- worker side ------------------------------------------------------------------
+_State = tuple[Config, Sequence[type[FileRule]], Sequence[type[FactCollector]], FileCache | None]
+_WORKER_STATE: _State | None = None
+
+
+def _init_worker(state: _State) -> None:
+    global _WORKER_STATE
+    _WORKER_STATE = state
+    _bound_memory(WORKER_MEMORY_BYTES)
+
+
+def _bound_memory(extra: int) -> None:
+    """Limit this process's data segment to its current size plus ``extra`` bytes
+    (where the system supports it): beyond that, allocations fail with MemoryError
+    (contained to the file) or the worker dies (reported as that file's crash)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[5])  # data + stack
+        current = pages * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        wanted = current + extra
+        if hard != resource.RLIM_INFINITY:
+            wanted = min(wanted, hard)
+        if soft == resource.RLIM_INFINITY or soft > wanted:
+            resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+    except (ImportError, OSError, ValueError, IndexError):
+        pass  # no such limit here: the per-file recursion bound still applies
+
+
+def _analyze_chunk(
+    chunk: Sequence[SourceFile], state: _State | None = None
+) -> tuple[list[FileResult], int, str | None]:
+    """Analyse ``chunk`` and store the results in the cache; return the results, how
+    many cache entries were written, and why the cache stopped working (or None)."""
+    state = state if state is not None else _WORKER_STATE
+    assert state is not None, "worker not initialised"
+    config, file_rules, collectors, cache = state
+    results = []
+    written = 0
+    for source_file in chunk:
+        result = analyze_file(source_file, config, file_rules, collectors)
+        if cache is not None and cache.put(source_file, result):
+            written += 1
+        results.append(result)
+    return results, written, cache.disabled_reason if cache is not None else None
+
+
+# -- parent side ------------------------------------------------------------------
+def analyze_files(
+    files: Sequence[SourceFile],
+    config: Config,
+    file_rules: Sequence[type[FileRule]],
+    collectors: Sequence[type[FactCollector]],
+    jobs: int = 1,
+    use_cache: bool = False,
+    stats: ExecutionStats | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FileResult]:
+    """Analyse ``files`` and return their results in the same order.
+
+    ``jobs``: worker processes (0: the CPU count; 1: in this process).
+    ``use_cache``: read and write the per-file cache under the project root.
+    ``stats``: filled with what was done (cache hits, workers, notifications).
+    ``progress``: called with (files done, total) as files complete.
+    """
+    stats = stats if stats is not None else ExecutionStats()
+    cache: FileCache | None = None
+    if use_cache and files:
+        try:
+            cache = FileCache.for_run(config, file_rules, collectors)
+        except CacheError as exc:
+            stats.notifications.append(_cache_note(str(exc)))
+        if cache is not None and cache.max_bytes <= 0:
+            cache = None
+
+    results: list[FileResult | None] = [None] * len(files)
+    todo: list[tuple[int, int]] = []  # (index, size) of files to analyse
+    for index, source_file in enumerate(files):
+        size = 0
+        if cache is not None:
+            try:
+                data = read_regular_file(source_file.path, max_file_bytes(config))
+            except OSError:
+                data = None  # analyse_file reports it
+            if data is not None:
+                size = len(data)
+                cached = cache.get(source_file, content_digest(data))
+                if cached is not None:
+                    results[index] = cached
+                    continue
+        else:
+            with contextlib.suppress(OSError):
+                size = os.stat(source_file.path).st_size
+        todo.append((index, size))
+    stats.files_from_cache = len(files) - len(todo)
+    stats.files_analysed = len(todo)
+    tracker = _Progress(progress, len(files), stats.files_from_cache)
+
+    state: _State = (config, file_rules, collectors, cache)
+    workers = min(resolve_jobs(jobs), len(todo))
+    if workers > 1 and len(todo) >= MIN_FILES_FOR_POOL and _poolable(state):
+        stats.workers = workers
+        _run_pool(files, todo, state, workers, results, stats, tracker)
+    else:
+        for index, _ in todo:
+            done, written, _ = _analyze_chunk([files[index]], state)
+            stats.cache_written += written
+            results[index] = done[0]
+            tracker.advance(1)
+
+    if cache is not None:
+        if stats.cache_written:
+            with contextlib.suppress(OSError):
+                stats.cache_pruned = cache.prune()
+        if cache.disabled_reason:
+            stats.notifications.append(_cache_note(cache.disabled_reason))
+    final = [r for r in results if r is not None]
+    assert len(final) == len(files)
+    return final
+
+
+def _poolable(state: _State) -> bool:
+    if _start_method() == "fork":
+        return True
+    try:
+        pickle.loads(pickle.dumps(state))
+    except Exception:
+        return False
+    return True
+
+
+def _chunks(todo: list[tuple[int, int]], workers: int) -> list[list[int]]:
+    """Indices grouped into chunks, largest files first."""
+    ordered = [index for index, _ in sorted(todo, key=lambda item: (-item[1], item[0]))]
+    size = max(1, min(MAX_CHUNK, -(-len(ordered) // (workers * CHUNKS_PER_WORKER))))
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
+def _run_pool(
+    files: Sequence[SourceFile],
+    todo: list[tuple[int, int]],
+    state: _State,
+    workers: int,
+    results: list[FileResult | None],
+    stats: ExecutionStats,
+    tracker: _Progress,
+) -> None:
+    chunks = _chunks(todo, workers)
+    context = multiprocessing.get_context(_start_method())
+    failed: list[list[int]] = []
+    crashed: list[list[int]] = []
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(state,),
+        ) as pool:
+            futures: dict[Future[tuple[list[FileResult], int, str | None]], list[int]] = {
+                pool.submit(_analyze_chunk, [files[i] for i in chunk]): chunk for chunk in chunks
+            }
+            for future in as_completed(futures):
+                chunk = futures[future]
+                try:
+                    done, written, reason = future.result()
+                except BrokenProcessPool:
+                    crashed.append(chunk)
+                    continue
+                except Exception:
+                    failed.append(chunk)
+                    continue
+                stats.cache_written += written
+                cache = state[3]
+                if reason and cache is not None and cache.disabled_reason is None:
+                    cache.disabled_reason = reason
+                tracker.advance(len(chunk))
+                for index, result in zip(chunk, done):
+                    results[index] = result
+    except (BrokenProcessPool, OSError):
+        pass  # whatever did not come back is analysed below, file by file
+    crashed_indices = {i for chunk in crashed for i in chunk}
+    unpicklable = sorted({i for chunk in failed for i in chunk} - crashed_indices)
+    lost = {i for i, _ in todo if results[i] is None} - set(unpicklable)
+    crashed_files = sorted(crashed_indices | lost)
+    if crashed_files:
+        _isolate(files, crashed_files, state, results, stats, context)
+        tracker.advance(len(crashed_files))
+    for index in unpicklable:
+        if results[index] is None:
+            # The worker finished but its results did not come back (a value that
+            # does not pickle): no crash, so this process can analyse the file.
+            done, written, _ = _analyze_chunk([files[index]], state)
+            stats.cache_written += written
+            results[index] = done[0]
+            tracker.advance(1)
+
+
+def _isolate(
+    files: Sequence[SourceFile],
+    indices: Sequence[int],
+    state: _State,
+    results: list[FileResult | None],
+    stats: ExecutionStats,
+    context: multiprocessing.context.BaseContext,
+) -> None:
+    """Analyse ``indices`` one at a time in a fresh worker; a file that kills its
+    worker is reported and skipped, and a new worker takes the rest."""
+    pending = list(indices)
+    while pending:
+        try:
+            with ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_init_worker, initargs=(state,)
+            ) as pool:
+                while pending:
+                    index = pending[0]
+                    future = pool.submit(_analyze_chunk, [files[index]])
+                    try:
+                        done, written, reason = future.result()
+                    except BrokenProcessPool:
+                        raise
+                    except Exception:
+                        # Not a crash (results that do not pickle): safe in-process.
+                        done, written, reason = _analyze_chunk([files[index]], state)
+                    stats.cache_written += written
+                    cache = state[3]
+                    if reason and cache is not None and cache.disabled_reason is None:
+                        cache.disabled_reason = reason
+                    results[index] = done[0]
+                    pending.pop(0)
+        except (BrokenProcessPool, OSError):
+            index = pending.pop(0)
+            results[index] = _crashed_result(files[index])
+
+
+class _Progress:
+    def __init__(self, callback: Callable[[int, int], None] | None, total: int, done: int):
+        self.callback = callback
+        self.total = total
+        self.done = done
+        if callback is not None and total:
+            callback(done, total)
+
+    def advance(self, count: int) -> None:
+        self.done = min(self.total, self.done + count)
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+
+def _crashed_result(source_file: SourceFile) -> FileResult:
+    result = FileResult(
+        relpath=source_file.relpath,
+        module=source_file.module,
+        is_package_init=source_file.is_package_init,
+    )
+    result.notifications.append(
+        Notification(
+            kind=NotificationKind.INTERNAL_ERROR,
+            message=(
+                "the analysis of this file killed its worker process (a crash in the "
+                "native parser, or memory exhausted); the file was not analysed"
+            ),
+            path=source_file.relpath,
+            level="error",
+        )
+    )
+    return result
+
+
+def _cache_note(message: str) -> Notification:
+    return Notification(
+        kind=NotificationKind.CONFIG,
+        message=f"cache disabled: {message}",
+        level="warning",
+    )

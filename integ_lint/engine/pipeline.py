@@ -1,0 +1,527 @@
+"""The pipeline: discover -> per-file phase -> project index -> project rules ->
+findings -> suppressions -> report. The CLI and :mod:`integ_lint.api` both call
+:func:`run`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from integ_lint.config.loader import Config, ConfigError
+from integ_lint.config.roles import LIBRARY, ROLE_KEYS, role_paths
+from integ_lint.engine.analysis import FileResult
+from integ_lint.engine.discovery import SourceFile, discover, discover_project
+from integ_lint.engine.executor import ExecutionStats, analyze_files
+from integ_lint.engine.registry import Registry, load_registry
+from integ_lint.files.globs import matches_any, validate_glob
+from integ_lint.files.paths import relative_path
+from integ_lint.findings.fingerprint import assign_fingerprints
+from integ_lint.findings.model import (
+    Finding,
+    Notification,
+    NotificationKind,
+    Report,
+    RunStats,
+    Severity,
+)
+from integ_lint.findings.suppressions import (
+    UNUSED_CODE,
+    SuppressionComment,
+    apply_suppressions,
+    unused_suppressions,
+)
+from integ_lint.model.layout import Layout
+from integ_lint.model.project import ProjectIndex
+from integ_lint.rule import AnyRule, FactCollector, FileRule, ProjectRule
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+
+@dataclass
+class RunOptions:
+    """How to run, beyond what the config says."""
+
+    jobs: int | None = None
+    # Read and write the per-file cache (integ_lint.engine.cache); --no-cache turns it off.
+    use_cache: bool = True
+    # Only report findings in these project-relative paths (pre-commit, changed files);
+    # the whole project is still indexed for project rules.
+    report_paths: set[str] | None = None
+    # Hook to filter findings after suppressions (baselines, changed lines).
+    post_filters: list[Callable[[list[Finding], Report], list[Finding]]] = field(
+        default_factory=list
+    )
+    # progress(done, total) as files complete (integ_lint.cli.progress draws the bar).
+    progress: Callable[[int, int], None] | None = None
+    # When every given path is a file inside a configured project (pre-commit), report
+    # only on those files but let project rules see the facts of the whole project.
+    project_context: bool = True
+    # Scan folders holding their own pyproject.toml as projects of their own.
+    include_subprojects: bool = True
+    # Extra fact collectors run on every file (the audit's site counts); the run's
+    # ProjectIndex (report.project) is then built even when no project rule runs.
+    collectors: list[type[FactCollector]] = field(default_factory=list)
+
+
+@dataclass
+class Selection:
+    file_rules: list[type[FileRule]]
+    project_rules: list[type[ProjectRule]]
+    collectors: list[type[FactCollector]]
+
+    @property
+    def all(self) -> list[AnyRule]:
+        return [*self.file_rules, *self.project_rules]
+
+
+def select_rules(config: Config, registry: Registry) -> Selection:
+    general = config.general
+    source = str(config.config_file) if config.config_file else "command line"
+    for key, values in (
+        ("select", general.select),
+        ("ignore", general.ignore),
+        ("extend-select", general.extend_select),
+        ("extend-ignore", general.extend_ignore),
+        ("severity", list(general.severity)),
+        ("per-file-ignores", [c for codes in general.per_file_ignores.values() for c in codes]),
+    ):
+        unknown = registry.unknown_selectors(values)
+        if unknown:
+            where = config.provenance.get(key, source)
+            if where == "default":
+                where = source
+            raise ConfigError(f"{where}: {key}: unknown rule code {unknown[0]!r}")
+    for key, patterns in (
+        ("exclude", general.exclude),
+        ("extend-exclude", general.extend_exclude),
+        ("per-file-ignores", list(general.per_file_ignores)),
+        *((ROLE_KEYS[role], globs) for role, globs in role_paths(general).items()),
+    ):
+        for pattern in patterns:
+            problem = validate_glob(pattern)
+            if problem:
+                raise ConfigError(
+                    f"{config.provenance.get(key, source)}: {key}: invalid glob: {problem}"
+                )
+    for section in config.sections.values():
+        section.validate(source)  # table-specific checks (e.g. the gpu allowlist)
+    chosen = registry.select(
+        [*general.select, *general.extend_select], [*general.ignore, *general.extend_ignore]
+    )
+    file_rules = [r for r in chosen if issubclass(r, FileRule)]
+    project_rules = [r for r in chosen if issubclass(r, ProjectRule)]
+    collectors: dict[str, type[FactCollector]] = {}
+    for rule in project_rules:
+        for collector in rule.FACTS:
+            collectors.setdefault(collector.KEY, collector)
+    return Selection(file_rules, project_rules, list(collectors.values()))
+
+
+def project_files(config: Config) -> list[SourceFile]:
+    """Every file of the project (the config's root), named from the project's source
+    roots; computes :func:`project_layout` on the way. Cached on the config."""
+    if config.files is not None:
+        cached: list[SourceFile] = config.files
+        return cached
+    general = config.general
+    files, layout = discover_project(
+        config.root,
+        exclude=[*general.exclude, *general.extend_exclude],
+        respect_gitignore=general.respect_gitignore,
+        source_roots=general.source_roots,
+        role_patterns=role_paths(general),
+    )
+    config.layout = layout
+    config.files = files
+    return files
+
+
+def project_layout(config: Config) -> Layout:
+    """The source roots of the config's project (integ_lint.model.layout), computed once."""
+    if config.layout is None:
+        project_files(config)
+    layout: Layout = config.layout
+    return layout
+
+
+def discover_files(
+    paths: Sequence[Path],
+    config: Config,
+    subprojects: list[Path] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
+) -> list[SourceFile]:
+    """The files a run over ``paths`` scans, with the config's excludes; module names
+    start from the whole project's source roots, whatever the paths. The project's
+    files are named (and their roles classified) once: this reuses them."""
+    general = config.general
+    return discover(
+        paths,
+        config.root,
+        exclude=[*general.exclude, *general.extend_exclude],
+        respect_gitignore=general.respect_gitignore,
+        role_patterns=role_paths(general),
+        layout=project_layout(config),
+        subprojects=subprojects,
+        unreadable=unreadable,
+        known={f.path: f for f in project_files(config)},
+    )
+
+
+def index_project(
+    paths: Sequence[Path],
+    config: Config,
+    collectors: Sequence[type[FactCollector]],
+    jobs: int = 1,
+) -> tuple[ProjectIndex, list[str]]:
+    """Run only ``collectors`` over ``paths`` (the ``imports`` and ``graph`` views need
+    no rule) and index the result; files that cannot be read or parsed are described
+    in the returned notes, one line each."""
+    files = discover_files(paths, config)
+    given = {f.relpath for f in files}
+    report_paths: set[str] | None = None
+    if paths and config.config_file is not None:
+        # The whole project behind the view: imports of modules outside ``paths``
+        # still resolve to the project's own modules.
+        everything = project_files(config)
+        if not given.issuperset(f.relpath for f in everything):
+            report_paths = given
+            files = [*files, *(f for f in everything if f.relpath not in given)]
+    results = analyze_files(files, config, [], collectors, jobs=jobs)
+    notes = [
+        f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
+        for r in results
+        if r.relpath in given
+        for n in r.notifications
+    ]
+    notes.extend(project_layout(config).warnings)
+    roles = {f.relpath: f.role for f in files}
+    index = ProjectIndex.from_results(results, config, roles)
+    index.report_paths = report_paths
+    return index, notes
+
+
+def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None) -> Report:
+    """Scan ``paths`` of the config's project. Folders below them that hold their own
+    ``pyproject.toml`` (monorepo members) are scanned as projects of their own, each
+    with its own root, source roots and settings, and merged into the report with
+    paths relative to this project's root."""
+    options = options or RunOptions()
+    subprojects: list[Path] = []
+    report = _run_project(paths, config, options, subprojects)
+    for subproject in subprojects if options.include_subprojects else ():
+        _merge_subproject(report, subproject, config, options)
+    kept = report.findings
+    for post_filter in options.post_filters:
+        kept = post_filter(kept, report)
+    report.findings = sorted(kept, key=Finding.sort_key)
+    # Post-filters may add to report.suppressed (baselined findings).
+    report.suppressed = sorted(report.suppressed, key=Finding.sort_key)
+    return report
+
+
+def _merge_subproject(
+    report: Report, subproject: Path, config: Config, options: RunOptions
+) -> None:
+    """Run the sub-project at ``subproject`` with its own configuration (and the
+    command line's options) and add its findings to ``report``."""
+    from integ_lint.config.loader import load_config
+
+    prefix = relative_path(subproject, config.root)
+    report_paths = options.report_paths
+    if report_paths is not None:
+        report_paths = {p[len(prefix) + 1 :] for p in report_paths if p.startswith(prefix + "/")}
+        if not report_paths:
+            return
+    overrides = {
+        key: getattr(config.general, key.replace("-", "_"))
+        for key, source in config.provenance.items()
+        if source == "command line" and hasattr(config.general, key.replace("-", "_"))
+    }
+    try:
+        sub_config = load_config(
+            [subproject], None, overrides, extra_sections=load_registry().sections
+        )
+        sub_options = replace(
+            options,
+            report_paths=report_paths,
+            post_filters=[],
+            progress=None,
+            collectors=list(options.collectors),
+        )
+        sub_report = run([subproject], sub_config, sub_options)
+    except ConfigError as exc:
+        # Its files were not scanned: the run is incomplete (exit 3), as for a folder
+        # that cannot be read, never a silent pass.
+        report.notifications.append(
+            Notification(
+                kind=NotificationKind.READ_ERROR,
+                message=f"{exc}; this project's files were not scanned",
+                path=f"{prefix}/pyproject.toml",
+                level="error",
+            )
+        )
+        return
+
+    def moved(path: str) -> str:
+        return f"{prefix}/{path}"
+
+    def move(finding: Finding) -> Finding:
+        related = tuple(replace(r, path=moved(r.path)) for r in finding.related)
+        return replace(finding, path=moved(finding.path), related=related)
+
+    report.findings.extend(assign_fingerprints(move(f) for f in sub_report.findings))
+    report.suppressed.extend(assign_fingerprints(move(f) for f in sub_report.suppressed))
+    report.notifications.extend(
+        replace(n, path=moved(n.path)) if n.path else n for n in sub_report.notifications
+    )
+    report.file_hashes.update({moved(p): h for p, h in sub_report.file_hashes.items()})
+    known = {r.code for r in report.rules}
+    report.rules.extend(r for r in sub_report.rules if r.code not in known)
+    stats, sub = report.stats, sub_report.stats
+    stats.files_scanned += sub.files_scanned
+    stats.files_context += sub.files_context
+    stats.lines_scanned += sub.lines_scanned
+    stats.files_failed += sub.files_failed
+    stats.files_from_cache += sub.files_from_cache
+    stats.suppressed += sub.suppressed
+    stats.elapsed_seconds += sub.elapsed_seconds  # the members run one after the other
+
+
+def _run_project(
+    paths: Sequence[Path], config: Config, options: RunOptions, subprojects: list[Path]
+) -> Report:
+    """One project's run, before the post-filters."""
+    started = time.perf_counter()
+    registry = load_registry()
+    selection = select_rules(config, registry)
+    for extra in options.collectors:
+        if all(c.KEY != extra.KEY for c in selection.collectors):
+            selection.collectors.append(extra)
+    general = config.general
+    unreadable: list[tuple[str, str]] = []  # folders skipped: (relpath, why)
+    files = discover_files(paths, config, subprojects, unreadable)
+    jobs = options.jobs if options.jobs is not None else general.jobs
+    options, files, context_files = _project_context(paths, files, config, selection, options)
+    roles = {f.relpath: f.role for f in [*files, *context_files]}
+    progress = options.progress
+    execution = ExecutionStats()
+    context_execution = ExecutionStats()
+    results = analyze_files(
+        files,
+        config,
+        selection.file_rules,
+        selection.collectors,
+        jobs=jobs or 0,
+        progress=progress,
+        use_cache=options.use_cache,
+        stats=execution,
+    )
+    if context_files:
+        # Collectors only: project rules need every file's facts, findings come from
+        # the reported files only.
+        offset = len(files)
+
+        def context_progress(done: int, total: int) -> None:
+            if progress is not None:
+                progress(offset + done, offset + total)
+
+        context_results = analyze_files(
+            context_files,
+            config,
+            [],
+            selection.collectors,
+            jobs=jobs or 0,
+            progress=context_progress,
+            use_cache=options.use_cache,
+            stats=context_execution,
+        )
+        execution.files_from_cache += context_execution.files_from_cache
+        for result in context_results:
+            result.notifications = [
+                n for n in result.notifications if n.kind == NotificationKind.INTERNAL_ERROR
+            ]
+        results = [*results, *context_results]
+
+    report = Report(
+        root=str(config.root),
+        rules=[rule.info() for rule in selection.all],
+        config_file=str(config.config_file) if config.config_file else None,
+    )
+    report.notifications.extend(
+        Notification(kind=NotificationKind.CONFIG, message=message, level="error")
+        for message in registry.load_errors
+    )
+    report.notifications.extend(execution.notifications)
+    report.notifications.extend(
+        Notification(
+            kind=NotificationKind.READ_ERROR,
+            message=f"cannot read folder: {why}; its files were not scanned",
+            path=folder,
+        )
+        for folder, why in unreadable
+    )
+    report.notifications.extend(
+        Notification(kind=NotificationKind.CONFIG, message=warning, level="warning")
+        for warning in project_layout(config).warnings
+    )
+    findings: list[Finding] = []
+    comments: dict[str, list[SuppressionComment]] = {}
+    for result in results:
+        findings.extend(result.findings)
+        report.notifications.extend(result.notifications)
+        if result.suppressions:
+            comments[result.relpath] = result.suppressions
+        if result.digest:
+            report.file_hashes[result.relpath] = result.digest
+    findings.extend(_run_project_rules(results, config, selection, report, options, roles))
+    # Roles change what is reported, not what is known: drop findings in files whose
+    # role the rule does not report on (before suppressions, so that a comment
+    # silencing such a finding shows up as unused).
+    findings = filter_by_role(findings, selection, roles)
+
+    if options.report_paths is not None:
+        findings = [f for f in findings if f.path in options.report_paths]
+        comments = {p: c for p, c in comments.items() if p in options.report_paths}
+    findings = _apply_config_filters(findings, config)
+    findings = assign_fingerprints(findings)
+    kept, suppressed, used = apply_suppressions(findings, comments)
+    active_codes = {rule.code for rule in selection.all}
+    if UNUSED_CODE in active_codes:
+        unused = unused_suppressions(comments, used, active_codes, registry.codes)
+        kept.extend(assign_fingerprints(_apply_config_filters(unused, config)))
+    report.findings = kept
+    report.suppressed = list(suppressed)
+    reported = results[: len(files)]
+    report.stats = RunStats(
+        files_scanned=len(reported),
+        files_context=len(results) - len(reported),
+        lines_scanned=sum(r.line_count for r in reported),
+        files_failed=sum(1 for r in reported if not r.parsed),
+        files_from_cache=execution.files_from_cache,
+        elapsed_seconds=time.perf_counter() - started,
+        suppressed=len(suppressed),
+        baselined=report.stats.baselined,
+    )
+    return report
+
+
+def _project_context(
+    paths: Sequence[Path],
+    files: list[SourceFile],
+    config: Config,
+    selection: Selection,
+    options: RunOptions,
+) -> tuple[RunOptions, list[SourceFile], list[SourceFile]]:
+    """Split the work into files analysed fully and files analysed for facts only.
+
+    Whatever ``paths`` name (files as pre-commit passes them, or folders), project
+    rules see the facts of the whole project (the config's root, when a
+    ``pyproject.toml`` defines it) and findings are reported only on the given files.
+    ``report_paths`` likewise limits file rules to the reported files. Returns the
+    options with the effective ``report_paths``.
+    """
+    report_paths = options.report_paths
+    whole = files
+    if options.project_context and paths and config.config_file is not None:
+        everything = project_files(config)
+        given = {f.relpath for f in files}
+        if not given.issuperset(f.relpath for f in everything):
+            report_paths = given if report_paths is None else report_paths & given
+            if selection.collectors:
+                whole = [*files, *(f for f in everything if f.relpath not in given)]
+    if report_paths is None:
+        return options, files, []
+    primary = [f for f in whole if f.relpath in report_paths]
+    context = [f for f in whole if f.relpath not in report_paths] if selection.collectors else []
+    return replace(options, report_paths=report_paths), primary, context
+
+
+def _run_project_rules(
+    results: list[FileResult],
+    config: Config,
+    selection: Selection,
+    report: Report,
+    options: RunOptions,
+    roles: dict[str, str],
+) -> list[Finding]:
+    if not selection.project_rules and not options.collectors:
+        return []
+    index = ProjectIndex.from_results(results, config, roles)
+    report.project = index
+    index.report_paths = options.report_paths
+    findings: list[Finding] = []
+    for rule in selection.project_rules:
+        try:
+            findings.extend(rule().check(index))
+        except ConfigError:
+            raise  # configuration that names nothing in the tree (a contract's module)
+        except Exception as exc:
+            report.notifications.append(
+                Notification(
+                    kind=NotificationKind.INTERNAL_ERROR,
+                    message=f"internal error in {rule.code} (project rule): {type(exc).__name__}: {exc}",
+                    rule=rule.code,
+                    level="error",
+                )
+            )
+    report.notifications.extend(index.notifications)
+    return findings
+
+
+def filter_by_role(
+    findings: list[Finding], selection: Selection, roles: dict[str, str]
+) -> list[Finding]:
+    """The findings whose file's role is among the reporting rule's ``roles``."""
+    reported_roles = {rule.code: rule.roles for rule in selection.all}
+    kept = []
+    for finding in findings:
+        allowed = reported_roles.get(finding.code)
+        if allowed is None or roles.get(finding.path, LIBRARY) in allowed:
+            kept.append(finding)
+    return kept
+
+
+def _apply_config_filters(findings: list[Finding], config: Config) -> list[Finding]:
+    general = config.general
+    kept = []
+    for finding in findings:
+        ignored = any(
+            matches_any(finding.path, [pattern])
+            and any(finding.code.startswith(code) for code in codes)
+            for pattern, codes in general.per_file_ignores.items()
+        )
+        if ignored:
+            continue
+        override = _severity_override(finding.code, general.severity)
+        if override is not None and override != finding.severity:
+            finding = replace(finding, severity=override)
+        kept.append(finding)
+    return kept
+
+
+def _severity_override(code: str, overrides: dict[str, str]) -> Severity | None:
+    best = max((key for key in overrides if code.startswith(key)), key=len, default=None)
+    return Severity.parse(overrides[best]) if best is not None else None
+
+
+def exit_code(
+    report: Report, fail_on: str, exit_zero: bool = False, fail_on_incomplete: bool = True
+) -> int:
+    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete
+    (unless ``fail_on_incomplete`` is off: then the findings decide, and the
+    notifications still say what was not checked)."""
+    if report.incomplete and fail_on_incomplete:
+        return EXIT_INCOMPLETE
+    if exit_zero:
+        return EXIT_OK
+    if any(n.kind == NotificationKind.EXPIRED for n in report.notifications):
+        return EXIT_FINDINGS  # expired baseline entries fail the run
+    threshold = Severity.parse(fail_on).rank
+    if any(f.severity.rank >= threshold for f in report.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK

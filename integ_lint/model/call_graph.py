@@ -1,0 +1,404 @@
+"""The project call graph, built once per run from every file's call facts.
+
+Nodes are the project's functions (``<module>.<qualname>``, for example
+``app.sched.Scheduler.refresh``); edges are the calls between them that can be
+resolved without type inference (see :mod:`integ_lint.facts.calls` for what is
+recorded and ``docs/rules/event-loops.md`` for the limits):
+
+* a name defined in the module or imported from a project module, following
+  re-exports (``from .core import run`` in ``pkg/__init__.py``) and classes to their
+  ``__init__``;
+* ``self.method()`` / ``cls.method()`` through the class and its project bases, plus
+  the overrides in project subclasses;
+* ``super().method()`` through the bases;
+* ``self.attr.method()`` where the class (or a base) annotates ``attr`` or assigns it
+  a constructor call of a project class, and ``var.method()`` on an annotated
+  parameter or a variable bound to a constructor call.
+
+Everything else stays unresolved (no edge). The graph never reads a file: it is built
+from cached facts and shared through ``project.derived("call-graph", ...)``.
+
+:func:`loop_contexts` gives every function the set of loop states it may run in
+(``running``, ``not_running``, ``unknown``), propagated along the edges from async
+functions, thread and process bodies and the calls whose state a guard decides.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from integ_lint.facts.calls import (
+    BLOCKING_TYPES,
+    CALL,
+    LOOP_CALLBACK,
+    PROCESS,
+    REFERENCE,
+    THREAD,
+    BlockingCall,
+    CallFact,
+    CallFactsCollector,
+    ClassFact,
+    FunctionFact,
+    ModuleCallFacts,
+)
+from integ_lint.findings.model import Site
+from integ_lint.model.names import follow_reexports
+from integ_lint.model.project import ProjectIndex
+
+RUNNING = "running"
+NOT_RUNNING = "not_running"
+UNKNOWN = "unknown"
+
+_THREAD_BASES = frozenset({"threading.Thread", "multiprocessing.Process"})
+
+
+@dataclass(frozen=True)
+class Function:
+    id: str  # <module>.<qualname>
+    module: str
+    relpath: str
+    fact: FunctionFact
+
+    @property
+    def qualname(self) -> str:
+        return self.fact.qualname
+
+    @property
+    def is_async(self) -> bool:
+        return self.fact.is_async
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A resolved call (or submission) from ``caller`` (a function id, or "" for
+    module-level code) to the function ``callee``."""
+
+    caller: str
+    callee: str
+    relpath: str
+    call: CallFact
+
+    @property
+    def site(self) -> Site:
+        return self.call.site
+
+
+@dataclass
+class CallGraph:
+    functions: dict[str, Function] = field(default_factory=dict)
+    classes: dict[str, ClassFact] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    callers: dict[str, list[Edge]] = field(default_factory=dict)
+    callees: dict[str, list[Edge]] = field(default_factory=dict)
+    # Blocking calls per function: (what, site, made on every path).
+    blocking: dict[str, list[tuple[str, Site, bool]]] = field(default_factory=dict)
+    module_aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    subclasses: dict[str, set[str]] = field(default_factory=dict)
+
+    # -- building ----------------------------------------------------------------
+    @classmethod
+    def build(cls, project: ProjectIndex) -> CallGraph:
+        graph = cls()
+        facts: list[tuple[str, ModuleCallFacts]] = []
+        for file, value in project.facts(CallFactsCollector.KEY):
+            if isinstance(value, ModuleCallFacts):
+                facts.append((file.relpath, value))
+        for relpath, module_facts in facts:
+            module = module_facts.module
+            graph.module_aliases[module] = dict(module_facts.aliases)
+            for function in module_facts.functions:
+                fid = _join(module, function.qualname)
+                graph.functions.setdefault(fid, Function(fid, module, relpath, function))
+            for klass in module_facts.classes:
+                cid = _join(module, klass.qualname)
+                graph.classes.setdefault(cid, klass)
+        for cid, klass in graph.classes.items():
+            for base in klass.bases:
+                resolved = graph.resolve_symbol(base)
+                if resolved in graph.classes:
+                    graph.subclasses.setdefault(resolved, set()).add(cid)
+        for relpath, module_facts in facts:
+            module = module_facts.module
+            for call in module_facts.calls:
+                caller = _join(module, call.caller) if call.caller else ""
+                targets = graph.resolve_call(call)
+                if not targets:
+                    if call.blocking and call.how == "attr":
+                        blocking_type = graph.attribute_type(call.ref, call.attr)
+                        if BLOCKING_TYPES.get(blocking_type) == call.blocking and caller:
+                            graph.blocking.setdefault(caller, []).append(
+                                (f"{blocking_type}.{call.blocking}", call.site, call.always)
+                            )
+                    continue
+                for callee in targets:
+                    edge = Edge(caller, callee, relpath, call)
+                    graph.edges.append(edge)
+                    graph.callers.setdefault(callee, []).append(edge)
+                    graph.callees.setdefault(caller, []).append(edge)
+            for blocking in module_facts.blocking:
+                caller = _join(module, blocking.caller) if blocking.caller else ""
+                if caller:
+                    graph.blocking.setdefault(caller, []).append(
+                        (blocking.what, blocking.site, blocking.always)
+                    )
+        return graph
+
+    # -- resolution ----------------------------------------------------------------
+    def resolve_symbol(self, dotted: str) -> str:
+        """The function or class id a dotted name refers to ("" if not the project's),
+        following module-level import bindings (re-exports)."""
+        found = follow_reexports(dotted, self._is_symbol, self.module_aliases)
+        return found if self._is_symbol(found) else ""
+
+    def _is_symbol(self, name: str) -> bool:
+        return name in self.functions or name in self.classes
+
+    def lookup_method(self, class_id: str, method: str, *, skip_own: bool = False) -> str:
+        """The method ``method`` of class ``class_id`` or of its first project base
+        that defines it (depth first, in base order), else ""."""
+        seen: set[str] = set()
+        pending = deque([class_id])
+        first = True
+        while pending:
+            current = pending.popleft()
+            if current in seen:
+                continue
+            seen.add(current)
+            if not (first and skip_own):
+                candidate = f"{current}.{method}"
+                if candidate in self.functions:
+                    return candidate
+            first = False
+            klass = self.classes.get(current)
+            if klass is None:
+                continue
+            for base in klass.bases:
+                resolved = self.resolve_symbol(base)
+                if resolved in self.classes:
+                    pending.append(resolved)
+        return ""
+
+    def overrides(self, class_id: str, method: str) -> list[str]:
+        """Definitions of ``method`` in project subclasses of ``class_id``."""
+        found: list[str] = []
+        seen: set[str] = set()
+        pending = list(self.subclasses.get(class_id, ()))
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            candidate = f"{current}.{method}"
+            if candidate in self.functions:
+                found.append(candidate)
+            pending.extend(self.subclasses.get(current, ()))
+        return sorted(found)
+
+    def attribute_type(self, class_id: str, attr: str) -> str:
+        """The declared or constructed type of ``self.<attr>`` in ``class_id`` or its
+        bases ("" if unknown)."""
+        seen: set[str] = set()
+        pending = [class_id]
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            klass = self.classes.get(current)
+            if klass is None:
+                continue
+            for name, kind in klass.attributes:
+                if name == attr:
+                    return kind
+            pending.extend(self.resolve_symbol(b) for b in klass.bases)
+        return ""
+
+    def _constructor(self, class_id: str) -> list[str]:
+        init = self.lookup_method(class_id, "__init__")
+        return [init] if init else []
+
+    def resolve_call(self, call: CallFact) -> list[str]:
+        """Function ids the call may reach (several for a method with overrides)."""
+        if call.how == "name":
+            target = self.resolve_symbol(call.ref)
+            if target in self.functions:
+                return [target]
+            if target in self.classes and call.role == CALL:
+                return self._constructor(target)
+            return []
+        if call.how == "self":
+            found = self.lookup_method(call.ref, call.method)
+            if not found:
+                return []
+            return [found, *self.overrides(call.ref, call.method)]
+        if call.how == "super":
+            found = self.lookup_method(call.ref, call.method, skip_own=True)
+            return [found] if found else []
+        if call.how == "attr":
+            kind = self.attribute_type(call.ref, call.attr)
+            klass = self.resolve_symbol(kind) if kind else ""
+            if klass in self.classes:
+                found = self.lookup_method(klass, call.method)
+                return [found] if found else []
+            return []
+        if call.how == "typed":
+            klass = self.resolve_symbol(call.ref)
+            if klass in self.classes:
+                found = self.lookup_method(klass, call.method)
+                return [found] if found else []
+        return []
+
+    # -- queries -------------------------------------------------------------------
+    def is_thread_class(self, class_id: str) -> bool:
+        """Whether the class derives (through project classes) from ``threading.Thread``
+        or ``multiprocessing.Process``."""
+        seen: set[str] = set()
+        pending = [class_id]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            klass = self.classes.get(current)
+            if klass is None:
+                continue
+            for base in klass.bases:
+                if base in _THREAD_BASES or base.rsplit(".", 1)[-1] in ("Thread", "Process"):
+                    return True
+                pending.append(self.resolve_symbol(base))
+        return False
+
+    def function_of(self, module: str, scope: str) -> Function | None:
+        """The function whose body holds a site with ``scope`` (the enclosing
+        class/function qualname), if that scope is a function."""
+        return self.functions.get(_join(module, scope)) if scope else None
+
+    def label(self, fid: str) -> str:
+        function = self.functions.get(fid)
+        return function.qualname if function else fid
+
+
+def _join(module: str, qualname: str) -> str:
+    return f"{module}.{qualname}" if module else qualname
+
+
+def site_kind(edge: Edge, overrides: Mapping[str, Mapping[tuple[int, int], str]]) -> str:
+    """The loop state an edge's call site fixes by itself ("" when it inherits the
+    caller's): thread/process submissions run the target with no loop, loop
+    callbacks on the loop, a guard decides, the ``__main__`` block and module code."""
+    call = edge.call
+    if call.role in (THREAD, PROCESS):
+        return NOT_RUNNING
+    if call.role == LOOP_CALLBACK:
+        return RUNNING
+    if call.role == REFERENCE:
+        return UNKNOWN  # escapes as a value: called from anywhere
+    span = call.site.span
+    guarded = overrides.get(edge.relpath, {}).get((span.start_line, span.start_col))
+    if guarded:
+        return guarded
+    if call.in_main:
+        return NOT_RUNNING
+    if not edge.caller:
+        return UNKNOWN
+    return ""
+
+
+def loop_contexts(
+    graph: CallGraph,
+    overrides: Mapping[str, Mapping[tuple[int, int], str]],
+    not_running_seeds: Iterable[str] = (),
+) -> dict[str, frozenset[str]]:
+    """For every function, the loop states it may run in.
+
+    An ``async def`` runs under a loop. A sync function gets the states of its call
+    sites: a site's own state (see :func:`site_kind`), else its caller's states. The
+    ``run()`` of a ``Thread`` subclass and ``not_running_seeds`` (entry points) start
+    *not running*; a sync function nothing resolvable calls is *unknown* (it may be
+    public API).
+    """
+    states: dict[str, set[str]] = {fid: set() for fid in graph.functions}
+    for fid, function in graph.functions.items():
+        if function.is_async:
+            states[fid].add(RUNNING)
+        elif function.fact.owner and function.qualname.rsplit(".", 1)[-1] == "run":
+            owner = _join(function.module, function.fact.owner)
+            if graph.is_thread_class(owner):
+                states[fid].add(NOT_RUNNING)
+    for fid in not_running_seeds:
+        if fid in states:
+            states[fid].add(NOT_RUNNING)
+    inherited: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        if graph.functions[edge.callee].is_async:
+            continue
+        kind = site_kind(edge, overrides)
+        if kind:
+            states[edge.callee].add(kind)
+        else:
+            inherited.setdefault(edge.caller, []).append(edge.callee)
+
+    def propagate() -> None:
+        work = deque(fid for fid in states if states[fid])
+        while work:
+            caller = work.popleft()
+            for callee in inherited.get(caller, ()):
+                if graph.functions[callee].is_async:
+                    continue
+                before = len(states[callee])
+                states[callee] |= states[caller]
+                if len(states[callee]) != before:
+                    work.append(callee)
+
+    for fid, function in graph.functions.items():
+        if not function.is_async and not graph.callers.get(fid) and not states[fid]:
+            states[fid].add(UNKNOWN)
+    propagate()
+    empty = [fid for fid, found in states.items() if not found]
+    for fid in empty:
+        states[fid].add(UNKNOWN)
+    if empty:
+        propagate()
+    return {fid: frozenset(found) for fid, found in states.items()}
+
+
+def shortest_chain(
+    graph: CallGraph,
+    start: Edge,
+    accept: Callable[[str], tuple[str, Site] | None],
+    follow: Callable[[Edge], bool],
+    max_depth: int = 5,
+) -> tuple[list[Edge], tuple[str, Site]] | None:
+    """Breadth-first from ``start``'s callee along edges ``follow`` accepts, the
+    shortest path to a function for which ``accept`` returns a (label, site)."""
+    queue: deque[tuple[str, list[Edge]]] = deque([(start.callee, [start])])
+    seen = {start.callee}
+    while queue:
+        fid, path = queue.popleft()
+        found = accept(fid)
+        if found is not None:
+            return path, found
+        if len(path) >= max_depth:
+            continue
+        for edge in graph.callees.get(fid, ()):
+            if edge.callee in seen or not follow(edge):
+                continue
+            seen.add(edge.callee)
+            queue.append((edge.callee, [*path, edge]))
+    return None
+
+
+__all__ = [
+    "NOT_RUNNING",
+    "RUNNING",
+    "UNKNOWN",
+    "BlockingCall",
+    "CallGraph",
+    "Edge",
+    "Function",
+    "loop_contexts",
+    "shortest_chain",
+    "site_kind",
+]
