@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis import FileResult
 from .config import Config, ConfigError
@@ -33,6 +34,9 @@ from .suppressions import (
     apply_suppressions,
     unused_suppressions,
 )
+
+if TYPE_CHECKING:
+    from .shards import ShardReader, ShardWriter
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -64,6 +68,10 @@ class RunOptions:
     # Extra fact collectors run on every file (the audit's site counts); the run's
     # ProjectIndex (report.project) is then built even when no project rule runs.
     collectors: list[type[FactCollector]] = field(default_factory=list)
+    # check --shard / --facts-in (integ_lint.shards): analyse only this runner's share
+    # of the files and stop before the project phase, or take every file's result from
+    # the shards instead of analysing it.
+    shards: ShardWriter | ShardReader | None = None
 
 
 @dataclass
@@ -309,7 +317,10 @@ def _run_project(
     progress = options.progress
     execution = ExecutionStats()
     context_execution = ExecutionStats()
-    results = analyze_files(
+    analyze = analyze_files
+    if options.shards is not None:
+        analyze = options.shards.analyzer(config, analyze_files)
+    results = analyze(
         files,
         config,
         selection.file_rules,
@@ -328,7 +339,7 @@ def _run_project(
             if progress is not None:
                 progress(offset + done, offset + total)
 
-        context_results = analyze_files(
+        context_results = analyze(
             context_files,
             config,
             [],
@@ -344,6 +355,8 @@ def _run_project(
                 n for n in result.notifications if n.kind == NotificationKind.INTERNAL_ERROR
             ]
         results = [*results, *context_results]
+    if options.shards is not None and options.shards.writing:
+        return Report(root=str(config.root))  # the merge (--facts-in) runs the rest
 
     report = Report(
         root=str(config.root),
