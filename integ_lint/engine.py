@@ -24,6 +24,7 @@ from .executor import ExecutionStats, analyze_files
 from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
 from .fingerprint import assign_fingerprints
 from .layout import Layout
+from .members import split_by_member
 from .project import ProjectIndex
 from .registry import Registry, load_registry
 from .roles import LIBRARY, ROLE_KEYS, role_paths
@@ -218,9 +219,20 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     paths relative to this project's root."""
     options = options or RunOptions()
     subprojects: list[Path] = []
-    report = _run_project(paths, config, options, subprojects)
+    # Paths inside a member (pre-commit passes files of several members at once) are
+    # judged with that member's settings and project, like the members below a folder.
+    members: dict[Path, list[Path] | None] = {}
+    if options.include_subprojects:
+        paths, members_given = split_by_member(paths, config.root)
+        members.update(members_given)
+    if paths or not members:
+        report = _run_project(paths, config, options, subprojects)
+    else:
+        report = _empty_report(config)
     for subproject in subprojects if options.include_subprojects else ():
-        _merge_subproject(report, subproject, config, options)
+        members[subproject.resolve()] = None  # the whole member
+    for member in sorted(members):
+        _merge_subproject(report, member, config, options, members[member])
     kept = report.findings
     for post_filter in options.post_filters:
         kept = post_filter(kept, report)
@@ -230,11 +242,26 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     return report
 
 
+def _empty_report(config: Config) -> Report:
+    """The report of a project none of whose own files were given (only members')."""
+    selection = select_rules(config, load_registry())
+    return Report(
+        root=str(config.root),
+        rules=[rule.info() for rule in selection.all],
+        config_file=str(config.config_file) if config.config_file else None,
+    )
+
+
 def _merge_subproject(
-    report: Report, subproject: Path, config: Config, options: RunOptions
+    report: Report,
+    subproject: Path,
+    config: Config,
+    options: RunOptions,
+    member_paths: list[Path] | None = None,
 ) -> None:
     """Run the sub-project at ``subproject`` with its own configuration (and the
-    command line's options) and add its findings to ``report``."""
+    command line's options) and add its findings to ``report``: over ``member_paths``
+    (with the whole member behind them) when given, else the whole member."""
     from .config import load_config
 
     prefix = relative_path(subproject, config.root)
@@ -259,7 +286,7 @@ def _merge_subproject(
             progress=None,
             collectors=list(options.collectors),
         )
-        sub_report = run([subproject], sub_config, sub_options)
+        sub_report = run(member_paths or [subproject], sub_config, sub_options)
     except ConfigError as exc:
         # Its files were not scanned: the run is incomplete (exit 3), as for a folder
         # that cannot be read, never a silent pass.
