@@ -231,8 +231,9 @@ def main() -> None:
 @click.option(
     "--fail-on-incomplete/--no-fail-on-incomplete",
     default=None,
-    help="Exit 3 when a file could not be parsed or a rule failed "
-    "[default: the config's fail-on-incomplete, true].",
+    help="Exit 3 when a file could not be parsed or a rule failed; without it the run "
+    "reports what was not checked and the findings decide "
+    "[default: the config's fail-on-incomplete, false].",
 )
 @click.option(
     "--statistics", is_flag=True, help="Show counts per rule code instead of the findings."

@@ -184,11 +184,14 @@ def index_project(
     config: Config,
     collectors: Sequence[type[FactCollector]],
     jobs: int = 1,
+    subprojects: list[Path] | None = None,
 ) -> tuple[ProjectIndex, list[str]]:
     """Run only ``collectors`` over ``paths`` (the ``imports`` and ``graph`` views need
     no rule) and index the result; files that cannot be read or parsed are described
-    in the returned notes, one line each."""
-    files = discover_files(paths, config)
+    in the returned notes, one line each. Folders below ``paths`` holding their own
+    ``pyproject.toml`` are left out and listed in ``subprojects``
+    (:func:`integ_lint.members.each_project` builds them as projects of their own)."""
+    files = discover_files(paths, config, subprojects)
     given = {f.relpath for f in files}
     report_paths: set[str] | None = None
     if paths and config.config_file is not None:
@@ -548,11 +551,11 @@ def _severity_override(code: str, overrides: dict[str, str]) -> Severity | None:
 
 
 def exit_code(
-    report: Report, fail_on: str, exit_zero: bool = False, fail_on_incomplete: bool = True
+    report: Report, fail_on: str, exit_zero: bool = False, fail_on_incomplete: bool = False
 ) -> int:
-    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete
-    (unless ``fail_on_incomplete`` is off: then the findings decide, and the
-    notifications still say what was not checked)."""
+    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete and
+    ``fail_on_incomplete`` is on (otherwise the findings decide, and the notifications
+    still say what was not checked)."""
     if report.incomplete and fail_on_incomplete:
         return EXIT_INCOMPLETE
     if exit_zero:
