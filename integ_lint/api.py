@@ -54,9 +54,11 @@ def load(
 ) -> Config:
     """Resolve the configuration for ``paths``; ``overrides`` are top-level keys
     (``select=["IL2"]``, ``fail_on="error"``)."""
+    from integ_lint.engine.members import config_paths
+
     path_list = [Path(p) for p in paths]
     return load_config(
-        path_list,
+        config_paths(path_list),  # files of several monorepo members: the project above
         Path(config_file) if config_file is not None else None,
         {k.replace("_", "-"): v for k, v in overrides.items()},
         extra_sections=load_registry().sections,

@@ -16,7 +16,9 @@ from integ_lint.facts.messages import (
 from integ_lint.findings.model import Finding, RelatedLocation, Severity
 from integ_lint.model.messages import (
     BUS,
+    NAMED_FAMILIES,
     SIGNAL,
+    STREAM,
     EventEntry,
     MessageIndex,
     build_message_index,
@@ -60,6 +62,22 @@ def _keys(publication: Publication) -> str:
     if keys is None:
         return "payload unknown"
     return "sends " + (", ".join(keys) if keys else "no keys")
+
+
+def _shown(param: str, key: str, how: str) -> str:
+    if how == "subscript":
+        return f'{param}["{key}"]'
+    if how == "get":
+        return f'{param}.get("{key}")'
+    return f"{param}.{key}"
+
+
+def _effect(how: str) -> str:
+    if how == "subscript":
+        return "KeyError when it runs"
+    if how == "get":
+        return "the default applies every time"
+    return "AttributeError when it runs"
 
 
 class _MessageRule(ProjectRule):
@@ -137,7 +155,7 @@ class EventWithoutSubscriber(_MessageRule):
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         index = self._uses(project)
-        for family in (BUS, SIGNAL):
+        for family in (*NAMED_FAMILIES, SIGNAL):
             if index.dynamic_subscriptions[family]:
                 continue
             if not any(e.subscriptions for e in index.events.values() if e.key.family == family):
@@ -170,8 +188,11 @@ class SubscriberWithoutPublisher(_MessageRule):
     * the event is a string literal within a typo of an event that *is* published
       (the message names it).
 
-    Events and signals declared outside the project (a framework's) are never
-    reported: their publishers are not in the scanned code.
+    The same holds for a redis stream read (``xread``/``xreadgroup``) that nothing
+    ``xadd``s to and a redis channel subscription that nothing publishes on. Events
+    and signals declared outside the project (a framework's; pyee's own ``error`` and
+    ``new_listener``; redis keyspace notifications) are never reported: their
+    publishers are not in the scanned code.
 
     **Why is this bad?**
     The handler never runs: the event was renamed, never wired, or misspelled, and
@@ -249,10 +270,10 @@ class SubscriberWithoutPublisher(_MessageRule):
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         index = self._uses(project)
-        published = {
-            e.key.name for e in index.events.values() if e.key.family == BUS and e.publications
-        }
-        bus_publishes = bool(published)
+        published: dict[str, set[str]] = {family: set() for family in NAMED_FAMILIES}
+        for e in index.events.values():
+            if e.key.family in published and e.publications:
+                published[e.key.family].add(e.key.name)
         for entry in index.events.values():
             if entry.publications or not entry.subscriptions:
                 continue
@@ -260,15 +281,20 @@ class SubscriberWithoutPublisher(_MessageRule):
                 continue  # published through an alias of its send method
             family = entry.key.family
             hint = ""
-            if family == BUS:
-                close = difflib.get_close_matches(entry.key.name, sorted(published), 1, 0.85)
+            if family in published:
+                names = sorted(published[family])
+                close = difflib.get_close_matches(entry.key.name, names, 1, 0.85)
                 if close:
                     hint = f'; did you mean "{close[0]}"?'
                 elif not (
                     entry.declared_as
-                    and bus_publishes
-                    and not index.dynamic_publications[BUS]
-                    and not any(entry.key.name.startswith(p) for p in index.dynamic_prefixes)
+                    and names
+                    and not index.dynamic_publications[family]
+                    and not any(
+                        entry.key.name.startswith(prefix)
+                        for of, prefix in index.dynamic_prefixes
+                        if of == family
+                    )
                 ):
                     continue
             elif index.dynamic_publications[SIGNAL]:
@@ -277,12 +303,18 @@ class SubscriberWithoutPublisher(_MessageRule):
                 if not project.reported(path):
                     continue
                 handler = subscription.handler.rsplit(".", 1)[-1] or "a handler"
-                yield self.finding(
-                    path,
-                    subscription.site,
-                    f"{handler} is subscribed to {entry.key.label()}, which nothing in the "
-                    f"project publishes{hint}",
-                )
+                if family == STREAM:
+                    # A stream read has no handler: the reading function is the reader.
+                    reader = subscription.site.scope.rsplit(".", 1)[-1] or "module code"
+                    text = (
+                        f"{reader} reads {entry.key.label()}, which nothing in the project adds to"
+                    )
+                else:
+                    text = (
+                        f"{handler} is subscribed to {entry.key.label()}, which nothing in the "
+                        "project publishes"
+                    )
+                yield self.finding(path, subscription.site, text + hint)
 
 
 class PayloadKeyMismatch(_MessageRule):
@@ -294,7 +326,11 @@ class PayloadKeyMismatch(_MessageRule):
     ``d["k"] = ...``; a signal's ``send(sender, k=...)`` keywords), reports each key
     the handler reads from its payload (``data["k"]``, ``data.get("k")``, a signal
     receiver's ``kwargs["k"]`` or a required parameter) that none of them sends.
-    A handler subscribed to several events may read a key any of them sends.
+    A handler subscribed to several events may read a key any of them sends. A
+    payload built as an instance of a TypedDict, dataclass or pydantic model the
+    project defines sends that class's fields; a handler whose payload parameter is
+    annotated with such a class is checked against its fields (``data["k"]`` for a
+    TypedDict, ``data.k`` for a dataclass or model), whoever publishes.
 
     **Why is this bad?**
     ``data["k"]`` raises ``KeyError`` in the handler, far from the publisher that
@@ -386,6 +422,27 @@ class PayloadKeyMismatch(_MessageRule):
             lines=(5, 6),
             message="no send of pkg.example.order_paid passes it",
         ),
+        Invalid(
+            """
+            from dataclasses import dataclass
+
+            from pkg.bus import event_bus
+            from pkg import events
+
+            @dataclass
+            class Login:
+                user_id: int
+
+            def on_login(login: Login):
+                return login.user_id, login.session
+
+            event_bus.subscribe(events.USER_LOGGED_IN, on_login)
+            event_bus.publish(events.USER_LOGGED_IN, Login(user_id=1))
+            """,
+            line=11,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+            message="annotated Login, which has no 'session'",
+        ),
     )
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
@@ -401,59 +458,84 @@ class PayloadKeyMismatch(_MessageRule):
             if not project.reported(path):
                 continue
             entries = index.subscriptions_of_handler(handler)
-            if not entries or any(not e.publications for e in entries):
+            if not entries:
                 continue
-            if any(e.key in index.aliased_publications for e in entries):
-                continue  # a publisher we cannot see the payload of
             families = {e.key.family for e in entries}
             if len(families) != 1:
                 continue
             (family,) = families
-            sent: set[str] = set()
+            collected: set[str] = set()
+            sent: set[str] | None = collected
+            objects = True  # every publisher sends an instance of a dataclass/model
             for entry in entries:
                 keys = entry.payload_keys()
-                if keys is None:
+                if (
+                    keys is None
+                    or not entry.publications
+                    or entry.key in index.aliased_publications  # a payload we cannot see
+                ):
+                    sent = None
                     break
-                sent |= keys
-            else:
-                yield from self._mismatches(path, function, family, entries, sent)
+                collected |= keys
+                objects = objects and all(
+                    index.payload_classes.get(p.payload_class, ("",))[0] == "object"
+                    for _, p in entry.publications
+                )
+            yield from self._mismatches(
+                index, path, function, family, entries, sent, objects and sent is not None
+            )
 
     def _mismatches(
         self,
+        index: MessageIndex,
         path: str,
         function: FunctionReads,
         family: str,
         entries: list[EventEntry],
-        sent: set[str],
+        sent: set[str] | None,
+        objects: bool,
     ) -> Iterator[Finding]:
         labels = " / ".join(e.key.label() for e in entries)
         related = [r for e in entries for r in _related_publications(e)]
         name = function.qualname.rsplit(".", 1)[-1]
         reads = dict(function.reads)
         for param in payload_parameter(function, family):
+            annotated = index.annotated_class(function, param)
+            kind, fields = index.payload_classes.get(annotated, ("", frozenset()))
             seen: set[str] = set()
             for read in reads.get(param, ()):
-                if read.key in sent or read.key in seen:
+                if read.key in seen:
+                    continue
+                # Which names the read is checked against: the annotation's fields
+                # first (a dataclass is read by attribute, a TypedDict by key), else
+                # what the publishers send (attributes only when they send objects).
+                if kind and (read.how == "attribute") == (kind == "object"):
+                    if read.key in fields:
+                        continue
+                    seen.add(read.key)
+                    short = annotated.rsplit(".", 1)[-1]
+                    yield self.finding(
+                        path,
+                        read.site,
+                        f"{name} reads {_shown(param, read.key, read.how)}, but its payload "
+                        f"is annotated {short}, which has no {read.key!r} "
+                        f"({_effect(read.how)}; {short} has: {', '.join(sorted(fields))})",
+                    )
+                    continue
+                if kind or sent is None or read.key in sent:
+                    continue
+                if read.how == "attribute" and not objects:
                     continue
                 seen.add(read.key)
-                effect = (
-                    "KeyError when it runs"
-                    if read.how == "subscript"
-                    else "the default applies every time"
-                )
-                shown = (
-                    f'{param}["{read.key}"]'
-                    if read.how == "subscript"
-                    else (f'{param}.get("{read.key}")')
-                )
                 yield self.finding(
                     path,
                     read.site,
-                    f"{name} reads {shown}, but no publisher of {labels} sends it "
-                    f"({effect}; sent: {', '.join(sorted(sent)) or 'nothing'})",
+                    f"{name} reads {_shown(param, read.key, read.how)}, but no publisher of "
+                    f"{labels} sends it ({_effect(read.how)}; sent: "
+                    f"{', '.join(sorted(sent)) or 'nothing'})",
                     related=related,
                 )
-        if family == SIGNAL:
+        if family == SIGNAL and sent is not None:
             positional = list(function.params)
             if function.is_method and positional:
                 positional = positional[1:]

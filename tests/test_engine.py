@@ -43,7 +43,9 @@ def test_rule_exception_is_contained(tmp_path: Path) -> None:
     assert note.kind.value == "internal-error" and note.path == "a.py" and note.rule == "IL902"
     assert "ValueError: rule bug" in note.message
     assert report.incomplete
-    assert api.exit_code(report, "warning") == EXIT_INCOMPLETE
+    assert api.exit_code(report, "warning", fail_on_incomplete=True) == EXIT_INCOMPLETE
+    # By default the run reports what it could not check and the findings decide.
+    assert api.exit_code(report, "warning") == EXIT_FINDINGS
 
 
 def test_project_rule_reads_facts(tmp_path: Path) -> None:

@@ -58,8 +58,20 @@ def test_exit_codes_for_usage_errors_and_incomplete_runs(tmp_path: Path) -> None
     assert check(project, "--fail-on", "fatal").exit_code == 2
     assert check(project, "--select", "IL999").exit_code == 2
     (project / "b.py").write_text("def broken(:\n")
+    assert check(project, "--fail-on-incomplete").exit_code == 3
+    # With --fail-on-incomplete an incomplete run never passes, not even with --exit-zero.
+    assert check(project, "--fail-on-incomplete", "--exit-zero").exit_code == 3
+    # By default it is reported and the findings decide (the CI recipe's documented gate).
+    default = check(project)
+    assert default.exit_code == 0 and "run incomplete" in default.output
+    assert check(project, "--no-fail-on-incomplete").exit_code == 0
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml")
+        .read_text()
+        .replace("[tool.integ-lint]", "[tool.integ-lint]\nfail-on-incomplete = true", 1)
+    )
     assert check(project).exit_code == 3
-    assert check(project, "--exit-zero").exit_code == 3  # an incomplete run never passes
+    assert check(project, "--no-fail-on-incomplete").exit_code == 0
 
 
 def test_statistics_counts_per_code(tmp_path: Path) -> None:

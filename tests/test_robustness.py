@@ -115,7 +115,18 @@ def bad_project(tmp_path: Path) -> Path:
 
 
 def check(root: Path, *extra: str) -> Result:
-    result = cli("check", str(root), "--no-cache", "-j", "1", "--select", "IL201", *extra)
+    # The gate's strict mode: an incomplete run exits 3 (the default lets findings decide).
+    result = cli(
+        "check",
+        str(root),
+        "--no-cache",
+        "-j",
+        "1",
+        "--select",
+        "IL201",
+        "--fail-on-incomplete",
+        *extra,
+    )
     no_traceback(result)
     return result
 
@@ -328,7 +339,16 @@ def test_a_crashing_rule_is_contained(tmp_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text("boom\nprobe()\n" + RUN)
     (tmp_path / "b.py").write_text("probe()\n")
-    args = ("check", str(tmp_path), "--no-cache", "-j", "1", "--select", "IL901,IL902,IL201")
+    args = (
+        "check",
+        str(tmp_path),
+        "--no-cache",
+        "-j",
+        "1",
+        "--select",
+        "IL901,IL902,IL201",
+        "--fail-on-incomplete",
+    )
     text = cli(*args, "--no-color")
     no_traceback(text)
     assert text.exit_code == EXIT_INCOMPLETE

@@ -95,7 +95,7 @@ def test_cli_reports_a_refused_fix_as_a_notification_and_exits_3(
         return text + "def (:\n", list(fixes)
 
     monkeypatch.setattr(integ_lint.findings.fixes, "apply_text_fixes", breaking)
-    result = invoke(str(tmp_path), "--fix", "--format", "json")
+    result = invoke(str(tmp_path), "--fix", "--format", "json", "--fail-on-incomplete")
     assert target.read_text() == USE
     assert result.exit_code == 3
     notes = json.loads(result.stdout)["notifications"]

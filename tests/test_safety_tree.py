@@ -112,7 +112,9 @@ def test_an_unreadable_folder_is_one_notification(tmp_path: Path, lock: Any, mod
     (locked / "b.py").write_text(RUN)
     (locked / "sub").mkdir()
     lock(locked, mode)
-    result = cli("check", str(root), "--format", "json", "--no-cache", "-j", "1")
+    result = cli(
+        "check", str(root), "--format", "json", "--no-cache", "-j", "1", "--fail-on-incomplete"
+    )
     assert result.exit_code == 3, result.output
     assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["a.py"]
     [note] = notes(result)
@@ -142,7 +144,17 @@ def test_brackets_nested_too_deep_are_a_parse_failure_not_a_crash(tmp_path: Path
     (package / "deep.py").write_text("x = " + "(" * 1300 + "1" + ")" * 1300 + "\n")
     (package / "calls.py").write_text("x = " + "getattr(" * 1000 + "o" + ", 'a')" * 1000 + "\n")
     process = subprocess.run(
-        [sys.executable, "-m", "integ_lint", "check", ".", "--format", "json", *NO_CACHE_J2],
+        [
+            sys.executable,
+            "-m",
+            "integ_lint",
+            "check",
+            ".",
+            "--format",
+            "json",
+            *NO_CACHE_J2,
+            "--fail-on-incomplete",
+        ],
         cwd=root,
         capture_output=True,
         text=True,
@@ -224,7 +236,13 @@ def test_a_symlink_to_a_fifo_named_on_the_command_line_does_not_hang(tmp_path: P
     os.mkfifo(tmp_path / "pipe")
     (root / "b.py").symlink_to(tmp_path / "pipe")
     process = run_with_timeout(
-        "check", str(root / "a.py"), str(root / "b.py"), "--format", "json", "--no-cache"
+        "check",
+        str(root / "a.py"),
+        str(root / "b.py"),
+        "--format",
+        "json",
+        "--no-cache",
+        "--fail-on-incomplete",
     )
     assert process.returncode == 3, process.stderr
     data = json.loads(process.stdout)
@@ -261,7 +279,9 @@ def test_a_file_swapped_for_a_fifo_after_discovery_does_not_hang(
 def test_an_endless_device_is_not_read(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
     (root / "zero.py").symlink_to("/dev/zero")
-    process = run_with_timeout("check", str(root / "zero.py"), "--format", "json")
+    process = run_with_timeout(
+        "check", str(root / "zero.py"), "--format", "json", "--fail-on-incomplete"
+    )
     assert process.returncode == 3, process.stderr
     [note] = json.loads(process.stdout)["notifications"]
     assert "not a regular file" in note["message"]
@@ -270,7 +290,9 @@ def test_an_endless_device_is_not_read(tmp_path: Path) -> None:
 def test_files_over_the_size_limit_are_not_read(tmp_path: Path) -> None:
     root = project(tmp_path / "proj", CONFIG + "max-file-size-kb = 4\n")
     (root / "big.py").write_text("x = 1\n" * 1000 + RUN)
-    result = cli("check", str(root), "--format", "json", "--no-cache", "-j", "1")
+    result = cli(
+        "check", str(root), "--format", "json", "--no-cache", "-j", "1", "--fail-on-incomplete"
+    )
     assert result.exit_code == 3
     [note] = notes(result)
     assert note["path"] == "big.py"

@@ -192,7 +192,17 @@ def test_output_file_is_written_with_a_summary_line(project: Path, tmp_path: Pat
     out.parent.mkdir()
     runner = CliRunner()
     result = runner.invoke(
-        main, ["check", str(project), "--format", "sarif", "--output", str(out), "--no-cache"]
+        main,
+        [
+            "check",
+            str(project),
+            "--format",
+            "sarif",
+            "--output",
+            str(out),
+            "--no-cache",
+            "--fail-on-incomplete",
+        ],
     )
     assert result.exit_code == 3, result.output  # broken.py makes the run incomplete
     assert result.stdout == ""

@@ -99,8 +99,9 @@ def paths_without_python_files(paths: Sequence[Path], report: Report) -> list[Pa
 @click.option(
     "--fail-on-incomplete/--no-fail-on-incomplete",
     default=None,
-    help="Exit 3 when a file could not be parsed or a rule failed "
-    "[default: the config's fail-on-incomplete, true].",
+    help="Exit 3 when a file could not be parsed or a rule failed; without it the run "
+    "reports what was not checked and the findings decide "
+    "[default: the config's fail-on-incomplete, false].",
 )
 @click.option(
     "--statistics", is_flag=True, help="Show counts per rule code instead of the findings."
@@ -153,6 +154,22 @@ def paths_without_python_files(paths: Sequence[Path], report: Report) -> list[Pa
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr.")
 @click.option("--watch", is_flag=True, help="Check again whenever a Python or config file changes.")
+@click.option(
+    "--shard",
+    metavar="I/N",
+    help="Analyse only shard I of N of the files (balanced by size) and write their "
+    "results to --facts-out; the project phase runs in the merge (--facts-in).",
+)
+@click.option(
+    "--facts-out", type=click.Path(path_type=Path), help="Where --shard writes its results."
+)
+@click.option(
+    "--facts-in",
+    multiple=True,
+    metavar="GLOB",
+    help="Merge the shards these files or quoted globs name (all N of one --shard I/N) "
+    "and report as one run would.",
+)
 def check(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -184,9 +201,18 @@ def check(
     changed_lines: bool,
     progress: bool | None,
     watch: bool,
+    shard: str | None,
+    facts_out: Path | None,
+    facts_in: tuple[str, ...],
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     scan_paths = list(paths) or [Path(".")]
+    from integ_lint.engine.shards import ShardError, finish_shards, start_shards
+
+    try:
+        shards = start_shards(shard, facts_out, facts_in, fix or diff or add_ignore, watch)
+    except ShardError as exc:
+        fail(str(exc))
     if watch:
         run_watched(scan_paths, config_file)
         return
@@ -198,7 +224,7 @@ def check(
     )
     if extend_exclude_globs:
         config.general.extend_exclude.extend(extend_exclude_globs)
-    run_options = RunOptions(jobs=jobs, use_cache=not no_cache)
+    run_options = RunOptions(jobs=jobs, use_cache=not no_cache, shards=shards)
     from integ_lint.cli.baseline import prepare_gate
     from integ_lint.cli.progress import progress_bar
 
@@ -207,7 +233,14 @@ def check(
     )
     with progress_bar(progress) as callback:
         run_options.progress = callback
-        report = run_scan(scan_paths, config, run_options)
+        try:
+            report = run_scan(scan_paths, config, run_options)
+            shard_summary = finish_shards(shards, facts_out)
+        except ShardError as exc:
+            fail(str(exc))
+    if shard_summary is not None:  # --shard: the results are written, the merge reports
+        click.echo(shard_summary, err=True)
+        sys.exit(0)
     unmatched = paths_without_python_files(scan_paths, report)
     for path in unmatched:
         click.echo(f"integ-lint: warning: {path}: matched no Python file", err=True)

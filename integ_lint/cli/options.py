@@ -116,6 +116,7 @@ def load_project_config(
     **overrides: Any,
 ) -> Config:
     from integ_lint.config.loader import load_config
+    from integ_lint.engine.members import config_paths
 
     values: dict[str, Any] = dict(overrides)
     if select:
@@ -129,7 +130,11 @@ def load_project_config(
             fail(f"{path}: no such file or directory")
     try:
         registry = load_registry()
-        config = load_config(list(paths), config_file, values, extra_sections=registry.sections)
+        # Files of several monorepo members (pre-commit) start from the project above
+        # them all; the run then judges each member's files with its own config.
+        config = load_config(
+            config_paths(paths), config_file, values, extra_sections=registry.sections
+        )
         # Rule codes, globs and table-specific values too, before any command runs
         # (graph, imports and config do not select rules themselves).
         select_rules(config, registry)

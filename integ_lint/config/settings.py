@@ -82,9 +82,10 @@ class GeneralSettings(Section):
     extend_exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     fail_on: str = "warning"
-    # An incomplete run (a file not parsed, a rule that crashed) exits 3; a gate that
-    # should pass on unparsable files it cannot help sets this to false.
-    fail_on_incomplete: bool = True
+    # An incomplete run (a file not parsed, a rule that crashed) is reported, and the
+    # findings decide the exit code; a gate that must not pass with files unchecked
+    # sets this to true (exit 3), as CI recipes usually do not.
+    fail_on_incomplete: bool = False
     baseline: str = ""
     test_paths: list[str] = field(default_factory=lambda: list(DEFAULT_TEST_PATHS))
     script_paths: list[str] = field(default_factory=lambda: list(DEFAULT_SCRIPT_PATHS))
@@ -325,6 +326,11 @@ class MessageSettings(Section):
             "*mediator",
         ]
     )
+    # Custom APIs, "[@][RECEIVER.]METHOD(event=WHERE, payload=WHERE)" for publish and
+    # "...(event=WHERE, handler=WHERE)" / "@...(event=WHERE)" for subscribe; WHERE is a
+    # position (0-based), a keyword, or both ("1|name").
+    publish: list[str] = field(default_factory=list)
+    subscribe: list[str] = field(default_factory=list)
 
 
 BUILTIN_SECTIONS: tuple[type[Section], ...] = (

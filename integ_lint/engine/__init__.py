@@ -18,7 +18,6 @@ from integ_lint.engine.pipeline import (
     EXIT_OK,
     EXIT_USAGE,
     RunOptions,
-    Selection,
     discover_files,
     exit_code,
     filter_by_role,
@@ -26,8 +25,8 @@ from integ_lint.engine.pipeline import (
     project_files,
     project_layout,
     run,
-    select_rules,
 )
+from integ_lint.engine.selection import Selection, select_rules
 
 __all__ = [
     "EXIT_FINDINGS",

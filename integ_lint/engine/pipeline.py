@@ -8,14 +8,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from integ_lint.config.loader import Config, ConfigError
-from integ_lint.config.roles import LIBRARY, ROLE_KEYS, role_paths
+from integ_lint.config.roles import LIBRARY, role_paths
 from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.discovery import SourceFile, discover, discover_project
 from integ_lint.engine.executor import ExecutionStats, analyze_files
-from integ_lint.engine.registry import Registry, load_registry
-from integ_lint.files.globs import matches_any, validate_glob
+from integ_lint.engine.members import split_by_member
+from integ_lint.engine.registry import load_registry
+from integ_lint.engine.selection import Selection, select_rules
+from integ_lint.files.globs import matches_any
 from integ_lint.files.paths import relative_path
 from integ_lint.findings.fingerprint import assign_fingerprints
 from integ_lint.findings.model import (
@@ -34,7 +37,10 @@ from integ_lint.findings.suppressions import (
 )
 from integ_lint.model.layout import Layout
 from integ_lint.model.project import ProjectIndex
-from integ_lint.rule import AnyRule, FactCollector, FileRule, ProjectRule
+from integ_lint.rule import FactCollector
+
+if TYPE_CHECKING:
+    from integ_lint.engine.shards import ShardReader, ShardWriter
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -66,60 +72,10 @@ class RunOptions:
     # Extra fact collectors run on every file (the audit's site counts); the run's
     # ProjectIndex (report.project) is then built even when no project rule runs.
     collectors: list[type[FactCollector]] = field(default_factory=list)
-
-
-@dataclass
-class Selection:
-    file_rules: list[type[FileRule]]
-    project_rules: list[type[ProjectRule]]
-    collectors: list[type[FactCollector]]
-
-    @property
-    def all(self) -> list[AnyRule]:
-        return [*self.file_rules, *self.project_rules]
-
-
-def select_rules(config: Config, registry: Registry) -> Selection:
-    general = config.general
-    source = str(config.config_file) if config.config_file else "command line"
-    for key, values in (
-        ("select", general.select),
-        ("ignore", general.ignore),
-        ("extend-select", general.extend_select),
-        ("extend-ignore", general.extend_ignore),
-        ("severity", list(general.severity)),
-        ("per-file-ignores", [c for codes in general.per_file_ignores.values() for c in codes]),
-    ):
-        unknown = registry.unknown_selectors(values)
-        if unknown:
-            where = config.provenance.get(key, source)
-            if where == "default":
-                where = source
-            raise ConfigError(f"{where}: {key}: unknown rule code {unknown[0]!r}")
-    for key, patterns in (
-        ("exclude", general.exclude),
-        ("extend-exclude", general.extend_exclude),
-        ("per-file-ignores", list(general.per_file_ignores)),
-        *((ROLE_KEYS[role], globs) for role, globs in role_paths(general).items()),
-    ):
-        for pattern in patterns:
-            problem = validate_glob(pattern)
-            if problem:
-                raise ConfigError(
-                    f"{config.provenance.get(key, source)}: {key}: invalid glob: {problem}"
-                )
-    for section in config.sections.values():
-        section.validate(source)  # table-specific checks (e.g. the gpu allowlist)
-    chosen = registry.select(
-        [*general.select, *general.extend_select], [*general.ignore, *general.extend_ignore]
-    )
-    file_rules = [r for r in chosen if issubclass(r, FileRule)]
-    project_rules = [r for r in chosen if issubclass(r, ProjectRule)]
-    collectors: dict[str, type[FactCollector]] = {}
-    for rule in project_rules:
-        for collector in rule.FACTS:
-            collectors.setdefault(collector.KEY, collector)
-    return Selection(file_rules, project_rules, list(collectors.values()))
+    # check --shard / --facts-in (integ_lint.engine.shards): analyse only this runner's share
+    # of the files and stop before the project phase, or take every file's result from
+    # the shards instead of analysing it.
+    shards: ShardWriter | ShardReader | None = None
 
 
 def project_files(config: Config) -> list[SourceFile]:
@@ -177,11 +133,14 @@ def index_project(
     config: Config,
     collectors: Sequence[type[FactCollector]],
     jobs: int = 1,
+    subprojects: list[Path] | None = None,
 ) -> tuple[ProjectIndex, list[str]]:
     """Run only ``collectors`` over ``paths`` (the ``imports`` and ``graph`` views need
     no rule) and index the result; files that cannot be read or parsed are described
-    in the returned notes, one line each."""
-    files = discover_files(paths, config)
+    in the returned notes, one line each. Folders below ``paths`` holding their own
+    ``pyproject.toml`` are left out and listed in ``subprojects``
+    (:func:`integ_lint.engine.members.each_project` builds them as projects of their own)."""
+    files = discover_files(paths, config, subprojects)
     given = {f.relpath for f in files}
     report_paths: set[str] | None = None
     if paths and config.config_file is not None:
@@ -212,9 +171,20 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     paths relative to this project's root."""
     options = options or RunOptions()
     subprojects: list[Path] = []
-    report = _run_project(paths, config, options, subprojects)
+    # Paths inside a member (pre-commit passes files of several members at once) are
+    # judged with that member's settings and project, like the members below a folder.
+    members: dict[Path, list[Path] | None] = {}
+    if options.include_subprojects:
+        paths, members_given = split_by_member(paths, config.root)
+        members.update(members_given)
+    if paths or not members:
+        report = _run_project(paths, config, options, subprojects)
+    else:
+        report = _empty_report(config)
     for subproject in subprojects if options.include_subprojects else ():
-        _merge_subproject(report, subproject, config, options)
+        members[subproject.resolve()] = None  # the whole member
+    for member in sorted(members):
+        _merge_subproject(report, member, config, options, members[member])
     kept = report.findings
     for post_filter in options.post_filters:
         kept = post_filter(kept, report)
@@ -224,11 +194,26 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     return report
 
 
+def _empty_report(config: Config) -> Report:
+    """The report of a project none of whose own files were given (only members')."""
+    selection = select_rules(config, load_registry())
+    return Report(
+        root=str(config.root),
+        rules=[rule.info() for rule in selection.all],
+        config_file=str(config.config_file) if config.config_file else None,
+    )
+
+
 def _merge_subproject(
-    report: Report, subproject: Path, config: Config, options: RunOptions
+    report: Report,
+    subproject: Path,
+    config: Config,
+    options: RunOptions,
+    member_paths: list[Path] | None = None,
 ) -> None:
     """Run the sub-project at ``subproject`` with its own configuration (and the
-    command line's options) and add its findings to ``report``."""
+    command line's options) and add its findings to ``report``: over ``member_paths``
+    (with the whole member behind them) when given, else the whole member."""
     from integ_lint.config.loader import load_config
 
     prefix = relative_path(subproject, config.root)
@@ -253,7 +238,7 @@ def _merge_subproject(
             progress=None,
             collectors=list(options.collectors),
         )
-        sub_report = run([subproject], sub_config, sub_options)
+        sub_report = run(member_paths or [subproject], sub_config, sub_options)
     except ConfigError as exc:
         # Its files were not scanned: the run is incomplete (exit 3), as for a folder
         # that cannot be read, never a silent pass.
@@ -311,7 +296,10 @@ def _run_project(
     progress = options.progress
     execution = ExecutionStats()
     context_execution = ExecutionStats()
-    results = analyze_files(
+    analyze = analyze_files
+    if options.shards is not None:
+        analyze = options.shards.analyzer(config, analyze_files)
+    results = analyze(
         files,
         config,
         selection.file_rules,
@@ -330,7 +318,7 @@ def _run_project(
             if progress is not None:
                 progress(offset + done, offset + total)
 
-        context_results = analyze_files(
+        context_results = analyze(
             context_files,
             config,
             [],
@@ -346,6 +334,8 @@ def _run_project(
                 n for n in result.notifications if n.kind == NotificationKind.INTERNAL_ERROR
             ]
         results = [*results, *context_results]
+    if options.shards is not None and options.shards.writing:
+        return Report(root=str(config.root))  # the merge (--facts-in) runs the rest
 
     report = Report(
         root=str(config.root),
@@ -510,11 +500,11 @@ def _severity_override(code: str, overrides: dict[str, str]) -> Severity | None:
 
 
 def exit_code(
-    report: Report, fail_on: str, exit_zero: bool = False, fail_on_incomplete: bool = True
+    report: Report, fail_on: str, exit_zero: bool = False, fail_on_incomplete: bool = False
 ) -> int:
-    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete
-    (unless ``fail_on_incomplete`` is off: then the findings decide, and the
-    notifications still say what was not checked)."""
+    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete and
+    ``fail_on_incomplete`` is on (otherwise the findings decide, and the notifications
+    still say what was not checked)."""
     if report.incomplete and fail_on_incomplete:
         return EXIT_INCOMPLETE
     if exit_zero:

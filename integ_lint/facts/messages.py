@@ -1,16 +1,21 @@
 """Message facts: what each file publishes and subscribes to, and what handlers read.
 
-Facts do not depend on configuration (they are cached by content), so this collector
-records every *candidate*: a call of a publish-like or subscribe-like method, a
-``@receiver(signal)`` / ``@x.on(event)`` decorator, a module-level string constant or
-``Signal()`` object, and, for functions, the keys they read from their parameters. The
-project phase (:mod:`integ_lint.model.messages`) decides, with the configuration, which
-candidates are messages.
+This collector records every *candidate*: a call of a publish-like or subscribe-like
+method, a ``@receiver(signal)`` / ``@x.on(event)`` decorator, a module-level string
+constant or ``Signal()`` object, and, for functions, the keys they read from their
+parameters. The project phase (:mod:`integ_lint.model.messages`) decides, with the
+configuration, which candidates are messages. The one exception is the custom APIs
+of ``[tool.integ-lint.messages] publish`` / ``subscribe``: they say which argument is
+what, so they are applied here; the cache namespace includes that table (the whole
+configuration digest, :func:`integ_lint.engine.cache.config_digest`), so a changed pattern
+re-collects every file.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import libcst as cst
 
@@ -33,6 +38,7 @@ SUBSCRIBE_METHODS = frozenset(
         "add_event_handler",
         "register",
         "listen",
+        "listens_to",  # pyee
         "connect",
     }
 )
@@ -45,6 +51,128 @@ SIGNAL_FACTORIES = frozenset({"Signal", "signal", "ModelSignal", "NamedSignal"})
 QUEUE_PUT_METHODS = frozenset({"put", "put_nowait"})
 QUEUE_GET_METHODS = frozenset({"get", "get_nowait"})
 WORKER_FACTORIES = frozenset({"Process", "Thread"})
+# APIs told apart from a generic bus (``Publication.api``): a pattern of the
+# configuration, pyee's EventEmitter, redis streams and redis pub/sub channels.
+CUSTOM_API = "custom"
+PYEE_API = "pyee"
+STREAM_API = "stream"
+CHANNEL_API = "channel"
+# xread(streams, ...) / xreadgroup(group, consumer, streams, ...): where ``streams`` is.
+STREAM_READ_POSITIONS = {"xread": 0, "xreadgroup": 2}
+CHANNEL_SUBSCRIBE_METHODS = frozenset({"subscribe", "psubscribe"})
+# Modules whose import makes ``x.publish``/``x.subscribe`` redis pub/sub candidates.
+REDIS_MODULES = ("redis", "aioredis", "coredis", "walrus")
+# Classes whose instances (and subclasses' ``self``) are pyee emitters.
+PYEE_PREFIX = "pyee."
+# Payload classes: what makes a class's fields the keys of its instances.
+TYPED_DICT_BASES = frozenset({"TypedDict"})
+MODEL_BASES = frozenset({"BaseModel"})  # pydantic
+DATACLASS_DECORATORS = frozenset({"dataclass", "dataclasses.dataclass", "define", "frozen"})
+
+
+@dataclass(frozen=True)
+class ArgumentSpec:
+    """Where a call passes one of its roles: a position (0-based, after the receiver),
+    a keyword, or either."""
+
+    position: int | None
+    keyword: str
+
+    def find(self, call: cst.Call) -> cst.BaseExpression | None:
+        if self.keyword:
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == self.keyword:
+                    return arg.value
+        if self.position is not None:
+            positional = [a for a in call.args if a.keyword is None and not a.star]
+            if self.position < len(positional):
+                return positional[self.position].value
+        return None
+
+
+@dataclass(frozen=True)
+class ApiPattern:
+    """One ``publish``/``subscribe`` pattern of ``[tool.integ-lint.messages]``:
+    ``[@][RECEIVER.]METHOD(event=WHERE, payload=WHERE, handler=WHERE)``."""
+
+    decorator: bool
+    receiver: str  # fnmatch glob on the receiver's last name; "" = any, or none
+    method: str
+    roles: tuple[tuple[str, ArgumentSpec], ...]
+
+    def spec(self, role: str) -> ArgumentSpec | None:
+        return dict(self.roles).get(role)
+
+    def matches(self, func: cst.BaseExpression) -> bool:
+        import fnmatch
+
+        if isinstance(func, cst.Attribute):
+            if func.attr.value != self.method:
+                return False
+            if not self.receiver:
+                return True
+            receiver = (dotted_name(func.value) or "").rsplit(".", 1)[-1]
+            return bool(receiver) and fnmatch.fnmatchcase(receiver.lower(), self.receiver.lower())
+        return isinstance(func, cst.Name) and func.value == self.method and not self.receiver
+
+
+_PATTERN = re.compile(
+    r"^\s*(?P<at>@)?\s*(?:(?P<receiver>[\w*?\[\]]+)\.)?(?P<method>[A-Za-z_]\w*)"
+    r"\s*\((?P<roles>[^()]*)\)\s*$"
+)
+_ROLES = {"publish": ("event", "payload"), "subscribe": ("event", "handler")}
+
+
+class PatternError(ValueError):
+    """A pattern that does not parse; the message says why, in a few words."""
+
+
+@lru_cache(maxsize=256)
+def parse_api_pattern(text: str, kind: str) -> ApiPattern:
+    """Parse a ``kind`` (``publish``/``subscribe``) pattern; :class:`PatternError`
+    when it is malformed."""
+    match = _PATTERN.match(text)
+    if match is None:
+        raise PatternError("expected [@][RECEIVER.]METHOD(event=WHERE, ...)")
+    decorator = bool(match["at"])
+    if decorator and kind != "subscribe":
+        raise PatternError("only subscribe patterns can be decorators")
+    roles: dict[str, ArgumentSpec] = {}
+    for part in filter(None, (p.strip() for p in match["roles"].split(","))):
+        role, equals, where = (x.strip() for x in part.partition("="))
+        if role not in _ROLES[kind]:
+            allowed = " or ".join(_ROLES[kind])
+            raise PatternError(f"unknown role {role!r} (a {kind} pattern names {allowed})")
+        if not equals or not where:
+            raise PatternError(f"{role} needs a position or keyword ({role}=0, {role}=name)")
+        position: int | None = None
+        keyword = ""
+        for choice in (c.strip() for c in where.split("|")):
+            if choice.isdigit():
+                position = int(choice)
+            elif choice.isidentifier():
+                keyword = choice
+            else:
+                raise PatternError(f"{role}={where}: not a position or a keyword")
+        roles[role] = ArgumentSpec(position, keyword)
+    if "event" not in roles:
+        raise PatternError("the pattern must say where the event is (event=0, event=name)")
+    if kind == "subscribe" and not decorator and "handler" not in roles:
+        raise PatternError("a subscribe call pattern must say where the handler is")
+    if decorator and "handler" in roles:
+        raise PatternError("a decorator's handler is the decorated function")
+    return ApiPattern(decorator, match["receiver"] or "", match["method"], tuple(roles.items()))
+
+
+def api_patterns(texts: list[str] | tuple[str, ...], kind: str) -> tuple[ApiPattern, ...]:
+    """The valid patterns of ``texts`` (the configuration validated them already)."""
+    found: list[ApiPattern] = []
+    for text in texts:
+        try:
+            found.append(parse_api_pattern(text, kind))
+        except PatternError:
+            continue
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -68,6 +196,10 @@ class Publication:
     # ``x.send(sender=...)``: the signal shape, whatever ``x`` resolves to (a socket's
     # or a generator's send never names a sender).
     names_sender: bool = False
+    api: str = ""  # "" (a bus or signal by shape), or one of the *_API constants
+    # The project class the payload is an instance of (``Payload(...)``), qualified;
+    # its fields are the payload keys (resolved in the project phase).
+    payload_class: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,12 +210,15 @@ class Subscription:
     event: EventRef | None
     handler: str  # qualified name of the handler function ("" when unknown)
     site: Site
+    api: str = ""
 
 
 @dataclass(frozen=True)
 class KeyRead:
     key: str
-    how: str  # "subscript" (KeyError when missing) or "get" (the default always applies)
+    # "subscript" (KeyError when missing), "get" (the default always applies) or
+    # "attribute" (``data.x``; checked only against a payload class's fields)
+    how: str
     site: Site
 
 
@@ -97,6 +232,22 @@ class FunctionReads:
     var_kwargs: str  # name of the ``**kwargs`` parameter, "" when none
     reads: tuple[tuple[str, tuple[KeyRead, ...]], ...]  # param -> reads
     is_method: bool
+    site: Site
+    # param -> qualified name of its annotation (``data: LoginPayload``)
+    annotations: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PayloadClass:
+    """A TypedDict, dataclass or pydantic model the project defines: the names its
+    instances carry (fields, and for objects also methods and class attributes)."""
+
+    qualname: str
+    kind: str  # "typeddict" (keys), "object" (attributes), "" (the bases' kind)
+    fields: tuple[str, ...]
+    # Qualified names of the other bases: their fields count too, so the class is
+    # known only when each of them is a known payload class.
+    bases: tuple[str, ...]
     site: Site
 
 
@@ -150,6 +301,11 @@ class MessageFacts:
     # (function, name): a queue of this file handed to a call other than a worker
     # start (``report_error(results, exc)``): that call may write or read it.
     queue_escapes: tuple[tuple[str, str], ...] = ()
+    payload_classes: tuple[PayloadClass, ...] = ()
+    # Qualified names of pyee emitters: objects built from a pyee class
+    # (``ee = EventEmitter()``, ``self.events = AsyncIOEventEmitter()``) and classes
+    # deriving from one (their ``self``).
+    emitters: tuple[str, ...] = ()
 
 
 def _string(node: cst.BaseExpression) -> str | None:
@@ -175,6 +331,9 @@ class _Function:
     got_reads: dict[str, list[KeyRead]] = field(default_factory=dict)
     got_origin: dict[str, tuple[str, Site]] = field(default_factory=dict)
     uses_queues: bool = False
+    # local name -> qualified name of the class it was last built from (``Payload(..)``)
+    instances: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 class MessageFactCollector(FactCollector):
@@ -199,6 +358,13 @@ class MessageFactCollector(FactCollector):
         self._called: set[int] = set()  # ids of call targets seen (their .send is called)
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
+        self._payload_classes: list[PayloadClass] = []
+        self._emitters: list[str] = []
+        self._uses_redis = False
+        self._emitter_classes: set[str] = set()  # local class names deriving from pyee
+        settings = _message_settings(context)
+        self._publish_patterns = api_patterns(settings[0], "publish")
+        self._subscribe_patterns = api_patterns(settings[1], "subscribe")
 
     # -- names -------------------------------------------------------------------------
     def _qualify(self, local: str) -> str:
@@ -216,6 +382,8 @@ class MessageFactCollector(FactCollector):
         head, _, rest = dotted.partition(".")
         if head in ("self", "cls"):
             owner = self._enclosing_class()
+            if owner and not rest:
+                return self._qualify(owner)  # ``self.emit(...)``: the class's own
             return self._qualify(f"{owner}.{rest}") if owner and rest else ""
         return self._qualify(dotted)
 
@@ -256,6 +424,9 @@ class MessageFactCollector(FactCollector):
 
     # -- module level: constants, signals, aliases ---------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            if (dotted_name(alias.name) or "").split(".")[0] in REDIS_MODULES:
+                self._uses_redis = True
         if self._depth:
             return
         for alias in node.names:
@@ -266,6 +437,12 @@ class MessageFactCollector(FactCollector):
                 self._aliases[alias.asname.name.value] = target
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if (
+            node.module is not None
+            and not node.relative
+            and (dotted_name(node.module) or "").split(".")[0] in REDIS_MODULES
+        ):
+            self._uses_redis = True
         if self._depth or isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
@@ -283,6 +460,10 @@ class MessageFactCollector(FactCollector):
         if len(node.targets) != 1:
             return
         target = node.targets[0].target
+        if self._is_pyee_factory(node.value):
+            ref = self._ref(target) if isinstance(target, (cst.Name, cst.Attribute)) else ""
+            if ref and (self._function() is None or not isinstance(target, cst.Name)):
+                self._emitters.append(ref)
         function = self._function()
         if function is not None:
             self._track_local(function, target, node.value)
@@ -301,11 +482,21 @@ class MessageFactCollector(FactCollector):
             if factory.rsplit(".", 1)[-1] in SIGNAL_FACTORIES:
                 self._signals.append(self._qualify(local))
 
+    def _is_pyee_factory(self, value: cst.BaseExpression) -> bool:
+        if not isinstance(value, cst.Call):
+            return False
+        return (self.context.resolve(value.func) or "").startswith(PYEE_PREFIX)
+
     def _track_local(
         self, function: _Function, target: cst.BaseAssignTargetExpression, value: cst.BaseExpression
     ) -> None:
         if isinstance(target, cst.Name):
             function.dicts[target.value] = _literal_keys(value)
+            function.instances.pop(target.value, None)
+            if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+                built = self._ref(value.func)
+                if built and function.dicts[target.value] is None:
+                    function.instances[target.value] = built
             function.got.pop(target.value, None)
             if (
                 isinstance(value, cst.Call)
@@ -334,8 +525,71 @@ class MessageFactCollector(FactCollector):
     # -- scopes ----------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         owner = self._enclosing_class()
-        self._stack.append(f"{owner}.{node.name.value}" if owner else node.name.value)
+        local = f"{owner}.{node.name.value}" if owner else node.name.value
+        self._payload_class(node, local)
+        if any((self.context.resolve(b.value) or "").startswith(PYEE_PREFIX) for b in node.bases):
+            self._emitters.append(self._qualify(local))
+        self._stack.append(local)
         self._depth += 1
+
+    def _payload_class(self, node: cst.ClassDef, local: str) -> None:
+        """Record ``node`` when it is a TypedDict, a dataclass or a pydantic model."""
+        if self._function() is not None:
+            return
+        base_names = [
+            (dotted_name(b.value) or "", self._ref(b.value)) for b in node.bases if not b.keyword
+        ]
+        decorators = [
+            dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+            or ""
+            for d in node.decorators
+        ]
+        kind = ""
+        if any(text.rsplit(".", 1)[-1] in TYPED_DICT_BASES for text, _ in base_names):
+            kind = "typeddict"
+        elif any(text.rsplit(".", 1)[-1] in MODEL_BASES for text, _ in base_names) or any(
+            text in DATACLASS_DECORATORS or text.rsplit(".", 1)[-1] == "dataclass"
+            for text in decorators
+        ):
+            kind = "object"
+        other_bases = tuple(
+            ref
+            for text, ref in base_names
+            if text.rsplit(".", 1)[-1] not in TYPED_DICT_BASES | MODEL_BASES | {"object", "Generic"}
+            and not text.startswith(("typing.", "typing_extensions."))
+        )
+        annotated = isinstance(node.body, cst.IndentedBlock) and any(
+            isinstance(small, cst.AnnAssign)
+            for statement in node.body.body
+            if isinstance(statement, cst.SimpleStatementLine)
+            for small in statement.body
+        )
+        if not kind and not (other_bases and annotated):
+            # Not a payload class; a class with project bases and annotated fields may
+            # extend one (``class Login(BasePayload)``): its kind comes from the bases.
+            return
+        fields: list[str] = []
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        for statement in body:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                fields.append(statement.name.value)
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                        fields.append(small.target.value)
+                    elif isinstance(small, cst.Assign):
+                        fields.extend(
+                            t.target.value for t in small.targets if isinstance(t.target, cst.Name)
+                        )
+        self._payload_classes.append(
+            PayloadClass(
+                qualname=self._qualify(local),
+                kind=kind,
+                fields=tuple(dict.fromkeys(fields)),
+                bases=other_bases,
+                site=self._site(node.name),
+            )
+        )
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._stack.pop()
@@ -351,6 +605,14 @@ class MessageFactCollector(FactCollector):
         if isinstance(params.star_kwarg, cst.Param):
             var_kwargs = params.star_kwarg.name.value
         is_method = bool(self._stack) and isinstance(self._stack[-1], str)
+        annotations: dict[str, str] = {}
+        for param in positional:
+            if param.annotation is not None:
+                annotated = _unquoted(param.annotation.annotation)
+                if isinstance(annotated, (cst.Name, cst.Attribute)):
+                    ref = self._ref(annotated)
+                    if ref:
+                        annotations[param.name.value] = ref
         self._stack.append(
             _Function(
                 qualname=self._qualify(local),
@@ -359,6 +621,7 @@ class MessageFactCollector(FactCollector):
                 required=tuple(p.name.value for p in named if p.default is None),
                 var_kwargs=var_kwargs,
                 is_method=is_method,
+                annotations=annotations,
             )
         )
         self._depth += 1
@@ -383,6 +646,7 @@ class MessageFactCollector(FactCollector):
                     reads=tuple((p, tuple(r)) for p, r in function.reads.items()),
                     is_method=function.is_method,
                     site=self._site(original_node.name),
+                    annotations=tuple(sorted(function.annotations.items())),
                 )
             )
 
@@ -390,6 +654,10 @@ class MessageFactCollector(FactCollector):
         if not isinstance(decorator, cst.Call):
             return
         func = decorator.func
+        for pattern in self._subscribe_patterns:
+            if pattern.decorator and pattern.matches(func):
+                self._custom_subscription(decorator, pattern, handler)
+                return
         name = dotted_name(func) or ""
         last = name.rsplit(".", 1)[-1]
         args = [a for a in decorator.args if a.keyword is None and not a.star]
@@ -445,12 +713,26 @@ class MessageFactCollector(FactCollector):
             ref = self._event_ref(node.value)
             if ref is not None and ref.kind == "name":
                 self._escaped.append(ref)
+        function = self._function()
+        if (
+            function is not None
+            and id(node) not in self._called
+            and isinstance(node.value, cst.Name)
+            and node.value.value in function.annotations
+            and not node.attr.value.startswith("_")
+        ):
+            # ``data.user_id`` on a parameter annotated with a class: a field read.
+            function.reads.setdefault(node.value.value, []).append(
+                KeyRead(node.attr.value, "attribute", self._site(node))
+            )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         self._called.add(id(func))
         if not self._worker_start(node):
             self._note_passed(node)
+        if self._custom_call(node):
+            return
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
@@ -458,6 +740,15 @@ class MessageFactCollector(FactCollector):
             self._read(node)
         if method in QUEUE_PUT_METHODS:
             self._queue_write(node)
+        if method in STREAM_READ_POSITIONS:
+            self._stream_read(node, method)
+            return
+        if (
+            self._uses_redis
+            and method in CHANNEL_SUBSCRIBE_METHODS | {"publish"}
+            and self._channel_call(node, method)
+        ):
+            return
         if method not in PUBLISH_METHODS and method not in SUBSCRIBE_METHODS:
             return
         if not node.args:
@@ -471,7 +762,149 @@ class MessageFactCollector(FactCollector):
         else:
             self._subscription(node, receiver, receiver_ref, method)
 
+    # -- configured APIs, redis ------------------------------------------------------------
+    def _receiver_of(self, func: cst.BaseExpression) -> tuple[str, str]:
+        if not isinstance(func, cst.Attribute):
+            return "", ""
+        receiver = dotted_name(func.value) or ""
+        return receiver, self._ref(func.value) if receiver else ""
+
+    def _custom_call(self, node: cst.Call) -> bool:
+        """A call matching a configured pattern: recorded as its pattern says."""
+        for pattern in self._publish_patterns:
+            if pattern.matches(node.func):
+                receiver, receiver_ref = self._receiver_of(node.func)
+                event_spec = pattern.spec("event")
+                payload_spec = pattern.spec("payload")
+                event_node = event_spec.find(node) if event_spec else None
+                payload_node = payload_spec.find(node) if payload_spec else None
+                keys, payload_class = (
+                    self._payload(payload_node) if payload_node is not None else (None, "")
+                )
+                self._publications.append(
+                    Publication(
+                        receiver=receiver,
+                        receiver_ref=receiver_ref,
+                        method=pattern.method,
+                        event=self._event_ref(event_node) if event_node is not None else None,
+                        payload_keys=keys,
+                        site=self._site(node),
+                        api=CUSTOM_API,
+                        payload_class=payload_class,
+                    )
+                )
+                return True
+        for pattern in self._subscribe_patterns:
+            if not pattern.decorator and pattern.matches(node.func):
+                handler_spec = pattern.spec("handler")
+                handler_node = handler_spec.find(node) if handler_spec else None
+                handler = ""
+                if isinstance(handler_node, (cst.Name, cst.Attribute)):
+                    handler = self._ref(handler_node)
+                self._custom_subscription(node, pattern, handler)
+                return True
+        return False
+
+    def _custom_subscription(self, node: cst.Call, pattern: ApiPattern, handler: str) -> None:
+        receiver, receiver_ref = self._receiver_of(node.func)
+        event_spec = pattern.spec("event")
+        event_node = event_spec.find(node) if event_spec else None
+        self._subscriptions.append(
+            Subscription(
+                receiver=receiver,
+                receiver_ref=receiver_ref,
+                method=pattern.method,
+                event=self._event_ref(event_node) if event_node is not None else None,
+                handler=handler,
+                site=self._site(node),
+                api=CUSTOM_API,
+            )
+        )
+
+    def _stream_read(self, node: cst.Call, method: str) -> None:
+        """``r.xread({"orders": "$"})`` / ``xreadgroup(group, consumer, streams={...})``:
+        one subscription per stream named in the ``streams`` dict."""
+        streams = ArgumentSpec(STREAM_READ_POSITIONS[method], "streams").find(node)
+        if streams is None:
+            return
+        receiver, receiver_ref = self._receiver_of(node.func)
+        events: list[EventRef | None] = [None]  # not a dict display: the names are computed
+        if isinstance(streams, cst.Dict):
+            events = [
+                self._event_ref(e.key) if isinstance(e, cst.DictElement) else None
+                for e in streams.elements
+            ]
+        for event in events:
+            self._subscriptions.append(
+                Subscription(
+                    receiver=receiver,
+                    receiver_ref=receiver_ref,
+                    method=method,
+                    event=event,
+                    handler="",
+                    site=self._site(node),
+                    api=STREAM_API,
+                )
+            )
+
+    def _channel_call(self, node: cst.Call, method: str) -> bool:
+        """Redis pub/sub in a file that imports redis: ``r.publish(channel, message)``,
+        ``p.subscribe("a", "b")``, ``p.subscribe(**{"a": handler})``,
+        ``p.psubscribe("a.*")`` (a pattern: computed). False when the call is not of
+        that shape (left to the bus checks)."""
+        receiver, receiver_ref = self._receiver_of(node.func)
+        if not receiver:
+            return False
+        if method == "publish":
+            positional = [a for a in node.args if a.keyword is None and not a.star]
+            if len(positional) + sum(1 for a in node.args if a.keyword) != 2:
+                return False
+            event_node = ArgumentSpec(0, "channel").find(node)
+            self._publications.append(
+                Publication(
+                    receiver=receiver,
+                    receiver_ref=receiver_ref,
+                    method=method,
+                    event=self._event_ref(event_node) if event_node is not None else None,
+                    payload_keys=None,  # bytes or a string: serialised by the caller
+                    site=self._site(node),
+                    api=CHANNEL_API,
+                )
+            )
+            return True
+        uses: list[tuple[EventRef | None, str]] = []
+        for arg in node.args:
+            if arg.star == "**" and isinstance(arg.value, cst.Dict):
+                for element in arg.value.elements:
+                    if not isinstance(element, cst.DictElement):
+                        uses.append((None, ""))
+                        continue
+                    handler = ""
+                    if isinstance(element.value, (cst.Name, cst.Attribute)):
+                        handler = self._ref(element.value)
+                    uses.append((self._event_ref(element.key), handler))
+            elif arg.star or arg.keyword is not None:
+                uses.append((None, ""))
+            else:
+                uses.append((self._event_ref(arg.value), ""))
+        if not uses:
+            return False
+        for event, handler in uses:
+            self._subscriptions.append(
+                Subscription(
+                    receiver=receiver,
+                    receiver_ref=receiver_ref,
+                    method=method,
+                    event=None if method == "psubscribe" else event,
+                    handler=handler,
+                    site=self._site(node),
+                    api=CHANNEL_API,
+                )
+            )
+        return True
+
     def _publication(self, node: cst.Call, receiver: str, receiver_ref: str, method: str) -> None:
+        payload_class = ""
         positional = [a for a in node.args if a.keyword is None and not a.star]
         # signal.send(sender, **kwargs): the payload is the keywords; a send with
         # several positional arguments is a socket, a generator or a pipe.
@@ -504,7 +937,13 @@ class MessageFactCollector(FactCollector):
             if method == "put" and positional:
                 payload_node = positional[0].value
                 event = None
-            payload = self._payload_keys(payload_node) if payload_node is not None else None
+            payload, payload_class = (
+                self._payload(payload_node) if payload_node is not None else (None, "")
+            )
+            if method == "emit" and len(positional) > 2:
+                # ee.emit("x", a, b): the handler takes several arguments, none of
+                # them "the payload".
+                payload, payload_class = None, ""
             extra = [
                 a
                 for a in node.args
@@ -529,8 +968,22 @@ class MessageFactCollector(FactCollector):
                 names_sender=any(
                     a.keyword is not None and a.keyword.value == "sender" for a in node.args
                 ),
+                api=STREAM_API if method == "xadd" else "",
+                payload_class=payload_class,
             )
         )
+
+    def _payload(self, node: cst.BaseExpression) -> tuple[tuple[str, ...] | None, str]:
+        """The literal keys of a payload, or (None, the class it is built from)."""
+        keys = self._payload_keys(node)
+        if keys is not None:
+            return keys, ""
+        if isinstance(node, cst.Call) and isinstance(node.func, (cst.Name, cst.Attribute)):
+            return None, self._ref(node.func)
+        function = self._function()
+        if isinstance(node, cst.Name) and function is not None:
+            return None, function.instances.get(node.value, "")
+        return None, ""
 
     def _payload_keys(self, node: cst.BaseExpression) -> tuple[str, ...] | None:
         keys = _literal_keys(node)
@@ -686,7 +1139,31 @@ class MessageFactCollector(FactCollector):
             queue_reads=tuple(self._queue_reads),
             worker_starts=tuple(self._worker_starts),
             queue_escapes=tuple(dict.fromkeys(p for p in self._passed if p[1] in queues)),
+            payload_classes=tuple(self._payload_classes),
+            emitters=tuple(dict.fromkeys(self._emitters)),
         )
+
+
+def _message_settings(context: FileContext) -> tuple[list[str], list[str]]:
+    """The configured publish/subscribe patterns (none without a configuration)."""
+    from integ_lint.config.settings import MessageSettings
+
+    config = getattr(context, "config", None)
+    if config is None:
+        return [], []
+    settings = config.section(MessageSettings)
+    return list(settings.publish), list(settings.subscribe)
+
+
+def _unquoted(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``"Payload"`` (a forward reference) as the name it quotes."""
+    text = _string(node)
+    if text is not None and text.replace(".", "").replace("_", "").isalnum():
+        try:
+            return cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return node
+    return node
 
 
 def func_value(node: cst.Call) -> cst.BaseExpression:

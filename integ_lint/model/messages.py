@@ -13,6 +13,15 @@ Two families of messages are recognised (docs/rules/messages.md):
   in the project. Signals defined outside the project (a framework's own) are left out:
   their other side is not in the scanned code.
 
+* ``stream`` / ``channel``: redis streams (``xadd(stream, fields)`` /
+  ``xread``/``xreadgroup(streams={...})``) and redis pub/sub channels
+  (``publish(channel, message)`` / ``subscribe(...)``) in files that import redis.
+
+Custom APIs of ``[tool.integ-lint.messages] publish``/``subscribe`` are ``bus`` events;
+so are the calls on pyee emitters the project builds (``ee = EventEmitter()``), whatever
+their name. A payload built from a TypedDict/dataclass/pydantic class the project
+defines carries that class's fields as its keys.
+
 An event whose identity cannot be resolved (computed names, parameters) is *dynamic*:
 it is counted per family, and rules that would need to know every publisher or every
 subscriber of a family stay silent when the family has dynamic uses. A
@@ -24,21 +33,28 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from integ_lint.config.errors import ConfigError
 from integ_lint.config.settings import MessageSettings
 from integ_lint.facts.messages import (
+    CHANNEL_API,
+    CUSTOM_API,
     KEY,
     PUBLISH_METHODS,
+    STREAM_API,
     SUBSCRIBE_METHODS,
     EventRef,
     FunctionReads,
     MessageFacts,
+    PatternError,
+    PayloadClass,
     Publication,
     QueueRead,
     QueueWrite,
     Subscription,
+    parse_api_pattern,
 )
 from integ_lint.model.names import follow_reexports
 
@@ -47,6 +63,13 @@ if TYPE_CHECKING:
 
 BUS = "bus"
 SIGNAL = "signal"
+STREAM = "stream"  # redis streams
+CHANNEL = "channel"  # redis pub/sub
+NAMED_FAMILIES = (BUS, STREAM, CHANNEL)  # events named by a string (not a signal object)
+# Events pyee emits itself on a project's emitter: never "without publisher".
+PYEE_OWN_EVENTS = frozenset({"new_listener", "removeListener", "error"})
+# Redis's own notification channels (keyspace/keyevent notifications).
+REDIS_OWN_CHANNEL_PREFIXES = ("__keyspace@", "__keyevent@", "__redis__")
 BUS_PUBLISH = PUBLISH_METHODS - {"send", "send_robust", "xadd", "put"}
 BUS_SUBSCRIBE = SUBSCRIBE_METHODS - {"connect"}
 SIGNAL_PUBLISH = frozenset({"send", "send_robust"})
@@ -61,7 +84,11 @@ class EventKey:
     name: str  # the event's value, or the signal's qualified name
 
     def label(self) -> str:
-        return f'"{self.name}"' if self.family == BUS else self.name
+        if self.family == BUS:
+            return f'"{self.name}"'
+        if self.family in (STREAM, CHANNEL):
+            return f'redis {self.family} "{self.name}"'
+        return self.name
 
 
 @dataclass
@@ -89,7 +116,7 @@ class MessageIndex:
     dynamic_publications: Counter[str] = field(default_factory=Counter)
     # Literal prefixes of dynamic bus publications (f"sync.{kind}" -> "sync."): such a
     # publication can only be an event that starts with one of them.
-    dynamic_prefixes: set[str] = field(default_factory=set)
+    dynamic_prefixes: set[tuple[str, str]] = field(default_factory=set)  # (family, prefix)
     dynamic_subscriptions: Counter[str] = field(default_factory=Counter)
     functions: dict[str, tuple[str, FunctionReads]] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)  # qualified name -> value
@@ -97,11 +124,18 @@ class MessageIndex:
     module_of: dict[str, str] = field(default_factory=dict)  # module -> relpath
     # Events published through an alias of their publish method (payload unknown).
     aliased_publications: set[EventKey] = field(default_factory=set)
+    # Payload classes (TypedDict, dataclass, pydantic) -> (kind, every field with the
+    # bases'); only classes whose bases are all known.
+    payload_classes: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
 
     def entry(self, key: EventKey) -> EventEntry:
         if key not in self.events:
             self.events[key] = EventEntry(key)
         return self.events[key]
+
+    def annotated_class(self, function: FunctionReads, param: str) -> str:
+        """The payload class ``param`` of ``function`` is annotated with ("" when none)."""
+        return dict(function.annotations).get(param, "")
 
     def subscriptions_of_handler(self, handler: str) -> list[EventEntry]:
         return [
@@ -125,6 +159,42 @@ class _Resolver:
         self.aliases = {f.module: dict(f.aliases) for f in facts.values() if f.module}
         self.constants = {q: v for f in facts.values() for q, v in f.constants}
         self.signals = {q for f in facts.values() for q in f.signals}
+        self.classes = {c.qualname: c for f in facts.values() for c in f.payload_classes}
+        self.class_names = set(self.classes)
+        self.emitters = {name for f in facts.values() for name in f.emitters}
+        self.fields: dict[str, tuple[str, frozenset[str]] | None] = {}
+
+    def payload_class(self, name: str) -> tuple[str, tuple[str, frozenset[str]]] | None:
+        """The project payload class ``name`` refers to and its (kind, fields); None when
+        it is not one, or a base of it is not known."""
+        if not name:
+            return None
+        found = self.follow(name, self.class_names)
+        if found is None or found == _EXTERNAL:
+            return None
+        fields = self._fields(found, ())
+        return (found, fields) if fields is not None else None
+
+    def _fields(self, qualname: str, seen: tuple[str, ...]) -> tuple[str, frozenset[str]] | None:
+        if qualname in self.fields:
+            return self.fields[qualname]
+        cls: PayloadClass = self.classes[qualname]
+        names = set(cls.fields)
+        kind = cls.kind
+        result: tuple[str, frozenset[str]] | None = None
+        for base in cls.bases:
+            found = self.follow(base, self.class_names)
+            if found is None or found == _EXTERNAL or found in seen:
+                break
+            merged = self._fields(found, (*seen, qualname))
+            if merged is None:
+                break
+            kind = kind or merged[0]
+            names |= merged[1]
+        else:
+            result = (kind, frozenset(names)) if kind else None
+        self.fields[qualname] = result
+        return result
 
     def follow(self, name: str, table: set[str] | dict[str, str]) -> str | None:
         """The name in ``table`` that ``name`` refers to; ``_EXTERNAL`` when it lies
@@ -144,12 +214,24 @@ def build_message_index(
     by_path: dict[str, MessageFacts] = {f.relpath: value for f, value in project.facts(KEY)}
     resolver = _Resolver(project, by_path)
     index = MessageIndex(constants=resolver.constants)
+    for qualname in sorted(resolver.classes):
+        known = resolver.payload_class(qualname)
+        if known is not None:
+            index.payload_classes[known[0]] = known[1]
     for relpath, value in sorted(by_path.items()):
         if value.module:
             index.module_of[value.module] = relpath
         for name in value.signals:
             index.signals[name] = relpath
         for function in value.functions:
+            if function.annotations:
+                # Annotations resolved to the payload class they name, once, here.
+                annotations = []
+                for param, name in function.annotations:
+                    known = resolver.payload_class(name)
+                    if known is not None:
+                        annotations.append((param, known[0]))
+                function = replace(function, annotations=tuple(annotations))
             index.functions[function.qualname] = (relpath, function)
     for relpath, value in sorted(by_path.items()):
         for ref in value.escaped_publishers:
@@ -175,18 +257,37 @@ def _add(
 ) -> None:
     method = use.method
     family = ""
-    if method in (SIGNAL_PUBLISH if publish else SIGNAL_SUBSCRIBE):
+    pyee = bool(use.receiver_ref) and use.receiver_ref in resolver.emitters
+    if use.api == CUSTOM_API:
+        family = BUS
+    elif use.api == STREAM_API:
+        family = STREAM
+    elif use.api == CHANNEL_API and not is_bus_receiver(use.receiver, bus_receivers):
+        family = CHANNEL
+    elif method in (SIGNAL_PUBLISH if publish else SIGNAL_SUBSCRIBE):
         family = SIGNAL
-    elif method in (BUS_PUBLISH if publish else BUS_SUBSCRIBE) and is_bus_receiver(
-        use.receiver, bus_receivers
+    elif method in (BUS_PUBLISH if publish else BUS_SUBSCRIBE) and (
+        pyee or is_bus_receiver(use.receiver, bus_receivers)
     ):
         family = BUS
     if not family:
         return
-    if family == BUS and use.event is not None and use.event.kind == "prefix":
+    if family != SIGNAL and use.event is not None and use.event.kind == "prefix":
         if publish:
-            index.dynamic_prefixes.add(use.event.value)
+            index.dynamic_prefixes.add((family, use.event.value))
         return
+    if not publish and use.event is not None and use.event.kind == "literal":
+        if pyee and use.event.value in PYEE_OWN_EVENTS:
+            return  # pyee's own events: their publisher is the library
+        if family == CHANNEL and use.event.value.startswith(REDIS_OWN_CHANNEL_PREFIXES):
+            return
+    if isinstance(use, Publication) and use.payload_class:
+        known = resolver.payload_class(use.payload_class)
+        use = replace(
+            use,
+            payload_keys=tuple(sorted(known[1][1])) if known is not None else None,
+            payload_class=known[0] if known is not None else "",
+        )
     key = _key(resolver, family, use.event)
     if key is None and isinstance(use, Publication) and use.names_sender:
         if _signal_through_a_name(resolver, use.event):
@@ -217,7 +318,7 @@ _DYNAMIC = EventKey("", "\0dynamic")
 
 def _key(resolver: _Resolver, family: str, event: EventRef | None) -> EventKey | None:
     if event is None:
-        return _DYNAMIC if family == BUS else None
+        return _DYNAMIC if family != SIGNAL else None
     if family == SIGNAL:
         if event.kind != "name":
             return None
@@ -227,7 +328,7 @@ def _key(resolver: _Resolver, family: str, event: EventRef | None) -> EventKey |
             return None
         return EventKey(SIGNAL, found)
     if event.kind == "literal":
-        return EventKey(BUS, event.value)
+        return EventKey(family, event.value)
     if event.kind == "prefix":
         return _DYNAMIC
     found = resolver.follow(event.value, resolver.constants)
@@ -235,7 +336,7 @@ def _key(resolver: _Resolver, family: str, event: EventRef | None) -> EventKey |
         return None
     if found is None:
         return _DYNAMIC
-    return EventKey(BUS, resolver.constants[found])
+    return EventKey(family, resolver.constants[found])
 
 
 def _signal_through_a_name(resolver: _Resolver, event: EventRef | None) -> bool:
@@ -328,3 +429,17 @@ def queue_channels(project: ProjectIndex) -> list[Channel]:
             if root in channels:
                 channels[root].escapes = True
     return [c for _, c in sorted(channels.items()) if c.writes and c.reads and not c.escapes]
+
+
+def validate_message_settings(settings: MessageSettings, source: str) -> None:
+    """Checks of ``[tool.integ-lint.messages]`` beyond types (called from engine.select_rules):
+    every pattern parses; the error names the key, the pattern and what is wrong."""
+
+    for kind, texts in (("publish", settings.publish), ("subscribe", settings.subscribe)):
+        for text in texts:
+            try:
+                parse_api_pattern(text, kind)
+            except PatternError as exc:
+                raise ConfigError(
+                    f"{source}: tool.integ-lint.messages.{kind}: {text!r}: {exc}"
+                ) from None

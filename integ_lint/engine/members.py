@@ -1,0 +1,107 @@
+"""Monorepo members: which project each given path belongs to, and running a view
+over every member a run reaches, each with its own root, source roots and config.
+
+A member is a folder below the run's project root that holds its own
+``pyproject.toml`` (as in ruff's hierarchical configuration). ``check`` merges the
+members' reports in :func:`integ_lint.engine.pipeline.run`; the ``imports`` and ``graph`` views
+use :func:`each_project` here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from integ_lint.config.loader import Config, ConfigError, find_config_file, load_config
+
+T = TypeVar("T")
+
+
+def owning_project(path: Path) -> Path | None:
+    """The folder of the nearest ``pyproject.toml`` at or above ``path`` (resolved)."""
+    config_file = find_config_file([path])
+    return config_file.parent.resolve() if config_file is not None else None
+
+
+def split_by_member(paths: Sequence[Path], root: Path) -> tuple[list[Path], dict[Path, list[Path]]]:
+    """The given paths of the project at ``root`` itself, and those inside a member
+    below it (by the member's folder). A file pre-commit passes from another member is
+    judged with that member's settings, not with those of the first file's project."""
+    root = root.resolve()
+    own: list[Path] = []
+    members: dict[Path, list[Path]] = {}
+    for path in paths:
+        owner = owning_project(path)
+        if owner is not None and owner != root and root in owner.parents:
+            members.setdefault(owner, []).append(path)
+        else:
+            own.append(path)
+    return own, members
+
+
+def config_paths(paths: Sequence[Path]) -> list[Path]:
+    """The paths to look the run's configuration up from: ``paths`` themselves when
+    they all belong to one project; otherwise the folder holding them all, so that
+    files of several monorepo members (pre-commit passes them together) are run from
+    the project above them all, and each member is then split off with its own
+    settings, instead of judging every file with the first file's config."""
+    if len(paths) < 2:
+        return list(paths)
+    owners = {owning_project(p) for p in paths}
+    if len(owners) < 2:
+        return list(paths)
+    absolute = [Path(os.path.abspath(p)) for p in paths]
+    return [Path(os.path.commonpath([p if p.is_dir() else p.parent for p in absolute]))]
+
+
+def member_prefix(member: Path, root: Path) -> str:
+    """``member``'s folder relative to ``root`` (posix)."""
+    return Path(os.path.relpath(member.resolve(), root.resolve())).as_posix()
+
+
+def joined(prefix: str, path: str) -> str:
+    """``path`` of a member seen from the run's root."""
+    if not prefix:
+        return path
+    return prefix if path in ("", ".") else f"{prefix}/{path}"
+
+
+def each_project(
+    paths: Sequence[Path],
+    config: Config,
+    build: Callable[[list[Path], Config, list[Path]], T],
+    notes: list[str],
+) -> list[tuple[str, T]]:
+    """``(prefix, build(paths, config, subprojects))`` for the config's project and for
+    every member the paths reach (``prefix`` is the member's folder relative to the
+    config's root, ``""`` for the project itself), members in path order.
+
+    ``build`` appends to ``subprojects`` the members found while discovering whole
+    folders; each is then built whole. A member given only through files or folders
+    inside it is built over those, with the whole member behind them. A member whose
+    configuration is invalid is skipped with a note.
+    """
+    from integ_lint.engine.selection import select_rules
+    from integ_lint.engine.registry import load_registry
+
+    own, members = split_by_member(paths, config.root)
+    results: list[tuple[str, T]] = []
+    if own:
+        subprojects: list[Path] = []
+        results.append(("", build(own, config, subprojects)))
+        for subproject in subprojects:
+            members[subproject.resolve()] = [subproject]  # the whole member
+    for member in sorted(members):
+        prefix = member_prefix(member, config.root)
+        try:
+            registry = load_registry()
+            member_config = load_config([member], None, extra_sections=registry.sections)
+            select_rules(member_config, registry)  # its globs and tables, as for the top
+        except ConfigError as exc:
+            notes.append(f"{exc}; the project {prefix} was left out")
+            continue
+        for inner, result in each_project(members[member], member_config, build, notes):
+            results.append((joined(prefix, inner), result))
+    return results
