@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from integ_lint.rules._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
+from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
 
 from integ_lint.config.roles import Role
 from integ_lint.config.settings import EventLoopSettings

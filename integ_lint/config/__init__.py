@@ -2,9 +2,10 @@
 
 ``loader`` finds and reads ``[tool.integ-lint]`` (with ``extend``) into a
 :class:`Config`; ``settings`` declares every table and key with its type, default and
-validation; ``roles`` turns the role globs into a file's role; ``importlinter`` adopts
-import-linter's contracts; ``gpu_allowlist`` validates and matches the GPU sync
-allowlist.
+checks; ``errors`` is :class:`ConfigError`; ``roots`` checks the configured source
+roots; ``roles`` turns the role globs into a file's role; ``contracts`` parses the
+boundaries table's import contracts; ``importlinter`` adopts import-linter's;
+``gpu_allowlist`` parses and matches the GPU sync allowlist.
 
 May import: ``integ_lint.findings`` (the data model) and ``integ_lint.files`` only.
 """

@@ -8,8 +8,9 @@ against git) filter a report; ``fixes`` and ``add_ignore`` write to the user's f
 atomically; ``reporters`` render a report as text, concise, JSON, SARIF or GitHub
 annotations.
 
-May import: ``integ_lint.config`` and ``integ_lint.files``. Never rules, facts, the
-project model, the engine or the command line.
+May import: ``integ_lint.files`` only. Never configuration, rules, facts, the project
+model, the engine or the command line: everything above reads findings, findings read
+nothing above.
 """
 
 from integ_lint.findings.model import (

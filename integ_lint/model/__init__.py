@@ -10,6 +10,6 @@ definitions; ``schema_index`` and ``config_files`` are the config schemas and th
 config files that feed them; ``coupling`` is the manager graph; ``messages`` joins
 publishers, subscribers and queues.
 
-May import: ``integ_lint.facts``, ``integ_lint.findings``, ``integ_lint.config`` and
+May import: ``integ_lint.facts``, ``integ_lint.config``, ``integ_lint.findings`` and
 ``integ_lint.files``. Never rules, the engine, reporters or the command line.
 """
