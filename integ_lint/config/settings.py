@@ -208,7 +208,7 @@ class GpuSettings(Section):
     TABLE: ClassVar[str] = "gpu"
     managers: list[str] = field(default_factory=list)
     # Classes and functions that decide the device and hand it out are device owners
-    # too (rules/_torch.py device_owner_evidence); false: only `managers` own devices.
+    # too (facts/torch.py device_owner_evidence); false: only `managers` own devices.
     infer_managers: bool = True
     hot_paths: list[str] = field(default_factory=list)
     allowlist: list[dict[str, Any]] = field(default_factory=list)
