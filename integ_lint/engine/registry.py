@@ -77,10 +77,13 @@ class Registry:
         return [s for s in selectors if not any(code.startswith(s) for code in self.rules)]
 
 
-def _walk_pack(package_name: str) -> list[ModuleType]:
+def _walk_pack(package_name: str, recursive: bool = False) -> list[ModuleType]:
+    """The pack's package and its modules; ``recursive`` also walks its subpackages (the
+    built-in pack keeps a large family in a package of its own, ``rules/gpu/``)."""
     package = importlib.import_module(package_name)
     modules = [package]
-    for info in pkgutil.iter_modules(package.__path__, prefix=package_name + "."):
+    walk = pkgutil.walk_packages if recursive else pkgutil.iter_modules
+    for info in walk(package.__path__, prefix=package_name + "."):
         modules.append(importlib.import_module(info.name))
     return modules
 
@@ -88,7 +91,7 @@ def _walk_pack(package_name: str) -> list[ModuleType]:
 @lru_cache(maxsize=1)
 def load_registry(include_plugins: bool = True) -> Registry:
     registry = Registry()
-    for module in _walk_pack(BUILTIN_PACK):
+    for module in _walk_pack(BUILTIN_PACK, recursive=True):
         registry.add_module(module)
     if include_plugins:
         for entry in entry_points(group=ENTRY_POINT_GROUP):
