@@ -262,6 +262,30 @@ def test_forged_entry_is_never_unpickled(tmp_path: Path, parses: list[str]) -> N
     assert all(isinstance(r, FileResult) for r in results)
 
 
+def test_entry_from_before_a_class_moved_is_ignored(tmp_path: Path, parses: list[str]) -> None:
+    """An authentic entry whose pickle names classes where an older layout kept them
+    (``integ_lint.analysis.FileResult`` before the packages) is a miss, never a crash."""
+    config, files = setup(make_project(tmp_path))
+    first, _ = run(config, files)
+    cache = FileCache.for_run(config, RULES, COLLECTORS)
+    source = files[0]
+    digest = content_digest(source.path.read_bytes())
+    path = cache.entry_path(cache.key(source, digest))
+    result = cache.get(source, digest)
+    assert result is not None
+    old = pickle.dumps(result, protocol=0)  # text opcodes: module names can be edited
+    assert b"integ_lint.engine.analysis" in old
+    old = old.replace(b"integ_lint.engine.analysis", b"integ_lint.analysis")
+    old = old.replace(b"integ_lint.findings.model", b"integ_lint.findings")
+    path.write_bytes(MAGIC + cache._tag(old) + old)
+    assert cache.get(source, digest) is None
+    assert cache.stats.corrupt == 1
+    parses.clear()
+    second, _ = run(config, files)
+    assert parses == [source.path.read_text()]  # analysed again, the rest still cached
+    assert summary(second) == summary(first)
+
+
 class _Exploit:
     def __init__(self, path: str) -> None:
         self.path = path

@@ -312,7 +312,9 @@ def _stamp_tree(directory: Path, digest: hashlib._Hash) -> None:
 
 def _code_stamp(modules: Sequence[str]) -> str:
     digest = hashlib.sha256()
-    directories = {Path(__file__).resolve().parent}
+    # The whole integ_lint package (this file is in integ_lint/engine/), not only the
+    # engine: facts, roles and the file context shape a cached result too.
+    directories = {Path(__file__).resolve().parent.parent}
     for name in modules:
         module = sys.modules.get(name)
         file = getattr(module, "__file__", None)
@@ -352,6 +354,10 @@ def namespace(
     modules = sorted({r.__module__ for r in file_rules} | {c.__module__ for c in collectors})
     parts = [
         f"format={CACHE_FORMAT}",
+        # Where the pickled classes live: entries written before they moved (the
+        # reorganisation into packages, or any later move) get another key, and one
+        # read anyway does not unpickle and is ignored.
+        f"result={FileResult.__module__}.{FileResult.__qualname__}",
         f"integ-lint={__version__}",
         f"python={sys.version_info[:3]}",
         f"libcst={libcst_version}",
