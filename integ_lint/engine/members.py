@@ -83,8 +83,8 @@ def each_project(
     inside it is built over those, with the whole member behind them. A member whose
     configuration is invalid is skipped with a note.
     """
-    from integ_lint.engine.selection import select_rules
     from integ_lint.engine.registry import load_registry
+    from integ_lint.engine.selection import select_rules
 
     own, members = split_by_member(paths, config.root)
     results: list[tuple[str, T]] = []

@@ -38,6 +38,7 @@ from integ_lint.facts.schemas import (
 )
 from integ_lint.files.globs import matches_any
 from integ_lint.findings.model import Span
+from integ_lint.model.names import follow_reexports
 from integ_lint.model.project import ProjectIndex
 
 KEY = "config-schema-index"
@@ -235,6 +236,7 @@ class SchemaIndex:
                 self.loads.extend((path, load) for load in value.loads)
         self._calls_to: dict[str, list[CallFact]] | None = None
         self._top_modules = {m.split(".")[0] for m in self.aliases if m}
+        self._star_memo: dict[str, str] = {}
         self._kinds: dict[str, str | None] = {}
         self._memo: dict[Origin, frozenset[str]] = {}
         self._active: set[Origin] = set()
@@ -265,22 +267,24 @@ class SchemaIndex:
         ]
 
     # -- symbols -----------------------------------------------------------------
-    def resolve_symbol(self, qualname: str, depth: int = 0) -> tuple[str, str] | None:
-        """Memoised :meth:`_resolve_symbol`: star-import chains made the plain
-        recursion exponential on failed lookups (a Django subset never finished)."""
-        cache: dict[str, tuple[str, str] | None] = self.__dict__.setdefault("_symbol_cache", {})
-        if qualname in cache:
-            return cache[qualname]
-        cache[qualname] = None  # a cycle back to this name resolves to nothing
-        found = self._resolve_symbol(qualname, depth)
-        cache[qualname] = found
-        return found
-
-    def _resolve_symbol(self, qualname: str, depth: int = 0) -> tuple[str, str] | None:
+    def resolve_symbol(self, qualname: str) -> tuple[str, str] | None:
         """``(kind, qualname)`` of a class, function, dict config or global, following
-        re-exports (``pkg.AppConfig`` imported into ``pkg/__init__.py``)."""
-        if depth > MAX_DEPTH:
-            return None
+        re-exports and star imports (``pkg.AppConfig`` imported into
+        ``pkg/__init__.py``) with the project model's one resolver."""
+        found = follow_reexports(
+            qualname,
+            self._is_symbol,
+            self.aliases,
+            MAX_DEPTH,
+            star_imports=self.star_imports,
+            memo=self._star_memo,
+        )
+        return self._symbol(found)
+
+    def _is_symbol(self, qualname: str) -> bool:
+        return self._symbol(qualname) is not None
+
+    def _symbol(self, qualname: str) -> tuple[str, str] | None:
         if qualname in self.classes:
             return ("class", qualname)
         if qualname in self.dict_facts:
@@ -289,23 +293,6 @@ class SchemaIndex:
             return ("function", qualname)
         if qualname in self.globals:
             return ("global", qualname)
-        parts = qualname.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            aliases = self.aliases.get(module)
-            if aliases is None:
-                continue
-            rest = parts[cut + 1 :]
-            target = aliases.get(parts[cut])
-            if target is None:
-                for star in self.star_imports.get(module, ()):
-                    found = self.resolve_symbol(".".join([star, *parts[cut:]]), depth + 1)
-                    if found is not None:
-                        return found
-                return None
-            if target == qualname:
-                return None
-            return self.resolve_symbol(".".join([target, *rest]), depth + 1)
         return None
 
     # -- schema classes --------------------------------------------------------
