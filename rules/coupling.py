@@ -385,10 +385,8 @@ class ManagerHub(_CouplingRule):
                 self.a = AManager()
                 self.b = BManager()
         """
-    VALID = (
-        Valid(_HUB, config="[tool.integ-lint.coupling]\nhub-threshold = 2\n"),
-        Valid(
-            """
+    # A chain: BManager sits on every path between the others.
+    _CHAIN = """
             class AManager: ...
 
             class BManager:
@@ -399,7 +397,9 @@ class ManagerHub(_CouplingRule):
                 def __init__(self) -> None:
                     self.b = BManager()
             """
-        ),
+    VALID = (
+        Valid(_HUB, config="[tool.integ-lint.coupling]\nhub-threshold = 2\n"),
+        Valid(_CHAIN),
     )
     INVALID = (
         Invalid(
@@ -409,17 +409,7 @@ class ManagerHub(_CouplingRule):
             message="AManager, BManager, CManager",
         ),
         Invalid(
-            """
-            class AManager: ...
-
-            class BManager:
-                def __init__(self) -> None:
-                    self.a = AManager()
-
-            class CManager:
-                def __init__(self) -> None:
-                    self.b = BManager()
-            """,
+            _CHAIN,
             line=3,
             config="[tool.integ-lint.coupling]\nbetweenness-threshold = 0.4\n",
             message="betweenness",

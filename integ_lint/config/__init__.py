@@ -10,6 +10,11 @@ boundaries table's import contracts; ``importlinter`` adopts import-linter's;
 May import: ``integ_lint.findings`` (the data model) and ``integ_lint.files`` only.
 """
 
-from integ_lint.config.loader import Config, ConfigError, find_config_file, load_config, tomllib
-
-__all__ = ["Config", "ConfigError", "find_config_file", "load_config", "tomllib"]
+# Re-exported: the names callers imported from here before the package existed.
+from integ_lint.config.loader import (  # noqa: F401
+    Config,
+    ConfigError,
+    find_config_file,
+    load_config,
+    tomllib,
+)

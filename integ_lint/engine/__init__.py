@@ -12,7 +12,8 @@ May import: ``integ_lint.rules`` (through the registry only), the rule API, the 
 model, facts, findings, config and files. Never the command line, audit or views.
 """
 
-from integ_lint.engine.pipeline import (
+# Re-exported: the names callers imported from here before the package existed.
+from integ_lint.engine.pipeline import (  # noqa: F401
     EXIT_FINDINGS,
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -26,21 +27,7 @@ from integ_lint.engine.pipeline import (
     project_layout,
     run,
 )
-from integ_lint.engine.selection import Selection, select_rules
-
-__all__ = [
-    "EXIT_FINDINGS",
-    "EXIT_INCOMPLETE",
-    "EXIT_OK",
-    "EXIT_USAGE",
-    "RunOptions",
-    "Selection",
-    "discover_files",
-    "exit_code",
-    "filter_by_role",
-    "index_project",
-    "project_files",
-    "project_layout",
-    "run",
-    "select_rules",
-]
+from integ_lint.engine.selection import (  # noqa: F401
+    Selection,
+    select_rules,
+)

@@ -14,14 +14,14 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name, is_main_guard
-from integ_lint.findings.model import Site
+from integ_lint.findings.model import AtSite, Site
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _DYNAMIC_FUNCTIONS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
 
 
 @dataclass(frozen=True)
-class ImportRecord:
+class ImportRecord(AtSite):
     """One import statement (or one dynamic import call with a literal name).
 
     ``module`` is the absolute module named by the statement: ``a.b`` for ``import
@@ -40,14 +40,6 @@ class ImportRecord:
     type_checking: bool = False  # under ``if TYPE_CHECKING:``
     guarded: bool = False  # inside ``try: ... except ImportError``
     dynamic: bool = False  # importlib.import_module / __import__ with a literal
-
-    @property
-    def line(self) -> int:
-        return self.site.span.start_line
-
-    @property
-    def col(self) -> int:
-        return self.site.span.start_col
 
     @property
     def star(self) -> bool:

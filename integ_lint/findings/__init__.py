@@ -13,7 +13,8 @@ model, the engine or the command line: everything above reads findings, findings
 nothing above.
 """
 
-from integ_lint.findings.model import (
+# Re-exported: the names callers imported from here before the package existed.
+from integ_lint.findings.model import (  # noqa: F401
     Finding,
     Fix,
     Notification,
@@ -27,18 +28,3 @@ from integ_lint.findings.model import (
     Span,
     Suppression,
 )
-
-__all__ = [
-    "Finding",
-    "Fix",
-    "Notification",
-    "NotificationKind",
-    "RelatedLocation",
-    "Report",
-    "RuleInfo",
-    "RunStats",
-    "Severity",
-    "Site",
-    "Span",
-    "Suppression",
-]

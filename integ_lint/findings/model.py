@@ -84,8 +84,22 @@ class Suppression:
     justification: str = ""
 
 
+class AtSite:
+    """``line`` and ``col`` of a value found at a :class:`Site` (findings, facts)."""
+
+    site: Site
+
+    @property
+    def line(self) -> int:
+        return self.site.span.start_line
+
+    @property
+    def col(self) -> int:
+        return self.site.span.start_col
+
+
 @dataclass(frozen=True)
-class Finding:
+class Finding(AtSite):
     code: str
     rule_name: str
     severity: Severity
@@ -101,14 +115,6 @@ class Finding:
     @property
     def span(self) -> Span:
         return self.site.span
-
-    @property
-    def line(self) -> int:
-        return self.site.span.start_line
-
-    @property
-    def col(self) -> int:
-        return self.site.span.start_col
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.col, self.code)

@@ -26,7 +26,7 @@ functions, thread and process bodies and the calls whose state a guard decides.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from integ_lint.facts.calls import (
@@ -79,10 +79,7 @@ class Edge:
     callee: str
     relpath: str
     call: CallFact
-
-    @property
-    def site(self) -> Site:
-        return self.call.site
+    site: Site  # where the call is (``call.site``)
 
 
 @dataclass
@@ -133,7 +130,7 @@ class CallGraph:
                             )
                     continue
                 for callee in targets:
-                    edge = Edge(caller, callee, relpath, call)
+                    edge = Edge(caller, callee, relpath, call, call.site)
                     graph.edges.append(edge)
                     graph.callers.setdefault(callee, []).append(edge)
                     graph.callees.setdefault(caller, []).append(edge)
@@ -199,6 +196,15 @@ class CallGraph:
     def attribute_type(self, class_id: str, attr: str) -> str:
         """The declared or constructed type of ``self.<attr>`` in ``class_id`` or its
         bases ("" if unknown)."""
+        for klass in self._class_chain(class_id):
+            for name, kind in klass.attributes:
+                if name == attr:
+                    return kind
+        return ""
+
+    def _class_chain(self, class_id: str) -> Iterator[ClassFact]:
+        """The project class ``class_id`` and its project bases, each once, nearest
+        first (bases resolved through re-exports)."""
         seen: set[str] = set()
         pending = [class_id]
         while pending:
@@ -209,11 +215,8 @@ class CallGraph:
             klass = self.classes.get(current)
             if klass is None:
                 continue
-            for name, kind in klass.attributes:
-                if name == attr:
-                    return kind
+            yield klass
             pending.extend(self.resolve_symbol(b) for b in klass.bases)
-        return ""
 
     def _constructor(self, class_id: str) -> list[str]:
         init = self.lookup_method(class_id, "__init__")
@@ -254,21 +257,11 @@ class CallGraph:
     def is_thread_class(self, class_id: str) -> bool:
         """Whether the class derives (through project classes) from ``threading.Thread``
         or ``multiprocessing.Process``."""
-        seen: set[str] = set()
-        pending = [class_id]
-        while pending:
-            current = pending.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            klass = self.classes.get(current)
-            if klass is None:
-                continue
-            for base in klass.bases:
-                if base in _THREAD_BASES or base.rsplit(".", 1)[-1] in ("Thread", "Process"):
-                    return True
-                pending.append(self.resolve_symbol(base))
-        return False
+        return any(
+            base in _THREAD_BASES or base.rsplit(".", 1)[-1] in ("Thread", "Process")
+            for klass in self._class_chain(class_id)
+            for base in klass.bases
+        )
 
     def function_of(self, module: str, scope: str) -> Function | None:
         """The function whose body holds a site with ``scope`` (the enclosing
