@@ -1,8 +1,18 @@
-"""The ``integ-lint`` command line: a thin layer over :mod:`integ_lint.api`.
+"""The ``integ-lint`` command line: a thin layer over the engine, as :mod:`integ_lint.api` is.
+
+One module per command (``check``, ``rules`` with ``explain``, ``config``, ``files``,
+``imports``, ``graph``, ``messages``, ``audit`` with ``certificate verify``,
+``baseline``, ``cache``, ``init``); ``options`` holds what they share (options,
+configuration loading, the one-line ``fail``, ``emit``); ``watch`` and ``progress``
+serve ``check``. This module is the ``main`` group: it adds every command, and no
+command imports it.
 
 Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 usage or
 configuration error; 3 the run was incomplete (a file could not be read or parsed, or
-a rule failed internally).
+a rule failed internally) with ``--fail-on-incomplete``.
+
+May import: everything below it (api, audit, views, engine, the project model, facts,
+config, findings, files). Nothing imports the command line.
 """
 
 from __future__ import annotations
