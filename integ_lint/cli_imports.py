@@ -28,6 +28,7 @@ from .engine import index_project
 from .facts.imports import ImportFacts
 from .graph_export import FORMATS, export_graph
 from .import_graph import ImportGraph, counted, import_graph
+from .members import each_project, joined
 from .settings import BoundarySettings
 
 
@@ -41,10 +42,18 @@ class ImportsOverview:
     notes: list[str]
 
 
-def build_overview(paths: list[Path], config: Config, level: str, jobs: int) -> ImportsOverview:
-    """Index ``paths`` for imports only and build the graph at ``level``."""
+def build_overview(
+    paths: list[Path],
+    config: Config,
+    level: str,
+    jobs: int,
+    subprojects: list[Path] | None = None,
+) -> ImportsOverview:
+    """Index ``paths`` for imports only (the whole project behind them) and build the
+    graph at ``level``; folders holding their own ``pyproject.toml`` are left out and
+    listed in ``subprojects``."""
     BoundarySettings.validate(config.section(BoundarySettings), _source(config))
-    project, notes = index_project(paths, config, [ImportFacts], jobs=jobs)
+    project, notes = index_project(paths, config, [ImportFacts], jobs=jobs, subprojects=subprojects)
     graph = import_graph(project)
     boundaries = resolve_boundaries(config, graph)
     settings = config.section(BoundarySettings)
@@ -105,6 +114,42 @@ def _narrow(
     return narrowed, kept
 
 
+def build_overviews(
+    paths: list[Path], config: Config, level: str, jobs: int, notes: list[str]
+) -> list[tuple[str, ImportsOverview]]:
+    """``(project folder, overview)`` for the config's project (``""``) and every
+    monorepo member the paths reach, each with its own source roots and settings."""
+
+    def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> ImportsOverview:
+        return build_overview(own, project_config, level, jobs, subprojects)
+
+    parts = each_project(paths, config, build, notes)
+    for prefix, overview in parts:
+        notes.extend(f"{prefix}: {note}" if prefix else note for note in overview.notes)
+    return parts
+
+
+def merged_export(parts: list[tuple[str, ImportsOverview]]) -> nx.DiGraph:
+    """The exported graph of every project; with monorepo members, paths start at the
+    run's root, each node says its ``project`` folder, and a module name another
+    project already uses is qualified with its folder (``packages/b:pkg.core``)."""
+    if len(parts) == 1 and not parts[0][0]:
+        return export_view(parts[0][1])
+    out: nx.DiGraph = nx.DiGraph()
+    for prefix, overview in parts:
+        view = export_view(overview)
+        names = {n: n if n not in out else f"{prefix or '.'}:{n}" for n in view.nodes}
+        for node, attrs in view.nodes(data=True):
+            moved = {**attrs, "label": names[node], "project": prefix or "."}
+            if moved.get("path"):
+                moved["path"] = joined(prefix, str(moved["path"]))
+            out.add_node(names[node], **moved)
+        for importer, imported, data in view.edges(data=True):
+            sites = [joined(prefix, site) for site in data["sites"]]
+            out.add_edge(names[importer], names[imported], **{**data, "sites": sites})
+    return out
+
+
 def _source(config: Config) -> str:
     return str(config.config_file) if config.config_file else "command line"
 
@@ -135,13 +180,15 @@ def export_view(overview: ImportsOverview) -> nx.DiGraph:
     return out
 
 
-def render_table(overview: ImportsOverview, color: bool) -> None:
+def render_table(overview: ImportsOverview, color: bool, project: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
 
     in_cycle = {m for _, members in overview.cycles for m in members}
     view = overview.view
     title = "Module dependencies" if overview.level == "module" else "File module dependencies"
+    if project:
+        title += f" ({project})"
     table = Table(title=title)
     for column in ("Module", "Imports", "Imported by", "In cycle"):
         table.add_column(column)
@@ -195,22 +242,32 @@ def imports_command(
     jobs: int | None,
     color: bool | None,
 ) -> None:
-    """Show the import graph of PATHS (default: here): who imports whom, and cycles."""
+    """Show the import graph of PATHS (default: here): who imports whom, and cycles.
+
+    The whole project is read; PATHS narrower than the project show their modules
+    with the edges into and out of the whole project. Folders holding their own
+    pyproject.toml are shown as the projects they are.
+    """
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(scan_paths, config_file)
+    if output_format == "text" and output is not None:
+        fail("--output needs a graph --format (dot, graphml, json or mermaid)")
+    notes: list[str] = []
     try:
-        overview = build_overview(
-            scan_paths, config, level, config.general.jobs if jobs is None else jobs
+        parts = build_overviews(
+            scan_paths, config, level, config.general.jobs if jobs is None else jobs, notes
         )
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
-    for note in overview.notes:
+    for note in notes:
         click.echo(f"integ-lint: warning: {note}", err=True)
     if output_format == "text":
-        if output is not None:
-            fail("--output needs a graph --format (dot, graphml, json or mermaid)")
-        render_table(overview, use_color(sys.stdout, color))
+        several = len(parts) > 1 or any(prefix for prefix, _ in parts)
+        for prefix, overview in parts:
+            render_table(overview, use_color(sys.stdout, color), (prefix or ".") if several else "")
         return
-    title = f"imports ({overview.level} level)"
-    text = export_graph(export_view(overview), output_format, title=title)
-    emit(text, output, f"{overview.view.number_of_nodes()} modules.")
+    levels = sorted({overview.level for _, overview in parts}) or ["file"]
+    title = f"imports ({levels[0] if len(levels) == 1 else ' and '.join(levels)} level)"
+    graph = merged_export(parts)
+    text = export_graph(graph, output_format, title=title)
+    emit(text, output, f"{graph.number_of_nodes()} modules.")

@@ -720,9 +720,15 @@ def coupling_table(project: ProjectIndex) -> list[CouplingRow]:
 def manager_mermaid(project: ProjectIndex, *, title: str = "Manager coupling") -> str:
     """The manager graph as a Mermaid flowchart (what audit certificates embed): edges
     labelled with their kinds, cycle edges drawn red and thick."""
+    return graph_mermaid(manager_graph(project), title=title)
+
+
+def graph_mermaid(coupling: ManagerGraph, *, title: str = "Manager coupling") -> str:
+    """:func:`manager_mermaid` of a given graph (``integ-lint graph``'s narrowed or
+    merged views)."""
     from .graph_export import to_mermaid
 
-    graph = manager_graph(project).collapsed_export_graph()
+    graph = coupling.collapsed_export_graph()
     text = to_mermaid(graph, title=title)
     styles = [
         f"  linkStyle {index} stroke:#d62728,stroke-width:3px"
