@@ -25,19 +25,32 @@ def owning_project(path: Path) -> Path | None:
     return config_file.parent.resolve() if config_file is not None else None
 
 
-def split_by_member(paths: Sequence[Path], root: Path) -> tuple[list[Path], dict[Path, list[Path]]]:
+def split_by_member(
+    paths: Sequence[Path], root: Path, exclude: Sequence[str] = ()
+) -> tuple[list[Path], dict[Path, list[Path]]]:
     """The given paths of the project at ``root`` itself, and those inside a member
     below it (by the member's folder). A file pre-commit passes from another member is
-    judged with that member's settings, not with those of the first file's project."""
+    judged with that member's settings, not with those of the first file's project.
+    A path (or member) the project's ``exclude`` leaves out stays with the project,
+    which leaves it out, as it leaves out such a member when scanning a folder."""
+    from .discovery import matches_any, relative_path
+
     root = root.resolve()
     own: list[Path] = []
     members: dict[Path, list[Path]] = {}
+
+    def left_out(owner: Path, path: Path) -> bool:
+        return bool(exclude) and (
+            matches_any(relative_path(owner, root), exclude)
+            or matches_any(relative_path(path.resolve(), root), exclude)
+        )
+
     for path in paths:
         owner = owning_project(path)
-        if owner is not None and owner != root and root in owner.parents:
-            members.setdefault(owner, []).append(path)
-        else:
+        if owner is None or owner == root or root not in owner.parents or left_out(owner, path):
             own.append(path)
+        else:
+            members.setdefault(owner, []).append(path)
     return own, members
 
 
@@ -86,7 +99,8 @@ def each_project(
     from .engine import select_rules
     from .registry import load_registry
 
-    own, members = split_by_member(paths, config.root)
+    general = config.general
+    own, members = split_by_member(paths, config.root, [*general.exclude, *general.extend_exclude])
     results: list[tuple[str, T]] = []
     if own:
         subprojects: list[Path] = []
