@@ -299,8 +299,8 @@ def render_table(graph: ManagerGraph, color: bool, top: int, focus: set[str] | N
     managers = f"{len(graph.metrics)} managers"
     if focus is not None:
         managers = (
-            f"{len(focus)} managers in the given paths and {len(graph.metrics) - len(focus)} "
-            "they meet elsewhere in the project"
+            f"{len(focus)} manager{'' if len(focus) == 1 else 's'} in the given paths and "
+            f"{len(graph.metrics) - len(focus)} they meet elsewhere in the project"
         )
     console.print(
         f"{managers}, {graph.simple.number_of_edges()} dependencies, "

@@ -85,7 +85,7 @@ def test_every_format_is_narrowed() -> None:
 
 def test_the_table_lists_the_subfolder_and_its_neighbours() -> None:
     table = invoke(str(EVALUATION))
-    assert "1 managers in the given paths and 1 they meet elsewhere in the project" in table
+    assert "1 manager in the given paths and 1 they meet elsewhere in the project" in table
     assert "EvaluationManager" in table and "Trainer" in table
     assert "StepManager" not in table  # in the whole table only
     # Reach-through sites through the subfolder's managers, wherever they are.
