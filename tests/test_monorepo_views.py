@@ -200,3 +200,20 @@ def test_a_member_with_a_broken_config_is_left_out_with_a_warning(
     }
     assert "the project packages/beta was left out" in warnings
     assert warnings.count("\n") == 1
+
+
+def test_files_inside_members_are_named_by_their_member() -> None:
+    # Named directly (as pre-commit passes them), not only found below a folder.
+    text, _ = invoke_files(str(ALPHA / "src" / "alpha_pkg" / "alpha.py"), str(BETA))
+    assert text.splitlines() == [
+        "packages/alpha/src/alpha_pkg/alpha.py  alpha_pkg.alpha  packages/alpha/src  library",
+        "packages/beta/beta_pkg/__init__.py  beta_pkg  packages/beta  library",
+        "packages/beta/beta_pkg/alpha.py  beta_pkg.alpha  packages/beta  library",
+        "packages/beta/beta_pkg/beta.py  beta_pkg.beta  packages/beta  library",
+    ]
+
+
+def invoke_files(*args: str) -> tuple[str, str]:
+    result = CliRunner().invoke(main, ["files", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout, result.stderr
