@@ -38,7 +38,7 @@ from .coupling import (
 from .discovery import DiscoveryError
 from .facts.gpu import DeviceOwner
 from .graph_export import export_graph
-from .members import each_project, joined
+from .members import context_line, each_project, joined
 from .settings import CouplingSettings
 
 GRAPH_FORMATS = ("table", "dot", "graphml", "json", "mermaid", "svg", "html")
@@ -62,6 +62,8 @@ class GraphView:
     # The managers defined in the given paths when they are narrower than the project
     # (None: every node is one); the other nodes are their neighbours elsewhere.
     focus: set[str] | None = None
+    files_shown: int = 0  # files whose managers the view is about
+    files_context: int = 0  # files read only for the whole project's facts
 
 
 def build_view(
@@ -84,10 +86,13 @@ def build_view(
         graph = manager_graph(project)
         owners = device_owners(project) if with_owners else []
         if project.report_paths is None:
-            return GraphView(graph, owners)
+            return GraphView(graph, owners, files_shown=len(project.files))
         reported = project.report_paths
         owners = [o for o in owners if not o.path or o.path in reported]
-        return narrow(graph, reported, owners)
+        view = narrow(graph, reported, owners)
+        view.files_shown = len(reported & project.files.keys())
+        view.files_context = len(project.files) - view.files_shown
+        return view
 
     parts = each_project(paths, config, build, notes)
     if len(parts) == 1 and parts[0][0] == "":
@@ -193,7 +198,13 @@ def merge(parts: list[tuple[str, GraphView]]) -> GraphView:
         touched=touched,
     )
     narrowed = any(view.focus is not None for _, view in parts)
-    return GraphView(merged, sorted(owners, key=lambda o: o.name), focus if narrowed else None)
+    return GraphView(
+        merged,
+        sorted(owners, key=lambda o: o.name),
+        focus if narrowed else None,
+        sum(view.files_shown for _, view in parts),
+        sum(view.files_context for _, view in parts),
+    )
 
 
 def _assemble(
@@ -412,6 +423,9 @@ def graph_command(
         fail(str(exc))
     for note in notes:
         click.echo(f"integ-lint: warning: {note}", err=True)
+    context = context_line(view.files_shown, view.files_context)
+    if context:
+        click.echo(f"integ-lint: {context}", err=True)
     graph = view.graph
     summary = f"{len(graph.metrics)} managers, {len(graph.cycles)} cycles."
     if output_format == "table":

@@ -28,7 +28,7 @@ from .engine import index_project
 from .facts.imports import ImportFacts
 from .graph_export import FORMATS, export_graph
 from .import_graph import ImportGraph, counted, import_graph
-from .members import each_project, joined
+from .members import context_line, each_project, joined
 from .settings import BoundarySettings
 
 
@@ -40,6 +40,8 @@ class ImportsOverview:
     view: nx.DiGraph  # the graph at that level, every import kind
     cycles: list[tuple[list[str], list[str]]]  # counted per the cycle settings
     notes: list[str]
+    files_shown: int = 0  # files whose modules the view is about
+    files_context: int = 0  # files read only so that their imports resolve
 
 
 def build_overview(
@@ -88,7 +90,12 @@ def build_overview(
         cycles = find_cycles(file_counted)
     if project.report_paths is not None:
         view, cycles = _narrow(view, cycles, graph, boundaries, level, project.report_paths)
-    return ImportsOverview(graph, boundaries, level, view, cycles, notes)
+    shown = len(project.files)
+    if project.report_paths is not None:
+        shown = len(project.report_paths & project.files.keys())
+    return ImportsOverview(
+        graph, boundaries, level, view, cycles, notes, shown, len(project.files) - shown
+    )
 
 
 def _narrow(
@@ -261,6 +268,11 @@ def imports_command(
         fail(str(exc))
     for note in notes:
         click.echo(f"integ-lint: warning: {note}", err=True)
+    context = context_line(
+        sum(o.files_shown for _, o in parts), sum(o.files_context for _, o in parts)
+    )
+    if context:
+        click.echo(f"integ-lint: {context}", err=True)
     if output_format == "text":
         several = len(parts) > 1 or any(prefix for prefix, _ in parts)
         for prefix, overview in parts:

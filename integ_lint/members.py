@@ -119,3 +119,12 @@ def each_project(
         for inner, result in each_project(members[member], member_config, build, notes):
             results.append((joined(prefix, inner), result))
     return results
+
+
+def context_line(shown: int, context: int) -> str:
+    """The line saying how many files a narrowed view is about and how many more were
+    read for context (as ``check``'s summary says); empty when nothing was narrowed."""
+    if not context:
+        return ""
+    files = "file" if shown == 1 else "files"
+    return f"{shown} {files} shown, {context} more read for context."

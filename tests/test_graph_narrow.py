@@ -99,3 +99,14 @@ def test_the_table_lists_the_subfolder_and_its_neighbours() -> None:
 
 def test_the_whole_project_unchanged_when_paths_cover_it(everything: Graph) -> None:
     assert graph_json(FIXTURE / "trainer_app")["nodes"] == everything["nodes"]
+
+
+def test_the_view_says_how_many_files_it_shows_and_read_for_context() -> None:
+    every = len(list(FIXTURE.rglob("*.py")))
+    shown = len(list(EVALUATION.rglob("*.py")))
+    for command in ("graph", "imports"):
+        narrow = CliRunner().invoke(main, [command, str(EVALUATION), "-j", "1"])
+        line = f"integ-lint: {shown} files shown, {every - shown} more read for context."
+        assert line in narrow.stderr.splitlines(), command
+        whole = CliRunner().invoke(main, [command, str(FIXTURE), "-j", "1"])
+        assert "read for context" not in whole.stderr, command
