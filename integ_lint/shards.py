@@ -590,10 +590,26 @@ def _libcst_version() -> str:
     )
 
 
+@functools.cache
+def code_digest() -> str:
+    """A digest of integ-lint's own code and its rule pack, by content: two builds
+    with one version number (a development checkout) still differ here."""
+    import importlib
+
+    rules = importlib.import_module("integ_lint.rules")  # the pack: rules/ in a checkout
+    digest = hashlib.sha256()
+    for package in sorted({Path(__file__).parent, Path(str(rules.__file__)).parent}):
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode("utf-8", "replace"))
+            digest.update(b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def environment() -> dict[str, str]:
     """The versions whose parse and rule results a shard depends on."""
     return {
         "integ-lint": __version__,
+        "integ-lint-code": code_digest(),
         "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
         "libcst": _libcst_version(),
     }
@@ -806,6 +822,11 @@ def read_shard(path: str) -> Shard:
         raise ShardError(f"{path}: the shard is corrupt (unexpected structure)")
     here = environment()
     for name, value in here.items():
+        if name == "integ-lint-code" and environment_data.get(name) != value:
+            raise ShardError(
+                f"{path}: written by another build of integ-lint {__version__} (its code "
+                "differs from this run's; every shard and the merge must install one revision)"
+            )
         if environment_data.get(name) != value:
             raise ShardError(
                 f"{path}: written with {name} {environment_data.get(name)}; this run uses "

@@ -238,6 +238,17 @@ def test_a_shard_from_another_version_is_an_error(
     assert_one_line_error(result, "facts-3.json", f"written with {component} 0.0")
 
 
+def test_a_shard_from_another_build_of_the_same_version_is_an_error(
+    sharded: Path, tmp_path: Path
+) -> None:
+    folder = copy_shards(sharded, tmp_path)
+    rewrite(
+        folder / "facts-2.json", lambda body: body["environment"].update({"integ-lint-code": "0"})
+    )
+    result = invoke(sharded, "--facts-in", f"{folder}/facts-*.json")
+    assert_one_line_error(result, "facts-2.json", "another build of integ-lint")
+
+
 def test_a_shard_from_another_config_is_an_error(sharded: Path, tmp_path: Path) -> None:
     folder = copy_shards(sharded, tmp_path)
     result = invoke(sharded, "--facts-in", f"{folder}/facts-*.json", "--ignore", "IL5")
