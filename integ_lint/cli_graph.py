@@ -146,6 +146,7 @@ def merge(parts: list[tuple[str, GraphView]]) -> GraphView:
     touched: dict[str, set[tuple[str, str]]] = {}
     owners: list[DeviceOwner] = []
     focus: set[str] = set()
+    outside: dict[str, str] = {}
     for prefix, view in parts:
         graph = view.graph
         keys = {k: k if k not in nodes else f"{prefix or '.'}:{k}" for k in graph.classes}
@@ -175,11 +176,17 @@ def merge(parts: list[tuple[str, GraphView]]) -> GraphView:
         )
         owners.extend(replace(o, path=path(o.path)) if o.path else o for o in view.owners)
         focus.update(map(key, view.focus if view.focus is not None else graph.classes))
+        # A narrowed view keeps whole cycles and reach-through chains, whose members
+        # may lie beyond its nodes: they keep their project's label.
+        beyond = {n for c in [*graph.cycles, *graph.components] for n in c}
+        beyond.update(h for r in graph.reach_throughs for h in r.hops)
+        outside.update((key(n), graph.label(n)) for n in beyond - graph.classes.keys())
     # Short names where they are unique across the projects, as within one.
     names: dict[str, list[str]] = {}
     for k, info in classes.items():
         names.setdefault(info.name, []).append(k)
     labels = {k: info.name if len(names[info.name]) == 1 else k for k, info in classes.items()}
+    labels = {**outside, **labels}
     metrics = {k: replace(m, name=labels[k]) for k, m in metrics.items()}
     merged = _assemble(
         nodes,

@@ -217,3 +217,39 @@ def invoke_files(*args: str) -> tuple[str, str]:
     result = CliRunner().invoke(main, ["files", *args])
     assert result.exit_code == 0, result.output
     return result.stdout, result.stderr
+
+
+def test_a_narrowed_member_keeps_its_whole_cycle(tmp_path: Path) -> None:
+    # AManager -> BManager -> CManager -> DManager -> AManager, one per file in alpha:
+    # narrowed to a.py, the view holds A and its neighbours B and D, and the cycle
+    # still names C (beyond the view) by its label.
+    files = {
+        "pyproject.toml": "",
+        "packages/beta/pyproject.toml": "",
+        "packages/beta/solo.py": "class SoloManager:\n    pass\n",
+        "packages/alpha/pyproject.toml": "",
+        "packages/alpha/core/__init__.py": "",
+    }
+    for name, target in zip("abcd", "bcda"):
+        files[f"packages/alpha/core/{name}.py"] = (
+            f"from core.{target} import {target.upper()}Manager\n\n\n"
+            f"class {name.upper()}Manager:\n"
+            f"    def __init__(self):\n"
+            f"        self.next = {target.upper()}Manager()\n"
+        )
+    for relpath, text in files.items():
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text(text)
+    whole = as_json("graph", str(tmp_path))
+    assert whole["graph"]["cycles"] == [["AManager", "BManager", "CManager", "DManager"]]
+    data = as_json(
+        "graph", str(tmp_path / "packages/alpha/core/a.py"), str(tmp_path / "packages/beta")
+    )
+    assert {n["id"] for n in data["nodes"]} == {"AManager", "BManager", "DManager", "SoloManager"}
+    assert data["graph"]["cycles"] == whole["graph"]["cycles"]
+    table, _ = invoke(
+        "graph", str(tmp_path / "packages/alpha/core/a.py"), str(tmp_path / "packages/beta")
+    )
+    assert "1 manager in the given paths" not in table  # beta is given whole: 2 in focus
+    assert "2 managers in the given paths and 2 they meet elsewhere" in table
+    assert "AManager <-> BManager <-> CManager <-> DManager" in table
