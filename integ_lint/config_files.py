@@ -50,7 +50,7 @@ from .findings import Notification, NotificationKind, Span
 from .project import ProjectIndex
 from .schema_index import Schema, schema_index
 from .settings import ConfigSchemaSettings
-from .source import FileTooLargeError, NotRegularFileError, read_regular_file
+from .source import FileTooLargeError, NotRegularFileError, glob_paths, read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -334,7 +334,7 @@ class ConfigFileIndex:
                     "schema class of the project (a dataclass, pydantic model, attrs "
                     "class, TypedDict or NamedTuple)"
                 )
-            for path in sorted(self.root.glob(pattern)):
+            for path in glob_paths(self.root, pattern):  # noted for the memo
                 if not _names_a_file(path):
                     continue
                 relpath = path.relative_to(self.root).as_posix()

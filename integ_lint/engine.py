@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .analysis import FileResult
+from .cache import CacheError, FileCache, ProjectMemo, project_memo_key
 from .config import Config, ConfigError
 from .discovery import (
     SourceFile,
@@ -29,6 +30,7 @@ from .project import ProjectIndex
 from .registry import Registry, load_registry
 from .roles import LIBRARY, ROLE_KEYS, role_paths
 from .rule import AnyRule, FactCollector, FileRule, ProjectRule
+from .source import recording_reads
 from .suppressions import (
     SuppressionComment,
     UnusedSuppression,
@@ -69,6 +71,9 @@ class RunOptions:
     # Extra fact collectors run on every file (the audit's site counts); the run's
     # ProjectIndex (report.project) is then built even when no project rule runs.
     collectors: list[type[FactCollector]] = field(default_factory=list)
+    # The caller reads report.project (the index): never reuse the project phase's
+    # memo (integ_lint.cache.ProjectMemo), which skips building it.
+    keep_project: bool = False
     # check --shard / --facts-in (integ_lint.shards): analyse only this runner's share
     # of the files and stop before the project phase, or take every file's result from
     # the shards instead of analysing it.
@@ -493,6 +498,54 @@ def _run_project_rules(
 ) -> list[Finding]:
     if not selection.project_rules and not options.collectors:
         return []
+    memo_cache, memo_key = _project_memo(results, config, selection, options, roles)
+    if memo_cache is not None:
+        memo = memo_cache.get_memo(memo_key)
+        if memo is not None:  # nothing the phase reads changed: its outcome stands
+            report.notifications.extend(memo.notifications)
+            return memo.findings
+    noted = len(report.notifications)
+    with recording_reads() as reads:
+        findings = _project_phase(results, config, selection, report, options, roles)
+    if memo_cache is not None:
+        memo_cache.put_memo(
+            ProjectMemo(memo_key, reads, findings, report.notifications[noted:])
+        )
+    return findings
+
+
+def _project_memo(
+    results: list[FileResult],
+    config: Config,
+    selection: Selection,
+    options: RunOptions,
+    roles: dict[str, str],
+) -> tuple[FileCache | None, str]:
+    """The cache holding the project phase's memo and its key, or (None, "") when
+    the phase must run: no cache, or a caller that reads the index
+    (``keep_project``, extra collectors)."""
+    if not options.use_cache or options.keep_project or options.collectors:
+        return None, ""
+    try:
+        cache = FileCache.for_run(config, [], selection.collectors)
+    except CacheError:
+        return None, ""
+    if cache.max_bytes <= 0:
+        return None, ""
+    key = project_memo_key(
+        config, selection.project_rules, selection.collectors, results, roles, options.report_paths
+    )
+    return cache, key
+
+
+def _project_phase(
+    results: list[FileResult],
+    config: Config,
+    selection: Selection,
+    report: Report,
+    options: RunOptions,
+    roles: dict[str, str],
+) -> list[Finding]:
     index = ProjectIndex.from_results(results, config, roles)
     report.project = index
     index.report_paths = options.report_paths
