@@ -50,12 +50,15 @@ def build_overview(
     level: str,
     jobs: int,
     subprojects: list[Path] | None = None,
+    use_cache: bool = False,
 ) -> ImportsOverview:
     """Index ``paths`` for imports only (the whole project behind them) and build the
     graph at ``level``; folders holding their own ``pyproject.toml`` are left out and
     listed in ``subprojects``."""
     BoundarySettings.validate(config.section(BoundarySettings), _source(config))
-    project, notes = index_project(paths, config, [ImportFacts], jobs=jobs, subprojects=subprojects)
+    project, notes = index_project(
+        paths, config, [ImportFacts], jobs=jobs, subprojects=subprojects, use_cache=use_cache
+    )
     graph = import_graph(project)
     boundaries = resolve_boundaries(config, graph)
     settings = config.section(BoundarySettings)
@@ -122,13 +125,18 @@ def _narrow(
 
 
 def build_overviews(
-    paths: list[Path], config: Config, level: str, jobs: int, notes: list[str]
+    paths: list[Path],
+    config: Config,
+    level: str,
+    jobs: int,
+    notes: list[str],
+    use_cache: bool = False,
 ) -> list[tuple[str, ImportsOverview]]:
     """``(project folder, overview)`` for the config's project (``""``) and every
     monorepo member the paths reach, each with its own source roots and settings."""
 
     def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> ImportsOverview:
-        return build_overview(own, project_config, level, jobs, subprojects)
+        return build_overview(own, project_config, level, jobs, subprojects, use_cache)
 
     parts = each_project(paths, config, build, notes)
     for prefix, overview in parts:
@@ -240,6 +248,9 @@ def render_table(overview: ImportsOverview, color: bool, project: str = "") -> N
 @output_option
 @jobs_option
 @color_option
+@click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
+)
 def imports_command(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -248,6 +259,7 @@ def imports_command(
     output: Path | None,
     jobs: int | None,
     color: bool | None,
+    no_cache: bool,
 ) -> None:
     """Show the import graph of PATHS (default: here): who imports whom, and cycles.
 
@@ -262,7 +274,12 @@ def imports_command(
     notes: list[str] = []
     try:
         parts = build_overviews(
-            scan_paths, config, level, config.general.jobs if jobs is None else jobs, notes
+            scan_paths,
+            config,
+            level,
+            config.general.jobs if jobs is None else jobs,
+            notes,
+            use_cache=not no_cache,
         )
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))

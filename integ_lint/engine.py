@@ -190,12 +190,14 @@ def index_project(
     collectors: Sequence[type[FactCollector]],
     jobs: int = 1,
     subprojects: list[Path] | None = None,
+    use_cache: bool = False,
 ) -> tuple[ProjectIndex, list[str]]:
     """Run only ``collectors`` over ``paths`` (the ``imports`` and ``graph`` views need
     no rule) and index the result; files that cannot be read or parsed are described
     in the returned notes, one line each. Folders below ``paths`` holding their own
     ``pyproject.toml`` are left out and listed in ``subprojects``
-    (:func:`integ_lint.members.each_project` builds them as projects of their own)."""
+    (:func:`integ_lint.members.each_project` builds them as projects of their own).
+    ``use_cache``: read and write the per-file cache, as ``check`` does."""
     files = discover_files(paths, config, subprojects)
     given = {f.relpath for f in files}
     report_paths: set[str] | None = None
@@ -206,8 +208,12 @@ def index_project(
         if not given.issuperset(f.relpath for f in everything):
             report_paths = given
             files = [*files, *(f for f in everything if f.relpath not in given)]
-    results = analyze_files(files, config, [], collectors, jobs=jobs)
-    notes = [
+    execution = ExecutionStats()
+    results = analyze_files(
+        files, config, [], collectors, jobs=jobs, use_cache=use_cache, stats=execution
+    )
+    notes = [n.message for n in execution.notifications]  # the cache's, if any
+    notes += [
         f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
         for r in results
         if r.relpath in given
@@ -508,9 +514,7 @@ def _run_project_rules(
     with recording_reads() as reads:
         findings = _project_phase(results, config, selection, report, options, roles)
     if memo_cache is not None:
-        memo_cache.put_memo(
-            ProjectMemo(memo_key, reads, findings, report.notifications[noted:])
-        )
+        memo_cache.put_memo(ProjectMemo(memo_key, reads, findings, report.notifications[noted:]))
     return findings
 
 
