@@ -655,7 +655,8 @@ def findings_of(project: Project, cache: Cache, tag: str) -> list[Found]:
                     variant=variant,
                     fingerprint=item["fingerprint"],
                     code=item["code"],
-                    path=item["path"],
+                    # Root-relative in every format version (v1's path; v2's project_path).
+                    path=item.get("project_path", item["path"]),
                     line=item["line"],
                     end_line=item.get("end_line", item["line"]),
                     message=item["message"],

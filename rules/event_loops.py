@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
-
 from integ_lint.config.roles import Role
 from integ_lint.config.settings import EventLoopSettings
 from integ_lint.facts.calls import BLOCKING_TYPES, CALL, CallFactsCollector, ModuleCallFacts
@@ -37,6 +35,8 @@ from integ_lint.model.call_graph import (
 )
 from integ_lint.model.project import FileFacts, ProjectIndex
 from integ_lint.rule import FactCollector, Invalid, ProjectRule, Valid
+
+from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
 
 FAMILY = "event-loops"
 

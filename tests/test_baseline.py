@@ -140,7 +140,7 @@ def test_fingerprint_changes_when_the_flagged_code_changes(project: Path) -> Non
     assert code == 1
     assert [f["code"] for f in data["findings"]] == ["IL951"]
     stale = [n for n in data["notifications"] if n["kind"] == "stale-baseline"]
-    assert len(stale) == 1 and stale[0]["path"] == "pkg/legacy.py"
+    assert len(stale) == 1 and stale[0]["project_path"] == "pkg/legacy.py"
     assert "baseline prune" in stale[0]["message"]
 
 

@@ -104,9 +104,9 @@ def run_json(repo: Path, *args: str) -> tuple[int, dict]:
 
 def test_cli_changed_since_reports_only_changed_files(repo: Path) -> None:
     _, everything = run_json(repo)
-    assert {f["path"] for f in everything["findings"]} >= {"pkg/same.py"}
+    assert {f["project_path"] for f in everything["findings"]} >= {"pkg/same.py"}
     _, data = run_json(repo, "--changed-since", "base")
-    assert sorted((f["path"], f["line"]) for f in data["findings"]) == [
+    assert sorted((f["project_path"], f["line"]) for f in data["findings"]) == [
         ("pkg/committed.py", 1),
         ("pkg/committed.py", 3),
         ("pkg/new file.py", 1),
@@ -118,14 +118,14 @@ def test_cli_changed_since_reports_only_changed_files(repo: Path) -> None:
 
 def test_cli_changed_lines_narrows_to_changed_lines(repo: Path) -> None:
     _, data = run_json(repo, "--changed-since", "base", "--changed-lines")
-    assert sorted((f["path"], f["line"]) for f in data["findings"]) == [
+    assert sorted((f["project_path"], f["line"]) for f in data["findings"]) == [
         ("pkg/committed.py", 3),
         ("pkg/new file.py", 1),
         ("pkg/unstaged.py", 4),
     ]
     # Without a revision, --changed-lines means "since HEAD".
     _, data = run_json(repo, "--changed-lines")
-    assert sorted((f["path"], f["line"]) for f in data["findings"]) == [
+    assert sorted((f["project_path"], f["line"]) for f in data["findings"]) == [
         ("pkg/new file.py", 1),
         ("pkg/unstaged.py", 4),
     ]
@@ -169,7 +169,7 @@ def test_changed_lines_with_a_baseline_reports_no_false_stale_entries(repo: Path
     _, data = run_json(
         repo, "--changed-since", "base", "--changed-lines", "--baseline", str(target)
     )
-    assert [(f["path"], f["code"], f["line"]) for f in data["findings"]] == [
+    assert [(f["project_path"], f["code"], f["line"]) for f in data["findings"]] == [
         ("pkg/unstaged.py", "IL952", 5)
     ]
     assert data["notifications"] == []

@@ -46,6 +46,23 @@ def test_paths_are_relative_to_the_current_folder(
     assert result.stdout.splitlines()[0] == "proj/pkg/a.py:1:1: IL951 defect() called"
 
 
+def test_json_paths_are_relative_to_the_current_folder_with_the_project_path_beside(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.parent)
+    [finding] = json.loads(run("proj", "--format", "json").stdout)["findings"]
+    assert (finding["path"], finding["project_path"]) == ("proj/pkg/a.py", "pkg/a.py")
+    monkeypatch.chdir(project / "pkg")
+    data = json.loads(run(str(project), "--format", "json").stdout)
+    assert data["format_version"] == 2
+    [finding] = data["findings"]
+    assert (finding["path"], finding["project_path"]) == ("a.py", "pkg/a.py")
+    # The SARIF report stays relative to the repository root wherever the user stands.
+    sarif = json.loads(run(str(project), "--format", "sarif").stdout)
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "pkg/a.py"
+
+
 def test_paths_outside_the_current_folder_are_absolute(tmp_path: Path) -> None:
     options = RenderOptions(display_base=str(tmp_path / "elsewhere"))
     shown = display_path(str(tmp_path / "proj"), "pkg/a.py", options)

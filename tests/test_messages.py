@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from integ_lint import api
 from integ_lint.cli import main
-from integ_lint.cli.messages import builtin_svg, event_rows, mermaid
+from integ_lint.views.messages import builtin_svg, event_rows, mermaid
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -310,8 +310,8 @@ def test_a_signal_sent_through_a_parameter_may_be_any_signal(tmp_path: Path) -> 
 
 
 def test_components_follow_configured_globs(tmp_path: Path) -> None:
-    from integ_lint.cli.messages import component_of
     from integ_lint.config import load_config
+    from integ_lint.views.messages import component_of
 
     (tmp_path / "pyproject.toml").write_text(
         '[tool.integ-lint.boundaries]\nmodules = ["svc.modules.*", "svc.core"]\n'

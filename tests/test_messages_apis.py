@@ -308,3 +308,42 @@ def test_fixture_messages_view_lists_streams_channels_and_custom_events() -> Non
         "order.placed",
     ):
         assert event in result.output
+
+
+def test_simplenamespace_event_registry_is_declared_constants(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/page.py": """
+                from types import SimpleNamespace
+
+                from pyee import EventEmitter
+
+                class Page(EventEmitter):
+                    Events = SimpleNamespace(Close="close", Load="load", Crash="crash")
+
+                    def __init__(self):
+                        super().__init__()
+                        self.on(Page.Events.Load, self.on_load)
+                        self.on(Page.Events.Crash, self.on_crash)
+
+                    def close(self):
+                        self.emit(Page.Events.Close, {"reason": "closed"})
+                        self.emit("load", {"url": "about:blank"})
+
+                    def on_load(self, data):
+                        return data["url"], data["status"]
+
+                    def on_crash(self, data):
+                        return data
+            """,
+        },
+    )
+    # Events.Load is "load" (the literal emit publishes it); Events.Crash is declared
+    # and never emitted.
+    assert findings(root, ["IL602", "IL603"]) == [
+        ("IL602", "pkg/page.py", 12),
+        ("IL603", "pkg/page.py", 19),
+    ]
+    assert findings(root, ["IL605"]) == [("IL605", "pkg/page.py", 16)]

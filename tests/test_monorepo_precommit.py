@@ -58,7 +58,9 @@ def check(*paths: Path) -> tuple[int, list[tuple[str, int, str]]]:
     assert result.exit_code in (0, 1), result.output
     data = json.loads(result.stdout)
     assert data["notifications"] == []
-    return result.exit_code, [(f["path"], f["line"], f["code"]) for f in data["findings"]]
+    # project_path: relative to the run's root (path may be shown from the current folder)
+    found = [(f.get("project_path", f["path"]), f["line"], f["code"]) for f in data["findings"]]
+    return result.exit_code, found
 
 
 EXPECTED = [
@@ -98,3 +100,13 @@ def test_the_api_splits_the_files_the_same_way(monorepo: Path) -> None:
     # context; alpha runs a file rule only, which needs no context.
     assert report.stats.files_scanned == 2
     assert report.stats.files_context == 3
+
+
+@pytest.mark.parametrize("monorepo", [True], indirect=True, ids=["top"])
+def test_a_member_the_top_excludes_stays_excluded(monorepo: Path) -> None:
+    # Pre-commit passes every staged file; the top project's exclude still applies to
+    # the members below it, as when the top folder is scanned.
+    (monorepo / "pyproject.toml").write_text(
+        '[tool.integ-lint]\nselect = ["IL952"]\nexclude = ["packages/beta"]\n'
+    )
+    assert check(*passed(monorepo, "alpha_changed", "beta_changed")) == (1, EXPECTED[:1])

@@ -117,7 +117,7 @@ def test_syntax_errors_elsewhere_do_not_fail_the_passed_file(project: Path) -> N
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     assert data["notifications"] == []
-    assert {f["path"] for f in data["findings"]} == {"pkg/other.py"}
+    assert {f["project_path"] for f in data["findings"]} == {"pkg/other.py"}
 
 
 def test_hook_manifest() -> None:

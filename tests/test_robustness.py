@@ -135,14 +135,14 @@ def test_bad_files_become_notifications_in_json(bad_project: Path) -> None:
     result = check(bad_project, "--format", "json")
     assert result.exit_code == EXIT_INCOMPLETE, result.output
     data = json.loads(result.stdout)
-    notes = {n["path"]: n for n in data["notifications"]}
+    notes = {n["project_path"]: n for n in data["notifications"]}
     for path, (kind, line) in EXPECTED_NOTES.items():
         assert path in notes, (path, sorted(notes))
         assert notes[path]["kind"] == kind, notes[path]
         assert notes[path]["line"] == line, notes[path]
         assert "\n" not in notes[path]["message"]
     assert set(notes) == set(EXPECTED_NOTES), "no other file gets a notification"
-    found = {f["path"]: f["line"] for f in data["findings"]}
+    found = {f["project_path"]: f["line"] for f in data["findings"]}
     for path, line in EXPECTED_FINDINGS.items():
         assert found.get(path) == line, (path, found)
     assert data["summary"]["incomplete"] is True
@@ -150,7 +150,7 @@ def test_bad_files_become_notifications_in_json(bad_project: Path) -> None:
 
 def test_messages_say_what_is_wrong(bad_project: Path) -> None:
     data = json.loads(check(bad_project, "--format", "json").stdout)
-    messages = {n["path"]: n["message"] for n in data["notifications"]}
+    messages = {n["project_path"]: n["message"] for n in data["notifications"]}
     assert "Missing parentheses in call to 'print'" in messages["py2.py"]
     assert messages["py2_print.py"].startswith("syntax error")
     assert messages["syntax.py"].startswith("syntax error")
@@ -162,7 +162,7 @@ def test_messages_say_what_is_wrong(bad_project: Path) -> None:
     assert "symbolic links" in messages["loop_a.py"]
     assert "vanished" in messages["dangling.py"] or "cannot read" in messages["dangling.py"]
     assert "not valid UTF-8" in messages["caf\\xe9.py"]
-    syntax = next(n for n in data["notifications"] if n["path"] == "syntax.py")
+    syntax = next(n for n in data["notifications"] if n["project_path"] == "syntax.py")
     assert syntax["column"] == 7  # CPython's parser: the ':' after 'def f('
 
 
@@ -302,8 +302,8 @@ def test_deeply_nested_code_never_raises_recursion_error(tmp_path: Path) -> None
     for note in data["notifications"]:
         assert note["kind"] == "parse-error", note  # never an internal error
         assert "nested too deeply" in note["message"] or "syntax error" in note["message"]
-    analysed = {f["path"] for f in data["findings"]}
-    failed = {n["path"] for n in data["notifications"]}
+    analysed = {f["project_path"] for f in data["findings"]}
+    failed = {n["project_path"] for n in data["notifications"]}
     assert analysed | failed == {f"deep_{name}.py" for name in DEEP}
 
 
@@ -315,7 +315,7 @@ def test_a_50000_line_file(tmp_path: Path) -> None:
     result = check(tmp_path, "--format", "json")
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
-    assert [(f["path"], f["line"]) for f in data["findings"]] == [("big.py", 50_000)]
+    assert [(f["project_path"], f["line"]) for f in data["findings"]] == [("big.py", 50_000)]
     assert data["summary"]["lines"] == 50_000
     assert data["notifications"] == []
 
@@ -535,7 +535,7 @@ def test_a_crashing_project_rule_is_contained(tmp_path: Path) -> None:
         registry.rules.pop(CrashingProjectRule.code, None)
     assert result.exit_code == EXIT_INCOMPLETE
     data = json.loads(result.stdout)
-    assert [(f["path"], f["code"]) for f in data["findings"]] == [("a.py", "IL201")]
+    assert [(f["project_path"], f["code"]) for f in data["findings"]] == [("a.py", "IL201")]
     (note,) = data["notifications"]
     assert note["kind"] == "internal-error" and note["rule"] == "IL904"
     assert "project rule bug" in note["message"]

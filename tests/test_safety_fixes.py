@@ -99,7 +99,7 @@ def test_cli_reports_a_refused_fix_as_a_notification_and_exits_3(
     assert target.read_text() == USE
     assert result.exit_code == 3
     notes = json.loads(result.stdout)["notifications"]
-    assert any("fix refused" in n["message"] and n["path"] == "pkg/use.py" for n in notes)
+    assert any("fix refused" in n["message"] and n["project_path"] == "pkg/use.py" for n in notes)
     assert "Fixed" not in result.stderr
 
 

@@ -116,9 +116,12 @@ def test_an_unreadable_folder_is_one_notification(tmp_path: Path, lock: Any, mod
         "check", str(root), "--format", "json", "--no-cache", "-j", "1", "--fail-on-incomplete"
     )
     assert result.exit_code == 3, result.output
-    assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["a.py"]
+    assert [f["project_path"] for f in json.loads(result.stdout)["findings"]] == ["a.py"]
     [note] = notes(result)
-    assert note["path"] == "locked" and "cannot read folder: Permission denied" in note["message"]
+    assert (
+        note["project_path"] == "locked"
+        and "cannot read folder: Permission denied" in note["message"]
+    )
 
 
 def test_an_excluded_unreadable_folder_is_not_looked_at(tmp_path: Path, lock: Any) -> None:
@@ -163,8 +166,8 @@ def test_brackets_nested_too_deep_are_a_parse_failure_not_a_crash(tmp_path: Path
     )
     assert process.returncode == 3, process.stderr[-2000:]
     data = json.loads(process.stdout)
-    assert len({f["path"] for f in data["findings"]}) == 11  # a.py and pkg/m*.py
-    deep = {n["path"]: n for n in data["notifications"]}
+    assert len({f["project_path"] for f in data["findings"]}) == 11  # a.py and pkg/m*.py
+    deep = {n["project_path"]: n for n in data["notifications"]}
     assert set(deep) == {"pkg/deep.py", "pkg/calls.py"}
     assert deep["pkg/deep.py"]["kind"] == "parse-error"
     assert "nested more than 200 deep" in deep["pkg/deep.py"]["message"]
@@ -247,8 +250,8 @@ def test_a_symlink_to_a_fifo_named_on_the_command_line_does_not_hang(tmp_path: P
     assert process.returncode == 3, process.stderr
     data = json.loads(process.stdout)
     [note] = data["notifications"]
-    assert note["path"] == "b.py" and "not a regular file" in note["message"]
-    assert [f["path"] for f in data["findings"]] == ["a.py"]
+    assert note["project_path"] == "b.py" and "not a regular file" in note["message"]
+    assert [f["project_path"] for f in data["findings"]] == ["a.py"]
 
 
 def test_a_file_swapped_for_a_fifo_after_discovery_does_not_hang(
@@ -273,7 +276,7 @@ def test_a_file_swapped_for_a_fifo_after_discovery_does_not_hang(
     worker.join(120)
     assert done, "the scan hung on a FIFO"
     [note] = notes(done[0])
-    assert note["path"] == "b.py" and "not a regular file" in note["message"]
+    assert note["project_path"] == "b.py" and "not a regular file" in note["message"]
 
 
 def test_an_endless_device_is_not_read(tmp_path: Path) -> None:
@@ -295,9 +298,9 @@ def test_files_over_the_size_limit_are_not_read(tmp_path: Path) -> None:
     )
     assert result.exit_code == 3
     [note] = notes(result)
-    assert note["path"] == "big.py"
+    assert note["project_path"] == "big.py"
     assert "larger than max-file-size-kb (4 KiB)" in note["message"]
-    assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["a.py"]
+    assert [f["project_path"] for f in json.loads(result.stdout)["findings"]] == ["a.py"]
 
 
 def test_a_fifo_named_pyproject_toml_does_not_hang_the_layout(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -235,6 +236,17 @@ def test_a_shard_from_another_version_is_an_error(
     rewrite(folder / "facts-3.json", lambda body: body["environment"].update({component: "0.0"}))
     result = invoke(sharded, "--facts-in", f"{folder}/facts-*.json")
     assert_one_line_error(result, "facts-3.json", f"written with {component} 0.0")
+
+
+def test_a_shard_from_another_build_of_the_same_version_is_an_error(
+    sharded: Path, tmp_path: Path
+) -> None:
+    folder = copy_shards(sharded, tmp_path)
+    rewrite(
+        folder / "facts-2.json", lambda body: body["environment"].update({"integ-lint-code": "0"})
+    )
+    result = invoke(sharded, "--facts-in", f"{folder}/facts-*.json")
+    assert_one_line_error(result, "facts-2.json", "another build of integ-lint")
 
 
 def test_a_shard_from_another_config_is_an_error(sharded: Path, tmp_path: Path) -> None:
@@ -464,3 +476,63 @@ def test_decoding_checks_every_declared_type() -> None:
         codec.decode({**good, "facts": {"calls": {}}})  # facts of no selected collector
     with pytest.raises(CodecError):
         codec.decode({**good, "extra": 1})
+
+
+# -- the README's workflow ------------------------------------------------------------------
+def sharding_workflow() -> dict[str, Any]:
+    import yaml
+
+    text = REPO.joinpath("README.md").read_text(encoding="utf-8")
+    section = text.split("### Sharding across runners", 1)[1].split("\n### ", 1)[0]
+    workflow: dict[str, Any] = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    return workflow
+
+
+def test_readme_sharding_workflow_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    workflow = sharding_workflow()
+    shard_job, report_job = workflow["jobs"]["shard"], workflow["jobs"]["report"]
+    assert report_job["needs"] == "shard"
+    matrix = shard_job["strategy"]["matrix"]["shard"]
+    (shard_line,) = [s["run"] for s in shard_job["steps"] if s.get("run", "").startswith("integ")]
+    (merge_line,) = [s["run"] for s in report_job["steps"] if s.get("run", "").startswith("integ")]
+    upload = next(s for s in shard_job["steps"] if "upload-artifact" in s.get("uses", ""))
+    download = next(s for s in report_job["steps"] if "download-artifact" in s.get("uses", ""))
+    assert download["with"]["merge-multiple"] is True  # every shard file in one folder
+    assert workflow["env"][KEY_ENV] == "${{ secrets." + KEY_ENV + " }}"
+
+    def expand(text: str, shard: int) -> str:
+        return text.replace("${{ matrix.shard }}", str(shard))
+
+    count = int(expand(shard_line, 1).split("--shard ", 1)[1].split()[0].split("/")[1])
+    assert matrix == list(range(1, count + 1))  # N is the matrix size
+    project = small_project(tmp_path / "repo")
+    (project / "small" / "old.py").write_text("import torch\nDEVICE = torch.device('cuda')\n")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv(KEY_ENV, "stand-in for the secret")
+    created = CliRunner().invoke(
+        main, ["baseline", "create", "--output", ".integ-lint-baseline.toml"]
+    )
+    assert created.exit_code == 0, created.output
+    (project / "small" / "new.py").write_text("import torch\nDEVICE = torch.device('cuda:1')\n")
+    for shard in matrix:
+        argv = shlex.split(expand(shard_line, shard))
+        done = CliRunner().invoke(main, argv[1:])
+        assert done.exit_code == 0, (argv, done.output)
+        # The artifact the matrix job uploads is the file it wrote.
+        assert (project / expand(upload["with"]["path"], shard)).is_file()
+        assert expand(upload["with"]["name"], shard).startswith(
+            download["with"]["pattern"].rstrip("*")
+        )
+    merge_argv = shlex.split(merge_line)[1:]
+    merged = CliRunner().invoke(main, merge_argv)
+    glob_at = merge_argv.index("--facts-in")
+    single = CliRunner().invoke(main, merge_argv[:glob_at] + merge_argv[glob_at + 2 :])
+    assert merged.exit_code == single.exit_code == 1, merged.output
+    untimed = [re.sub(r" in \d+\.\d+s", "", r.stdout) for r in (merged, single)]
+    assert untimed[0] == untimed[1]
+    assert "::warning file=small/new.py" in merged.stdout
+    assert "small/old.py" not in merged.stdout  # baselined

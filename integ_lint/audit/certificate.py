@@ -294,6 +294,11 @@ def render_markdown(cert: Certificate, certificate_hash: str | None, json_name: 
         out += ["", "```mermaid", cert.coupling.mermaid.rstrip("\n"), "```"]
     else:
         out += ["", md_text(cert.coupling.note)]
+    out += ["", "### Event Map"]
+    if cert.event_map.events:
+        out += ["", "```mermaid", cert.event_map.mermaid.rstrip("\n"), "```"]
+    if cert.event_map.note:
+        out += ["", md_text(cert.event_map.note)]
     decision = cert.decision
     out += [
         "",

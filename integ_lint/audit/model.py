@@ -1893,6 +1893,27 @@ class CouplingView:
 
 
 @dataclass(frozen=True)
+class EventMapView:
+    """The message-flow map of the events the component publishes or subscribes to:
+    components -> events -> components (docs/rules/messages.md), or why there is none."""
+
+    # (event, family, publishing components, subscribing components)
+    events: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    mermaid: str = ""
+    note: str = "The component publishes and subscribes to no event."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "events": [
+                {"event": e[0], "family": e[1], "publishers": list(e[2]), "subscribers": list(e[3])}
+                for e in self.events
+            ],
+            "mermaid": self.mermaid,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
 class Header:
     title: str  # "INTEGRATION REVIEW CERTIFICATE"
     descriptor: str
@@ -1929,6 +1950,7 @@ class Certificate:
     actions: list[str]
     coupling: CouplingView
     delta: Delta | None = None
+    event_map: EventMapView = field(default_factory=EventMapView)
 
     @property
     def critical(self) -> list[IssueGroup]:
@@ -1963,6 +1985,7 @@ class Certificate:
             "decision": self.decision.to_dict(),
             "actions": list(self.actions),
             "coupling": self.coupling.to_dict(),
+            "event_map": self.event_map.to_dict(),
             "delta": self.delta.to_dict() if self.delta else None,
             "files": dict(sorted(self.scope.file_hashes.items())),
         }
@@ -2057,6 +2080,55 @@ def build_certificate(
         actions=_actions(deciding, problems, [g.id for g in groups[:MAX_CRITICAL]], component),
         coupling=coupling or CouplingView(),
         delta=delta,
+        event_map=event_map_view(report, component),
+    )
+
+
+# -- the event map ---------------------------------------------------------------------------
+
+MAX_MAP_EVENTS = 40
+
+
+def event_map_view(report: Report, component: ComponentScope) -> EventMapView:
+    """The message-flow map (``integ-lint messages --format mermaid``) restricted to the
+    events with a publication or subscription in the component, every side of them
+    drawn. Never raises: the certificate must be written."""
+    from integ_lint.config.settings import MessageSettings
+    from integ_lint.facts.messages import KEY as MESSAGE_KEY
+    from integ_lint.model.messages import MessageIndex, build_message_index
+    from integ_lint.views.messages import event_rows, mermaid
+
+    project = report.project
+    if project is None or not any(True for _ in project.facts(MESSAGE_KEY)):
+        return EventMapView(note="Message facts were not collected.")
+    try:
+        receivers = tuple(project.config.section(MessageSettings).bus_receivers)
+        # The same index (and derived key) as the message rules.
+        index = project.derived("messages", lambda p: build_message_index(p, receivers))
+        files = set(component.files)
+        touched = {
+            key: entry
+            for key, entry in index.events.items()
+            if any(path in files for path, _ in [*entry.publications, *entry.subscriptions])
+        }
+        if not touched:
+            return EventMapView()
+        rows = event_rows(MessageIndex(events=touched, functions=index.functions), project)
+        shown = rows[:MAX_MAP_EVENTS]
+        diagram = mermaid(shown)
+    except Exception as exc:
+        return EventMapView(
+            note=f"The event map could not be computed: {type(exc).__name__}: {exc}"
+        )
+    note = ""
+    if len(rows) > len(shown):
+        note = f"{len(rows) - len(shown)} more events: integ-lint messages lists them all."
+    return EventMapView(
+        events=tuple(
+            (row.event, row.family, tuple(row.publishers), tuple(row.subscribers)) for row in shown
+        ),
+        mermaid=diagram,
+        note=note,
     )
 
 

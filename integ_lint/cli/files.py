@@ -12,13 +12,13 @@ from pathlib import Path
 import click
 
 from integ_lint.cli.options import config_file_option, fail, load_project_config
-from integ_lint.config.loader import Config, ConfigError, load_config
+from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.roles import ROLE_KEYS, role_paths
-from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.discovery import DiscoveryError, SourceFile
+from integ_lint.engine.members import each_project, joined
 from integ_lint.engine.pipeline import discover_files, project_files, project_layout
-from integ_lint.engine.registry import load_registry
 from integ_lint.files.globs import matches_any
-from integ_lint.files.paths import relative_path
+from integ_lint.model.layout import Layout
 
 
 @dataclass(frozen=True)
@@ -32,24 +32,34 @@ class FileRow:
 
 def list_files(paths: list[Path], config: Config) -> tuple[list[FileRow], list[str]]:
     """Every file a run over ``paths`` reads, monorepo members included (each named
-    with its own project's source roots), and the layout lines to print first."""
-    layout = project_layout(config)
-    subprojects: list[Path] = []
-    files = discover_files(paths, config, subprojects)
-    notes = [
-        f"source roots: {', '.join(layout.relative_roots())} (from {layout.origin})",
-        *(f"warning: {w}" for w in layout.warnings),
-    ]
-    rows = [FileRow(f.relpath, f.module, f.source_root, f.role, ".") for f in files]
-    for subproject in subprojects:
-        prefix = relative_path(subproject, config.root)
-        sub_config = load_config([subproject], None, extra_sections=load_registry().sections)
-        sub_rows, sub_notes = list_files([subproject], sub_config)
-        notes.extend(f"{prefix}: {note}" for note in sub_notes)
-        for row in sub_rows:
-            root = prefix if row.source_root == "." else f"{prefix}/{row.source_root}"
-            project = prefix if row.project == "." else f"{prefix}/{row.project}"
-            rows.append(FileRow(f"{prefix}/{row.path}", row.module, root, row.role, project))
+    with its own project's source roots, also when paths inside a member are given),
+    and the layout lines to print first."""
+
+    def build(
+        own: list[Path], project_config: Config, subprojects: list[Path]
+    ) -> tuple[list[SourceFile], Layout]:
+        return discover_files(own, project_config, subprojects), project_layout(project_config)
+
+    left_out: list[str] = []  # members whose configuration is invalid
+    notes: list[str] = []
+    rows: list[FileRow] = []
+    for prefix, (files, layout) in each_project(paths, config, build, left_out):
+        lines = [
+            f"source roots: {', '.join(layout.relative_roots())} (from {layout.origin})",
+            *(f"warning: {w}" for w in layout.warnings),
+        ]
+        notes.extend(f"{prefix}: {line}" if prefix else line for line in lines)
+        rows.extend(
+            FileRow(
+                joined(prefix, f.relpath),
+                f.module,
+                joined(prefix, f.source_root),
+                f.role,
+                prefix or ".",
+            )
+            for f in files
+        )
+    notes.extend(f"warning: {line}" for line in left_out)
     return sorted(rows, key=lambda r: r.path), notes
 
 

@@ -4,10 +4,12 @@ or the manager graph as DOT, GraphML, JSON, Mermaid, SVG or HTML."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
+import networkx as nx
 
 from integ_lint.cli.options import (
     color_option,
@@ -22,10 +24,22 @@ from integ_lint.cli.options import (
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import CouplingSettings
 from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.facts.managers import ManagerFactCollector
-from integ_lint.model.coupling import ManagerGraph, manager_graph
+from integ_lint.model.coupling import (
+    EDGE_KINDS,
+    BackReference,
+    ClassInfo,
+    EdgeSite,
+    ManagerGraph,
+    ManagerMetrics,
+    ReachThrough,
+    _longest_chain,
+    manager_graph,
+)
+from integ_lint.model.devices import DeviceOwner
 from integ_lint.model.project import ProjectIndex
-from integ_lint.views.export import export_graph, manager_mermaid
+from integ_lint.views.export import export_graph, graph_mermaid
 
 GRAPH_FORMATS = ("table", "dot", "graphml", "json", "mermaid", "svg", "html")
 TITLE = "Manager coupling"
@@ -35,6 +49,223 @@ def check_settings(config: Config) -> None:
     """Values the types alone don't rule out, as one-line errors naming the key."""
     source = str(config.config_file) if config.config_file else "command line"
     config.section(CouplingSettings).validate(source)
+
+
+@dataclass
+class GraphView:
+    """What ``integ-lint graph`` shows: the manager graph of the whole project, or of
+    the managers defined in the given paths with their edges into and out of the
+    whole project, and of every monorepo member the paths reach."""
+
+    graph: ManagerGraph
+    owners: list[DeviceOwner] = field(default_factory=list)  # for the table only
+    # The managers defined in the given paths when they are narrower than the project
+    # (None: every node is one); the other nodes are their neighbours elsewhere.
+    focus: set[str] | None = None
+    files_shown: int = 0  # files whose managers the view is about
+    files_context: int = 0  # files read only for the whole project's facts
+
+
+def build_view(
+    paths: list[Path], config: Config, *, with_owners: bool, jobs: int, notes: list[str]
+) -> GraphView:
+    """The view of ``paths``: each project (the config's, and every member) indexed
+    whole, narrowed to the given paths, then merged."""
+    from integ_lint.engine.pipeline import index_project
+    from integ_lint.facts.gpu import GpuFactCollector
+    from integ_lint.facts.managers import ManagerFactCollector
+    from integ_lint.model.devices import device_owners
+
+    collectors = [ManagerFactCollector, GpuFactCollector] if with_owners else [ManagerFactCollector]
+
+    def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> GraphView:
+        check_settings(project_config)
+        project, problems = index_project(
+            own, project_config, collectors, jobs=jobs, subprojects=subprojects
+        )
+        notes.extend(problems)
+        graph = manager_graph(project)
+        owners = device_owners(project) if with_owners else []
+        if project.report_paths is None:
+            return GraphView(graph, owners, files_shown=len(project.files))
+        reported = project.report_paths
+        owners = [o for o in owners if not o.path or o.path in reported]
+        view = narrow(graph, reported, owners)
+        view.files_shown = len(reported & project.files.keys())
+        view.files_context = len(project.files) - view.files_shown
+        return view
+
+    parts = each_project(paths, config, build, notes)
+    if len(parts) == 1 and parts[0][0] == "":
+        return parts[0][1]
+    return merge(parts)
+
+
+def narrow(graph: ManagerGraph, report_paths: set[str], owners: list[DeviceOwner]) -> GraphView:
+    """The managers defined in ``report_paths`` with every edge into and out of them
+    (their neighbours elsewhere in the project stay, as the other ends), the cycles,
+    back-references and reach-through sites that involve them. Metrics stay those of
+    the whole project; density and the longest chain are the view's."""
+    focus = {key for key, info in graph.classes.items() if info.relpath in report_paths}
+    edge_sites = {
+        edge: sites
+        for edge, sites in graph.edge_sites.items()
+        if edge[0] in focus or edge[1] in focus
+    }
+    nodes = focus | {u for u, _, _ in edge_sites} | {v for _, v, _ in edge_sites}
+    view = _assemble(
+        nodes,
+        edge_sites,
+        graph.labels,
+        {key: graph.metrics[key] for key in nodes},
+        {key: graph.classes[key] for key in nodes},
+        cycles=[c for c in graph.cycles if focus.intersection(c)],
+        components=[c for c in graph.components if focus.intersection(c)],
+        reach_throughs=[
+            r
+            for r in graph.reach_throughs
+            if r.path in report_paths or r.owner in focus or focus.intersection(r.hops)
+        ],
+        back_references=[b for b in graph.back_references if b.owner in focus or b.target in focus],
+        touched={key: graph.touched.get(key, set()) for key in nodes},
+    )
+    return GraphView(view, owners, focus)
+
+
+def merge(parts: list[tuple[str, GraphView]]) -> GraphView:
+    """One view of several projects (a monorepo's members, each with its own
+    settings): paths start at the run's root; a class key that another project already
+    uses is qualified with its project's folder (``packages/b:pkg.Manager``)."""
+    nodes: set[str] = set()
+    edge_sites: dict[tuple[str, str, str], list[EdgeSite]] = {}
+    classes: dict[str, ClassInfo] = {}
+    metrics: dict[str, ManagerMetrics] = {}
+    cycles: list[list[str]] = []
+    components: list[list[str]] = []
+    reach: list[ReachThrough] = []
+    back: list[BackReference] = []
+    touched: dict[str, set[tuple[str, str]]] = {}
+    owners: list[DeviceOwner] = []
+    focus: set[str] = set()
+    outside: dict[str, str] = {}
+    for prefix, view in parts:
+        graph = view.graph
+        keys = {k: k if k not in nodes else f"{prefix or '.'}:{k}" for k in graph.classes}
+
+        def key(k: str, keys: dict[str, str] = keys) -> str:
+            return keys.get(k, k)
+
+        def path(p: str, prefix: str = prefix) -> str:
+            return joined(prefix, p)
+
+        nodes.update(keys.values())
+        for (u, v, kind), sites in graph.edge_sites.items():
+            edge_sites[key(u), key(v), kind] = [replace(s, path=path(s.path)) for s in sites]
+        for k, info in graph.classes.items():
+            classes[key(k)] = replace(info, key=key(k), relpath=path(info.relpath))
+            metrics[key(k)] = replace(graph.metrics[k], key=key(k), file=path(info.relpath))
+            touched[key(k)] = {(key(t), attr) for t, attr in graph.touched.get(k, set())}
+        cycles.extend([key(n) for n in c] for c in graph.cycles)
+        components.extend([key(n) for n in c] for c in graph.components)
+        reach.extend(
+            replace(r, path=path(r.path), owner=key(r.owner), hops=tuple(map(key, r.hops)))
+            for r in graph.reach_throughs
+        )
+        back.extend(
+            replace(b, path=path(b.path), owner=key(b.owner), target=key(b.target))
+            for b in graph.back_references
+        )
+        owners.extend(replace(o, path=path(o.path)) if o.path else o for o in view.owners)
+        focus.update(map(key, view.focus if view.focus is not None else graph.classes))
+        # A narrowed view keeps whole cycles and reach-through chains, whose members
+        # may lie beyond its nodes: they keep their project's label.
+        beyond = {n for c in [*graph.cycles, *graph.components] for n in c}
+        beyond.update(h for r in graph.reach_throughs for h in r.hops)
+        outside.update((key(n), graph.label(n)) for n in beyond - graph.classes.keys())
+    # Short names where they are unique across the projects, as within one.
+    names: dict[str, list[str]] = {}
+    for k, info in classes.items():
+        names.setdefault(info.name, []).append(k)
+    labels = {k: info.name if len(names[info.name]) == 1 else k for k, info in classes.items()}
+    labels = {**outside, **labels}
+    metrics = {k: replace(m, name=labels[k]) for k, m in metrics.items()}
+    merged = _assemble(
+        nodes,
+        edge_sites,
+        labels,
+        metrics,
+        classes,
+        cycles=sorted(cycles, key=lambda c: [labels[n] for n in c]),
+        components=sorted(components, key=lambda c: [labels[n] for n in c]),
+        reach_throughs=sorted(
+            reach, key=lambda r: (r.path, r.site.span.start_line, r.site.span.start_col)
+        ),
+        back_references=sorted(
+            back, key=lambda b: (b.path, b.site.span.start_line, b.site.span.start_col)
+        ),
+        touched=touched,
+    )
+    narrowed = any(view.focus is not None for _, view in parts)
+    return GraphView(
+        merged,
+        sorted(owners, key=lambda o: o.name),
+        focus if narrowed else None,
+        sum(view.files_shown for _, view in parts),
+        sum(view.files_context for _, view in parts),
+    )
+
+
+def _assemble(
+    nodes: Iterable[str],
+    edge_sites: dict[tuple[str, str, str], list[EdgeSite]],
+    labels: dict[str, str],
+    metrics: dict[str, ManagerMetrics],
+    classes: dict[str, ClassInfo],
+    *,
+    cycles: list[list[str]],
+    components: list[list[str]],
+    reach_throughs: list[ReachThrough],
+    back_references: list[BackReference],
+    touched: dict[str, set[tuple[str, str]]],
+) -> ManagerGraph:
+    """A :class:`ManagerGraph` over ``nodes`` and ``edge_sites`` whose metrics come from
+    the project(s) they were computed in; density and the longest chain are computed
+    on these nodes and edges."""
+    graph = nx.MultiDiGraph()
+    simple = nx.DiGraph()
+    for node in sorted(nodes):
+        graph.add_node(node)
+        simple.add_node(node)
+    for (u, v, kind), sites in sorted(edge_sites.items()):
+        graph.add_edge(u, v, key=kind, kind=kind, count=len(sites), sites=sites)
+        if simple.has_edge(u, v):
+            simple.edges[u, v]["kinds"].append(kind)
+            simple.edges[u, v]["count"] += len(sites)
+        else:
+            simple.add_edge(u, v, kinds=[kind], count=len(sites))
+    for u, v in simple.edges:
+        simple.edges[u, v]["kinds"].sort(key=EDGE_KINDS.index)
+    dependencies = nx.DiGraph()
+    dependencies.add_nodes_from(simple)
+    dependencies.add_edges_from(
+        (u, v) for u, v, kinds in simple.edges(data="kinds") if "back-reference" not in kinds
+    )
+    count = simple.number_of_nodes()
+    return ManagerGraph(
+        graph=graph,
+        simple=simple,
+        classes=classes,
+        labels=labels,
+        metrics=metrics,
+        density=nx.density(simple) if count > 1 else 0.0,
+        longest_chain=_longest_chain(dependencies, labels),
+        edge_sites=edge_sites,
+        cycles=cycles,
+        components=components,
+        reach_throughs=reach_throughs,
+        back_references=back_references,
+        touched=touched,
+    )
 
 
 def export_text(graph: ManagerGraph, fmt: str) -> str:
@@ -50,7 +281,7 @@ def export_text(graph: ManagerGraph, fmt: str) -> str:
     return export_graph(exported, fmt, title=TITLE)
 
 
-def render_table(graph: ManagerGraph, color: bool, top: int) -> None:
+def render_table(graph: ManagerGraph, color: bool, top: int, focus: set[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -84,8 +315,14 @@ def render_table(graph: ManagerGraph, color: bool, top: int) -> None:
             "yes" if m.in_cycle else "",
         )
     console.print(table)
+    managers = f"{len(graph.metrics)} managers"
+    if focus is not None:
+        managers = (
+            f"{len(focus)} manager{'' if len(focus) == 1 else 's'} in the given paths and "
+            f"{len(graph.metrics) - len(focus)} they meet elsewhere in the project"
+        )
     console.print(
-        f"{len(graph.metrics)} managers, {graph.simple.number_of_edges()} dependencies, "
+        f"{managers}, {graph.simple.number_of_edges()} dependencies, "
         f"density {graph.density:.3f}; longest dependency chain: "
         + " -> ".join(
             "{" + ", ".join(graph.label(k) for k in c) + "}" if len(c) > 1 else graph.label(c[0])
@@ -170,42 +407,42 @@ def graph_command(
     jobs: int | None,
     color: bool | None,
 ) -> None:
-    """Show how the managers of PATHS (default: here) depend on each other."""
+    """Show how the managers of PATHS (default: here) depend on each other.
+
+    The whole project is read; PATHS narrower than the project show the managers
+    defined in them with their edges into and out of the whole project. Folders
+    holding their own pyproject.toml are shown as the projects they are.
+    """
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(scan_paths, config_file)
     notes: list[str] = []
+    if output_format == "table" and output is not None:
+        fail("--output needs a graph format (--format dot|graphml|json|mermaid|svg|html)")
     try:
-        check_settings(config)
-        jobs_count = config.general.jobs if jobs is None else jobs
-        if output_format == "table":
+        view = build_view(
+            scan_paths,
+            config,
             # The table also lists the device owners (GPU facts, same single pass).
-            from integ_lint.engine.pipeline import index_project as index_with
-            from integ_lint.facts.gpu import GpuFactCollector
-            from integ_lint.facts.managers import ManagerFactCollector
-
-            project, problems = index_with(
-                scan_paths, config, [ManagerFactCollector, GpuFactCollector], jobs=jobs_count
-            )
-            notes.extend(problems)
-        else:
-            project = index_project(scan_paths, config, jobs=jobs_count, notes=notes)
-        graph = manager_graph(project)
+            with_owners=output_format == "table",
+            jobs=config.general.jobs if jobs is None else jobs,
+            notes=notes,
+        )
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
     for note in notes:
         click.echo(f"integ-lint: warning: {note}", err=True)
+    context = context_line(view.files_shown, view.files_context)
+    if context:
+        click.echo(f"integ-lint: {context}", err=True)
+    graph = view.graph
     summary = f"{len(graph.metrics)} managers, {len(graph.cycles)} cycles."
     if output_format == "table":
-        if output is not None:
-            fail("--output needs a graph format (--format dot|graphml|json|mermaid|svg|html)")
-        render_table(graph, use_color(sys.stdout, color), top)
-        from integ_lint.model.devices import device_owner_lines
-
-        owners = device_owner_lines(project)
-        if owners:
-            click.echo(f"Device owners ({len(owners)}, see docs/rules/gpu.md):")
-            for line in owners:
-                click.echo(f"  {line}")
+        render_table(graph, use_color(sys.stdout, color), top, view.focus)
+        if view.owners:
+            click.echo(f"Device owners ({len(view.owners)}, see docs/rules/gpu.md):")
+            for owner in view.owners:
+                where = f"  {owner.path}:{owner.line}" if owner.path else ""
+                click.echo(f"  {owner.name}{where}  {owner.why}")
         else:
             click.echo("No device owners (configured or inferred).")
         return
@@ -218,7 +455,7 @@ def graph_command(
         emit(drawing.svg, output, summary)
         return
     if output_format == "mermaid":
-        emit(manager_mermaid(project, title=TITLE), output, summary)
+        emit(graph_mermaid(graph, title=TITLE), output, summary)
         return
     emit(export_text(graph, output_format), output, summary)
 

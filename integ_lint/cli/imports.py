@@ -23,6 +23,7 @@ from integ_lint.cli.options import (
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import BoundarySettings
 from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.engine.pipeline import index_project
 from integ_lint.facts.imports import ImportFacts
 from integ_lint.model.boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
@@ -38,12 +39,25 @@ class ImportsOverview:
     view: nx.DiGraph  # the graph at that level, every import kind
     cycles: list[tuple[list[str], list[str]]]  # counted per the cycle settings
     notes: list[str]
+    files_shown: int = 0  # files whose modules the view is about
+    files_context: int = 0  # files read only so that their imports resolve
 
 
-def build_overview(paths: list[Path], config: Config, level: str, jobs: int) -> ImportsOverview:
-    """Index ``paths`` for imports only and build the graph at ``level``."""
+def build_overview(
+    paths: list[Path],
+    config: Config,
+    level: str,
+    jobs: int,
+    subprojects: list[Path] | None = None,
+    use_cache: bool = False,
+) -> ImportsOverview:
+    """Index ``paths`` for imports only (the whole project behind them) and build the
+    graph at ``level``; folders holding their own ``pyproject.toml`` are left out and
+    listed in ``subprojects``."""
     BoundarySettings.validate(config.section(BoundarySettings), _source(config))
-    project, notes = index_project(paths, config, [ImportFacts], jobs=jobs)
+    project, notes = index_project(
+        paths, config, [ImportFacts], jobs=jobs, subprojects=subprojects, use_cache=use_cache
+    )
     graph = import_graph(project)
     boundaries = resolve_boundaries(config, graph)
     settings = config.section(BoundarySettings)
@@ -78,7 +92,12 @@ def build_overview(paths: list[Path], config: Config, level: str, jobs: int) -> 
         cycles = find_cycles(file_counted)
     if project.report_paths is not None:
         view, cycles = _narrow(view, cycles, graph, boundaries, level, project.report_paths)
-    return ImportsOverview(graph, boundaries, level, view, cycles, notes)
+    shown = len(project.files)
+    if project.report_paths is not None:
+        shown = len(project.report_paths & project.files.keys())
+    return ImportsOverview(
+        graph, boundaries, level, view, cycles, notes, shown, len(project.files) - shown
+    )
 
 
 def _narrow(
@@ -102,6 +121,47 @@ def _narrow(
             narrowed.add_edge(importer, imported, **data)
     kept = [(cycle, members) for cycle, members in cycles if focus & set(members)]
     return narrowed, kept
+
+
+def build_overviews(
+    paths: list[Path],
+    config: Config,
+    level: str,
+    jobs: int,
+    notes: list[str],
+    use_cache: bool = False,
+) -> list[tuple[str, ImportsOverview]]:
+    """``(project folder, overview)`` for the config's project (``""``) and every
+    monorepo member the paths reach, each with its own source roots and settings."""
+
+    def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> ImportsOverview:
+        return build_overview(own, project_config, level, jobs, subprojects, use_cache)
+
+    parts = each_project(paths, config, build, notes)
+    for prefix, overview in parts:
+        notes.extend(f"{prefix}: {note}" if prefix else note for note in overview.notes)
+    return parts
+
+
+def merged_export(parts: list[tuple[str, ImportsOverview]]) -> nx.DiGraph:
+    """The exported graph of every project; with monorepo members, paths start at the
+    run's root, each node says its ``project`` folder, and a module name another
+    project already uses is qualified with its folder (``packages/b:pkg.core``)."""
+    if len(parts) == 1 and not parts[0][0]:
+        return export_view(parts[0][1])
+    out: nx.DiGraph = nx.DiGraph()
+    for prefix, overview in parts:
+        view = export_view(overview)
+        names = {n: n if n not in out else f"{prefix or '.'}:{n}" for n in view.nodes}
+        for node, attrs in view.nodes(data=True):
+            moved = {**attrs, "label": names[node], "project": prefix or "."}
+            if moved.get("path"):
+                moved["path"] = joined(prefix, str(moved["path"]))
+            out.add_node(names[node], **moved)
+        for importer, imported, data in view.edges(data=True):
+            sites = [joined(prefix, site) for site in data["sites"]]
+            out.add_edge(names[importer], names[imported], **{**data, "sites": sites})
+    return out
 
 
 def _source(config: Config) -> str:
@@ -134,13 +194,15 @@ def export_view(overview: ImportsOverview) -> nx.DiGraph:
     return out
 
 
-def render_table(overview: ImportsOverview, color: bool) -> None:
+def render_table(overview: ImportsOverview, color: bool, project: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
 
     in_cycle = {m for _, members in overview.cycles for m in members}
     view = overview.view
     title = "Module dependencies" if overview.level == "module" else "File module dependencies"
+    if project:
+        title += f" ({project})"
     table = Table(title=title)
     for column in ("Module", "Imports", "Imported by", "In cycle"):
         table.add_column(column)
@@ -185,6 +247,9 @@ def render_table(overview: ImportsOverview, color: bool) -> None:
 @output_option
 @jobs_option
 @color_option
+@click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
+)
 def imports_command(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -193,23 +258,44 @@ def imports_command(
     output: Path | None,
     jobs: int | None,
     color: bool | None,
+    no_cache: bool,
 ) -> None:
-    """Show the import graph of PATHS (default: here): who imports whom, and cycles."""
+    """Show the import graph of PATHS (default: here): who imports whom, and cycles.
+
+    The whole project is read; PATHS narrower than the project show their modules
+    with the edges into and out of the whole project. Folders holding their own
+    pyproject.toml are shown as the projects they are.
+    """
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(scan_paths, config_file)
+    if output_format == "text" and output is not None:
+        fail("--output needs a graph --format (dot, graphml, json or mermaid)")
+    notes: list[str] = []
     try:
-        overview = build_overview(
-            scan_paths, config, level, config.general.jobs if jobs is None else jobs
+        parts = build_overviews(
+            scan_paths,
+            config,
+            level,
+            config.general.jobs if jobs is None else jobs,
+            notes,
+            use_cache=not no_cache,
         )
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
-    for note in overview.notes:
+    for note in notes:
         click.echo(f"integ-lint: warning: {note}", err=True)
+    context = context_line(
+        sum(o.files_shown for _, o in parts), sum(o.files_context for _, o in parts)
+    )
+    if context:
+        click.echo(f"integ-lint: {context}", err=True)
     if output_format == "text":
-        if output is not None:
-            fail("--output needs a graph --format (dot, graphml, json or mermaid)")
-        render_table(overview, use_color(sys.stdout, color))
+        several = len(parts) > 1 or any(prefix for prefix, _ in parts)
+        for prefix, overview in parts:
+            render_table(overview, use_color(sys.stdout, color), (prefix or ".") if several else "")
         return
-    title = f"imports ({overview.level} level)"
-    text = export_graph(export_view(overview), output_format, title=title)
-    emit(text, output, f"{overview.view.number_of_nodes()} modules.")
+    levels = sorted({overview.level for _, overview in parts}) or ["file"]
+    title = f"imports ({levels[0] if len(levels) == 1 else ' and '.join(levels)} level)"
+    graph = merged_export(parts)
+    text = export_graph(graph, output_format, title=title)
+    emit(text, output, f"{graph.number_of_nodes()} modules.")

@@ -54,8 +54,9 @@ from integ_lint.config.loader import Config
 from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
-from integ_lint.files.source import read_regular_file
-from integ_lint.rule import FactCollector, FileRule
+from integ_lint.files.source import ReadRecord, read_regular_file, reads_unchanged
+from integ_lint.findings.model import Finding, Notification
+from integ_lint.rule import FactCollector, FileRule, ProjectRule
 
 CACHE_FORMAT = 1
 ENTRY_DIR = f"v{CACHE_FORMAT}"
@@ -372,6 +373,69 @@ def namespace(
 
 
 @dataclasses.dataclass
+class ProjectMemo:
+    """The outcome of a run's project phase (project rules over the joined facts),
+    stored so that a run whose inputs are all unchanged skips the phase: ``key``
+    digests everything the phase reads from memory (see :func:`project_memo_key`),
+    ``reads`` what it read from disk (config files, globs), checked by ``stat``."""
+
+    key: str
+    reads: list[ReadRecord]
+    findings: list[Finding]
+    notifications: list[Notification]
+
+
+def project_memo_key(
+    config: Config,
+    project_rules: Sequence[type[ProjectRule]],
+    collectors: Sequence[type[FactCollector]],
+    results: Sequence[FileResult],
+    roles: dict[str, str],
+    report_paths: set[str] | None,
+) -> str:
+    """A digest of the project phase's inputs: the tool and rule code, the whole
+    configuration (with the config file's bytes: rules cite its lines), the project's
+    layout, and each file's name, role and content digest under the facts'
+    namespace (a file's facts are a function of these, as the per-file cache keys
+    say)."""
+    digest = hashlib.sha256()
+    rules = sorted(f"{r.code}:{r.__module__}.{r.__qualname__}" for r in project_rules)
+    modules = sorted({r.__module__ for r in project_rules} | {c.__module__ for c in collectors})
+    config_bytes = b""
+    if config.config_file is not None:
+        with contextlib.suppress(OSError):
+            config_bytes = read_regular_file(config.config_file, 16 << 20)
+    header = [
+        "project-memo",
+        namespace(config, [], collectors),
+        f"rules={rules}",
+        f"code={_code_stamp(modules)}",
+        json.dumps(config.as_dict(), sort_keys=True, default=repr),
+        json.dumps(config.provenance, sort_keys=True, default=repr),
+        f"config-file={config.config_file}:{hashlib.sha256(config_bytes).hexdigest()}",
+        f"root={config.root}",
+        f"scripts={sorted(config.project_scripts)}",
+        f"layout={config.layout!r}",
+        f"report={sorted(report_paths) if report_paths is not None else None}",
+    ]
+    digest.update("\n".join(header).encode("utf-8", "surrogateescape"))
+    for result in results:
+        line = "\0".join(
+            (
+                result.relpath,
+                result.module,
+                "1" if result.is_package_init else "0",
+                "1" if result.parsed else "0",
+                str(result.line_count),
+                result.digest or "",
+                roles.get(result.relpath, ""),
+            )
+        )
+        digest.update(b"\n" + line.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass
 class CacheStats:
     hits: int = 0
     misses: int = 0
@@ -487,6 +551,54 @@ class FileCache:
         ):
             return None
         return result
+
+    # -- the project phase's memo -------------------------------------------------
+    def get_memo(self, key: str) -> ProjectMemo | None:
+        """The project phase's stored outcome under ``key``, when every file and
+        listing it read is unchanged (see :func:`integ_lint.files.source.reads_unchanged`)."""
+        path = self.entry_path(key)
+        try:
+            data = read_regular_file(path, follow_symlinks=False)
+        except OSError:
+            return None
+        header = len(MAGIC) + TAG_SIZE
+        if len(data) < header or not data.startswith(MAGIC):
+            return None
+        tag, payload = data[len(MAGIC) : header], data[header:]
+        if not hmac.compare_digest(tag, self._tag(payload)):
+            return None
+        try:
+            memo = pickle.loads(payload)
+        except Exception:
+            return None
+        if not isinstance(memo, ProjectMemo) or memo.key != key:
+            return None
+        if not reads_unchanged(memo.reads):
+            return None
+        return memo
+
+    def put_memo(self, memo: ProjectMemo) -> bool:
+        """Store ``memo`` (atomically, authenticated like a file's entry)."""
+        if self.disabled_reason is not None or self.max_bytes <= 0:
+            return False
+        try:
+            payload = pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return False
+        path = self.entry_path(memo.key)
+        try:
+            self._prepare()
+            self._real_directory(path.parent)
+            write_atomic(
+                path,
+                MAGIC + self._tag(payload) + payload,
+                durable=False,
+                sweep_stale=False,
+                follow_links=False,
+            )
+        except (CacheError, OSError):
+            return False
+        return True
 
     # -- writing -----------------------------------------------------------------
     def _prepare(self) -> None:

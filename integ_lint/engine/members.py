@@ -25,19 +25,33 @@ def owning_project(path: Path) -> Path | None:
     return config_file.parent.resolve() if config_file is not None else None
 
 
-def split_by_member(paths: Sequence[Path], root: Path) -> tuple[list[Path], dict[Path, list[Path]]]:
+def split_by_member(
+    paths: Sequence[Path], root: Path, exclude: Sequence[str] = ()
+) -> tuple[list[Path], dict[Path, list[Path]]]:
     """The given paths of the project at ``root`` itself, and those inside a member
     below it (by the member's folder). A file pre-commit passes from another member is
-    judged with that member's settings, not with those of the first file's project."""
+    judged with that member's settings, not with those of the first file's project.
+    A path (or member) the project's ``exclude`` leaves out stays with the project,
+    which leaves it out, as it leaves out such a member when scanning a folder."""
+    from integ_lint.files.globs import matches_any
+    from integ_lint.files.paths import relative_path
+
     root = root.resolve()
     own: list[Path] = []
     members: dict[Path, list[Path]] = {}
+
+    def left_out(owner: Path, path: Path) -> bool:
+        return bool(exclude) and (
+            matches_any(relative_path(owner, root), exclude)
+            or matches_any(relative_path(path.resolve(), root), exclude)
+        )
+
     for path in paths:
         owner = owning_project(path)
-        if owner is not None and owner != root and root in owner.parents:
-            members.setdefault(owner, []).append(path)
-        else:
+        if owner is None or owner == root or root not in owner.parents or left_out(owner, path):
             own.append(path)
+        else:
+            members.setdefault(owner, []).append(path)
     return own, members
 
 
@@ -86,7 +100,8 @@ def each_project(
     from integ_lint.engine.registry import load_registry
     from integ_lint.engine.selection import select_rules
 
-    own, members = split_by_member(paths, config.root)
+    general = config.general
+    own, members = split_by_member(paths, config.root, [*general.exclude, *general.extend_exclude])
     results: list[tuple[str, T]] = []
     if own:
         subprojects: list[Path] = []
@@ -105,3 +120,12 @@ def each_project(
         for inner, result in each_project(members[member], member_config, build, notes):
             results.append((joined(prefix, inner), result))
     return results
+
+
+def context_line(shown: int, context: int) -> str:
+    """The line saying how many files a narrowed view is about and how many more were
+    read for context (as ``check``'s summary says); empty when nothing was narrowed."""
+    if not context:
+        return ""
+    files = "file" if shown == 1 else "files"
+    return f"{shown} {files} shown, {context} more read for context."

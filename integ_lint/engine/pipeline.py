@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.roles import LIBRARY, role_paths
 from integ_lint.engine.analysis import FileResult
+from integ_lint.engine.cache import CacheError, FileCache, ProjectMemo, project_memo_key
 from integ_lint.engine.discovery import SourceFile, discover, discover_project
 from integ_lint.engine.executor import ExecutionStats, analyze_files
 from integ_lint.engine.members import split_by_member
@@ -20,6 +21,7 @@ from integ_lint.engine.registry import load_registry
 from integ_lint.engine.selection import Selection, select_rules
 from integ_lint.files.globs import matches_any
 from integ_lint.files.paths import relative_path
+from integ_lint.files.source import recording_reads
 from integ_lint.findings.fingerprint import assign_fingerprints
 from integ_lint.findings.model import (
     Finding,
@@ -72,6 +74,9 @@ class RunOptions:
     # Extra fact collectors run on every file (the audit's site counts); the run's
     # ProjectIndex (report.project) is then built even when no project rule runs.
     collectors: list[type[FactCollector]] = field(default_factory=list)
+    # The caller reads report.project (the index): never reuse the project phase's
+    # memo (integ_lint.engine.cache.ProjectMemo), which skips building it.
+    keep_project: bool = False
     # check --shard / --facts-in (integ_lint.engine.shards): analyse only this runner's share
     # of the files and stop before the project phase, or take every file's result from
     # the shards instead of analysing it.
@@ -134,12 +139,14 @@ def index_project(
     collectors: Sequence[type[FactCollector]],
     jobs: int = 1,
     subprojects: list[Path] | None = None,
+    use_cache: bool = False,
 ) -> tuple[ProjectIndex, list[str]]:
     """Run only ``collectors`` over ``paths`` (the ``imports`` and ``graph`` views need
     no rule) and index the result; files that cannot be read or parsed are described
     in the returned notes, one line each. Folders below ``paths`` holding their own
     ``pyproject.toml`` are left out and listed in ``subprojects``
-    (:func:`integ_lint.engine.members.each_project` builds them as projects of their own)."""
+    (:func:`integ_lint.engine.members.each_project` builds them as projects of their own).
+    ``use_cache``: read and write the per-file cache, as ``check`` does."""
     files = discover_files(paths, config, subprojects)
     given = {f.relpath for f in files}
     report_paths: set[str] | None = None
@@ -150,8 +157,12 @@ def index_project(
         if not given.issuperset(f.relpath for f in everything):
             report_paths = given
             files = [*files, *(f for f in everything if f.relpath not in given)]
-    results = analyze_files(files, config, [], collectors, jobs=jobs)
-    notes = [
+    execution = ExecutionStats()
+    results = analyze_files(
+        files, config, [], collectors, jobs=jobs, use_cache=use_cache, stats=execution
+    )
+    notes = [n.message for n in execution.notifications]  # the cache's, if any
+    notes += [
         f"{n.path}:{n.line or 1}: {n.message}" if n.path else n.message
         for r in results
         if r.relpath in given
@@ -175,7 +186,8 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     # judged with that member's settings and project, like the members below a folder.
     members: dict[Path, list[Path] | None] = {}
     if options.include_subprojects:
-        paths, members_given = split_by_member(paths, config.root)
+        excluded = [*config.general.exclude, *config.general.extend_exclude]
+        paths, members_given = split_by_member(paths, config.root, excluded)
         members.update(members_given)
     if paths or not members:
         report = _run_project(paths, config, options, subprojects)
@@ -441,6 +453,52 @@ def _run_project_rules(
 ) -> list[Finding]:
     if not selection.project_rules and not options.collectors:
         return []
+    memo_cache, memo_key = _project_memo(results, config, selection, options, roles)
+    if memo_cache is not None:
+        memo = memo_cache.get_memo(memo_key)
+        if memo is not None:  # nothing the phase reads changed: its outcome stands
+            report.notifications.extend(memo.notifications)
+            return memo.findings
+    noted = len(report.notifications)
+    with recording_reads() as reads:
+        findings = _project_phase(results, config, selection, report, options, roles)
+    if memo_cache is not None:
+        memo_cache.put_memo(ProjectMemo(memo_key, reads, findings, report.notifications[noted:]))
+    return findings
+
+
+def _project_memo(
+    results: list[FileResult],
+    config: Config,
+    selection: Selection,
+    options: RunOptions,
+    roles: dict[str, str],
+) -> tuple[FileCache | None, str]:
+    """The cache holding the project phase's memo and its key, or (None, "") when
+    the phase must run: no cache, or a caller that reads the index
+    (``keep_project``, extra collectors)."""
+    if not options.use_cache or options.keep_project or options.collectors:
+        return None, ""
+    try:
+        cache = FileCache.for_run(config, [], selection.collectors)
+    except CacheError:
+        return None, ""
+    if cache.max_bytes <= 0:
+        return None, ""
+    key = project_memo_key(
+        config, selection.project_rules, selection.collectors, results, roles, options.report_paths
+    )
+    return cache, key
+
+
+def _project_phase(
+    results: list[FileResult],
+    config: Config,
+    selection: Selection,
+    report: Report,
+    options: RunOptions,
+    roles: dict[str, str],
+) -> list[Finding]:
     index = ProjectIndex.from_results(results, config, roles)
     report.project = index
     index.report_paths = options.report_paths

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import glob
 import hashlib
 import heapq
@@ -128,22 +129,37 @@ def _is_union(origin: Any) -> bool:
     return origin is typing.Union or origin is types.UnionType
 
 
+@functools.cache
 def _hints(kind: type) -> dict[str, Any]:
     return typing.get_type_hints(kind)
+
+
+@functools.cache
+def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
+    """A dataclass's fields and their declared types, computed once per class."""
+    hints = _hints(kind)
+    return tuple((item.name, hints[item.name]) for item in dataclasses.fields(kind))
+
+
+Coder = Callable[[Any], Any]
 
 
 class TypedCodec:
     """Writes values as JSON and rebuilds them from their declared types.
 
-    Supported: ``str``, ``int``, ``float``, ``bool``, ``None``, enums, unions,
-    ``tuple``/``list``/``frozenset``/``set``/``dict`` of supported types, ``Any``
-    (plain JSON data only: scalars, lists, tuples, string-keyed dicts), and the
-    dataclasses in :attr:`allowed` (found by walking the root types' fields). Reading
-    constructs only those classes, chosen by the declared type, never by the data.
+    Supported: ``str``, ``int``, ``float``, ``bool``, ``None``, ``Literal``, enums,
+    unions, ``tuple``/``list``/``frozenset``/``set``/``dict`` of supported types,
+    ``Any`` (plain JSON data only: scalars, lists, tuples, string-keyed dicts), and the
+    dataclasses in :attr:`allowed` (found by walking the root types' fields), written
+    as arrays of their fields in declaration order. Reading constructs only those
+    classes, chosen by the declared type, never by the data. Each type's encoder and
+    decoder is built once (a shard holds hundreds of thousands of values).
     """
 
     def __init__(self, roots: Iterable[Any]) -> None:
         self.allowed: set[type] = set()
+        self._encoders: dict[Any, Coder] = {}
+        self._decoders: dict[Any, Coder] = {}
         for root in roots:
             self._admit(root)
 
@@ -168,149 +184,242 @@ class TypedCodec:
             if hint in self.allowed:
                 return
             self.allowed.add(hint)
-            hints = _hints(hint)
             for item in dataclasses.fields(hint):
                 if not item.init:
                     raise CodecError(f"{hint.__qualname__}.{item.name} is not an init field")
-                self._admit(hints[item.name])
+            for _, declared in _fields(hint):
+                self._admit(declared)
             return
         raise CodecError(f"unsupported type {hint!r}")
 
-    # writing ------------------------------------------------------------------------
     def encode(self, value: Any, hint: Any) -> Any:
+        return self._encoder(hint)(value)
+
+    def decode(self, data: Any, hint: Any) -> Any:
+        return self._decoder(hint)(data)
+
+    # writing ------------------------------------------------------------------------
+    def _encoder(self, hint: Any) -> Coder:
+        coder = self._encoders.get(hint)
+        if coder is None:
+            coder = self._build_encoder(hint)
+            self._encoders[hint] = coder
+        return coder
+
+    def _build_encoder(self, hint: Any) -> Coder:
         if hint is Any:
-            return _encode_plain(value)
-        if hint is type(None):
-            if value is not None:
-                raise CodecError(f"expected None, got {type(value).__name__}")
-            return None
-        if hint in (str, int, float, bool):
-            if not _fits_scalar(value, hint):
-                raise CodecError(f"expected {hint.__name__}, got {type(value).__name__}")
-            return value
+            return _encode_plain
+        if hint is type(None) or hint in (str, int, float, bool):
+            kind = hint
+
+            def scalar(value: Any) -> Any:
+                if not _fits_scalar(value, kind):
+                    raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
+                return value
+
+            return scalar
         origin = typing.get_origin(hint)
         arguments = typing.get_args(hint)
         if origin is typing.Literal:
-            if not any(_same_literal(value, a) for a in arguments):
-                raise CodecError(f"{value!r} is not one of {arguments}")
-            return value
+
+            def literal(value: Any) -> Any:
+                if not any(_same_literal(value, a) for a in arguments):
+                    raise CodecError(f"{value!r} is not one of {arguments}")
+                return value
+
+            return literal
         if _is_union(origin):
             choices = [a for a in arguments if a is not type(None)]
-            if value is None and len(choices) < len(arguments):
-                return None
+            optional = len(choices) < len(arguments)
             if len(choices) == 1:
-                return self.encode(value, choices[0])
-            for position, choice in enumerate(choices):
-                if _matches(value, choice):
-                    return {"u": position, "v": self.encode(value, choice)}
-            raise CodecError(f"{type(value).__name__} fits none of {hint!r}")
-        if origin is tuple:
-            if not isinstance(value, tuple):
-                raise CodecError(f"expected a tuple, got {type(value).__name__}")
-            if len(arguments) == 2 and arguments[1] is Ellipsis:
-                return [self.encode(item, arguments[0]) for item in value]
-            if len(arguments) != len(value):
-                raise CodecError(f"expected {len(arguments)} items, got {len(value)}")
-            return [self.encode(item, a) for item, a in zip(value, arguments)]
-        if origin is list:
-            if not isinstance(value, list):
-                raise CodecError(f"expected a list, got {type(value).__name__}")
-            return [self.encode(item, arguments[0]) for item in value]
-        if origin in (frozenset, set):
-            if not isinstance(value, (set, frozenset)):
-                raise CodecError(f"expected a set, got {type(value).__name__}")
-            items = [self.encode(item, arguments[0]) for item in value]
-            # Sorted when the items allow it, so that a shard's bytes are reproducible.
-            try:
-                return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
-            except TypeError:
-                return items
-        if origin is dict:
-            if not isinstance(value, dict):
-                raise CodecError(f"expected a dict, got {type(value).__name__}")
-            key_hint, value_hint = arguments
-            return [
-                [self.encode(k, key_hint), self.encode(v, value_hint)] for k, v in value.items()
-            ]
+                only = self._encoder(choices[0])
+                return lambda value: None if value is None and optional else only(value)
+
+            def union(value: Any) -> Any:
+                if value is None and optional:
+                    return None
+                for position, choice in enumerate(choices):
+                    if _matches(value, choice):
+                        return [position, self._encoder(choice)(value)]
+                raise CodecError(f"{type(value).__name__} fits none of {hint!r}")
+
+            return union
+        if origin in (tuple, list, frozenset, set, dict):
+            return self._container_encoder(hint, origin, arguments)
         if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            if not isinstance(value, hint):
-                raise CodecError(f"expected {hint.__name__}, got {type(value).__name__}")
-            return value.value
+            kind = hint
+
+            def member(value: Any) -> Any:
+                if not isinstance(value, kind):
+                    raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
+                return value.value
+
+            return member
         if hint in self.allowed:
-            if type(value) is not hint:
-                raise CodecError(f"expected {hint.__qualname__}, got {type(value).__name__}")
-            hints = _hints(hint)
-            return {
-                item.name: self.encode(getattr(value, item.name), hints[item.name])
-                for item in dataclasses.fields(hint)
-            }
+            cls = hint
+            fields = _fields(cls)
+
+            def instance(value: Any) -> Any:
+                if type(value) is not cls:
+                    raise CodecError(f"expected {cls.__qualname__}, got {type(value).__name__}")
+                return [self._encoder(t)(getattr(value, name)) for name, t in fields]
+
+            return instance
         raise CodecError(f"unsupported type {hint!r}")
 
+    def _container_encoder(self, hint: Any, origin: Any, arguments: tuple[Any, ...]) -> Coder:
+        if origin is dict:
+            keys, values = self._encoder(arguments[0]), self._encoder(arguments[1])
+
+            def mapping(value: Any) -> Any:
+                if not isinstance(value, dict):
+                    raise CodecError(f"expected a dict, got {type(value).__name__}")
+                return [[keys(k), values(v)] for k, v in value.items()]
+
+            return mapping
+        if origin is tuple and not (len(arguments) == 2 and arguments[1] is Ellipsis):
+            items = [self._encoder(a) for a in arguments]
+
+            def fixed(value: Any) -> Any:
+                if not isinstance(value, tuple) or len(value) != len(items):
+                    raise CodecError(f"expected a tuple of {len(items)}, got {value!r:.60}")
+                return [encode(item) for encode, item in zip(items, value)]
+
+            return fixed
+        kinds: dict[Any, type | tuple[type, ...]] = {
+            tuple: tuple,
+            list: list,
+            frozenset: (set, frozenset),
+            set: (set, frozenset),
+        }
+        expected = kinds[origin]
+        each = self._encoder(arguments[0])
+        unordered = origin in (frozenset, set)
+
+        def sequence(value: Any) -> Any:
+            if not isinstance(value, expected):
+                raise CodecError(f"expected a {origin.__name__}, got {type(value).__name__}")
+            encoded = [each(item) for item in typing.cast(Iterable[Any], value)]
+            if unordered:
+                # Sorted, so that a shard's bytes do not depend on hash order.
+                encoded.sort(key=lambda item: json.dumps(item, sort_keys=True))
+            return encoded
+
+        return sequence
+
     # reading ------------------------------------------------------------------------
-    def decode(self, data: Any, hint: Any) -> Any:
+    def _decoder(self, hint: Any) -> Coder:
+        coder = self._decoders.get(hint)
+        if coder is None:
+            coder = self._build_decoder(hint)
+            self._decoders[hint] = coder
+        return coder
+
+    def _build_decoder(self, hint: Any) -> Coder:
         if hint is Any:
-            return _decode_plain(data)
-        if hint is type(None):
-            if data is not None:
-                raise CodecError("expected null")
-            return None
-        if hint in (str, int, float, bool):
-            if hint is float and _fits_scalar(data, int):
-                return float(data)
-            if not _fits_scalar(data, hint):
-                raise CodecError(f"expected {hint.__name__}, got {_json_type(data)}")
-            return data
+            return _decode_plain
+        if hint is float:
+
+            def real(data: Any) -> Any:
+                if type(data) is float:
+                    return data
+                if type(data) is int:
+                    return float(data)
+                raise CodecError(f"expected float, got {_json_type(data)}")
+
+            return real
+        if hint is type(None) or hint in (str, int, bool):
+            kind = hint
+
+            def scalar(data: Any) -> Any:
+                if type(data) is not kind:
+                    raise CodecError(f"expected {kind.__name__}, got {_json_type(data)}")
+                return data
+
+            return scalar
         origin = typing.get_origin(hint)
         arguments = typing.get_args(hint)
         if origin is typing.Literal:
-            if not any(_same_literal(data, a) for a in arguments):
-                raise CodecError(f"{data!r} is not one of {arguments}")
-            return data
+
+            def literal(data: Any) -> Any:
+                if not any(_same_literal(data, a) for a in arguments):
+                    raise CodecError(f"{data!r:.60} is not one of {arguments}")
+                return data
+
+            return literal
         if _is_union(origin):
             choices = [a for a in arguments if a is not type(None)]
-            if data is None and len(choices) < len(arguments):
-                return None
+            optional = len(choices) < len(arguments)
             if len(choices) == 1:
-                return self.decode(data, choices[0])
-            if not isinstance(data, dict) or set(data) != {"u", "v"}:
-                raise CodecError(f"expected a tagged union, got {_json_type(data)}")
-            position = data["u"]
-            if not _fits_scalar(position, int) or not 0 <= position < len(choices):
-                raise CodecError("union tag out of range")
-            return self.decode(data["v"], choices[position])
-        if origin in (tuple, list, frozenset, set, dict) and not isinstance(data, list):
-            raise CodecError(f"expected a list, got {_json_type(data)}")
-        if origin is tuple:
-            if len(arguments) == 2 and arguments[1] is Ellipsis:
-                return tuple(self.decode(item, arguments[0]) for item in data)
-            if len(arguments) != len(data):
-                raise CodecError(f"expected {len(arguments)} items, got {len(data)}")
-            return tuple(self.decode(item, a) for item, a in zip(data, arguments))
-        if origin is list:
-            return [self.decode(item, arguments[0]) for item in data]
-        if origin in (frozenset, set):
-            return origin(self.decode(item, arguments[0]) for item in data)
-        if origin is dict:
-            pairs = {}
-            for pair in data:
-                if not isinstance(pair, list) or len(pair) != 2:
-                    raise CodecError("expected [key, value] pairs")
-                pairs[self.decode(pair[0], arguments[0])] = self.decode(pair[1], arguments[1])
-            return pairs
+                only = self._decoder(choices[0])
+                return lambda data: None if data is None and optional else only(data)
+
+            def union(data: Any) -> Any:
+                if data is None and optional:
+                    return None
+                if type(data) is not list or len(data) != 2 or type(data[0]) is not int:
+                    raise CodecError(f"expected a tagged union, got {_json_type(data)}")
+                if not 0 <= data[0] < len(choices):
+                    raise CodecError("union tag out of range")
+                return self._decoder(choices[data[0]])(data[1])
+
+            return union
+        if origin in (tuple, list, frozenset, set, dict):
+            return self._container_decoder(origin, arguments)
         if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            try:
-                return hint(data)
-            except (ValueError, TypeError):
-                raise CodecError(f"{data!r} is not a {hint.__name__}") from None
+            kind = hint
+
+            def member(data: Any) -> Any:
+                try:
+                    return kind(data)
+                except (ValueError, TypeError):
+                    raise CodecError(f"{data!r:.60} is not a {kind.__name__}") from None
+
+            return member
         if hint in self.allowed:
-            if not isinstance(data, dict):
-                raise CodecError(f"expected an object for {hint.__qualname__}")
-            hints = _hints(hint)
-            names = [item.name for item in dataclasses.fields(hint)]
-            if set(data) != set(names):
-                raise CodecError(f"{hint.__qualname__}: fields {sorted(data)} != {sorted(names)}")
-            return hint(**{name: self.decode(data[name], hints[name]) for name in names})
+            cls = hint
+            fields = _fields(cls)
+
+            def instance(data: Any) -> Any:
+                if type(data) is not list or len(data) != len(fields):
+                    raise CodecError(
+                        f"expected the {len(fields)} fields of {cls.__qualname__}, "
+                        f"got {_json_type(data)}"
+                    )
+                return cls(
+                    **{name: self._decoder(t)(item) for (name, t), item in zip(fields, data)}
+                )
+
+            return instance
         raise CodecError(f"unsupported type {hint!r}")
+
+    def _container_decoder(self, origin: Any, arguments: tuple[Any, ...]) -> Coder:
+        def items(data: Any) -> list[Any]:
+            if type(data) is not list:
+                raise CodecError(f"expected an array, got {_json_type(data)}")
+            return data
+
+        if origin is dict:
+            keys, values = self._decoder(arguments[0]), self._decoder(arguments[1])
+
+            def pair(data: Any) -> tuple[Any, Any]:
+                if type(data) is not list or len(data) != 2:
+                    raise CodecError("expected [key, value] pairs")
+                return keys(data[0]), values(data[1])
+
+            return lambda data: dict(pair(item) for item in items(data))
+        if origin is tuple and not (len(arguments) == 2 and arguments[1] is Ellipsis):
+            each = [self._decoder(a) for a in arguments]
+
+            def fixed(data: Any) -> Any:
+                if len(items(data)) != len(each):
+                    raise CodecError(f"expected {len(each)} items, got {len(data)}")
+                return tuple([decode(item) for decode, item in zip(each, data)])
+
+            return fixed
+        one = self._decoder(arguments[0])
+        build: Callable[[list[Any]], Any] = origin  # tuple, list, frozenset or set
+        return lambda data: build([one(item) for item in items(data)])
 
 
 def _fits_scalar(value: Any, kind: type) -> bool:
@@ -481,10 +590,26 @@ def _libcst_version() -> str:
     )
 
 
+@functools.cache
+def code_digest() -> str:
+    """A digest of integ-lint's own code and its rule pack, by content: two builds
+    with one version number (a development checkout) still differ here."""
+    import importlib
+
+    rules = importlib.import_module("integ_lint.rules")  # the pack: rules/ in a checkout
+    digest = hashlib.sha256()
+    for package in sorted({Path(__file__).parent, Path(str(rules.__file__)).parent}):
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode("utf-8", "replace"))
+            digest.update(b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def environment() -> dict[str, str]:
     """The versions whose parse and rule results a shard depends on."""
     return {
         "integ-lint": __version__,
+        "integ-lint-code": code_digest(),
         "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
         "libcst": _libcst_version(),
     }
@@ -697,6 +822,11 @@ def read_shard(path: str) -> Shard:
         raise ShardError(f"{path}: the shard is corrupt (unexpected structure)")
     here = environment()
     for name, value in here.items():
+        if name == "integ-lint-code" and environment_data.get(name) != value:
+            raise ShardError(
+                f"{path}: written by another build of integ-lint {__version__} (its code "
+                "differs from this run's; every shard and the merge must install one revision)"
+            )
         if environment_data.get(name) != value:
             raise ShardError(
                 f"{path}: written with {name} {environment_data.get(name)}; this run uses "

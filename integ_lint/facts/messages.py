@@ -477,6 +477,16 @@ class MessageFactCollector(FactCollector):
         value = _string(node.value)
         if value is not None:
             self._constants.append((self._qualify(local), value))
+        elif (
+            isinstance(node.value, cst.Call)
+            and (dotted_name(node.value.func) or "").rsplit(".", 1)[-1] == "SimpleNamespace"
+        ):
+            # Events = SimpleNamespace(Close="close", ...): a registry of event names
+            # (pyee ports of Node APIs declare their events so); Events.Close is "close".
+            for arg in node.value.args:
+                member = _string(arg.value)
+                if arg.keyword is not None and member is not None:
+                    self._constants.append((self._qualify(f"{local}.{arg.keyword.value}"), member))
         elif isinstance(node.value, cst.Call) and not owner:
             factory = dotted_name(node.value.func) or ""
             if factory.rsplit(".", 1)[-1] in SIGNAL_FACTORIES:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import contextlib
 import errno
 import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -150,9 +153,14 @@ def read_regular_file(
     flags = _READ_FLAGS
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        _note_read(path, None)
+        raise
     try:
         info = os.fstat(fd)
+        _note_read(path, info)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFileError(errno.EINVAL, "not a regular file", os.fspath(path))
         if max_bytes is not None and info.st_size > max_bytes:
@@ -176,6 +184,72 @@ def read_regular_file(
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+# What the project phase read from disk (integ_lint.engine.cache.ProjectMemo): while a
+# recording is active, every read_regular_file and glob_paths call is noted, so that a
+# memoised project phase is reused only while those files and listings are unchanged.
+_recording: list[ReadRecord] | None = None
+# (kind, path or (base, pattern), signature): kind "file" with the (mtime_ns, size,
+# inode, mode) of what was opened (None: it could not be opened), or "glob" with the
+# sorted (name, is_dir) pairs the pattern matched.
+ReadRecord = tuple[str, Any, Any]
+
+
+def file_signature(info: os.stat_result) -> tuple[int, int, int, int]:
+    """What git's index compares to decide that a file is unchanged without reading it."""
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_mode)
+
+
+def _note_read(path: str | os.PathLike[str], info: os.stat_result | None) -> None:
+    if _recording is not None:
+        signature = file_signature(info) if info is not None else None
+        _recording.append(("file", os.path.abspath(path), signature))
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[list[ReadRecord]]:
+    """Note every file read (and glob listing) made inside the block."""
+    global _recording
+    previous, _recording = _recording, []
+    try:
+        yield _recording
+    finally:
+        _recording = previous
+
+
+def _glob_signature(base: Path, pattern: str) -> list[tuple[str, bool]]:
+    return sorted((os.fspath(p), p.is_dir()) for p in base.glob(pattern))
+
+
+def glob_paths(base: Path, pattern: str) -> list[Path]:
+    """``sorted(base.glob(pattern))``, noted while a recording is active."""
+    found = sorted(base.glob(pattern))
+    if _recording is not None:
+        listing = sorted((os.fspath(p), p.is_dir()) for p in found)
+        _recording.append(("glob", (os.fspath(base), pattern), listing))
+    return found
+
+
+def reads_unchanged(records: Sequence[ReadRecord]) -> bool:
+    """Whether every file and listing in ``records`` is as it was when recorded."""
+    for kind, where, signature in records:
+        if kind == "file":
+            try:
+                info = os.stat(where)
+            except OSError:
+                if signature is not None:
+                    return False
+                continue
+            if signature is None or file_signature(info) != tuple(signature):
+                return False
+        elif kind == "glob":
+            base, pattern = where
+            if _glob_signature(Path(base), pattern) != [tuple(item) for item in signature]:
+                return False
+        else:
+            return False
+    return True
 
 
 def read_regular_head(path: str | os.PathLike[str], size: int) -> bytes:

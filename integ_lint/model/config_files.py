@@ -47,7 +47,12 @@ from integ_lint.config.loader import ConfigError
 from integ_lint.config.settings import ConfigSchemaSettings
 from integ_lint.facts.schemas import ConfigLoad
 from integ_lint.files.globs import matches_any
-from integ_lint.files.source import FileTooLargeError, NotRegularFileError, read_regular_file
+from integ_lint.files.source import (
+    FileTooLargeError,
+    NotRegularFileError,
+    glob_paths,
+    read_regular_file,
+)
 from integ_lint.findings.model import Notification, NotificationKind, Span
 from integ_lint.model.project import ProjectIndex
 from integ_lint.model.schema_index import Schema, schema_index
@@ -321,7 +326,7 @@ class ConfigFileIndex:
                     "schema class of the project (a dataclass, pydantic model, attrs "
                     "class, TypedDict or NamedTuple)"
                 )
-            for path in sorted(self.root.glob(pattern)):
+            for path in glob_paths(self.root, pattern):  # noted for the memo
                 if not _names_a_file(path):
                     continue
                 relpath = path.relative_to(self.root).as_posix()

@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from integ_lint.model.coupling import manager_graph
+from integ_lint.model.coupling import ManagerGraph, manager_graph
 from integ_lint.model.project import ProjectIndex
 
 FORMATS: tuple[str, ...] = ("dot", "graphml", "json", "mermaid")
@@ -186,7 +186,13 @@ def to_mermaid(graph: nx.DiGraph, *, title: str = "") -> str:
 def manager_mermaid(project: ProjectIndex, *, title: str = "Manager coupling") -> str:
     """The manager graph as a Mermaid flowchart (what audit certificates embed): edges
     labelled with their kinds, cycle edges drawn red and thick."""
-    graph = manager_graph(project).collapsed_export_graph()
+    return graph_mermaid(manager_graph(project), title=title)
+
+
+def graph_mermaid(coupling: ManagerGraph, *, title: str = "Manager coupling") -> str:
+    """:func:`manager_mermaid` of a given graph (``integ-lint graph``'s narrowed or
+    merged views)."""
+    graph = coupling.collapsed_export_graph()
     text = to_mermaid(graph, title=title)
     styles = [
         f"  linkStyle {index} stroke:#d62728,stroke-width:3px"

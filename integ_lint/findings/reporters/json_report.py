@@ -1,25 +1,33 @@
 """The JSON report: a documented, versioned document.
 
-Schema (``format_version`` 1)::
+Schema (``format_version`` 2)::
 
     {
       "tool": {"name": "integ-lint", "version": "..."},
-      "format_version": 1,
+      "format_version": 2,
       "root": "/abs/project/root",
       "findings": [{
-          "code", "rule", "severity", "message", "path",
+          "code", "rule", "severity", "message", "path", "project_path",
           "line", "column", "end_line", "end_column",   # 1-based; end column exclusive
           "scope", "fingerprint",
-          "related": [{"path", "line", "column", "end_line", "end_column", "message"}],
+          "related": [{"path", "project_path", "line", "column", "end_line", "end_column",
+                       "message"}],
           "fix": {"description", "replacement", "line", "column", "end_line", "end_column"} | null,
           "properties": {...},
           "suppression": {"kind", "justification"} | null
       }],
       "suppressed": [...same shape...],
-      "notifications": [{"kind", "level", "message", "path", "line", "column", "rule"}],
+      "notifications": [{"kind", "level", "message", "path", "project_path", "line",
+                         "column", "rule"}],
       "summary": {"files", "lines", "by_severity", "by_code", "suppressed", "baselined",
                   "incomplete", "elapsed_seconds"}
     }
+
+``path`` is the file as the user should open it, as in the text report: relative to the
+current folder when the file lies below it, absolute otherwise (from the API without a
+``display_base``, relative to ``root``). ``project_path`` is always relative to
+``root``: the stable name for tools that compare runs (baselines, the ecosystem check).
+Version 2 added ``project_path``; in version 1 ``path`` was relative to ``root``.
 """
 
 from __future__ import annotations
@@ -30,9 +38,9 @@ from typing import Any
 
 from integ_lint import __version__
 from integ_lint.findings.model import Finding, Notification, Report, Span
-from integ_lint.findings.reporters import RenderOptions
+from integ_lint.findings.reporters import RenderOptions, display_path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _span(span: Span) -> dict[str, int]:
@@ -44,18 +52,28 @@ def _span(span: Span) -> dict[str, int]:
     }
 
 
-def finding_to_dict(finding: Finding) -> dict[str, Any]:
+def _paths(relpath: str, root: str, options: RenderOptions) -> dict[str, str | None]:
+    if not relpath:  # a notification about the run, not a file
+        return {"path": None, "project_path": None}
+    return {"path": display_path(root, relpath, options), "project_path": relpath}
+
+
+def finding_to_dict(
+    finding: Finding, root: str = "", options: RenderOptions | None = None
+) -> dict[str, Any]:
+    shown = options or RenderOptions()
     return {
         "code": finding.code,
         "rule": finding.rule_name,
         "severity": finding.severity.value,
         "message": finding.message,
-        "path": finding.path,
+        **_paths(finding.path, root, shown),
         **_span(finding.span),
         "scope": finding.site.scope,
         "fingerprint": finding.fingerprint,
         "related": [
-            {"path": r.path, **_span(r.span), "message": r.message} for r in finding.related
+            {**_paths(r.path, root, shown), **_span(r.span), "message": r.message}
+            for r in finding.related
         ],
         "fix": (
             {
@@ -75,12 +93,14 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-def notification_to_dict(note: Notification) -> dict[str, Any]:
+def notification_to_dict(
+    note: Notification, root: str = "", options: RenderOptions | None = None
+) -> dict[str, Any]:
     return {
         "kind": note.kind.value,
         "level": note.level,
         "message": note.message,
-        "path": note.path,
+        **_paths(note.path or "", root, options or RenderOptions()),
         "line": note.line,
         "column": note.col,
         "rule": note.rule,
@@ -100,20 +120,23 @@ def summary(report: Report) -> dict[str, Any]:
     }
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
+def report_to_dict(report: Report, options: RenderOptions | None = None) -> dict[str, Any]:
+    shown = options or RenderOptions()
     return {
         "tool": {"name": "integ-lint", "version": __version__},
         "format_version": FORMAT_VERSION,
         "root": report.root,
-        "findings": [finding_to_dict(f) for f in report.findings],
-        "suppressed": [finding_to_dict(f) for f in report.suppressed],
-        "notifications": [notification_to_dict(n) for n in report.notifications],
+        "findings": [finding_to_dict(f, report.root, shown) for f in report.findings],
+        "suppressed": [finding_to_dict(f, report.root, shown) for f in report.suppressed],
+        "notifications": [
+            notification_to_dict(n, report.root, shown) for n in report.notifications
+        ],
         "summary": summary(report),
     }
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(report_to_dict(report, options), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_statistics(report: Report, options: RenderOptions) -> str:
