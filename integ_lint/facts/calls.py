@@ -725,20 +725,7 @@ class CallFactsCollector(FactCollector):
             self.handled_refs.add(id(target_expr))
             target = self._reference(target_expr)
             if target is not None:
-                how, ref, target_method, attr = target
-                self.calls.append(
-                    CallFact(
-                        caller=caller,
-                        how=how,
-                        ref=ref,
-                        site=self._site(target_expr),
-                        method=target_method,
-                        attr=attr,
-                        role=role,
-                        always=always,
-                        in_main=bool(self.main_depth),
-                    )
-                )
+                self._add_call(caller, target, target_expr, always, role=role)
         if self.lambda_depth and id(node) not in self.handled:
             return
         if id(node) in self.handled:
@@ -751,24 +738,48 @@ class CallFactsCollector(FactCollector):
             if blocking and isinstance(node.func, cst.Attribute):
                 self._local_blocking(node, node.func.value, blocking, caller)
             return
-        how, ref, target_method, attr = target
+        how, ref = target[0], target[1]
         if how == "typed" and blocking and BLOCKING_TYPES.get(ref) == blocking:
             self.blocking.append(
                 BlockingCall(caller, f"{ref}.{blocking}", self._site(node), always)
             )
             return
+        self._add_call(
+            caller,
+            target,
+            node,
+            always,
+            dropped=id(node) in self.dropped,
+            blocking=blocking if how == "attr" else "",
+        )
+
+    def _add_call(
+        self,
+        caller: str,
+        target: tuple[str, str, str, str],
+        at: cst.CSTNode,
+        always: bool,
+        *,
+        role: str = CALL,
+        dropped: bool = False,
+        blocking: str = "",
+    ) -> None:
+        """Record a call (or a submission, ``role``) of ``target`` (how, ref, method,
+        attr: see :meth:`_target`) at ``at``."""
+        how, ref, method, attr = target
         self.calls.append(
             CallFact(
                 caller=caller,
                 how=how,
                 ref=ref,
-                site=self._site(node),
-                method=target_method,
+                site=self._site(at),
+                method=method,
                 attr=attr,
-                dropped=id(node) in self.dropped,
+                role=role,
+                dropped=dropped,
                 always=always,
                 in_main=bool(self.main_depth),
-                blocking=blocking if how == "attr" else "",
+                blocking=blocking,
             )
         )
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from integ_lint.files.source import split_lines
-from integ_lint.findings.fixes import read_as_analysed, still_parses, write_unless_read_only
+from integ_lint.findings.fixes import files_as_analysed, still_parses, write_unless_read_only
 from integ_lint.findings.model import Finding
 from integ_lint.findings.suppressions import parse_suppressions
 
@@ -97,12 +97,9 @@ def add_ignore_comments(
     for finding in findings:
         if finding.suppression is None and finding.path:
             by_path[finding.path][finding.line].add(finding.code)
-    for relpath, codes_by_line in sorted(by_path.items()):
-        path = root / relpath
-        source, problem = read_as_analysed(path, digests.get(relpath))
-        if source is None:
-            outcome.skipped.append(f"{relpath}: not changed: {problem}")
-            continue
+    for relpath, path, source, codes_by_line in files_as_analysed(
+        root, by_path, digests, outcome.skipped, "not changed"
+    ):
         in_strings = lines_inside_strings(source.text)
         for number in sorted(set(codes_by_line) & in_strings):
             outcome.skipped.append(

@@ -66,6 +66,12 @@ class BaselineEntry:
         why = f"reason: {self.reason}" if self.reason else "no reason given"
         return f"{where}: {self.code} {self.message!r} ({who}; {why})"
 
+    def notification(self, kind: NotificationKind, message: str, level: str) -> Notification:
+        """A note about this entry, on its file and rule."""
+        return Notification(
+            kind=kind, message=message, path=self.path or None, rule=self.code or None, level=level
+        )
+
 
 @dataclass
 class Baseline:
@@ -277,15 +283,11 @@ class BaselineFilter:
         for entry in self.outcome.expired:
             assert entry.expires is not None
             report.notifications.append(
-                Notification(
-                    kind=NotificationKind.EXPIRED,
-                    message=(
-                        f"baseline entry expired on {entry.expires.isoformat()}: "
-                        f"{entry.describe()}; fix the finding or extend the entry in {label}"
-                    ),
-                    path=entry.path or None,
-                    rule=entry.code or None,
-                    level="error",
+                entry.notification(
+                    NotificationKind.EXPIRED,
+                    f"baseline entry expired on {entry.expires.isoformat()}: "
+                    f"{entry.describe()}; fix the finding or extend the entry in {label}",
+                    "error",
                 )
             )
         failed = {n.path for n in report.notifications if n.makes_run_incomplete and n.path}
@@ -299,15 +301,11 @@ class BaselineFilter:
                 continue
             self.outcome.stale.append(entry)
             report.notifications.append(
-                Notification(
-                    kind=NotificationKind.STALE_BASELINE,
-                    message=(
-                        f"stale baseline entry matches nothing any more: {entry.code} "
-                        f"{entry.message!r}; remove it with `integ-lint baseline prune`"
-                    ),
-                    path=entry.path or None,
-                    rule=entry.code or None,
-                    level="note",
+                entry.notification(
+                    NotificationKind.STALE_BASELINE,
+                    f"stale baseline entry matches nothing any more: {entry.code} "
+                    f"{entry.message!r}; remove it with `integ-lint baseline prune`",
+                    "note",
                 )
             )
         return kept

@@ -14,9 +14,10 @@ import os
 import stat
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from integ_lint.files.atomic import write_atomic
 from integ_lint.files.source import (
@@ -30,6 +31,8 @@ from integ_lint.files.source import (
     split_lines,
 )
 from integ_lint.findings.model import Finding, Fix, Notification, NotificationKind
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -118,6 +121,25 @@ def read_as_analysed(path: Path, digest: str | None) -> tuple[SourceText | None,
     return source, ""
 
 
+def files_as_analysed(
+    root: Path,
+    by_path: Mapping[str, T],
+    digests: Mapping[str, str],
+    skipped: list[str],
+    not_done: str,
+) -> Iterator[tuple[str, Path, SourceText, T]]:
+    """``(relpath, path, source, items)`` of each file of ``by_path`` that still reads
+    as it was analysed, in path order; a line in ``skipped`` for each other one
+    (``"pkg/a.py: not fixed: the file changed during the run"``)."""
+    for relpath, items in sorted(by_path.items()):
+        path = root / relpath
+        source, problem = read_as_analysed(path, digests.get(relpath))
+        if source is None:
+            skipped.append(f"{relpath}: {not_done}: {problem}")
+            continue
+        yield relpath, path, source, items
+
+
 def write_unless_read_only(path: Path, source: SourceText, new_text: str) -> str:
     """Write ``new_text`` atomically in the file's own encoding; why not, or ``""``."""
     try:
@@ -144,12 +166,9 @@ def fix_files(
     for finding in findings:
         if finding.fix is not None and finding.suppression is None:
             by_path[finding.path].append(finding)
-    for relpath, file_findings in sorted(by_path.items()):
-        path = root / relpath
-        source, problem = read_as_analysed(path, digests.get(relpath))
-        if source is None:
-            outcome.skipped.append(f"{relpath}: not fixed: {problem}")
-            continue
+    for relpath, path, source, file_findings in files_as_analysed(
+        root, by_path, digests, outcome.skipped, "not fixed"
+    ):
         fixes = [f.fix for f in file_findings if f.fix is not None]
         new_text, applied = apply_text_fixes(source.text, fixes)
         if new_text == source.text:
