@@ -1,1 +1,13 @@
-"""Built-in rule pack."""
+"""The built-in rule pack, installed as ``integ_lint.rules``.
+
+One module per family: ``boundaries`` (IL1xx, imports and contracts), ``event_loops``
+(IL2xx, with its loop facts in ``_loop_state``), ``config_schema`` (IL3xx), ``gpu``
+(IL4xx, a package by concern: ``placement``, ``syncs``, ``handoffs``), ``coupling``
+(IL5xx), ``messages`` (IL6xx) and ``suppressions`` (IL001). The registry walks this
+package, so adding a rule is adding a class.
+
+May import: the rule API (:mod:`integ_lint.rule`, the data of
+:mod:`integ_lint.findings.model`, the tables of :mod:`integ_lint.config.settings`),
+:mod:`integ_lint.facts` and :mod:`integ_lint.model`. Never the engine, reporters,
+baselines, fixes, audit, views or the command line (pyproject.toml's contracts).
+"""
