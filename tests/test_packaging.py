@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -71,6 +72,9 @@ def test_wheel_ships_the_rule_pack(tmp_path: Path) -> None:
     assert listing.returncode == 0, listing.stderr
     assert '"IL001"' in listing.stdout
     assert '"IL201"' in listing.stdout
+    # Every rule of this checkout, subpackages of the pack (rules/gpu/) included.
+    shipped = {rule["code"] for rule in json.loads(listing.stdout)}
+    assert shipped == set(registry_module.load_registry(include_plugins=False).codes)
 
 
 def test_third_party_pack_loads_from_entry_point(
