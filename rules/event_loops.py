@@ -1511,8 +1511,10 @@ class BlockingCallInAsync(_EventLoopRule):
 
     Follows the calls of each `async def` through synchronous project functions (the
     call graph, across modules) and flags the call, in the `async def`, that leads to
-    a blocking call: `time.sleep`, `requests.*`, `urllib.request.urlopen`,
-    `subprocess.run` / `call` / `check_call` / `check_output`,
+    a blocking call: `time.sleep`, `requests.*`, `httpx.get` / `post` / ...,
+    `urllib.request.urlopen` / `urlretrieve`, a request of a synchronous HTTP client
+    held in a variable (`with httpx.Client() as client: client.get(...)`,
+    `session = requests.Session()`), `subprocess.run` / `call` / `check_call` / `check_output`,
     `socket.create_connection`, `.acquire()` on a `threading.Lock` / `RLock`,
     `.get()` on a `queue.Queue` / `multiprocessing.Queue`, and `.result()` on a
     future from `executor.submit` / `run_coroutine_threadsafe`, each without a
@@ -1584,6 +1586,24 @@ class BlockingCallInAsync(_EventLoopRule):
             },
             line=4,
             message="handle -> load -> _wait -> time.sleep",
+        ),
+        Invalid(
+            """
+            from pkg.prompts import load_prompt
+
+            async def generate(request):
+                return load_prompt() + request
+            """,
+            files={
+                "pkg/prompts.py": (
+                    "import httpx\n\n"
+                    "def load_prompt():\n"
+                    "    with httpx.Client() as client:\n"
+                    "        return client.get('https://example.com/p.txt').text\n"
+                )
+            },
+            line=4,
+            message="generate -> load_prompt -> httpx.Client.get",
         ),
     )
 

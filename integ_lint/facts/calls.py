@@ -13,7 +13,9 @@ records, without any configuration:
 * functions handed to another thread, process or the loop (``Thread(target=f)``,
   ``executor.submit(f)``, ``run_in_executor(None, f)``, ``asyncio.to_thread(f)``,
   ``anyio.to_thread.run_sync(f)``, ``Process(target=f)``, ``loop.call_soon(f)``);
-* blocking calls (``time.sleep``, ``requests.*``, ``subprocess.run``, ...), including
+* blocking calls (``time.sleep``, ``requests.*``, ``httpx.get``, ``subprocess.run``, ...),
+  requests of a synchronous HTTP client (``httpx.Client``, ``requests.Session``) bound to
+  a variable (``with httpx.Client() as client``, ``session = requests.Session()``), and
   ``.get()`` / ``.acquire()`` / ``.result()`` without timeout on a receiver whose type
   the project phase can check;
 * the positions of loop-starting calls (``run``, ``run_until_complete``,
@@ -72,8 +74,28 @@ _BLOCKING_NAMES = frozenset(
         "requests.head",
         "requests.options",
         "requests.request",
+        # httpx's module-level functions are synchronous, like requests' (its async
+        # API is ``httpx.AsyncClient``).
+        "httpx.get",
+        "httpx.post",
+        "httpx.put",
+        "httpx.patch",
+        "httpx.delete",
+        "httpx.head",
+        "httpx.options",
+        "httpx.request",
+        "urllib.request.urlretrieve",
     }
 )
+# Synchronous HTTP clients: every request method blocks until the response arrives.
+_HTTP_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"}
+)
+BLOCKING_CLIENTS: dict[str, frozenset[str]] = {
+    "httpx.Client": _HTTP_METHODS,
+    "requests.Session": _HTTP_METHODS,
+    "requests.sessions.Session": _HTTP_METHODS,
+}
 # Constructors whose instances block in a method called without a timeout.
 BLOCKING_TYPES: dict[str, str] = {
     "threading.Lock": "acquire",
@@ -487,7 +509,11 @@ class CallFactsCollector(FactCollector):
             return ""
         name = _resolve_name(self.context, value.func)
         last = name.rsplit(".", 1)[-1]
-        if name in BLOCKING_TYPES or (last[:1].isupper() and not last.isupper()):
+        if (
+            name in BLOCKING_TYPES
+            or name in BLOCKING_CLIENTS
+            or (last[:1].isupper() and not last.isupper())
+        ):
             return name
         if isinstance(value.func, cst.Attribute) and value.func.attr.value in _FUTURE_FACTORIES:
             return "concurrent.futures.Future"
@@ -537,7 +563,11 @@ class CallFactsCollector(FactCollector):
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self._record_binding(node.asname.name, "", None)
+            # ``with httpx.Client() as client``: the client's ``__enter__`` returns the
+            # client. Other classes' ``__enter__`` may return anything: no type.
+            kind = self._constructed_type(node.item)
+            value = node.item if kind in BLOCKING_CLIENTS else None
+            self._record_binding(node.asname.name, "", value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -755,6 +785,11 @@ class CallFactsCollector(FactCollector):
         if how == "typed" and blocking and BLOCKING_TYPES.get(ref) == blocking:
             self.blocking.append(
                 BlockingCall(caller, f"{ref}.{blocking}", self._site(node), always)
+            )
+            return
+        if how == "typed" and target_method in BLOCKING_CLIENTS.get(ref, ()):
+            self.blocking.append(
+                BlockingCall(caller, f"{ref}.{target_method}", self._site(node), always)
             )
             return
         self.calls.append(
