@@ -435,7 +435,12 @@ def validate_message_settings(settings: MessageSettings, source: str) -> None:
     every pattern parses; the error names the key, the pattern and what is wrong."""
     from .config import ConfigError
 
-    for kind, texts in (("publish", settings.publish), ("subscribe", settings.subscribe)):
+    for kind, texts in (
+        ("publish", settings.publish),
+        ("subscribe", settings.subscribe),
+        ("send", settings.send),
+        ("receive", settings.receive),
+    ):
         for text in texts:
             try:
                 parse_api_pattern(text, kind)

@@ -347,3 +347,44 @@ def test_simplenamespace_event_registry_is_declared_constants(tmp_path: Path) ->
         ("IL603", "pkg/page.py", 19),
     ]
     assert findings(root, ["IL605"]) == [("IL605", "pkg/page.py", 16)]
+
+
+QUEUE_APP = """
+from multiprocessing import Process
+
+def worker(jobs):
+    job = jobs.pop_job(timeout=1)
+    return job["obs_shape"], job["input_channels"]
+
+def train(jobs):
+    jobs.push_job({"obs_shape": (3, 84, 84)}, priority=1)
+    Process(target=worker, args=(jobs,)).start()
+"""
+
+
+def test_configured_queue_send_and_receive(tmp_path: Path) -> None:
+    files = {"pkg/__init__.py": "", "pkg/train.py": QUEUE_APP}
+    plain = project(tmp_path / "plain", files)
+    assert findings(plain, ["IL604"]) == []
+    configured = project(
+        tmp_path / "configured",
+        files,
+        '[tool.integ-lint.messages]\nsend = ["jobs.push_job(payload=0|job)"]\n'
+        'receive = ["jobs.pop_job()"]\n',
+    )
+    assert findings(configured, ["IL604"]) == [("IL604", "pkg/train.py", 6)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "why"),
+    [
+        ("push(priority=1)", "send", "unknown role 'priority'"),
+        ("jobs.push()", "send", "where the message is"),
+        ("pop()", "receive", "a method of the queue"),
+        ("jobs.pop(payload=0)", "receive", "names no argument"),
+    ],
+)
+def test_malformed_queue_patterns_say_why(text: str, kind: str, why: str) -> None:
+    with pytest.raises(PatternError) as raised:
+        parse_api_pattern(text, kind)
+    assert why in str(raised.value)

@@ -120,7 +120,12 @@ _PATTERN = re.compile(
     r"^\s*(?P<at>@)?\s*(?:(?P<receiver>[\w*?\[\]]+)\.)?(?P<method>[A-Za-z_]\w*)"
     r"\s*\((?P<roles>[^()]*)\)\s*$"
 )
-_ROLES = {"publish": ("event", "payload"), "subscribe": ("event", "handler")}
+_ROLES: dict[str, tuple[str, ...]] = {
+    "publish": ("event", "payload"),
+    "subscribe": ("event", "handler"),
+    "send": ("payload",),  # a queue write: q.push(msg)
+    "receive": (),  # a queue read: msg = q.pop(); the call's value is the message
+}
 
 
 class PatternError(ValueError):
@@ -129,8 +134,8 @@ class PatternError(ValueError):
 
 @lru_cache(maxsize=256)
 def parse_api_pattern(text: str, kind: str) -> ApiPattern:
-    """Parse a ``kind`` (``publish``/``subscribe``) pattern; :class:`PatternError`
-    when it is malformed."""
+    """Parse a ``kind`` (``publish``/``subscribe``/``send``/``receive``) pattern;
+    :class:`PatternError` when it is malformed."""
     match = _PATTERN.match(text)
     if match is None:
         raise PatternError("expected [@][RECEIVER.]METHOD(event=WHERE, ...)")
@@ -141,7 +146,7 @@ def parse_api_pattern(text: str, kind: str) -> ApiPattern:
     for part in filter(None, (p.strip() for p in match["roles"].split(","))):
         role, equals, where = (x.strip() for x in part.partition("="))
         if role not in _ROLES[kind]:
-            allowed = " or ".join(_ROLES[kind])
+            allowed = " or ".join(_ROLES[kind]) or "no argument"
             raise PatternError(f"unknown role {role!r} (a {kind} pattern names {allowed})")
         if not equals or not where:
             raise PatternError(f"{role} needs a position or keyword ({role}=0, {role}=name)")
@@ -155,8 +160,13 @@ def parse_api_pattern(text: str, kind: str) -> ApiPattern:
             else:
                 raise PatternError(f"{role}={where}: not a position or a keyword")
         roles[role] = ArgumentSpec(position, keyword)
-    if "event" not in roles:
+    if kind in ("publish", "subscribe") and "event" not in roles:
         raise PatternError("the pattern must say where the event is (event=0, event=name)")
+    if kind == "send" and "payload" not in roles:
+        raise PatternError("a send pattern must say where the message is (payload=0)")
+    if kind in ("send", "receive") and not match["receiver"]:
+        # The receiver is the queue: without one there is no channel to join.
+        raise PatternError(f"a {kind} pattern is a method of the queue: RECEIVER.METHOD(...)")
     if kind == "subscribe" and not decorator and "handler" not in roles:
         raise PatternError("a subscribe call pattern must say where the handler is")
     if decorator and "handler" in roles:
@@ -365,6 +375,8 @@ class MessageFactCollector(FactCollector):
         settings = _message_settings(context)
         self._publish_patterns = api_patterns(settings[0], "publish")
         self._subscribe_patterns = api_patterns(settings[1], "subscribe")
+        self._send_patterns = api_patterns(settings[2], "send")
+        self._receive_patterns = api_patterns(settings[3], "receive")
 
     # -- names -------------------------------------------------------------------------
     def _qualify(self, local: str) -> str:
@@ -513,6 +525,10 @@ class MessageFactCollector(FactCollector):
                 and isinstance(value.func, cst.Attribute)
                 and value.func.attr.value in QUEUE_GET_METHODS
                 and all(a.keyword is not None or _is_flag(a.value) for a in value.args)
+            ) or (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and any(p.matches(value.func) for p in self._receive_patterns)
             ):
                 receiver = dotted_name(value.func.value) or ""
                 if receiver:
@@ -745,6 +761,12 @@ class MessageFactCollector(FactCollector):
             return
         if not isinstance(func, cst.Attribute):
             return
+        for pattern in self._send_patterns:
+            spec = pattern.spec("payload")
+            payload_node = spec.find(node) if spec is not None and pattern.matches(func) else None
+            if payload_node is not None:
+                self._queue_write(node, payload_node)
+                return
         method = func.attr.value
         if method == "get":
             self._read(node)
@@ -1040,14 +1062,18 @@ class MessageFactCollector(FactCollector):
         )
 
     # -- queues and workers ----------------------------------------------------------------
-    def _queue_write(self, node: cst.Call) -> None:
+    def _queue_write(self, node: cst.Call, payload: cst.BaseExpression | None = None) -> None:
+        """``q.put(msg)``, or a configured send pattern's call (``payload`` given)."""
         function = self._function()
         assert isinstance(node.func, cst.Attribute)
         receiver = dotted_name(node.func.value) or ""
         positional = [a for a in node.args if a.keyword is None and not a.star]
-        if function is None or not receiver or len(positional) != 1:
+        if function is None or not receiver:
             return
-        payload = positional[0].value
+        if payload is None:
+            if len(positional) != 1:
+                return
+            payload = positional[0].value
         keys = self._payload_keys(payload)
         if keys is None and not isinstance(payload, (cst.Dict, cst.Name, cst.Call)):
             return  # a sentinel (None), a tuple, a number: not a dict message
@@ -1154,15 +1180,23 @@ class MessageFactCollector(FactCollector):
         )
 
 
-def _message_settings(context: FileContext) -> tuple[list[str], list[str]]:
-    """The configured publish/subscribe patterns (none without a configuration)."""
+def _message_settings(
+    context: FileContext,
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The configured publish/subscribe/send/receive patterns (none without a
+    configuration)."""
     from ..settings import MessageSettings
 
     config = getattr(context, "config", None)
     if config is None:
-        return [], []
+        return [], [], [], []
     settings = config.section(MessageSettings)
-    return list(settings.publish), list(settings.subscribe)
+    return (
+        list(settings.publish),
+        list(settings.subscribe),
+        list(settings.send),
+        list(settings.receive),
+    )
 
 
 def _unquoted(node: cst.BaseExpression) -> cst.BaseExpression:
