@@ -19,6 +19,7 @@ from .config import Config, ConfigError, find_config_file, load_config
 from .discovery import DiscoveryError
 
 if TYPE_CHECKING:
+    from .cli_messages import EventRow
     from .discovery import SourceFile
 
 T = TypeVar("T")
@@ -182,3 +183,53 @@ def reached_members(
         for inner in reached_members(members[member], member_config, nested, notes):
             found.append(replace(inner, prefix=joined(prefix, inner.prefix)))
     return found
+
+
+def merge_event_rows(parts: Sequence[tuple[str, list[EventRow]]]) -> list[EventRow]:
+    """The ``messages`` rows of several projects (a monorepo's members) in one list:
+    sites start at the run's root; an event or component name that an earlier project
+    already uses is qualified with its project's folder (``packages/b:"close"``), as
+    ``graph`` qualifies class keys: the projects are analysed apart, so a shared name
+    is not taken as a flow from one to the other."""
+    events: set[str] = set()
+    components: set[str] = set()
+    merged: list[EventRow] = []
+    for prefix, rows in parts:
+        own_events = {row.event for row in rows}
+        own_components = {c for row in rows for c in (*row.publishers, *row.subscribers)}
+        event_names = {e: f"{prefix or '.'}:{e}" if e in events else e for e in own_events}
+        names = {c: f"{prefix or '.'}:{c}" if c in components else c for c in own_components}
+        events.update(event_names.values())
+        components.update(names.values())
+        merged.extend(
+            replace(
+                row,
+                event=event_names[row.event],
+                publishers=[names[c] for c in row.publishers],
+                subscribers=[names[c] for c in row.subscribers],
+                sites=[joined(prefix, site) for site in row.sites],
+            )
+            for row in rows
+        )
+    return merged
+
+
+def members_of(paths: Sequence[Path], config: Config, notes: list[str]) -> list[Member]:
+    """The members a run of the config's project over ``paths`` reaches (see
+    :func:`reached_members`), found by discovering the project's own paths."""
+    from .engine import discover_files
+
+    general = config.general
+    own = split_by_member(paths, config.root, [*general.exclude, *general.extend_exclude])[0]
+    subprojects: list[Path] = []
+    if own:
+        try:
+            discover_files(own, config, subprojects)
+        except DiscoveryError as exc:
+            notes.append(str(exc))
+    return reached_members(paths, config, subprojects, notes)
+
+
+def keys_set(config: Config) -> list[str]:
+    """The keys whose value does not come from the defaults (dotted, ``gpu.x``)."""
+    return sorted(key for key, source in config.provenance.items() if source != "default")
