@@ -390,6 +390,7 @@ def _run_project(
             progress=context_progress,
             use_cache=options.use_cache,
             stats=context_execution,
+            reuse_rules=selection.file_rules,  # a full run's entries hold the facts too
         )
         execution.files_from_cache += context_execution.files_from_cache
         for result in context_results:

@@ -138,6 +138,7 @@ def analyze_files(
     use_cache: bool = False,
     stats: ExecutionStats | None = None,
     progress: Callable[[int, int], None] | None = None,
+    reuse_rules: Sequence[type[FileRule]] = (),
 ) -> list[FileResult]:
     """Analyse ``files`` and return their results in the same order.
 
@@ -145,6 +146,9 @@ def analyze_files(
     ``use_cache``: read and write the per-file cache under the project root.
     ``stats``: filled with what was done (cache hits, workers, notifications).
     ``progress``: called with (files done, total) as files complete.
+    ``reuse_rules``: with no ``file_rules`` (facts only: the context files of a
+    pre-commit run), a cache entry written by a full run with these rules and the
+    same collectors serves too; its findings are dropped.
     """
     stats = stats if stats is not None else ExecutionStats()
     cache: FileCache | None = None
@@ -155,6 +159,11 @@ def analyze_files(
             stats.notifications.append(_cache_note(str(exc)))
         if cache is not None and cache.max_bytes <= 0:
             cache = None
+    fuller: FileCache | None = None
+    if cache is not None and reuse_rules and not file_rules:
+        with contextlib.suppress(CacheError):
+            fuller = FileCache.for_run(config, reuse_rules, collectors)
+    reused_codes = {rule.code for rule in reuse_rules}
 
     results: list[FileResult | None] = [None] * len(files)
     todo: list[tuple[int, int]] = []  # (index, size) of files to analyse
@@ -167,7 +176,10 @@ def analyze_files(
                 data = None  # analyse_file reports it
             if data is not None:
                 size = len(data)
-                cached = cache.get(source_file, content_digest(data))
+                digest = content_digest(data)
+                cached = cache.get(source_file, digest)
+                if cached is None and fuller is not None:
+                    cached = _facts_only(fuller.get(source_file, digest), reused_codes)
                 if cached is not None:
                     results[index] = cached
                     continue
@@ -200,6 +212,18 @@ def analyze_files(
     final = [r for r in results if r is not None]
     assert len(final) == len(files)
     return final
+
+
+def _facts_only(result: FileResult | None, rule_codes: set[str]) -> FileResult | None:
+    """``result`` (from a run with the rules ``rule_codes``) as a run with no file rule
+    would have produced it: no findings; None when one of those rules crashed on the
+    file (its facts are then not trusted to be complete)."""
+    if result is None:
+        return None
+    if any(n.rule in rule_codes for n in result.notifications):
+        return None
+    result.findings = []
+    return result
 
 
 def _poolable(state: _State) -> bool:
