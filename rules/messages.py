@@ -64,6 +64,10 @@ def _keys(publication: Publication) -> str:
     return "sends " + (", ".join(keys) if keys else "no keys")
 
 
+# Attributes every pydantic model has (``model_fields``, ``model_config``): not fields.
+MODEL_API_PREFIXES = ("model_",)
+
+
 def _shown(param: str, key: str, how: str) -> str:
     if how == "subscript":
         return f'{param}["{key}"]'
@@ -510,7 +514,7 @@ class PayloadKeyMismatch(_MessageRule):
                 # first (a dataclass is read by attribute, a TypedDict by key), else
                 # what the publishers send (attributes only when they send objects).
                 if kind and (read.how == "attribute") == (kind == "object"):
-                    if read.key in fields:
+                    if read.key in fields or read.key.startswith(MODEL_API_PREFIXES):
                         continue
                     seen.add(read.key)
                     short = annotated.rsplit(".", 1)[-1]

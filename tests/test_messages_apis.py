@@ -388,3 +388,29 @@ def test_malformed_queue_patterns_say_why(text: str, kind: str, why: str) -> Non
     with pytest.raises(PatternError) as raised:
         parse_api_pattern(text, kind)
     assert why in str(raised.value)
+
+
+def test_annotated_handler_writes_and_model_api_are_not_field_reads(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bus.py": BUS,
+            "pkg/app.py": """
+                from pydantic import BaseModel
+
+                from pkg.bus import event_bus
+
+                class Login(BaseModel):
+                    user_id: int
+
+                def on_login(login: Login):
+                    login.seen = True
+                    return login.user_id, login.model_fields, login.model_dump()
+
+                event_bus.subscribe("user.login", on_login)
+                event_bus.publish("user.login", Login(user_id=1))
+            """,
+        },
+    )
+    assert findings(root, ["IL603"]) == []

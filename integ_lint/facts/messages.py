@@ -366,6 +366,7 @@ class MessageFactCollector(FactCollector):
         self._worker_starts: list[WorkerStart] = []
         self._passed: list[tuple[str, str]] = []  # (function, dotted argument)
         self._called: set[int] = set()  # ids of call targets seen (their .send is called)
+        self._written: set[int] = set()  # ids of assignment targets (not reads)
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
         self._payload_classes: list[PayloadClass] = []
@@ -468,7 +469,14 @@ class MessageFactCollector(FactCollector):
             if target:
                 self._aliases[local] = target
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._written.add(id(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._written.add(id(node.target))
+
     def visit_Assign(self, node: cst.Assign) -> None:
+        self._written.update(id(t.target) for t in node.targets)
         if len(node.targets) != 1:
             return
         target = node.targets[0].target
@@ -743,6 +751,7 @@ class MessageFactCollector(FactCollector):
         if (
             function is not None
             and id(node) not in self._called
+            and id(node) not in self._written
             and isinstance(node.value, cst.Name)
             and node.value.value in function.annotations
             and not node.attr.value.startswith("_")
