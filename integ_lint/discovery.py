@@ -7,7 +7,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .layout import HEAD_BYTES, Layout, infer_layout
@@ -186,7 +186,57 @@ def discover_project(
     found = collect_paths([root], root, exclude, respect_gitignore)
     heads: dict[Path, str] = {}
     layout = infer_layout(root, found, source_roots, heads=heads)
-    return name_files(found, root, layout, role_patterns, heads), layout
+    files, warning = separate_shadowed(
+        name_files(found, root, layout, role_patterns, heads), layout
+    )
+    if warning:
+        layout = replace(layout, warnings=(*layout.warnings, warning))
+    return files, layout
+
+
+def separate_shadowed(files: Sequence[SourceFile], layout: Layout) -> tuple[list[SourceFile], str]:
+    """``files`` with every module name held by one file only, and a warning naming
+    the files renamed. Two files under different source roots can get one name (a
+    copy of ``pkg/evaluation/`` at the root while ``pkg`` is a source root too): the
+    file under the earlier root keeps it, as the first entry of ``sys.path`` wins (a
+    library file before a test or example), and the one it shadows is named ``<its source root>:<module>``, a name no import
+    reaches. One identity per file: the two are never merged into one module (nor
+    their classes into one manager). The warning names library files only."""
+    order = {relative_path(r, layout.root): i for i, r in enumerate(layout.source_roots)}
+
+    def rank(file: SourceFile) -> tuple[bool, int]:
+        # The project's library before its tests and examples (a root inferred from an
+        # example's imports must not rename the project's own module).
+        return file.role != "library", order.get(file.source_root, len(order))
+
+    owners: dict[str, SourceFile] = {}
+    for file in files:
+        current = owners.get(file.module)
+        if file.module and (current is None or rank(file) < rank(current)):
+            owners[file.module] = file
+    kept: list[SourceFile] = []
+    shadowed: list[tuple[SourceFile, SourceFile]] = []
+    for file in files:
+        owner = owners.get(file.module)
+        if owner is None or owner.source_root == file.source_root:
+            kept.append(file)  # a .py beside its .pyi stub is one module
+            continue
+        shadowed.append((file, owner))
+        kept.append(replace(file, module=f"{file.source_root}:{file.module}"))
+    # Tests and examples often repeat a name (each example's manage.py): renamed, but
+    # only a library file shadowed is worth a warning.
+    shadowed = [(file, owner) for file, owner in shadowed if file.role == "library"]
+    if not shadowed:
+        return kept, ""
+    file, owner = shadowed[0]
+    more = f" and {len(shadowed) - 1} more" if len(shadowed) > 1 else ""
+    warning = (
+        f"{file.relpath}{more}: module name {file.module!r} is taken by {owner.relpath} "
+        f"(source root {owner.source_root!r} comes first); named "
+        f"{file.source_root + ':' + file.module!r}, which no import reaches. A stray copy? "
+        "Exclude it, or set source-roots"
+    )
+    return kept, warning
 
 
 def collect_paths(
