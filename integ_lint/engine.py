@@ -21,7 +21,7 @@ from .discovery import (
     relative_path,
     validate_glob,
 )
-from .executor import ExecutionStats, analyze_files
+from .executor import ExecutionStats, analyze_files, load_deferred_facts
 from .findings import Finding, Notification, NotificationKind, Report, RunStats, Severity
 from .fingerprint import assign_fingerprints
 from .layout import Layout
@@ -360,8 +360,12 @@ def _run_project(
     execution = ExecutionStats()
     context_execution = ExecutionStats()
     analyze = analyze_files
+    # Cached facts stay pickled until the project phase needs them (its memo may
+    # answer without them); never for shards, the index callers or the audit.
+    defer = not (options.keep_project or options.collectors)
     if options.shards is not None:
         analyze = options.shards.analyzer(config, analyze_files)
+        defer = False
     results = analyze(
         files,
         config,
@@ -371,6 +375,7 @@ def _run_project(
         progress=progress,
         use_cache=options.use_cache,
         stats=execution,
+        defer_facts=defer,
     )
     if context_files:
         # Collectors only: project rules need every file's facts, findings come from
@@ -391,6 +396,7 @@ def _run_project(
             use_cache=options.use_cache,
             stats=context_execution,
             reuse_rules=selection.file_rules,  # a full run's entries hold the facts too
+            defer_facts=defer,
         )
         execution.files_from_cache += context_execution.files_from_cache
         for result in context_results:
@@ -432,7 +438,14 @@ def _run_project(
             comments[result.relpath] = result.suppressions
         if result.digest:
             report.file_hashes[result.relpath] = result.digest
-    findings.extend(_run_project_rules(results, config, selection, report, options, roles))
+
+    def load_facts() -> None:
+        for stats in (execution, context_execution):
+            load_deferred_facts(stats, config, selection.collectors)
+
+    findings.extend(
+        _run_project_rules(results, config, selection, report, options, roles, load_facts)
+    )
     # Roles change what is reported, not what is known: drop findings in files whose
     # role the rule does not report on (before suppressions, so that a comment
     # silencing such a finding shows up as unused).
@@ -502,7 +515,10 @@ def _run_project_rules(
     report: Report,
     options: RunOptions,
     roles: dict[str, str],
+    load_facts: Callable[[], None] = lambda: None,
 ) -> list[Finding]:
+    """The project rules' findings; ``load_facts`` completes ``results`` whose facts
+    were left pickled (called only when the phase runs)."""
     if not selection.project_rules and not options.collectors:
         return []
     memo_cache, memo_key = _project_memo(results, config, selection, options, roles)
@@ -511,6 +527,7 @@ def _run_project_rules(
         if memo is not None:  # nothing the phase reads changed: its outcome stands
             report.notifications.extend(memo.notifications)
             return memo.findings
+    load_facts()
     noted = len(report.notifications)
     with recording_reads() as reads:
         findings = _project_phase(results, config, selection, report, options, roles)

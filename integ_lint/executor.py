@@ -33,7 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from .analysis import FileResult, analyze_file
-from .cache import CacheError, FileCache
+from .cache import CacheError, FileCache, load_facts
 from .config import Config
 from .discovery import SourceFile
 from .findings import Notification, NotificationKind
@@ -60,6 +60,9 @@ class ExecutionStats:
     cache_written: int = 0
     cache_pruned: int = 0
     notifications: list[Notification] = field(default_factory=list)
+    # Cached results whose facts are still pickled (analyze_files(defer_facts=True)),
+    # with their file: load_deferred_facts fills them in.
+    deferred: list[tuple[FileResult, bytes, SourceFile]] = field(default_factory=list)
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -139,6 +142,7 @@ def analyze_files(
     stats: ExecutionStats | None = None,
     progress: Callable[[int, int], None] | None = None,
     reuse_rules: Sequence[type[FileRule]] = (),
+    defer_facts: bool = False,
 ) -> list[FileResult]:
     """Analyse ``files`` and return their results in the same order.
 
@@ -149,6 +153,9 @@ def analyze_files(
     ``reuse_rules``: with no ``file_rules`` (facts only: the context files of a
     pre-commit run), a cache entry written by a full run with these rules and the
     same collectors serves too; its findings are dropped.
+    ``defer_facts``: cached results come with empty ``facts``, kept pickled in
+    ``stats.deferred`` until :func:`load_deferred_facts` (the project phase's memo
+    may make them unnecessary).
     """
     stats = stats if stats is not None else ExecutionStats()
     cache: FileCache | None = None
@@ -177,9 +184,16 @@ def analyze_files(
             if data is not None:
                 size = len(data)
                 digest = content_digest(data)
-                cached = cache.get(source_file, digest)
-                if cached is None and fuller is not None:
-                    cached = _facts_only(fuller.get(source_file, digest), reused_codes)
+                cached = None
+                found = cache.get_deferred(source_file, digest, defer_facts)
+                if found is None and fuller is not None:
+                    found = fuller.get_deferred(source_file, digest, defer_facts)
+                    if found is not None and _facts_only(found[0], reused_codes) is None:
+                        found = None
+                if found is not None:
+                    cached, pickled_facts = found
+                    if pickled_facts is not None:
+                        stats.deferred.append((cached, pickled_facts, source_file))
                 if cached is not None:
                     results[index] = cached
                     continue
@@ -212,6 +226,21 @@ def analyze_files(
     final = [r for r in results if r is not None]
     assert len(final) == len(files)
     return final
+
+
+def load_deferred_facts(
+    stats: ExecutionStats,
+    config: Config,
+    collectors: Sequence[type[FactCollector]],
+) -> None:
+    """Fill in the facts :func:`analyze_files` left pickled (``defer_facts``); a file
+    whose facts cannot be loaded is analysed again (for its facts only)."""
+    for result, pickled, source_file in stats.deferred:
+        try:
+            result.facts = load_facts(pickled)
+        except Exception:
+            result.facts = analyze_file(source_file, config, [], collectors).facts
+    stats.deferred.clear()
 
 
 def _facts_only(result: FileResult | None, rule_codes: set[str]) -> FileResult | None:
