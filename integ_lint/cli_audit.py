@@ -60,7 +60,7 @@ from .config import Config, ConfigError, load_config
 from .discovery import DiscoveryError
 from .engine import EXIT_FINDINGS, EXIT_INCOMPLETE, RunOptions, discover_files, run
 from .layout import did_you_mean
-from .members import Member, joined, reached_members
+from .members import Member, joined, reached_members, split_by_member
 from .registry import load_registry
 from .settings import AuditSettings
 
@@ -153,8 +153,13 @@ def audit_command(
     from .cli_baseline import configured_baseline, prepare_gate
 
     subprojects: list[Path] = []
+    general = config.general
+    # Paths inside monorepo members are the members' (named from their own roots).
+    own_paths = split_by_member(
+        scan_paths, config.root, [*general.exclude, *general.extend_exclude]
+    )[0]
     try:
-        discovered = discover_files(scan_paths, config, subprojects)
+        discovered = discover_files(own_paths, config, subprojects) if own_paths else []
     except DiscoveryError as exc:
         fail(str(exc))
     scope_files = resolve_component(

@@ -6,7 +6,9 @@ found nowhere keeps the one-line error with a did-you-mean over every member's n
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +133,40 @@ def test_a_component_in_several_members_is_a_usage_error(monorepo: Path) -> None
     assert result.exit_code == 2
     assert "several projects (packages/alpha, packages/beta)" in result.stderr
     assert not (monorepo / "out").exists()
+
+
+def test_paths_in_two_members_audit_the_one_holding_the_component(monorepo: Path) -> None:
+    # As pre-commit passes them: the run starts from the folder above both members,
+    # and beta's files are named from beta's root, never as packages.beta.beta_pkg.
+    alpha_file = "packages/alpha/src/alpha_pkg/alpha.py"
+    result = audit(alpha_file, "packages/beta", "--component", "beta_pkg")
+    assert result.exit_code == 0, result.output
+    scope = certificate(result)["certificate"]["scope"]
+    assert scope["root"] == str(monorepo / "packages" / "beta")
+    assert scope["component"]["packages"] == ["beta_pkg"]
+    assert scope["component"]["files"] == [
+        "beta_pkg/__init__.py",
+        "beta_pkg/alpha.py",
+        "beta_pkg/beta.py",
+    ]
+
+
+def test_since_compares_within_the_member(monorepo: Path) -> None:
+    environment = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+        subprocess.run(
+            ["git", *command], cwd=monorepo, check=True, env={**os.environ, **environment}
+        )
+    changed = monorepo / "packages" / "alpha" / "src" / "alpha_pkg" / "alpha.py"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nLIMIT = 1\n", encoding="utf-8")
+    result = audit(".", "--component", "alpha_pkg", "--since", "HEAD", "--out-dir", "out")
+    assert result.exit_code == 0, result.output
+    data = certificate(result)["certificate"]
+    assert data["scope"]["root"] == str(monorepo / "packages" / "alpha")
+    assert data["scope"]["since"] == "HEAD"
+    assert data["delta"]["changed_files"] == ["src/alpha_pkg/alpha.py"]  # from the member
