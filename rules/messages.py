@@ -675,7 +675,9 @@ class UndeclaredEvent(_MessageRule):
 
     **What it does**
     When the project names bus events through declared constants or enum members,
-    reports each publish or subscribe that spells an event as a string literal.
+    reports each publish or subscribe that spells an event as a string literal. An
+    event the project only subscribes to, under a name no constant declares, is left
+    alone: it is another party's (a protocol's event, emitted under a computed name).
 
     **Why is this bad?**
     The literal bypasses the registry: a rename of the constant leaves it behind, and
@@ -704,6 +706,19 @@ class UndeclaredEvent(_MessageRule):
             from pkg import events
 
             event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            """,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+        ),
+        Valid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            def on_attached(params):
+                return params
+
+            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            event_bus.subscribe("Page.frameAttached", on_attached)
             """,
             files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
         ),
@@ -737,10 +752,15 @@ class UndeclaredEvent(_MessageRule):
         for entry in index.events.values():
             if entry.key.family != BUS:
                 continue
+            constant = declared_values.get(entry.key.name) or by_value.get(entry.key.name)
+            if not entry.publications and not constant:
+                # Only subscribed, and in no registry: another party's event (a wire
+                # protocol's, "Page.frameAttached" emitted under a computed name), not
+                # one the project's registry should declare.
+                continue
             for path, use in entry.literal_uses:
                 if not project.reported(path):
                     continue
-                constant = declared_values.get(entry.key.name) or by_value.get(entry.key.name)
                 advice = (
                     f"use the declared constant {constant}"
                     if constant

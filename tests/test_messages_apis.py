@@ -414,3 +414,42 @@ def test_annotated_handler_writes_and_model_api_are_not_field_reads(tmp_path: Pa
         },
     )
     assert findings(root, ["IL603"]) == []
+
+
+def test_instances_of_project_emitter_classes_are_emitters(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/session.py": """
+                from pyee import EventEmitter
+
+                class Session(EventEmitter):
+                    def closed(self):
+                        self.emit("session.closed", {"reason": "eof"})
+            """,
+            "pkg/page.py": """
+                from pkg.session import Session
+
+                class Page:
+                    def __init__(self, client: "Session"):
+                        client.on("session.closed", self.on_closed)
+                        self._session = Session()
+                        self._session.on("session.closed", self.on_closed_again)
+
+                    def on_closed(self, data):
+                        return data["reason"], data["code"]
+
+                    def on_closed_again(self, data):
+                        return data["when"]
+
+                class Other:
+                    def __init__(self, socket):
+                        socket.on("session.closed", self.on_socket)  # not typed: not pyee
+
+                    def on_socket(self, data):
+                        return data["anything"]
+            """,
+        },
+    )
+    assert findings(root, ["IL603"]) == [("IL603", "pkg/page.py", 11), ("IL603", "pkg/page.py", 14)]

@@ -316,6 +316,8 @@ class MessageFacts:
     # (``ee = EventEmitter()``, ``self.events = AsyncIOEventEmitter()``) and classes
     # deriving from one (their ``self``).
     emitters: tuple[str, ...] = ()
+    # (qualified attribute, qualified class) for ``self.x = Cls(...)`` in a method.
+    attribute_types: tuple[tuple[str, str], ...] = ()
 
 
 def _string(node: cst.BaseExpression) -> str | None:
@@ -371,6 +373,7 @@ class MessageFactCollector(FactCollector):
         self._depth = 0  # nesting of functions and classes
         self._payload_classes: list[PayloadClass] = []
         self._emitters: list[str] = []
+        self._attribute_types: list[tuple[str, str]] = []
         self._uses_redis = False
         self._emitter_classes: set[str] = set()  # local class names deriving from pyee
         settings = _message_settings(context)
@@ -480,6 +483,19 @@ class MessageFactCollector(FactCollector):
         if len(node.targets) != 1:
             return
         target = node.targets[0].target
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+            and isinstance(node.value, cst.Call)
+            and isinstance(node.value.func, (cst.Name, cst.Attribute))
+            and _class_like(node.value.func)
+        ):
+            # self._client = CDPSession(...): the attribute holds that class's instance
+            # (a pyee emitter when the class derives from one).
+            owner, built = self._ref(target), self._ref(node.value.func)
+            if owner and built:
+                self._attribute_types.append((owner, built))
         if self._is_pyee_factory(node.value):
             ref = self._ref(target) if isinstance(target, (cst.Name, cst.Attribute)) else ""
             if ref and (self._function() is None or not isinstance(target, cst.Name)):
@@ -718,13 +734,14 @@ class MessageFactCollector(FactCollector):
         if not isinstance(func, cst.Attribute) or last not in SUBSCRIBE_METHODS:
             return
         receiver = dotted_name(func.value) or ""
+        receiver_ref = self._receiver_ref(func.value) if receiver else ""
         event = self._event_argument(decorator)
         if last == "connect" and event is None:
             event = self._event_ref(func.value)  # @signal.connect
         self._subscriptions.append(
             Subscription(
                 receiver=receiver,
-                receiver_ref=self._ref(func.value) if receiver else "",
+                receiver_ref=receiver_ref,
                 method=last,
                 event=event,
                 handler=handler,
@@ -797,7 +814,7 @@ class MessageFactCollector(FactCollector):
         receiver = dotted_name(func.value) or ""
         if not receiver:
             return
-        receiver_ref = self._ref(func.value)
+        receiver_ref = self._receiver_ref(func.value)
         if method in PUBLISH_METHODS:
             self._publication(node, receiver, receiver_ref, method)
         else:
@@ -808,7 +825,17 @@ class MessageFactCollector(FactCollector):
         if not isinstance(func, cst.Attribute):
             return "", ""
         receiver = dotted_name(func.value) or ""
-        return receiver, self._ref(func.value) if receiver else ""
+        return receiver, self._receiver_ref(func.value) if receiver else ""
+
+    def _receiver_ref(self, node: cst.BaseExpression) -> str:
+        """What a receiver names: for a parameter annotated with a class
+        (``client: CDPSession``), the class; else its qualified name."""
+        function = self._function()
+        if isinstance(node, cst.Name) and function is not None:
+            annotated = function.annotations.get(node.value)
+            if annotated:
+                return annotated
+        return self._ref(node)
 
     def _custom_call(self, node: cst.Call) -> bool:
         """A call matching a configured pattern: recorded as its pattern says."""
@@ -1186,7 +1213,14 @@ class MessageFactCollector(FactCollector):
             queue_escapes=tuple(dict.fromkeys(p for p in self._passed if p[1] in queues)),
             payload_classes=tuple(self._payload_classes),
             emitters=tuple(dict.fromkeys(self._emitters)),
+            attribute_types=tuple(dict.fromkeys(self._attribute_types)),
         )
+
+
+def _class_like(node: cst.BaseExpression) -> bool:
+    """``CDPSession`` / ``connection.Connection``: a capitalised last name."""
+    last = (dotted_name(node) or "").rsplit(".", 1)[-1]
+    return last[:1].isupper()
 
 
 def _message_settings(
