@@ -1511,12 +1511,17 @@ class BlockingCallInAsync(_EventLoopRule):
 
     Follows the calls of each `async def` through synchronous project functions (the
     call graph, across modules) and flags the call, in the `async def`, that leads to
-    a blocking call: `time.sleep`, `requests.*`, `urllib.request.urlopen`,
-    `subprocess.run` / `call` / `check_call` / `check_output`,
+    a blocking call: `time.sleep`, `requests.*`, `httpx.get` / `post` / ...,
+    `urllib.request.urlopen` / `urlretrieve`, a request of a synchronous HTTP client
+    held in a variable (`with httpx.Client() as client: client.get(...)`,
+    `session = requests.Session()`), `subprocess.run` / `call` / `check_call` / `check_output`,
     `socket.create_connection`, `.acquire()` on a `threading.Lock` / `RLock`,
     `.get()` on a `queue.Queue` / `multiprocessing.Queue`, and `.result()` on a
     future from `executor.submit` / `run_coroutine_threadsafe`, each without a
-    timeout. The message names the chain. A function handed to `asyncio.to_thread`,
+    timeout. The blocking call must be made on every path of its function that does
+    not raise (a guard that raises on bad input does not make it optional; the body
+    of a `while True:` polling loop runs at least once); so must every further call
+    of the chain. The message names the chain. A function handed to `asyncio.to_thread`,
     `loop.run_in_executor` or an executor is not followed (it runs in another
     thread), nor is a function with a decorator other than `staticmethod`,
     `classmethod`, `abstractmethod`, `override`, or whose name the same scope binds
@@ -1584,6 +1589,48 @@ class BlockingCallInAsync(_EventLoopRule):
             },
             line=4,
             message="handle -> load -> _wait -> time.sleep",
+        ),
+        Invalid(
+            """
+            from pkg.prompts import load_prompt
+
+            async def generate(request):
+                return load_prompt() + request
+            """,
+            files={
+                "pkg/prompts.py": (
+                    "import httpx\n\n"
+                    "def load_prompt():\n"
+                    "    with httpx.Client() as client:\n"
+                    "        return client.get('https://example.com/p.txt').text\n"
+                )
+            },
+            line=4,
+            message="generate -> load_prompt -> httpx.Client.get",
+        ),
+        Invalid(
+            """
+            from pkg.endpoint import get_endpoint
+
+            async def launch(url):
+                return get_endpoint(url)
+            """,
+            files={
+                "pkg/endpoint.py": (
+                    "import time\nfrom urllib.request import urlopen\n\n"
+                    "def get_endpoint(url):\n"
+                    "    deadline = time.time() + 30\n"
+                    "    while True:\n"
+                    "        if time.time() > deadline:\n"
+                    "            raise TimeoutError(url)\n"
+                    "        try:\n"
+                    "            return urlopen(url).read()\n"
+                    "        except OSError:\n"
+                    "            time.sleep(0.1)\n"
+                )
+            },
+            line=4,
+            message="launch -> get_endpoint -> urllib.request.urlopen",
         ),
     )
 

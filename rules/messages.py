@@ -64,6 +64,10 @@ def _keys(publication: Publication) -> str:
     return "sends " + (", ".join(keys) if keys else "no keys")
 
 
+# Attributes every pydantic model has (``model_fields``, ``model_config``): not fields.
+MODEL_API_PREFIXES = ("model_",)
+
+
 def _shown(param: str, key: str, how: str) -> str:
     if how == "subscript":
         return f'{param}["{key}"]'
@@ -510,7 +514,7 @@ class PayloadKeyMismatch(_MessageRule):
                 # first (a dataclass is read by attribute, a TypedDict by key), else
                 # what the publishers send (attributes only when they send objects).
                 if kind and (read.how == "attribute") == (kind == "object"):
-                    if read.key in fields:
+                    if read.key in fields or read.key.startswith(MODEL_API_PREFIXES):
                         continue
                     seen.add(read.key)
                     short = annotated.rsplit(".", 1)[-1]
@@ -671,7 +675,9 @@ class UndeclaredEvent(_MessageRule):
 
     **What it does**
     When the project names bus events through declared constants or enum members,
-    reports each publish or subscribe that spells an event as a string literal.
+    reports each publish or subscribe that spells an event as a string literal. An
+    event the project only subscribes to, under a name no constant declares, is left
+    alone: it is another party's (a protocol's event, emitted under a computed name).
 
     **Why is this bad?**
     The literal bypasses the registry: a rename of the constant leaves it behind, and
@@ -700,6 +706,19 @@ class UndeclaredEvent(_MessageRule):
             from pkg import events
 
             event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            """,
+            files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
+        ),
+        Valid(
+            """
+            from pkg.bus import event_bus
+            from pkg import events
+
+            def on_attached(params):
+                return params
+
+            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+            event_bus.subscribe("Page.frameAttached", on_attached)
             """,
             files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
         ),
@@ -733,10 +752,15 @@ class UndeclaredEvent(_MessageRule):
         for entry in index.events.values():
             if entry.key.family != BUS:
                 continue
+            constant = declared_values.get(entry.key.name) or by_value.get(entry.key.name)
+            if not entry.publications and not constant:
+                # Only subscribed, and in no registry: another party's event (a wire
+                # protocol's, "Page.frameAttached" emitted under a computed name), not
+                # one the project's registry should declare.
+                continue
             for path, use in entry.literal_uses:
                 if not project.reported(path):
                     continue
-                constant = declared_values.get(entry.key.name) or by_value.get(entry.key.name)
                 advice = (
                     f"use the declared constant {constant}"
                     if constant

@@ -347,3 +347,109 @@ def test_simplenamespace_event_registry_is_declared_constants(tmp_path: Path) ->
         ("IL603", "pkg/page.py", 19),
     ]
     assert findings(root, ["IL605"]) == [("IL605", "pkg/page.py", 16)]
+
+
+QUEUE_APP = """
+from multiprocessing import Process
+
+def worker(jobs):
+    job = jobs.pop_job(timeout=1)
+    return job["obs_shape"], job["input_channels"]
+
+def train(jobs):
+    jobs.push_job({"obs_shape": (3, 84, 84)}, priority=1)
+    Process(target=worker, args=(jobs,)).start()
+"""
+
+
+def test_configured_queue_send_and_receive(tmp_path: Path) -> None:
+    files = {"pkg/__init__.py": "", "pkg/train.py": QUEUE_APP}
+    plain = project(tmp_path / "plain", files)
+    assert findings(plain, ["IL604"]) == []
+    configured = project(
+        tmp_path / "configured",
+        files,
+        '[tool.integ-lint.messages]\nsend = ["jobs.push_job(payload=0|job)"]\n'
+        'receive = ["jobs.pop_job()"]\n',
+    )
+    assert findings(configured, ["IL604"]) == [("IL604", "pkg/train.py", 6)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "why"),
+    [
+        ("push(priority=1)", "send", "unknown role 'priority'"),
+        ("jobs.push()", "send", "where the message is"),
+        ("pop()", "receive", "a method of the queue"),
+        ("jobs.pop(payload=0)", "receive", "names no argument"),
+    ],
+)
+def test_malformed_queue_patterns_say_why(text: str, kind: str, why: str) -> None:
+    with pytest.raises(PatternError) as raised:
+        parse_api_pattern(text, kind)
+    assert why in str(raised.value)
+
+
+def test_annotated_handler_writes_and_model_api_are_not_field_reads(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bus.py": BUS,
+            "pkg/app.py": """
+                from pydantic import BaseModel
+
+                from pkg.bus import event_bus
+
+                class Login(BaseModel):
+                    user_id: int
+
+                def on_login(login: Login):
+                    login.seen = True
+                    return login.user_id, login.model_fields, login.model_dump()
+
+                event_bus.subscribe("user.login", on_login)
+                event_bus.publish("user.login", Login(user_id=1))
+            """,
+        },
+    )
+    assert findings(root, ["IL603"]) == []
+
+
+def test_instances_of_project_emitter_classes_are_emitters(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/session.py": """
+                from pyee import EventEmitter
+
+                class Session(EventEmitter):
+                    def closed(self):
+                        self.emit("session.closed", {"reason": "eof"})
+            """,
+            "pkg/page.py": """
+                from pkg.session import Session
+
+                class Page:
+                    def __init__(self, client: "Session"):
+                        client.on("session.closed", self.on_closed)
+                        self._session = Session()
+                        self._session.on("session.closed", self.on_closed_again)
+
+                    def on_closed(self, data):
+                        return data["reason"], data["code"]
+
+                    def on_closed_again(self, data):
+                        return data["when"]
+
+                class Other:
+                    def __init__(self, socket):
+                        socket.on("session.closed", self.on_socket)  # not typed: not pyee
+
+                    def on_socket(self, data):
+                        return data["anything"]
+            """,
+        },
+    )
+    assert findings(root, ["IL603"]) == [("IL603", "pkg/page.py", 11), ("IL603", "pkg/page.py", 14)]

@@ -160,3 +160,26 @@ def test_recorded_reads_see_a_file_that_appears(tmp_path: Path) -> None:
     assert reads_unchanged(globbed)
     (tmp_path / "d.yaml").write_text("d: 1\n")
     assert not reads_unchanged(globbed)
+
+
+def test_a_memoised_run_never_unpickles_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integ_lint.engine import cache, executor
+
+    root = _copy("web_backend", tmp_path)
+    first = _lines(root)
+    loaded: list[int] = []
+    real = cache.load_facts
+
+    def counted(pickled: bytes) -> dict[str, object]:
+        loaded.append(1)
+        return real(pickled)
+
+    monkeypatch.setattr(cache, "load_facts", counted)
+    monkeypatch.setattr(executor, "load_facts", counted)
+    assert _lines(root) == first
+    assert loaded == []
+    (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + "\n# moved\n")
+    assert _lines(root) == first  # the phase runs again, on the cached facts
+    assert loaded

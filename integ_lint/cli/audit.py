@@ -33,6 +33,7 @@ from integ_lint.audit.model import (
     NEEDS_FURTHER_REVIEW,
     AuditError,
     Comparison,
+    ComponentScope,
     Header,
     audit_collectors,
     build_certificate,
@@ -56,6 +57,7 @@ from integ_lint.cli.options import (
 from integ_lint.config.loader import Config, ConfigError, load_config
 from integ_lint.config.settings import AuditSettings
 from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.members import Member, joined, reached_members, split_by_member
 from integ_lint.engine.pipeline import (
     EXIT_FINDINGS,
     EXIT_INCOMPLETE,
@@ -152,17 +154,40 @@ def audit_command(
         fail(str(exc))
     if agent is not None and not agent.strip():
         fail("--agent: must not be empty")
-    target = out_dir if out_dir is not None else config.root / settings.out_dir
 
     from integ_lint.cli.baseline import configured_baseline, prepare_gate
 
+    subprojects: list[Path] = []
+    general = config.general
+    # Paths inside monorepo members are the members' (named from their own roots).
+    own_paths = split_by_member(
+        scan_paths, config.root, [*general.exclude, *general.extend_exclude]
+    )[0]
     try:
-        discovered = discover_files(scan_paths, config)
+        discovered = discover_files(own_paths, config, subprojects) if own_paths else []
     except DiscoveryError as exc:
         fail(str(exc))
     scope_files = resolve_component(
         component, [(f.relpath, f.module) for f in discovered], settings.components
     )
+    names = [name for f in discovered for name in (f.module, f.relpath) if name]
+    if not scope_files.files:
+        # A monorepo: the component may live in a member, audited as its own project.
+        found = _member_component(component, scan_paths, config, subprojects, names)
+        if found is not None:
+            member, scope_files = found
+            config, scan_paths, discovered = member.config, member.paths, member.files
+            settings = config.section(AuditSettings)
+            try:
+                settings.validate(str(config.config_file))
+            except ConfigError as exc:
+                fail(str(exc))
+            click.echo(
+                f"integ-lint: --component {component!r} is in the project at "
+                f"{member.prefix}; auditing it there, with its own configuration",
+                err=True,
+            )
+    target = out_dir if out_dir is not None else config.root / settings.out_dir
     options = RunOptions(
         jobs=jobs,
         use_cache=not no_cache,
@@ -229,7 +254,6 @@ def audit_command(
         click.echo(str(written.markdown_path))
     reason = ""
     if not scope_files.files:  # the certificate says why; the one line on stderr too
-        names = [name for f in discovered for name in (f.module, f.relpath) if name]
         spec = (scope_files.unmatched or (component,))[0]
         reason = f": --component {component!r} matched no file{did_you_mean(spec, names)}"
     click.echo(f"Status: {status}{reason}", err=True)
@@ -238,6 +262,56 @@ def audit_command(
     if status == NEEDS_FURTHER_REVIEW:
         sys.exit(EXIT_INCOMPLETE)
     sys.exit(EXIT_FINDINGS)
+
+
+def _member_component(
+    component: str,
+    scan_paths: list[Path],
+    config: Config,
+    subprojects: list[Path],
+    names: list[str],
+) -> tuple[Member, ComponentScope] | None:
+    """The monorepo member holding ``component`` and its files there, when the run's
+    project itself has none: a dotted module of the member, a component configured in
+    the member (or at the top, its paths taken from the run's root), or path globs
+    from the member's folder or from the run's root. A component found in several
+    members is a usage error; ``names`` gets every member's modules and paths (from the
+    run's root) for the did-you-mean of a component found nowhere."""
+    notes: list[str] = []
+    matches: list[tuple[Member, ComponentScope]] = []
+    top_components = config.section(AuditSettings).components
+    for member in reached_members(scan_paths, config, subprojects, notes):
+        configured = {
+            name: [_from_member(spec, member.prefix) for spec in specs]
+            for name, specs in top_components.items()
+        }
+        configured.update(member.config.section(AuditSettings).components)
+        spec = ",".join(_from_member(s, member.prefix) for s in component.split(","))
+        scope = resolve_component(
+            component if component.strip() in configured else spec,
+            [(f.relpath, f.module) for f in member.files],
+            configured,
+        )
+        names.extend(n for f in member.files for n in (f.module, joined(member.prefix, f.relpath)))
+        if scope.files:
+            matches.append((member, scope))
+    for note in notes:
+        click.echo(f"integ-lint: warning: {note}", err=True)
+    if len(matches) > 1:
+        projects = ", ".join(member.prefix for member, _ in matches)
+        fail(
+            f"--component {component!r} names files in several projects ({projects}): "
+            f"audit one at a time, e.g. integ-lint audit {matches[0][0].prefix} "
+            f"--component {component!r}"
+        )
+    return matches[0] if matches else None
+
+
+def _from_member(spec: str, prefix: str) -> str:
+    """A path glob written from the run's root (``packages/a/src/**``) as seen from the
+    member at ``prefix`` (``src/**``); other specs unchanged."""
+    spec = spec.strip()
+    return spec[len(prefix) + 1 :] if spec.startswith(prefix + "/") else spec
 
 
 def _since(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,23 +21,38 @@ from integ_lint.model.devices import device_owners
 @config_file_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def config_command(paths: tuple[Path, ...], config_file: Path | None, output_format: str) -> None:
-    """Print the resolved configuration and where each value came from."""
+    """Print the resolved configuration and where each value came from. Monorepo
+    members (folders below with their own pyproject.toml) are listed with their config
+    files and the keys they set (in full with --format json, or 'config MEMBER')."""
     config = load_project_config(list(paths) or [Path(".")], config_file)
     from integ_lint.cli.files import unmatched_role_globs
+    from integ_lint.engine.members import keys_set, member_prefix, members_of
 
     for warning in unmatched_role_globs(config):
         click.echo(f"integ-lint: warning: {warning}", err=True)
+    member_notes: list[str] = []
+    members = members_of(list(paths) or [Path(".")], config, member_notes)
+    for note in member_notes:
+        click.echo(f"integ-lint: warning: {note}", err=True)
     data = config.as_dict()
     if output_format == "json":
         import json
 
+        def described(project: Config) -> dict[str, Any]:
+            return {
+                "config_file": str(project.config_file) if project.config_file else None,
+                "root": str(project.root),
+                "values": project.as_dict(),
+                "sources": project.provenance,
+            }
+
         click.echo(
             json.dumps(
                 {
-                    "config_file": str(config.config_file) if config.config_file else None,
-                    "root": str(config.root),
-                    "values": data,
-                    "sources": config.provenance,
+                    **described(config),
+                    "members": [
+                        {"project": member.prefix, **described(member.config)} for member in members
+                    ],
                 },
                 indent=2,
                 default=str,
@@ -56,6 +73,21 @@ def config_command(paths: tuple[Path, ...], config_file: Path | None, output_for
                     click.echo(line)
         else:
             click.echo(f"{key} = {value!r}  # from {config.provenance.get(key, 'default')}")
+    if members:
+        # As ruff's hierarchical configuration: each member has its own settings, and
+        # the table above does not reach them.
+        click.echo(
+            "\n# monorepo members: each is a project of its own with its own configuration "
+            "(the values above do not apply to them)"
+        )
+        for member in members:
+            member_file = member.config.config_file
+            where = member_prefix(member_file, config.root) if member_file else "no config file"
+            keys = keys_set(member.config)
+            sets = f"sets {', '.join(keys)}" if keys else "sets nothing: defaults"
+            click.echo(f"# {member.prefix}: {where} ({sets})")
+        first = os.path.relpath(members[0].config.root)
+        click.echo(f"# every value of one, and where it came from: integ-lint config {first}")
 
 
 def inferred_owner_comments(paths: list[Path], config: Config) -> list[str]:

@@ -20,7 +20,7 @@ from integ_lint.cli.options import (
     output_option,
     use_color,
 )
-from integ_lint.config.loader import ConfigError
+from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import MessageSettings
 from integ_lint.engine.discovery import DiscoveryError
 from integ_lint.facts.messages import MessageFactCollector
@@ -39,7 +39,7 @@ from integ_lint.views.messages import (
 MESSAGE_FORMATS = ("table", "json", "mermaid", "dot", "svg", "html")
 
 
-def render_table(rows: list[EventRow], color: bool) -> None:
+def render_table(rows: list[EventRow], color: bool, title: str = TITLE) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -51,7 +51,7 @@ def render_table(rows: list[EventRow], color: bool) -> None:
             markup=False,
         )
         return
-    table = Table(title=TITLE)
+    table = Table(title=title)
     for column in ("Event", "Publishers", "Subscribers", "Keys sent", "Keys read"):
         table.add_column(column)
     for row in rows:
@@ -94,27 +94,46 @@ def messages_command(
     color: bool | None,
 ) -> None:
     """Show which components publish and subscribe to which events in PATHS."""
+    from integ_lint.engine.members import each_project
     from integ_lint.engine.pipeline import index_project
+    from integ_lint.views.messages import merge_event_rows
 
     scan_paths = list(paths) or [Path(".")]
     config = load_project_config(scan_paths, config_file)
-    try:
-        project, notes = index_project(
-            scan_paths,
-            config,
+    notes: list[str] = []
+
+    def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> list[EventRow]:
+        project, project_notes = index_project(
+            own,
+            project_config,
             [MessageFactCollector],
             jobs=config.general.jobs if jobs is None else jobs,
+            subprojects=subprojects,
         )
+        notes.extend(project_notes)
+        return message_rows(project)
+
+    try:
+        # Every monorepo member the paths reach, each with its own settings.
+        parts = each_project(scan_paths, config, build, notes)
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
     for note in notes:
         click.echo(f"integ-lint: warning: {note}", err=True)
-    rows = message_rows(project)
+    rows = merge_event_rows(parts)
     summary = f"{len(rows)} events."
     if output_format == "table":
         if output is not None:
             fail("--output needs a map format (--format json|mermaid|dot|svg|html)")
-        render_table(rows, use_color(sys.stdout, color))
+        if len(parts) == 1 and not parts[0][0]:
+            render_table(rows, use_color(sys.stdout, color))
+            return
+        for prefix, project_rows in parts:  # one section per project
+            title = f"{TITLE} ({prefix or '.'})"
+            if project_rows:
+                render_table(project_rows, use_color(sys.stdout, color), title)
+            else:
+                click.echo(f"{title}: no events found.")
         return
     renderers = {
         "json": lambda r: (

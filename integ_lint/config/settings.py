@@ -331,6 +331,10 @@ class MessageSettings(Section):
     # position (0-based), a keyword, or both ("1|name").
     publish: list[str] = field(default_factory=list)
     subscribe: list[str] = field(default_factory=list)
+    # Queue APIs beside put/get: "RECEIVER.METHOD(payload=WHERE)" writes a message,
+    # "RECEIVER.METHOD()" returns one (docs/rules/messages.md).
+    send: list[str] = field(default_factory=list)
+    receive: list[str] = field(default_factory=list)
 
 
 BUILTIN_SECTIONS: tuple[type[Section], ...] = (

@@ -13,18 +13,20 @@ model, facts, findings, config and files. Never the command line, audit or views
 """
 
 # Re-exported: the names callers imported from here before the package existed.
+from integ_lint.engine.discovery import (  # noqa: F401
+    discover_files,
+    project_files,
+    project_layout,
+)
 from integ_lint.engine.pipeline import (  # noqa: F401
     EXIT_FINDINGS,
     EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_USAGE,
     RunOptions,
-    discover_files,
     exit_code,
     filter_by_role,
     index_project,
-    project_files,
-    project_layout,
     run,
 )
 from integ_lint.engine.selection import (  # noqa: F401

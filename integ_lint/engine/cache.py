@@ -48,6 +48,7 @@ import time
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from integ_lint import __version__
 from integ_lint.config.loader import Config
@@ -60,7 +61,7 @@ from integ_lint.rule import FactCollector, FileRule, ProjectRule
 
 CACHE_FORMAT = 1
 ENTRY_DIR = f"v{CACHE_FORMAT}"
-MAGIC = b"ILC1"
+MAGIC = b"ILC2"  # 2: (result without facts, pickled facts)
 TAG_SIZE = 32
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -372,6 +373,15 @@ def namespace(
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def load_facts(pickled: bytes) -> dict[str, Any]:
+    """The facts of an entry that :meth:`FileCache.get_deferred` returned pickled
+    (authenticated with its entry)."""
+    facts = pickle.loads(pickled)
+    if not isinstance(facts, dict):
+        raise TypeError("cached facts are not a dict")
+    return facts
+
+
 @dataclasses.dataclass
 class ProjectMemo:
     """The outcome of a run's project phase (project rules over the joined facts),
@@ -516,6 +526,16 @@ class FileCache:
     # -- reading -----------------------------------------------------------------
     def get(self, source_file: SourceFile, digest: str) -> FileResult | None:
         """The cached result for this content of ``source_file``, or None."""
+        found = self.get_deferred(source_file, digest, defer_facts=False)
+        return found[0] if found is not None else None
+
+    def get_deferred(
+        self, source_file: SourceFile, digest: str, defer_facts: bool = True
+    ) -> tuple[FileResult, bytes | None] | None:
+        """The cached result and, with ``defer_facts``, its facts still pickled (the
+        result's ``facts`` empty until :func:`load_facts`): a run whose project phase
+        is memoised never pays for unpickling them. The pickled facts were
+        authenticated with the rest of the entry."""
         path = self.entry_path(self.key(source_file, digest))
         try:
             # Never through a symlink, never a FIFO or device planted as an entry.
@@ -523,17 +543,19 @@ class FileCache:
         except OSError:
             self.stats.misses += 1
             return None
-        result = self._decode(data, source_file, digest)
-        if result is None:
+        found = self._decode(data, source_file, digest, defer_facts)
+        if found is None:
             self.stats.corrupt += 1
             self.stats.misses += 1
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
         self.stats.hits += 1
-        return result
+        return found
 
-    def _decode(self, data: bytes, source_file: SourceFile, digest: str) -> FileResult | None:
+    def _decode(
+        self, data: bytes, source_file: SourceFile, digest: str, defer_facts: bool = False
+    ) -> tuple[FileResult, bytes | None] | None:
         header = len(MAGIC) + TAG_SIZE
         if len(data) < header or not data.startswith(MAGIC):
             return None
@@ -541,7 +563,11 @@ class FileCache:
         if not hmac.compare_digest(tag, self._tag(payload)):
             return None
         try:
-            result = pickle.loads(payload)
+            result, facts = pickle.loads(payload)
+            if not isinstance(facts, bytes):
+                return None
+            if not defer_facts:
+                result.facts = load_facts(facts)
         except Exception:
             return None
         if (
@@ -550,7 +576,7 @@ class FileCache:
             or result.digest != digest
         ):
             return None
-        return result
+        return result, facts if defer_facts else None
 
     # -- the project phase's memo -------------------------------------------------
     def get_memo(self, key: str) -> ProjectMemo | None:
@@ -621,7 +647,10 @@ class FileCache:
         if self.disabled_reason is not None or not result.digest or self.max_bytes <= 0:
             return False
         try:
-            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            # The facts pickled apart: a run that needs no facts does not unpickle them.
+            facts = pickle.dumps(result.facts, protocol=pickle.HIGHEST_PROTOCOL)
+            light = dataclasses.replace(result, facts={})
+            payload = pickle.dumps((light, facts), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             return False  # facts that do not pickle: analyse the file again next time
         data = MAGIC + self._tag(payload) + payload

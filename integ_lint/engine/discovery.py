@@ -6,9 +6,11 @@ import os
 import stat
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from integ_lint.config.loader import Config
+from integ_lint.config.roles import role_paths
 from integ_lint.files.globs import matches_any
 from integ_lint.files.paths import relative_path
 from integ_lint.files.source import HEAD_BYTES
@@ -146,7 +148,57 @@ def discover_project(
     found = collect_paths([root], root, exclude, respect_gitignore)
     heads: dict[Path, str] = {}
     layout = infer_layout(root, found, source_roots, heads=heads)
-    return name_files(found, root, layout, role_patterns, heads), layout
+    files, warning = separate_shadowed(
+        name_files(found, root, layout, role_patterns, heads), layout
+    )
+    if warning:
+        layout = replace(layout, warnings=(*layout.warnings, warning))
+    return files, layout
+
+
+def separate_shadowed(files: Sequence[SourceFile], layout: Layout) -> tuple[list[SourceFile], str]:
+    """``files`` with every module name held by one file only, and a warning naming
+    the files renamed. Two files under different source roots can get one name (a
+    copy of ``pkg/evaluation/`` at the root while ``pkg`` is a source root too): the
+    file under the earlier root keeps it, as the first entry of ``sys.path`` wins (a
+    library file before a test or example), and the one it shadows is named ``<its source root>:<module>``, a name no import
+    reaches. One identity per file: the two are never merged into one module (nor
+    their classes into one manager). The warning names library files only."""
+    order = {relative_path(r, layout.root): i for i, r in enumerate(layout.source_roots)}
+
+    def rank(file: SourceFile) -> tuple[bool, int]:
+        # The project's library before its tests and examples (a root inferred from an
+        # example's imports must not rename the project's own module).
+        return file.role != "library", order.get(file.source_root, len(order))
+
+    owners: dict[str, SourceFile] = {}
+    for file in files:
+        current = owners.get(file.module)
+        if file.module and (current is None or rank(file) < rank(current)):
+            owners[file.module] = file
+    kept: list[SourceFile] = []
+    shadowed: list[tuple[SourceFile, SourceFile]] = []
+    for file in files:
+        owner = owners.get(file.module)
+        if owner is None or owner.source_root == file.source_root:
+            kept.append(file)  # a .py beside its .pyi stub is one module
+            continue
+        shadowed.append((file, owner))
+        kept.append(replace(file, module=f"{file.source_root}:{file.module}"))
+    # Tests and examples often repeat a name (each example's manage.py): renamed, but
+    # only a library file shadowed is worth a warning.
+    shadowed = [(file, owner) for file, owner in shadowed if file.role == "library"]
+    if not shadowed:
+        return kept, ""
+    file, owner = shadowed[0]
+    more = f" and {len(shadowed) - 1} more" if len(shadowed) > 1 else ""
+    warning = (
+        f"{file.relpath}{more}: module name {file.module!r} is taken by {owner.relpath} "
+        f"(source root {owner.source_root!r} comes first); named "
+        f"{file.source_root + ':' + file.module!r}, which no import reaches. A stray copy? "
+        "Exclude it, or set source-roots"
+    )
+    return kept, warning
 
 
 def collect_paths(
@@ -275,3 +327,53 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
     (see :func:`integ_lint.model.layout.module_name`)."""
     ordered = sorted((Path(os.path.abspath(r)) for r in roots), key=lambda r: -len(r.parts))
     return layout_module_name(path, ordered)[0]
+
+
+def project_files(config: Config) -> list[SourceFile]:
+    """Every file of the project (the config's root), named from the project's source
+    roots; computes :func:`project_layout` on the way. Cached on the config."""
+    if config.files is not None:
+        cached: list[SourceFile] = config.files
+        return cached
+    general = config.general
+    files, layout = discover_project(
+        config.root,
+        exclude=[*general.exclude, *general.extend_exclude],
+        respect_gitignore=general.respect_gitignore,
+        source_roots=general.source_roots,
+        role_patterns=role_paths(general),
+    )
+    config.layout = layout
+    config.files = files
+    return files
+
+
+def project_layout(config: Config) -> Layout:
+    """The source roots of the config's project (integ_lint.model.layout), computed once."""
+    if config.layout is None:
+        project_files(config)
+    layout: Layout = config.layout
+    return layout
+
+
+def discover_files(
+    paths: Sequence[Path],
+    config: Config,
+    subprojects: list[Path] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
+) -> list[SourceFile]:
+    """The files a run over ``paths`` scans, with the config's excludes; module names
+    start from the whole project's source roots, whatever the paths. The project's
+    files are named (and their roles classified) once: this reuses them."""
+    general = config.general
+    return discover(
+        paths,
+        config.root,
+        exclude=[*general.exclude, *general.extend_exclude],
+        respect_gitignore=general.respect_gitignore,
+        role_patterns=role_paths(general),
+        layout=project_layout(config),
+        subprojects=subprojects,
+        unreadable=unreadable,
+        known={f.path: f for f in project_files(config)},
+    )

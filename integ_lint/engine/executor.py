@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from integ_lint.config.loader import Config
 from integ_lint.engine.analysis import FileResult, analyze_file
-from integ_lint.engine.cache import CacheError, FileCache
+from integ_lint.engine.cache import CacheError, FileCache, load_facts
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.files.source import content_digest, max_file_bytes, read_regular_file
 from integ_lint.findings.model import Notification, NotificationKind
@@ -60,6 +60,9 @@ class ExecutionStats:
     cache_written: int = 0
     cache_pruned: int = 0
     notifications: list[Notification] = field(default_factory=list)
+    # Cached results whose facts are still pickled (analyze_files(defer_facts=True)),
+    # with their file: load_deferred_facts fills them in.
+    deferred: list[tuple[FileResult, bytes, SourceFile]] = field(default_factory=list)
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -138,6 +141,8 @@ def analyze_files(
     use_cache: bool = False,
     stats: ExecutionStats | None = None,
     progress: Callable[[int, int], None] | None = None,
+    reuse_rules: Sequence[type[FileRule]] = (),
+    defer_facts: bool = False,
 ) -> list[FileResult]:
     """Analyse ``files`` and return their results in the same order.
 
@@ -145,6 +150,12 @@ def analyze_files(
     ``use_cache``: read and write the per-file cache under the project root.
     ``stats``: filled with what was done (cache hits, workers, notifications).
     ``progress``: called with (files done, total) as files complete.
+    ``reuse_rules``: with no ``file_rules`` (facts only: the context files of a
+    pre-commit run), a cache entry written by a full run with these rules and the
+    same collectors serves too; its findings are dropped.
+    ``defer_facts``: cached results come with empty ``facts``, kept pickled in
+    ``stats.deferred`` until :func:`load_deferred_facts` (the project phase's memo
+    may make them unnecessary).
     """
     stats = stats if stats is not None else ExecutionStats()
     cache: FileCache | None = None
@@ -155,6 +166,11 @@ def analyze_files(
             stats.notifications.append(_cache_note(str(exc)))
         if cache is not None and cache.max_bytes <= 0:
             cache = None
+    fuller: FileCache | None = None
+    if cache is not None and reuse_rules and not file_rules:
+        with contextlib.suppress(CacheError):
+            fuller = FileCache.for_run(config, reuse_rules, collectors)
+    reused_codes = {rule.code for rule in reuse_rules}
 
     results: list[FileResult | None] = [None] * len(files)
     todo: list[tuple[int, int]] = []  # (index, size) of files to analyse
@@ -167,7 +183,17 @@ def analyze_files(
                 data = None  # analyse_file reports it
             if data is not None:
                 size = len(data)
-                cached = cache.get(source_file, content_digest(data))
+                digest = content_digest(data)
+                cached = None
+                found = cache.get_deferred(source_file, digest, defer_facts)
+                if found is None and fuller is not None:
+                    found = fuller.get_deferred(source_file, digest, defer_facts)
+                    if found is not None and _facts_only(found[0], reused_codes) is None:
+                        found = None
+                if found is not None:
+                    cached, pickled_facts = found
+                    if pickled_facts is not None:
+                        stats.deferred.append((cached, pickled_facts, source_file))
                 if cached is not None:
                     results[index] = cached
                     continue
@@ -200,6 +226,33 @@ def analyze_files(
     final = [r for r in results if r is not None]
     assert len(final) == len(files)
     return final
+
+
+def load_deferred_facts(
+    stats: ExecutionStats,
+    config: Config,
+    collectors: Sequence[type[FactCollector]],
+) -> None:
+    """Fill in the facts :func:`analyze_files` left pickled (``defer_facts``); a file
+    whose facts cannot be loaded is analysed again (for its facts only)."""
+    for result, pickled, source_file in stats.deferred:
+        try:
+            result.facts = load_facts(pickled)
+        except Exception:
+            result.facts = analyze_file(source_file, config, [], collectors).facts
+    stats.deferred.clear()
+
+
+def _facts_only(result: FileResult | None, rule_codes: set[str]) -> FileResult | None:
+    """``result`` (from a run with the rules ``rule_codes``) as a run with no file rule
+    would have produced it: no findings; None when one of those rules crashed on the
+    file (its facts are then not trusted to be complete)."""
+    if result is None:
+        return None
+    if any(n.rule in rule_codes for n in result.notifications):
+        return None
+    result.findings = []
+    return result
 
 
 def _poolable(state: _State) -> bool:

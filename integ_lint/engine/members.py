@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from integ_lint.config.loader import Config, ConfigError, find_config_file, load_config
+from integ_lint.engine.discovery import DiscoveryError
+
+if TYPE_CHECKING:
+    from integ_lint.engine.discovery import SourceFile
 
 T = TypeVar("T")
 
@@ -129,3 +134,74 @@ def context_line(shown: int, context: int) -> str:
         return ""
     files = "file" if shown == 1 else "files"
     return f"{shown} {files} shown, {context} more read for context."
+
+
+@dataclass
+class Member:
+    """A monorepo member a run reaches: its folder from the run's root (``prefix``), its
+    own configuration, the paths of the run inside it (the member itself when a folder
+    above it was given) and the files those paths discover there."""
+
+    prefix: str
+    config: Config
+    paths: list[Path]
+    files: list[SourceFile]
+
+
+def reached_members(
+    paths: Sequence[Path], config: Config, subprojects: Sequence[Path], notes: list[str]
+) -> list[Member]:
+    """Every member below the config's project that ``paths`` reach, and theirs in turn,
+    each with its own configuration: members holding one of ``paths`` (with those
+    paths), and ``subprojects`` (found while discovering a folder above them; whole).
+    A member whose configuration is invalid is left out with a note."""
+    from integ_lint.engine.discovery import discover_files
+    from integ_lint.engine.registry import load_registry
+    from integ_lint.engine.selection import select_rules
+
+    general = config.general
+    _own, members = split_by_member(paths, config.root, [*general.exclude, *general.extend_exclude])
+    for subproject in subprojects:
+        members[subproject.resolve()] = [subproject]  # the whole member
+    found: list[Member] = []
+    for member in sorted(members):
+        prefix = member_prefix(member, config.root)
+        nested: list[Path] = []
+        try:
+            registry = load_registry()
+            member_config = load_config([member], None, extra_sections=registry.sections)
+            select_rules(member_config, registry)
+            own_paths = split_by_member(
+                members[member],
+                member_config.root,
+                [*member_config.general.exclude, *member_config.general.extend_exclude],
+            )[0]
+            files = discover_files(own_paths, member_config, nested) if own_paths else []
+        except (ConfigError, DiscoveryError) as exc:
+            notes.append(f"{exc}; the project {prefix} was left out")
+            continue
+        found.append(Member(prefix, member_config, list(members[member]), files))
+        for inner in reached_members(members[member], member_config, nested, notes):
+            found.append(replace(inner, prefix=joined(prefix, inner.prefix)))
+    return found
+
+
+def members_of(paths: Sequence[Path], config: Config, notes: list[str]) -> list[Member]:
+    """The members a run of the config's project over ``paths`` reaches (see
+    :func:`reached_members`), found by discovering the project's own paths."""
+    from integ_lint.engine.discovery import discover_files
+
+    general = config.general
+    own = split_by_member(paths, config.root, [*general.exclude, *general.extend_exclude])[0]
+    subprojects: list[Path] = []
+    if own:
+        try:
+            discover_files(own, config, subprojects)
+        except DiscoveryError as exc:
+            notes.append(str(exc))
+    return reached_members(paths, config, subprojects, notes)
+
+
+def keys_set(config: Config) -> list[str]:
+    """The keys whose value does not come from the defaults (dotted, ``gpu.x``)."""
+    return sorted(key for key, source in config.provenance.items() if source != "default")

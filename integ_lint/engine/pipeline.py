@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from integ_lint.config.loader import Config, ConfigError
-from integ_lint.config.roles import LIBRARY, role_paths
+from integ_lint.config.roles import LIBRARY
 from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.cache import CacheError, FileCache, ProjectMemo, project_memo_key
-from integ_lint.engine.discovery import SourceFile, discover, discover_project
-from integ_lint.engine.executor import ExecutionStats, analyze_files
+from integ_lint.engine.discovery import (
+    SourceFile,
+    discover_files,
+    project_files,
+    project_layout,
+)
+from integ_lint.engine.executor import ExecutionStats, analyze_files, load_deferred_facts
 from integ_lint.engine.members import split_by_member
 from integ_lint.engine.registry import load_registry
 from integ_lint.engine.selection import Selection, select_rules
@@ -37,7 +42,6 @@ from integ_lint.findings.suppressions import (
     apply_suppressions,
     unused_suppressions,
 )
-from integ_lint.model.layout import Layout
 from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import FactCollector
 
@@ -81,56 +85,6 @@ class RunOptions:
     # of the files and stop before the project phase, or take every file's result from
     # the shards instead of analysing it.
     shards: ShardWriter | ShardReader | None = None
-
-
-def project_files(config: Config) -> list[SourceFile]:
-    """Every file of the project (the config's root), named from the project's source
-    roots; computes :func:`project_layout` on the way. Cached on the config."""
-    if config.files is not None:
-        cached: list[SourceFile] = config.files
-        return cached
-    general = config.general
-    files, layout = discover_project(
-        config.root,
-        exclude=[*general.exclude, *general.extend_exclude],
-        respect_gitignore=general.respect_gitignore,
-        source_roots=general.source_roots,
-        role_patterns=role_paths(general),
-    )
-    config.layout = layout
-    config.files = files
-    return files
-
-
-def project_layout(config: Config) -> Layout:
-    """The source roots of the config's project (integ_lint.model.layout), computed once."""
-    if config.layout is None:
-        project_files(config)
-    layout: Layout = config.layout
-    return layout
-
-
-def discover_files(
-    paths: Sequence[Path],
-    config: Config,
-    subprojects: list[Path] | None = None,
-    unreadable: list[tuple[str, str]] | None = None,
-) -> list[SourceFile]:
-    """The files a run over ``paths`` scans, with the config's excludes; module names
-    start from the whole project's source roots, whatever the paths. The project's
-    files are named (and their roles classified) once: this reuses them."""
-    general = config.general
-    return discover(
-        paths,
-        config.root,
-        exclude=[*general.exclude, *general.extend_exclude],
-        respect_gitignore=general.respect_gitignore,
-        role_patterns=role_paths(general),
-        layout=project_layout(config),
-        subprojects=subprojects,
-        unreadable=unreadable,
-        known={f.path: f for f in project_files(config)},
-    )
 
 
 def index_project(
@@ -309,8 +263,12 @@ def _run_project(
     execution = ExecutionStats()
     context_execution = ExecutionStats()
     analyze = analyze_files
+    # Cached facts stay pickled until the project phase needs them (its memo may
+    # answer without them); never for shards, the index callers or the audit.
+    defer = not (options.keep_project or options.collectors)
     if options.shards is not None:
         analyze = options.shards.analyzer(config, analyze_files)
+        defer = False
     results = analyze(
         files,
         config,
@@ -320,6 +278,7 @@ def _run_project(
         progress=progress,
         use_cache=options.use_cache,
         stats=execution,
+        defer_facts=defer,
     )
     if context_files:
         # Collectors only: project rules need every file's facts, findings come from
@@ -339,6 +298,8 @@ def _run_project(
             progress=context_progress,
             use_cache=options.use_cache,
             stats=context_execution,
+            reuse_rules=selection.file_rules,  # a full run's entries hold the facts too
+            defer_facts=defer,
         )
         execution.files_from_cache += context_execution.files_from_cache
         for result in context_results:
@@ -380,7 +341,14 @@ def _run_project(
             comments[result.relpath] = result.suppressions
         if result.digest:
             report.file_hashes[result.relpath] = result.digest
-    findings.extend(_run_project_rules(results, config, selection, report, options, roles))
+
+    def load_facts() -> None:
+        for stats in (execution, context_execution):
+            load_deferred_facts(stats, config, selection.collectors)
+
+    findings.extend(
+        _run_project_rules(results, config, selection, report, options, roles, load_facts)
+    )
     # Roles change what is reported, not what is known: drop findings in files whose
     # role the rule does not report on (before suppressions, so that a comment
     # silencing such a finding shows up as unused).
@@ -450,7 +418,10 @@ def _run_project_rules(
     report: Report,
     options: RunOptions,
     roles: dict[str, str],
+    load_facts: Callable[[], None] = lambda: None,
 ) -> list[Finding]:
+    """The project rules' findings; ``load_facts`` completes ``results`` whose facts
+    were left pickled (called only when the phase runs)."""
     if not selection.project_rules and not options.collectors:
         return []
     memo_cache, memo_key = _project_memo(results, config, selection, options, roles)
@@ -459,6 +430,7 @@ def _run_project_rules(
         if memo is not None:  # nothing the phase reads changed: its outcome stands
             report.notifications.extend(memo.notifications)
             return memo.findings
+    load_facts()
     noted = len(report.notifications)
     with recording_reads() as reads:
         findings = _project_phase(results, config, selection, report, options, roles)

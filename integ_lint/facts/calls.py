@@ -13,7 +13,9 @@ records, without any configuration:
 * functions handed to another thread, process or the loop (``Thread(target=f)``,
   ``executor.submit(f)``, ``run_in_executor(None, f)``, ``asyncio.to_thread(f)``,
   ``anyio.to_thread.run_sync(f)``, ``Process(target=f)``, ``loop.call_soon(f)``);
-* blocking calls (``time.sleep``, ``requests.*``, ``subprocess.run``, ...), including
+* blocking calls (``time.sleep``, ``requests.*``, ``httpx.get``, ``subprocess.run``, ...),
+  requests of a synchronous HTTP client (``httpx.Client``, ``requests.Session``) bound to
+  a variable (``with httpx.Client() as client``, ``session = requests.Session()``), and
   ``.get()`` / ``.acquire()`` / ``.result()`` without timeout on a receiver whose type
   the project phase can check;
 * the positions of loop-starting calls (``run``, ``run_until_complete``,
@@ -72,8 +74,28 @@ _BLOCKING_NAMES = frozenset(
         "requests.head",
         "requests.options",
         "requests.request",
+        # httpx's module-level functions are synchronous, like requests' (its async
+        # API is ``httpx.AsyncClient``).
+        "httpx.get",
+        "httpx.post",
+        "httpx.put",
+        "httpx.patch",
+        "httpx.delete",
+        "httpx.head",
+        "httpx.options",
+        "httpx.request",
+        "urllib.request.urlretrieve",
     }
 )
+# Synchronous HTTP clients: every request method blocks until the response arrives.
+_HTTP_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"}
+)
+BLOCKING_CLIENTS: dict[str, frozenset[str]] = {
+    "httpx.Client": _HTTP_METHODS,
+    "requests.Session": _HTTP_METHODS,
+    "requests.sessions.Session": _HTTP_METHODS,
+}
 # Constructors whose instances block in a method called without a timeout.
 BLOCKING_TYPES: dict[str, str] = {
     "threading.Lock": "acquire",
@@ -93,7 +115,6 @@ _BRANCHES = (
     "If_orelse",
     "For_body",
     "For_orelse",
-    "While_body",
     "While_orelse",
     "ExceptHandler",
     "ExceptStarHandler",
@@ -205,7 +226,8 @@ class _Function:
     local_names: set[str] = field(default_factory=set)
     types: dict[str, str] = field(default_factory=dict)  # variable -> resolved type
     conditional: int = 0  # depth of branches around the current statement
-    exited: bool = False  # a conditional return/raise was seen: later code may not run
+    exited: bool = False  # a conditional return/break was seen: later code may not run
+    raised: bool = False  # a conditional raise was seen: later code runs unless it raised
     yields: bool = False
 
 
@@ -275,6 +297,8 @@ class CallFactsCollector(FactCollector):
         self.handled_refs: set[int] = set()  # references already recorded as submissions
         self.lambda_depth = 0
         self.main_depth = 0
+        # Enclosing loops, innermost last: whether each is a ``while True:``.
+        self.loops: list[bool] = []
         self.module_types: dict[str, str] = {}
         self._lines: list[str] | None = None
 
@@ -451,13 +475,48 @@ class CallFactsCollector(FactCollector):
             visitors[f"leave_{node}"] = self._branch_out
         return visitors
 
+    # The body of ``while True:`` runs at least once: it is not a branch. A conditional
+    # ``break`` / ``continue`` in it makes the rest of the body conditional.
+    def visit_While(self, node: cst.While) -> None:
+        self.loops.append(_is_always_true(node.test))
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loops.pop()
+
+    def visit_While_body(self, node: cst.While) -> None:
+        if not _is_always_true(node.test):
+            self._branch_in()
+
+    def leave_While_body(self, node: cst.While) -> None:
+        if not _is_always_true(node.test):
+            self._branch_out()
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops.append(False)
+        self._record_binding(node.target, "", None)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops.pop()
+
+    def _leave_loop_body(self) -> None:
+        if self.loops and self.loops[-1]:
+            self._exit()
+
+    def visit_Break(self, node: cst.Break) -> None:
+        self._leave_loop_body()
+
+    def visit_Continue(self, node: cst.Continue) -> None:
+        self._leave_loop_body()
+
     def _exit(self) -> None:
         function = self.function
         if function is not None and function.conditional:
             function.exited = True
 
     def visit_Raise(self, node: cst.Raise) -> None:
-        self._exit()
+        function = self.function
+        if function is not None and function.conditional:
+            function.raised = True
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self.lambda_depth += 1
@@ -478,7 +537,16 @@ class CallFactsCollector(FactCollector):
         function = self.function
         if function is None:
             return not self.main_depth
-        return not function.conditional and not function.exited and not self.lambda_depth
+        return not (function.conditional or function.exited or function.raised or self.lambda_depth)
+
+    @property
+    def _blocks_always(self) -> bool:
+        """For blocking calls: made on every path that does not raise (a guard that
+        raises on bad input does not make the blocking call optional)."""
+        function = self.function
+        if function is None:
+            return not self.main_depth
+        return not (function.conditional or function.exited or self.lambda_depth)
 
     # -- types of variables and attributes ------------------------------------------
     def _constructed_type(self, value: cst.BaseExpression | None) -> str:
@@ -487,7 +555,11 @@ class CallFactsCollector(FactCollector):
             return ""
         name = _resolve_name(self.context, value.func)
         last = name.rsplit(".", 1)[-1]
-        if name in BLOCKING_TYPES or (last[:1].isupper() and not last.isupper()):
+        if (
+            name in BLOCKING_TYPES
+            or name in BLOCKING_CLIENTS
+            or (last[:1].isupper() and not last.isupper())
+        ):
             return name
         if isinstance(value.func, cst.Attribute) and value.func.attr.value in _FUTURE_FACTORIES:
             return "concurrent.futures.Future"
@@ -532,12 +604,13 @@ class CallFactsCollector(FactCollector):
             attributes = self.class_attributes.setdefault(function.owner, {})
             attributes.setdefault(target.attr.value, kind)
 
-    def visit_For(self, node: cst.For) -> None:
-        self._record_binding(node.target, "", None)
-
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self._record_binding(node.asname.name, "", None)
+            # ``with httpx.Client() as client``: the client's ``__enter__`` returns the
+            # client. Other classes' ``__enter__`` may return anything: no type.
+            kind = self._constructed_type(node.item)
+            value = node.item if kind in BLOCKING_CLIENTS else None
+            self._record_binding(node.asname.name, "", value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -714,11 +787,12 @@ class CallFactsCollector(FactCollector):
         if (method in _LOOP_STARTS or resolved.endswith(".run")) and always:
             span = self.context.span(node)
             self.always_loop_starts.add((span.start_line, span.start_col))
+        blocks_always = self._blocks_always
         is_blocking = resolved in _BLOCKING_NAMES or (
             resolved.startswith("requests.") and resolved.count(".") == 1 and method != "Session"
         )
         if is_blocking and (resolved != "time.sleep" or not _is_zero(node)):
-            self.blocking.append(BlockingCall(caller, resolved, self._site(node), always))
+            self.blocking.append(BlockingCall(caller, resolved, self._site(node), blocks_always))
         submission = self._submission(node, resolved)
         if submission is not None:
             role, target_expr = submission
@@ -738,10 +812,15 @@ class CallFactsCollector(FactCollector):
             if blocking and isinstance(node.func, cst.Attribute):
                 self._local_blocking(node, node.func.value, blocking, caller)
             return
-        how, ref = target[0], target[1]
+        how, ref, target_method, _ = target
         if how == "typed" and blocking and BLOCKING_TYPES.get(ref) == blocking:
             self.blocking.append(
-                BlockingCall(caller, f"{ref}.{blocking}", self._site(node), always)
+                BlockingCall(caller, f"{ref}.{blocking}", self._site(node), blocks_always)
+            )
+            return
+        if how == "typed" and target_method in BLOCKING_CLIENTS.get(ref, ()):
+            self.blocking.append(
+                BlockingCall(caller, f"{ref}.{target_method}", self._site(node), blocks_always)
             )
             return
         self._add_call(
@@ -791,8 +870,15 @@ class CallFactsCollector(FactCollector):
         kind = self._constructed_type(receiver)
         if kind and BLOCKING_TYPES.get(kind) == method:
             self.blocking.append(
-                BlockingCall(caller, f"{kind}.{method}", self._site(node), self._always)
+                BlockingCall(caller, f"{kind}.{method}", self._site(node), self._blocks_always)
             )
+
+
+def _is_always_true(test: cst.BaseExpression) -> bool:
+    """``while True:`` / ``while 1:``: the loop body runs at least once."""
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    return isinstance(test, cst.Integer) and test.evaluated_value != 0
 
 
 def _is_zero(node: cst.Call) -> bool:

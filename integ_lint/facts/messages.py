@@ -120,7 +120,12 @@ _PATTERN = re.compile(
     r"^\s*(?P<at>@)?\s*(?:(?P<receiver>[\w*?\[\]]+)\.)?(?P<method>[A-Za-z_]\w*)"
     r"\s*\((?P<roles>[^()]*)\)\s*$"
 )
-_ROLES = {"publish": ("event", "payload"), "subscribe": ("event", "handler")}
+_ROLES: dict[str, tuple[str, ...]] = {
+    "publish": ("event", "payload"),
+    "subscribe": ("event", "handler"),
+    "send": ("payload",),  # a queue write: q.push(msg)
+    "receive": (),  # a queue read: msg = q.pop(); the call's value is the message
+}
 
 
 class PatternError(ValueError):
@@ -129,8 +134,8 @@ class PatternError(ValueError):
 
 @lru_cache(maxsize=256)
 def parse_api_pattern(text: str, kind: str) -> ApiPattern:
-    """Parse a ``kind`` (``publish``/``subscribe``) pattern; :class:`PatternError`
-    when it is malformed."""
+    """Parse a ``kind`` (``publish``/``subscribe``/``send``/``receive``) pattern;
+    :class:`PatternError` when it is malformed."""
     match = _PATTERN.match(text)
     if match is None:
         raise PatternError("expected [@][RECEIVER.]METHOD(event=WHERE, ...)")
@@ -141,7 +146,7 @@ def parse_api_pattern(text: str, kind: str) -> ApiPattern:
     for part in filter(None, (p.strip() for p in match["roles"].split(","))):
         role, equals, where = (x.strip() for x in part.partition("="))
         if role not in _ROLES[kind]:
-            allowed = " or ".join(_ROLES[kind])
+            allowed = " or ".join(_ROLES[kind]) or "no argument"
             raise PatternError(f"unknown role {role!r} (a {kind} pattern names {allowed})")
         if not equals or not where:
             raise PatternError(f"{role} needs a position or keyword ({role}=0, {role}=name)")
@@ -155,8 +160,13 @@ def parse_api_pattern(text: str, kind: str) -> ApiPattern:
             else:
                 raise PatternError(f"{role}={where}: not a position or a keyword")
         roles[role] = ArgumentSpec(position, keyword)
-    if "event" not in roles:
+    if kind in ("publish", "subscribe") and "event" not in roles:
         raise PatternError("the pattern must say where the event is (event=0, event=name)")
+    if kind == "send" and "payload" not in roles:
+        raise PatternError("a send pattern must say where the message is (payload=0)")
+    if kind in ("send", "receive") and not match["receiver"]:
+        # The receiver is the queue: without one there is no channel to join.
+        raise PatternError(f"a {kind} pattern is a method of the queue: RECEIVER.METHOD(...)")
     if kind == "subscribe" and not decorator and "handler" not in roles:
         raise PatternError("a subscribe call pattern must say where the handler is")
     if decorator and "handler" in roles:
@@ -306,6 +316,8 @@ class MessageFacts:
     # (``ee = EventEmitter()``, ``self.events = AsyncIOEventEmitter()``) and classes
     # deriving from one (their ``self``).
     emitters: tuple[str, ...] = ()
+    # (qualified attribute, qualified class) for ``self.x = Cls(...)`` in a method.
+    attribute_types: tuple[tuple[str, str], ...] = ()
 
 
 def _string(node: cst.BaseExpression) -> str | None:
@@ -356,15 +368,19 @@ class MessageFactCollector(FactCollector):
         self._worker_starts: list[WorkerStart] = []
         self._passed: list[tuple[str, str]] = []  # (function, dotted argument)
         self._called: set[int] = set()  # ids of call targets seen (their .send is called)
+        self._written: set[int] = set()  # ids of assignment targets (not reads)
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
         self._payload_classes: list[PayloadClass] = []
         self._emitters: list[str] = []
+        self._attribute_types: list[tuple[str, str]] = []
         self._uses_redis = False
         self._emitter_classes: set[str] = set()  # local class names deriving from pyee
         settings = _message_settings(context)
         self._publish_patterns = api_patterns(settings[0], "publish")
         self._subscribe_patterns = api_patterns(settings[1], "subscribe")
+        self._send_patterns = api_patterns(settings[2], "send")
+        self._receive_patterns = api_patterns(settings[3], "receive")
 
     # -- names -------------------------------------------------------------------------
     def _qualify(self, local: str) -> str:
@@ -456,10 +472,30 @@ class MessageFactCollector(FactCollector):
             if target:
                 self._aliases[local] = target
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._written.add(id(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._written.add(id(node.target))
+
     def visit_Assign(self, node: cst.Assign) -> None:
+        self._written.update(id(t.target) for t in node.targets)
         if len(node.targets) != 1:
             return
         target = node.targets[0].target
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+            and isinstance(node.value, cst.Call)
+            and isinstance(node.value.func, (cst.Name, cst.Attribute))
+            and _class_like(node.value.func)
+        ):
+            # self._client = CDPSession(...): the attribute holds that class's instance
+            # (a pyee emitter when the class derives from one).
+            owner, built = self._ref(target), self._ref(node.value.func)
+            if owner and built:
+                self._attribute_types.append((owner, built))
         if self._is_pyee_factory(node.value):
             ref = self._ref(target) if isinstance(target, (cst.Name, cst.Attribute)) else ""
             if ref and (self._function() is None or not isinstance(target, cst.Name)):
@@ -513,6 +549,10 @@ class MessageFactCollector(FactCollector):
                 and isinstance(value.func, cst.Attribute)
                 and value.func.attr.value in QUEUE_GET_METHODS
                 and all(a.keyword is not None or _is_flag(a.value) for a in value.args)
+            ) or (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and any(p.matches(value.func) for p in self._receive_patterns)
             ):
                 receiver = dotted_name(value.func.value) or ""
                 if receiver:
@@ -694,13 +734,14 @@ class MessageFactCollector(FactCollector):
         if not isinstance(func, cst.Attribute) or last not in SUBSCRIBE_METHODS:
             return
         receiver = dotted_name(func.value) or ""
+        receiver_ref = self._receiver_ref(func.value) if receiver else ""
         event = self._event_argument(decorator)
         if last == "connect" and event is None:
             event = self._event_ref(func.value)  # @signal.connect
         self._subscriptions.append(
             Subscription(
                 receiver=receiver,
-                receiver_ref=self._ref(func.value) if receiver else "",
+                receiver_ref=receiver_ref,
                 method=last,
                 event=event,
                 handler=handler,
@@ -727,6 +768,7 @@ class MessageFactCollector(FactCollector):
         if (
             function is not None
             and id(node) not in self._called
+            and id(node) not in self._written
             and isinstance(node.value, cst.Name)
             and node.value.value in function.annotations
             and not node.attr.value.startswith("_")
@@ -745,6 +787,12 @@ class MessageFactCollector(FactCollector):
             return
         if not isinstance(func, cst.Attribute):
             return
+        for pattern in self._send_patterns:
+            spec = pattern.spec("payload")
+            payload_node = spec.find(node) if spec is not None and pattern.matches(func) else None
+            if payload_node is not None:
+                self._queue_write(node, payload_node)
+                return
         method = func.attr.value
         if method == "get":
             self._read(node)
@@ -766,7 +814,7 @@ class MessageFactCollector(FactCollector):
         receiver = dotted_name(func.value) or ""
         if not receiver:
             return
-        receiver_ref = self._ref(func.value)
+        receiver_ref = self._receiver_ref(func.value)
         if method in PUBLISH_METHODS:
             self._publication(node, receiver, receiver_ref, method)
         else:
@@ -777,7 +825,17 @@ class MessageFactCollector(FactCollector):
         if not isinstance(func, cst.Attribute):
             return "", ""
         receiver = dotted_name(func.value) or ""
-        return receiver, self._ref(func.value) if receiver else ""
+        return receiver, self._receiver_ref(func.value) if receiver else ""
+
+    def _receiver_ref(self, node: cst.BaseExpression) -> str:
+        """What a receiver names: for a parameter annotated with a class
+        (``client: CDPSession``), the class; else its qualified name."""
+        function = self._function()
+        if isinstance(node, cst.Name) and function is not None:
+            annotated = function.annotations.get(node.value)
+            if annotated:
+                return annotated
+        return self._ref(node)
 
     def _custom_call(self, node: cst.Call) -> bool:
         """A call matching a configured pattern: recorded as its pattern says."""
@@ -1040,14 +1098,18 @@ class MessageFactCollector(FactCollector):
         )
 
     # -- queues and workers ----------------------------------------------------------------
-    def _queue_write(self, node: cst.Call) -> None:
+    def _queue_write(self, node: cst.Call, payload: cst.BaseExpression | None = None) -> None:
+        """``q.put(msg)``, or a configured send pattern's call (``payload`` given)."""
         function = self._function()
         assert isinstance(node.func, cst.Attribute)
         receiver = dotted_name(node.func.value) or ""
         positional = [a for a in node.args if a.keyword is None and not a.star]
-        if function is None or not receiver or len(positional) != 1:
+        if function is None or not receiver:
             return
-        payload = positional[0].value
+        if payload is None:
+            if len(positional) != 1:
+                return
+            payload = positional[0].value
         keys = self._payload_keys(payload)
         if keys is None and not isinstance(payload, (cst.Dict, cst.Name, cst.Call)):
             return  # a sentinel (None), a tuple, a number: not a dict message
@@ -1151,18 +1213,33 @@ class MessageFactCollector(FactCollector):
             queue_escapes=tuple(dict.fromkeys(p for p in self._passed if p[1] in queues)),
             payload_classes=tuple(self._payload_classes),
             emitters=tuple(dict.fromkeys(self._emitters)),
+            attribute_types=tuple(dict.fromkeys(self._attribute_types)),
         )
 
 
-def _message_settings(context: FileContext) -> tuple[list[str], list[str]]:
-    """The configured publish/subscribe patterns (none without a configuration)."""
+def _class_like(node: cst.BaseExpression) -> bool:
+    """``CDPSession`` / ``connection.Connection``: a capitalised last name."""
+    last = (dotted_name(node) or "").rsplit(".", 1)[-1]
+    return last[:1].isupper()
+
+
+def _message_settings(
+    context: FileContext,
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The configured publish/subscribe/send/receive patterns (none without a
+    configuration)."""
     from integ_lint.config.settings import MessageSettings
 
     config = getattr(context, "config", None)
     if config is None:
-        return [], []
+        return [], [], [], []
     settings = config.section(MessageSettings)
-    return list(settings.publish), list(settings.subscribe)
+    return (
+        list(settings.publish),
+        list(settings.subscribe),
+        list(settings.send),
+        list(settings.receive),
+    )
 
 
 def _unquoted(node: cst.BaseExpression) -> cst.BaseExpression:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, islice
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -67,20 +67,61 @@ class _MarkingState(CodegenState):
 
 
 class NodePositions:
-    """1-based line and 0-based column ranges of the nodes of one module."""
+    """1-based line and 0-based column ranges of the nodes of one module.
+
+    The code is generated lazily, one top-level statement at a time, only as far as
+    the nodes asked about: most files are asked about their imports, near the top,
+    and never pay for generating the rest."""
 
     def __init__(self, module: cst.Module) -> None:
-        state = _MarkingState(
+        self._module = module  # keeps the nodes alive: marks are keyed by id()
+        self._state = _MarkingState(
             default_indent=module.default_indent, default_newline=module.default_newline
         )
-        module._codegen(state)
-        self._marks = state.marks
-        tokens = [*state.tokens, *state.popped]
-        self._offsets = [0, *accumulate(map(len, tokens))]
-        code = "".join(tokens)
-        self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer(code))]
-        # Keep the nodes alive: marks are keyed by id().
-        self._module = module
+        self._state.before_codegen(module)
+        for header in module.header:
+            header._codegen(self._state)
+        self._next_statement = 0
+        self._finished = False
+        self._offsets = [0]
+        self._line_starts = [0]
+        self._measured = 0  # tokens already in _offsets and _line_starts
+
+    def _generate_more(self) -> None:
+        """Generate the next top-level statement, or the module's end."""
+        module, state = self._module, self._state
+        if self._next_statement < len(module.body):
+            module.body[self._next_statement]._codegen(state)
+            self._next_statement += 1
+            return
+        # The rest of Module._codegen_impl and CSTNode._codegen, in their order.
+        for footer in module.footer:
+            footer._codegen(state)
+        if module.has_trailing_newline:
+            if len(state.tokens) == 0:
+                state.add_token(state.default_newline)
+        else:
+            state.pop_trailing_newline()
+        state.after_codegen(module)
+        self._finished = True
+
+    def _measure(self) -> None:
+        """Extend the offsets and line starts over the tokens generated since."""
+        tokens = self._state.tokens
+        popped = self._state.popped if self._finished else []
+        if len(tokens) + len(popped) == self._measured:
+            return
+        if popped:
+            # The dropped last newline still counts (see pop_trailing_newline): it
+            # comes back at the index it had.
+            tokens = [*tokens, *self._state.popped]
+        new = tokens[self._measured :]
+        if not new:
+            return
+        start = self._offsets[-1]
+        self._offsets.extend(islice(accumulate(map(len, new), initial=start), 1, None))
+        self._line_starts.extend(start + match.end() for match in _NEWLINE.finditer("".join(new)))
+        self._measured = len(tokens)
 
     def _position(self, token_index: int) -> tuple[int, int]:
         offset = self._offsets[min(token_index, len(self._offsets) - 1)]
@@ -89,7 +130,13 @@ class NodePositions:
 
     def range_of(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """``(start_line, start_column, end_line, end_column)`` like ``CodeRange``."""
-        start, end = self._marks[id(node)]
+        marks = self._state.marks
+        key = id(node)
+        while key not in marks and not self._finished:
+            self._generate_more()
+        start, end = marks[key]
+        if self._measured < end or self._finished:
+            self._measure()
         start_line, start_col = self._position(start)
         end_line, end_col = self._position(end)
         return start_line, start_col, end_line, end_col

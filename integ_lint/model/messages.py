@@ -163,6 +163,20 @@ class _Resolver:
         self.class_names = set(self.classes)
         self.emitters = {name for f in facts.values() for name in f.emitters}
         self.fields: dict[str, tuple[str, frozenset[str]] | None] = {}
+        # Attributes holding an instance of an emitter class are emitters too.
+        for value in facts.values():
+            for attribute, built in value.attribute_types:
+                if self.follow(built, self.emitters) not in (None, _EXTERNAL):
+                    self.emitters.add(attribute)
+
+    def is_emitter(self, name: str) -> bool:
+        """Whether ``name`` (an object, or the class of an annotated parameter) is a
+        pyee emitter of the project."""
+        if not name:
+            return False
+        if name in self.emitters:
+            return True
+        return self.follow(name, self.emitters) not in (None, _EXTERNAL)
 
     def payload_class(self, name: str) -> tuple[str, tuple[str, frozenset[str]]] | None:
         """The project payload class ``name`` refers to and its (kind, fields); None when
@@ -257,7 +271,7 @@ def _add(
 ) -> None:
     method = use.method
     family = ""
-    pyee = bool(use.receiver_ref) and use.receiver_ref in resolver.emitters
+    pyee = resolver.is_emitter(use.receiver_ref)
     if use.api == CUSTOM_API:
         family = BUS
     elif use.api == STREAM_API:
@@ -435,7 +449,12 @@ def validate_message_settings(settings: MessageSettings, source: str) -> None:
     """Checks of ``[tool.integ-lint.messages]`` beyond types (called from engine.select_rules):
     every pattern parses; the error names the key, the pattern and what is wrong."""
 
-    for kind, texts in (("publish", settings.publish), ("subscribe", settings.subscribe)):
+    for kind, texts in (
+        ("publish", settings.publish),
+        ("subscribe", settings.subscribe),
+        ("send", settings.send),
+        ("receive", settings.receive),
+    ):
         for text in texts:
             try:
                 parse_api_pattern(text, kind)

@@ -5,12 +5,14 @@ audit certificates)."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
 from integ_lint.config.loader import Config
 from integ_lint.config.settings import BoundarySettings
+from integ_lint.engine.members import joined
 from integ_lint.model.boundaries import match_module
 from integ_lint.model.messages import MessageIndex, payload_parameter
 from integ_lint.model.project import ProjectIndex
@@ -179,3 +181,32 @@ def html_page(rows: list[EventRow]) -> str:
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     body.append("</table></body></html>")
     return "\n".join(body) + "\n"
+
+
+def merge_event_rows(parts: Sequence[tuple[str, list[EventRow]]]) -> list[EventRow]:
+    """The ``messages`` rows of several projects (a monorepo's members) in one list:
+    sites start at the run's root; an event or component name that an earlier project
+    already uses is qualified with its project's folder (``packages/b:"close"``), as
+    ``graph`` qualifies class keys: the projects are analysed apart, so a shared name
+    is not taken as a flow from one to the other."""
+    events: set[str] = set()
+    components: set[str] = set()
+    merged: list[EventRow] = []
+    for prefix, rows in parts:
+        own_events = {row.event for row in rows}
+        own_components = {c for row in rows for c in (*row.publishers, *row.subscribers)}
+        event_names = {e: f"{prefix or '.'}:{e}" if e in events else e for e in own_events}
+        names = {c: f"{prefix or '.'}:{c}" if c in components else c for c in own_components}
+        events.update(event_names.values())
+        components.update(names.values())
+        merged.extend(
+            replace(
+                row,
+                event=event_names[row.event],
+                publishers=[names[c] for c in row.publishers],
+                subscribers=[names[c] for c in row.subscribers],
+                sites=[joined(prefix, site) for site in row.sites],
+            )
+            for row in rows
+        )
+    return merged
