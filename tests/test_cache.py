@@ -20,6 +20,7 @@ from integ_lint.engine import analysis
 from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.cache import (
     MAGIC,
+    TAG_SIZE,
     CacheError,
     FileCache,
     cache_directory,
@@ -272,10 +273,14 @@ def test_entry_from_before_a_class_moved_is_ignored(tmp_path: Path, parses: list
     source = files[0]
     digest = content_digest(source.path.read_bytes())
     path = cache.entry_path(cache.key(source, digest))
-    result = cache.get(source, digest)
-    assert result is not None
-    old = pickle.dumps(result, protocol=0)  # text opcodes: module names can be edited
+    assert cache.get(source, digest) is not None
+    # The entry as written (MAGIC, tag, pickle), its pickle again in protocol 0: text
+    # opcodes, so that the module names in it can be edited.
+    payload = path.read_bytes()[len(MAGIC) + TAG_SIZE :]
+    old = pickle.dumps(pickle.loads(payload), protocol=0)
     assert b"integ_lint.engine.analysis" in old
+    path.write_bytes(MAGIC + cache._tag(old) + old)
+    assert cache.get(source, digest) is not None  # the same entry, re-encoded: a hit
     # The flat modules of the old layout (spelt in parts so that no rename touches them).
     old = old.replace(b"integ_lint.engine.analysis", b"integ_lint" + b".analysis")
     old = old.replace(b"integ_lint.findings.model", b"integ_lint" + b".findings")
