@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from integ_lint import api
 from integ_lint.cli import main
+from integ_lint.engine import RunOptions
 from integ_lint.views.messages import builtin_svg, event_rows, mermaid
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -204,7 +205,13 @@ def test_fixture_message_map_table_and_formats(tmp_path: Path) -> None:
 
 
 def test_builtin_svg_and_mermaid_draw_every_event() -> None:
-    report = api.check([FIXTURES / "message_backend"], select=["IL6"], jobs=1)
+    # keep_project: the index is wanted even when a warm cache memoised the phase
+    report = api.check(
+        [FIXTURES / "message_backend"],
+        options=RunOptions(keep_project=True),
+        select=["IL6"],
+        jobs=1,
+    )
     from integ_lint.model.messages import build_message_index
 
     project_index = report.project

@@ -222,7 +222,8 @@ def test_deleted_during_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(RUN)
     (tmp_path / "gone.py").write_text(RUN)
-    import integ_lint.engine.pipeline as engine
+    # discover_files (engine.discovery) calls the module's discover
+    import integ_lint.engine.discovery as engine
 
     real_discover = engine.discover
 
