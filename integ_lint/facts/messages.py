@@ -52,9 +52,9 @@ QUEUE_PUT_METHODS = frozenset({"put", "put_nowait"})
 QUEUE_GET_METHODS = frozenset({"get", "get_nowait"})
 WORKER_FACTORIES = frozenset({"Process", "Thread"})
 # APIs told apart from a generic bus (``Publication.api``): a pattern of the
-# configuration, pyee's EventEmitter, redis streams and redis pub/sub channels.
+# configuration, redis streams and redis pub/sub channels (pyee emitters are buses:
+# they are told apart by ``MessageFacts.emitters``).
 CUSTOM_API = "custom"
-PYEE_API = "pyee"
 STREAM_API = "stream"
 CHANNEL_API = "channel"
 # xread(streams, ...) / xreadgroup(group, consumer, streams, ...): where ``streams`` is.
@@ -67,7 +67,21 @@ PYEE_PREFIX = "pyee."
 # Payload classes: what makes a class's fields the keys of its instances.
 TYPED_DICT_BASES = frozenset({"TypedDict"})
 MODEL_BASES = frozenset({"BaseModel"})  # pydantic
-DATACLASS_DECORATORS = frozenset({"dataclass", "dataclasses.dataclass", "define", "frozen"})
+# dataclasses and attrs (``x: int`` fields, or ``x = attr.ib()`` with ``@attr.s``)
+DATACLASS_DECORATORS = frozenset(
+    {
+        "dataclass",
+        "dataclasses.dataclass",
+        "define",
+        "frozen",
+        "attr.define",
+        "attrs.define",
+        "attr.frozen",
+        "attrs.frozen",
+        "attr.s",
+        "attr.attrs",
+    }
+)
 
 
 @dataclass(frozen=True)
