@@ -5,18 +5,24 @@ from a fresh clone, with integ-lint installed in the running interpreter::
 
     python benchmarks/run.py                 # Django and stable-baselines3, 2 cores
     python benchmarks/run.py --corpus django --cores 2
+    python benchmarks/run.py --corpus django-5.2 --corpus napari   # the ecosystem trees
 
 What it does:
 
 1. downloads the corpora's sdists from PyPI into ``benchmarks/corpora/`` with
-   ``pip download --no-deps --no-binary :all:`` and unpacks them (once);
+   ``pip download --no-deps --no-binary :all:`` and unpacks them (once), or copies
+   a tree of the ecosystem check's cache (``/work/eco/src``, see
+   ``benchmarks/ecosystem.py``);
 2. creates ``benchmarks/.venv-peers`` with pinned Fixit, pylint, import-linter and
    ruff (once);
 3. pins every tool to the same ``--cores`` CPUs (``taskset`` where it exists) and
    measures, on each corpus, wall time and peak resident memory (the sum over the
    tool's process tree, sampled every 20 ms) of:
 
-   * integ-lint cold (empty cache), warm (nothing changed), one file changed;
+   * integ-lint cold (empty cache), warm (nothing changed), one file changed, and
+     a pre-commit run (the one changed file named, warm cache);
+   * on a corpus that ships import-linter contracts, warm ``check --select IL1``
+     and warm ``imports`` against ``lint-imports`` with grimp's cache warm;
    * the LibCST floor: only ``libcst.parse_module`` on every file, same pool size;
    * Fixit with its default rules;
    * pylint with ``--disable=all --enable=cyclic-import,import-error``;
@@ -26,6 +32,10 @@ What it does:
    each as a ratio to integ-lint cold from the same run; and integ-lint (no cache)
    at 1/8, 1/4 and 1/2 of the corpus (every n-th file) with the fitted growth exponent
    (time ~ lines ** k).
+
+It ends with the issue's targets as ratios from this one run (cold / LibCST floor,
+warm / cold, one file changed / cold, pre-commit / cold, peak memory, growth,
+peers, IL1 and imports / import-linter).
 """
 
 from __future__ import annotations
@@ -61,6 +71,12 @@ class Corpus:
     # A forbidden import-linter contract: source must not import forbidden.
     contract: tuple[str, str]
     changed_file: str  # edited for the "one file changed" run
+    # A tree of the ecosystem check's cache to copy instead of a PyPI download.
+    local: str = ""
+    # Where import-linter finds the root package (PYTHONPATH), relative to the tree.
+    pythonpath: str = "."
+    # The tree ships import-linter contracts (compared warm: IL1 and imports).
+    contracts: bool = False
 
 
 CORPUS_LIST = [
@@ -81,13 +97,46 @@ CORPUS_LIST = [
         "stable_baselines3/common/utils.py",
     ),
 ]
+ECOSYSTEM_SOURCES = Path(os.environ.get("INTEG_LINT_ECOSYSTEM_SRC", "/work/eco/src"))
+CORPUS_LIST += [
+    Corpus(
+        "django-5.2",
+        "django==5.2.19",
+        "django-5.2.19",
+        "django",
+        ("django.utils", "django.contrib.admin"),
+        "django/utils/text.py",
+        local="django-5.2.19",
+    ),
+    Corpus(
+        "napari",
+        "napari==0.9.2",
+        "napari-0.9.2",
+        "napari",
+        ("napari.utils", "napari._qt"),
+        "src/napari/utils/misc.py",
+        local="napari-0.9.2",
+        pythonpath="src",
+        contracts=True,
+    ),
+]
 CORPORA_BY_KEY = {c.key: c for c in CORPUS_LIST}
 
 
 # -- fetching ---------------------------------------------------------------------
 def fetch(corpus: Corpus) -> Path:
-    """The unpacked sdist of ``corpus`` (downloaded and unpacked on first use)."""
+    """The unpacked sdist of ``corpus`` (downloaded and unpacked on first use), or a
+    copy of its ecosystem tree."""
     CORPORA.mkdir(parents=True, exist_ok=True)
+    if corpus.local:
+        target = CORPORA / f"eco-{corpus.local}"
+        if not target.is_dir():
+            source = ECOSYSTEM_SOURCES / corpus.local
+            if not source.is_dir():
+                raise SystemExit(f"{source}: not found (benchmarks/ecosystem.py fetch)")
+            ignore = shutil.ignore_patterns(".integ-lint-cache", ".import_linter_cache")
+            shutil.copytree(source, target, ignore=ignore, symlinks=True)
+        return target
     for candidate in CORPORA.iterdir():
         if candidate.is_dir() and candidate.name.lower() == corpus.sdist_prefix:
             return candidate
@@ -172,6 +221,7 @@ class Measure:
 
 
 STEP_TIMEOUT: list[float] = [0.0]  # seconds; 0: none
+SKIP_GROWTH: list[bool] = [False]
 
 
 def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
@@ -294,11 +344,22 @@ def snapshot() -> Path:
     return target
 
 
+# Runs integ-lint from the snapshot: an editable install's import hook would
+# otherwise map integ_lint.rules back to the working tree (whose edits change the
+# cache key mid-run).
+BOOT = (
+    "import runpy, sys; "
+    "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in type(f).__module__.lower()"
+    " and 'editable' not in repr(f).lower()]; "
+    "sys.argv[0] = 'integ-lint'; runpy.run_module('integ_lint', run_name='__main__')"
+)
+INTEG_LINT = [sys.executable, "-c", BOOT]
 SNAPSHOT_ENV: dict[str, str] = {}
+SNAPSHOT_PATH: list[str] = []  # the frozen package's folder, first on PYTHONPATH
 
 
 def integ_lint(root: Path, cores: int, cache: bool = True) -> list[str]:
-    command = [sys.executable, "-m", "integ_lint", "check", "--config", "integ-lint.toml"]
+    command = [*INTEG_LINT, "check", "--config", "integ-lint.toml"]
     command += ["--jobs", str(cores), "--format", "concise", "--no-progress"]
     if not cache:
         command.append("--no-cache")
@@ -340,12 +401,34 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, skip_peers: bool = Fal
     try:
         changed.write_bytes(original + b"\n# benchmark edit\n")
         step("integ-lint one file changed", il(root, cores))
+        changed.write_bytes(original + b"\n# benchmark edit, again\n")
+        precommit = [c for c in il(root, cores) if c != "."] + [corpus.changed_file]
+        step("integ-lint pre-commit, one changed file", precommit)
     finally:
         changed.write_bytes(original)
     step("LibCST floor (parse_module only)", [sys.executable, "-c", FLOOR, str(cores), "."])
+    if corpus.contracts:
+        _contracts(corpus, root, cores, step)
     if not skip_peers:
         _peers(corpus, root, cores, bin_dir, step)
     return _growth(corpus, root, cores, il, files, lines, rows, cold)
+
+
+def _contracts(corpus: Corpus, root: Path, cores: int, step: Any) -> None:
+    """Warm IL1 and ``imports`` against import-linter's own run with grimp's cache
+    warm, on the corpus's own contracts (integ-lint reads import-linter's config)."""
+    env = {"PYTHONPATH": os.pathsep.join([str(root / corpus.pythonpath), *SNAPSHOT_PATH])}
+    check = [*INTEG_LINT, "check", ".", "--select", "IL1"]
+    check += ["--jobs", str(cores), "--format", "concise", "--exit-zero"]
+    imports = [*INTEG_LINT, "imports", ".", "--jobs", str(cores)]
+    lint_imports = [str(Path(sys.executable).parent / "lint-imports")]
+    for label, command in (
+        ("check --select IL1", check),
+        ("imports", imports),
+        ("lint-imports", lint_imports),
+    ):
+        measure(pinned(command, cores), root, {**os.environ, **env})  # fills the caches
+        step(f"{label}, warm (own contracts)", command, **env)
 
 
 def _peers(corpus: Corpus, root: Path, cores: int, bin_dir: Path, step: Any) -> None:
@@ -403,9 +486,10 @@ def _growth(
     rows: list[tuple[str, Measure]],
     cold: Measure,
 ) -> str:
-    print("  growth ...", flush=True)
     points: list[tuple[int, float]] = []
-    for fraction in (8, 4, 2):
+    if not SKIP_GROWTH[0]:
+        print("  growth ...", flush=True)
+    for fraction in () if SKIP_GROWTH[0] else (8, 4, 2):
         tree = subset(root, fraction, corpus.key)
         size = line_count(python_files(tree))
         result = measure(
@@ -438,17 +522,66 @@ def _table(
             f"| {label} | {more}{result.seconds:.2f} | {more}{ratio:.3f} | "
             f"{result.peak_bytes / 2**20:.0f} | {result.returncode} |"
         )
-    if not points:
-        return "\n".join([*out, ""])
-    exponent = fit_exponent(points)
-    out += [
-        "",
-        "integ-lint without cache by corpus size: "
-        + ", ".join(f"{n:,} lines {s:.2f}s" for n, s in points)
-        + f"; growth exponent k = {exponent:.2f} (time ~ lines^k)",
-        "",
-    ]
+    exponent = fit_exponent(points) if len(points) > 1 else None
+    if points:
+        out += [
+            "",
+            "integ-lint without cache by corpus size: "
+            + ", ".join(f"{n:,} lines {s:.2f}s" for n, s in points)
+            + f"; growth exponent k = {exponent:.2f} (time ~ lines^k)",
+        ]
+    out += ["", *_targets(dict(rows), cold, lines, exponent), ""]
     return "\n".join(out)
+
+
+def _targets(
+    rows: dict[str, Measure], cold: Measure, lines: int, exponent: float | None
+) -> list[str]:
+    """The performance issue's targets, each as a ratio from this run."""
+    out = ["| target | measured | met |", "| --- | ---: | :---: |"]
+
+    def line(target: str, value: float, text: str, met: bool) -> None:
+        out.append(f"| {target} | {text} | {'yes' if met else '**no**'} |")
+
+    def ratio(label: str, base: Measure) -> float | None:
+        found = rows.get(label)
+        return found.seconds / base.seconds if found is not None else None
+
+    floor = rows.get("LibCST floor (parse_module only)")
+    if floor is not None:
+        value = cold.seconds / floor.seconds
+        line("cold <= 1.3x the LibCST floor", value, f"{value:.2f}x", value <= 1.3)
+    for label, target, bound in (
+        ("integ-lint warm (nothing changed)", "warm <= 3% of cold", 0.03),
+        ("integ-lint one file changed", "one file changed <= 5% of cold", 0.05),
+        ("integ-lint pre-commit, one changed file", "pre-commit, one file <= 5% of cold", 0.05),
+    ):
+        value_or_none = ratio(label, cold)
+        if value_or_none is not None:
+            text = f"{value_or_none:.1%}"
+            line(target, value_or_none, text, value_or_none <= bound)
+    peak = cold.peak_bytes / 2**20
+    line(f"peak RSS < 1 GiB (cold, {lines:,} lines)", peak, f"{peak:.0f} MiB", peak < 1024)
+    if exponent is not None:
+        line("growth exponent <= 1.05", exponent, f"{exponent:.2f}", exponent <= 1.05)
+    for label in ("Fixit (default rules)", "pylint cyclic-import,import-error"):
+        peer = rows.get(label)
+        if peer is not None:
+            more = ">" if peer.timed_out else ""
+            value = peer.seconds / cold.seconds
+            line(f"cold faster than {label}", value, f"{more}{value:.2f}x ours", value > 1)
+    anchor = rows.get("lint-imports, warm (own contracts)")
+    if anchor is not None:
+        for label in ("check --select IL1", "imports"):
+            value_or_none = ratio(f"{label}, warm (own contracts)", anchor)
+            if value_or_none is not None:
+                line(
+                    f"{label} warm <= 3x lint-imports warm",
+                    value_or_none,
+                    f"{value_or_none:.1f}x",
+                    value_or_none <= 3,
+                )
+    return out
 
 
 def _has_option(option: str) -> bool:
@@ -467,7 +600,12 @@ def _integ_lint_plain(root: Path, cores: int, cache: bool = True) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", choices=[*CORPORA_BY_KEY, "all"], default="all")
+    parser.add_argument(
+        "--corpus",
+        choices=[*CORPORA_BY_KEY, "all"],
+        action="append",
+        help="Repeat for several; default: django and sb3 (the PyPI sdists).",
+    )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument(
         "--step-timeout",
@@ -478,6 +616,9 @@ def main() -> None:
     parser.add_argument(
         "--skip-peers", action="store_true", help="Skip Fixit, pylint, import-linter and ruff."
     )
+    parser.add_argument(
+        "--skip-growth", action="store_true", help="Skip the runs on 1/8, 1/4, 1/2 of a corpus."
+    )
     args = parser.parse_args()
     STEP_TIMEOUT[0] = args.step_timeout
     bin_dir = peers()
@@ -485,7 +626,9 @@ def main() -> None:
     SNAPSHOT_ENV["PYTHONPATH"] = os.pathsep.join(
         [str(frozen), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
-    chosen = CORPUS_LIST if args.corpus == "all" else [CORPORA_BY_KEY[args.corpus]]
+    SNAPSHOT_PATH[:] = [str(frozen)]
+    wanted = args.corpus or ["django", "sb3"]
+    chosen = CORPUS_LIST if "all" in wanted else [CORPORA_BY_KEY[key] for key in wanted]
     from integ_lint import __version__
     from integ_lint.engine.registry import load_registry
 
@@ -497,6 +640,7 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
     ]
+    SKIP_GROWTH[0] = args.skip_growth
     sections = [run_corpus(corpus, args.cores, bin_dir, args.skip_peers) for corpus in chosen]
     text = "\n".join([*header, *sections])
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -453,3 +453,26 @@ def test_instances_of_project_emitter_classes_are_emitters(tmp_path: Path) -> No
         },
     )
     assert findings(root, ["IL603"]) == [("IL603", "pkg/page.py", 11), ("IL603", "pkg/page.py", 14)]
+
+
+def test_a_bus_in_a_redis_file_stays_a_bus(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bus.py": BUS,
+            "pkg/app.py": """
+                import redis
+
+                from pkg.bus import event_bus
+
+                def on_login(data):
+                    return data["user_id"], data["ip"]
+
+                event_bus.subscribe("user.login", on_login)
+                event_bus.publish("user.login", {"user_id": 1})
+                redis.Redis().publish("user.login", "raw")
+            """,
+        },
+    )
+    assert findings(root, ["IL603"]) == [("IL603", "pkg/app.py", 7)]

@@ -46,8 +46,10 @@ def render_table(rows: list[EventRow], color: bool, title: str = TITLE) -> None:
     console = Console(no_color=not color, width=180, soft_wrap=False)
     if not rows:
         console.print(
-            "No events found (event-bus publish/subscribe calls on receivers named like "
-            "[tool.integ-lint.messages] bus-receivers, or the project's Signal objects).",
+            "No events found with a name known statically (event-bus publish/subscribe "
+            "calls on receivers named like [tool.integ-lint.messages] bus-receivers, the "
+            "configured publish/subscribe patterns, pyee emitters, redis streams and "
+            "channels, or the project's Signal objects).",
             markup=False,
         )
         return

@@ -13,8 +13,10 @@ from integ_lint.facts.context import FileContext
 class FactCollector(cst.BatchableCSTVisitor):
     """Distils one file into a picklable value stored under ``KEY`` in its facts.
 
-    Collectors must not depend on configuration (their output is cached per content),
-    and their value must be small: plain data, no syntax nodes.
+    Their output is cached per file content and configuration (the cache key holds a
+    digest of the whole resolved config, so a collector may read ``context.config``, as
+    the message collector reads the configured bus patterns), and their value must be
+    small: plain data, no syntax nodes.
     """
 
     KEY: ClassVar[str] = ""

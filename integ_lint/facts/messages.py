@@ -52,9 +52,9 @@ QUEUE_PUT_METHODS = frozenset({"put", "put_nowait"})
 QUEUE_GET_METHODS = frozenset({"get", "get_nowait"})
 WORKER_FACTORIES = frozenset({"Process", "Thread"})
 # APIs told apart from a generic bus (``Publication.api``): a pattern of the
-# configuration, pyee's EventEmitter, redis streams and redis pub/sub channels.
+# configuration, redis streams and redis pub/sub channels (pyee emitters are buses:
+# they are told apart by ``MessageFacts.emitters``).
 CUSTOM_API = "custom"
-PYEE_API = "pyee"
 STREAM_API = "stream"
 CHANNEL_API = "channel"
 # xread(streams, ...) / xreadgroup(group, consumer, streams, ...): where ``streams`` is.
@@ -67,7 +67,21 @@ PYEE_PREFIX = "pyee."
 # Payload classes: what makes a class's fields the keys of its instances.
 TYPED_DICT_BASES = frozenset({"TypedDict"})
 MODEL_BASES = frozenset({"BaseModel"})  # pydantic
-DATACLASS_DECORATORS = frozenset({"dataclass", "dataclasses.dataclass", "define", "frozen"})
+# dataclasses and attrs (``x: int`` fields, or ``x = attr.ib()`` with ``@attr.s``)
+DATACLASS_DECORATORS = frozenset(
+    {
+        "dataclass",
+        "dataclasses.dataclass",
+        "define",
+        "frozen",
+        "attr.define",
+        "attrs.define",
+        "attr.frozen",
+        "attrs.frozen",
+        "attr.s",
+        "attr.attrs",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -381,6 +395,7 @@ class MessageFactCollector(FactCollector):
         self._subscribe_patterns = api_patterns(settings[1], "subscribe")
         self._send_patterns = api_patterns(settings[2], "send")
         self._receive_patterns = api_patterns(settings[3], "receive")
+        self._bus_receivers = settings[4]
 
     # -- names -------------------------------------------------------------------------
     def _qualify(self, local: str) -> str:
@@ -921,8 +936,8 @@ class MessageFactCollector(FactCollector):
         ``p.psubscribe("a.*")`` (a pattern: computed). False when the call is not of
         that shape (left to the bus checks)."""
         receiver, receiver_ref = self._receiver_of(node.func)
-        if not receiver:
-            return False
+        if not receiver or _matches_any(receiver, self._bus_receivers):
+            return False  # event_bus.subscribe(EVENT, handler) stays a bus's
         if method == "publish":
             positional = [a for a in node.args if a.keyword is None and not a.star]
             if len(positional) + sum(1 for a in node.args if a.keyword) != 2:
@@ -1225,21 +1240,28 @@ def _class_like(node: cst.BaseExpression) -> bool:
 
 def _message_settings(
     context: FileContext,
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """The configured publish/subscribe/send/receive patterns (none without a
-    configuration)."""
+) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """The configured publish/subscribe/send/receive patterns and bus receiver names
+    (the defaults without a configuration)."""
     from integ_lint.config.settings import MessageSettings
 
     config = getattr(context, "config", None)
-    if config is None:
-        return [], [], [], []
-    settings = config.section(MessageSettings)
+    settings = config.section(MessageSettings) if config is not None else MessageSettings()
     return (
         list(settings.publish),
         list(settings.subscribe),
         list(settings.send),
         list(settings.receive),
+        list(settings.bus_receivers),
     )
+
+
+def _matches_any(receiver: str, patterns: list[str]) -> bool:
+    """Whether the receiver's last name matches one of the ``bus-receivers`` globs."""
+    import fnmatch
+
+    last = receiver.rsplit(".", 1)[-1].lower()
+    return any(fnmatch.fnmatchcase(last, pattern.lower()) for pattern in patterns)
 
 
 def _unquoted(node: cst.BaseExpression) -> cst.BaseExpression:

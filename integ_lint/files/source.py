@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import stat
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,7 +190,7 @@ def read_regular_file(
 # What the project phase read from disk (integ_lint.engine.cache.ProjectMemo): while a
 # recording is active, every read_regular_file and glob_paths call is noted, so that a
 # memoised project phase is reused only while those files and listings are unchanged.
-_recording: list[ReadRecord] | None = None
+_local = threading.local()  # .recording: list[ReadRecord] | None, per thread
 # (kind, path or (base, pattern), signature): kind "file" with the (mtime_ns, size,
 # inode, mode) of what was opened (None: it could not be opened), or "glob" with the
 # sorted (name, is_dir) pairs the pattern matched.
@@ -201,21 +202,28 @@ def file_signature(info: os.stat_result) -> tuple[int, int, int, int]:
     return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_mode)
 
 
+def _recording() -> list[ReadRecord] | None:
+    records: list[ReadRecord] | None = getattr(_local, "recording", None)
+    return records
+
+
 def _note_read(path: str | os.PathLike[str], info: os.stat_result | None) -> None:
-    if _recording is not None:
+    records = _recording()
+    if records is not None:
         signature = file_signature(info) if info is not None else None
-        _recording.append(("file", os.path.abspath(path), signature))
+        records.append(("file", os.path.abspath(path), signature))
 
 
 @contextlib.contextmanager
 def recording_reads() -> Iterator[list[ReadRecord]]:
-    """Note every file read (and glob listing) made inside the block."""
-    global _recording
-    previous, _recording = _recording, []
+    """Note every file read (and glob listing) made inside the block (this thread)."""
+    previous = _recording()
+    records: list[ReadRecord] = []
+    _local.recording = records
     try:
-        yield _recording
+        yield records
     finally:
-        _recording = previous
+        _local.recording = previous
 
 
 def _glob_signature(base: Path, pattern: str) -> list[tuple[str, bool]]:
@@ -225,9 +233,10 @@ def _glob_signature(base: Path, pattern: str) -> list[tuple[str, bool]]:
 def glob_paths(base: Path, pattern: str) -> list[Path]:
     """``sorted(base.glob(pattern))``, noted while a recording is active."""
     found = sorted(base.glob(pattern))
-    if _recording is not None:
+    records = _recording()
+    if records is not None:
         listing = sorted((os.fspath(p), p.is_dir()) for p in found)
-        _recording.append(("glob", (os.fspath(base), pattern), listing))
+        records.append(("glob", (os.fspath(base), pattern), listing))
     return found
 
 

@@ -230,15 +230,23 @@ def _split_mypy_path(value: str) -> list[str]:
     return [p.strip().replace("$MYPY_CONFIG_FILE_DIR/", "") for p in parts if p.strip()]
 
 
+def _under_prefix(root: Path) -> str:
+    """What the text of a path strictly below ``root`` starts with (a string test is
+    what ``root in folder.parents`` decides, without building every parent)."""
+    text = str(root)
+    return text if text.endswith(os.sep) else text + os.sep
+
+
 def _package_parents(root: Path, names: Sequence[str], files: Sequence[Path]) -> list[str]:
     """The folders holding the top-level packages ``names`` (shallowest first)."""
     parents: list[str] = []
     for name in names:
         top = name.split(".")[0]
         best: Path | None = None
+        under = _under_prefix(root)
         for file in files:
             for folder in file.parents:
-                if folder == root or root not in folder.parents:
+                if not str(folder).startswith(under):  # the root, or outside it
                     break
                 shallower = best is None or len(folder.parts) < len(best.parts)
                 if folder.name == top and shallower and (folder / "__init__.py").is_file():
@@ -302,13 +310,14 @@ class _Tree:
     def __init__(self, root: Path, files: Iterable[Path]) -> None:
         self.files: set[Path] = set()
         self.names: dict[Path, set[str]] = {}
+        under = _under_prefix(root)
         for file in files:
             self.files.add(file)
             stem = file.name.rsplit(".", 1)[0]
             if stem.isidentifier() and stem != "__init__":
                 self.names.setdefault(file.parent, set()).add(stem)
             for folder in file.parents:
-                if folder == root or root not in folder.parents:
+                if not str(folder).startswith(under):  # the root, or outside it
                     break
                 if folder.name.isidentifier():
                     self.names.setdefault(folder.parent, set()).add(folder.name)
