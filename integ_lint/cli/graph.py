@@ -12,14 +12,11 @@ import click
 import networkx as nx
 
 from integ_lint.cli.options import (
-    color_option,
-    config_file_option,
     emit,
     fail,
-    jobs_option,
     load_project_config,
-    output_option,
     use_color,
+    view_command,
 )
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import CouplingSettings
@@ -27,7 +24,6 @@ from integ_lint.engine.discovery import DiscoveryError
 from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.facts.managers import ManagerFactCollector
 from integ_lint.model.coupling import (
-    EDGE_KINDS,
     BackReference,
     ClassInfo,
     EdgeSite,
@@ -35,6 +31,7 @@ from integ_lint.model.coupling import (
     ManagerMetrics,
     ReachThrough,
     _longest_chain,
+    edge_graphs,
     manager_graph,
 )
 from integ_lint.model.devices import DeviceOwner
@@ -231,25 +228,7 @@ def _assemble(
     """A :class:`ManagerGraph` over ``nodes`` and ``edge_sites`` whose metrics come from
     the project(s) they were computed in; density and the longest chain are computed
     on these nodes and edges."""
-    graph = nx.MultiDiGraph()
-    simple = nx.DiGraph()
-    for node in sorted(nodes):
-        graph.add_node(node)
-        simple.add_node(node)
-    for (u, v, kind), sites in sorted(edge_sites.items()):
-        graph.add_edge(u, v, key=kind, kind=kind, count=len(sites), sites=sites)
-        if simple.has_edge(u, v):
-            simple.edges[u, v]["kinds"].append(kind)
-            simple.edges[u, v]["count"] += len(sites)
-        else:
-            simple.add_edge(u, v, kinds=[kind], count=len(sites))
-    for u, v in simple.edges:
-        simple.edges[u, v]["kinds"].sort(key=EDGE_KINDS.index)
-    dependencies = nx.DiGraph()
-    dependencies.add_nodes_from(simple)
-    dependencies.add_edges_from(
-        (u, v) for u, v, kinds in simple.edges(data="kinds") if "back-reference" not in kinds
-    )
+    graph, simple, dependencies = edge_graphs(nodes, edge_sites)
     count = simple.number_of_nodes()
     return ManagerGraph(
         graph=graph,
@@ -368,16 +347,11 @@ def render_table(graph: ManagerGraph, color: bool, top: int, focus: set[str] | N
         console.print("No reach-through sites.", markup=False)
 
 
-@click.command("graph")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@config_file_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(GRAPH_FORMATS),
-    default="table",
-    show_default=True,
-    help="table: metrics, cycles and reach-through sites; svg/html: a picture; "
+@view_command(
+    "graph",
+    GRAPH_FORMATS,
+    "table",
+    "table: metrics, cycles and reach-through sites; svg/html: a picture; "
     "otherwise the graph in that format.",
 )
 @click.option(
@@ -394,9 +368,6 @@ def render_table(graph: ManagerGraph, color: bool, top: int, focus: set[str] | N
     show_default=True,
     help="Reach-through sites to list in the table.",
 )
-@output_option
-@jobs_option
-@color_option
 def graph_command(
     paths: tuple[Path, ...],
     config_file: Path | None,

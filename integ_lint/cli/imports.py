@@ -11,14 +11,11 @@ import click
 import networkx as nx
 
 from integ_lint.cli.options import (
-    color_option,
-    config_file_option,
     emit,
     fail,
-    jobs_option,
     load_project_config,
-    output_option,
     use_color,
+    view_command,
 )
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import BoundarySettings
@@ -226,16 +223,11 @@ def render_table(overview: ImportsOverview, color: bool, project: str = "") -> N
         console.print("No import cycles.", markup=False)
 
 
-@click.command("imports")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@config_file_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", *FORMATS]),
-    default="text",
-    show_default=True,
-    help="text: the dependency table and cycles; otherwise the graph in that format.",
+@view_command(
+    "imports",
+    ["text", *FORMATS],
+    "text",
+    "text: the dependency table and cycles; otherwise the graph in that format.",
 )
 @click.option(
     "--level",
@@ -244,9 +236,6 @@ def render_table(overview: ImportsOverview, color: bool, project: str = "") -> N
     show_default=True,
     help="module: components from [tool.integ-lint.boundaries]; file: every Python module.",
 )
-@output_option
-@jobs_option
-@color_option
 @click.option(
     "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
 )

@@ -11,14 +11,11 @@ from pathlib import Path
 import click
 
 from integ_lint.cli.options import (
-    color_option,
-    config_file_option,
     emit,
     fail,
-    jobs_option,
     load_project_config,
-    output_option,
     use_color,
+    view_command,
 )
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import MessageSettings
@@ -72,21 +69,13 @@ def message_rows(project: ProjectIndex) -> list[EventRow]:
     return event_rows(build_message_index(project, tuple(receivers)), project)
 
 
-@click.command("messages")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@config_file_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(MESSAGE_FORMATS),
-    default="table",
-    show_default=True,
-    help="table: events with publishers, subscribers and payload keys; otherwise the "
+@view_command(
+    "messages",
+    MESSAGE_FORMATS,
+    "table",
+    "table: events with publishers, subscribers and payload keys; otherwise the "
     "components -> events -> components map.",
 )
-@output_option
-@jobs_option
-@color_option
 def messages_command(
     paths: tuple[Path, ...],
     config_file: Path | None,

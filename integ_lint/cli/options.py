@@ -86,6 +86,29 @@ no_baseline_option = click.option(
     "--no-baseline", is_flag=True, help="Ignore the configured baseline."
 )
 color_option = click.option("--color/--no-color", default=None, help="Force colour on or off.")
+paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+
+
+def view_command(
+    name: str, formats: Sequence[str], default: str, help: str
+) -> Callable[[Callable[..., Any]], click.Command]:
+    """``integ-lint NAME [PATHS] --config --format --output --jobs --color``: a view of
+    the project (``imports``, ``graph``, ``messages``); its own options follow."""
+    format_option = click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(formats)),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+    def decorate(function: Callable[..., Any]) -> click.Command:
+        for option in (color_option, jobs_option, output_option, format_option):
+            function = option(function)
+        return click.command(name)(paths_argument(config_file_option(function)))
+
+    return decorate
 
 
 def config_options(function: F) -> F:

@@ -523,6 +523,17 @@ class FileCache:
     def _tag(self, payload: bytes) -> bytes:
         return hmac.new(self.secret, payload, hashlib.blake2b).digest()[:TAG_SIZE]
 
+    def _payload(self, data: bytes) -> bytes | None:
+        """The pickle of an entry this user's key wrote (``MAGIC``, tag, pickle), or
+        None: anything else is never unpickled."""
+        header = len(MAGIC) + TAG_SIZE
+        if len(data) < header or not data.startswith(MAGIC):
+            return None
+        tag, payload = data[len(MAGIC) : header], data[header:]
+        if not hmac.compare_digest(tag, self._tag(payload)):
+            return None
+        return payload
+
     # -- reading -----------------------------------------------------------------
     def get(self, source_file: SourceFile, digest: str) -> FileResult | None:
         """The cached result for this content of ``source_file``, or None."""
@@ -556,11 +567,8 @@ class FileCache:
     def _decode(
         self, data: bytes, source_file: SourceFile, digest: str, defer_facts: bool = False
     ) -> tuple[FileResult, bytes | None] | None:
-        header = len(MAGIC) + TAG_SIZE
-        if len(data) < header or not data.startswith(MAGIC):
-            return None
-        tag, payload = data[len(MAGIC) : header], data[header:]
-        if not hmac.compare_digest(tag, self._tag(payload)):
+        payload = self._payload(data)
+        if payload is None:
             return None
         try:
             result, facts = pickle.loads(payload)
@@ -587,11 +595,8 @@ class FileCache:
             data = read_regular_file(path, follow_symlinks=False)
         except OSError:
             return None
-        header = len(MAGIC) + TAG_SIZE
-        if len(data) < header or not data.startswith(MAGIC):
-            return None
-        tag, payload = data[len(MAGIC) : header], data[header:]
-        if not hmac.compare_digest(tag, self._tag(payload)):
+        payload = self._payload(data)
+        if payload is None:
             return None
         try:
             memo = pickle.loads(payload)

@@ -117,6 +117,12 @@ class ApiPattern:
     def spec(self, role: str) -> ArgumentSpec | None:
         return dict(self.roles).get(role)
 
+    def argument(self, role: str, call: cst.Call) -> cst.BaseExpression | None:
+        """What ``call`` passes for ``role`` (None: the pattern does not say, or the
+        call passes nothing there)."""
+        spec = self.spec(role)
+        return spec.find(call) if spec else None
+
     def matches(self, func: cst.BaseExpression) -> bool:
         import fnmatch
 
@@ -857,10 +863,8 @@ class MessageFactCollector(FactCollector):
         for pattern in self._publish_patterns:
             if pattern.matches(node.func):
                 receiver, receiver_ref = self._receiver_of(node.func)
-                event_spec = pattern.spec("event")
-                payload_spec = pattern.spec("payload")
-                event_node = event_spec.find(node) if event_spec else None
-                payload_node = payload_spec.find(node) if payload_spec else None
+                event_node = pattern.argument("event", node)
+                payload_node = pattern.argument("payload", node)
                 keys, payload_class = (
                     self._payload(payload_node) if payload_node is not None else (None, "")
                 )
@@ -879,8 +883,7 @@ class MessageFactCollector(FactCollector):
                 return True
         for pattern in self._subscribe_patterns:
             if not pattern.decorator and pattern.matches(node.func):
-                handler_spec = pattern.spec("handler")
-                handler_node = handler_spec.find(node) if handler_spec else None
+                handler_node = pattern.argument("handler", node)
                 handler = ""
                 if isinstance(handler_node, (cst.Name, cst.Attribute)):
                     handler = self._ref(handler_node)
@@ -890,8 +893,7 @@ class MessageFactCollector(FactCollector):
 
     def _custom_subscription(self, node: cst.Call, pattern: ApiPattern, handler: str) -> None:
         receiver, receiver_ref = self._receiver_of(node.func)
-        event_spec = pattern.spec("event")
-        event_node = event_spec.find(node) if event_spec else None
+        event_node = pattern.argument("event", node)
         self._subscriptions.append(
             Subscription(
                 receiver=receiver,

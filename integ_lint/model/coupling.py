@@ -19,7 +19,7 @@ Project rules read it through ``project.derived(GRAPH_KEY, build_manager_graph)`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
@@ -45,6 +45,36 @@ from integ_lint.model.project import FileFacts, ProjectIndex
 
 GRAPH_KEY = "coupling.manager-graph"
 EDGE_KINDS = ("owns", "uses", "back-reference", "imports")
+
+
+def edge_graphs(
+    nodes: Iterable[str], edge_sites: Mapping[tuple[str, str, str], list[EdgeSite]]
+) -> tuple[nx.MultiDiGraph, nx.DiGraph, nx.DiGraph]:
+    """The networkx views of managers ``nodes`` joined by ``edge_sites``: one edge per
+    kind (with its sites), one edge per pair (its kinds in EDGE_KINDS order, the site
+    count), and the dependencies. A managed object pointing back at the owner that
+    handed it ``self`` is IL504's business: back-references are no dependency, so
+    they do not close IL501 cycles."""
+    graph = nx.MultiDiGraph()
+    simple = nx.DiGraph()
+    for node in sorted(nodes):
+        graph.add_node(node)
+        simple.add_node(node)
+    for (u, v, kind), sites in sorted(edge_sites.items()):
+        graph.add_edge(u, v, key=kind, kind=kind, count=len(sites), sites=sites)
+        if simple.has_edge(u, v):
+            simple.edges[u, v]["kinds"].append(kind)
+            simple.edges[u, v]["count"] += len(sites)
+        else:
+            simple.add_edge(u, v, kinds=[kind], count=len(sites))
+    for u, v in simple.edges:
+        simple.edges[u, v]["kinds"].sort(key=EDGE_KINDS.index)
+    dependencies = nx.DiGraph()
+    dependencies.add_nodes_from(simple)
+    dependencies.add_edges_from(
+        (u, v) for u, v, kinds in simple.edges(data="kinds") if "back-reference" not in kinds
+    )
+    return graph, simple, dependencies
 
 
 @dataclass(frozen=True)
@@ -545,27 +575,7 @@ class _Builder:
         for sites in edge_sites.values():
             sites.sort(key=lambda s: (s.path, s.site.span.start_line, s.site.span.start_col))
         labels = _labels(nodes, self.table)
-        graph = nx.MultiDiGraph()
-        simple = nx.DiGraph()
-        for key in sorted(nodes):
-            graph.add_node(key)
-            simple.add_node(key)
-        for (u, v, kind), sites in sorted(edge_sites.items()):
-            graph.add_edge(u, v, key=kind, kind=kind, count=len(sites), sites=sites)
-            if simple.has_edge(u, v):
-                simple.edges[u, v]["kinds"].append(kind)
-                simple.edges[u, v]["count"] += len(sites)
-            else:
-                simple.add_edge(u, v, kinds=[kind], count=len(sites))
-        for u, v in simple.edges:
-            simple.edges[u, v]["kinds"].sort(key=EDGE_KINDS.index)
-        # A managed object pointing back at the owner that handed it ``self`` is IL504's
-        # business: those edges do not close IL501 cycles.
-        dependencies = nx.DiGraph()
-        dependencies.add_nodes_from(simple)
-        dependencies.add_edges_from(
-            (u, v) for u, v, kinds in simple.edges(data="kinds") if "back-reference" not in kinds
-        )
+        graph, simple, dependencies = edge_graphs(nodes, edge_sites)
         cycles = sorted(
             (
                 sorted(c, key=lambda k: labels[k])
