@@ -13,15 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from integ_lint.config.loader import Config, ConfigError, load_config
-from integ_lint.engine.pipeline import (
-    EXIT_FINDINGS,
-    EXIT_INCOMPLETE,
-    EXIT_OK,
-    EXIT_USAGE,
-    RunOptions,
-    exit_code,
-    run,
-)
+from integ_lint.engine.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, exit_code
+from integ_lint.engine.pipeline import RunOptions, run
 from integ_lint.engine.registry import load_registry
 from integ_lint.findings.model import Finding, Notification, Report, RuleInfo, Severity
 from integ_lint.findings.reporters import RenderOptions, get_renderer

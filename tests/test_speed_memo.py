@@ -42,13 +42,13 @@ def _copy(name: str, tmp_path: Path) -> Path:
 
 def _count_project_phases(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = engine._project_phase
+    real = engine._ProjectPhase._run  # builds the index and runs the project rules
 
     def counted(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "_project_phase", counted)
+    monkeypatch.setattr(engine._ProjectPhase, "_run", counted)
     return calls
 
 

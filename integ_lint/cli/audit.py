@@ -57,10 +57,9 @@ from integ_lint.cli.options import (
 from integ_lint.config.loader import Config, ConfigError, load_config
 from integ_lint.config.settings import AuditSettings
 from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.exits import EXIT_FINDINGS, EXIT_INCOMPLETE
 from integ_lint.engine.members import Member, joined, reached_members, split_by_member
 from integ_lint.engine.pipeline import (
-    EXIT_FINDINGS,
-    EXIT_INCOMPLETE,
     RunOptions,
     discover_files,
     run,

@@ -11,7 +11,8 @@ import click
 
 from integ_lint.cli.options import config_options, fail, load_project_config, run_scan
 from integ_lint.config.loader import Config
-from integ_lint.engine.pipeline import EXIT_INCOMPLETE, RunOptions
+from integ_lint.engine.exits import EXIT_INCOMPLETE
+from integ_lint.engine.pipeline import RunOptions
 from integ_lint.findings.baseline import (
     DEFAULT_BASELINE,
     Baseline,

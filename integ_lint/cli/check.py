@@ -26,10 +26,9 @@ from integ_lint.cli.options import (
     run_scan,
     use_color,
 )
+from integ_lint.engine.exits import EXIT_FINDINGS, exit_code
 from integ_lint.engine.pipeline import (
-    EXIT_FINDINGS,
     RunOptions,
-    exit_code,
 )
 from integ_lint.findings.fixes import fix_files
 from integ_lint.findings.model import Report

@@ -16,8 +16,8 @@ import click
 
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.exits import EXIT_USAGE
 from integ_lint.engine.pipeline import (
-    EXIT_USAGE,
     RunOptions,
     run,
     select_rules,

@@ -4,7 +4,7 @@
 roles); ``analysis`` decodes and parses each file once and runs every selected file rule
 and fact collector in ONE traversal; ``executor`` spreads files over processes and
 reads and writes the per-file ``cache``; ``registry`` loads the rule packs;
-``pipeline`` is :func:`run`: selection, the per-file phase, the project index, project
+``pipeline`` is :func:`run` (with its exit codes in ``exits``): selection, the per-file phase, the project index, project
 rules, configuration filters, fingerprints, suppressions and post-filters.
 ``examples`` runs a rule's ``VALID``/``INVALID`` examples through the same pipeline.
 
@@ -18,13 +18,9 @@ from integ_lint.engine.discovery import (  # noqa: F401
     project_files,
     project_layout,
 )
+from integ_lint.engine.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, exit_code  # noqa: F401
 from integ_lint.engine.pipeline import (  # noqa: F401
-    EXIT_FINDINGS,
-    EXIT_INCOMPLETE,
-    EXIT_OK,
-    EXIT_USAGE,
     RunOptions,
-    exit_code,
     filter_by_role,
     index_project,
     run,

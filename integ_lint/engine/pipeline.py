@@ -48,11 +48,6 @@ from integ_lint.rule import FactCollector
 if TYPE_CHECKING:
     from integ_lint.engine.shards import ShardReader, ShardWriter
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
-
 
 @dataclass
 class RunOptions:
@@ -347,7 +342,7 @@ def _run_project(
             load_deferred_facts(stats, config, selection.collectors)
 
     findings.extend(
-        _run_project_rules(results, config, selection, report, options, roles, load_facts)
+        _ProjectPhase(results, config, selection, report, options, roles).findings(load_facts)
     )
     # Roles change what is reported, not what is known: drop findings in files whose
     # role the rule does not report on (before suppressions, so that a comment
@@ -411,86 +406,82 @@ def _project_context(
     return replace(options, report_paths=report_paths), primary, context
 
 
-def _run_project_rules(
-    results: list[FileResult],
-    config: Config,
-    selection: Selection,
-    report: Report,
-    options: RunOptions,
-    roles: dict[str, str],
-    load_facts: Callable[[], None] = lambda: None,
-) -> list[Finding]:
-    """The project rules' findings; ``load_facts`` completes ``results`` whose facts
-    were left pickled (called only when the phase runs)."""
-    if not selection.project_rules and not options.collectors:
-        return []
-    memo_cache, memo_key = _project_memo(results, config, selection, options, roles)
-    if memo_cache is not None:
-        memo = memo_cache.get_memo(memo_key)
-        if memo is not None:  # nothing the phase reads changed: its outcome stands
-            report.notifications.extend(memo.notifications)
-            return memo.findings
-    load_facts()
-    noted = len(report.notifications)
-    with recording_reads() as reads:
-        findings = _project_phase(results, config, selection, report, options, roles)
-    if memo_cache is not None:
-        memo_cache.put_memo(ProjectMemo(memo_key, reads, findings, report.notifications[noted:]))
-    return findings
+@dataclass
+class _ProjectPhase:
+    """The project phase of one run: the index, the project rules over it, and the
+    memo that lets a run with nothing changed skip both."""
 
+    results: list[FileResult]
+    config: Config
+    selection: Selection
+    report: Report
+    options: RunOptions
+    roles: dict[str, str]
 
-def _project_memo(
-    results: list[FileResult],
-    config: Config,
-    selection: Selection,
-    options: RunOptions,
-    roles: dict[str, str],
-) -> tuple[FileCache | None, str]:
-    """The cache holding the project phase's memo and its key, or (None, "") when
-    the phase must run: no cache, or a caller that reads the index
-    (``keep_project``, extra collectors)."""
-    if not options.use_cache or options.keep_project or options.collectors:
-        return None, ""
-    try:
-        cache = FileCache.for_run(config, [], selection.collectors)
-    except CacheError:
-        return None, ""
-    if cache.max_bytes <= 0:
-        return None, ""
-    key = project_memo_key(
-        config, selection.project_rules, selection.collectors, results, roles, options.report_paths
-    )
-    return cache, key
-
-
-def _project_phase(
-    results: list[FileResult],
-    config: Config,
-    selection: Selection,
-    report: Report,
-    options: RunOptions,
-    roles: dict[str, str],
-) -> list[Finding]:
-    index = ProjectIndex.from_results(results, config, roles)
-    report.project = index
-    index.report_paths = options.report_paths
-    findings: list[Finding] = []
-    for rule in selection.project_rules:
-        try:
-            findings.extend(rule().check(index))
-        except ConfigError:
-            raise  # configuration that names nothing in the tree (a contract's module)
-        except Exception as exc:
-            report.notifications.append(
-                Notification(
-                    kind=NotificationKind.INTERNAL_ERROR,
-                    message=f"internal error in {rule.code} (project rule): {type(exc).__name__}: {exc}",
-                    rule=rule.code,
-                    level="error",
-                )
+    def findings(self, load_facts: Callable[[], None] = lambda: None) -> list[Finding]:
+        """The project rules' findings; ``load_facts`` completes the results whose facts
+        were left pickled (called only when the phase runs)."""
+        if not self.selection.project_rules and not self.options.collectors:
+            return []
+        memo_cache, memo_key = self._memo()
+        if memo_cache is not None:
+            memo = memo_cache.get_memo(memo_key)
+            if memo is not None:  # nothing the phase reads changed: its outcome stands
+                self.report.notifications.extend(memo.notifications)
+                return memo.findings
+        load_facts()
+        noted = len(self.report.notifications)
+        with recording_reads() as reads:
+            findings = self._run()
+        if memo_cache is not None:
+            memo_cache.put_memo(
+                ProjectMemo(memo_key, reads, findings, self.report.notifications[noted:])
             )
-    report.notifications.extend(index.notifications)
-    return findings
+        return findings
+
+    def _memo(self) -> tuple[FileCache | None, str]:
+        """The cache holding the project phase's memo and its key, or (None, "") when
+        the phase must run: no cache, or a caller that reads the index
+        (``keep_project``, extra collectors)."""
+        if not self.options.use_cache or self.options.keep_project or self.options.collectors:
+            return None, ""
+        try:
+            cache = FileCache.for_run(self.config, [], self.selection.collectors)
+        except CacheError:
+            return None, ""
+        if cache.max_bytes <= 0:
+            return None, ""
+        key = project_memo_key(
+            self.config,
+            self.selection.project_rules,
+            self.selection.collectors,
+            self.results,
+            self.roles,
+            self.options.report_paths,
+        )
+        return cache, key
+
+    def _run(self) -> list[Finding]:
+        index = ProjectIndex.from_results(self.results, self.config, self.roles)
+        self.report.project = index
+        index.report_paths = self.options.report_paths
+        findings: list[Finding] = []
+        for rule in self.selection.project_rules:
+            try:
+                findings.extend(rule().check(index))
+            except ConfigError:
+                raise  # configuration that names nothing in the tree (a contract's module)
+            except Exception as exc:
+                self.report.notifications.append(
+                    Notification(
+                        kind=NotificationKind.INTERNAL_ERROR,
+                        message=f"internal error in {rule.code} (project rule): {type(exc).__name__}: {exc}",
+                        rule=rule.code,
+                        level="error",
+                    )
+                )
+        self.report.notifications.extend(index.notifications)
+        return findings
 
 
 def filter_by_role(
@@ -527,21 +518,3 @@ def _apply_config_filters(findings: list[Finding], config: Config) -> list[Findi
 def _severity_override(code: str, overrides: dict[str, str]) -> Severity | None:
     best = max((key for key in overrides if code.startswith(key)), key=len, default=None)
     return Severity.parse(overrides[best]) if best is not None else None
-
-
-def exit_code(
-    report: Report, fail_on: str, exit_zero: bool = False, fail_on_incomplete: bool = False
-) -> int:
-    """0: nothing at or above ``fail_on``; 1: findings; 3: the run was incomplete and
-    ``fail_on_incomplete`` is on (otherwise the findings decide, and the notifications
-    still say what was not checked)."""
-    if report.incomplete and fail_on_incomplete:
-        return EXIT_INCOMPLETE
-    if exit_zero:
-        return EXIT_OK
-    if any(n.kind == NotificationKind.EXPIRED for n in report.notifications):
-        return EXIT_FINDINGS  # expired baseline entries fail the run
-    threshold = Severity.parse(fail_on).rank
-    if any(f.severity.rank >= threshold for f in report.findings):
-        return EXIT_FINDINGS
-    return EXIT_OK
