@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from integ_lint.config.roles import Role
 from integ_lint.config.settings import EventLoopSettings
@@ -275,6 +275,15 @@ def _describe(graph: CallGraph, edges: list[Edge], limit: int = 3) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+class _CallSite(NamedTuple):
+    """One classified loop call, with the module and the analysis it is judged in."""
+
+    analysis: _LoopAnalysis
+    file: FileFacts
+    facts: ModuleLoopFacts
+    call: LoopCall
+
+
 class _EventLoopRule(ProjectRule):
     FACTS: ClassVar[tuple[type[FactCollector], ...]] = (LoopFactsCollector, CallFactsCollector)
     # Calls in entry-point code (``__main__``, CLI commands) are exempt (IL201, IL203):
@@ -291,20 +300,14 @@ class _EventLoopRule(ProjectRule):
                     continue
                 if self.EXEMPT_ENTRY_POINTS and analysis.entry_points.is_entry(file, facts, call):
                     continue
-                finding = self.judge(analysis, file, facts, call)
+                finding = self.judge(_CallSite(analysis, file, facts, call))
                 if finding is not None:
                     yield finding
         yield from self.check_graph(analysis)
 
-    def judge(
-        self,
-        analysis: _LoopAnalysis,
-        file: FileFacts,
-        facts: ModuleLoopFacts,
-        call: LoopCall,
-    ) -> Finding | None:
+    def judge(self, at: _CallSite) -> Finding | None:
         """The finding for one classified loop call (the default: as classified)."""
-        return self.finding(file.relpath, call.site, call.message)
+        return self.finding(at.file.relpath, at.call.site, at.call.message)
 
     def check_graph(self, analysis: _LoopAnalysis) -> Iterator[Finding]:
         """Findings that need the call graph, beyond the per-call ones."""
@@ -378,13 +381,8 @@ class AsyncioRunInLibrary(_EventLoopRule):
     # false in the issue's sample): opt-in, see docs/rules/event-loops.md.
     default_enabled = False
 
-    def judge(
-        self,
-        analysis: _LoopAnalysis,
-        file: FileFacts,
-        facts: ModuleLoopFacts,
-        call: LoopCall,
-    ) -> Finding | None:
+    def judge(self, at: _CallSite) -> Finding | None:
+        analysis, file, facts, call = at
         if facts.nest_asyncio:
             return None  # nest_asyncio lets loops re-enter in this module (still IL203)
         function = analysis.function_at(file, call)
@@ -969,13 +967,8 @@ class GlobalLoopStateInLibrary(_EventLoopRule):
     # 0 of 8 true before the thread/guard context, 0 of 1 after; opt-in.
     default_enabled = False
 
-    def judge(
-        self,
-        analysis: _LoopAnalysis,
-        file: FileFacts,
-        facts: ModuleLoopFacts,
-        call: LoopCall,
-    ) -> Finding | None:
+    def judge(self, at: _CallSite) -> Finding | None:
+        analysis, file, facts, call = at
         process_wide = "nest_asyncio" in call.label or "set_event_loop_policy" in call.label
         if not process_wide:
             if call.site.scope in facts.loop_runners and not call.in_lambda:
