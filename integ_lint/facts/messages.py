@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import libcst as cst
 
@@ -862,21 +863,14 @@ class MessageFactCollector(FactCollector):
         """A call matching a configured pattern: recorded as its pattern says."""
         for pattern in self._publish_patterns:
             if pattern.matches(node.func):
-                receiver, receiver_ref = self._receiver_of(node.func)
-                event_node = pattern.argument("event", node)
                 payload_node = pattern.argument("payload", node)
                 keys, payload_class = (
                     self._payload(payload_node) if payload_node is not None else (None, "")
                 )
                 self._publications.append(
                     Publication(
-                        receiver=receiver,
-                        receiver_ref=receiver_ref,
-                        method=pattern.method,
-                        event=self._event_ref(event_node) if event_node is not None else None,
+                        **self._custom_fields(node, pattern),
                         payload_keys=keys,
-                        site=self._site(node),
-                        api=CUSTOM_API,
                         payload_class=payload_class,
                     )
                 )
@@ -892,19 +886,23 @@ class MessageFactCollector(FactCollector):
         return False
 
     def _custom_subscription(self, node: cst.Call, pattern: ApiPattern, handler: str) -> None:
+        self._subscriptions.append(
+            Subscription(**self._custom_fields(node, pattern), handler=handler)
+        )
+
+    def _custom_fields(self, node: cst.Call, pattern: ApiPattern) -> dict[str, Any]:
+        """What every publication or subscription a configured pattern matches has:
+        its receiver, method, event (where the pattern says), site and API."""
         receiver, receiver_ref = self._receiver_of(node.func)
         event_node = pattern.argument("event", node)
-        self._subscriptions.append(
-            Subscription(
-                receiver=receiver,
-                receiver_ref=receiver_ref,
-                method=pattern.method,
-                event=self._event_ref(event_node) if event_node is not None else None,
-                handler=handler,
-                site=self._site(node),
-                api=CUSTOM_API,
-            )
-        )
+        return {
+            "receiver": receiver,
+            "receiver_ref": receiver_ref,
+            "method": pattern.method,
+            "event": self._event_ref(event_node) if event_node is not None else None,
+            "site": self._site(node),
+            "api": CUSTOM_API,
+        }
 
     def _stream_read(self, node: cst.Call, method: str) -> None:
         """``r.xread({"orders": "$"})`` / ``xreadgroup(group, consumer, streams={...})``:
