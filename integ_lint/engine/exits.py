@@ -6,14 +6,8 @@ from __future__ import annotations
 from integ_lint.findings.model import NotificationKind, Report, Severity
 
 EXIT_OK = 0
-
-
 EXIT_FINDINGS = 1
-
-
 EXIT_USAGE = 2
-
-
 EXIT_INCOMPLETE = 3
 
 
