@@ -185,7 +185,9 @@ def propose(root: Path, config: Config, baseline: bool) -> Proposal:
             f"{len(contracts.contracts)} import-linter contracts in {contracts.label}: "
             "checked as written (IL102), nothing to translate"
         )
-    report = run([root], config, RunOptions(jobs=config.general.jobs, use_cache=True, keep_project=True))
+    report = run(
+        [root], config, RunOptions(jobs=config.general.jobs, use_cache=True, keep_project=True)
+    )
     project = report.project
     if project is not None:
         _describe_schemas_and_managers(project, proposal)

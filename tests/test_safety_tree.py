@@ -117,7 +117,10 @@ def test_an_unreadable_folder_is_one_notification(tmp_path: Path, lock: Any, mod
     assert result.exit_code == 3, result.output
     assert [f["project_path"] for f in json.loads(result.stdout)["findings"]] == ["a.py"]
     [note] = notes(result)
-    assert note["project_path"] == "locked" and "cannot read folder: Permission denied" in note["message"]
+    assert (
+        note["project_path"] == "locked"
+        and "cannot read folder: Permission denied" in note["message"]
+    )
 
 
 def test_an_excluded_unreadable_folder_is_not_looked_at(tmp_path: Path, lock: Any) -> None:
