@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from ecosystem import cache_from  # beside this script
+from run import BOOT, snapshot  # beside this script: a frozen copy of integ-lint
 
 BIN = Path(sys.executable).parent
 
@@ -63,8 +64,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="il-vs-importlinter-") as tmp:
         tree = Path(tmp) / args.tree
         shutil.copytree(source, tree, ignore=shutil.ignore_patterns(".integ-lint-cache"))
-        env = {**os.environ, "PYTHONPATH": str(tree / args.pythonpath), "NO_COLOR": "1"}
-        ours = [str(BIN / "integ-lint"), "check", ".", "--select", "IL1", "--exit-zero"]
+        # integ-lint runs from a frozen copy: the cache key stamps its code, and edits
+        # to a working tree during the run would turn warm runs cold.
+        frozen = snapshot()
+        path = os.pathsep.join([str(tree / args.pythonpath), str(frozen)])
+        env = {**os.environ, "PYTHONPATH": path, "NO_COLOR": "1"}
+        ours = [sys.executable, "-c", BOOT, "check", ".", "--select", "IL1", "--exit-zero"]
         ours += ["--format", "concise", "--jobs", str(args.jobs)]
         theirs = [str(BIN / "lint-imports")]
         rows: list[tuple[str, float, float, float]] = []

@@ -19,6 +19,7 @@ from typing import Literal
 
 import libcst as cst
 
+from integ_lint.facts.collector import visitor_method_names
 from integ_lint.facts.context import FileContext, dotted_name, is_main_guard
 from integ_lint.findings.model import Site
 from integ_lint.rule import FactCollector
@@ -190,7 +191,9 @@ class LoopFactsCollector(FactCollector):
         self.loop_runners: set[str] = set()
 
     def get_visitors(self):  # type: ignore[no-untyped-def]
-        visitors = super().get_visitors()
+        # The per-class table (LibCST's own get_visitors runs inspect.getmembers on
+        # every instance: 4% of a cold run on Django).
+        visitors = {name: getattr(self, name) for name in visitor_method_names(type(self))}
         if self.enabled:
             return visitors
         return {k: v for k, v in visitors.items() if k in ("visit_Import", "visit_ImportFrom")}

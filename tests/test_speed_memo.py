@@ -27,7 +27,8 @@ def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _lines(root: Path, use_cache: bool = True, **overrides: object) -> list[str]:
     config = load_config([root], None, dict(overrides), extra_sections=load_registry().sections)
-    report = run([root], config, RunOptions(jobs=1, use_cache=use_cache))
+    # As check runs it: findings only, so the project phase may be memoised.
+    report = run([root], config, RunOptions(jobs=1, use_cache=use_cache, keep_project=False))
     return [
         f"{f.path}:{f.span.start_line}: {f.code} {f.message} {f.fingerprint}"
         for f in report.findings
@@ -183,3 +184,15 @@ def test_a_memoised_run_never_unpickles_facts(
     (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + "\n# moved\n")
     assert _lines(root) == first  # the phase runs again, on the cached facts
     assert loaded
+
+
+def test_the_api_always_returns_the_project_index_even_on_a_warm_cache(tmp_path: Path) -> None:
+    """``api.check`` callers read ``report.project``: the memo that skips building it is
+    for ``check`` alone (it was None on the second, warm call)."""
+    from integ_lint import api
+
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "message_backend", root)
+    for _ in range(2):
+        report = api.check([root], select=["IL6"], jobs=1)
+        assert report.project is not None

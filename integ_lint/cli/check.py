@@ -223,7 +223,8 @@ def check(
     )
     if extend_exclude_globs:
         config.general.extend_exclude.extend(extend_exclude_globs)
-    run_options = RunOptions(jobs=jobs, use_cache=not no_cache, shards=shards)
+    # check reads only findings: a warm run may reuse the project phase's memo.
+    run_options = RunOptions(jobs=jobs, use_cache=not no_cache, shards=shards, keep_project=False)
     from integ_lint.cli.baseline import prepare_gate
     from integ_lint.cli.progress import progress_bar
 

@@ -4,7 +4,6 @@ in one traversal, and return a small picklable :class:`FileResult`."""
 from __future__ import annotations
 
 import ast
-import functools
 import sys
 import traceback
 import warnings
@@ -18,6 +17,7 @@ from libcst.metadata import MetadataWrapper
 
 from integ_lint.config.loader import Config
 from integ_lint.engine.discovery import SourceFile
+from integ_lint.facts.collector import visitor_method_names
 from integ_lint.facts.context import FileContext
 from integ_lint.files.paths import has_undecodable_bytes
 from integ_lint.files.source import (
@@ -55,25 +55,10 @@ class FileResult:
 VisitorCall = Callable[[cst.CSTNode], Any]
 
 
-@functools.cache
-def _visitor_method_names(kind: type[cst.BatchableCSTVisitor]) -> tuple[str, ...]:
-    """The ``visit_*`` / ``leave_*`` methods ``kind`` really defines (not LibCST's
-    no-op stubs), computed once per class: ``get_visitors()`` runs
-    ``inspect.getmembers`` on every instance, which cost ~10% of a run."""
-    names = []
-    for name in dir(kind):
-        if not (name.startswith("visit_") or name.startswith("leave_")):
-            continue
-        member = getattr(kind, name, None)
-        if callable(member) and not getattr(member, "_is_no_op", False):
-            names.append(name)
-    return tuple(names)
-
-
 def _visitor_methods(visitor: cst.BatchableCSTVisitor) -> dict[str, VisitorCall]:
     if type(visitor).get_visitors is not cst.BatchableCSTVisitor.get_visitors:
         return dict(visitor.get_visitors())  # a visitor that customises its table
-    return {name: getattr(visitor, name) for name in _visitor_method_names(type(visitor))}
+    return {name: getattr(visitor, name) for name in visitor_method_names(type(visitor))}
 
 
 _Entries = list[tuple[cst.BatchableCSTVisitor, VisitorCall]]

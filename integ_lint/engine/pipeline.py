@@ -73,9 +73,10 @@ class RunOptions:
     # Extra fact collectors run on every file (the audit's site counts); the run's
     # ProjectIndex (report.project) is then built even when no project rule runs.
     collectors: list[type[FactCollector]] = field(default_factory=list)
-    # The caller reads report.project (the index): never reuse the project phase's
-    # memo (integ_lint.engine.cache.ProjectMemo), which skips building it.
-    keep_project: bool = False
+    # The caller reads report.project (the index), as API callers and the views do:
+    # never reuse the project phase's memo (integ_lint.engine.cache.ProjectMemo), which
+    # skips building it. Only ``check``, which reads findings alone, turns this off.
+    keep_project: bool = True
     # check --shard / --facts-in (integ_lint.engine.shards): analyse only this runner's share
     # of the files and stop before the project phase, or take every file's result from
     # the shards instead of analysing it.
