@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -36,6 +36,21 @@ class PendingFinding:
     fix_description: str = ""
     related: tuple[RelatedLocation, ...] = ()
     properties: tuple[tuple[str, Any], ...] = ()
+
+
+def names_imported(node: cst.ImportFrom) -> Iterator[tuple[str, str]]:
+    """``(imported, local)`` for each name of ``from m import a, b as c`` (nothing for
+    a star import): ``("a", "a")``, ``("b", "c")``."""
+    if isinstance(node.names, cst.ImportStar):
+        return
+    for alias in node.names:
+        imported = dotted_name(alias.name)
+        if not imported:
+            continue
+        local = imported
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            local = alias.asname.name.value
+        yield imported, local
 
 
 @dataclass
@@ -85,13 +100,7 @@ class ImportAliases:
         if isinstance(node.names, cst.ImportStar):
             return
         base = self.absolute(len(node.relative), dotted_name(node.module) if node.module else None)
-        for alias in node.names:
-            imported = dotted_name(alias.name)
-            if not imported:
-                continue
-            local = imported
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
+        for imported, local in names_imported(node):
             self.names[local] = f"{base}.{imported}" if base else imported
 
     def resolve(self, node: cst.BaseExpression) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
-from integ_lint.facts.context import FileContext, dotted_name
+from integ_lint.facts.context import FileContext, dotted_name, names_imported
 from integ_lint.findings.model import Site
 
 KEY = "messages"
@@ -483,13 +483,7 @@ class MessageFactCollector(FactCollector):
             self._uses_redis = True
         if self._depth or isinstance(node.names, cst.ImportStar):
             return
-        for alias in node.names:
-            name = dotted_name(alias.name)
-            if not name:
-                continue
-            local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
+        for _, local in names_imported(node):
             target = self.context.resolve(cst.Name(local))
             if target:
                 self._aliases[local] = target
