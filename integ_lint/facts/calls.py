@@ -628,19 +628,8 @@ class CallFactsCollector(FactCollector):
         target = self._target(value)
         if target is None:
             return
-        how, ref, method, attr = target
-        self.calls.append(
-            CallFact(
-                caller=self.function.qualname if self.function is not None else "",
-                how=how,
-                ref=ref,
-                site=self._site(value),
-                method=method,
-                attr=attr,
-                role=REFERENCE,
-                always=False,
-            )
-        )
+        caller = self.function.qualname if self.function is not None else ""
+        self._add_call(caller, target, value, False, role=REFERENCE, in_main=False)
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if id(node.value) not in self.handled_refs:
@@ -842,9 +831,11 @@ class CallFactsCollector(FactCollector):
         role: str = CALL,
         dropped: bool = False,
         blocking: str = "",
+        in_main: bool | None = None,
     ) -> None:
         """Record a call (or a submission, ``role``) of ``target`` (how, ref, method,
-        attr: see :meth:`_target`) at ``at``."""
+        attr: see :meth:`_target`) at ``at``; ``in_main`` defaults to whether ``at`` is
+        in the ``__main__`` block."""
         how, ref, method, attr = target
         self.calls.append(
             CallFact(
@@ -857,7 +848,7 @@ class CallFactsCollector(FactCollector):
                 role=role,
                 dropped=dropped,
                 always=always,
-                in_main=bool(self.main_depth),
+                in_main=bool(self.main_depth) if in_main is None else in_main,
                 blocking=blocking,
             )
         )
