@@ -158,6 +158,75 @@ class _Dispatcher(cst.CSTVisitor):
         if name in self._attribute_hook_types:
             self._call(f"leave_{name}_{attribute}", original_node)
 
+    def walk(self, node: cst.CSTNode) -> None:
+        """``node.visit(self)`` without its cost: LibCST's ``visit`` rebuilds (and
+        re-validates) every node on the way back up, machinery made for transforms.
+        This read-only walk makes the same ``on_visit`` / attribute / ``on_leave``
+        calls in the same order (tests/test_speed_cold_walk.py) and builds nothing."""
+        self.on_visit(node)
+        kind = type(node)
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _child_fields(node)
+        if fields:
+            hooks = kind.__name__ in self._attribute_hook_types
+            for name in fields:
+                value = getattr(node, name)
+                if value is None and name == _OPTIONAL_LAST_FIELD and kind in _SKIPPED_WHEN_NONE:
+                    continue
+                if hooks:
+                    self.on_visit_attribute(node, name)
+                if isinstance(value, cst.CSTNode):
+                    self.walk(value)
+                elif isinstance(value, (tuple, list)):
+                    for child in value:
+                        self.walk(child)
+                if hooks:
+                    self.on_leave_attribute(node, name)
+        self.on_leave(node)
+
+
+# Per node type: the fields LibCST's ``_visit_and_replace_children`` visits, in its order.
+_CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+# Node types whose ``_visit_and_replace_children`` skips a field (hooks included) when
+# it is None; every other optional field still gets its attribute hooks.
+_SKIPPED_WHEN_NONE: frozenset[type[cst.CSTNode]] = frozenset(
+    kind
+    for kind in (
+        getattr(cst, "FormattedStringExpression", None),
+        getattr(cst, "TemplatedStringExpression", None),
+    )
+    if kind is not None
+)
+_OPTIONAL_LAST_FIELD = "format_spec"  # the field those types skip when None
+
+
+class _FieldRecorder(cst.CSTVisitor):
+    """Records the attribute names ``_visit_and_replace_children`` announces for one
+    node, without descending into its children."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.fields.append(attribute)
+
+
+def _child_fields(node: cst.CSTNode) -> tuple[str, ...]:
+    """The visited fields of ``type(node)``, learnt once per type from LibCST itself."""
+    recorder = _FieldRecorder()
+    node._visit_and_replace_children(recorder)
+    fields = list(dict.fromkeys(recorder.fields))
+    kind = type(node)
+    if kind in _SKIPPED_WHEN_NONE and _OPTIONAL_LAST_FIELD not in fields:
+        fields.append(_OPTIONAL_LAST_FIELD)
+    _CHILD_FIELDS[kind] = result = tuple(fields)
+    return result
+
 
 def analyze_file(
     source_file: SourceFile,
@@ -307,7 +376,7 @@ def _analyze_text(
 
     dispatcher = _Dispatcher(context, all_visitors, on_failure)
     try:
-        tree.visit(dispatcher)
+        dispatcher.walk(tree)
     except RecursionError:
         result.notifications.append(
             _note(NotificationKind.PARSE_ERROR, result, "code is nested too deeply to analyse")
