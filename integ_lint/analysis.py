@@ -176,14 +176,26 @@ class _Dispatcher(cst.CSTVisitor):
                     continue
                 if hooks:
                     self.on_visit_attribute(node, name)
-                if isinstance(value, cst.CSTNode):
-                    self.walk(value)
-                elif isinstance(value, (tuple, list)):
+                # Type checks by identity: CSTNode is an ABC, whose isinstance is slow.
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
                     for child in value:
                         self.walk(child)
+                elif value is not None and _is_node_type(value_type):
+                    self.walk(value)
                 if hooks:
                     self.on_leave_attribute(node, name)
         self.on_leave(node)
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node_type(kind: type) -> bool:
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 # Per node type: the fields LibCST's ``_visit_and_replace_children`` visits, in its order.
