@@ -198,6 +198,25 @@ def _is_node_type(kind: type) -> bool:
     return known
 
 
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` (its direct children, in order) without LibCST's cost: its
+    ``children`` rebuilds and re-validates the node through
+    ``_visit_and_replace_children`` on every access."""
+    kind = type(node)
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _child_fields(node)
+    children: list[cst.CSTNode] = []
+    for name in fields:
+        value = getattr(node, name)
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            children.extend(value)
+        elif value is not None and _is_node_type(value_type):
+            children.append(value)
+    return children
+
+
 # Per node type: the fields LibCST's ``_visit_and_replace_children`` visits, in its order.
 _CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 # Node types whose ``_visit_and_replace_children`` skips a field (hooks included) when

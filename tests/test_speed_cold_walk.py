@@ -10,7 +10,7 @@ from unittest import mock
 import libcst as cst
 import pytest
 
-from integ_lint.analysis import _Dispatcher
+from integ_lint.analysis import _Dispatcher, child_nodes
 from integ_lint.context import FileContext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,3 +97,18 @@ def test_walk_matches_libcst_visit_on_real_code() -> None:
         except cst.ParserSyntaxError:
             continue  # fixtures of broken files
         assert _events(text, read_only=True) == _events(text, read_only=False), path
+
+
+def _all_nodes(tree: cst.CSTNode) -> list[cst.CSTNode]:
+    stack, nodes = [tree], []
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.children)
+    return nodes
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_child_nodes_match_libcst_children(name: str) -> None:
+    for node in _all_nodes(cst.parse_module(SAMPLES[name])):
+        assert [id(c) for c in child_nodes(node)] == [id(c) for c in node.children], node
