@@ -19,6 +19,13 @@ from integ_lint.config.loader import Config
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.facts.collector import visitor_method_names
 from integ_lint.facts.context import FileContext
+from integ_lint.facts.syntax import (
+    CHILD_FIELDS,
+    OPTIONAL_LAST_FIELD,
+    SKIPPED_WHEN_NONE,
+    child_fields,
+    is_node_type,
+)
 from integ_lint.files.paths import has_undecodable_bytes
 from integ_lint.files.source import (
     FileTooLargeError,
@@ -143,6 +150,35 @@ class _Dispatcher(cst.CSTVisitor):
         name = type(original_node).__name__
         if name in self._attribute_hook_types:
             self._call(f"leave_{name}_{attribute}", original_node)
+
+    def walk(self, node: cst.CSTNode) -> None:
+        """``node.visit(self)`` without its cost: LibCST's ``visit`` rebuilds (and
+        re-validates) every node on the way back up, machinery made for transforms.
+        This read-only walk makes the same ``on_visit`` / attribute / ``on_leave``
+        calls in the same order (tests/test_speed_cold_walk.py) and builds nothing."""
+        self.on_visit(node)
+        kind = type(node)
+        fields = CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = child_fields(node)
+        if fields:
+            hooks = kind.__name__ in self._attribute_hook_types
+            for name in fields:
+                value = getattr(node, name)
+                if value is None and name == OPTIONAL_LAST_FIELD and kind in SKIPPED_WHEN_NONE:
+                    continue
+                if hooks:
+                    self.on_visit_attribute(node, name)
+                # Type checks by identity: CSTNode is an ABC, whose isinstance is slow.
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
+                    for child in value:
+                        self.walk(child)
+                elif value is not None and is_node_type(value_type):
+                    self.walk(value)
+                if hooks:
+                    self.on_leave_attribute(node, name)
+        self.on_leave(node)
 
 
 def analyze_file(
@@ -293,7 +329,7 @@ def _analyze_text(
 
     dispatcher = _Dispatcher(context, all_visitors, on_failure)
     try:
-        tree.visit(dispatcher)
+        dispatcher.walk(tree)
     except RecursionError:
         result.notifications.append(
             _note(NotificationKind.PARSE_ERROR, result, "code is nested too deeply to analyse")

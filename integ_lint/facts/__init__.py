@@ -2,7 +2,8 @@
 
 ``context`` is what a rule or collector sees of the file it visits
 (:class:`~integ_lint.facts.context.FileContext`: module, role, config, import aliases,
-scope, positions from ``positions``); ``collector`` is the base of every fact collector.
+scope, positions from ``positions``); ``syntax`` walks a tree read-only; ``collector``
+is the base of every fact collector.
 Each other module is one family's collector and the small picklable values it returns
 (``imports``, ``calls``, ``managers``, ``schemas``, ``messages``, ``gpu``, with the
 torch vocabulary in ``torch``). Facts never depend on configuration that is not part

@@ -1,0 +1,80 @@
+"""Walking LibCST trees read-only: a node's direct children and the fields they come
+from, learnt once per node type. LibCST's own ``children`` and ``visit`` rebuild and
+re-validate every node (they are made for transforms); the engine's one traversal and
+the collectors that walk a subtree use these instead."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+# Per type: whether it is a CSTNode (an ABC, whose isinstance is slow), by identity.
+NODE_TYPES: dict[type, bool] = {}
+
+
+def is_node_type(kind: type) -> bool:
+    """Whether values of ``kind`` are syntax nodes (cached per type)."""
+    known = NODE_TYPES.get(kind)
+    if known is None:
+        known = NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` (its direct children, in order) without LibCST's cost: its
+    ``children`` rebuilds and re-validates the node through
+    ``_visit_and_replace_children`` on every access."""
+    kind = type(node)
+    fields = CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = child_fields(node)
+    children: list[cst.CSTNode] = []
+    for name in fields:
+        value = getattr(node, name)
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            children.extend(value)
+        elif value is not None and is_node_type(value_type):
+            children.append(value)
+    return children
+
+
+# Per node type: the fields LibCST's ``_visit_and_replace_children`` visits, in its order.
+CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+# Node types whose ``_visit_and_replace_children`` skips a field (hooks included) when
+# it is None; every other optional field still gets its attribute hooks.
+SKIPPED_WHEN_NONE: frozenset[type[cst.CSTNode]] = frozenset(
+    kind
+    for kind in (
+        getattr(cst, "FormattedStringExpression", None),
+        getattr(cst, "TemplatedStringExpression", None),
+    )
+    if kind is not None
+)
+OPTIONAL_LAST_FIELD = "format_spec"  # the field those types skip when None
+
+
+class _FieldRecorder(cst.CSTVisitor):
+    """Records the attribute names ``_visit_and_replace_children`` announces for one
+    node, without descending into its children."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.fields.append(attribute)
+
+
+def child_fields(node: cst.CSTNode) -> tuple[str, ...]:
+    """The visited fields of ``type(node)``, learnt once per type from LibCST itself."""
+    recorder = _FieldRecorder()
+    node._visit_and_replace_children(recorder)
+    fields = list(dict.fromkeys(recorder.fields))
+    kind = type(node)
+    if kind in SKIPPED_WHEN_NONE and OPTIONAL_LAST_FIELD not in fields:
+        fields.append(OPTIONAL_LAST_FIELD)
+    CHILD_FIELDS[kind] = result = tuple(fields)
+    return result
