@@ -9,6 +9,6 @@ Each other module is one family's collector and the small picklable values it re
 torch vocabulary in ``torch``). Facts never depend on configuration that is not part
 of the cache key, and never hold syntax nodes, so they can be cached by content.
 
-May import: ``integ_lint.config.loader``, ``integ_lint.findings.model`` and ``integ_lint.files``.
+May import: ``integ_lint.config``, ``integ_lint.findings`` and ``integ_lint.files``.
 Never the project model, rules, the engine or anything above.
 """
