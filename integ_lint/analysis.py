@@ -181,8 +181,12 @@ class _Dispatcher(cst.CSTVisitor):
                 if value_type is tuple or value_type is list:
                     for child in value:
                         self.walk(child)
-                elif value is not None and _is_node_type(value_type):
-                    self.walk(value)
+                elif value is not None:
+                    is_node = _NODE_TYPES.get(value_type)
+                    if is_node is None:
+                        is_node = _is_node_type(value_type)
+                    if is_node:
+                        self.walk(value)
                 if hooks:
                     self.on_leave_attribute(node, name)
         self.on_leave(node)
