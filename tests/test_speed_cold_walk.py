@@ -29,6 +29,7 @@ class _Recorder(_Dispatcher):
         super().__init__(context, [], lambda visitor, exc: None)
         self.events: list[tuple[str, int, str]] = []
         self._attribute_hook_types = _Everything()  # type: ignore[assignment]
+        self._skipped_types = frozenset()  # every node, whitespace included
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.events.append(("visit", id(node), type(node).__name__))
@@ -113,3 +114,42 @@ def _all_nodes(tree: cst.CSTNode) -> list[cst.CSTNode]:
 def test_child_nodes_match_libcst_children(name: str) -> None:
     for node in _all_nodes(cst.parse_module(SAMPLES[name])):
         assert [id(c) for c in child_nodes(node)] == [id(c) for c in node.children], node
+
+
+class _CommentReader(cst.BatchableCSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.comments: list[str] = []
+        self.names: list[str] = []
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.comments.append(node.value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.append(node.value)
+
+
+class _NameReader(cst.BatchableCSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.append(node.value)
+
+
+def test_whitespace_is_skipped_only_when_no_visitor_wants_it() -> None:
+    text = (
+        "# head\nx = (  # inside\n    a,  # after a\n)\n\n# lone\ndef f(b):\n    return b  # end\n"
+    )
+    tree = cst.parse_module(text)
+    context = cast(FileContext, mock.MagicMock())
+    reader, names_only = _CommentReader(), _NameReader()
+    with_comments = _Dispatcher(context, [reader], lambda visitor, exc: None)
+    assert not with_comments._skipped_types
+    with_comments.walk(tree)
+    assert reader.comments == ["# head", "# inside", "# after a", "# lone", "# end"]
+    without = _Dispatcher(context, [names_only], lambda visitor, exc: None)
+    assert cst.SimpleWhitespace in without._skipped_types
+    without.walk(tree)
+    assert names_only.names == reader.names == ["x", "a", "f", "b", "b"]

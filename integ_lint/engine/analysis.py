@@ -21,6 +21,7 @@ from integ_lint.facts.collector import visitor_method_names
 from integ_lint.facts.context import FileContext
 from integ_lint.facts.syntax import (
     CHILD_FIELDS,
+    NODE_TYPES,
     OPTIONAL_LAST_FIELD,
     SKIPPED_WHEN_NONE,
     child_fields,
@@ -69,6 +70,18 @@ def _visitor_methods(visitor: cst.BatchableCSTVisitor) -> dict[str, VisitorCall]
 
 
 _Entries = list[tuple[cst.BatchableCSTVisitor, VisitorCall]]
+# Closed under containment: these nodes hold only each other.
+_WHITESPACE_TYPES: frozenset[type] = frozenset(
+    {
+        cst.SimpleWhitespace,
+        cst.ParenthesizedWhitespace,
+        cst.TrailingWhitespace,
+        cst.EmptyLine,
+        cst.Comment,
+        cst.Newline,
+    }
+)
+_WHITESPACE_NAMES = frozenset(kind.__name__ for kind in _WHITESPACE_TYPES)
 _SCOPE_NODES = (cst.FunctionDef, cst.ClassDef)
 
 
@@ -98,6 +111,12 @@ class _Dispatcher(cst.CSTVisitor):
         self._attribute_hook_types = {
             name.split("_", 2)[1] for name in self.table if name.count("_") > 1
         }
+        # Whitespace and comment nodes are half of all nodes; when no visitor wants any
+        # of them (nor their attributes), the walk does not enter them at all.
+        wanted = {name.split("_", 2)[1] for name in self.table}
+        self._skipped_types: frozenset[type] = (
+            frozenset() if wanted & _WHITESPACE_NAMES else _WHITESPACE_TYPES
+        )
 
     def _entries(self, kind: type[cst.CSTNode]) -> tuple[_Entries, _Entries]:
         entries = self._by_type.get(kind)
@@ -155,7 +174,8 @@ class _Dispatcher(cst.CSTVisitor):
         """``node.visit(self)`` without its cost: LibCST's ``visit`` rebuilds (and
         re-validates) every node on the way back up, machinery made for transforms.
         This read-only walk makes the same ``on_visit`` / attribute / ``on_leave``
-        calls in the same order (tests/test_speed_cold_walk.py) and builds nothing."""
+        calls in the same order (tests/test_speed_cold_walk.py) and builds nothing;
+        it skips only whitespace and comment nodes when no visitor wants them."""
         self.on_visit(node)
         kind = type(node)
         fields = CHILD_FIELDS.get(kind)
@@ -163,6 +183,7 @@ class _Dispatcher(cst.CSTVisitor):
             fields = child_fields(node)
         if fields:
             hooks = kind.__name__ in self._attribute_hook_types
+            skipped = self._skipped_types
             for name in fields:
                 value = getattr(node, name)
                 if value is None and name == OPTIONAL_LAST_FIELD and kind in SKIPPED_WHEN_NONE:
@@ -173,9 +194,16 @@ class _Dispatcher(cst.CSTVisitor):
                 value_type = type(value)
                 if value_type is tuple or value_type is list:
                     for child in value:
-                        self.walk(child)
-                elif value is not None and is_node_type(value_type):
-                    self.walk(value)
+                        if type(child) not in skipped:
+                            self.walk(child)
+                elif value_type in skipped:
+                    pass
+                elif value is not None:
+                    is_node = NODE_TYPES.get(value_type)
+                    if is_node is None:
+                        is_node = is_node_type(value_type)
+                    if is_node:
+                        self.walk(value)
                 if hooks:
                     self.on_leave_attribute(node, name)
         self.on_leave(node)

@@ -40,9 +40,14 @@ class _MarkingState(CodegenState):
         self.stack.append(len(self.tokens))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self.stack.pop()
         # A syntactic range recorded while generating the node takes precedence.
-        self.marks.setdefault(id(node), (start, len(self.tokens) + len(self.popped)))
+        # (``popped`` is empty here: only the module's end pops, see finish_module.)
+        self.marks.setdefault(id(node), (self.stack.pop(), len(self.tokens)))
+
+    def finish_module(self, module: cst.Module) -> None:
+        """``after_codegen`` for the module, whose end counts the popped newline."""
+        start = self.stack.pop()
+        self.marks.setdefault(id(module), (start, len(self.tokens) + len(self.popped)))
 
     def record_syntactic_position(  # type: ignore[override]  # only used in `with`
         self,
@@ -125,7 +130,7 @@ class NodePositions:
                 state.add_token(state.default_newline)
         else:
             state.pop_trailing_newline()
-        state.after_codegen(module)
+        state.finish_module(module)
         self._finished = True
 
     def _measure(self) -> None:
