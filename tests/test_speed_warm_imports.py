@@ -25,7 +25,10 @@ try:
     main(sys.argv[1:], prog_name="integ-lint")
 except SystemExit as exit_:
     code = exit_.code
-heavy = sorted({name.split(".")[0] for name in sys.modules} & {"libcst", "networkx"})
+heavy = sorted(
+    {name.split(".")[0] for name in sys.modules} & {"libcst", "networkx"}
+    | {name for name in sys.modules} & {"integ_lint.audit", "integ_lint.views"}
+)
 print("\\nIMPORTED=" + json.dumps(heavy))
 """
 
@@ -55,6 +58,8 @@ def test_warm_check_with_nothing_changed_does_not_import_networkx(
     assert "libcst" in cold  # the cold run parses: the probe sees real imports
     warm = _check(project, *selection)
     assert "networkx" not in warm
+    # the other commands' packages (audit, views) load only when their command runs
+    assert "integ_lint.audit" not in warm and "integ_lint.views" not in warm
 
 
 def test_warm_check_imports_networkx_again_when_the_project_phase_must_run(
