@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from integ_lint.config.settings import BoundarySettings
 from integ_lint.facts.imports import ImportFacts
@@ -33,6 +32,9 @@ from integ_lint.model.boundaries import (
 from integ_lint.model.import_graph import ImportGraph, ImportSite, import_graph
 from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FAMILY = "boundaries"
 
@@ -720,6 +722,8 @@ class DynamicBoundaryImport(_BoundaryRule):
 
 def dynamic_graph(graph: ImportGraph) -> nx.DiGraph:
     """The edges made by dynamic imports only."""
+    import networkx as nx
+
     result: nx.DiGraph = nx.DiGraph()
     for importer, imported, sites in graph.edges():
         dynamic = [s for s in sites if s.record.dynamic]

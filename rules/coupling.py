@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import pairwise
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from integ_lint.config.settings import CouplingSettings
 from integ_lint.facts.managers import ManagerFactCollector
@@ -15,6 +14,9 @@ from integ_lint.model.coupling import EdgeSite, ManagerGraph, manager_graph
 from integ_lint.model.coupling import ReachThrough as ReachSite
 from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
+
+if TYPE_CHECKING:
+    pass
 
 FAMILY = "coupling"
 
@@ -193,6 +195,8 @@ class ManagerCycle(_CouplingRule):
 def _shortest_cycle(graph: ManagerGraph, component: list[str]) -> list[str]:
     """The shortest cycle through the component's first manager (by name); ties broken
     by names, so the choice is stable."""
+    import networkx as nx
+
     members = set(component)
     start = component[0]
     sub = nx.DiGraph()

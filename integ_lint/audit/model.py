@@ -35,16 +35,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-import libcst as cst
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from integ_lint.facts.context import FileContext
 from integ_lint.findings.changes import GitState, git_state
 from integ_lint.findings.model import Finding, Notification, Report, RuleInfo, Severity
 from integ_lint.model.boundaries import is_under
 from integ_lint.rule import FactCollector
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    pass
 
 FORMAT = "integ-lint-certificate"
 FORMAT_VERSION = 2
@@ -211,6 +213,8 @@ class AuditSiteCollector(FactCollector):
         self.records.append(SiteRecord(family, kind, text, line, self.context.scope))
 
     def visit_Call(self, node: cst.Call) -> None:
+        import libcst as cst
+
         resolved = self.context.resolve(node.func) or ""
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
         if self.loops:
@@ -965,6 +969,8 @@ def collect_facts(project: Any, component: ComponentScope) -> Facts:
 
 
 def _import_facts(project: Any, component: ComponentScope, scope: set[str], facts: Facts) -> None:
+    import networkx as nx
+
     from integ_lint.facts.imports import ImportFacts
     from integ_lint.model.boundaries import convention_breach, resolve_boundaries
     from integ_lint.model.import_graph import import_graph

@@ -4,7 +4,8 @@ One module per command (``check``, ``rules`` with ``explain``, ``config``, ``fil
 ``imports``, ``graph``, ``messages``, ``audit`` with ``certificate verify``,
 ``baseline``, ``cache``, ``init``); ``options`` holds what they share (options,
 configuration loading, the one-line ``fail``, ``emit``); ``watch`` and ``progress``
-serve ``check``. This module is the ``main`` group: it adds every command, and no
+serve ``check``. This module is the ``main`` group: it names every command (imported
+when it runs or help lists it, so a command pays only for its own imports), and no
 command imports it.
 
 Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 usage or
@@ -17,44 +18,75 @@ config, findings, files). Nothing imports the command line.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
+
 import click
 
 from integ_lint import __version__
-from integ_lint.cli import (
-    audit,
-    baseline,
-    cache,
-    check,
-    files,
-    graph,
-    imports,
-    init,
-    messages,
-    rules,
-)
-from integ_lint.cli import config as config_command
 from integ_lint.cli.options import EXIT_CODES_HELP
 
+# Each command, by name: the module that defines it and the command's name in it. A
+# command's module (and what it imports: libcst, networkx, rich) loads only when that
+# command runs or help lists it, so ``check`` never pays for ``audit`` or ``graph``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("integ_lint.cli.check", "check"),
+    "rules": ("integ_lint.cli.rules", "rules_command"),
+    "explain": ("integ_lint.cli.rules", "explain"),
+    "config": ("integ_lint.cli.config", "config_command"),
+    "cache": ("integ_lint.cli.cache", "cache_group"),
+    "baseline": ("integ_lint.cli.baseline", "baseline_group"),
+    "imports": ("integ_lint.cli.imports", "imports_command"),
+    "graph": ("integ_lint.cli.graph", "graph_command"),
+    "audit": ("integ_lint.cli.audit", "audit_command"),
+    "certificate": ("integ_lint.cli.audit", "certificate_group"),
+    "messages": ("integ_lint.cli.messages", "messages_command"),
+    "init": ("integ_lint.cli.init", "init_command"),
+    "files": ("integ_lint.cli.files", "files_command"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+
+class _LazyCommands(MutableMapping[str, click.Command]):
+    """The group's commands: every name is known up front, a command is imported the
+    first time it is looked up."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            module_name, attribute = COMMANDS[name]
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command), (module_name, attribute)
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted({*COMMANDS, *self._loaded}))
+
+    def __len__(self) -> int:
+        return len({*COMMANDS, *self._loaded})
+
+
+class _LazyGroup(click.Group):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.commands = _LazyCommands()
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES_HELP,
+)
 @click.version_option(__version__, "--version", prog_name="integ-lint")
 def main() -> None:
     """integ-lint: find integration defects in Python codebases, without running them."""
-
-
-for command in (
-    check.check,
-    rules.rules_command,
-    rules.explain,
-    config_command.config_command,
-    cache.cache_group,
-    baseline.baseline_group,
-    imports.imports_command,
-    graph.graph_command,
-    audit.audit_command,
-    audit.certificate_group,
-    messages.messages_command,
-    init.init_command,
-    files.files_command,
-):
-    main.add_command(command)

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import networkx as nx
 
 from integ_lint.cli.options import (
     emit,
@@ -37,6 +37,9 @@ from integ_lint.model.coupling import (
 from integ_lint.model.devices import DeviceOwner
 from integ_lint.model.project import ProjectIndex
 from integ_lint.views.export import export_graph, graph_mermaid
+
+if TYPE_CHECKING:
+    pass
 
 GRAPH_FORMATS = ("table", "dot", "graphml", "json", "mermaid", "svg", "html")
 TITLE = "Manager coupling"
@@ -228,6 +231,8 @@ def _assemble(
     """A :class:`ManagerGraph` over ``nodes`` and ``edge_sites`` whose metrics come from
     the project(s) they were computed in; density and the longest chain are computed
     on these nodes and edges."""
+    import networkx as nx
+
     graph, simple, dependencies = edge_graphs(nodes, edge_sites)
     count = simple.number_of_nodes()
     return ManagerGraph(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import networkx as nx
 
 from integ_lint.cli.options import (
     emit,
@@ -26,6 +26,9 @@ from integ_lint.facts.imports import ImportFacts
 from integ_lint.model.boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
 from integ_lint.model.import_graph import ImportGraph, counted, import_graph
 from integ_lint.views.export import FORMATS, export_graph
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass
@@ -51,6 +54,8 @@ def build_overview(
     """Index ``paths`` for imports only (the whole project behind them) and build the
     graph at ``level``; folders holding their own ``pyproject.toml`` are left out and
     listed in ``subprojects``."""
+    import networkx as nx
+
     BoundarySettings.validate(config.section(BoundarySettings), _source(config))
     project, notes = index_project(
         paths, config, [ImportFacts], jobs=jobs, subprojects=subprojects, use_cache=use_cache
@@ -107,6 +112,8 @@ def _narrow(
 ) -> tuple[nx.DiGraph, list[tuple[list[str], list[str]]]]:
     """The view of the given paths within the whole project: their nodes, and the
     edges into and out of them (the rest of the project stays as their neighbours)."""
+    import networkx as nx
+
     reported = {m for m, path in graph.table.files.items() if path in report_paths}
     if level == "module":  # the nodes stand for components, as in component_graph
         reported = {boundaries.component_of(m) or m for m in reported}
@@ -144,6 +151,8 @@ def merged_export(parts: list[tuple[str, ImportsOverview]]) -> nx.DiGraph:
     """The exported graph of every project; with monorepo members, paths start at the
     run's root, each node says its ``project`` folder, and a module name another
     project already uses is qualified with its folder (``packages/b:pkg.core``)."""
+    import networkx as nx
+
     if len(parts) == 1 and not parts[0][0]:
         return export_view(parts[0][1])
     out: nx.DiGraph = nx.DiGraph()
@@ -167,6 +176,8 @@ def _source(config: Config) -> str:
 
 def export_view(overview: ImportsOverview) -> nx.DiGraph:
     """The graph with plain attributes, ready for :func:`export_graph`."""
+    import networkx as nx
+
     in_cycle = {m for _, members in overview.cycles for m in members}
     out: nx.DiGraph = nx.DiGraph()
     for node in sorted(overview.view.nodes):

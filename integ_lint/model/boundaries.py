@@ -12,9 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from integ_lint.config.contracts import (
     Contract,
@@ -28,6 +26,9 @@ from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import BoundarySettings
 from integ_lint.model.import_graph import ImportGraph, ImportSite, ModuleTable, counted
 from integ_lint.model.layout import did_you_mean, missing_module_message
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _where(config: Config) -> str:
@@ -370,6 +371,8 @@ def _contract_graph(
     imports, without ``TYPE_CHECKING`` imports when the contract excludes them, and,
     for import-linter's contracts, only the root packages (plus external packages
     when ``include_external_packages``)."""
+    import networkx as nx
+
     result: nx.DiGraph = nx.DiGraph()
     matched: set[IgnoredImport] = set()
     roots = contract.root_packages
@@ -782,6 +785,8 @@ def _check_protected(contract: Contract, static: nx.DiGraph, table: ModuleTable,
 def _check_acyclic_siblings(
     contract: Contract, static: nx.DiGraph, table: ModuleTable
 ) -> list[Violation]:
+    import networkx as nx
+
     skipped = set(_expand(contract, "skip_descendants", contract.skip_descendants, table))
     found: list[Violation] = []
 
@@ -847,6 +852,8 @@ def component_graph(
     Imports written in ``skip_paths`` (tests, scripts, ... unless
     ``cycles-include-tests``) add no edge.
     """
+    import networkx as nx
+
     containers = {
         ".".join(parts[:end])
         for parts in (c.split(".") for c in boundaries.components)
@@ -882,6 +889,8 @@ def find_cycles(components: nx.DiGraph) -> list[tuple[list[str], list[str]]]:
     """``(cycle, strongly_connected_component)`` for each tangle: the cycle starts and
     ends at the alphabetically first module of the component and is the shortest one
     through it (ties broken by name); its last edge is the import that closes it."""
+    import networkx as nx
+
     cycles = []
     for members in nx.strongly_connected_components(components):
         if len(members) < 2:

@@ -22,9 +22,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from integ_lint.config.roles import LIBRARY
 from integ_lint.config.settings import CouplingSettings
@@ -43,6 +41,9 @@ from integ_lint.findings.model import Site
 from integ_lint.model.names import follow_reexports
 from integ_lint.model.project import FileFacts, ProjectIndex
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 GRAPH_KEY = "coupling.manager-graph"
 EDGE_KINDS = ("owns", "uses", "back-reference", "imports")
 
@@ -55,6 +56,8 @@ def edge_graphs(
     count), and the dependencies. A managed object pointing back at the owner that
     handed it ``self`` is IL504's business: back-references are no dependency, so
     they do not close IL501 cycles."""
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     simple = nx.DiGraph()
     for node in sorted(nodes):
@@ -238,6 +241,8 @@ class ManagerGraph:
 
     def export_graph(self) -> nx.MultiDiGraph:
         """A copy fit for DOT/GraphML/JSON: scalar attributes only."""
+        import networkx as nx
+
         out = nx.MultiDiGraph(name="managers")
         for key in sorted(self.metrics, key=self.label):
             m = self.metrics[key]
@@ -274,6 +279,8 @@ class ManagerGraph:
 
     def collapsed_export_graph(self) -> nx.DiGraph:
         """One edge per pair, labelled with its kinds (for Mermaid and pictures)."""
+        import networkx as nx
+
         out = nx.DiGraph(name="managers")
         for key in sorted(self.metrics, key=self.label):
             m = self.metrics[key]
@@ -572,6 +579,8 @@ class _Builder:
         reach: list[ReachThrough],
         back: list[BackReference],
     ) -> ManagerGraph:
+        import networkx as nx
+
         for sites in edge_sites.values():
             sites.sort(key=lambda s: (s.path, s.site.span.start_line, s.site.span.start_col))
         labels = _labels(nodes, self.table)
@@ -651,6 +660,8 @@ def _labels(nodes: Iterable[str], table: ClassTable) -> dict[str, str]:
 def _longest_chain(graph: nx.DiGraph, labels: dict[str, str]) -> list[list[str]]:
     """The longest path through the condensation (components as sorted member lists),
     ties broken by labels, so the answer is deterministic."""
+    import networkx as nx
+
     if graph.number_of_nodes() == 0:
         return []
     condensed = nx.condensation(graph)

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from integ_lint.facts.imports import ImportFacts, ImportFactsValue, ImportRecord
 from integ_lint.model.project import ProjectIndex
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 DERIVED_KEY = "import-graph"
 
@@ -140,6 +142,8 @@ def resolve_targets(record: ImportRecord, table: ModuleTable) -> list[tuple[str,
 
 
 def build_import_graph(project: ProjectIndex) -> ImportGraph:
+    import networkx as nx
+
     table = ModuleTable.from_project(project)
     graph: nx.DiGraph = nx.DiGraph()
     facts_by_module: dict[str, ImportFactsValue] = {}

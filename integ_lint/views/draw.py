@@ -14,10 +14,12 @@ import math
 import shutil
 import subprocess
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from integ_lint.model.coupling import ManagerGraph
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 GRAPHVIZ_HINT = (
     "Graphviz `dot` not found; drew the graph with the built-in layout "
@@ -173,6 +175,8 @@ def _node_width(name: str) -> int:
 
 
 def _dependency_graph(graph: ManagerGraph) -> nx.DiGraph:
+    import networkx as nx
+
     deps = nx.DiGraph()
     deps.add_nodes_from(graph.metrics)
     deps.add_edges_from(
@@ -185,6 +189,8 @@ def layered_layout(graph: ManagerGraph) -> Layout:
     """A Sugiyama-style layout: layers by longest dependency path (a cycle's members
     share a layer), long edges split by dummy points, order within layers by
     barycentre sweeps (a cycle's members kept side by side)."""
+    import networkx as nx
+
     condensed = nx.condensation(_dependency_graph(graph))
     mapping: dict[str, int] = condensed.graph["mapping"]
     depth: dict[str, int] = {}

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Hashable, Mapping
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from integ_lint.model.coupling import ManagerGraph, manager_graph
 from integ_lint.model.project import ProjectIndex
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FORMATS: tuple[str, ...] = ("dot", "graphml", "json", "mermaid")
 
@@ -84,6 +85,8 @@ def _node_key(node: Hashable) -> str:
 
 def _safe_copy(graph: nx.DiGraph, attrs: Any) -> nx.DiGraph:
     """A copy of ``graph`` with string node ids and attributes passed through ``attrs``."""
+    import networkx as nx
+
     safe: nx.DiGraph = nx.MultiDiGraph() if graph.is_multigraph() else nx.DiGraph()
     safe.graph.update(attrs(graph.graph))
     for node, data in graph.nodes(data=True):
@@ -97,6 +100,8 @@ def _safe_copy(graph: nx.DiGraph, attrs: Any) -> nx.DiGraph:
 
 
 def to_graphml(graph: nx.DiGraph, *, title: str = "") -> str:
+    import networkx as nx
+
     safe = _safe_copy(graph, _scalar_attrs)
     if title:
         safe.graph["title"] = title
@@ -104,6 +109,8 @@ def to_graphml(graph: nx.DiGraph, *, title: str = "") -> str:
 
 
 def to_json(graph: nx.DiGraph, *, title: str = "") -> str:
+    import networkx as nx
+
     safe = _safe_copy(graph, lambda attrs: {str(k): _jsonable(v) for k, v in attrs.items()})
     if title:
         safe.graph["title"] = title

@@ -7,8 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from integ_lint.config.loader import Config
 from integ_lint.config.settings import BoundarySettings
@@ -18,6 +17,9 @@ from integ_lint.model.messages import MessageIndex, payload_parameter
 from integ_lint.model.project import ProjectIndex
 from integ_lint.views.draw import graphviz_svg
 from integ_lint.views.export import export_graph
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 TITLE = "Message flow"
 
@@ -73,6 +75,8 @@ def event_rows(index: MessageIndex, project: ProjectIndex) -> list[EventRow]:
 
 
 def flow_graph(rows: list[EventRow]) -> nx.DiGraph:
+    import networkx as nx
+
     graph = nx.DiGraph(name=TITLE)
     for row in rows:
         event_node = f"event:{row.event}"

@@ -1,0 +1,75 @@
+"""A warm ``check`` with nothing changed (every file cached, the project phase memoised)
+must not pay for importing the libraries only a phase that runs needs.
+
+Behaviour, not wall time: each run is a fresh interpreter (as on the command line), and
+the second run reports which of the heavy libraries ended up in ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# Run the command line in-process of a fresh interpreter, then report what it imported.
+RUN_CHECK = """
+import json, sys
+from integ_lint.cli import main
+try:
+    main(sys.argv[1:], prog_name="integ-lint")
+except SystemExit as exit_:
+    code = exit_.code
+heavy = sorted(
+    {name.split(".")[0] for name in sys.modules} & {"libcst", "networkx"}
+    | {name for name in sys.modules} & {"integ_lint.audit", "integ_lint.views"}
+)
+print("\\nIMPORTED=" + json.dumps(heavy))
+"""
+
+
+def _check(project: Path, *arguments: str) -> list[str]:
+    completed = subprocess.run(
+        [sys.executable, "-c", RUN_CHECK, "check", *arguments, "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    marker = [line for line in completed.stdout.splitlines() if line.startswith("IMPORTED=")]
+    assert marker, completed.stdout + completed.stderr
+    imported: list[str] = json.loads(marker[-1].removeprefix("IMPORTED="))
+    return imported
+
+
+@pytest.mark.parametrize("selection", [(), ("--select", "IL1")])
+def test_warm_check_with_nothing_changed_does_not_import_networkx(
+    tmp_path: Path, selection: tuple[str, ...]
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "boundaries_contracts", project)
+    cold = _check(project, *selection)
+    assert "libcst" in cold  # the cold run parses: the probe sees real imports
+    warm = _check(project, *selection)
+    assert "networkx" not in warm
+    # the other commands' packages (audit, views) load only when their command runs
+    assert "integ_lint.audit" not in warm and "integ_lint.views" not in warm
+
+
+def test_warm_check_imports_networkx_again_when_the_project_phase_must_run(
+    tmp_path: Path,
+) -> None:
+    """The memo is what lets the warm run skip the import graph: a changed file makes
+    the project phase (and networkx) come back."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "boundaries_contracts", project)
+    _check(project, "--select", "IL1")
+    changed = next(p for p in sorted(project.rglob("*.py")) if p.stat().st_size > 0)
+    changed.write_text(changed.read_text() + "\nimport os\n")
+    assert "networkx" in _check(project, "--select", "IL1")
