@@ -85,6 +85,7 @@ def test_pattern_positions_keywords_and_receivers() -> None:
         ("@on(event=0, handler=1)", "subscribe", "decorated function"),
         ("emit(event=-1)", "publish", "not a position or a keyword"),
         ("emit(event=)", "publish", "needs a position or keyword"),
+        ("emit(event=²)", "publish", "not a position or a keyword"),
     ],
 )
 def test_malformed_patterns_say_why(text: str, kind: str, why: str) -> None:

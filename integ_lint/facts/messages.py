@@ -174,7 +174,8 @@ def parse_api_pattern(text: str, kind: str) -> ApiPattern:
         position: int | None = None
         keyword = ""
         for choice in (c.strip() for c in where.split("|")):
-            if choice.isdigit():
+            # isdecimal, not isdigit: "²" is a digit that int() rejects.
+            if choice.isdecimal():
                 position = int(choice)
             elif choice.isidentifier():
                 keyword = choice
