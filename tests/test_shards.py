@@ -272,6 +272,10 @@ def test_a_tampered_shard_is_an_error(sharded: Path, tmp_path: Path) -> None:
         lambda data: b"",
         lambda data: b"\x80\x04\x95 not json\n",  # a pickle, say
         lambda data: b'{"format": "integ-lint-shard", "version": 99}\n{}',
+        # A digest that is not ASCII (hmac.compare_digest raises on it).
+        lambda data: re.sub(
+            rb'"digest": ?"[0-9a-f]+"', '"digest":"\u00e9"'.encode(), data, count=1
+        ),
     ],
 )
 def test_a_corrupt_shard_is_an_error(

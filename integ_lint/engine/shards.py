@@ -791,7 +791,12 @@ def read_shard(path: str) -> Shard:
         expected = hashlib.sha256(body).hexdigest()
     else:
         raise ShardError(f"{path}: unknown integrity algorithm {algorithm!r}")
-    if not isinstance(digest, str) or not hmac.compare_digest(digest, expected):
+    # compare_digest raises on non-ASCII text: such a digest is simply wrong.
+    if (
+        not isinstance(digest, str)
+        or not digest.isascii()
+        or not hmac.compare_digest(digest, expected)
+    ):
         raise ShardError(
             f"{path}: the shard is corrupt or was modified (its digest does not match)"
         )
