@@ -1512,8 +1512,9 @@ class BlockingCallInAsync(_EventLoopRule):
     `.get()` on a `queue.Queue` / `multiprocessing.Queue`, and `.result()` on a
     future from `executor.submit` / `run_coroutine_threadsafe`, each without a
     timeout. The blocking call must be made on every path of its function that does
-    not raise (a guard that raises on bad input does not make it optional; the body
-    of a `while True:` polling loop runs at least once); so must every further call
+    not raise (a guard that raises on bad input does not make it optional, one in a
+    `try` body that a handler may catch does; the body of a `while True:` polling
+    loop runs at least once); so must every further call
     of the chain. The message names the chain. A function handed to `asyncio.to_thread`,
     `loop.run_in_executor` or an executor is not followed (it runs in another
     thread), nor is a function with a decorator other than `staticmethod`,

@@ -887,3 +887,49 @@ def test_il207_polling_loops_and_raising_guards(tmp_path: Path) -> None:
     # `while True:` runs its body at least once (up to a conditional break); a guard
     # that raises does not make the blocking call optional; a conditional return does.
     assert scan(tmp_path, files) == [("pkg/app.py", 4, "IL207"), ("pkg/app.py", 5, "IL207")]
+
+
+def test_il207_return_or_raise_in_a_try_body_with_handlers_is_not_a_guard(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/fetch.py": """
+            import requests
+
+            _cache = {}
+
+            def cached(url):
+                try:
+                    return _cache[url]
+                except KeyError:
+                    pass
+                return requests.get(url)
+
+            def checked(url):
+                try:
+                    if url not in _cache:
+                        raise KeyError(url)
+                    return _cache[url]
+                except KeyError:
+                    pass
+                return requests.get(url)
+
+            def first(url):
+                try:
+                    return requests.get(url)
+                except OSError:
+                    return None
+            """,
+        "pkg/app.py": """
+            from pkg.fetch import cached, checked, first
+
+            async def handle(url):
+                cached(url)
+                checked(url)
+                first(url)
+            """,
+    }
+    # After `try: return ...` or a raise that a handler may catch, the code after the
+    # `try` runs only on some paths; the value of the return is still computed.
+    assert scan(tmp_path, files) == [("pkg/app.py", 6, "IL207")]

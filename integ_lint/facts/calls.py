@@ -226,6 +226,10 @@ class _Function:
     local_names: set[str] = field(default_factory=set)
     types: dict[str, str] = field(default_factory=dict)  # variable -> resolved type
     conditional: int = 0  # depth of branches around the current statement
+    # Depth of ``try`` bodies with ``except`` handlers around the current statement: a
+    # return or raise there may be skipped or caught, and the code after the ``try``
+    # run only then (``try: return cache[key]`` / ``except KeyError: pass``).
+    handled: int = 0
     exited: bool = False  # a conditional return/break was seen: later code may not run
     raised: bool = False  # a conditional raise was seen: later code runs unless it raised
     yields: bool = False
@@ -512,13 +516,31 @@ class CallFactsCollector(FactCollector):
 
     def _exit(self) -> None:
         function = self.function
-        if function is not None and function.conditional:
+        if function is not None and (function.conditional or function.handled):
             function.exited = True
 
-    def visit_Raise(self, node: cst.Raise) -> None:
+    def leave_Raise(self, original_node: cst.Raise) -> None:
         function = self.function
-        if function is not None and function.conditional:
+        if function is not None and function.handled:
+            function.exited = True  # a handler may catch it and go on: not a guard
+        elif function is not None and function.conditional:
             function.raised = True
+
+    def visit_Try_body(self, node: cst.Try) -> None:
+        if self.function is not None and node.handlers:
+            self.function.handled += 1
+
+    def leave_Try_body(self, node: cst.Try) -> None:
+        if self.function is not None and node.handlers:
+            self.function.handled -= 1
+
+    def visit_TryStar_body(self, node: cst.TryStar) -> None:
+        if self.function is not None:
+            self.function.handled += 1
+
+    def leave_TryStar_body(self, node: cst.TryStar) -> None:
+        if self.function is not None:
+            self.function.handled -= 1
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self.lambda_depth += 1
@@ -644,9 +666,11 @@ class CallFactsCollector(FactCollector):
         self._escape(node.value)
 
     def visit_Return(self, node: cst.Return) -> None:
-        self._exit()
         if node.value is not None:
             self._escape(node.value)
+
+    def leave_Return(self, original_node: cst.Return) -> None:
+        self._exit()  # after its value: ``return fetch(url)`` in a ``try`` still calls
 
     # -- calls -----------------------------------------------------------------
     def visit_Expr(self, node: cst.Expr) -> None:
