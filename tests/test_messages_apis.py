@@ -477,3 +477,43 @@ def test_a_bus_in_a_redis_file_stays_a_bus(tmp_path: Path) -> None:
         },
     )
     assert findings(root, ["IL603"]) == [("IL603", "pkg/app.py", 7)]
+
+
+def test_keys_a_handler_stores_itself_are_not_reads(tmp_path: Path) -> None:
+    # data["seen"] = True is a write; reads after it are the handler's own key. An
+    # augmented assignment reads first, and a read before the store is still a read.
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bus.py": BUS,
+            "pkg/app.py": """
+                import queue
+
+                from pkg.bus import event_bus
+
+                def on_logout(data):
+                    early = data["seen"]
+                    data["seen"] = True
+                    data["count"] += 1
+                    return early, data["seen"], data.get("seen")
+
+                def drain(q: queue.Queue):
+                    item = q.get()
+                    item["done"] = True
+                    return item["done"]
+
+                event_bus.subscribe("user.logout", on_logout)
+                event_bus.publish("user.logout", {"user_id": 1})
+
+                def start():
+                    q = queue.Queue()
+                    q.put({"job": 1})
+                    drain(q)
+            """,
+        },
+    )
+    assert findings(root, ["IL603", "IL604"]) == [
+        ("IL603", "pkg/app.py", 7),
+        ("IL603", "pkg/app.py", 9),
+    ]

@@ -368,6 +368,9 @@ class _Function:
     # local name -> qualified name of the class it was last built from (``Payload(..)``)
     instances: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    # (name, key) the function stores itself (``data["k"] = v``): later reads of it are
+    # the handler's own, whatever the publishers send.
+    stored: set[tuple[str, str]] = field(default_factory=set)
 
 
 class MessageFactCollector(FactCollector):
@@ -391,6 +394,7 @@ class MessageFactCollector(FactCollector):
         self._passed: list[tuple[str, str]] = []  # (function, dotted argument)
         self._called: set[int] = set()  # ids of call targets seen (their .send is called)
         self._written: set[int] = set()  # ids of assignment targets (not reads)
+        self._augmented: set[int] = set()  # ids of ``x += ...`` targets (read, then written)
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
         self._payload_classes: list[PayloadClass] = []
@@ -491,6 +495,7 @@ class MessageFactCollector(FactCollector):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._written.add(id(node.target))
+        self._augmented.add(id(node.target))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._written.add(id(node.target))
@@ -1175,7 +1180,10 @@ class MessageFactCollector(FactCollector):
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return
         key = _string(node.slice[0].slice.value)
-        if key is None:
+        if key is None or (name, key) in function.stored:
+            return
+        if id(node) in self._written and id(node) not in self._augmented:
+            function.stored.add((name, key))  # ``data["k"] = v``: a write, not a read
             return
         if name in function.got:
             function.got_origin.setdefault(name, function.got[name])
@@ -1196,7 +1204,7 @@ class MessageFactCollector(FactCollector):
         if not node.args or node.args[0].keyword is not None:
             return
         key = _string(node.args[0].value)
-        if key is None:
+        if key is None or (name, key) in function.stored:
             return
         if name in function.got:
             function.got_origin.setdefault(name, function.got[name])
