@@ -4,7 +4,7 @@ or the manager graph as DOT, GraphML, JSON, Mermaid, SVG or HTML."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,8 +30,7 @@ from integ_lint.model.coupling import (
     ManagerGraph,
     ManagerMetrics,
     ReachThrough,
-    _longest_chain,
-    edge_graphs,
+    assemble_graph,
     manager_graph,
 )
 from integ_lint.model.devices import DeviceOwner
@@ -113,7 +112,7 @@ def narrow(graph: ManagerGraph, report_paths: set[str], owners: list[DeviceOwner
         if edge[0] in focus or edge[1] in focus
     }
     nodes = focus | {u for u, _, _ in edge_sites} | {v for _, v, _ in edge_sites}
-    view = _assemble(
+    view = assemble_graph(
         nodes,
         edge_sites,
         graph.labels,
@@ -189,7 +188,7 @@ def merge(parts: list[tuple[str, GraphView]]) -> GraphView:
     labels = {k: info.name if len(names[info.name]) == 1 else k for k, info in classes.items()}
     labels = {**outside, **labels}
     metrics = {k: replace(m, name=labels[k]) for k, m in metrics.items()}
-    merged = _assemble(
+    merged = assemble_graph(
         nodes,
         edge_sites,
         labels,
@@ -212,43 +211,6 @@ def merge(parts: list[tuple[str, GraphView]]) -> GraphView:
         focus if narrowed else None,
         sum(view.files_shown for _, view in parts),
         sum(view.files_context for _, view in parts),
-    )
-
-
-def _assemble(
-    nodes: Iterable[str],
-    edge_sites: dict[tuple[str, str, str], list[EdgeSite]],
-    labels: dict[str, str],
-    metrics: dict[str, ManagerMetrics],
-    classes: dict[str, ClassInfo],
-    *,
-    cycles: list[list[str]],
-    components: list[list[str]],
-    reach_throughs: list[ReachThrough],
-    back_references: list[BackReference],
-    touched: dict[str, set[tuple[str, str]]],
-) -> ManagerGraph:
-    """A :class:`ManagerGraph` over ``nodes`` and ``edge_sites`` whose metrics come from
-    the project(s) they were computed in; density and the longest chain are computed
-    on these nodes and edges."""
-    import networkx as nx
-
-    graph, simple, dependencies = edge_graphs(nodes, edge_sites)
-    count = simple.number_of_nodes()
-    return ManagerGraph(
-        graph=graph,
-        simple=simple,
-        classes=classes,
-        labels=labels,
-        metrics=metrics,
-        density=nx.density(simple) if count > 1 else 0.0,
-        longest_chain=_longest_chain(dependencies, labels),
-        edge_sites=edge_sites,
-        cycles=cycles,
-        components=components,
-        reach_throughs=reach_throughs,
-        back_references=back_references,
-        touched=touched,
     )
 
 

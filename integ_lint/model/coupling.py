@@ -625,21 +625,58 @@ class _Builder:
             )
         reach.sort(key=lambda r: (r.path, r.site.span.start_line, r.site.span.start_col))
         back.sort(key=lambda b: (b.path, b.site.span.start_line, b.site.span.start_col))
-        return ManagerGraph(
-            graph=graph,
-            simple=simple,
-            classes={k: self.table.classes[k] for k in nodes},
-            labels=labels,
-            metrics=metrics,
+        return assemble_graph(
+            nodes,
+            edge_sites,
+            labels,
+            metrics,
+            {k: self.table.classes[k] for k in nodes},
             cycles=cycles,
             components=components,
-            density=nx.density(simple) if n > 1 else 0.0,
-            longest_chain=_longest_chain(dependencies, labels),
-            edge_sites=edge_sites,
             reach_throughs=reach,
             back_references=back,
             touched=touched,
+            graphs=(graph, simple, dependencies),
         )
+
+
+def assemble_graph(
+    nodes: Iterable[str],
+    edge_sites: dict[tuple[str, str, str], list[EdgeSite]],
+    labels: dict[str, str],
+    metrics: dict[str, ManagerMetrics],
+    classes: dict[str, ClassInfo],
+    *,
+    cycles: list[list[str]],
+    components: list[list[str]],
+    reach_throughs: list[ReachThrough],
+    back_references: list[BackReference],
+    touched: dict[str, set[tuple[str, str]]],
+    graphs: tuple[nx.MultiDiGraph, nx.DiGraph, nx.DiGraph] | None = None,
+) -> ManagerGraph:
+    """A :class:`ManagerGraph` over ``nodes`` and ``edge_sites`` (``graphs``: their
+    :func:`edge_graphs` when the caller has built them already) with the given metrics,
+    cycles and sites; density and the longest chain are computed on these nodes and
+    edges. The project's graph is one; a view narrowed to some paths or merged from
+    monorepo members is another, keeping the metrics of the project(s) they came from."""
+    import networkx as nx
+
+    graph, simple, dependencies = graphs or edge_graphs(nodes, edge_sites)
+    return ManagerGraph(
+        graph=graph,
+        simple=simple,
+        classes=classes,
+        labels=labels,
+        metrics=metrics,
+        cycles=cycles,
+        components=components,
+        density=nx.density(simple) if simple.number_of_nodes() > 1 else 0.0,
+        longest_chain=_longest_chain(dependencies, labels),
+        edge_sites=edge_sites,
+        reach_throughs=reach_throughs,
+        back_references=back_references,
+        touched=touched,
+    )
 
 
 def _key(module: str, qualname: str) -> str:
