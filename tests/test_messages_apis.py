@@ -517,3 +517,32 @@ def test_keys_a_handler_stores_itself_are_not_reads(tmp_path: Path) -> None:
         ("IL603", "pkg/app.py", 7),
         ("IL603", "pkg/app.py", 9),
     ]
+
+
+def test_attributes_set_in_post_init_are_payload_fields(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bus.py": BUS,
+            "pkg/app.py": """
+                from dataclasses import dataclass
+
+                from pkg.bus import event_bus
+
+                @dataclass
+                class Saved:
+                    path: str
+
+                    def __post_init__(self) -> None:
+                        self.name = self.path.rsplit("/", 1)[-1]
+
+                def on_saved(saved: Saved):
+                    return saved.name, saved.path, saved.size
+
+                event_bus.subscribe("doc.saved", on_saved)
+                event_bus.publish("doc.saved", Saved(path="a/b"))
+            """,
+        },
+    )
+    assert findings(root, ["IL603"]) == [("IL603", "pkg/app.py", 14)]  # saved.size only

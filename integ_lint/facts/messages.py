@@ -643,7 +643,12 @@ class MessageFactCollector(FactCollector):
         fields: list[str] = []
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         for statement in body:
-            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            if isinstance(statement, cst.FunctionDef):
+                fields.append(statement.name.value)
+                # ``self.name = ...`` in ``__post_init__`` (or any method): an attribute
+                # every instance may have, though no field declares it.
+                fields.extend(_self_attributes(statement))
+            elif isinstance(statement, cst.ClassDef):
                 fields.append(statement.name.value)
             elif isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
@@ -1314,6 +1319,32 @@ def _is_flag(node: cst.BaseExpression) -> bool:
 
 # ``event.payload["k"]``: an event object's payload attribute is read like the payload.
 PAYLOAD_ATTRIBUTES = frozenset({"payload", "data", "body", "kwargs", "fields"})
+
+
+class _SelfAttributes(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def _target(self, target: cst.BaseExpression) -> None:
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+        ):
+            self.names.append(target.attr.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._target(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._target(node.target)
+
+
+def _self_attributes(method: cst.FunctionDef) -> list[str]:
+    """The names a method assigns on ``self`` (``self.name = ...``)."""
+    visitor = _SelfAttributes()
+    method.body.visit(visitor)
+    return visitor.names
 
 
 def _payload_holder(node: cst.BaseExpression) -> str:
