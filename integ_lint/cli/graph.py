@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -36,9 +35,6 @@ from integ_lint.model.coupling import (
 from integ_lint.model.devices import DeviceOwner
 from integ_lint.model.project import ProjectIndex
 from integ_lint.views.export import export_graph, graph_mermaid
-
-if TYPE_CHECKING:
-    pass
 
 GRAPH_FORMATS = ("table", "dot", "graphml", "json", "mermaid", "svg", "html")
 TITLE = "Manager coupling"
@@ -72,7 +68,6 @@ def build_view(
     whole, narrowed to the given paths, then merged."""
     from integ_lint.engine.pipeline import index_project
     from integ_lint.facts.gpu import GpuFactCollector
-    from integ_lint.facts.managers import ManagerFactCollector
     from integ_lint.model.devices import device_owners
 
     collectors = [ManagerFactCollector, GpuFactCollector] if with_owners else [ManagerFactCollector]
