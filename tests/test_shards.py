@@ -206,6 +206,17 @@ def test_a_missing_shard_is_an_error(sharded: Path, tmp_path: Path) -> None:
     assert_one_line_error(result, "missing shard 3/4", "facts-*.json")
 
 
+def test_a_huge_shard_count_names_a_few_missing_shards(sharded: Path, tmp_path: Path) -> None:
+    # N is read from the files: a forged N of 10**12 must not be counted through.
+    folder = copy_shards(sharded, tmp_path)
+    for index in range(1, SHARDS + 1):
+        rewrite(
+            folder / f"facts-{index}.json", lambda body, i=index: body.update(shard=[i, 10**12])
+        )
+    result = invoke(sharded, "--facts-in", f"{folder}/facts-*.json")
+    assert_one_line_error(result, "missing shards 5/1000000000000, 6/", "more: the report")
+
+
 def test_a_duplicate_shard_is_an_error(sharded: Path, tmp_path: Path) -> None:
     folder = copy_shards(sharded, tmp_path)
     shutil.copy(folder / "facts-2.json", folder / "facts-2-again.json")

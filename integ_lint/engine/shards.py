@@ -35,6 +35,7 @@ import glob
 import hashlib
 import heapq
 import hmac
+import itertools
 import json
 import os
 import sys
@@ -891,12 +892,17 @@ class ShardReader(_Session):
                     f"{seen[shard.index].path} (a duplicate)"
                 )
             seen[shard.index] = shard
-        missing = [i for i in range(1, first.count + 1) if i not in seen]
-        if missing:
-            names = ", ".join(f"{i}/{first.count}" for i in missing)
+        # Indices are distinct and in 1..N, so fewer shards than N means some are
+        # missing; name only the first few (N comes from the file and may be huge).
+        missing_count = first.count - len(seen)
+        if missing_count:
+            shown = itertools.islice((i for i in itertools.count(1) if i not in seen), 5)
+            names = ", ".join(f"{i}/{first.count}" for i in shown)
+            if missing_count > 5:
+                names += f" and {missing_count - 5} more"
             raise ShardError(
                 f"{patterns[0] if len(patterns) == 1 else ' '.join(patterns)}: "
-                f"missing shard{'s' if len(missing) > 1 else ''} {names}: the report would "
+                f"missing shard{'s' if missing_count > 1 else ''} {names}: the report would "
                 "be partial"
             )
         return cls(sorted(shards, key=lambda s: s.index))
