@@ -546,3 +546,42 @@ def test_attributes_set_in_post_init_are_payload_fields(tmp_path: Path) -> None:
         },
     )
     assert findings(root, ["IL603"]) == [("IL603", "pkg/app.py", 14)]  # saved.size only
+
+
+def test_a_handler_narrowing_a_base_annotation_is_checked_against_publishers(
+    tmp_path: Path,
+) -> None:
+    # on_any is annotated with the base Event but narrows it with isinstance: user_id
+    # is Login's; session is in no payload any publisher sends.
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bus.py": BUS,
+            "pkg/app.py": """
+                from dataclasses import dataclass
+
+                from pkg.bus import event_bus
+
+                @dataclass
+                class Event:
+                    name: str
+
+                @dataclass
+                class Login(Event):
+                    user_id: int = 0
+
+                def on_any(event: Event):
+                    if isinstance(event, Login):
+                        return event.user_id, event.session
+                    return event.name
+
+                event_bus.subscribe("user.login", on_any)
+                event_bus.publish("user.login", Login(name="x", user_id=1))
+            """,
+        },
+    )
+    report = api.check([root], select=["IL603"], jobs=1)
+    assert [(f.line, f.message.split(",")[0]) for f in report.findings] == [
+        (16, "on_any reads event.session")
+    ]

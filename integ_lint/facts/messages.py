@@ -371,6 +371,9 @@ class _Function:
     # (name, key) the function stores itself (``data["k"] = v``): later reads of it are
     # the handler's own, whatever the publishers send.
     stored: set[tuple[str, str]] = field(default_factory=set)
+    # Parameters the function narrows (``isinstance(event, Login)``): their annotation
+    # is a base, not the payload's class, so reads are checked against the publishers.
+    narrowed: set[str] = field(default_factory=set)
 
 
 class MessageFactCollector(FactCollector):
@@ -723,7 +726,13 @@ class MessageFactCollector(FactCollector):
                     reads=tuple((p, tuple(r)) for p, r in function.reads.items()),
                     is_method=function.is_method,
                     site=self._site(original_node.name),
-                    annotations=tuple(sorted(function.annotations.items())),
+                    annotations=tuple(
+                        sorted(
+                            (param, annotated)
+                            for param, annotated in function.annotations.items()
+                            if param not in function.narrowed
+                        )
+                    ),
                 )
             )
 
@@ -813,6 +822,7 @@ class MessageFactCollector(FactCollector):
         if self._custom_call(node):
             return
         if not isinstance(func, cst.Attribute):
+            self._narrowing(node)
             return
         for pattern in self._send_patterns:
             spec = pattern.spec("payload")
@@ -853,6 +863,18 @@ class MessageFactCollector(FactCollector):
             return "", ""
         receiver = dotted_name(func.value) or ""
         return receiver, self._receiver_ref(func.value) if receiver else ""
+
+    def _narrowing(self, node: cst.Call) -> None:
+        """Note ``isinstance(param, ...)`` on an annotated parameter."""
+        function = self._function()
+        if (
+            function is not None
+            and isinstance(node.func, cst.Name)
+            and node.func.value == "isinstance"
+            and node.args
+            and isinstance(node.args[0].value, cst.Name)
+        ):
+            function.narrowed.add(node.args[0].value.value)
 
     def _receiver_ref(self, node: cst.BaseExpression) -> str:
         """What a receiver names: for a parameter annotated with a class
