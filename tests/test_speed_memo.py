@@ -196,3 +196,22 @@ def test_the_api_always_returns_the_project_index_even_on_a_warm_cache(tmp_path:
     for _ in range(2):
         report = api.check([root], select=["IL6"], jobs=1)
         assert report.project is not None
+
+
+def test_a_config_file_that_appears_where_a_load_looks_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load's file is found by probing candidate paths; a probe that found nothing
+    must be noted too, or the file's later arrival would be hidden by the memo."""
+    root = _copy("config_app", tmp_path)
+    calls = _count_project_phases(monkeypatch)
+    yaml = root / "config" / "default.yaml"
+    aside = tmp_path / "default.yaml"
+    yaml.rename(aside)
+    before = _lines(root)
+    assert not any("batch_sise" in line for line in before)
+    aside.rename(yaml)
+    after = _lines(root)
+    assert len(calls) == 2
+    assert any("batch_sise" in line for line in after)
+    assert after == _lines(root, use_cache=False)

@@ -230,6 +230,19 @@ def _glob_signature(base: Path, pattern: str) -> list[tuple[str, bool]]:
     return sorted((os.fspath(p), p.is_dir()) for p in base.glob(pattern))
 
 
+def names_a_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names anything but a folder (following symlinks), noted while a
+    recording is active: a probe that found nothing is noted too, so that a file which
+    appears there later is seen."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        _note_read(path, None)
+        return False
+    _note_read(path, info)
+    return not stat.S_ISDIR(info.st_mode)
+
+
 def glob_paths(base: Path, pattern: str) -> list[Path]:
     """``sorted(base.glob(pattern))``, noted while a recording is active."""
     found = sorted(base.glob(pattern))

@@ -51,6 +51,7 @@ from integ_lint.files.source import (
     FileTooLargeError,
     NotRegularFileError,
     glob_paths,
+    names_a_file,
     read_regular_file,
 )
 from integ_lint.findings.model import Notification, NotificationKind, Span
@@ -384,8 +385,9 @@ class ConfigFileIndex:
 
 def _names_a_file(path: Path) -> bool:
     """Whether ``path`` is a file to read: anything but a folder (a FIFO or a symlink to
-    a device is found, so that reading it is refused with a notification)."""
-    return path.exists() and not path.is_dir()
+    a device is found, so that reading it is refused with a notification); the probe is
+    noted for the project memo."""
+    return names_a_file(path)
 
 
 def build_config_file_index(project: ProjectIndex) -> ConfigFileIndex:
