@@ -585,3 +585,30 @@ def test_a_handler_narrowing_a_base_annotation_is_checked_against_publishers(
     assert [(f.line, f.message.split(",")[0]) for f in report.findings] == [
         (16, "on_any reads event.session")
     ]
+
+
+def test_guarded_reads_of_optional_keys_are_not_key_errors(tmp_path: Path) -> None:
+    # "k" in data and try/except KeyError guard data["k"]; an unguarded read still counts.
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bus.py": BUS,
+            "pkg/app.py": """
+                from pkg.bus import event_bus
+
+                def on_out(data):
+                    if "reason" in data:
+                        return data["reason"]
+                    try:
+                        return data["why"]
+                    except KeyError:
+                        pass
+                    return data["when"]
+
+                event_bus.subscribe("user.out", on_out)
+                event_bus.publish("user.out", {"user_id": 1})
+            """,
+        },
+    )
+    assert findings(root, ["IL603"]) == [("IL603", "pkg/app.py", 11)]

@@ -65,6 +65,8 @@ CHANNEL_SUBSCRIBE_METHODS = frozenset({"subscribe", "psubscribe"})
 REDIS_MODULES = ("redis", "aioredis", "coredis", "walrus")
 # Classes whose instances (and subclasses' ``self``) are pyee emitters.
 PYEE_PREFIX = "pyee."
+# Exceptions whose handler makes a ``data["k"]`` in the ``try`` body a deliberate probe.
+KEY_ERROR_CATCHERS = frozenset({"KeyError", "LookupError", "Exception", "BaseException"})
 # Payload classes: what makes a class's fields the keys of its instances.
 TYPED_DICT_BASES = frozenset({"TypedDict"})
 MODEL_BASES = frozenset({"BaseModel"})  # pydantic
@@ -368,8 +370,8 @@ class _Function:
     # local name -> qualified name of the class it was last built from (``Payload(..)``)
     instances: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
-    # (name, key) the function stores itself (``data["k"] = v``): later reads of it are
-    # the handler's own, whatever the publishers send.
+    # (name, key) the function stores itself (``data["k"] = v``) or tests for (``"k" in
+    # data``): later reads of it are the handler's own or guarded, whatever is sent.
     stored: set[tuple[str, str]] = field(default_factory=set)
     # Parameters the function narrows (``isinstance(event, Login)``): their annotation
     # is a base, not the payload's class, so reads are checked against the publishers.
@@ -398,6 +400,9 @@ class MessageFactCollector(FactCollector):
         self._called: set[int] = set()  # ids of call targets seen (their .send is called)
         self._written: set[int] = set()  # ids of assignment targets (not reads)
         self._augmented: set[int] = set()  # ids of ``x += ...`` targets (read, then written)
+        # Bodies of ``try`` statements that catch KeyError, and how many enclose the node.
+        self._key_error_bodies: set[int] = set()
+        self._in_key_error_body = 0
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
         self._payload_classes: list[PayloadClass] = []
@@ -1197,6 +1202,42 @@ class MessageFactCollector(FactCollector):
         return True
 
     # -- reads of parameters ---------------------------------------------------------------
+    def visit_Try(self, node: cst.Try) -> None:
+        if any(
+            handler.type is None
+            or any(
+                (dotted_name(n) or "").rsplit(".", 1)[-1] in KEY_ERROR_CATCHERS
+                for n in (
+                    [e.value for e in handler.type.elements]
+                    if isinstance(handler.type, cst.Tuple)
+                    else [handler.type]
+                )
+            )
+            for handler in node.handlers
+        ):
+            self._key_error_bodies.add(id(node.body))
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if id(node) in self._key_error_bodies:
+            self._in_key_error_body += 1
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        if id(original_node) in self._key_error_bodies:
+            self._in_key_error_body -= 1
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        # ``if "k" in data:`` guards the reads of data["k"] after it.
+        function = self._function()
+        if function is None or len(node.comparisons) != 1:
+            return
+        comparison = node.comparisons[0]
+        if not isinstance(comparison.operator, (cst.In, cst.NotIn)):
+            return
+        key = _string(node.left)
+        name = _payload_holder(comparison.comparator)
+        if key is not None and name:
+            function.stored.add((name, key))
+
     def visit_Subscript(self, node: cst.Subscript) -> None:
         function = self._function()
         if function is None:
@@ -1212,6 +1253,8 @@ class MessageFactCollector(FactCollector):
         if id(node) in self._written and id(node) not in self._augmented:
             function.stored.add((name, key))  # ``data["k"] = v``: a write, not a read
             return
+        if self._in_key_error_body:
+            return  # ``try: data["k"] except KeyError:``: a missing key is handled
         if name in function.got:
             function.got_origin.setdefault(name, function.got[name])
             function.got_reads.setdefault(name, []).append(
