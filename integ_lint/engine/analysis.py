@@ -82,7 +82,6 @@ _WHITESPACE_TYPES: frozenset[type] = frozenset(
     }
 )
 _WHITESPACE_NAMES = frozenset(kind.__name__ for kind in _WHITESPACE_TYPES)
-_SCOPE_NODES = (cst.FunctionDef, cst.ClassDef)
 
 
 class _Dispatcher(cst.CSTVisitor):
