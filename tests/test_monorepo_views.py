@@ -202,6 +202,23 @@ def test_a_member_with_a_broken_config_is_left_out_with_a_warning(
     assert warnings.count("\n") == 1
 
 
+@pytest.mark.parametrize("command", ["graph", "imports"])
+def test_a_member_with_a_bad_table_value_is_left_out_with_a_warning(
+    managers_monorepo: Path, command: str
+) -> None:
+    # Values their types allow but their table's own checks refuse: a member's config
+    # gets those checks too (each_project selects its rules), not only the top one's.
+    (managers_monorepo / "packages" / "beta" / "pyproject.toml").write_text(
+        "[tool.integ-lint.coupling]\nhub-threshold = 0\n"
+        "[[tool.integ-lint.boundaries.contracts]]\n"
+        'name = "x"\ntype = "layers"\nlayers = ["core", "nope.*.["]\n'
+    )
+    _, warnings = invoke(command, str(managers_monorepo), "--format", "json")
+    assert "packages/beta/pyproject.toml: tool.integ-lint." in warnings
+    assert "the project packages/beta was left out" in warnings
+    assert warnings.count("\n") == 1
+
+
 def test_files_inside_members_are_named_by_their_member() -> None:
     # Named directly (as pre-commit passes them), not only found below a folder.
     text, _ = invoke_files(str(ALPHA / "src" / "alpha_pkg" / "alpha.py"), str(BETA))

@@ -18,7 +18,6 @@ from integ_lint.cli.options import (
     view_command,
 )
 from integ_lint.config.loader import Config, ConfigError
-from integ_lint.config.settings import CouplingSettings
 from integ_lint.engine.discovery import DiscoveryError
 from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.facts.managers import ManagerFactCollector
@@ -38,12 +37,6 @@ from integ_lint.views.export import export_graph, graph_mermaid
 
 GRAPH_FORMATS = ("table", "dot", "graphml", "json", "mermaid", "svg", "html")
 TITLE = "Manager coupling"
-
-
-def check_settings(config: Config) -> None:
-    """Values the types alone don't rule out, as one-line errors naming the key."""
-    source = str(config.config_file) if config.config_file else "command line"
-    config.section(CouplingSettings).validate(source)
 
 
 @dataclass
@@ -73,7 +66,6 @@ def build_view(
     collectors = [ManagerFactCollector, GpuFactCollector] if with_owners else [ManagerFactCollector]
 
     def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> GraphView:
-        check_settings(project_config)
         project, problems = index_project(
             own, project_config, collectors, jobs=jobs, subprojects=subprojects
         )

@@ -53,10 +53,10 @@ def build_overview(
 ) -> ImportsOverview:
     """Index ``paths`` for imports only (the whole project behind them) and build the
     graph at ``level``; folders holding their own ``pyproject.toml`` are left out and
-    listed in ``subprojects``."""
+    listed in ``subprojects``. ``config``'s tables are validated already (by
+    ``select_rules``, as ``load_project_config`` and ``each_project`` run it)."""
     import networkx as nx
 
-    BoundarySettings.validate(config.section(BoundarySettings), _source(config))
     project, notes = index_project(
         paths, config, [ImportFacts], jobs=jobs, subprojects=subprojects, use_cache=use_cache
     )
@@ -168,10 +168,6 @@ def merged_export(parts: list[tuple[str, ImportsOverview]]) -> nx.DiGraph:
             sites = [joined(prefix, site) for site in data["sites"]]
             out.add_edge(names[importer], names[imported], **{**data, "sites": sites})
     return out
-
-
-def _source(config: Config) -> str:
-    return str(config.config_file) if config.config_file else "command line"
 
 
 def export_view(overview: ImportsOverview) -> nx.DiGraph:
