@@ -139,6 +139,7 @@ def test_a_monorepo_member_with_a_broken_config_makes_the_run_incomplete(
     [line] = [line for line in result.output.splitlines() if "broken" in line]
     assert "broken/pyproject.toml:0:0: read-error " in line
     assert "invalid TOML" in line and "not scanned" in line
+    assert line.count("pyproject.toml") == 1, line  # the member's file is named once
     report = api.check([tmp_path], options=RunOptions(use_cache=False))
     assert report.incomplete and report.stats.files_scanned == 1  # good/pkg/m.py
     # Without --fail-on-incomplete the line is still printed; the findings decide the exit.

@@ -204,10 +204,13 @@ def _merge_subproject(
     except ConfigError as exc:
         # Its files were not scanned: the run is incomplete (exit 3), as for a folder
         # that cannot be read, never a silent pass.
+        # The notification names the member's pyproject.toml already: the error's own
+        # leading copy of that path (absolute) would print it twice.
+        message = str(exc).removeprefix(f"{subproject / 'pyproject.toml'}: ")
         report.notifications.append(
             Notification(
                 kind=NotificationKind.READ_ERROR,
-                message=f"{exc}; this project's files were not scanned",
+                message=f"{message}; this project's files were not scanned",
                 path=f"{prefix}/pyproject.toml",
                 level="error",
             )
