@@ -612,3 +612,39 @@ def test_guarded_reads_of_optional_keys_are_not_key_errors(tmp_path: Path) -> No
         },
     )
     assert findings(root, ["IL603"]) == [("IL603", "pkg/app.py", 11)]
+
+
+def test_a_model_open_to_extra_fields_has_no_fixed_fields(tmp_path: Path) -> None:
+    # extra="allow": any attribute may be on an instance; a closed model is still checked.
+    root = project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bus.py": BUS,
+            "pkg/app.py": """
+                from pydantic import BaseModel, ConfigDict
+
+                from pkg.bus import event_bus
+
+                class Open(BaseModel):
+                    model_config = ConfigDict(extra="allow")
+                    user_id: int
+
+                class Closed(BaseModel):
+                    model_config = ConfigDict(frozen=True)
+                    user_id: int
+
+                def on_open(event: Open):
+                    return event.user_id, event.trace_id
+
+                def on_closed(event: Closed):
+                    return event.user_id, event.trace_id
+
+                event_bus.subscribe("user.open", on_open)
+                event_bus.subscribe("user.closed", on_closed)
+                event_bus.publish("user.open", Open(user_id=1, trace_id="t"))
+                event_bus.publish("user.closed", Closed(user_id=1))
+            """,
+        },
+    )
+    assert findings(root, ["IL603"]) == [("IL603", "pkg/app.py", 18)]  # Closed's trace_id

@@ -648,8 +648,10 @@ class MessageFactCollector(FactCollector):
             # Not a payload class; a class with project bases and annotated fields may
             # extend one (``class Login(BasePayload)``): its kind comes from the bases.
             return
-        fields: list[str] = []
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        if any(_allows_extra(statement) for statement in body):
+            return  # a pydantic model with extra="allow": any attribute may be there
+        fields: list[str] = []
         for statement in body:
             if isinstance(statement, cst.FunctionDef):
                 fields.append(statement.name.value)
@@ -1384,6 +1386,25 @@ def _is_flag(node: cst.BaseExpression) -> bool:
 
 # ``event.payload["k"]``: an event object's payload attribute is read like the payload.
 PAYLOAD_ATTRIBUTES = frozenset({"payload", "data", "body", "kwargs", "fields"})
+
+
+# ``model_config = ConfigDict(extra="allow")``, ``class Config: extra = Extra.allow``.
+_EXTRA_ALLOW = re.compile(r"\bextra\W{0,3}\s*[=:]\s*(?:[\"']allow[\"']|[\w.]*\ballow\b)")
+
+
+def _allows_extra(statement: cst.BaseStatement | cst.BaseCompoundStatement) -> bool:
+    """Whether a class-body statement opens a pydantic model to undeclared fields."""
+    if isinstance(statement, cst.ClassDef) and statement.name.value == "Config":
+        text = cst.Module([]).code_for_node(statement)
+    elif isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Assign, cst.AnnAssign)) for small in statement.body
+    ):
+        text = cst.Module([]).code_for_node(statement)
+        if "model_config" not in text:
+            return False
+    else:
+        return False
+    return bool(_EXTRA_ALLOW.search(text))
 
 
 class _SelfAttributes(cst.CSTVisitor):
