@@ -5,6 +5,7 @@ and the limits are in docs/rules/messages.md."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 
 from integ_lint.config.settings import MessageSettings
@@ -230,6 +231,20 @@ class SubscriberWithoutPublisher(_MessageRule):
             files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
         ),
         Valid(
+            # Names that differ only in a number (shards, versions) are different on
+            # purpose, not a typo of each other.
+            """
+            from pkg.bus import event_bus
+
+            def on_shard(data):
+                return data
+
+            event_bus.publish("shard-1", {"n": 1})
+            event_bus.subscribe("shard-2", on_shard)
+            """,
+            files={"pkg/bus.py": BUS_MODULE},
+        ),
+        Valid(
             """
             from django.db.models.signals import post_save
             from django.dispatch import receiver
@@ -287,7 +302,11 @@ class SubscriberWithoutPublisher(_MessageRule):
             hint = ""
             if family in published:
                 names = sorted(published[family])
-                close = difflib.get_close_matches(entry.key.name, names, 1, 0.85)
+                close = [
+                    name
+                    for name in difflib.get_close_matches(entry.key.name, names, 3, 0.85)
+                    if not _differ_only_in_numbers(name, entry.key.name)
+                ]
                 if close:
                     hint = f'; did you mean "{close[0]}"?'
                 elif not (
@@ -772,3 +791,8 @@ class UndeclaredEvent(_MessageRule):
                     use.site,
                     f"event {entry.key.label()} is {kind} as a string literal: {advice}",
                 )
+
+
+def _differ_only_in_numbers(left: str, right: str) -> bool:
+    """``shard-1`` and ``shard-2``, ``order.v1`` and ``order.v2``: named apart on purpose."""
+    return re.sub(r"\d+", "0", left) == re.sub(r"\d+", "0", right)
