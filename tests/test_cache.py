@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from integ_lint.cli import main
 from integ_lint.config import Config, load_config
 from integ_lint.engine import analysis
-from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.cache import (
     MAGIC,
     TAG_SIZE,
@@ -30,6 +29,7 @@ from integ_lint.engine.cache import (
 )
 from integ_lint.engine.discovery import SourceFile, discover
 from integ_lint.engine.executor import ExecutionStats, analyze_files
+from integ_lint.engine.results import FileResult
 from integ_lint.files.source import content_digest
 from integ_lint.findings import Severity
 from integ_lint.rule import FactCollector, FileRule
@@ -265,7 +265,8 @@ def test_forged_entry_is_never_unpickled(tmp_path: Path, parses: list[str]) -> N
 
 def test_entry_from_before_a_class_moved_is_ignored(tmp_path: Path, parses: list[str]) -> None:
     """An authentic entry whose pickle names classes where an older layout kept them
-    (``FileResult`` of the flat ``analysis`` module before the packages) is a miss, never
+    (``FileResult`` of the flat ``analysis`` module before the packages, since moved
+    to ``engine.results``) is a miss, never
     a crash."""
     config, files = setup(make_project(tmp_path))
     first, _ = run(config, files)
@@ -278,11 +279,11 @@ def test_entry_from_before_a_class_moved_is_ignored(tmp_path: Path, parses: list
     # opcodes, so that the module names in it can be edited.
     payload = path.read_bytes()[len(MAGIC) + TAG_SIZE :]
     old = pickle.dumps(pickle.loads(payload), protocol=0)
-    assert b"integ_lint.engine.analysis" in old
+    assert b"integ_lint.engine.results" in old
     path.write_bytes(MAGIC + cache._tag(old) + old)
     assert cache.get(source, digest) is not None  # the same entry, re-encoded: a hit
     # The flat modules of the old layout (spelt in parts so that no rename touches them).
-    old = old.replace(b"integ_lint.engine.analysis", b"integ_lint" + b".analysis")
+    old = old.replace(b"integ_lint.engine.results", b"integ_lint" + b".analysis")
     old = old.replace(b"integ_lint.findings.model", b"integ_lint" + b".findings")
     path.write_bytes(MAGIC + cache._tag(old) + old)
     assert cache.get(source, digest) is None

@@ -12,9 +12,9 @@ import pytest
 
 from integ_lint.config import Config, load_config
 from integ_lint.engine import executor
-from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.discovery import SourceFile, discover
 from integ_lint.engine.executor import ExecutionStats, analyze_files, resolve_jobs
+from integ_lint.engine.results import FileResult
 from integ_lint.rule import FactCollector, FileRule
 
 PARENT = os.getpid()

@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from integ_lint.cli import main
-from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.engine.registry import load_registry
+from integ_lint.engine.results import FileResult
 from integ_lint.engine.shards import (
     KEY_ENV,
     CodecError,

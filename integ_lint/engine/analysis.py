@@ -8,7 +8,6 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from libcst.metadata import MetadataWrapper
 
 from integ_lint.config.loader import Config
 from integ_lint.engine.discovery import SourceFile
+from integ_lint.engine.results import FileResult
 from integ_lint.facts.collector import visitor_method_names
 from integ_lint.facts.context import FileContext
 from integ_lint.facts.syntax import (
@@ -39,25 +39,11 @@ from integ_lint.files.source import (
     read_regular_file,
 )
 from integ_lint.findings.model import Finding, Fix, Notification, NotificationKind, Site, Span
-from integ_lint.findings.suppressions import SuppressionComment, parse_suppressions
+from integ_lint.findings.suppressions import parse_suppressions
 from integ_lint.rule import FactCollector, FileRule, PendingFinding
 
 # Deeply nested expressions recurse deeply in LibCST's visitors.
 _RECURSION_LIMIT = 20_000
-
-
-@dataclass
-class FileResult:
-    relpath: str
-    module: str
-    is_package_init: bool
-    digest: str = ""
-    line_count: int = 0
-    parsed: bool = False
-    facts: dict[str, Any] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
-    suppressions: list[SuppressionComment] = field(default_factory=list)
 
 
 VisitorCall = Callable[[cst.CSTNode], Any]

@@ -52,8 +52,8 @@ from typing import Any
 
 from integ_lint import __version__
 from integ_lint.config.loader import Config
-from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.discovery import SourceFile
+from integ_lint.engine.results import FileResult
 from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
 from integ_lint.files.source import ReadRecord, read_regular_file, reads_unchanged
 from integ_lint.findings.model import Finding, Notification

@@ -33,9 +33,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from integ_lint.config.loader import Config
-from integ_lint.engine.analysis import FileResult, analyze_file
+from integ_lint.engine.analysis import analyze_file
 from integ_lint.engine.cache import CacheError, FileCache, load_facts
 from integ_lint.engine.discovery import SourceFile
+from integ_lint.engine.results import FileResult
 from integ_lint.files.source import content_digest, max_file_bytes, read_regular_file
 from integ_lint.findings.model import Notification, NotificationKind
 from integ_lint.rule import FactCollector, FileRule

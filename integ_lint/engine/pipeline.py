@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.roles import LIBRARY
-from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.cache import CacheError, FileCache, ProjectMemo, project_memo_key
 from integ_lint.engine.discovery import (
     SourceFile,
@@ -23,6 +22,7 @@ from integ_lint.engine.discovery import (
 from integ_lint.engine.executor import ExecutionStats, analyze_files, load_deferred_facts
 from integ_lint.engine.members import split_by_member
 from integ_lint.engine.registry import load_registry
+from integ_lint.engine.results import FileResult
 from integ_lint.engine.selection import Selection, select_rules
 from integ_lint.files.globs import matches_any
 from integ_lint.files.paths import relative_path

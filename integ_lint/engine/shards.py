@@ -48,8 +48,8 @@ from typing import Any
 
 from integ_lint import __version__
 from integ_lint.config.loader import Config
-from integ_lint.engine.analysis import FileResult
 from integ_lint.engine.discovery import SourceFile, relative_path
+from integ_lint.engine.results import FileResult
 from integ_lint.files.source import content_digest, max_file_bytes, read_regular_file
 from integ_lint.findings.model import Finding, Notification
 from integ_lint.findings.suppressions import SuppressionComment
