@@ -80,6 +80,8 @@ class Corpus:
     pythonpath: str = "."
     # The tree ships import-linter contracts (compared warm: IL1 and imports).
     contracts: bool = False
+    # Several ecosystem trees side by side in one tree (the 1M-line corpus).
+    combined: tuple[str, ...] = ()
 
 
 CORPUS_LIST = [
@@ -123,6 +125,28 @@ CORPUS_LIST += [
         contracts=True,
     ),
 ]
+# Past a million lines, for peak memory and growth: the largest ecosystem trees side by
+# side (1.1M lines). Only integ-lint and the floor are meaningful on it (no peers).
+CORPUS_LIST.append(
+    Corpus(
+        "million",
+        "django==5.2.19 + napari==0.9.2 + five more ecosystem trees",
+        "million",
+        "django",
+        ("django.utils", "django.contrib.admin"),
+        "django-5.2.19/django/utils/text.py",
+        local="million",
+        combined=(
+            "django-5.2.19",
+            "napari-0.9.2",
+            "sqlfluff-4.5.0",
+            "torchmetrics-1.9.0",
+            "django_allauth-65.21.1",
+            "distributed-2026.8.0",
+            "gradio-6.31.0",
+        ),
+    )
+)
 CORPORA_BY_KEY = {c.key: c for c in CORPUS_LIST}
 
 
@@ -134,11 +158,14 @@ def fetch(corpus: Corpus) -> Path:
     if corpus.local:
         target = CORPORA / f"eco-{corpus.local}"
         if not target.is_dir():
-            source = ECOSYSTEM_SOURCES / corpus.local
-            if not source.is_dir():
-                raise SystemExit(f"{source}: not found (benchmarks/ecosystem.py fetch)")
             ignore = shutil.ignore_patterns(".integ-lint-cache", ".import_linter_cache")
-            shutil.copytree(source, target, ignore=ignore, symlinks=True)
+            parts = corpus.combined or (corpus.local,)
+            for part in parts:
+                source = ECOSYSTEM_SOURCES / part
+                if not source.is_dir():
+                    raise SystemExit(f"{source}: not found (benchmarks/ecosystem.py fetch)")
+                destination = target / part if corpus.combined else target
+                shutil.copytree(source, destination, ignore=ignore, symlinks=True)
         return target
     for candidate in CORPORA.iterdir():
         if candidate.is_dir() and candidate.name.lower() == corpus.sdist_prefix:
