@@ -763,16 +763,7 @@ class MessageFactCollector(FactCollector):
                 else [targets]
             )
             for element in elements:
-                self._subscriptions.append(
-                    Subscription(
-                        receiver="",
-                        receiver_ref="",
-                        method="receiver",
-                        event=self._event_ref(element),
-                        handler=handler,
-                        site=self._site(decorator),
-                    )
-                )
+                self._subscribe(decorator, "", "", "receiver", self._event_ref(element), handler)
             return
         if not isinstance(func, cst.Attribute) or last not in SUBSCRIBE_METHODS:
             return
@@ -781,16 +772,7 @@ class MessageFactCollector(FactCollector):
         event = self._event_argument(decorator)
         if last == "connect" and event is None:
             event = self._event_ref(func.value)  # @signal.connect
-        self._subscriptions.append(
-            Subscription(
-                receiver=receiver,
-                receiver_ref=receiver_ref,
-                method=last,
-                event=event,
-                handler=handler,
-                site=self._site(decorator),
-            )
-        )
+        self._subscribe(decorator, receiver, receiver_ref, last, event, handler)
 
     # -- calls -----------------------------------------------------------------------------
     def _event_argument(self, call: cst.Call) -> EventRef | None:
@@ -938,6 +920,49 @@ class MessageFactCollector(FactCollector):
             "api": CUSTOM_API,
         }
 
+    def _subscribe(
+        self,
+        node: cst.CSTNode,
+        receiver: str,
+        receiver_ref: str,
+        method: str,
+        event: EventRef | None,
+        handler: str,
+        api: str = "",
+    ) -> None:
+        """Record a subscription made at ``node`` (a call or a decorator)."""
+        self._subscriptions.append(
+            Subscription(receiver, receiver_ref, method, event, handler, self._site(node), api)
+        )
+
+    def _publish(
+        self,
+        node: cst.Call,
+        receiver: str,
+        receiver_ref: str,
+        method: str,
+        event: EventRef | None,
+        payload_keys: tuple[str, ...] | None,
+        *,
+        names_sender: bool = False,
+        api: str = "",
+        payload_class: str = "",
+    ) -> None:
+        """Record a publication made by the call ``node``."""
+        self._publications.append(
+            Publication(
+                receiver,
+                receiver_ref,
+                method,
+                event,
+                payload_keys,
+                self._site(node),
+                names_sender=names_sender,
+                api=api,
+                payload_class=payload_class,
+            )
+        )
+
     def _stream_read(self, node: cst.Call, method: str) -> None:
         """``r.xread({"orders": "$"})`` / ``xreadgroup(group, consumer, streams={...})``:
         one subscription per stream named in the ``streams`` dict."""
@@ -952,17 +977,7 @@ class MessageFactCollector(FactCollector):
                 for e in streams.elements
             ]
         for event in events:
-            self._subscriptions.append(
-                Subscription(
-                    receiver=receiver,
-                    receiver_ref=receiver_ref,
-                    method=method,
-                    event=event,
-                    handler="",
-                    site=self._site(node),
-                    api=STREAM_API,
-                )
-            )
+            self._subscribe(node, receiver, receiver_ref, method, event, "", api=STREAM_API)
 
     def _channel_call(self, node: cst.Call, method: str) -> bool:
         """Redis pub/sub in a file that imports redis: ``r.publish(channel, message)``,
@@ -977,17 +992,9 @@ class MessageFactCollector(FactCollector):
             if len(positional) + sum(1 for a in node.args if a.keyword) != 2:
                 return False
             event_node = ArgumentSpec(0, "channel").find(node)
-            self._publications.append(
-                Publication(
-                    receiver=receiver,
-                    receiver_ref=receiver_ref,
-                    method=method,
-                    event=self._event_ref(event_node) if event_node is not None else None,
-                    payload_keys=None,  # bytes or a string: serialised by the caller
-                    site=self._site(node),
-                    api=CHANNEL_API,
-                )
-            )
+            event = self._event_ref(event_node) if event_node is not None else None
+            # payload keys None: bytes or a string, serialised by the caller
+            self._publish(node, receiver, receiver_ref, method, event, None, api=CHANNEL_API)
             return True
         uses: list[tuple[EventRef | None, str]] = []
         for arg in node.args:
@@ -1007,16 +1014,14 @@ class MessageFactCollector(FactCollector):
         if not uses:
             return False
         for event, handler in uses:
-            self._subscriptions.append(
-                Subscription(
-                    receiver=receiver,
-                    receiver_ref=receiver_ref,
-                    method=method,
-                    event=None if method == "psubscribe" else event,
-                    handler=handler,
-                    site=self._site(node),
-                    api=CHANNEL_API,
-                )
+            self._subscribe(
+                node,
+                receiver,
+                receiver_ref,
+                method,
+                None if method == "psubscribe" else event,
+                handler,
+                api=CHANNEL_API,
             )
         return True
 
@@ -1074,20 +1079,18 @@ class MessageFactCollector(FactCollector):
                     if any(a.star == "**" for a in extra)
                     else tuple(sorted(a.keyword.value for a in extra if a.keyword is not None))
                 )
-        self._publications.append(
-            Publication(
-                receiver=receiver,
-                receiver_ref=receiver_ref,
-                method=method,
-                event=event,
-                payload_keys=payload,
-                site=self._site(node),
-                names_sender=any(
-                    a.keyword is not None and a.keyword.value == "sender" for a in node.args
-                ),
-                api=STREAM_API if method == "xadd" else "",
-                payload_class=payload_class,
-            )
+        self._publish(
+            node,
+            receiver,
+            receiver_ref,
+            method,
+            event,
+            payload,
+            names_sender=any(
+                a.keyword is not None and a.keyword.value == "sender" for a in node.args
+            ),
+            api=STREAM_API if method == "xadd" else "",
+            payload_class=payload_class,
         )
 
     def _payload(self, node: cst.BaseExpression) -> tuple[tuple[str, ...] | None, str]:
@@ -1135,16 +1138,7 @@ class MessageFactCollector(FactCollector):
         handler = ""
         if isinstance(handler_node, (cst.Name, cst.Attribute)):
             handler = self._ref(handler_node)
-        self._subscriptions.append(
-            Subscription(
-                receiver=receiver,
-                receiver_ref=receiver_ref,
-                method=method,
-                event=event,
-                handler=handler,
-                site=self._site(node),
-            )
-        )
+        self._subscribe(node, receiver, receiver_ref, method, event, handler)
 
     # -- queues and workers ----------------------------------------------------------------
     def _queue_write(self, node: cst.Call, payload: cst.BaseExpression | None = None) -> None:
