@@ -40,6 +40,48 @@ from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFa
 
 FAMILY = "event-loops"
 
+# Examples shared by several rules or by a Valid/Invalid pair (the same code, judged
+# in another context): written once, so that the pair visibly differs only there.
+
+# The guard this family recommends: start a loop only where none runs, and say so
+# where one does. IL201, IL204 and IL205 stay silent on it.
+_RUN_ONLY_WITHOUT_LOOP = """
+import asyncio
+
+def run_sync(factory):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    raise RuntimeError("await factory() instead")
+"""
+
+# A helper starting a loop, called from the ``__main__`` block: an entry point while no
+# other module calls it.
+_HELPER_RUN_FROM_MAIN = """
+import asyncio
+
+def helper():
+    return asyncio.run(main())
+
+if __name__ == "__main__":
+    helper()
+"""
+
+# ``run`` is a console script of the project (``_SCRIPT_PROJECT``): an entry point.
+_SCRIPT_ENTRY = """
+import asyncio
+
+def run():
+    asyncio.run(serve())
+"""
+_SCRIPT_PROJECT = """
+name = "example"
+version = "0"
+[project.scripts]
+example = "pkg.example:run"
+"""
+
 
 class _EntryPoints:
     """Decides which loop calls sit in entry-point code, for IL201 and IL203."""
@@ -475,29 +517,18 @@ class AsyncioRunInLibrary(_EventLoopRule):
             )
 
     VALID = (
+        Valid(_RUN_ONLY_WITHOUT_LOOP),
         Valid(
             """
-            import asyncio
-
-            def evaluate(agent):
-                try:
-                    asyncio.get_running_loop()
-                except RuntimeError:
-                    return asyncio.run(work(agent))
-                raise RuntimeError("await work() instead")
-            """
-        ),
-        Valid(
-            """
-            import asyncio
+            from asyncio import get_running_loop, run
 
             def submit(agent):
                 try:
-                    loop = asyncio.get_running_loop()
+                    loop = get_running_loop()
                     return loop.create_task(work(agent))
                 except RuntimeError:
                     pass
-                return asyncio.run(work(agent))
+                return run(work(agent))
             """
         ),
         Valid(
@@ -562,31 +593,8 @@ class AsyncioRunInLibrary(_EventLoopRule):
             """,
             files={"pkg/other.py": "from pkg.example import other_thing\n"},
         ),
-        Valid(
-            """
-            import asyncio
-
-            def helper():
-                return asyncio.run(main())
-
-            if __name__ == "__main__":
-                helper()
-            """,
-        ),
-        Valid(
-            """
-            import asyncio
-
-            def run():
-                asyncio.run(serve())
-            """,
-            project="""
-            name = "example"
-            version = "0"
-            [project.scripts]
-            example = "pkg.example:run"
-            """,
-        ),
+        Valid(_HELPER_RUN_FROM_MAIN),
+        Valid(_SCRIPT_ENTRY, project=_SCRIPT_PROJECT),
         Valid(
             """
             import asyncio
@@ -770,15 +778,7 @@ class AsyncioRunInLibrary(_EventLoopRule):
             line=7,
         ),
         Invalid(
-            """
-            import asyncio
-
-            def helper():
-                return asyncio.run(main())
-
-            if __name__ == "__main__":
-                helper()
-            """,
+            _HELPER_RUN_FROM_MAIN,
             files={"pkg/other.py": "from pkg.example import helper\n\ndef use():\n    helper()\n"},
             line=4,
         ),
@@ -788,12 +788,13 @@ class AsyncioRunInLibrary(_EventLoopRule):
 
             def submit(agent):
                 try:
-                    loop = asyncio.get_running_loop()
+                    asyncio.get_running_loop()
+                    running = True
                 except RuntimeError:
-                    pass
+                    running = False
                 return asyncio.run(work(agent))
             """,
-            line=8,
+            line=9,
         ),
         Invalid(
             """
@@ -822,21 +823,8 @@ class AsyncioRunInLibrary(_EventLoopRule):
             line=6,
         ),
         Invalid(
-            """
-            import asyncio
-
-            def run():
-                asyncio.run(serve())
-
-            def helper():
-                asyncio.run(serve())
-            """,
-            project="""
-            name = "example"
-            version = "0"
-            [project.scripts]
-            example = "pkg.example:run"
-            """,
+            _SCRIPT_ENTRY + "\ndef helper():\n    asyncio.run(serve())\n",
+            project=_SCRIPT_PROJECT,
             line=7,
         ),
     )
@@ -1088,18 +1076,7 @@ class BlockingOnOwnLoop(_EventLoopRule):
                     return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
             """
         ),
-        Valid(
-            """
-            import asyncio
-
-            def run_sync(factory):
-                try:
-                    asyncio.get_running_loop()
-                except RuntimeError:
-                    return asyncio.run(factory())
-                raise RuntimeError("await factory() instead")
-            """
-        ),
+        Valid(_RUN_ONLY_WITHOUT_LOOP),
     )
     INVALID = (
         Invalid(
@@ -1275,24 +1252,13 @@ class LoopStartedWhileRunning(_EventLoopRule):
             import asyncio
 
             def run_sync(factory):
-                try:
-                    asyncio.get_running_loop()
-                except RuntimeError:
-                    return asyncio.run(factory())
-                return None
-            """
-        ),
-        Valid(
-            """
-            import asyncio
-
-            def run_sync(factory):
                 if asyncio._get_running_loop() is None:
                     loop = asyncio.new_event_loop()
                     return loop.run_until_complete(factory())
                 raise RuntimeError("running loop")
             """
         ),
+        Valid(_RUN_ONLY_WITHOUT_LOOP),
     )
     INVALID = (
         Invalid(
