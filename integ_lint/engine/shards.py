@@ -145,6 +145,20 @@ def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
 Coder = Callable[[Any], Any]
 
 
+@dataclass(frozen=True)
+class _Way:
+    """How one way (writing or reading) codes each kind of hint, and its coders built
+    so far."""
+
+    plain: Coder
+    scalar: Callable[[type], Coder]
+    union: Callable[[list[Any], Any], Coder]  # members other than None, the hint
+    container: Callable[[Any, Any, tuple[Any, ...]], Coder]  # hint, origin, arguments
+    member: Callable[[type[enum.Enum]], Coder]
+    instance: Callable[[type], Coder]
+    built: dict[Any, Coder] = field(default_factory=dict)
+
+
 class TypedCodec:
     """Writes values as JSON and rebuilds them from their declared types.
 
@@ -159,8 +173,22 @@ class TypedCodec:
 
     def __init__(self, roots: Iterable[Any]) -> None:
         self.allowed: set[type] = set()
-        self._encoders: dict[Any, Coder] = {}
-        self._decoders: dict[Any, Coder] = {}
+        self._writing = _Way(
+            _encode_plain,
+            self._scalar_encoder,
+            self._union_encoder,
+            self._container_encoder,
+            self._member_encoder,
+            self._instance_encoder,
+        )
+        self._reading = _Way(
+            _decode_plain,
+            self._scalar_decoder,
+            self._union_decoder,
+            self._container_decoder,
+            self._member_decoder,
+            self._instance_decoder,
+        )
         for root in roots:
             self._admit(root)
 
@@ -199,74 +227,79 @@ class TypedCodec:
     def decode(self, data: Any, hint: Any) -> Any:
         return self._decoder(hint)(data)
 
-    # writing ------------------------------------------------------------------------
     def _encoder(self, hint: Any) -> Coder:
-        coder = self._encoders.get(hint)
-        if coder is None:
-            coder = self._build_encoder(hint)
-            self._encoders[hint] = coder
+        # Called per value: the built coder without a further call.
+        return self._writing.built.get(hint) or self._coder(hint, self._writing)
+
+    def _decoder(self, hint: Any) -> Coder:
+        # Called per value: the built coder without a further call.
+        return self._reading.built.get(hint) or self._coder(hint, self._reading)
+
+    def _coder(self, hint: Any, way: _Way) -> Coder:
+        """``hint``'s coder one way, built once. The kinds of hint are told apart here
+        for both ways; ``way`` codes each kind."""
+        coder = way.built.get(hint)
+        if coder is not None:
+            return coder
+        if hint is Any:
+            coder = way.plain
+        elif hint is type(None) or hint in (str, int, float, bool):
+            coder = way.scalar(hint)
+        elif typing.get_origin(hint) is typing.Literal:
+            coder = _literal_coder(typing.get_args(hint))
+        elif _is_union(typing.get_origin(hint)):
+            arguments = typing.get_args(hint)
+            choices = [a for a in arguments if a is not type(None)]
+            one = self._coder(choices[0], way) if len(choices) == 1 else None
+            coder = _none_or(one or way.union(choices, hint), len(choices) < len(arguments))
+        elif typing.get_origin(hint) in (tuple, list, frozenset, set, dict):
+            coder = way.container(hint, typing.get_origin(hint), typing.get_args(hint))
+        elif isinstance(hint, type) and issubclass(hint, enum.Enum):
+            coder = way.member(hint)
+        elif hint in self.allowed:
+            coder = way.instance(hint)
+        else:
+            raise CodecError(f"unsupported type {hint!r}")
+        way.built[hint] = coder
         return coder
 
-    def _build_encoder(self, hint: Any) -> Coder:
-        if hint is Any:
-            return _encode_plain
-        if hint is type(None) or hint in (str, int, float, bool):
-            kind = hint
+    # writing ------------------------------------------------------------------------
+    @staticmethod
+    def _scalar_encoder(kind: type) -> Coder:
+        def scalar(value: Any) -> Any:
+            if not _fits_scalar(value, kind):
+                raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
+            return value
 
-            def scalar(value: Any) -> Any:
-                if not _fits_scalar(value, kind):
-                    raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
-                return value
+        return scalar
 
-            return scalar
-        origin = typing.get_origin(hint)
-        arguments = typing.get_args(hint)
-        if origin is typing.Literal:
+    def _union_encoder(self, choices: list[Any], hint: Any) -> Coder:
+        def union(value: Any) -> Any:
+            for position, choice in enumerate(choices):
+                if _matches(value, choice):
+                    return [position, self._encoder(choice)(value)]
+            raise CodecError(f"{type(value).__name__} fits none of {hint!r}")
 
-            def literal(value: Any) -> Any:
-                if not any(_same_literal(value, a) for a in arguments):
-                    raise CodecError(f"{value!r} is not one of {arguments}")
-                return value
+        return union
 
-            return literal
-        if _is_union(origin):
-            choices = [a for a in arguments if a is not type(None)]
-            optional = len(choices) < len(arguments)
-            if len(choices) == 1:
-                only = self._encoder(choices[0])
-                return lambda value: None if value is None and optional else only(value)
+    @staticmethod
+    def _member_encoder(kind: type[enum.Enum]) -> Coder:
+        def member(value: Any) -> Any:
+            if not isinstance(value, kind):
+                raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
+            return value.value
 
-            def union(value: Any) -> Any:
-                if value is None and optional:
-                    return None
-                for position, choice in enumerate(choices):
-                    if _matches(value, choice):
-                        return [position, self._encoder(choice)(value)]
-                raise CodecError(f"{type(value).__name__} fits none of {hint!r}")
+        return member
 
-            return union
-        if origin in (tuple, list, frozenset, set, dict):
-            return self._container_encoder(hint, origin, arguments)
-        if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            kind = hint
+    def _instance_encoder(self, cls: type) -> Coder:
+        fields = _fields(cls)
 
-            def member(value: Any) -> Any:
-                if not isinstance(value, kind):
-                    raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
-                return value.value
+        def instance(value: Any) -> Any:
+            if type(value) is not cls:
+                raise CodecError(f"expected {cls.__qualname__}, got {type(value).__name__}")
+            return [self._encoder(t)(getattr(value, name)) for name, t in fields]
 
-            return member
-        if hint in self.allowed:
-            cls = hint
-            fields = _fields(cls)
-
-            def instance(value: Any) -> Any:
-                if type(value) is not cls:
-                    raise CodecError(f"expected {cls.__qualname__}, got {type(value).__name__}")
-                return [self._encoder(t)(getattr(value, name)) for name, t in fields]
-
-            return instance
-        raise CodecError(f"unsupported type {hint!r}")
+        return instance
 
     def _container_encoder(self, hint: Any, origin: Any, arguments: tuple[Any, ...]) -> Coder:
         if origin is dict:
@@ -309,17 +342,9 @@ class TypedCodec:
         return sequence
 
     # reading ------------------------------------------------------------------------
-    def _decoder(self, hint: Any) -> Coder:
-        coder = self._decoders.get(hint)
-        if coder is None:
-            coder = self._build_decoder(hint)
-            self._decoders[hint] = coder
-        return coder
-
-    def _build_decoder(self, hint: Any) -> Coder:
-        if hint is Any:
-            return _decode_plain
-        if hint is float:
+    @staticmethod
+    def _scalar_decoder(kind: type) -> Coder:
+        if kind is float:
 
             def real(data: Any) -> Any:
                 if type(data) is float:
@@ -329,72 +354,48 @@ class TypedCodec:
                 raise CodecError(f"expected float, got {_json_type(data)}")
 
             return real
-        if hint is type(None) or hint in (str, int, bool):
-            kind = hint
 
-            def scalar(data: Any) -> Any:
-                if type(data) is not kind:
-                    raise CodecError(f"expected {kind.__name__}, got {_json_type(data)}")
-                return data
+        def scalar(data: Any) -> Any:
+            if type(data) is not kind:
+                raise CodecError(f"expected {kind.__name__}, got {_json_type(data)}")
+            return data
 
-            return scalar
-        origin = typing.get_origin(hint)
-        arguments = typing.get_args(hint)
-        if origin is typing.Literal:
+        return scalar
 
-            def literal(data: Any) -> Any:
-                if not any(_same_literal(data, a) for a in arguments):
-                    raise CodecError(f"{data!r:.60} is not one of {arguments}")
-                return data
+    def _union_decoder(self, choices: list[Any], hint: Any) -> Coder:
+        def union(data: Any) -> Any:
+            if type(data) is not list or len(data) != 2 or type(data[0]) is not int:
+                raise CodecError(f"expected a tagged union, got {_json_type(data)}")
+            if not 0 <= data[0] < len(choices):
+                raise CodecError("union tag out of range")
+            return self._decoder(choices[data[0]])(data[1])
 
-            return literal
-        if _is_union(origin):
-            choices = [a for a in arguments if a is not type(None)]
-            optional = len(choices) < len(arguments)
-            if len(choices) == 1:
-                only = self._decoder(choices[0])
-                return lambda data: None if data is None and optional else only(data)
+        return union
 
-            def union(data: Any) -> Any:
-                if data is None and optional:
-                    return None
-                if type(data) is not list or len(data) != 2 or type(data[0]) is not int:
-                    raise CodecError(f"expected a tagged union, got {_json_type(data)}")
-                if not 0 <= data[0] < len(choices):
-                    raise CodecError("union tag out of range")
-                return self._decoder(choices[data[0]])(data[1])
+    @staticmethod
+    def _member_decoder(kind: type[enum.Enum]) -> Coder:
+        def member(data: Any) -> Any:
+            try:
+                return kind(data)
+            except (ValueError, TypeError):
+                raise CodecError(f"{data!r:.60} is not a {kind.__name__}") from None
 
-            return union
-        if origin in (tuple, list, frozenset, set, dict):
-            return self._container_decoder(origin, arguments)
-        if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            kind = hint
+        return member
 
-            def member(data: Any) -> Any:
-                try:
-                    return kind(data)
-                except (ValueError, TypeError):
-                    raise CodecError(f"{data!r:.60} is not a {kind.__name__}") from None
+    def _instance_decoder(self, cls: type) -> Coder:
+        fields = _fields(cls)
 
-            return member
-        if hint in self.allowed:
-            cls = hint
-            fields = _fields(cls)
-
-            def instance(data: Any) -> Any:
-                if type(data) is not list or len(data) != len(fields):
-                    raise CodecError(
-                        f"expected the {len(fields)} fields of {cls.__qualname__}, "
-                        f"got {_json_type(data)}"
-                    )
-                return cls(
-                    **{name: self._decoder(t)(item) for (name, t), item in zip(fields, data)}
+        def instance(data: Any) -> Any:
+            if type(data) is not list or len(data) != len(fields):
+                raise CodecError(
+                    f"expected the {len(fields)} fields of {cls.__qualname__}, "
+                    f"got {_json_type(data)}"
                 )
+            return cls(**{name: self._decoder(t)(item) for (name, t), item in zip(fields, data)})
 
-            return instance
-        raise CodecError(f"unsupported type {hint!r}")
+        return instance
 
-    def _container_decoder(self, origin: Any, arguments: tuple[Any, ...]) -> Coder:
+    def _container_decoder(self, hint: Any, origin: Any, arguments: tuple[Any, ...]) -> Coder:
         def items(data: Any) -> list[Any]:
             if type(data) is not list:
                 raise CodecError(f"expected an array, got {_json_type(data)}")
@@ -435,6 +436,24 @@ def _fits_scalar(value: Any, kind: type) -> bool:
 
 def _same_literal(value: Any, allowed: Any) -> bool:
     return type(value) is type(allowed) and value == allowed
+
+
+def _literal_coder(arguments: tuple[Any, ...]) -> Coder:
+    """A ``Literal``'s values are stored as they are: both ways, only checked."""
+
+    def literal(value: Any) -> Any:
+        if not any(_same_literal(value, a) for a in arguments):
+            raise CodecError(f"{value!r:.60} is not one of {arguments}")
+        return value
+
+    return literal
+
+
+def _none_or(coder: Coder, optional: bool) -> Coder:
+    """``coder``, passing None through as it is where the union allows it."""
+    if not optional:
+        return coder
+    return lambda value: None if value is None else coder(value)
 
 
 def _matches(value: Any, hint: Any) -> bool:
