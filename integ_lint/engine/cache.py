@@ -382,17 +382,26 @@ def load_facts(pickled: bytes) -> dict[str, Any]:
     return facts
 
 
+# A memo is compared file by file only for this many files whose content changed
+# since it was stored; more, and the phase runs (comparing facts costs unpickling).
+MEMO_COMPARED_FILES = 64
+
+
 @dataclasses.dataclass
 class ProjectMemo:
     """The outcome of a run's project phase (project rules over the joined facts),
     stored so that a run whose inputs are all unchanged skips the phase: ``key``
-    digests everything the phase reads from memory (see :func:`project_memo_key`),
-    ``reads`` what it read from disk (config files, globs), checked by ``stat``."""
+    digests everything the phase reads from memory except the files' facts (see
+    :func:`project_memo_key`), ``files`` each file's content digest then (a file
+    whose content changed since is compared by its facts: an edit that leaves them
+    equal, a comment, still skips the phase), ``reads`` what the phase read from
+    disk (config files, globs), checked by ``stat``."""
 
     key: str
     reads: list[ReadRecord]
     findings: list[Finding]
     notifications: list[Notification]
+    files: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def project_memo_key(
@@ -403,11 +412,12 @@ def project_memo_key(
     roles: dict[str, str],
     report_paths: set[str] | None,
 ) -> str:
-    """A digest of the project phase's inputs: the tool and rule code, the whole
-    configuration (with the config file's bytes: rules cite its lines), the project's
-    layout, and each file's name, role and content digest under the facts'
-    namespace (a file's facts are a function of these, as the per-file cache keys
-    say)."""
+    """A digest of the project phase's inputs but the files' facts: the tool and rule
+    code, the whole configuration (with the config file's bytes: rules cite its
+    lines), the facts' namespace, the project's layout, and each file's name, module
+    and role. The facts themselves are :attr:`ProjectMemo.files`' business: the
+    phase sees a file only through its :class:`~integ_lint.model.project.FileFacts`
+    (never its line count or its text)."""
     digest = hashlib.sha256()
     rules = sorted(f"{r.code}:{r.__module__}.{r.__qualname__}" for r in project_rules)
     modules = sorted({r.__module__ for r in project_rules} | {c.__module__ for c in collectors})
@@ -416,7 +426,9 @@ def project_memo_key(
         with contextlib.suppress(OSError):
             config_bytes = read_regular_file(config.config_file, 16 << 20)
     header = [
-        "project-memo",
+        # 2: keyed without the files' contents (ProjectMemo.files); a memo of format 1
+        # lives under another key and is never read.
+        "project-memo-2",
         namespace(config, [], collectors),
         f"rules={rules}",
         f"code={_code_stamp(modules)}",
@@ -436,13 +448,21 @@ def project_memo_key(
                 result.module,
                 "1" if result.is_package_init else "0",
                 "1" if result.parsed else "0",
-                str(result.line_count),
-                result.digest or "",
                 roles.get(result.relpath, ""),
             )
         )
         digest.update(b"\n" + line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Named:
+    """What names a file's entry besides its content (a :class:`SourceFile`'s part
+    that :meth:`FileCache.key` reads), for a file known from its result alone."""
+
+    relpath: str
+    module: str
+    is_package_init: bool
 
 
 @dataclasses.dataclass
@@ -505,7 +525,7 @@ class FileCache:
         return cache
 
     # -- keys --------------------------------------------------------------------
-    def key(self, source_file: SourceFile, digest: str) -> str:
+    def key(self, source_file: SourceFile | _Named, digest: str) -> str:
         text = "\0".join(
             (
                 self.namespace,
@@ -516,6 +536,14 @@ class FileCache:
             )
         )
         return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def stored_facts(self, result: FileResult, digest: str) -> bytes | None:
+        """The pickled facts of the entry for ``result``'s file with content ``digest``
+        (authenticated, not unpickled), or None when there is none."""
+        found = self.get_deferred(
+            _Named(result.relpath, result.module, result.is_package_init), digest
+        )
+        return found[1] if found is not None else None
 
     def entry_path(self, key: str) -> Path:
         return self.directory / ENTRY_DIR / key[:2] / key
@@ -541,7 +569,7 @@ class FileCache:
         return found[0] if found is not None else None
 
     def get_deferred(
-        self, source_file: SourceFile, digest: str, defer_facts: bool = True
+        self, source_file: SourceFile | _Named, digest: str, defer_facts: bool = True
     ) -> tuple[FileResult, bytes | None] | None:
         """The cached result and, with ``defer_facts``, its facts still pickled (the
         result's ``facts`` empty until :func:`load_facts`): a run whose project phase
@@ -565,7 +593,11 @@ class FileCache:
         return found
 
     def _decode(
-        self, data: bytes, source_file: SourceFile, digest: str, defer_facts: bool = False
+        self,
+        data: bytes,
+        source_file: SourceFile | _Named,
+        digest: str,
+        defer_facts: bool = False,
     ) -> tuple[FileResult, bytes | None] | None:
         payload = self._payload(data)
         if payload is None:
@@ -602,7 +634,11 @@ class FileCache:
             memo = pickle.loads(payload)
         except Exception:
             return None
-        if not isinstance(memo, ProjectMemo) or memo.key != key:
+        if (
+            not isinstance(memo, ProjectMemo)
+            or memo.key != key
+            or not isinstance(getattr(memo, "files", None), dict)
+        ):
             return None
         if not reads_unchanged(memo.reads):
             return None

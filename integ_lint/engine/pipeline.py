@@ -4,6 +4,7 @@ findings -> suppressions -> report. The CLI and :mod:`integ_lint.api` both call
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,16 @@ from typing import TYPE_CHECKING
 
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.roles import LIBRARY
-from integ_lint.engine.cache import CacheError, FileCache, ProjectMemo, project_memo_key
+from integ_lint.engine.cache import (
+    MEMO_COMPARED_FILES,
+    CacheError,
+    FileCache,
+    ProjectMemo,
+    project_memo_key,
+)
+from integ_lint.engine.cache import (
+    load_facts as unpickle_facts,
+)
 from integ_lint.engine.discovery import (
     SourceFile,
     discover_files,
@@ -345,9 +355,15 @@ def _run_project(
         for stats in (execution, context_execution):
             load_deferred_facts(stats, config, selection.collectors)
 
-    findings.extend(
-        _ProjectPhase(results, config, selection, report, options, roles).findings(load_facts)
-    )
+    # The pickled facts of cached results, by path: the memo compares a changed
+    # file's facts without unpickling the others.
+    pickled = {
+        result.relpath: facts
+        for stats in (execution, context_execution)
+        for result, facts, _ in stats.deferred
+    }
+    phase = _ProjectPhase(results, config, selection, report, options, roles, pickled)
+    findings.extend(phase.findings(load_facts))
     # Roles change what is reported, not what is known: drop findings in files whose
     # role the rule does not report on (before suppressions, so that a comment
     # silencing such a finding shows up as unused).
@@ -421,6 +437,8 @@ class _ProjectPhase:
     report: Report
     options: RunOptions
     roles: dict[str, str]
+    # Facts still pickled (results from the cache), by path.
+    pickled: dict[str, bytes] = field(default_factory=dict)
 
     def findings(self, load_facts: Callable[[], None] = lambda: None) -> list[Finding]:
         """The project rules' findings; ``load_facts`` completes the results whose facts
@@ -428,9 +446,13 @@ class _ProjectPhase:
         if not self.selection.project_rules and not self.options.collectors:
             return []
         memo_cache, memo_key = self._memo()
+        contents = {result.relpath: result.digest for result in self.results}
         if memo_cache is not None:
             memo = memo_cache.get_memo(memo_key)
-            if memo is not None:  # nothing the phase reads changed: its outcome stands
+            if memo is not None and self._same_facts(memo, memo_cache):
+                # Nothing the phase reads changed: its outcome stands.
+                if memo.files != contents:
+                    memo_cache.put_memo(replace(memo, files=contents))
                 self.report.notifications.extend(memo.notifications)
                 return memo.findings
         load_facts()
@@ -439,9 +461,47 @@ class _ProjectPhase:
             findings = self._run()
         if memo_cache is not None:
             memo_cache.put_memo(
-                ProjectMemo(memo_key, reads, findings, self.report.notifications[noted:])
+                ProjectMemo(memo_key, reads, findings, self.report.notifications[noted:], contents)
             )
         return findings
+
+    def _same_facts(self, memo: ProjectMemo, memo_cache: FileCache) -> bool:
+        """Whether every file has the facts it had when ``memo`` was stored: the same
+        content, or (for a few changed files) equal facts, read from the entry of its
+        former content. The phase sees files only through their facts, so an edit
+        that changes none (a comment, a blank line at the end) does not run it."""
+        if memo.files.keys() != {result.relpath for result in self.results}:
+            return False
+        changed = [r for r in self.results if memo.files[r.relpath] != r.digest]
+        if not changed:
+            return True
+        if len(changed) > MEMO_COMPARED_FILES or not all(r.digest for r in changed):
+            return False
+        caches = [memo_cache]  # facts-only entries: context files of a pre-commit run
+        with contextlib.suppress(CacheError):
+            caches.append(
+                FileCache.for_run(self.config, self.selection.file_rules, self.selection.collectors)
+            )
+        for result in changed:
+            before = next(
+                (
+                    found
+                    for cache in caches
+                    if (found := cache.stored_facts(result, memo.files[result.relpath])) is not None
+                ),
+                None,
+            )
+            if before is None:
+                return False  # the former entry is gone (pruned): run the phase
+            now = self.pickled.get(result.relpath)
+            if now is not None and now == before:
+                continue
+            try:
+                if unpickle_facts(before) != (result.facts if now is None else unpickle_facts(now)):
+                    return False
+            except Exception:  # facts that do not compare: run the phase
+                return False
+        return True
 
     def _memo(self) -> tuple[FileCache | None, str]:
         """The cache holding the project phase's memo and its key, or (None, "") when
