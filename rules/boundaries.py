@@ -3,6 +3,7 @@ project-wide import graph."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -46,6 +47,17 @@ _TWO_MODULES = {
     "app/core/__init__.py": "",
     "app/core/bus.py": "bus = object()\n",
 }
+# ... and app.orders, whose service module imports from them in the examples.
+_ORDERS = {**_TWO_MODULES, "app/orders/__init__.py": ""}
+_ORDERS_SERVICE = "app/orders/service.py"
+
+
+def _contract(name: str, kind: str, **lists: list[str]) -> str:
+    """An example's ``[[tool.integ-lint.boundaries.contracts]]`` table: its name, its
+    type and its lists of modules (``source_modules=["app.core"]``)."""
+    lines = ["[[tool.integ-lint.boundaries.contracts]]", f'name = "{name}"', f'type = "{kind}"']
+    lines += [f"{key} = {json.dumps(names)}" for key, names in lists.items()]
+    return "\n".join(lines) + "\n"
 
 
 def boundaries_of(project: ProjectIndex) -> Boundaries:
@@ -119,6 +131,42 @@ def _convention_breaches(
                 yield importer, imported, site, message
 
 
+def _site_key(site: ImportSite) -> tuple[str, int, int]:
+    """Where an import statement is (one finding per statement)."""
+    return (site.path, site.line, site.record.col)
+
+
+def _private_imports(
+    project: ProjectIndex, graph: ImportGraph, boundaries: Boundaries, *, dynamic: bool
+) -> Iterator[tuple[ImportSite, str, dict[str, object]]]:
+    """``(site, message, properties)`` once per reported statement importing what
+    another module keeps private: by convention when no components are configured,
+    else another component's internals. Static imports (IL101) or dynamic ones
+    (IL104)."""
+    seen: set[tuple[str, int, int]] = set()
+    conventions = () if boundaries.configured else _convention_breaches(graph, dynamic=dynamic)
+    for importer, imported, site, message in conventions:
+        if _site_key(site) not in seen and _reportable(project, site.path):
+            seen.add(_site_key(site))
+            prefix = "dynamic import: " if dynamic else ""
+            yield site, prefix + message, {"importer": importer, "imported": imported}
+    verb = "dynamically imports" if dynamic else "imports"
+    for source, target, _importer, imported, site in _internal_crossings(
+        graph, boundaries, dynamic=dynamic
+    ):
+        if _site_key(site) in seen or not _reportable(project, site.path):
+            continue
+        seen.add(_site_key(site))
+        # A static import can be pointed at the re-export; a dynamic one names a module.
+        hint = "" if dynamic else _reexport_hint(boundaries, target, site)
+        yield (
+            site,
+            f"{source} {verb} {imported}, an internal module of {target}; the public "
+            f"interface of {target} is {_list(boundaries.interface(target))}{hint}",
+            {"importer": source, "imported": imported, "module": target},
+        )
+
+
 _SKIPPED_FOR_CYCLES = frozenset({"test", "script", "example", "docs", "benchmark"})
 
 
@@ -182,25 +230,25 @@ class CrossModuleInternalImport(_BoundaryRule):
         # By default only underscores and __all__ re-exports make something private.
         Valid(
             "from app.billing.ledger import Ledger\nfrom app.billing.api import charge\n",
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
         ),
         Valid(
             "from app.billing import charge\nfrom app.core.bus import bus\n",
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
             config='[tool.integ-lint.boundaries]\nshared = ["app.core"]\n',
         ),
         Valid(
             "from app.billing.ledger import Ledger\n",
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
             config='[tool.integ-lint.boundaries]\npublic = { "app.billing" = ["ledger"] }\n',
         ),
         Valid(
             "from app.billing.ledger import Ledger\n",
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
             config='[tool.integ-lint.boundaries]\npublic = { "app.*" = "convention" }\n',
         ),
         # Inside the package, its private modules are fair game.
@@ -214,10 +262,9 @@ class CrossModuleInternalImport(_BoundaryRule):
         Invalid(
             "import os\nfrom app.billing._rates import RATE\n",
             line=2,
-            path="app/orders/service.py",
+            path=_ORDERS_SERVICE,
             files={
-                **_TWO_MODULES,
-                "app/orders/__init__.py": "",
+                **_ORDERS,
                 "app/billing/_rates.py": "RATE = 1\n",
             },
             message="imports app.billing._rates, private to app.billing",
@@ -225,17 +272,16 @@ class CrossModuleInternalImport(_BoundaryRule):
         Invalid(
             "from app.billing.ledger import _round\n",
             line=1,
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
             message="imports app.billing.ledger._round, private to app.billing",
         ),
         Invalid(
             "from app.billing.api import charge\n",
             line=1,
-            path="app/orders/service.py",
+            path=_ORDERS_SERVICE,
             files={
-                **_TWO_MODULES,
-                "app/orders/__init__.py": "",
+                **_ORDERS,
                 "app/billing/__init__.py": (
                     "from app.billing.api import charge\n__all__ = ['charge']\n"
                 ),
@@ -245,18 +291,17 @@ class CrossModuleInternalImport(_BoundaryRule):
         Invalid(
             "import os\nfrom app.billing.ledger import Ledger\n",
             line=2,
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
             config='[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n',
             message="app.orders imports app.billing.ledger",
         ),
         Invalid(
             "from app.billing._rates import RATE\n",
             line=1,
-            path="app/orders/service.py",
+            path=_ORDERS_SERVICE,
             files={
-                **_TWO_MODULES,
-                "app/orders/__init__.py": "",
+                **_ORDERS,
                 "app/billing/_rates.py": "RATE = 1\n",
             },
             config='[tool.integ-lint.boundaries]\npublic = { "app.*" = "convention" }\n',
@@ -265,41 +310,19 @@ class CrossModuleInternalImport(_BoundaryRule):
         Invalid(
             "def f():\n    from app.billing.api import charge\n",
             line=2,
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
             config='[tool.integ-lint.boundaries]\nmodules = ["app.*"]\nshared = ["app.core"]\n',
             message="public interface of app.billing is app.billing",
         ),
     )
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
-        graph = import_graph(project)
-        boundaries = boundaries_of(project)
-        seen: set[tuple[str, int, int]] = set()
-        if not boundaries.configured:
-            for importer, imported, site, message in _convention_breaches(graph, dynamic=False):
-                key = (site.path, site.line, site.record.col)
-                if key in seen or not _reportable(project, site.path):
-                    continue
-                seen.add(key)
-                yield self._finding(
-                    site, message, properties={"importer": importer, "imported": imported}
-                )
-            return
-        for source, target, _importer, imported, site in _internal_crossings(
-            graph, boundaries, dynamic=False
+        graph, boundaries = import_graph(project), boundaries_of(project)
+        for site, message, properties in _private_imports(
+            project, graph, boundaries, dynamic=False
         ):
-            key = (site.path, site.line, site.record.col)
-            if key in seen or not _reportable(project, site.path):
-                continue
-            seen.add(key)
-            yield self._finding(
-                site,
-                f"{source} imports {imported}, an internal module of {target}; the public "
-                f"interface of {target} is {_list(boundaries.interface(target))}"
-                + _reexport_hint(boundaries, target, site),
-                properties={"importer": source, "imported": imported, "module": target},
-            )
+            yield self._finding(site, message, properties=properties)
 
 
 def _violation_message(violation: Violation) -> str:
@@ -389,18 +412,17 @@ class ContractViolation(_BoundaryRule):
     code = "IL102"
     name = "import-contract-violation"
     severity = Severity.ERROR
-    _CONFIG = (
-        "[[tool.integ-lint.boundaries.contracts]]\n"
-        'name = "core is independent"\n'
-        'type = "forbidden"\n'
-        'source_modules = ["app.core"]\n'
-        'forbidden_modules = ["app.billing", "requests"]\n'
+    _CONFIG = _contract(
+        "core is independent",
+        "forbidden",
+        source_modules=["app.core"],
+        forbidden_modules=["app.billing", "requests"],
     )
     VALID = (
         Valid(
             "from app.billing import charge\n",
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
             config=_CONFIG,
         ),
         Valid(
@@ -433,12 +455,8 @@ class ContractViolation(_BoundaryRule):
             line=1,
             path="app/domain/model.py",
             files={"app/__init__.py": "", "app/domain/__init__.py": "", "app/web/views.py": ""},
-            config=(
-                "[[tool.integ-lint.boundaries.contracts]]\n"
-                'name = "layered"\n'
-                'type = "layers"\n'
-                'containers = ["app"]\n'
-                'layers = ["web", "(api)", "domain"]\n'
+            config=_contract(
+                "layered", "layers", containers=["app"], layers=["web", "(api)", "domain"]
             ),
             message="app.domain (lower layer) must not import app.web (higher layer)",
         ),
@@ -447,12 +465,7 @@ class ContractViolation(_BoundaryRule):
             line=1,
             path="app/b/__init__.py",
             files={"app/__init__.py": "", "app/a/__init__.py": "from app.b import x\n"},
-            config=(
-                "[[tool.integ-lint.boundaries.contracts]]\n"
-                'name = "acyclic"\n'
-                'type = "acyclic_siblings"\n'
-                'ancestors = ["app"]\n'
-            ),
+            config=_contract("acyclic", "acyclic_siblings", ancestors=["app"]),
             message="app.a -> app.b -> app.a: children of app import each other",
         ),
     )
@@ -637,8 +650,8 @@ class DynamicBoundaryImport(_BoundaryRule):
         Valid(
             'import importlib\nimportlib.import_module("app.billing")\n'
             'importlib.import_module(f"app.{name}.api")\n',
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
         ),
     )
     INVALID = (
@@ -646,18 +659,17 @@ class DynamicBoundaryImport(_BoundaryRule):
             "import importlib\n\ndef load():\n"
             '    return importlib.import_module(".ledger", package="app.billing")\n',
             line=4,
-            path="app/orders/service.py",
-            files={**_TWO_MODULES, "app/orders/__init__.py": ""},
+            path=_ORDERS_SERVICE,
+            files=_ORDERS,
             config='[tool.integ-lint.boundaries]\nmodules = ["app.*"]\n',
             message="dynamically imports app.billing.ledger",
         ),
         Invalid(
             'import importlib\nimportlib.import_module("app.billing._rates")\n',
             line=2,
-            path="app/orders/service.py",
+            path=_ORDERS_SERVICE,
             files={
-                **_TWO_MODULES,
-                "app/orders/__init__.py": "",
+                **_ORDERS,
                 "app/billing/_rates.py": "RATE = 1\n",
             },
             message="dynamic import: app.orders.service imports app.billing._rates",
@@ -667,12 +679,11 @@ class DynamicBoundaryImport(_BoundaryRule):
             line=1,
             path="app/core/http.py",
             files=_TWO_MODULES,
-            config=(
-                "[[tool.integ-lint.boundaries.contracts]]\n"
-                'name = "no http in core"\n'
-                'type = "forbidden"\n'
-                'source_modules = ["app.core"]\n'
-                'forbidden_modules = ["requests"]\n'
+            config=_contract(
+                "no http in core",
+                "forbidden",
+                source_modules=["app.core"],
+                forbidden_modules=["requests"],
             ),
             message='breaks contract "no http in core"',
         ),
@@ -681,33 +692,17 @@ class DynamicBoundaryImport(_BoundaryRule):
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         graph = import_graph(project)
         boundaries = boundaries_of(project)
-        found: dict[tuple[str, int, int], Finding] = {}
-        if not boundaries.configured:
-            for importer, imported, site, message in _convention_breaches(graph, dynamic=True):
-                key = (site.path, site.line, site.record.col)
-                if key not in found and _reportable(project, site.path):
-                    found[key] = self._finding(
-                        site,
-                        f"dynamic import: {message}",
-                        properties={"importer": importer, "imported": imported},
-                    )
-        for source, target, _importer, imported, site in _internal_crossings(
-            graph, boundaries, dynamic=True
-        ):
-            key = (site.path, site.line, site.record.col)
-            if key in found or not _reportable(project, site.path):
-                continue
-            found[key] = self._finding(
-                site,
-                f"{source} dynamically imports {imported}, an internal module of {target}; "
-                f"the public interface of {target} is {_list(boundaries.interface(target))}",
-                properties={"importer": source, "imported": imported, "module": target},
+        found = {
+            _site_key(site): self._finding(site, message, properties=properties)
+            for site, message, properties in _private_imports(
+                project, graph, boundaries, dynamic=True
             )
+        }
         dynamic_only = dynamic_graph(graph)
         for contract in boundaries.contracts:
             for violation in check_contract(graph, contract, static=dynamic_only):
                 site = violation.site
-                key = (site.path, site.line, site.record.col)
+                key = _site_key(site)
                 if key in found or not violation.direct or not _reportable(project, site.path):
                     continue
                 found[key] = self._finding(
