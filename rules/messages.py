@@ -42,6 +42,18 @@ EVENTS_MODULE = """
 USER_LOGGED_IN = "user.logged_in"
 USER_LOGGED_OUT = "user.logged_out"
 """
+# A login event published and subscribed to (IL601's Valid; its Invalid publishes
+# one more event).
+LOGIN_ROUND_TRIP = """
+from pkg.bus import event_bus
+from pkg import events
+
+def on_login(data):
+    return data["user_id"]
+
+event_bus.subscribe(events.USER_LOGGED_IN, on_login)
+event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
+"""
 
 
 def message_index(project: ProjectIndex) -> MessageIndex:
@@ -126,32 +138,13 @@ class EventWithoutSubscriber(_MessageRule):
     default_enabled = False
     VALID = (
         Valid(
-            """
-            from pkg.bus import event_bus
-            from pkg import events
-
-            def on_login(data):
-                return data["user_id"]
-
-            event_bus.subscribe(events.USER_LOGGED_IN, on_login)
-            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
-            """,
+            LOGIN_ROUND_TRIP,
             files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
         ),
     )
     INVALID = (
         Invalid(
-            """
-            from pkg.bus import event_bus
-            from pkg import events
-
-            def on_login(data):
-                return data["user_id"]
-
-            event_bus.subscribe(events.USER_LOGGED_IN, on_login)
-            event_bus.publish(events.USER_LOGGED_IN, {"user_id": 1})
-            event_bus.publish(events.USER_LOGGED_OUT, {"user_id": 1})
-            """,
+            LOGIN_ROUND_TRIP + 'event_bus.publish(events.USER_LOGGED_OUT, {"user_id": 1})\n',
             line=9,
             files={"pkg/bus.py": BUS_MODULE, "pkg/events.py": EVENTS_MODULE},
             message='"user.logged_out" is published but no project code subscribes to it',
