@@ -33,6 +33,24 @@ from integ_lint.findings.model import Finding, RelatedLocation, Severity, Site, 
 from integ_lint.model.project import FileFacts, ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
 
+# A deliberate sync in a training loop: the examples allowlist it.
+_PRINTED_ITEM = """
+import torch
+
+def train(model, batches):
+    for batch in batches:
+        print(model(batch).item())
+"""
+
+
+def _allowlist_entry(key: str, reason: str, expires: str) -> str:
+    """An example's ``[[tool.integ-lint.gpu.allowlist]]`` entry (owned by alice)."""
+    return (
+        f'[[tool.integ-lint.gpu.allowlist]]\nkey = "{key}"\nowner = "alice"\n'
+        f'reason = "{reason}"\nexpires = {expires}\n'
+    )
+
+
 # -- IL403 ------------------------------------------------------------------------------
 
 
@@ -143,20 +161,12 @@ class HostSyncInLoop(ProjectRule):
             """
         ),
         Valid(
-            """
-            import torch
-
-            def train(model, batches):
-                for batch in batches:
-                    print(model(batch).item())
-            """,
-            config="""
-            [[tool.integ-lint.gpu.allowlist]]
-            key = "pkg/example.py:train:item:1"
-            owner = "alice"
-            reason = "debug printing, removed before release"
-            expires = 2999-12-31
-            """,
+            _PRINTED_ITEM,
+            config=_allowlist_entry(
+                "pkg/example.py:train:item:1",
+                "debug printing, removed before release",
+                "2999-12-31",
+            ),
         ),
         Valid(
             """
@@ -247,21 +257,9 @@ def accuracy(logits, labels):
             message="which `fit` calls inside a loop",
         ),
         Invalid(
-            """
-            import torch
-
-            def train(model, batches):
-                for batch in batches:
-                    print(model(batch).item())
-            """,
+            _PRINTED_ITEM,
             line=5,
-            config="""
-            [[tool.integ-lint.gpu.allowlist]]
-            key = "pkg/example.py:train:item"
-            owner = "alice"
-            reason = "debug printing"
-            expires = 2001-01-31
-            """,
+            config=_allowlist_entry("pkg/example.py:train:item", "debug printing", "2001-01-31"),
             message="allowlist entry expired on 2001-01-31",
         ),
     )
