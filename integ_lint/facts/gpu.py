@@ -269,38 +269,17 @@ class GpuFactCollector(FactCollector):
     def leave_While_body(self, node: cst.While) -> None:
         self._exit()
 
+    # The parts of a comprehension that run once per item.
     def _comprehension(self, node: cst.BaseComp | cst.DictComp) -> None:
         self._enter(COMPREHENSION, node)
 
-    def visit_ListComp_elt(self, node: cst.ListComp) -> None:
-        self._comprehension(node)
-
-    def leave_ListComp_elt(self, node: cst.ListComp) -> None:
+    def _leave_comprehension(self, node: cst.BaseComp | cst.DictComp) -> None:
         self._exit()
 
-    def visit_SetComp_elt(self, node: cst.SetComp) -> None:
-        self._comprehension(node)
-
-    def leave_SetComp_elt(self, node: cst.SetComp) -> None:
-        self._exit()
-
-    def visit_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
-        self._comprehension(node)
-
-    def leave_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
-        self._exit()
-
-    def visit_DictComp_value(self, node: cst.DictComp) -> None:
-        self._comprehension(node)
-
-    def leave_DictComp_value(self, node: cst.DictComp) -> None:
-        self._exit()
-
-    def visit_DictComp_key(self, node: cst.DictComp) -> None:
-        self._comprehension(node)
-
-    def leave_DictComp_key(self, node: cst.DictComp) -> None:
-        self._exit()
+    visit_ListComp_elt = visit_SetComp_elt = visit_GeneratorExp_elt = _comprehension
+    visit_DictComp_key = visit_DictComp_value = _comprehension
+    leave_ListComp_elt = leave_SetComp_elt = leave_GeneratorExp_elt = _leave_comprehension
+    leave_DictComp_key = leave_DictComp_value = _leave_comprehension
 
     # -- error paths ---------------------------------------------------------------------
     def visit_Raise(self, node: cst.Raise) -> None:
