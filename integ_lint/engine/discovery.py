@@ -7,14 +7,21 @@ import stat
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from integ_lint.config.loader import Config
-from integ_lint.config.roles import role_paths
-from integ_lint.files.globs import matches_any
-from integ_lint.files.paths import relative_path
+from integ_lint.config.roles import role_classifier, role_paths
+from integ_lint.files.globs import glob_matcher, matches_any
+from integ_lint.files.paths import RelativeNamer, relative_path
 from integ_lint.files.source import HEAD_BYTES
-from integ_lint.model.layout import Layout, infer_layout
+from integ_lint.model.layout import (
+    Layout,
+    ModuleNamer,
+    finish_layout,
+    infer_layout,
+    starting_roots,
+)
 from integ_lint.model.layout import module_name as layout_module_name
 
 SKIPPED_DIR_NAMES = frozenset(
@@ -76,7 +83,7 @@ def _git_visible_files(root: Path) -> set[str] | None:
     return {os.path.normpath(root / name) for name in names if name}
 
 
-def _is_special_file(path: Path) -> bool:
+def _is_special_file(path: str | Path) -> bool:
     """A FIFO, socket or device named like a module: reading it could block forever.
     (Broken links and unreadable files are kept: the analysis reports them.)"""
     try:
@@ -84,22 +91,6 @@ def _is_special_file(path: Path) -> bool:
     except OSError:
         return False
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
-
-
-def _is_virtualenv(directory: Path) -> bool:
-    return (directory / "pyvenv.cfg").is_file()
-
-
-def _unreadable_folder(directory: Path) -> str | None:
-    """Why the files in ``directory`` cannot be listed or reached (mode 000, or
-    readable but not searchable), or None."""
-    try:
-        with os.scandir(directory) as entries:
-            next(entries, None)
-        os.stat(os.path.join(directory, "."))  # needs search (x) permission
-    except OSError as exc:
-        return exc.strerror or type(exc).__name__
-    return None
 
 
 def discover(
@@ -141,15 +132,38 @@ def discover_project(
     respect_gitignore: bool = True,
     source_roots: Sequence[str] = (),
     role_patterns: Mapping[str, Sequence[str]] | None = None,
+    memo_directory: Path | None = None,
 ) -> tuple[list[SourceFile], Layout]:
     """Every file of the project at ``root`` and the project's layout (its source
-    roots, inferred from those files unless ``source_roots`` are given)."""
+    roots, inferred from those files unless ``source_roots`` are given).
+
+    With ``memo_directory`` (the cache folder), what the files said last time is
+    reused for every file whose ``stat`` is unchanged, and the layout for the same
+    files and imports (:mod:`integ_lint.engine.layout_memo`)."""
+    from integ_lint.engine.layout_memo import DiscoveryMemo, memo_path
+
     root = root.resolve()
     found = collect_paths([root], root, exclude, respect_gitignore)
-    heads: dict[Path, str] = {}
-    layout = infer_layout(root, found, source_roots, heads=heads)
+    relative = RelativeNamer(root)
+    relpaths = [relative(str(p)) for p in found]
+    # The roots from configs first: their errors, as when the files are read.
+    starting, origin = starting_roots(root, found, source_roots, "command line")
+    memo = DiscoveryMemo(
+        memo_path(memo_directory, root) if memo_directory is not None else None, root
+    )
+    imports: dict[Path, set[str]] = {}
+    generated: dict[Path, bool] = {}
+    for path, relpath in zip(found, relpaths):
+        imports[path], generated[path] = memo.scan(path, relpath)
+    key = memo.layout_key(found, starting, origin, bool(source_roots), imports)
+    layout = memo.layout(key, root)
+    if layout is None:
+        layout = finish_layout(root, found, starting, origin, imports, bool(source_roots))
+        memo.remember_layout(key, layout)
+    memo.save()
     files, warning = separate_shadowed(
-        name_files(found, root, layout, role_patterns, heads), layout
+        name_files(found, root, layout, role_patterns, generated=generated, relpaths=relpaths),
+        layout,
     )
     if warning:
         layout = replace(layout, warnings=(*layout.warnings, warning))
@@ -214,6 +228,9 @@ def collect_paths(
     member with its own root and settings): it is skipped and listed in
     ``subprojects``."""
     git_files = _git_visible_files(root) if respect_gitignore else None
+    excluded = glob_matcher(tuple(exclude))
+    relative = RelativeNamer(root)
+    root_text = os.path.abspath(root)
     found: dict[str, Path] = {}
     for given in paths:
         if not given.exists() and not given.is_symlink():
@@ -237,44 +254,106 @@ def collect_paths(
                 where = relative_path(Path(os.fsdecode(error.filename)), root)
                 unreadable.append((where, error.strerror or type(error).__name__))
 
-        for directory, dirnames, filenames in os.walk(
-            absolute, onerror=cannot_list, followlinks=False
-        ):
-            current = Path(directory)
-            kept = []
-            for name in sorted(dirnames):
-                sub = current / name
-                rel = relative_path(sub, root)
+        # Plain strings and os.scandir's entries (no pathlib objects, no stat of a
+        # regular file): this runs over every folder and file of the project. Each
+        # folder is listed once: the listing that proves it readable is walked.
+        try:
+            top_entries = _listing(str(absolute))
+        except OSError as error:
+            cannot_list(error)
+            continue
+        pending: list[list[os.DirEntry[str]]] = [top_entries]  # listings still to walk
+        while pending:
+            folders, files = _split(pending.pop())
+            kept: list[list[os.DirEntry[str]]] = []
+            for entry in sorted(folders, key=_name):
+                name = entry.name
                 if name in SKIPPED_DIR_NAMES or name.endswith(".egg-info"):
                     continue
-                if matches_any(rel, exclude):
+                sub = entry.path
+                rel = relative(sub)
+                if excluded(rel):
                     continue  # before touching it: an excluded folder may be unreadable
-                problem = _unreadable_folder(sub)
-                if problem is not None:
+                try:
+                    listing = _listing(sub)
+                    os.stat(os.path.join(sub, "."))  # needs search (x) permission
+                except OSError as error:
                     if unreadable is not None:
-                        unreadable.append((rel, problem))
+                        unreadable.append((rel, error.strerror or type(error).__name__))
                     continue
-                if _is_virtualenv(sub):
+                names = {item.name: item for item in listing}
+                if _is_file(names.get("pyvenv.cfg")):
+                    continue  # a virtualenv
+                if _is_file(names.get("pyproject.toml")) and sub != root_text:
+                    if subprojects is not None and Path(sub) not in subprojects:
+                        subprojects.append(Path(sub))
                     continue
-                if (sub / "pyproject.toml").is_file() and sub != root:
-                    if subprojects is not None and sub not in subprojects:
-                        subprojects.append(sub)
+                if not _is_link(entry):  # os.walk never enters a symlinked folder
+                    kept.append(listing)
+            pending.extend(reversed(kept))  # depth first, in name order, as os.walk
+            for entry in sorted(files, key=_name):
+                if not entry.name.endswith(SOURCE_SUFFIXES):
                     continue
-                kept.append(name)
-            dirnames[:] = kept
-            for name in sorted(filenames):
-                if not name.endswith(SOURCE_SUFFIXES):
-                    continue
-                file_path = current / name
-                rel = relative_path(file_path, root)
-                if matches_any(rel, exclude):
+                file_path = entry.path
+                if excluded(relative(file_path)):
                     continue
                 if visible is not None and os.path.normpath(file_path) not in visible:
                     continue
-                if _is_special_file(file_path):
+                if not _is_regular_entry(entry) and _is_special_file(file_path):
                     continue
-                found[str(file_path)] = file_path
+                found[file_path] = Path(file_path)
     return [p for _, p in sorted(found.items())]
+
+
+def _listing(folder: str) -> list[os.DirEntry[str]]:
+    with os.scandir(folder) as entries:
+        return list(entries)
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _split(
+    entries: list[os.DirEntry[str]],
+) -> tuple[list[os.DirEntry[str]], list[os.DirEntry[str]]]:
+    """The folders (symlinks to folders included, as ``os.walk`` lists them) and the
+    other entries of a listing."""
+    folders: list[os.DirEntry[str]] = []
+    files: list[os.DirEntry[str]] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        (folders if is_dir else files).append(entry)
+    return folders, files
+
+
+def _is_file(entry: os.DirEntry[str] | None) -> bool:
+    """``os.path.isfile`` for an entry of a listing (None: no such name)."""
+    if entry is None:
+        return False
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_regular_entry(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a regular file itself (not a link), from the listing's
+    file type when the file system gives one (no ``stat``)."""
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
 
 
 def name_files(
@@ -282,21 +361,31 @@ def name_files(
     root: Path,
     layout: Layout,
     role_patterns: Mapping[str, Sequence[str]] | None = None,
-    heads: Mapping[Path, str] | None = None,
+    generated: Mapping[Path, bool] | None = None,
+    relpaths: Sequence[str] | None = None,
 ) -> list[SourceFile]:
     """``found`` as SourceFiles: module name and source root from ``layout``, role
-    from ``role_patterns`` (and the files' first characters, from ``heads`` when the
-    layout scan has read them already)."""
+    from ``role_patterns`` and the files' generated-code headers (``generated``, when
+    the layout scan has read them already; else their heads are read when the globs do
+    not decide). ``relpaths``: those of ``found``, when known."""
+    relative = RelativeNamer(root)
+    namer = ModuleNamer(layout.source_roots)
+    role_of = role_classifier(role_patterns) if role_patterns is not None else None
+    if relpaths is None:
+        relpaths = [relative(str(p)) for p in found]
+    source_roots: dict[str, str] = {}
     files = []
-    for p in found:
-        relpath = relative_path(p, root)
+    for p, relpath in zip(found, relpaths):
+        text = str(p)
         role = "library"
-        if role_patterns is not None:
-            from integ_lint.config.roles import classify
-
-            head = heads[p] if heads is not None and p in heads else read_head(p)
-            role = classify(relpath, role_patterns, head)
-        module, base = layout_module_name(p, layout.source_roots)
+        if role_of is not None:
+            if generated is not None and p in generated:
+                role = role_of(relpath, partial(generated.__getitem__, p))
+            else:
+                role = role_of(relpath, partial(_has_generated_header, p))
+        module, base = namer(text)
+        if base not in source_roots:
+            source_roots[base] = relative(base)
         files.append(
             SourceFile(
                 path=p,
@@ -304,10 +393,17 @@ def name_files(
                 module=module,
                 is_package_init=p.name in ("__init__.py", "__init__.pyi"),
                 role=role,
-                source_root=relative_path(base, root),
+                source_root=source_roots[base],
             )
         )
     return files
+
+
+def _has_generated_header(path: Path) -> bool:
+    from integ_lint.config.roles import has_generated_header
+
+    head = read_head(path)
+    return bool(head) and has_generated_header(head)
 
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> str:
@@ -329,9 +425,11 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
     return layout_module_name(path, ordered)[0]
 
 
-def project_files(config: Config) -> list[SourceFile]:
+def project_files(config: Config, use_cache: bool = False) -> list[SourceFile]:
     """Every file of the project (the config's root), named from the project's source
-    roots; computes :func:`project_layout` on the way. Cached on the config."""
+    roots; computes :func:`project_layout` on the way. Cached on the config.
+    ``use_cache``: reuse what the project's files said last time, kept in the cache
+    folder when a run has created it (:mod:`integ_lint.engine.layout_memo`)."""
     if config.files is not None:
         cached: list[SourceFile] = config.files
         return cached
@@ -342,6 +440,9 @@ def project_files(config: Config) -> list[SourceFile]:
         respect_gitignore=general.respect_gitignore,
         source_roots=general.source_roots,
         role_patterns=role_paths(general),
+        memo_directory=(
+            Path(os.path.abspath(config.root / general.cache_dir)) if use_cache else None
+        ),
     )
     config.layout = layout
     config.files = files
@@ -361,10 +462,13 @@ def discover_files(
     config: Config,
     subprojects: list[Path] | None = None,
     unreadable: list[tuple[str, str]] | None = None,
+    use_cache: bool = False,
 ) -> list[SourceFile]:
     """The files a run over ``paths`` scans, with the config's excludes; module names
     start from the whole project's source roots, whatever the paths. The project's
-    files are named (and their roles classified) once: this reuses them."""
+    files are named (and their roles classified) once: this reuses them.
+    ``use_cache``: see :func:`project_files`."""
+    project = project_files(config, use_cache)
     general = config.general
     return discover(
         paths,
@@ -375,5 +479,5 @@ def discover_files(
         layout=project_layout(config),
         subprojects=subprojects,
         unreadable=unreadable,
-        known={f.path: f for f in project_files(config)},
+        known={f.path: f for f in project},
     )

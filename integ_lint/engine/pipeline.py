@@ -107,7 +107,7 @@ def index_project(
     ``pyproject.toml`` are left out and listed in ``subprojects``
     (:func:`integ_lint.engine.members.each_project` builds them as projects of their own).
     ``use_cache``: read and write the per-file cache, as ``check`` does."""
-    files = discover_files(paths, config, subprojects)
+    files = discover_files(paths, config, subprojects, use_cache=use_cache)
     given = {f.relpath for f in files}
     report_paths: set[str] | None = None
     if paths and config.config_file is not None:
@@ -264,7 +264,7 @@ def _run_project(
             selection.collectors.append(extra)
     general = config.general
     unreadable: list[tuple[str, str]] = []  # folders skipped: (relpath, why)
-    files = discover_files(paths, config, subprojects, unreadable)
+    files = discover_files(paths, config, subprojects, unreadable, use_cache=options.use_cache)
     jobs = options.jobs if options.jobs is not None else general.jobs
     options, files, context_files = _project_context(paths, files, config, selection, options)
     roles = {f.relpath: f.role for f in [*files, *context_files]}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def relative_path(path: Path, root: Path) -> str:
@@ -14,6 +17,25 @@ def relative_path(path: Path, root: Path) -> str:
     except ValueError:  # another drive on Windows
         rel = str(path)
     return printable_path(rel.replace(os.sep, "/"))
+
+
+class RelativeNamer:
+    """:func:`relative_path` for many paths under one root, by slicing the text of
+    normalised absolute paths (discovery names every file and folder of a project:
+    ``os.path.relpath`` normalises both sides each time)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = os.path.abspath(root)
+        self.prefix = self.root if self.root.endswith(os.sep) else self.root + os.sep
+
+    def __call__(self, path: str) -> str:
+        """``path`` (absolute and normalised, as discovery builds it) relative to the root."""
+        if path.startswith(self.prefix):
+            rel = path[len(self.prefix) :]
+            if os.sep != "/":
+                rel = rel.replace(os.sep, "/")
+            return printable_path(rel)
+        return relative_path(Path(path), Path(self.root))
 
 
 def printable_path(name: str) -> str:
@@ -31,4 +53,6 @@ def printable_path(name: str) -> str:
 def has_undecodable_bytes(name: str) -> bool:
     """Whether ``name`` came from a file name that is not valid in the file system
     encoding (it then holds lone surrogates, which no encoder accepts)."""
-    return any("\ud800" <= char <= "\udfff" for char in name)
+    if name.isascii():
+        return False  # the common case, answered in C
+    return _SURROGATE.search(name) is not None

@@ -347,7 +347,22 @@ def infer_layout(
     """The source roots of the project at ``root`` whose Python files are ``files``
     (each read once; their first characters go to ``heads`` when given)."""
     root = Path(os.path.abspath(root))
-    tree = _Tree(root, files)
+    roots, origin = starting_roots(root, files, configured, where)
+    imports: dict[Path, set[str]] = {}
+    for file in files:
+        imports[file], head = scan_file(file)
+        if heads is not None:
+            heads[file] = head
+    return finish_layout(root, files, roots, origin, imports, bool(configured))
+
+
+def starting_roots(
+    root: Path, files: Sequence[Path], configured: Sequence[str] = (), where: str = "command line"
+) -> tuple[list[Path], str]:
+    """The source roots before the project's imports are read, and where they come
+    from: the configured ones, else the declared ones, else ``src/``; the project root
+    always last. Reads the project's tool configs only, never
+    its Python files, so a memo of :func:`finish_layout` can be checked against it."""
     if configured:
         roots = configured_roots(root, configured, where)
         origin = SOURCE_ROOTS_KEY
@@ -360,12 +375,23 @@ def infer_layout(
         roots.append(root)
     if not origin:
         origin = "project root"
+    return roots, origin
 
-    imports: dict[Path, set[str]] = {}
-    for file in files:
-        imports[file], head = scan_file(file)
-        if heads is not None:
-            heads[file] = head
+
+def finish_layout(
+    root: Path,
+    files: Sequence[Path],
+    roots: list[Path],
+    origin: str,
+    imports: Mapping[Path, set[str]],
+    configured: bool,
+) -> Layout:
+    """The layout from :func:`starting_roots`' ``roots`` and ``origin``: the folders
+    the project's own ``imports`` (each file's absolute imports, see :func:`scan_file`)
+    resolve from are added unless the roots were ``configured``, and the layout check
+    speaks up. A function of its arguments only: it touches no file."""
+    tree = _Tree(root, files)
+    roots = list(roots)
     first_parts = {f: {m.split(".")[0] for m in names} for f, names in imports.items()}
     added: list[Path] = []
     if not configured:
@@ -470,25 +496,45 @@ def module_name(path: Path, roots: Sequence[Path]) -> tuple[str, Path]:
     named from its nearest folder that is not a package. The name starts after the
     last folder whose name is not an identifier.
     """
-    path = Path(os.path.abspath(path))
-    base = next((r for r in roots if r in path.parents), None)
-    if base is None:
-        base = path.parent
-        while (base / "__init__.py").exists() and base.parent != base and base.name.isidentifier():
-            base = base.parent
-    parts = list(path.relative_to(base).parts)
-    stem = parts[-1].rsplit(".", 1)[0]
-    folders = parts[:-1]
-    cut = max((i + 1 for i, part in enumerate(folders) if not part.isidentifier()), default=0)
-    folders = folders[cut:]
-    if stem == "__init__":
-        name_parts = folders
-    else:
-        name_parts = [*folders, stem if stem.isidentifier() else _identifier(stem)]
-    for _ in range(cut):
-        base = base / parts[0]
-        parts = parts[1:]
-    return ".".join(name_parts), base
+    name, base = ModuleNamer(roots)(os.path.abspath(path))
+    return name, Path(base)
+
+
+class ModuleNamer:
+    """:func:`module_name` for many files under the same ``roots``, on the text of
+    absolute, normalised paths (discovery names every file of a project)."""
+
+    def __init__(self, roots: Sequence[Path]) -> None:
+        self.roots = [(str(r), _under_prefix(r)) for r in roots]
+
+    def __call__(self, path: str) -> tuple[str, str]:
+        """The module name of the file at ``path`` and the text of its base folder."""
+        found = next(
+            ((text, prefix) for text, prefix in self.roots if path.startswith(prefix)), None
+        )
+        if found is None:
+            folder = Path(path).parent
+            while (
+                (folder / "__init__.py").exists()
+                and folder.parent != folder
+                and folder.name.isidentifier()
+            ):
+                folder = folder.parent
+            found = str(folder), _under_prefix(folder)
+        base, prefix = found
+        rest = path[len(prefix) :]
+        parts = rest.split(os.sep)
+        stem = parts[-1].rsplit(".", 1)[0]
+        folders = parts[:-1]
+        cut = max((i + 1 for i, part in enumerate(folders) if not part.isidentifier()), default=0)
+        folders = folders[cut:]
+        if stem == "__init__":
+            name_parts = folders
+        else:
+            name_parts = [*folders, stem if stem.isidentifier() else _identifier(stem)]
+        if cut:
+            base = os.path.join(base, *parts[:cut])
+        return ".".join(name_parts), base
 
 
 def _identifier(stem: str) -> str:
