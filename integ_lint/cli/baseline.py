@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -75,6 +76,32 @@ def prepare_gate(
     return baseline_filter
 
 
+_BASELINE_HELP = f"Baseline file [default: the config's baseline, else {DEFAULT_BASELINE}]."
+
+
+def _scan_scope(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    baseline_file: Path | None,
+) -> tuple[list[Path], Config, Path]:
+    """What a baseline command scans, with which config, and the baseline file it
+    works on (the one given, else the config's, else the default)."""
+    scan_paths = list(paths) or [Path(".")]
+    config = load_project_config(scan_paths, config_file, select, ignore, extend_select)
+    target = baseline_file or configured_baseline(config) or config.root / DEFAULT_BASELINE
+    return scan_paths, config, target
+
+
+def _write(baseline: Baseline, target: Path) -> None:
+    try:
+        write_baseline(baseline, target)
+    except OSError as exc:
+        fail(f"{target}: cannot write baseline: {exc.strerror or exc}")
+
+
 @click.group("baseline")
 def baseline_group() -> None:
     """Record today's findings so that only new ones fail the gate."""
@@ -83,27 +110,13 @@ def baseline_group() -> None:
 @baseline_group.command("create")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_options
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path),
-    help=f"Baseline file [default: the config's baseline, else {DEFAULT_BASELINE}].",
-)
-def baseline_create(
-    paths: tuple[Path, ...],
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    output: Path | None,
-) -> None:
+@click.option("--output", "-o", type=click.Path(path_type=Path), help=_BASELINE_HELP)
+def baseline_create(paths: tuple[Path, ...], output: Path | None, **config_args: Any) -> None:
     """Scan PATHS and record every current finding by fingerprint.
 
     Owner, reason and expiry of entries already in the file are kept.
     """
-    scan_paths = list(paths) or [Path(".")]
-    config = load_project_config(scan_paths, config_file, select, ignore, extend_select)
-    target = output or configured_baseline(config) or config.root / DEFAULT_BASELINE
+    scan_paths, config, target = _scan_scope(paths, baseline_file=output, **config_args)
     previous: Baseline | None = None
     if target.exists():
         try:
@@ -112,10 +125,7 @@ def baseline_create(
             fail(f"{exc} (fix or delete it before recreating)")
     report = run_scan(scan_paths, config, RunOptions())
     recorded = baseline_from_findings(report.findings, previous)
-    try:
-        write_baseline(recorded, target)
-    except OSError as exc:
-        fail(f"{target}: cannot write baseline: {exc.strerror or exc}")
+    _write(recorded, target)
     count = len(recorded.entries)
     click.echo(f"Recorded {count} finding{'s' if count != 1 else ''} in {target}.", err=True)
     if report.incomplete:
@@ -130,24 +140,10 @@ def baseline_create(
 @baseline_group.command("prune")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_options
-@click.option(
-    "--baseline",
-    "baseline_file",
-    type=click.Path(path_type=Path),
-    help=f"Baseline file [default: the config's baseline, else {DEFAULT_BASELINE}].",
-)
-def baseline_prune(
-    paths: tuple[Path, ...],
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    baseline_file: Path | None,
-) -> None:
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path), help=_BASELINE_HELP)
+def baseline_prune(paths: tuple[Path, ...], baseline_file: Path | None, **config_args: Any) -> None:
     """Remove entries that match no finding any more (stale entries)."""
-    scan_paths = list(paths) or [Path(".")]
-    config = load_project_config(scan_paths, config_file, select, ignore, extend_select)
-    target = baseline_file or configured_baseline(config) or config.root / DEFAULT_BASELINE
+    scan_paths, config, target = _scan_scope(paths, baseline_file=baseline_file, **config_args)
     options = RunOptions()
     baseline_filter = prepare_gate(options, scan_paths, config, baseline=target)
     assert baseline_filter is not None
@@ -161,10 +157,7 @@ def baseline_prune(
         )
     kept = [e for e in baseline_filter.baseline.entries if e.fingerprint not in stale]
     if stale:
-        try:
-            write_baseline(Baseline(entries=kept, path=target), target)
-        except OSError as exc:
-            fail(f"{target}: cannot write baseline: {exc.strerror or exc}")
+        _write(Baseline(entries=kept, path=target), target)
     click.echo(
         f"Removed {len(stale)} stale entr{'ies' if len(stale) != 1 else 'y'} from {target}; "
         f"{len(kept)} kept.",
