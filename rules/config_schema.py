@@ -60,6 +60,18 @@ _NAME_MATCH = "[tool.integ-lint.config-schema]\nname-match = true\n"
 _DICT_SCHEMA = '[tool.integ-lint.config-schema]\ndict-schemas = ["pkg.example.DEFAULTS"]\n'
 
 
+def _merged_defaults(read: str) -> str:
+    """A dict config (``DEFAULTS``, a schema with ``_DICT_SCHEMA``) merged with
+    overrides, then read by the expression ``read``."""
+    return f"""
+DEFAULTS = {{"history_size": 1000}}
+
+def size(overrides: dict) -> int:
+    cfg = {{**DEFAULTS, **overrides}}
+    return {read}
+"""
+
+
 def _schema_list(schemas: list[Schema]) -> str:
     shown = [f"{s.name} ({s.location})" for s in schemas[:_LISTED]]
     more = len(schemas) - len(shown)
@@ -695,22 +707,10 @@ class RedundantConfigFallback(_ConfigRule):
         ),
         # A dict config: the key is always there.
         Invalid(
-            """
-            DEFAULTS = {"history_size": 1000}
-
-            def size(overrides: dict) -> int:
-                cfg = {**DEFAULTS, **overrides}
-                return cfg.get("history_size", 1000)
-            """,
+            _merged_defaults('cfg.get("history_size", 1000)'),
             line=5,
             config=_DICT_SCHEMA,
-            expected_fix="""
-            DEFAULTS = {"history_size": 1000}
-
-            def size(overrides: dict) -> int:
-                cfg = {**DEFAULTS, **overrides}
-                return cfg["history_size"]
-            """,
+            expected_fix=_merged_defaults('cfg["history_size"]'),
         ),
         # Name match: reported (precision medium) but never fixed.
         Invalid(
@@ -833,17 +833,7 @@ class ConfigDefaultDrift(_ConfigRule):
             files=_FILES,
             message="differs from the default True declared in TrainingConfig.enable_value_clipping (pkg/config.py:12)",
         ),
-        Invalid(
-            """
-            DEFAULTS = {"history_size": 1000}
-
-            def size(overrides: dict) -> int:
-                cfg = {**DEFAULTS, **overrides}
-                return cfg.get("history_size", 500)
-            """,
-            line=5,
-            config=_DICT_SCHEMA,
-        ),
+        Invalid(_merged_defaults('cfg.get("history_size", 500)'), line=5, config=_DICT_SCHEMA),
     )
 
     def check_site(self, item: ResolvedSite) -> Iterator[Finding]:
