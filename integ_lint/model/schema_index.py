@@ -418,6 +418,19 @@ class SchemaIndex:
         )
 
     # -- receivers ---------------------------------------------------------------
+    def _held_by(
+        self, symbol: tuple[str, str] | None, kinds: tuple[str, str], depth: int
+    ) -> set[str]:
+        """What a name of one of ``kinds`` gives: a class or dict config itself, a
+        function's return value or a global's value followed; anything else unknown."""
+        if symbol is None or symbol[0] not in kinds:
+            return {"unknown"}
+        kind, qualname = symbol
+        if kind in ("class", "dict"):
+            return {f"{kind}:{qualname}"}
+        values = self.functions if kind == "function" else self.globals
+        return self.resolve(values[qualname], depth + 1)
+
     def resolve(self, origin: Origin, depth: int = 0) -> set[str]:
         """What a value may be: ``class:<q>``, ``dict:<q>``, ``external``, ``generic``,
         ``unknown`` or ``none``."""
@@ -457,14 +470,7 @@ class SchemaIndex:
                     out.add("unknown")
             return out
         if kind == "call":
-            symbol = self.resolve_symbol(origin.names[0])
-            if symbol is None:
-                return {"unknown"}
-            if symbol[0] == "class":
-                return {f"class:{symbol[1]}"}
-            if symbol[0] == "function":
-                return self.resolve(self.functions[symbol[1]], depth + 1)
-            return {"unknown"}
+            return self._held_by(self.resolve_symbol(origin.names[0]), ("class", "function"), depth)
         if kind == "self":
             return {f"class:{origin.names[0]}"} if origin.names[0] in self.classes else set()
         if kind == "selfcall":
@@ -481,11 +487,7 @@ class SchemaIndex:
                 # an object imported from outside the project (django.conf.settings)
                 top = origin.names[0].split(".")[0]
                 return {"unknown"} if top in self._top_modules else {"external"}
-            if symbol[0] == "dict":
-                return {f"dict:{symbol[1]}"}
-            if symbol[0] == "global":
-                return self.resolve(self.globals[symbol[1]], depth + 1)
-            return {"unknown"}
+            return self._held_by(symbol, ("dict", "global"), depth)
         if kind == "dict":
             out = set()
             for name in origin.names:
