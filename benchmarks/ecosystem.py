@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from configparser import ConfigParser
 from configparser import Error as ConfigParserError
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -819,35 +819,30 @@ class Row:
         return self.misses_found / self.misses if self.misses else None
 
     def add(self, other: Row) -> None:
-        for name in (
-            "findings",
-            "labelled",
-            "true",
-            "false",
-            "debatable",
-            "misses",
-            "misses_found",
-            "gone_true",
-            "gone_false",
-        ):
+        for name in _ROW_COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "code": self.code,
-            "findings": self.findings,
-            "labelled": self.labelled,
-            "true": self.true,
-            "false": self.false,
-            "debatable": self.debatable,
-            "precision": self.precision,
-            "misses_found": self.misses_found,
-            "misses": self.misses,
-            "recall": self.recall,
-            "gone_true": self.gone_true,
-            "gone_false": self.gone_false,
-        }
+        return {key: getattr(self, key) for key in _ROW_KEYS}
+
+
+# A Row's counters (summed by Row.add), and the keys of its JSON form, in their order.
+_ROW_COUNTS = tuple(f.name for f in fields(Row) if f.name not in ("project", "code"))
+_ROW_KEYS = (
+    "project",
+    "code",
+    "findings",
+    "labelled",
+    "true",
+    "false",
+    "debatable",
+    "precision",
+    "misses_found",
+    "misses",
+    "recall",
+    "gone_true",
+    "gone_false",
+)
 
 
 def miss_found(miss: Miss, found: Iterable[Found]) -> bool:
@@ -1002,36 +997,25 @@ def print_report(
     projects = [r.project for r in reports]
     console.print(f"{run_provenance(cache, tag, projects)} (tag {tag!r})", markup=False)
     table = Table(title="per project and rule code")
-    for column in (
-        "project",
-        "code",
-        "findings",
-        "labelled",
-        "true",
-        "false",
-        "debatable",
-        "precision",
-        "misses found",
-        "gone true",
-        "gone false",
-    ):  # "gone": labelled findings no longer reported (true: lost; false: fixed)
+    # "gone": labelled findings no longer reported (true: lost; false: fixed)
+    cells: dict[str, Callable[[Row], str]] = {
+        "project": lambda row: row.project,
+        "code": lambda row: row.code,
+        "findings": lambda row: str(row.findings),
+        "labelled": lambda row: str(row.labelled),
+        "true": lambda row: str(row.true),
+        "false": lambda row: str(row.false),
+        "debatable": lambda row: str(row.debatable),
+        "precision": lambda row: _pct(row.precision),
+        "misses found": lambda row: _ratio(row.misses_found, row.misses),
+        "gone true": lambda row: str(row.gone_true or ""),
+        "gone false": lambda row: str(row.gone_false or ""),
+    }
+    for column in cells:
         table.add_column(column, justify="left" if column in ("project", "code") else "right")
 
     def add(row: Row, style: str | None = None) -> None:
-        table.add_row(
-            row.project,
-            row.code,
-            str(row.findings),
-            str(row.labelled),
-            str(row.true),
-            str(row.false),
-            str(row.debatable),
-            _pct(row.precision),
-            _ratio(row.misses_found, row.misses),
-            str(row.gone_true or ""),
-            str(row.gone_false or ""),
-            style=style,
-        )
+        table.add_row(*(cell(row) for cell in cells.values()), style=style)
 
     for report in reports:
         for row in report.rows.values():
@@ -1546,6 +1530,12 @@ def build_parser() -> argparse.ArgumentParser:
     def tag_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--tag", default=DEFAULT_TAG, help="which run (default: %(default)s)")
 
+    def scan_options(p: argparse.ArgumentParser) -> None:
+        """The options of a command that runs integ-lint on the projects."""
+        projects_option(p)
+        tag_option(p)
+        p.add_argument("-j", "--jobs", type=int, help="integ-lint --jobs")
+
     fetch_parser = sub.add_parser("fetch", help="download (sha256-checked) and unpack the projects")
     projects_option(fetch_parser)
     fetch_parser.set_defaults(handler=_cmd_fetch)
@@ -1553,9 +1543,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser = sub.add_parser(
         "run", help="run integ-lint (defaults, and contracts) on each project"
     )
-    projects_option(run_parser)
-    tag_option(run_parser)
-    run_parser.add_argument("-j", "--jobs", type=int, help="integ-lint --jobs")
+    scan_options(run_parser)
     run_parser.add_argument("--no-contracts", action="store_true", help="skip the contracts runs")
     run_parser.set_defaults(handler=_cmd_run)
 
@@ -1597,9 +1585,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff_parser.add_argument("base", help="git revision of integ-lint to compare against")
     diff_parser.add_argument("--head", help="second revision (default: the installed integ-lint)")
-    projects_option(diff_parser)
-    tag_option(diff_parser)
-    diff_parser.add_argument("-j", "--jobs", type=int, help="integ-lint --jobs")
+    scan_options(diff_parser)
     diff_parser.add_argument("--json", action="store_true", help="print JSON")
     diff_parser.set_defaults(handler=_cmd_diff)
 
