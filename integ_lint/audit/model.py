@@ -32,7 +32,7 @@ import re
 import tarfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,17 @@ CONDITIONALLY_APPROVED = "CONDITIONALLY_APPROVED"
 REQUIRES_REMEDIATION = "REQUIRES_REMEDIATION"
 REJECTED = "REJECTED"
 NEEDS_FURTHER_REVIEW = "NEEDS_FURTHER_REVIEW"
+
+
+def _json_fields(record: Any) -> dict[str, Any]:
+    """A certificate record's JSON form: its fields in declaration order, tuples as
+    lists (the records whose JSON keys are exactly their fields)."""
+    return {
+        item.name: list(value) if isinstance(value, tuple) else value
+        for item in fields(record)
+        for value in (getattr(record, item.name),)
+    }
+
 
 # Critical issues shown in the Markdown; the rest are counted there and listed in the JSON.
 MAX_CRITICAL = 10
@@ -295,14 +306,7 @@ class ComponentScope:
     unmatched: tuple[str, ...] = ()  # specs that matched no file
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "specs": list(self.specs),
-            "files": list(self.files),
-            "packages": list(self.packages),
-            "unmatched": list(self.unmatched),
-        }
+        return _json_fields(self)
 
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -633,22 +637,7 @@ class IssueGroup:
         return self.severity == Severity.ERROR.value and self.precision == "high"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "key": self.key,
-            "code": self.code,
-            "codes": list(self.codes),
-            "rule": self.rule,
-            "family": self.family,
-            "severity": self.severity,
-            "precision": self.precision,
-            "cause": self.cause,
-            "message": self.message,
-            "runtime": self.runtime,
-            "fix": self.fix,
-            "locations": list(self.locations),
-            "fingerprints": list(self.fingerprints),
-        }
+        return _json_fields(self)
 
 
 _SECTION = re.compile(r"^\*\*(.+?)\*\*\s*$")
@@ -1374,19 +1363,7 @@ class FamilyMetric:
     score: int | None  # percent of checked sites without a finding
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "family": self.family,
-            "title": self.title,
-            "codes": list(self.codes),
-            "model": self.model,
-            "checked": self.checked,
-            "defective": self.defective,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "notes": self.notes,
-            "verdict": self.verdict,
-            "score": self.score,
-        }
+        return _json_fields(self)
 
 
 def site_score(checked: int, defective: int) -> int | None:
@@ -1468,13 +1445,7 @@ class Strength:
     text: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "family": self.family,
-            "fact": self.fact,
-            "count": self.count,
-            "total": self.total,
-            "text": self.text,
-        }
+        return _json_fields(self)
 
 
 def strengths(
@@ -1611,7 +1582,7 @@ class Problem:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "location": self.location, "message": self.message}
+        return _json_fields(self)
 
 
 def problem_of(note: Notification) -> Problem:
@@ -1629,12 +1600,7 @@ class Decision:
     decided_by: tuple[str, ...] = ()  # ids of the groups the status rests on
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "rationale": self.rationale,
-            "conditions": list(self.conditions),
-            "decided_by": list(self.decided_by),
-        }
+        return _json_fields(self)
 
 
 def decide(
@@ -1930,15 +1896,7 @@ class Header:
     tool_version: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "descriptor": self.descriptor,
-            "component": self.component,
-            "agent": self.agent,
-            "timestamp": self.timestamp,
-            "certificate_id": self.certificate_id,
-            "tool_version": self.tool_version,
-        }
+        return _json_fields(self)
 
 
 @dataclass
