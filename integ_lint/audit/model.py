@@ -85,26 +85,20 @@ PRECISION_RANK = {"high": 3, "medium": 2, "low": 1}
 # precision on real projects are off by default).
 DEFAULT_PRECISION = "high"
 
-FAMILY_TITLES: dict[str, str] = {
-    "boundaries": "Module Boundaries",
-    "event-loops": "Event Loops",
-    "config-schema": "Config Schema",
-    "gpu": "GPU Handoffs",
-    "coupling": "Manager Coupling",
-    "suppressions": "Suppression Hygiene",
-    "messages": "Message Contracts",
+# A family's title, and what its checked sites are (docs/audit.md, "Metrics"; "" when
+# it has no site model).
+_FAMILIES: dict[str, tuple[str, str]] = {
+    "boundaries": ("Module Boundaries", "import statements to project modules"),
+    "event-loops": ("Event Loops", "event-loop calls"),
+    "config-schema": ("Config Schema", "defensive config reads"),
+    "gpu": ("GPU Handoffs", "device sites (moves, placements, loads, host syncs, mode switches)"),
+    "coupling": ("Manager Coupling", "manager links (owns, uses, back-references, reach-throughs)"),
+    "suppressions": ("Suppression Hygiene", ""),
+    "messages": ("Message Contracts", "event publications and subscriptions"),
 }
+FAMILY_TITLES = {family: title for family, (title, _) in _FAMILIES.items()}
+SITE_MODELS = {family: model for family, (_, model) in _FAMILIES.items() if model}
 UNKNOWN_FAMILY = "other"
-
-# What a family's checked sites are (docs/audit.md, "Metrics").
-SITE_MODELS: dict[str, str] = {
-    "boundaries": "import statements to project modules",
-    "event-loops": "event-loop calls",
-    "config-schema": "defensive config reads",
-    "gpu": "device sites (moves, placements, loads, host syncs, mode switches)",
-    "coupling": "manager links (owns, uses, back-references, reach-throughs)",
-    "messages": "event publications and subscriptions",
-}
 
 
 class AuditError(Exception):
