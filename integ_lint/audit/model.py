@@ -63,14 +63,17 @@ REJECTED = "REJECTED"
 NEEDS_FURTHER_REVIEW = "NEEDS_FURTHER_REVIEW"
 
 
-def _json_fields(record: Any) -> dict[str, Any]:
+def _json_fields(record: Any, **computed: Any) -> dict[str, Any]:
     """A certificate record's JSON form: its fields in declaration order, tuples as
-    lists (the records whose JSON keys are exactly their fields)."""
-    return {
+    lists, and ``computed`` the JSON of the fields it names (the records whose JSON
+    keys are exactly their fields)."""
+    out = {
         item.name: list(value) if isinstance(value, tuple) else value
         for item in fields(record)
         for value in (getattr(record, item.name),)
     }
+    out.update(computed)
+    return out
 
 
 # Critical issues shown in the Markdown; the rest are counted there and listed in the JSON.
@@ -551,21 +554,8 @@ class EvidenceItem:
         return f"{self.path}:{self.line}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "family": self.family,
-            "code": self.code,
-            "rule": self.rule,
-            "severity": self.severity,
-            "precision": self.precision,
-            "path": self.path,
-            "line": self.line,
-            "column": self.column,
-            "scope": self.scope,
-            "message": self.message,
-            "fingerprint": self.fingerprint,
-            "group": self.group,
-            "related": [{"path": p, "line": n, "message": m} for p, n, m in self.related],
-        }
+        related = [{"path": p, "line": n, "message": m} for p, n, m in self.related]
+        return _json_fields(self, related=related)
 
 
 def root_cause(finding: Finding, family: str) -> tuple[str, str]:
@@ -830,15 +820,7 @@ class IntegrationPoint:
     details: tuple[dict[str, Any], ...] = ()  # JSON only
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "title": self.title,
-            "family": self.family,
-            "sites": self.sites,
-            "summary": self.summary,
-            "verdict": self.verdict,
-            "details": [dict(d) for d in self.details],
-        }
+        return _json_fields(self, details=[dict(d) for d in self.details])
 
 
 @dataclass
