@@ -43,28 +43,30 @@ class GpuRule(FileRule):
         self.kinds: list[str] = []  # "class" / "function", innermost last
         self.names: list[str] = []  # their names
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.kinds.append("class")
+    def _enter(self, kind: str, node: cst.ClassDef | cst.FunctionDef) -> None:
+        self.kinds.append(kind)
         self.names.append(node.name.value)
         self.gpu.enter(node)
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+    def _leave(self) -> None:
         self.kinds.pop()
         self.names.pop()
         self.gpu.leave()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._enter("class", node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._leave()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for param in all_params(node.params):
             if param.annotation is not None:
                 self.gpu.note_annotation(param.name.value, param.annotation.annotation)
-        self.kinds.append("function")
-        self.names.append(node.name.value)
-        self.gpu.enter(node)
+        self._enter("function", node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.kinds.pop()
-        self.names.pop()
-        self.gpu.leave()
+        self._leave()
 
     def function_named_for(self, family: str) -> bool:
         """Whether the innermost function's name says it makes this change."""
