@@ -6,7 +6,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -133,17 +133,20 @@ def discover_project(
     source_roots: Sequence[str] = (),
     role_patterns: Mapping[str, Sequence[str]] | None = None,
     memo_directory: Path | None = None,
+    subprojects: list[Path] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> tuple[list[SourceFile], Layout]:
     """Every file of the project at ``root`` and the project's layout (its source
     roots, inferred from those files unless ``source_roots`` are given).
 
     With ``memo_directory`` (the cache folder), what the files said last time is
     reused for every file whose ``stat`` is unchanged, and the layout for the same
-    files and imports (:mod:`integ_lint.engine.layout_memo`)."""
+    files and imports (:mod:`integ_lint.engine.layout_memo`). ``subprojects`` and
+    ``unreadable``: as for :func:`discover`."""
     from integ_lint.engine.layout_memo import DiscoveryMemo, memo_path
 
     root = root.resolve()
-    found = collect_paths([root], root, exclude, respect_gitignore)
+    found = collect_paths([root], root, exclude, respect_gitignore, subprojects, unreadable)
     relative = RelativeNamer(root)
     relpaths = [relative(str(p)) for p in found]
     # The roots from configs first: their errors, as when the files are read.
@@ -368,6 +371,8 @@ def name_files(
     from ``role_patterns`` and the files' generated-code headers (``generated``, when
     the layout scan has read them already; else their heads are read when the globs do
     not decide). ``relpaths``: those of ``found``, when known."""
+    if not found:
+        return []
     relative = RelativeNamer(root)
     namer = ModuleNamer(layout.source_roots)
     role_of = role_classifier(role_patterns) if role_patterns is not None else None
@@ -425,11 +430,22 @@ def module_name(path: Path, roots: Sequence[Path]) -> str:
     return layout_module_name(path, ordered)[0]
 
 
-def project_files(config: Config, use_cache: bool = False) -> list[SourceFile]:
+@dataclass
+class _Walked:
+    """What the project's walk met besides files (see :func:`discover`)."""
+
+    subprojects: list[Path] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def project_files(
+    config: Config, use_cache: bool = False, walked: _Walked | None = None
+) -> list[SourceFile]:
     """Every file of the project (the config's root), named from the project's source
     roots; computes :func:`project_layout` on the way. Cached on the config.
     ``use_cache``: reuse what the project's files said last time, kept in the cache
-    folder when a run has created it (:mod:`integ_lint.engine.layout_memo`)."""
+    folder when a run has created it (:mod:`integ_lint.engine.layout_memo`).
+    ``walked`` receives the sub-projects and unreadable folders met on the way."""
     if config.files is not None:
         cached: list[SourceFile] = config.files
         return cached
@@ -443,6 +459,8 @@ def project_files(config: Config, use_cache: bool = False) -> list[SourceFile]:
         memo_directory=(
             Path(os.path.abspath(config.root / general.cache_dir)) if use_cache else None
         ),
+        subprojects=walked.subprojects if walked is not None else None,
+        unreadable=walked.unreadable if walked is not None else None,
     )
     config.layout = layout
     config.files = files
@@ -468,6 +486,16 @@ def discover_files(
     start from the whole project's source roots, whatever the paths. The project's
     files are named (and their roles classified) once: this reuses them.
     ``use_cache``: see :func:`project_files`."""
+    if config.files is None and [os.path.abspath(p) for p in paths] == [str(config.root.resolve())]:
+        # The whole project, not named yet: its walk is the run's (one walk, not two).
+        walked = _Walked()
+        project = project_files(config, use_cache, walked)
+        for sub in walked.subprojects:
+            if subprojects is not None and sub not in subprojects:
+                subprojects.append(sub)
+        if unreadable is not None:
+            unreadable.extend(walked.unreadable)
+        return list(project)
     project = project_files(config, use_cache)
     general = config.general
     return discover(

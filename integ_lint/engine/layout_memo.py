@@ -136,7 +136,13 @@ class DiscoveryMemo:
         except OSError:
             signature = None
         old: Any = self._old_files.get(relpath)
-        if signature is not None and _valid_scan(old) and old[:4] == signature:
+        # The signature first: a list of ints equal to it is all the check they need.
+        if (
+            signature is not None
+            and isinstance(old, list)
+            and old[:4] == signature
+            and _valid_scan(old)
+        ):
             self._files[relpath] = old
             return set(old[5]), old[4]
         imports, head = scan_file(path)
@@ -235,11 +241,16 @@ def _valid_scan(entry: Any) -> bool:
     return (
         isinstance(entry, list)
         and len(entry) == 6
-        and all(isinstance(n, int) for n in entry[:4])
         and isinstance(entry[4], bool)
         and _strings(entry[5])
     )
 
 
 def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if not isinstance(value, list):
+        return False
+    try:
+        "".join(value)  # raises unless every item is a str (in C: every file of a run)
+    except TypeError:
+        return False
+    return True

@@ -238,21 +238,30 @@ def _under_prefix(root: Path) -> str:
 
 
 def _package_parents(root: Path, names: Sequence[str], files: Sequence[Path]) -> list[str]:
-    """The folders holding the top-level packages ``names`` (shallowest first)."""
+    """The folders holding the top-level packages ``names``: for each, the parent of
+    the shallowest folder so named, with an ``__init__.py``, above one of ``files``
+    (the first file's on a tie)."""
     parents: list[str] = []
+    under = _under_prefix(root)
+    # Each file's folders below the root, as their names (text: no pathlib per file).
+    folders_of = [
+        text[len(under) :].split(os.sep)[:-1] for text in map(str, files) if text.startswith(under)
+    ]
+    is_package: dict[str, bool] = {}
     for name in names:
         top = name.split(".")[0]
-        best: Path | None = None
-        under = _under_prefix(root)
-        for file in files:
-            for folder in file.parents:
-                if not str(folder).startswith(under):  # the root, or outside it
-                    break
-                shallower = best is None or len(folder.parts) < len(best.parts)
-                if folder.name == top and shallower and (folder / "__init__.py").is_file():
-                    best = folder
-        if best is not None and best.parent != root:
-            parents.append(relative(best.parent, root))
+        best: list[str] | None = None
+        for parts in folders_of:
+            for depth in range(len(parts) - 1, -1, -1):  # the deepest folder first
+                if parts[depth] != top or (best is not None and depth >= len(best) - 1):
+                    continue
+                folder = under + os.sep.join(parts[: depth + 1])
+                if folder not in is_package:
+                    is_package[folder] = os.path.isfile(os.path.join(folder, "__init__.py"))
+                if is_package[folder]:
+                    best = parts[: depth + 1]
+        if best is not None and len(best) > 1:
+            parents.append(relative(Path(under + os.sep.join(best[:-1])), root))
     return parents
 
 
