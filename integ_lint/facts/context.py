@@ -216,10 +216,14 @@ class FileContext:
         return self.role in (Role.SCRIPT, Role.EXAMPLE)
 
     # -- positions (computed lazily, once per file, see positions.py) ----------
-    def span(self, node: cst.CSTNode) -> Span:
+    @property
+    def positions(self) -> NodePositions:
         if self._positions is None:
             self._positions = NodePositions(self.tree)
-        start_line, start_col, end_line, end_col = self._positions.range_of(node)
+        return self._positions
+
+    def span(self, node: cst.CSTNode) -> Span:
+        start_line, start_col, end_line, end_col = self.positions.range_of(node)
         return Span(start_line, start_col + 1, end_line, end_col + 1)
 
     def code_for(self, node: cst.CSTNode) -> str:
@@ -227,4 +231,9 @@ class FileContext:
 
     def snippet(self, node: cst.CSTNode, limit: int = 200) -> str:
         """Whitespace-normalised source of ``node``, for fingerprints."""
-        return " ".join(self.code_for(node).split())[:limit]
+        # Sliced from the positions' generated code (most snippets are asked for nodes
+        # whose span was asked too); generated again only for a node not in the tree.
+        snippet = self.positions.snippet(node, limit)
+        if snippet is None:
+            return " ".join(self.code_for(node).split())[:limit]
+        return snippet
