@@ -31,6 +31,7 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name
+from integ_lint.facts.syntax import MarkedBlocks
 from integ_lint.findings.model import Site
 
 # Root kinds of a value or chain.
@@ -154,8 +155,7 @@ class ManagerFactCollector(FactCollector):
         self._self_passes: list[tuple[Callable[[Site], SelfPass], _Pos]] = []
         self._imports: list[tuple[Callable[[Site], ImportedName], _Pos]] = []
         self._inner: set[int] = set()
-        self._type_checking_blocks: set[int] = set()
-        self._type_checking_depth = 0
+        self._type_checking = MarkedBlocks()
         self._import_depth = 0
 
     # -- helpers ------------------------------------------------------------------------
@@ -442,15 +442,13 @@ class ManagerFactCollector(FactCollector):
     def visit_If(self, node: cst.If) -> None:
         test = dotted_name(node.test)
         if test in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
-            self._type_checking_blocks.add(id(node.body))
+            self._type_checking.mark(node.body)
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        if id(node) in self._type_checking_blocks:
-            self._type_checking_depth += 1
+        self._type_checking.enter(node)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        if id(original_node) in self._type_checking_blocks:
-            self._type_checking_depth -= 1
+        self._type_checking.leave(original_node)
 
     def visit_Import(self, node: cst.Import) -> None:
         self._import_depth += 1
@@ -460,7 +458,7 @@ class ManagerFactCollector(FactCollector):
             if dotted:
                 self._imports.append(
                     (
-                        partial(ImportedName, dotted, type_checking=self._type_checking_depth > 0),
+                        partial(ImportedName, dotted, type_checking=self._type_checking.depth > 0),
                         pos,
                     )
                 )
@@ -485,7 +483,7 @@ class ManagerFactCollector(FactCollector):
                 target = f"{base}.{imported}" if base else imported
                 self._imports.append(
                     (
-                        partial(ImportedName, target, type_checking=self._type_checking_depth > 0),
+                        partial(ImportedName, target, type_checking=self._type_checking.depth > 0),
                         pos,
                     )
                 )

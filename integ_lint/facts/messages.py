@@ -22,6 +22,7 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name, names_imported
+from integ_lint.facts.syntax import MarkedBlocks
 from integ_lint.findings.model import Site
 
 KEY = "messages"
@@ -401,8 +402,7 @@ class MessageFactCollector(FactCollector):
         self._written: set[int] = set()  # ids of assignment targets (not reads)
         self._augmented: set[int] = set()  # ids of ``x += ...`` targets (read, then written)
         # Bodies of ``try`` statements that catch KeyError, and how many enclose the node.
-        self._key_error_bodies: set[int] = set()
-        self._in_key_error_body = 0
+        self._key_error_bodies = MarkedBlocks()
         self._stack: list[_Function | str] = []  # functions, and class names
         self._depth = 0  # nesting of functions and classes
         self._payload_classes: list[PayloadClass] = []
@@ -1211,15 +1211,13 @@ class MessageFactCollector(FactCollector):
             )
             for handler in node.handlers
         ):
-            self._key_error_bodies.add(id(node.body))
+            self._key_error_bodies.mark(node.body)
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        if id(node) in self._key_error_bodies:
-            self._in_key_error_body += 1
+        self._key_error_bodies.enter(node)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        if id(original_node) in self._key_error_bodies:
-            self._in_key_error_body -= 1
+        self._key_error_bodies.leave(original_node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         # ``if "k" in data:`` guards the reads of data["k"] after it.
@@ -1249,7 +1247,7 @@ class MessageFactCollector(FactCollector):
         if id(node) in self._written and id(node) not in self._augmented:
             function.stored.add((name, key))  # ``data["k"] = v``: a write, not a read
             return
-        if self._in_key_error_body:
+        if self._key_error_bodies.depth:
             return  # ``try: data["k"] except KeyError:``: a missing key is handled
         if name in function.got:
             function.got_origin.setdefault(name, function.got[name])

@@ -1,7 +1,8 @@
 """Walking LibCST trees read-only: a node's direct children and the fields they come
 from, learnt once per node type. LibCST's own ``children`` and ``visit`` rebuild and
 re-validate every node (they are made for transforms); the engine's one traversal and
-the collectors that walk a subtree use these instead."""
+the collectors that walk a subtree use these instead. Also: how deep a walk is inside
+blocks a collector marked (``MarkedBlocks``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,28 @@ def is_node_type(kind: type) -> bool:
     if known is None:
         known = NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
     return known
+
+
+class MarkedBlocks:
+    """How many blocks marked on the way down enclose the node being visited (the body
+    of an ``if TYPE_CHECKING:``, of a ``try`` that catches KeyError): a collector marks
+    a block when it visits its parent, and passes every ``IndentedBlock`` it visits and
+    leaves to ``enter`` and ``leave``."""
+
+    def __init__(self) -> None:
+        self._marked: set[int] = set()
+        self.depth = 0
+
+    def mark(self, block: cst.BaseSuite) -> None:
+        self._marked.add(id(block))
+
+    def enter(self, block: cst.IndentedBlock) -> None:
+        if id(block) in self._marked:
+            self.depth += 1
+
+    def leave(self, block: cst.IndentedBlock) -> None:
+        if id(block) in self._marked:
+            self.depth -= 1
 
 
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
