@@ -80,17 +80,13 @@ _BASELINE_HELP = f"Baseline file [default: the config's baseline, else {DEFAULT_
 
 
 def _scan_scope(
-    paths: tuple[Path, ...],
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    baseline_file: Path | None,
+    paths: tuple[Path, ...], baseline_file: Path | None, config_args: dict[str, Any]
 ) -> tuple[list[Path], Config, Path]:
-    """What a baseline command scans, with which config, and the baseline file it
-    works on (the one given, else the config's, else the default)."""
+    """What a baseline command scans, with which config (``config_args``: the values
+    of ``config_options``), and the baseline file it works on (the one given, else the
+    config's, else the default)."""
     scan_paths = list(paths) or [Path(".")]
-    config = load_project_config(scan_paths, config_file, select, ignore, extend_select)
+    config = load_project_config(scan_paths, **config_args)
     target = baseline_file or configured_baseline(config) or config.root / DEFAULT_BASELINE
     return scan_paths, config, target
 
@@ -116,7 +112,7 @@ def baseline_create(paths: tuple[Path, ...], output: Path | None, **config_args:
 
     Owner, reason and expiry of entries already in the file are kept.
     """
-    scan_paths, config, target = _scan_scope(paths, baseline_file=output, **config_args)
+    scan_paths, config, target = _scan_scope(paths, output, config_args)
     previous: Baseline | None = None
     if target.exists():
         try:
@@ -143,7 +139,7 @@ def baseline_create(paths: tuple[Path, ...], output: Path | None, **config_args:
 @click.option("--baseline", "baseline_file", type=click.Path(path_type=Path), help=_BASELINE_HELP)
 def baseline_prune(paths: tuple[Path, ...], baseline_file: Path | None, **config_args: Any) -> None:
     """Remove entries that match no finding any more (stale entries)."""
-    scan_paths, config, target = _scan_scope(paths, baseline_file=baseline_file, **config_args)
+    scan_paths, config, target = _scan_scope(paths, baseline_file, config_args)
     options = RunOptions()
     baseline_filter = prepare_gate(options, scan_paths, config, baseline=target)
     assert baseline_filter is not None
