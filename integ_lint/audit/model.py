@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from integ_lint.facts.context import FileContext
 from integ_lint.findings.changes import GitState, git_state
@@ -88,19 +88,29 @@ PRECISION_RANK = {"high": 3, "medium": 2, "low": 1}
 # precision on real projects are off by default).
 DEFAULT_PRECISION = "high"
 
-# A family's title, and what its checked sites are (docs/audit.md, "Metrics"; "" when
-# it has no site model).
-_FAMILIES: dict[str, tuple[str, str]] = {
-    "boundaries": ("Module Boundaries", "import statements to project modules"),
-    "event-loops": ("Event Loops", "event-loop calls"),
-    "config-schema": ("Config Schema", "defensive config reads"),
-    "gpu": ("GPU Handoffs", "device sites (moves, placements, loads, host syncs, mode switches)"),
-    "coupling": ("Manager Coupling", "manager links (owns, uses, back-references, reach-throughs)"),
-    "suppressions": ("Suppression Hygiene", ""),
-    "messages": ("Message Contracts", "event publications and subscriptions"),
+
+class _Family(NamedTuple):
+    """A rule family as the certificate presents it."""
+
+    title: str
+    sites: str  # what its checked sites are (docs/audit.md, "Metrics"); "": no model
+
+
+_FAMILIES: dict[str, _Family] = {
+    "boundaries": _Family("Module Boundaries", "import statements to project modules"),
+    "event-loops": _Family("Event Loops", "event-loop calls"),
+    "config-schema": _Family("Config Schema", "defensive config reads"),
+    "gpu": _Family(
+        "GPU Handoffs", "device sites (moves, placements, loads, host syncs, mode switches)"
+    ),
+    "coupling": _Family(
+        "Manager Coupling", "manager links (owns, uses, back-references, reach-throughs)"
+    ),
+    "suppressions": _Family("Suppression Hygiene", sites=""),
+    "messages": _Family("Message Contracts", "event publications and subscriptions"),
 }
-FAMILY_TITLES = {family: title for family, (title, _) in _FAMILIES.items()}
-SITE_MODELS = {family: model for family, (_, model) in _FAMILIES.items() if model}
+FAMILY_TITLES = {name: family.title for name, family in _FAMILIES.items()}
+SITE_MODELS = {name: family.sites for name, family in _FAMILIES.items() if family.sites}
 UNKNOWN_FAMILY = "other"
 
 
