@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from integ_lint.config.errors import ConfigError
@@ -41,20 +42,30 @@ def pattern_problem(pattern: str) -> str | None:
 def match_module(pattern: str, module: str) -> bool:
     """Whether ``module`` matches ``pattern``: ``*`` is one dotted part, ``**`` zero or
     more."""
-    return _match_parts(pattern.strip().split("."), module.split("."))
+    matcher = _matcher(pattern)
+    if isinstance(matcher, str):
+        return matcher == module
+    # Each part is matched with the dot before it, so that ``**`` can stand for none.
+    return matcher.fullmatch("." + module) is not None
 
 
-def _match_parts(pattern: list[str], parts: list[str]) -> bool:
-    if not pattern:
-        return not parts
-    head, rest = pattern[0], pattern[1:]
-    if head == "**":
-        return any(_match_parts(rest, parts[i:]) for i in range(len(parts) + 1))
-    if not parts:
-        return False
-    if head == "*" or head == parts[0]:
-        return _match_parts(rest, parts[1:])
-    return False
+@lru_cache(maxsize=4096)
+def _matcher(pattern: str) -> str | re.Pattern[str]:
+    """``pattern`` compiled once (a contract's ignore_imports are tried on every import
+    of the graph): the name itself when it has no wildcard, else a regular expression
+    over the module's name with a dot before each part."""
+    stripped = pattern.strip()
+    if "*" not in stripped:
+        return stripped
+    pieces = []
+    for part in stripped.split("."):
+        if part == "**":
+            pieces.append(r"(?:\.[^.]*)*")
+        elif part == "*":
+            pieces.append(r"\.[^.]*")
+        else:
+            pieces.append(r"\." + re.escape(part))
+    return re.compile("".join(pieces))
 
 
 def is_under(module: str, package: str) -> bool:

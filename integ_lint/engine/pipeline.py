@@ -5,8 +5,9 @@ findings -> suppressions -> report. The CLI and :mod:`integ_lint.api` both call
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -455,10 +456,10 @@ class _ProjectPhase:
                     memo_cache.put_memo(replace(memo, files=contents))
                 self.report.notifications.extend(memo.notifications)
                 return memo.findings
-        load_facts()
-        noted = len(self.report.notifications)
-        with recording_reads() as reads:
-            findings = self._run()
+        with _facts_spared_by_the_collector(load_facts):
+            noted = len(self.report.notifications)
+            with recording_reads() as reads:
+                findings = self._run()
         if memo_cache is not None:
             memo_cache.put_memo(
                 ProjectMemo(memo_key, reads, findings, self.report.notifications[noted:], contents)
@@ -546,6 +547,28 @@ class _ProjectPhase:
                 )
         self.report.notifications.extend(index.notifications)
         return findings
+
+
+@contextlib.contextmanager
+def _facts_spared_by_the_collector(load_facts: Callable[[], None]) -> Iterator[None]:
+    """Run ``load_facts``, then the body, without the cyclic garbage collector walking
+    the facts: unpickling every file's facts builds millions of objects, and the
+    collections they set off while they are built took most of the time of the load
+    (2.2 s of 2.5 s on a 850-file project); frozen once loaded, they are skipped by
+    the collections the phase sets off. Nothing of them is garbage before the phase
+    ends; they are handed back to the collector after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        load_facts()
+        gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def filter_by_role(

@@ -383,31 +383,45 @@ def _contract_graph(
                 f"{contract.where}: root_packages: "
                 f"{missing_module_message(root, graph.table.modules)}"
             )
+    source: Iterable[tuple[str, str, list[ImportSite]]]
     if edges is None:
-        source: Iterable[tuple[str, str, list[ImportSite]]] = (
-            (a, b, [s for s in sites if not s.record.dynamic]) for a, b, sites in graph.edges()
-        )
+        source = graph.static_edges()
     else:
-        source = ((a, b, data["sites"]) for a, b, data in edges.edges(data=True))
-    for node in graph.internal_nodes():
-        if _in_roots(node, roots):
-            result.add_node(node)
+        source = [(a, b, data["sites"]) for a, b, data in edges.edges(data=True)]
+    inside: dict[str, bool] = {}  # module -> under the contract's roots
+
+    def in_roots(module: str) -> bool:
+        known = inside.get(module)
+        if known is None:
+            known = inside[module] = _in_roots(module, roots)
+        return known
+
+    result.add_nodes_from(node for node in graph.internal_nodes() if in_roots(node))
+    external_nodes = graph.external_nodes()
+    ignores = contract.ignore_imports
+    kept: list[tuple[str, str, dict[str, list[ImportSite]]]] = []
     for importer, imported, sites in source:
-        if not sites or not _in_roots(importer, roots):
+        if not sites or not in_roots(importer):
             continue
-        external = graph.is_external(imported) or not _in_roots(imported, roots)
+        external = (
+            imported in external_nodes or imported not in graph.graph or not in_roots(imported)
+        )
         if external and not contract.include_external_packages:
             continue
         if contract.exclude_type_checking_imports:
             sites = [s for s in sites if not s.record.type_checking]
             if not sites:
                 continue
-        ignored = [rule for rule in contract.ignore_imports if rule.matches(importer, imported)]
-        if ignored:
-            matched.update(ignored)
-            continue
-        result.add_edge(importer, imported, sites=sites)
-    unmatched = [rule for rule in contract.ignore_imports if rule not in matched]
+        if ignores:
+            ignored = [rule for rule in ignores if rule.matches(importer, imported)]
+            if ignored:
+                matched.update(ignored)
+                continue
+        kept.append((importer, imported, {"sites": sites}))
+    # In the order of the loop above: the order of the graph's edges is the order in
+    # which chains are found.
+    result.add_edges_from(kept)
+    unmatched = [rule for rule in ignores if rule not in matched]
     return result, unmatched
 
 

@@ -93,6 +93,10 @@ class CallGraph:
     blocking: dict[str, list[tuple[str, Site, bool]]] = field(default_factory=dict)
     module_aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     subclasses: dict[str, set[str]] = field(default_factory=dict)
+    # resolve_symbol's answers, once the symbol tables are complete (build fills them
+    # first and nothing changes them after): a base class or a callee is resolved
+    # through the same re-exports again and again.
+    _resolved: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- building ----------------------------------------------------------------
     @classmethod
@@ -111,6 +115,7 @@ class CallGraph:
             for klass in module_facts.classes:
                 cid = _join(module, klass.qualname)
                 graph.classes.setdefault(cid, klass)
+        graph._resolved = {}
         for cid, klass in graph.classes.items():
             for base in klass.bases:
                 resolved = graph.resolve_symbol(base)
@@ -146,8 +151,16 @@ class CallGraph:
     def resolve_symbol(self, dotted: str) -> str:
         """The function or class id a dotted name refers to ("" if not the project's),
         following module-level import bindings (re-exports)."""
+        memo = self._resolved
+        if memo is not None:
+            known = memo.get(dotted)
+            if known is not None:
+                return known
         found = follow_reexports(dotted, self._is_symbol, self.module_aliases)
-        return found if self._is_symbol(found) else ""
+        resolved = found if self._is_symbol(found) else ""
+        if memo is not None:
+            memo[dotted] = resolved
+        return resolved
 
     def _is_symbol(self, name: str) -> bool:
         return name in self.functions or name in self.classes

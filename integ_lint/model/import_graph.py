@@ -106,9 +106,33 @@ class ImportGraph:
         data = self.graph.get_edge_data(importer, imported)
         return list(data["sites"]) if data else []
 
+    # Computed on first use: every contract of the boundaries rules reads them.
+    _static: list[tuple[str, str, list[ImportSite]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _external: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+
     def edges(self) -> Iterator[tuple[str, str, list[ImportSite]]]:
         for importer, imported, data in self.graph.edges(data=True):
             yield importer, imported, data["sites"]
+
+    def static_edges(self) -> list[tuple[str, str, list[ImportSite]]]:
+        """The edges with their static sites only (dynamic imports left out; an edge
+        made only of dynamic imports has none), in the graph's order. The graph is
+        not changed after it is built."""
+        if self._static is None:
+            self._static = [
+                (a, b, [s for s in sites if not s.record.dynamic]) for a, b, sites in self.edges()
+            ]
+        return self._static
+
+    def external_nodes(self) -> frozenset[str]:
+        """The nodes that are external packages."""
+        if self._external is None:
+            self._external = frozenset(
+                n for n, d in self.graph.nodes(data=True) if d.get("external")
+            )
+        return self._external
 
     def is_external(self, module: str) -> bool:
         return bool(self.graph.nodes[module].get("external")) if module in self.graph else True
