@@ -78,4 +78,4 @@ def render(report: Report, format: str = "text", **options: Any) -> str:
 def rules() -> list[RuleInfo]:
     """Every registered rule, built-in and from installed rule packs."""
     registry = load_registry()
-    return [registry.rules[code].info() for code in registry.codes]
+    return [registry.ref(code).info() for code in registry.codes]

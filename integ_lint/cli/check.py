@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -33,6 +33,9 @@ from integ_lint.engine.pipeline import (
 from integ_lint.findings.fixes import fix_files
 from integ_lint.findings.model import Report
 from integ_lint.findings.reporters import FORMATS, RenderOptions, get_renderer
+
+if TYPE_CHECKING:
+    from integ_lint.engine.shards import ShardReader, ShardWriter
 
 
 def run_watched(scan_paths: Sequence[Path], config_file: Path | None) -> None:
@@ -206,12 +209,15 @@ def check(
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     scan_paths = list(paths) or [Path(".")]
-    from integ_lint.engine.shards import ShardError, finish_shards, start_shards
+    sharding = shard is not None or facts_out is not None or bool(facts_in)
+    shards: ShardWriter | ShardReader | None = None
+    if sharding:  # the shards' codec imports the rule API (LibCST): only when asked for
+        from integ_lint.engine.shards import ShardError, start_shards
 
-    try:
-        shards = start_shards(shard, facts_out, facts_in, fix or diff or add_ignore, watch)
-    except ShardError as exc:
-        fail(str(exc))
+        try:
+            shards = start_shards(shard, facts_out, facts_in, fix or diff or add_ignore, watch)
+        except ShardError as exc:
+            fail(str(exc))
     if watch:
         run_watched(scan_paths, config_file)
         return
@@ -233,11 +239,17 @@ def check(
     )
     with progress_bar(progress) as callback:
         run_options.progress = callback
-        try:
+        if shards is None:
             report = run_scan(scan_paths, config, run_options)
-            shard_summary = finish_shards(shards, facts_out)
-        except ShardError as exc:
-            fail(str(exc))
+            shard_summary = None
+        else:
+            from integ_lint.engine.shards import ShardError, finish_shards
+
+            try:
+                report = run_scan(scan_paths, config, run_options)
+                shard_summary = finish_shards(shards, facts_out)
+            except ShardError as exc:
+                fail(str(exc))
     if shard_summary is not None:  # --shard: the results are written, the merge reports
         click.echo(shard_summary, err=True)
         sys.exit(0)

@@ -63,9 +63,9 @@ def rules_command(output_format: str) -> None:
 def explain(code: str) -> None:
     """Show a rule's documentation and examples."""
     registry = load_registry()
-    rule = registry.rules.get(code.upper())
-    if rule is None:
+    if code.upper() not in registry.codes:
         fail(f"unknown rule code {code!r} (see 'integ-lint rules')")
+    rule = registry.ref(code.upper())  # a handle imports its class for the examples
     from rich.console import Console
     from rich.markdown import Markdown
 

@@ -12,20 +12,64 @@ May import: ``integ_lint.rules`` (through the registry only), the rule API, the 
 model, facts, findings, config and files. Never the command line, audit or views.
 """
 
-# Re-exported: the names callers imported from here before the package existed.
-from integ_lint.engine.discovery import (  # noqa: F401
-    discover_files,
-    project_files,
-    project_layout,
-)
-from integ_lint.engine.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, exit_code  # noqa: F401
-from integ_lint.engine.pipeline import (  # noqa: F401
-    RunOptions,
-    filter_by_role,
-    index_project,
-    run,
-)
-from integ_lint.engine.selection import (  # noqa: F401
-    Selection,
-    select_rules,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Re-exported: the names callers imported from here before the package existed. They
+# load on first use, so that importing one engine module (``engine.discovery``) does not
+# import the others (the pipeline, and through it the cache and the executor).
+_EXPORTS = {
+    "discover_files": "discovery",
+    "project_files": "discovery",
+    "project_layout": "discovery",
+    "EXIT_FINDINGS": "exits",
+    "EXIT_INCOMPLETE": "exits",
+    "EXIT_OK": "exits",
+    "EXIT_USAGE": "exits",
+    "exit_code": "exits",
+    "RunOptions": "pipeline",
+    "filter_by_role": "pipeline",
+    "index_project": "pipeline",
+    "run": "pipeline",
+    "Selection": "selection",
+    "select_rules": "selection",
+}
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_INCOMPLETE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "RunOptions",
+    "Selection",
+    "discover_files",
+    "exit_code",
+    "filter_by_role",
+    "index_project",
+    "project_files",
+    "project_layout",
+    "run",
+    "select_rules",
+]
+
+if TYPE_CHECKING:
+    from integ_lint.engine.discovery import discover_files, project_files, project_layout
+    from integ_lint.engine.exits import (
+        EXIT_FINDINGS,
+        EXIT_INCOMPLETE,
+        EXIT_OK,
+        EXIT_USAGE,
+        exit_code,
+    )
+    from integ_lint.engine.pipeline import RunOptions, filter_by_role, index_project, run
+    from integ_lint.engine.selection import Selection, select_rules
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'integ_lint.engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"integ_lint.engine.{module}"), name)
+    globals()[name] = value
+    return value

@@ -53,11 +53,11 @@ from typing import Any
 from integ_lint import __version__
 from integ_lint.config.loader import Config
 from integ_lint.engine.discovery import SourceFile
+from integ_lint.engine.manifest import CollectorRef, RuleRef, module_file
 from integ_lint.engine.results import FileResult
 from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
 from integ_lint.files.source import ReadRecord, read_regular_file, reads_unchanged
 from integ_lint.findings.model import Finding, Notification
-from integ_lint.rule import FactCollector, FileRule, ProjectRule
 
 CACHE_FORMAT = 1
 ENTRY_DIR = f"v{CACHE_FORMAT}"
@@ -318,8 +318,7 @@ def _code_stamp(modules: Sequence[str]) -> str:
     # engine: facts, roles and the file context shape a cached result too.
     directories = {Path(__file__).resolve().parent.parent}
     for name in modules:
-        module = sys.modules.get(name)
-        file = getattr(module, "__file__", None)
+        file = module_file(name)  # not imported: a rule the manifest names
         if file:
             directories.add(Path(file).resolve().parent)
     for directory in sorted(directories):
@@ -342,15 +341,11 @@ def config_digest(config: Config) -> str:
 
 def namespace(
     config: Config,
-    file_rules: Sequence[type[FileRule]],
-    collectors: Sequence[type[FactCollector]],
+    file_rules: Sequence[RuleRef],
+    collectors: Sequence[CollectorRef],
 ) -> str:
     """What, besides a file's own content and name, its cached result depends on."""
-    import libcst
-
-    libcst_version = getattr(libcst, "LIBCST_VERSION", None) or getattr(
-        getattr(libcst, "_version", None), "__version__", "?"
-    )
+    libcst_version = _libcst_version()
     rules = sorted(f"{r.code}:{r.__module__}.{r.__qualname__}" for r in file_rules)
     facts = sorted(f"{c.KEY}:{c.__module__}.{c.__qualname__}" for c in collectors)
     modules = sorted({r.__module__ for r in file_rules} | {c.__module__ for c in collectors})
@@ -371,6 +366,17 @@ def namespace(
         f"salt={sorted((n, s.cache_salt()) for n, s in config.sections.items())}",
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _libcst_version() -> str:
+    """LibCST's version, from its metadata (importing LibCST costs a warm run ~0.2 s)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("libcst")
+    except PackageNotFoundError:
+        return "?"
 
 
 def load_facts(pickled: bytes) -> dict[str, Any]:
@@ -406,8 +412,8 @@ class ProjectMemo:
 
 def project_memo_key(
     config: Config,
-    project_rules: Sequence[type[ProjectRule]],
-    collectors: Sequence[type[FactCollector]],
+    project_rules: Sequence[RuleRef],
+    collectors: Sequence[CollectorRef],
     results: Sequence[FileResult],
     roles: dict[str, str],
     report_paths: set[str] | None,
@@ -497,8 +503,8 @@ class FileCache:
     def for_run(
         cls,
         config: Config,
-        file_rules: Sequence[type[FileRule]],
-        collectors: Sequence[type[FactCollector]],
+        file_rules: Sequence[RuleRef],
+        collectors: Sequence[CollectorRef],
     ) -> FileCache:
         """The cache of ``config``'s project; raises :class:`CacheError` when its
         folder is unusable."""

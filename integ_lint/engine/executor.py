@@ -4,8 +4,11 @@
   name and run namespace (rules, config, versions) has a cache entry is not parsed.
 * The others are analysed in a pool of ``jobs`` worker processes (0: the CPU count,
   1: in this process), in chunks, largest files first so that the workers finish
-  together. Workers send back :class:`~integ_lint.engine.analysis.FileResult` values
+  together. Workers send back :class:`~integ_lint.engine.results.FileResult` values
   (plain picklable data) and write their cache entries themselves.
+* The traversal (:mod:`integ_lint.engine.analysis`, LibCST) and the selected rule
+  classes are imported only when a file has to be analysed: a run served by the cache
+  reads the rules' metadata from their references alone.
 * The pool uses the ``fork`` start method where it is safe (Linux), so workers
   inherit the selected rules and config; elsewhere (``spawn``) they are pickled by
   qualified name, and a selection that does not pickle (a rule class defined inside
@@ -31,15 +34,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
 
 from integ_lint.config.loader import Config
-from integ_lint.engine.analysis import analyze_file
 from integ_lint.engine.cache import CacheError, FileCache, load_facts
 from integ_lint.engine.discovery import SourceFile
+from integ_lint.engine.manifest import CollectorRef, RuleRef, loaded_rules
 from integ_lint.engine.results import FileResult
 from integ_lint.files.source import content_digest, max_file_bytes, read_regular_file
 from integ_lint.findings.model import Notification, NotificationKind
-from integ_lint.rule import FactCollector, FileRule
+
+if TYPE_CHECKING:
+    from integ_lint.rule import FactCollector, FileRule
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 8
@@ -84,7 +90,9 @@ def _start_method() -> str:
 
 
 # -- worker side ------------------------------------------------------------------
-_State = tuple[Config, Sequence[type[FileRule]], Sequence[type[FactCollector]], FileCache | None]
+_State: TypeAlias = (
+    "tuple[Config, Sequence[type[FileRule]], Sequence[type[FactCollector]], FileCache | None]"
+)
 _WORKER_STATE: _State | None = None
 
 
@@ -121,6 +129,8 @@ def _analyze_chunk(
     many cache entries were written, and why the cache stopped working (or None)."""
     state = state if state is not None else _WORKER_STATE
     assert state is not None, "worker not initialised"
+    from integ_lint.engine.analysis import analyze_file
+
     config, file_rules, collectors, cache = state
     results = []
     written = 0
@@ -136,13 +146,13 @@ def _analyze_chunk(
 def analyze_files(
     files: Sequence[SourceFile],
     config: Config,
-    file_rules: Sequence[type[FileRule]],
-    collectors: Sequence[type[FactCollector]],
+    file_rules: Sequence[RuleRef],
+    collectors: Sequence[CollectorRef],
     jobs: int = 1,
     use_cache: bool = False,
     stats: ExecutionStats | None = None,
     progress: Callable[[int, int], None] | None = None,
-    reuse_rules: Sequence[type[FileRule]] = (),
+    reuse_rules: Sequence[RuleRef] = (),
     defer_facts: bool = False,
 ) -> list[FileResult]:
     """Analyse ``files`` and return their results in the same order.
@@ -206,17 +216,10 @@ def analyze_files(
     stats.files_analysed = len(todo)
     tracker = _Progress(progress, len(files), stats.files_from_cache)
 
-    state: _State = (config, file_rules, collectors, cache)
-    workers = min(resolve_jobs(jobs), len(todo))
-    if workers > 1 and len(todo) >= MIN_FILES_FOR_POOL and _poolable(state):
-        stats.workers = workers
-        _run_pool(files, todo, state, workers, results, stats, tracker)
-    else:
-        for index, _ in todo:
-            done, written, _ = _analyze_chunk([files[index]], state)
-            stats.cache_written += written
-            results[index] = done[0]
-            tracker.advance(1)
+    if todo:
+        _analyze_todo(
+            files, todo, config, file_rules, collectors, cache, jobs, results, stats, tracker
+        )
 
     if cache is not None:
         if stats.cache_written:
@@ -229,10 +232,37 @@ def analyze_files(
     return final
 
 
+def _analyze_todo(
+    files: Sequence[SourceFile],
+    todo: list[tuple[int, int]],
+    config: Config,
+    file_rules: Sequence[RuleRef],
+    collectors: Sequence[CollectorRef],
+    cache: FileCache | None,
+    jobs: int,
+    results: list[FileResult | None],
+    stats: ExecutionStats,
+    tracker: _Progress,
+) -> None:
+    """Analyse the files at the indices of ``todo``, in a pool or in this process."""
+    # Only now are the rules imported (their references may be manifest handles).
+    state: _State = (config, loaded_rules(file_rules), loaded_rules(collectors), cache)
+    workers = min(resolve_jobs(jobs), len(todo))
+    if workers > 1 and len(todo) >= MIN_FILES_FOR_POOL and _poolable(state):
+        stats.workers = workers
+        _run_pool(files, todo, state, workers, results, stats, tracker)
+    else:
+        for index, _ in todo:
+            done, written, _ = _analyze_chunk([files[index]], state)
+            stats.cache_written += written
+            results[index] = done[0]
+            tracker.advance(1)
+
+
 def load_deferred_facts(
     stats: ExecutionStats,
     config: Config,
-    collectors: Sequence[type[FactCollector]],
+    collectors: Sequence[CollectorRef],
 ) -> None:
     """Fill in the facts :func:`analyze_files` left pickled (``defer_facts``); a file
     whose facts cannot be loaded is analysed again (for its facts only)."""
@@ -240,7 +270,9 @@ def load_deferred_facts(
         try:
             result.facts = load_facts(pickled)
         except Exception:
-            result.facts = analyze_file(source_file, config, [], collectors).facts
+            from integ_lint.engine.analysis import analyze_file
+
+            result.facts = analyze_file(source_file, config, [], loaded_rules(collectors)).facts
     stats.deferred.clear()
 
 

@@ -54,10 +54,10 @@ from integ_lint.findings.suppressions import (
     unused_suppressions,
 )
 from integ_lint.model.project import ProjectIndex
-from integ_lint.rule import FactCollector
 
 if TYPE_CHECKING:
     from integ_lint.engine.shards import ShardReader, ShardWriter
+    from integ_lint.rule import FactCollector
 
 
 @dataclass

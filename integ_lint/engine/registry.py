@@ -2,8 +2,12 @@
 registered under the ``integ_lint.rules`` entry point group.
 
 Rules are found by importing the pack's modules and collecting the rule classes they
-define, so adding a rule is adding a class. Packs load only from installed entry
-points, never from paths named in a scanned project's config.
+define, so adding a rule is adding a class. The built-in pack ships a manifest of those
+classes (:mod:`integ_lint.engine.manifest`): while it matches the pack's sources, the
+registry holds :class:`~integ_lint.engine.manifest.RuleHandle` values that import a
+rule only when it must run, so that a run with everything cached imports neither the
+pack nor LibCST. Third-party packs are imported, as they ship no manifest. Packs load
+only from installed entry points, never from paths named in a scanned project's config.
 """
 
 from __future__ import annotations
@@ -15,10 +19,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from integ_lint.config.settings import Section
-from integ_lint.rule import AnyRule, FileRule, ProjectRule
+from integ_lint.engine.manifest import (
+    MANIFEST_NAME,
+    RuleHandle,
+    RuleRef,
+    build_manifest,
+    manifest_text,
+    read_manifest,
+)
+
+if TYPE_CHECKING:
+    from integ_lint.rule import AnyRule
 
 ENTRY_POINT_GROUP = "integ_lint.rules"
 BUILTIN_PACK = "integ_lint.rules"
@@ -28,17 +44,44 @@ class RegistryError(Exception):
     pass
 
 
+def _is_rule_class(value: object) -> TypeGuard[AnyRule]:
+    from integ_lint.rule import FileRule, ProjectRule
+
+    return inspect.isclass(value) and issubclass(value, (FileRule, ProjectRule))
+
+
 @dataclass
 class Registry:
-    rules: dict[str, AnyRule] = field(default_factory=dict)
     sections: list[type[Section]] = field(default_factory=list)
     load_errors: list[str] = field(default_factory=list)
+    # Rules by code: the imported classes, and the manifest's rules not imported yet.
+    _classes: dict[str, AnyRule] = field(default_factory=dict)
+    _handles: dict[str, RuleHandle] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> dict[str, AnyRule]:
+        """Every rule class by code. Imports the rules the manifest names (the whole
+        built-in pack); :meth:`ref` answers metadata without that."""
+        if self._handles:
+            for code, handle in sorted(self._handles.items()):
+                self._classes[code] = handle.load()  # type: ignore[assignment]
+            self._handles.clear()
+        return self._classes
+
+    def ref(self, code: str) -> RuleRef:
+        """The rule ``code``: its class if imported, else its handle."""
+        found = self._classes.get(code)
+        return found if found is not None else self._handles[code]
+
+    def add_handles(self, handles: Iterable[RuleHandle]) -> None:
+        for handle in handles:
+            self._handles[handle.code] = handle
 
     def add_module(self, module: ModuleType) -> None:
         for _, value in inspect.getmembers(module, inspect.isclass):
             if value.__module__ != module.__name__:
                 continue
-            if issubclass(value, (FileRule, ProjectRule)) and value.code:
+            if _is_rule_class(value) and value.code:
                 self.add_rule(value)
             elif issubclass(value, Section) and value.TABLE and value not in self.sections:
                 self.sections.append(value)
@@ -47,34 +90,42 @@ class Registry:
         problems = rule.validate_declaration()
         if problems:
             raise RegistryError("; ".join(problems))
-        existing = self.rules.get(rule.code)
+        handle = self._handles.get(rule.code)
+        if handle is not None and (handle.__module__, handle.__qualname__) == (
+            rule.__module__,
+            rule.__qualname__,
+        ):
+            del self._handles[rule.code]  # the class the manifest names, now imported
+        existing = self._classes.get(rule.code) or self._handles.get(rule.code)
         if existing is not None and existing is not rule:
             raise RegistryError(
                 f"rule code {rule.code} is declared twice: {existing.__module__}.{existing.__qualname__} "
                 f"and {rule.__module__}.{rule.__qualname__}"
             )
-        self.rules[rule.code] = rule
+        self._classes[rule.code] = rule
 
     @property
     def codes(self) -> list[str]:
-        return sorted(self.rules)
+        return sorted({*self._classes, *self._handles})
 
-    def select(self, select: Sequence[str], ignore: Sequence[str]) -> list[AnyRule]:
+    def select(self, select: Sequence[str], ignore: Sequence[str]) -> list[RuleRef]:
         """Rules whose code starts with one of ``select`` and with none of ``ignore``
         (the longer matching prefix wins, as in ruff). An opt-in rule
         (``default_enabled = False``) is chosen only when a selector names its code."""
         chosen = []
         for code in self.codes:
-            if not self.rules[code].default_enabled and code not in select:
+            rule = self.ref(code)
+            if not rule.default_enabled and code not in select:
                 continue
             best_select = max((len(s) for s in select if code.startswith(s)), default=-1)
             best_ignore = max((len(s) for s in ignore if code.startswith(s)), default=-1)
             if best_select >= 0 and best_select >= best_ignore:
-                chosen.append(self.rules[code])
+                chosen.append(rule)
         return chosen
 
     def unknown_selectors(self, selectors: Iterable[str]) -> list[str]:
-        return [s for s in selectors if not any(code.startswith(s) for code in self.rules)]
+        codes = self.codes
+        return [s for s in selectors if not any(code.startswith(s) for code in codes)]
 
 
 def _walk_pack(package_name: str, recursive: bool = False) -> list[ModuleType]:
@@ -88,11 +139,45 @@ def _walk_pack(package_name: str, recursive: bool = False) -> list[ModuleType]:
     return modules
 
 
-@lru_cache(maxsize=1)
-def load_registry(include_plugins: bool = True) -> Registry:
+def builtin_pack_dir() -> Path:
+    """The built-in pack's folder (its package is only a docstring: cheap to import)."""
+    return Path(next(iter(importlib.import_module(BUILTIN_PACK).__path__)))
+
+
+def import_builtin_pack() -> Registry:
+    """The built-in pack, imported (what the manifest is made from)."""
     registry = Registry()
     for module in _walk_pack(BUILTIN_PACK, recursive=True):
         registry.add_module(module)
+    return registry
+
+
+def builtin_manifest() -> tuple[Path, dict[str, Any]]:
+    """Where the built-in pack's manifest belongs, and what it should hold (built from
+    the imported classes)."""
+    registry = import_builtin_pack()
+    package_dir = builtin_pack_dir()
+    rules = [registry.rules[code] for code in registry.codes]
+    data = build_manifest(rules, registry.sections, BUILTIN_PACK, package_dir)
+    return package_dir / MANIFEST_NAME, data
+
+
+def write_manifest() -> Path:
+    """Regenerate the built-in pack's manifest from its classes; return its path."""
+    path, data = builtin_manifest()
+    path.write_text(manifest_text(data), encoding="utf-8")
+    return path
+
+
+@lru_cache(maxsize=1)
+def load_registry(include_plugins: bool = True) -> Registry:
+    manifest = read_manifest(BUILTIN_PACK, builtin_pack_dir())
+    if manifest is None:
+        registry = import_builtin_pack()
+    else:
+        handles, sections = manifest
+        registry = Registry(sections=list(sections))
+        registry.add_handles(handles)
     if include_plugins:
         for entry in entry_points(group=ENTRY_POINT_GROUP):
             if entry.value.split(":")[0] == BUILTIN_PACK:
@@ -104,13 +189,11 @@ def load_registry(include_plugins: bool = True) -> Registry:
                         _walk_pack(loaded.__name__) if hasattr(loaded, "__path__") else [loaded]
                     ):
                         registry.add_module(module)
-                elif inspect.isclass(loaded) and issubclass(loaded, (FileRule, ProjectRule)):
+                elif _is_rule_class(loaded):
                     registry.add_rule(loaded)
                 else:
                     for rule in loaded:
-                        if not (
-                            inspect.isclass(rule) and issubclass(rule, (FileRule, ProjectRule))
-                        ):
+                        if not _is_rule_class(rule):
                             raise RegistryError(f"{rule!r} is not a rule class")
                         registry.add_rule(rule)
             except Exception as exc:
@@ -118,3 +201,7 @@ def load_registry(include_plugins: bool = True) -> Registry:
                     f"rule pack {entry.name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}"
                 )
     return registry
+
+
+if __name__ == "__main__":  # python -m integ_lint.engine.registry: regenerate the manifest
+    print(write_manifest())

@@ -1,28 +1,33 @@
 """Which rules a run selects, after every configuration value is checked: globs, rule
-codes, and each table's own checks (so a bad value is exit 2 before anything runs)."""
+codes, and each table's own checks (so a bad value is exit 2 before anything runs).
+
+The selection holds rule *references*: a rule class, or the registry's handle of a
+built-in rule not imported yet (:mod:`integ_lint.engine.manifest`). Both answer what
+selection, cache keys, role filters and reporters read; the executor imports the
+classes only when a file is analysed, and a project rule is imported when it runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from integ_lint.config.errors import ConfigError
 from integ_lint.config.loader import Config
 from integ_lint.config.roles import ROLE_KEYS, role_paths
 from integ_lint.config.settings import MessageSettings
+from integ_lint.engine.manifest import CollectorRef, FileRuleRef, ProjectRuleRef, RuleRef
 from integ_lint.engine.registry import Registry
 from integ_lint.files.globs import validate_glob
-from integ_lint.model.messages import validate_message_settings
-from integ_lint.rule import AnyRule, FactCollector, FileRule, ProjectRule
 
 
 @dataclass
 class Selection:
-    file_rules: list[type[FileRule]]
-    project_rules: list[type[ProjectRule]]
-    collectors: list[type[FactCollector]]
+    file_rules: list[FileRuleRef]
+    project_rules: list[ProjectRuleRef]
+    collectors: list[CollectorRef]
 
     @property
-    def all(self) -> list[AnyRule]:
+    def all(self) -> list[RuleRef]:
         return [*self.file_rules, *self.project_rules]
 
 
@@ -57,15 +62,27 @@ def select_rules(config: Config, registry: Registry) -> Selection:
                 )
     for section in config.sections.values():
         section.validate(source)  # table-specific checks (e.g. the gpu allowlist)
-    # Checks that need the project model's parsers (config sits below the model).
-    validate_message_settings(config.section(MessageSettings), source)
+    # Checks that need the project model's parsers (config sits below the model), which
+    # import the message facts: only when there are patterns to check.
+    messages = config.section(MessageSettings)
+    if messages.publish or messages.subscribe or messages.send or messages.receive:
+        from integ_lint.model.messages import validate_message_settings
+
+        validate_message_settings(messages, source)
     chosen = registry.select(
         [*general.select, *general.extend_select], [*general.ignore, *general.extend_ignore]
     )
-    file_rules = [r for r in chosen if issubclass(r, FileRule)]
-    project_rules = [r for r in chosen if issubclass(r, ProjectRule)]
-    collectors: dict[str, type[FactCollector]] = {}
-    for rule in project_rules:
-        for collector in rule.FACTS:
+    file_rules: list[FileRuleRef] = []
+    project_rules: list[ProjectRuleRef] = []
+    for rule in chosen:
+        # kind() is the class's own answer (a ProjectRule subclass or not), which a
+        # handle has from the manifest without importing the class.
+        if rule.kind() == "project":
+            project_rules.append(cast("ProjectRuleRef", rule))
+        else:
+            file_rules.append(cast("FileRuleRef", rule))
+    collectors: dict[str, CollectorRef] = {}
+    for project_rule in project_rules:
+        for collector in project_rule.FACTS:
             collectors.setdefault(collector.KEY, collector)
     return Selection(file_rules, project_rules, list(collectors.values()))
