@@ -314,36 +314,47 @@ def _imports_in(text: str) -> set[str]:
 
 class _Tree:
     """What the project's Python files say about folders, without touching the disk:
-    which names each folder makes importable, which files exist."""
+    which names each folder makes importable, which files exist. Folders and files
+    are the text of absolute, normalised paths (no pathlib object per file and
+    folder: the layout is inferred on every run that changes a file)."""
 
     def __init__(self, root: Path, files: Iterable[Path]) -> None:
-        self.files: set[Path] = set()
-        self.names: dict[Path, set[str]] = {}
+        self.files: set[str] = set()
+        self.names: dict[str, set[str]] = {}
         under = _under_prefix(root)
-        for file in files:
+        for file in map(str, files):
             self.files.add(file)
-            stem = file.name.rsplit(".", 1)[0]
+            folder, _, name = file.rpartition(os.sep)
+            folder = folder or os.sep
+            stem = name.rsplit(".", 1)[0]
             if stem.isidentifier() and stem != "__init__":
-                self.names.setdefault(file.parent, set()).add(stem)
-            for folder in file.parents:
-                if not str(folder).startswith(under):  # the root, or outside it
-                    break
-                if folder.name.isidentifier():
-                    self.names.setdefault(folder.parent, set()).add(folder.name)
+                self.names.setdefault(folder, set()).add(stem)
+            while folder.startswith(under):  # below the root
+                parent, _, name = folder.rpartition(os.sep)
+                parent = parent or os.sep
+                if name.isidentifier():
+                    self.names.setdefault(parent, set()).add(name)
+                folder = parent
 
-    def is_package(self, folder: Path) -> bool:
-        return folder / "__init__.py" in self.files
+    def is_package(self, folder: str) -> bool:
+        return folder + os.sep + "__init__.py" in self.files
 
-    def names_at(self, folder: Path) -> set[str]:
+    def names_at(self, folder: str) -> set[str]:
         """Top-level module names importable from ``folder`` on ``sys.path``."""
         return self.names.get(folder, set())
 
-    def provides(self, folder: Path, name: str) -> bool:
-        return self.is_package(folder / name) or folder / f"{name}.py" in self.files
+    def provides(self, folder: str, name: str) -> bool:
+        target = os.path.join(folder, name)
+        return self.is_package(target) or target + ".py" in self.files
 
-    def resolves_under(self, folder: Path, dotted: str) -> bool:
-        target = folder.joinpath(*dotted.split("."))
-        return self.is_package(target) or target.with_suffix(".py") in self.files
+    def resolves_under(self, folder: str, dotted: str) -> bool:
+        parts = dotted.split(".")
+        if any(not part or os.sep in part or (os.altsep and os.altsep in part) for part in parts):
+            # Not a plain dotted name (from a line that is not Python): as pathlib sees it.
+            target = Path(folder).joinpath(*parts)
+            return self.is_package(str(target)) or str(target.with_suffix(".py")) in self.files
+        text = os.path.join(folder, *parts)
+        return self.is_package(text) or text + ".py" in self.files
 
 
 def infer_layout(
@@ -421,19 +432,29 @@ def _roots_from_imports(
 ) -> list[Path]:
     """Folders from which some file's own absolute imports resolve, where they resolve
     from no current root."""
+    texts = [str(r) for r in roots]
     resolvable: set[str] = set()
-    for candidate in roots:
+    for candidate in texts:
         resolvable |= tree.names_at(candidate)
     every_head: set[str] = set().union(*heads.values()) if heads else set()
     added: list[Path] = []
-    for file in sorted(heads):
-        for head in sorted(heads[file] - resolvable - _STDLIB):
-            base = next(
-                (r for r in sorted(roots, key=lambda p: -len(p.parts)) if r in file.parents), None
-            )
+    by_text = {str(file): names for file, names in heads.items()}
+    # In pathlib's order (by parts), not by text: "a/b.py" before "a.b/c.py".
+    innermost: list[tuple[str, str]] = []  # (root, what a path below it starts with)
+    for file in sorted(by_text, key=lambda text: text.split(os.sep)):
+        for head in sorted(by_text[file] - resolvable - _STDLIB):
+            if len(innermost) != len(texts):  # a root was added
+                ordered = sorted(texts, key=lambda t: -len(Path(t).parts))
+                innermost = [(t, _under_prefix(Path(t))) for t in ordered]
+            base = next((t for t, prefix in innermost if file.startswith(prefix)), None)
             if base is None:
                 continue
-            for folder in file.parents:
+            folder = file
+            while True:
+                parent = os.path.dirname(folder)
+                if parent == folder:
+                    break  # above the file system's root: base is always met before
+                folder = parent
                 if folder == base:
                     break
                 if not tree.provides(folder, head):
@@ -441,22 +462,29 @@ def _roots_from_imports(
                 # A package becomes a root only when nothing imports it by its own
                 # name (a stray src/__init__.py), never a real package whose module
                 # happens to share a name with a third-party one.
-                if tree.is_package(folder) and (folder.parent != base or folder.name in every_head):
+                if tree.is_package(folder) and (
+                    os.path.dirname(folder) != base or os.path.basename(folder) in every_head
+                ):
                     break
-                if folder not in roots:
-                    roots.append(folder)
-                    added.append(folder)
+                if folder not in texts:
+                    texts.append(folder)
+                    roots.append(Path(folder))
+                    added.append(Path(folder))
                     resolvable |= tree.names_at(folder)
                 break
     return added
 
 
-def _package_folders(tree: _Tree) -> dict[str, set[Path]]:
+def _package_folders(tree: _Tree) -> dict[str, set[str]]:
     """Every package folder in the tree: name -> the folders holding one so named."""
-    found: dict[str, set[Path]] = {}
+    found: dict[str, set[str]] = {}
     for file in tree.files:
-        if file.name == "__init__.py" and file.parent.name.isidentifier():
-            found.setdefault(file.parent.name, set()).add(file.parent.parent)
+        folder, _, name = file.rpartition(os.sep)
+        if name != "__init__.py":
+            continue
+        parent, _, folder_name = folder.rpartition(os.sep)
+        if folder_name.isidentifier():
+            found.setdefault(folder_name, set()).add(parent or os.sep)
     return found
 
 
@@ -468,25 +496,25 @@ def _layout_check(layout: Layout, imports: Mapping[Path, set[str]], tree: _Tree)
     packages = _package_folders(tree)
     resolvable: set[str] = set()
     for candidate in layout.source_roots:
-        resolvable |= tree.names_at(candidate)
+        resolvable |= tree.names_at(str(candidate))
     own = 0
-    missed = Counter[tuple[str, Path]]()
+    missed = Counter[tuple[str, str]]()
     for names in imports.values():
-        for dotted in names:
+        for dotted in sorted(names):  # in a stable order: ties below go to the first
             head = dotted.split(".")[0]
             if "." not in dotted or head in _STDLIB or head not in packages:
                 continue
-            holders = [f for f in packages[head] if tree.resolves_under(f, dotted)]
+            holders = sorted(f for f in packages[head] if tree.resolves_under(f, dotted))
             if not holders:
                 continue
             own += 1
             if head not in resolvable:
-                missed[(head, min(holders, key=lambda p: len(p.parts)))] += 1
+                missed[(head, min(holders, key=lambda p: len(Path(p).parts)))] += 1
     total_missed = sum(missed.values())
     if total_missed < MIN_MISSED or total_missed <= MISSED_SHARE * own:
         return None
     (name, folder), _ = missed.most_common(1)[0]
-    suggestion = relative(folder, layout.root)
+    suggestion = relative(Path(folder), layout.root)
     return (
         f"{total_missed} of {own} imports of the project's own modules (such as {name!r}) "
         f"resolve outside it; module names start from "
