@@ -307,3 +307,34 @@ def test_check_runs_use_the_memo_unless_no_cache(tmp_path: Path) -> None:
         return json.loads(output)["findings"]
 
     assert all(findings(r.output) == findings(first.output) for r in runs)
+
+
+def test_the_layout_check_names_the_same_example_on_a_tie(tmp_path: Path) -> None:
+    """Two packages missed as often: the warning names the first by name, in every
+    process (it used to follow set order, which PYTHONHASHSEED changes)."""
+    import subprocess
+    import sys
+
+    for name in ("alpha", "beta"):
+        write(tmp_path, f"src/{name}/__init__.py")
+        write(tmp_path, f"src/{name}/m.py")
+    for i in range(6):
+        write(tmp_path, f"src/user{i}.py", "import beta.m\nimport alpha.m\n")
+    script = (
+        "import sys; from pathlib import Path; from integ_lint.model.layout import infer_layout;"
+        "root = Path(sys.argv[1]); files = sorted(root.rglob('*.py'));"
+        "print(infer_layout(root, files, ['.']).warnings[0])"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path)],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    (warning,) = outputs
+    assert "12 of 12 imports" in warning and "such as 'alpha'" in warning
+    assert 'source-roots = ["src"]' in warning
