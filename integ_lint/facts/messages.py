@@ -22,7 +22,7 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name, names_imported
-from integ_lint.facts.syntax import MarkedBlocks
+from integ_lint.facts.syntax import MarkedBlocks, visit_read_only
 from integ_lint.findings.model import Site
 
 KEY = "messages"
@@ -1421,7 +1421,7 @@ class _SelfAttributes(cst.CSTVisitor):
 def _self_attributes(method: cst.FunctionDef) -> list[str]:
     """The names a method assigns on ``self`` (``self.name = ...``)."""
     visitor = _SelfAttributes()
-    method.body.visit(visitor)
+    visit_read_only(method.body, visitor)
     return visitor.names
 
 

@@ -32,6 +32,7 @@ import libcst as cst
 from integ_lint.config.settings import CONFIG_FILE_SUFFIXES
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import dotted_name
+from integ_lint.facts.syntax import visit_read_only
 from integ_lint.findings.model import Fix, Span
 
 if TYPE_CHECKING:
@@ -1317,7 +1318,7 @@ def _mentions_file(expr: cst.CSTNode) -> bool:
             nonlocal found
             found = found or node.value == "__file__"
 
-    expr.visit(_Finder())
+    visit_read_only(expr, _Finder())
     return found
 
 
@@ -1336,7 +1337,7 @@ def _string_literals(node: cst.CSTNode) -> list[str]:
             if arg.keyword is not None:
                 found.append(arg.keyword.value)
 
-    node.visit(_Finder())
+    visit_read_only(node, _Finder())
     return found
 
 

@@ -61,6 +61,16 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     return children
 
 
+def visit_read_only(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` for a visitor that only reads, with ``visit_*`` /
+    ``leave_*`` methods (no attribute hooks): the same calls in the same order,
+    without LibCST rebuilding and re-validating every node of the subtree."""
+    if visitor.on_visit(node):
+        for child in child_nodes(node):
+            visit_read_only(child, visitor)
+    visitor.on_leave(node)
+
+
 # Per node type: the fields LibCST's ``_visit_and_replace_children`` visits, in its order.
 CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 # Node types whose ``_visit_and_replace_children`` skips a field (hooks included) when
