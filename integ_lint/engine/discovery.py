@@ -154,18 +154,25 @@ def discover_project(
     memo = DiscoveryMemo(
         memo_path(memo_directory, root) if memo_directory is not None else None, root
     )
-    imports: dict[Path, set[str]] = {}
-    generated: dict[Path, bool] = {}
-    for path, relpath in zip(found, relpaths):
-        imports[path], generated[path] = memo.scan(path, relpath)
-    key = memo.layout_key(found, starting, origin, bool(source_roots), imports)
+    # Lists in the order of ``found``: no pathlib hashing per file.
+    scans = [memo.scan(path, relpath) for path, relpath in zip(found, relpaths)]
+    configured = bool(source_roots)
+    key = memo.layout_key(found, starting, origin, configured, [names for names, _ in scans])
     layout = memo.layout(key, root)
     if layout is None:
-        layout = finish_layout(root, found, starting, origin, imports, bool(source_roots))
+        imports = {path: names for path, (names, _) in zip(found, scans)}
+        layout = finish_layout(root, found, starting, origin, imports, configured)
         memo.remember_layout(key, layout)
     memo.save()
     files, warning = separate_shadowed(
-        name_files(found, root, layout, role_patterns, generated=generated, relpaths=relpaths),
+        name_files(
+            found,
+            root,
+            layout,
+            role_patterns,
+            generated=[flag for _, flag in scans],
+            relpaths=relpaths,
+        ),
         layout,
     )
     if warning:
@@ -364,13 +371,14 @@ def name_files(
     root: Path,
     layout: Layout,
     role_patterns: Mapping[str, Sequence[str]] | None = None,
-    generated: Mapping[Path, bool] | None = None,
+    generated: Sequence[bool] | None = None,
     relpaths: Sequence[str] | None = None,
 ) -> list[SourceFile]:
     """``found`` as SourceFiles: module name and source root from ``layout``, role
-    from ``role_patterns`` and the files' generated-code headers (``generated``, when
-    the layout scan has read them already; else their heads are read when the globs do
-    not decide). ``relpaths``: those of ``found``, when known."""
+    from ``role_patterns`` and the files' generated-code headers (``generated``, one
+    flag per file of ``found`` when the layout scan has read them already; else their
+    heads are read when the globs do not decide). ``relpaths``: those of ``found``,
+    when known."""
     if not found:
         return []
     relative = RelativeNamer(root)
@@ -380,12 +388,12 @@ def name_files(
         relpaths = [relative(str(p)) for p in found]
     source_roots: dict[str, str] = {}
     files = []
-    for p, relpath in zip(found, relpaths):
+    for index, (p, relpath) in enumerate(zip(found, relpaths)):
         text = str(p)
         role = "library"
         if role_of is not None:
-            if generated is not None and p in generated:
-                role = role_of(relpath, partial(generated.__getitem__, p))
+            if generated is not None:
+                role = role_of(relpath, partial(generated.__getitem__, index))
             else:
                 role = role_of(relpath, partial(_has_generated_header, p))
         module, base = namer(text)

@@ -30,7 +30,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -163,14 +163,15 @@ class DiscoveryMemo:
         starting: Sequence[Path],
         origin: str,
         configured: bool,
-        imports: Mapping[Path, set[str]],
+        imports: Sequence[set[str]],
     ) -> str:
-        """A digest of everything :func:`~integ_lint.model.layout.finish_layout` reads."""
+        """A digest of everything :func:`~integ_lint.model.layout.finish_layout` reads
+        (``imports``: those of each of ``files``, in order)."""
         digest = hashlib.sha256()
         header = [self.stamp, self.root, *map(str, starting), origin, str(configured)]
         digest.update(json.dumps(header).encode("utf-8", "surrogateescape"))
-        for file in files:
-            names = " ".join(sorted(imports.get(file, ())))
+        for file, names_of_file in zip(files, imports):
+            names = " ".join(sorted(names_of_file))
             digest.update(f"\n{file}\0{names}".encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
