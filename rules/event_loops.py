@@ -43,18 +43,24 @@ FAMILY = "event-loops"
 # Examples shared by several rules or by a Valid/Invalid pair (the same code, judged
 # in another context): written once, so that the pair visibly differs only there.
 
+
+def _run_sync(attempt: str, after: str = "") -> str:
+    """``run_sync(factory)`` doing ``attempt`` (statements, a line each) where a loop
+    may run, and ``asyncio.run`` where none does (``RuntimeError``), then ``after``:
+    the guard this family recommends, and the wrong fixes inside it."""
+    body = "".join(f"        {line}\n" for line in attempt.splitlines())
+    tail = f"    {after}\n" if after else ""
+    return (
+        "\nimport asyncio\n\ndef run_sync(factory):\n    try:\n"
+        f"{body}    except RuntimeError:\n        return asyncio.run(factory())\n{tail}"
+    )
+
+
 # The guard this family recommends: start a loop only where none runs, and say so
 # where one does. IL201, IL204 and IL205 stay silent on it.
-_RUN_ONLY_WITHOUT_LOOP = """
-import asyncio
-
-def run_sync(factory):
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
-    raise RuntimeError("await factory() instead")
-"""
+_RUN_ONLY_WITHOUT_LOOP = _run_sync(
+    "asyncio.get_running_loop()", after='raise RuntimeError("await factory() instead")'
+)
 
 # A helper starting a loop, called from the ``__main__`` block: an entry point while no
 # other module calls it.
@@ -1080,16 +1086,10 @@ class BlockingOnOwnLoop(_EventLoopRule):
     )
     INVALID = (
         Invalid(
-            """
-            import asyncio
-
-            def run_sync(factory):
-                try:
-                    loop = asyncio.get_running_loop()
-                    return asyncio.run_coroutine_threadsafe(factory(), loop).result(timeout=5)
-                except RuntimeError:
-                    return asyncio.run(factory())
-            """,
+            _run_sync(
+                "loop = asyncio.get_running_loop()\n"
+                "return asyncio.run_coroutine_threadsafe(factory(), loop).result(timeout=5)"
+            ),
             line=6,
             message="the loop cannot make progress while its own thread waits",
         ),
@@ -1262,20 +1262,14 @@ class LoopStartedWhileRunning(_EventLoopRule):
     )
     INVALID = (
         Invalid(
-            """
-            import asyncio
-
-            def run_sync_isolated(factory):
-                try:
-                    asyncio.get_running_loop()
-                    private_loop = asyncio.new_event_loop()
-                    try:
-                        return private_loop.run_until_complete(factory())
-                    finally:
-                        private_loop.close()
-                except RuntimeError:
-                    return asyncio.run(factory())
-            """,
+            _run_sync(
+                "asyncio.get_running_loop()\n"
+                "private_loop = asyncio.new_event_loop()\n"
+                "try:\n"
+                "    return private_loop.run_until_complete(factory())\n"
+                "finally:\n"
+                "    private_loop.close()"
+            ),
             line=8,
             message="always raises RuntimeError",
         ),
