@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from integ_lint.config.settings import CouplingSettings
 from integ_lint.facts.managers import ManagerFactCollector
-from integ_lint.findings.model import Finding, RelatedLocation, Severity, Site
+from integ_lint.findings.model import Finding, RelatedLocation, Severity
 from integ_lint.model.coupling import EdgeSite, ManagerGraph, manager_graph
 from integ_lint.model.coupling import ReachThrough as ReachSite
 from integ_lint.model.project import ProjectIndex
@@ -49,17 +49,6 @@ def _verb(kind: str) -> str:
 class _CouplingRule(ProjectRule):
     FACTS = (ManagerFactCollector,)
     family = FAMILY
-
-    def _at(
-        self,
-        path: str,
-        site: Site,
-        message: str,
-        *,
-        related: Iterable[RelatedLocation] = (),
-        properties: dict[str, object] | None = None,
-    ) -> Finding:
-        return self.finding(path, site, message, related=related, properties=properties)
 
 
 class ManagerCycle(_CouplingRule):
@@ -183,7 +172,7 @@ class ManagerCycle(_CouplingRule):
                 )
                 for (u, v), (kind, site) in zip(edges, sites)
             ]
-            yield self._at(
+            yield self.finding(
                 closing.path,
                 closing.site,
                 message,
@@ -332,7 +321,7 @@ class ReachThrough(_CouplingRule):
             first_reach = reaches[0]
             first, second = graph.label(through), graph.label(reached)
             count = f" ({len(reaches)} sites)" if len(reaches) > 1 else ""
-            yield self._at(
+            yield self.finding(
                 first_reach.path,
                 first_reach.site,
                 f"`{first_reach.site.snippet}` reaches through {first} into {second}{count}: "
@@ -450,7 +439,7 @@ class ManagerHub(_CouplingRule):
                 key=lambda t: _site_key(primary_site(graph, key, t)[1]),
             )
             info = graph.classes[key]
-            yield self._at(
+            yield self.finding(
                 metrics.file,
                 info.fact.site,
                 f"{metrics.name} {reasons[key]}: {', '.join(graph.label(t) for t in targets)}",
@@ -538,7 +527,7 @@ class OwnerBackReference(_CouplingRule):
                 continue
             owner, target = graph.label(back.owner), graph.label(back.target)
             how = f"{back.keyword}=self" if back.keyword else "self"
-            yield self._at(
+            yield self.finding(
                 back.path,
                 back.site,
                 f"{owner} hands `self` to {target} ({how}): the managed object now depends on "
