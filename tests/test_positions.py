@@ -11,7 +11,7 @@ from hypothesmith import from_grammar
 from libcst._nodes.base import CSTCodegenError
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from integ_lint.facts.positions import NodePositions, _generates_alone
+from integ_lint.facts.positions import NodePositions, generates_alone
 
 TRICKY = '''# -*- coding: utf-8 -*-
 import os, sys as system
@@ -101,7 +101,7 @@ def _compare_in_reverse(source: str) -> None:
         for limit in (5, 200):
             snippet = positions.snippet(node, limit)
             if snippet is None:  # generated alone instead (see NodePositions.snippet)
-                assert node is module or not _generates_alone(type(node))
+                assert node is module or not generates_alone(node)
                 continue
             assert snippet == " ".join(own_code.split())[:limit], type(node).__name__
 
@@ -134,3 +134,16 @@ def test_same_ranges_and_snippets_in_reverse_on_generated_programs(source: str) 
     except Exception:
         return
     _compare_in_reverse(source)
+
+
+def test_which_parsed_nodes_generate_alone() -> None:
+    module = cst.parse_module(
+        "f(a, b)\nif x:\n    pass\nelif y:\n    pass\ndef g(p: int) -> None: ...\n"
+    )
+    call = module.body[0].body[0].value  # type: ignore[attr-defined]
+    assert all(generates_alone(arg) for arg in call.args)  # a comma or none: no default
+    assert generates_alone(module.body[0].body[0])  # an Expr without semicolon
+    assert not generates_alone(module.body[1])  # if / elif: it depends
+    function = module.body[2]
+    assert isinstance(function, cst.FunctionDef)
+    assert not generates_alone(function.params.params[0].annotation)  # type: ignore[arg-type]

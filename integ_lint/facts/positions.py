@@ -16,6 +16,7 @@ only for the nodes asked about. The results are identical (tested against
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import inspect
 import re
@@ -24,6 +25,7 @@ from operator import length_hint
 from typing import Any
 
 import libcst as cst
+from libcst import MaybeSentinel
 from libcst._nodes.internal import CodegenState
 
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -33,11 +35,44 @@ _Range = tuple[int, int]
 
 
 @functools.cache
-def _generates_alone(kind: type[cst.CSTNode]) -> bool:
-    """Whether a node of this kind generates the same code wherever it is: its parent
-    passes it no arguments (``is_elif``, ``default_comma``, ...)."""
+def _takes_arguments(kind: type[cst.CSTNode]) -> bool:
+    """Whether a node of this kind is generated with arguments from its parent
+    (``is_elif``, ``default_comma``, ...)."""
     parameters = inspect.signature(kind._codegen_impl).parameters
-    return list(parameters) == ["self", "state"]
+    return list(parameters) != ["self", "state"]
+
+
+# Kinds whose code always depends on their parent's arguments: ``elif`` or ``if``, the
+# ``:`` or ``->`` of an annotation.
+_PLACED_KINDS: frozenset[type[cst.CSTNode]] = frozenset({cst.If, cst.Annotation})
+
+
+# The fields a parent's arguments fill in when left at ``MaybeSentinel.DEFAULT``,
+# besides a comma or semicolon (which a parent adds after every element but the
+# last; a parsed tree leaves one at DEFAULT only on the last, where the parent asks
+# for none, as ``code_for_node`` does). Other DEFAULT fields (``Arg.equal``) the node
+# fills in itself.
+_FILLED_BY_PARENT = ("star", "separator", "whitespace_before_from", "whitespace_before_indicator")
+
+
+@functools.cache
+def _parent_filled_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
+    names = {field.name for field in dataclasses.fields(kind)}
+    return tuple(name for name in _FILLED_BY_PARENT if name in names)
+
+
+def generates_alone(node: cst.CSTNode) -> bool:
+    """Whether ``node`` (of a parsed tree) generates the same code alone as inside its
+    module: its parent passes it no arguments, or only ones that fill in fields it
+    does not leave at ``MaybeSentinel.DEFAULT`` (see ``_FILLED_BY_PARENT``)."""
+    kind = type(node)
+    if not _takes_arguments(kind):
+        return True
+    if kind in _PLACED_KINDS:
+        return False
+    return all(
+        getattr(node, name) is not MaybeSentinel.DEFAULT for name in _parent_filled_fields(kind)
+    )
 
 
 # Whether the last node asked about of each kind had a syntactic range (per process:
@@ -209,25 +244,31 @@ class NodePositions:
         end_line, end_col = self._position(end)
         return start_line, start_col, end_line, end_col
 
+    def _markers(self, node: cst.CSTNode) -> _Range:
+        """The indices of the node's start and end markers (``KeyError``: not a node of
+        this module). A syntactic range is inside them: look around it rather than
+        index every event."""
+        start, end = self._event_range(node)
+        if id(node) not in self._state.syntactic:
+            return start, end  # the markers, from the index
+        events = self._events
+        before = next(i for i in range(start - 1, -1, -1) if events[i] is node)
+        after = next(i for i in range(end, len(events)) if events[i] is node)
+        return before, after
+
     def snippet(self, node: cst.CSTNode, limit: int) -> str | None:
         """``" ".join(code.split())[:limit]`` for the code of ``node``, sliced from the
         generated module instead of generating the node again (which the snippet of a
         large node cost); None for a node that is not in this module, and for one whose
-        code depends on where it is (``elif``, a default comma): it must be generated
-        alone. Otherwise only whitespace differs between the two (the node's
+        code depends on where it is (``elif``, see :func:`generates_alone`): it must be
+        generated alone. Otherwise only whitespace differs between the two (the node's
         indentation in the module), and it is normalised away."""
-        if node is self._module or not _generates_alone(type(node)):
+        if node is self._module or not generates_alone(node):
             return None
-        key = id(node)
-        while True:
-            self._index()
-            start = self._first.get(key)
-            if start is not None or self._finished:
-                break
-            self._generate_more()
-        if start is None:
+        try:
+            start, end = self._markers(node)
+        except KeyError:
             return None
-        end = self._last[key]
         events = self._events
         pieces: list[str] = []
         size = 0
