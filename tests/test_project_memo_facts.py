@@ -129,3 +129,17 @@ def test_a_pruned_former_entry_runs_the_phase(root: Path, phases: list[int]) -> 
             entry.unlink()  # the file's entries (the memo stays)
     assert _lines(root) == first
     assert len(phases) == 2
+
+
+def test_the_phase_leaves_the_garbage_collector_as_it_found_it(root: Path) -> None:
+    """Facts are loaded with the collector paused and kept frozen during the phase
+    (integ_lint.engine.pipeline._facts_spared_by_the_collector): afterwards it is
+    enabled again and nothing stays frozen, also when the run reads the cache."""
+    import gc
+
+    _lines(root)
+    path = root / CLOSING
+    path.write_text("\n" + path.read_text())  # the phase runs on cached facts
+    _lines(root)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
