@@ -5,18 +5,22 @@ from __future__ import annotations
 import io
 from collections import Counter, defaultdict
 from pathlib import Path
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from integ_lint.files.source import SourceError, decode_source
 from integ_lint.findings.model import Finding, Report, Severity
 from integ_lint.findings.reporters import RenderOptions, display_path
 
+if TYPE_CHECKING:  # rich loads only for this report, not for the summary line of others
+    from rich.console import Console
+    from rich.text import Text
+
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.NOTE: "bold cyan"}
 
 
 def _console(buffer: io.StringIO, options: RenderOptions) -> Console:
+    from rich.console import Console
+
     return Console(
         file=buffer,
         force_terminal=options.color,
@@ -60,6 +64,8 @@ def _excerpt(finding: Finding, lines: list[str]) -> Text | None:
     numbers = list(range(span.start_line, last + 1))
     if len(numbers) > _EXCERPT_MAX_LINES:
         numbers = [*numbers[:2], 0, *numbers[-2:]]
+    from rich.text import Text
+
     text = Text()
     for index, number in enumerate(numbers):
         if index:
@@ -83,6 +89,8 @@ def _indent(line: str) -> int:
 
 
 def render(report: Report, options: RenderOptions) -> str:
+    from rich.text import Text
+
     buffer = io.StringIO()
     console = _console(buffer, options)
     root = Path(report.root)
