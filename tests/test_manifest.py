@@ -106,10 +106,11 @@ print("IMPORTED", ",".join(heavy), file=sys.stderr)
 """
 
 
-def _frozen_copy(where: Path) -> dict[str, str]:
+def _frozen_copy(where: Path, stale_manifest: bool = False) -> dict[str, str]:
     """The environment of a copy of integ-lint (the pack inside, as installed), with its
     manifest regenerated: the cache keys stamp integ-lint's own files, which a checkout
-    being edited changes between two runs."""
+    being edited changes between two runs. ``stale_manifest``: then a rule module
+    edited, as in a checkout where the manifest was not regenerated."""
     site = where / "site"
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO / "integ_lint", site / "integ_lint", ignore=ignore)
@@ -124,6 +125,9 @@ def _frozen_copy(where: Path) -> dict[str, str]:
         capture_output=True,
         timeout=300,
     )
+    if stale_manifest:
+        module = site / "integ_lint" / "rules" / "suppressions.py"
+        module.write_text(module.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     return env
 
 
@@ -147,11 +151,16 @@ def _without_timing(report: str) -> object:
     return data
 
 
-@pytest.mark.parametrize("args", [(), ("--select", "IL1,IL101,IL103")])
+@pytest.mark.parametrize(
+    ("args", "stale_manifest"),
+    [((), False), (("--select", "IL1,IL101,IL103"), False), ((), True)],
+)
 def test_a_warm_run_imports_no_rule_no_libcst_no_networkx(
-    tmp_path: Path, args: tuple[str, ...]
+    tmp_path: Path, args: tuple[str, ...], stale_manifest: bool
 ) -> None:
-    env = _frozen_copy(tmp_path)
+    """With the shipped manifest current; and stale, when the first run (which imports
+    the pack) keeps a manifest in the user's cache folder for the next."""
+    env = _frozen_copy(tmp_path, stale_manifest)
     project = tmp_path / "training_app"
     shutil.copytree(
         REPO / "fixtures" / "training_app",
@@ -164,3 +173,4 @@ def test_a_warm_run_imports_no_rule_no_libcst_no_networkx(
     assert imported_warm == ""
     assert _without_timing(warm) == _without_timing(cold)
     assert json.loads(warm)["findings"]  # the findings come from the cache and the memo
+    assert (tmp_path / "rule-manifest.json").exists() == stale_manifest

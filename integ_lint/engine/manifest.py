@@ -12,8 +12,11 @@ on first real use: analysing a file, or running a project rule.
 
 The manifest carries a digest of the sources its content comes from; when it does not
 match (a rule edited in a checkout and the manifest not regenerated), the registry
-ignores it and imports the pack, as without a manifest. ``tests/test_manifest.py``
-asserts that the shipped manifest is what regenerating it gives.
+imports the pack, as without a manifest, and keeps a manifest of what it imported in the
+user's cache folder (next to the cache key), which the next runs read while the sources
+stay as they are: a checkout being edited pays the import once per edit, not per run.
+``tests/test_manifest.py`` asserts that the shipped manifest is what regenerating it
+gives.
 
 Regenerate it with ``python -m integ_lint.engine.registry``.
 """
@@ -273,12 +276,23 @@ def manifest_text(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def read_manifest(package: str, package_dir: Path) -> tuple[list[RuleHandle], list[type]] | None:
-    """The rule handles and the (imported) config sections of the manifest in
-    ``package_dir``, or None when there is none, it is of another format or pack, or
-    its sources digest no longer matches."""
+def current_digest(package_dir: Path) -> str:
+    """The sources digest a manifest of the pack in ``package_dir`` must carry."""
+    return sources_digest(package_dir, _API_MODULES)
+
+
+def read_manifest(
+    package: str,
+    package_dir: Path,
+    file: Path | None = None,
+    digest: str | None = None,
+) -> tuple[list[RuleHandle], list[type]] | None:
+    """The rule handles and the (imported) config sections of the manifest ``file``
+    (default: the one in ``package_dir``), or None when there is none, it is of another
+    format or pack, or it does not carry the sources ``digest`` (default: the pack's
+    current one)."""
     try:
-        data = json.loads((package_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        data = json.loads((file or package_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
@@ -286,7 +300,7 @@ def read_manifest(package: str, package_dir: Path) -> tuple[list[RuleHandle], li
     if data.get("package") != package:
         return None
     try:
-        if data["sources"] != sources_digest(package_dir, _API_MODULES):
+        if data["sources"] != (digest or current_digest(package_dir)):
             return None
         collectors = {
             c["key"]: CollectorHandle(c["key"], c["module"], c["qualname"])

@@ -24,14 +24,17 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from integ_lint.config.settings import Section
+from integ_lint.engine.cache import _user_key_file
 from integ_lint.engine.manifest import (
     MANIFEST_NAME,
     RuleHandle,
     RuleRef,
     build_manifest,
+    current_digest,
     manifest_text,
     read_manifest,
 )
+from integ_lint.files.atomic import write_atomic
 
 if TYPE_CHECKING:
     from integ_lint.rule import AnyRule
@@ -169,11 +172,40 @@ def write_manifest() -> Path:
     return path
 
 
+def user_manifest_file() -> Path:
+    """Where the manifest of a pack whose shipped manifest is stale is kept: the user's
+    cache folder (``INTEG_LINT_CACHE_KEY_FILE`` moves it with the key)."""
+    return _user_key_file().parent / "rule-manifest.json"
+
+
+def _builtin_handles() -> tuple[list[RuleHandle], list[type]] | None:
+    package_dir = builtin_pack_dir()
+    digest = current_digest(package_dir)
+    return read_manifest(BUILTIN_PACK, package_dir, digest=digest) or read_manifest(
+        BUILTIN_PACK, package_dir, user_manifest_file(), digest
+    )
+
+
+def _keep_user_manifest(registry: Registry) -> None:
+    """Store the manifest of the imported built-in pack for the next runs (best effort:
+    a run that cannot write it imports the pack next time too)."""
+    package_dir = builtin_pack_dir()
+    rules = [registry.rules[code] for code in registry.codes]
+    data = build_manifest(rules, registry.sections, BUILTIN_PACK, package_dir)
+    try:
+        path = user_manifest_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, manifest_text(data), durable=False)
+    except OSError:
+        pass
+
+
 @lru_cache(maxsize=1)
 def load_registry(include_plugins: bool = True) -> Registry:
-    manifest = read_manifest(BUILTIN_PACK, builtin_pack_dir())
+    manifest = _builtin_handles()
     if manifest is None:
         registry = import_builtin_pack()
+        _keep_user_manifest(registry)
     else:
         handles, sections = manifest
         registry = Registry(sections=list(sections))
