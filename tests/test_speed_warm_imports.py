@@ -73,3 +73,30 @@ def test_warm_check_imports_networkx_again_when_the_project_phase_must_run(
     changed = next(p for p in sorted(project.rglob("*.py")) if p.stat().st_size > 0)
     changed.write_text(changed.read_text() + "\nimport os\n")
     assert "networkx" in _check(project, "--select", "IL1")
+
+
+def _run(project: Path, *arguments: str) -> list[str]:
+    completed = subprocess.run(
+        [sys.executable, "-c", RUN_CHECK, *arguments],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    marker = [line for line in completed.stdout.splitlines() if line.startswith("IMPORTED=")]
+    assert marker, completed.stdout + completed.stderr
+    imported: list[str] = json.loads(marker[-1].removeprefix("IMPORTED="))
+    return imported
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_warm_imports_view_does_not_import_libcst(tmp_path: Path, output_format: str) -> None:
+    """``imports`` reads the import records from the cache: with every file cached, the
+    collector (and LibCST behind it) stays unimported; the records live apart from it
+    (integ_lint.facts.import_records)."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "boundaries_contracts", project)
+    arguments = ("imports", "--format", output_format, ".")
+    assert "libcst" in _run(project, *arguments)  # cold: parsed
+    assert "libcst" not in _run(project, *arguments)

@@ -20,15 +20,20 @@ from integ_lint.cli.options import (
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import BoundarySettings
 from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.manifest import CollectorHandle
 from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.engine.pipeline import index_project
-from integ_lint.facts.imports import ImportFacts
+from integ_lint.facts.import_records import IMPORTS_KEY
 from integ_lint.model.boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
 from integ_lint.model.import_graph import ImportGraph, counted, import_graph
 from integ_lint.views.export import FORMATS, export_graph
 
 if TYPE_CHECKING:
     import networkx as nx
+
+# The import fact collector, by name: a warm run (every file's facts cached) never
+# imports it, nor LibCST behind it.
+IMPORT_FACTS = CollectorHandle(IMPORTS_KEY, "integ_lint.facts.imports", "ImportFacts")
 
 
 @dataclass
@@ -58,7 +63,7 @@ def build_overview(
     import networkx as nx
 
     project, notes = index_project(
-        paths, config, [ImportFacts], jobs=jobs, subprojects=subprojects, use_cache=use_cache
+        paths, config, [IMPORT_FACTS], jobs=jobs, subprojects=subprojects, use_cache=use_cache
     )
     graph = import_graph(project)
     boundaries = resolve_boundaries(config, graph)

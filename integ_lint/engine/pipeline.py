@@ -56,6 +56,7 @@ from integ_lint.findings.suppressions import (
 from integ_lint.model.project import ProjectIndex
 
 if TYPE_CHECKING:
+    from integ_lint.engine.manifest import CollectorRef
     from integ_lint.engine.shards import ShardReader, ShardWriter
     from integ_lint.rule import FactCollector
 
@@ -97,7 +98,7 @@ class RunOptions:
 def index_project(
     paths: Sequence[Path],
     config: Config,
-    collectors: Sequence[type[FactCollector]],
+    collectors: Sequence[CollectorRef],
     jobs: int = 1,
     subprojects: list[Path] | None = None,
     use_cache: bool = False,

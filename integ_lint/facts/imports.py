@@ -3,7 +3,8 @@
 The collector records what the file says, resolved only as far as the file alone
 allows (relative imports against the file's own package). Whether ``from pkg import
 name`` imports the submodule ``pkg.name`` needs the module table, so it is decided
-later, in :mod:`integ_lint.model.import_graph`.
+later, in :mod:`integ_lint.model.import_graph`. The records themselves are in
+:mod:`integ_lint.facts.import_records` (re-exported here).
 """
 
 from __future__ import annotations
@@ -14,56 +15,13 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name, is_main_guard
-from integ_lint.findings.model import AtSite, Site
+from integ_lint.facts.import_records import IMPORTS_KEY, ImportFactsValue, ImportRecord
+from integ_lint.findings.model import Site
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _DYNAMIC_FUNCTIONS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
 
-
-@dataclass(frozen=True)
-class ImportRecord(AtSite):
-    """One import statement (or one dynamic import call with a literal name).
-
-    ``module`` is the absolute module named by the statement: ``a.b`` for ``import
-    a.b`` and for ``from a.b import c`` (``names`` then holds ``("c",)``), the
-    resolved package for relative imports. ``names`` is ``("*",)`` for a star
-    import and empty for ``import a.b`` and for dynamic imports.
-    """
-
-    module: str
-    names: tuple[str, ...]
-    site: Site
-    level: int = 0  # leading dots of a relative import
-    # Runs only later, not when the module is imported: inside a function body, or in
-    # the ``if __name__ == "__main__":`` block of a script.
-    lazy: bool = False
-    type_checking: bool = False  # under ``if TYPE_CHECKING:``
-    guarded: bool = False  # inside ``try: ... except ImportError``
-    dynamic: bool = False  # importlib.import_module / __import__ with a literal
-
-    @property
-    def star(self) -> bool:
-        return self.names == ("*",)
-
-    @property
-    def kind(self) -> str:
-        """``dynamic``, ``type-checking``, ``lazy`` or ``regular`` (in that priority)."""
-        if self.dynamic:
-            return "dynamic"
-        if self.type_checking:
-            return "type-checking"
-        if self.lazy:
-            return "lazy"
-        return "regular"
-
-
-@dataclass(frozen=True)
-class ImportFactsValue:
-    """The import facts of one file."""
-
-    imports: tuple[ImportRecord, ...] = ()
-    # ``__all__`` when it is a literal list/tuple of strings (None otherwise).
-    all_names: tuple[str, ...] | None = None
+__all__ = ["IMPORTS_KEY", "ImportFacts", "ImportFactsValue", "ImportRecord"]
 
 
 @dataclass
@@ -113,7 +71,7 @@ def _literal_string(node: cst.BaseExpression) -> str | None:
 class ImportFacts(FactCollector):
     """Collects :class:`ImportRecord` s for every import in a file."""
 
-    KEY = "imports"
+    KEY = IMPORTS_KEY
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

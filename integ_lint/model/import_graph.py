@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from integ_lint.facts.imports import ImportFacts, ImportFactsValue, ImportRecord
+from integ_lint.facts.import_records import IMPORTS_KEY, ImportFactsValue, ImportRecord
 from integ_lint.model.project import ProjectIndex
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def build_import_graph(project: ProjectIndex) -> ImportGraph:
     facts_by_module: dict[str, ImportFactsValue] = {}
     for module, relpath in table.files.items():
         graph.add_node(module, path=relpath, package=table.is_package(module), external=False)
-    for file_facts, value in project.facts(ImportFacts.KEY):
+    for file_facts, value in project.facts(IMPORTS_KEY):
         importer = file_facts.module
         if not importer or project.modules.get(importer) is not file_facts:
             continue  # no module name, or a .pyi shadowed by its .py

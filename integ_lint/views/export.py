@@ -14,11 +14,11 @@ import re
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from integ_lint.model.coupling import ManagerGraph, manager_graph
-from integ_lint.model.project import ProjectIndex
-
 if TYPE_CHECKING:
     import networkx as nx
+
+    from integ_lint.model.coupling import ManagerGraph
+    from integ_lint.model.project import ProjectIndex
 
 FORMATS: tuple[str, ...] = ("dot", "graphml", "json", "mermaid")
 
@@ -193,6 +193,10 @@ def to_mermaid(graph: nx.DiGraph, *, title: str = "") -> str:
 def manager_mermaid(project: ProjectIndex, *, title: str = "Manager coupling") -> str:
     """The manager graph as a Mermaid flowchart (what audit certificates embed): edges
     labelled with their kinds, cycle edges drawn red and thick."""
+    # Imported here: the coupling model imports the manager facts' collector, and with
+    # it LibCST, which ``imports`` on a warm cache never needs.
+    from integ_lint.model.coupling import manager_graph
+
     return graph_mermaid(manager_graph(project), title=title)
 
 
