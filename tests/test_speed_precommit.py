@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from integ_lint.config import load_config
-from integ_lint.engine import RunOptions, executor, run
+from integ_lint.engine import RunOptions, analysis, run
 from integ_lint.engine.registry import load_registry
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "web_backend"
@@ -35,13 +35,14 @@ def test_pre_commit_after_a_full_run_parses_nothing(
     whole = _lines(root, [root])
     reported = next(line.split(":")[0] for line in whole if " IL103 " in line)
     analysed: list[str] = []
-    real = executor.analyze_file
+    # The executor imports the traversal only when a file is analysed, from here.
+    real = analysis.analyze_file
 
     def counted(source_file, *args, **kwargs):  # type: ignore[no-untyped-def]
         analysed.append(source_file.relpath)
         return real(source_file, *args, **kwargs)
 
-    monkeypatch.setattr(executor, "analyze_file", counted)
+    monkeypatch.setattr(analysis, "analyze_file", counted)
     one = _lines(root, [root / reported])
     assert analysed == []
     assert one == _lines(root, [root / reported], use_cache=False)
