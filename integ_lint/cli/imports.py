@@ -25,6 +25,7 @@ from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.engine.pipeline import index_project
 from integ_lint.facts.import_records import IMPORTS_KEY
 from integ_lint.model.boundaries import Boundaries, component_graph, find_cycles, resolve_boundaries
+from integ_lint.model.digraph import DiGraph
 from integ_lint.model.import_graph import ImportGraph, counted, import_graph
 from integ_lint.views.export import FORMATS, export_graph
 
@@ -41,7 +42,7 @@ class ImportsOverview:
     graph: ImportGraph
     boundaries: Boundaries
     level: str  # "module" (components) or "file"
-    view: nx.DiGraph  # the graph at that level, every import kind
+    view: DiGraph  # the graph at that level, every import kind
     cycles: list[tuple[list[str], list[str]]]  # counted per the cycle settings
     notes: list[str]
     files_shown: int = 0  # files whose modules the view is about
@@ -60,8 +61,6 @@ def build_overview(
     graph at ``level``; folders holding their own ``pyproject.toml`` are left out and
     listed in ``subprojects``. ``config``'s tables are validated already (by
     ``select_rules``, as ``load_project_config`` and ``each_project`` run it)."""
-    import networkx as nx
-
     project, notes = index_project(
         paths, config, [IMPORT_FACTS], jobs=jobs, subprojects=subprojects, use_cache=use_cache
     )
@@ -80,13 +79,13 @@ def build_overview(
         )
         cycles = find_cycles(counted_graph)
     else:
-        view = nx.DiGraph()
+        view = DiGraph()
         for module in graph.internal_nodes():
             view.add_node(module)
         for importer, imported, sites in graph.edges():
             if not graph.is_external(imported):
                 view.add_edge(importer, imported, sites=list(sites))
-        file_counted = nx.DiGraph()
+        file_counted = DiGraph()
         file_counted.add_nodes_from(view.nodes)
         for importer, imported, data in view.edges(data=True):
             if counted(
@@ -108,22 +107,20 @@ def build_overview(
 
 
 def _narrow(
-    view: nx.DiGraph,
+    view: DiGraph,
     cycles: list[tuple[list[str], list[str]]],
     graph: ImportGraph,
     boundaries: Boundaries,
     level: str,
     report_paths: set[str],
-) -> tuple[nx.DiGraph, list[tuple[list[str], list[str]]]]:
+) -> tuple[DiGraph, list[tuple[list[str], list[str]]]]:
     """The view of the given paths within the whole project: their nodes, and the
     edges into and out of them (the rest of the project stays as their neighbours)."""
-    import networkx as nx
-
     reported = {m for m, path in graph.table.files.items() if path in report_paths}
     if level == "module":  # the nodes stand for components, as in component_graph
         reported = {boundaries.component_of(m) or m for m in reported}
     focus = reported & set(view.nodes)
-    narrowed: nx.DiGraph = nx.DiGraph()
+    narrowed = DiGraph()
     narrowed.add_nodes_from(focus)
     for importer, imported, data in view.edges(data=True):
         if importer in focus or imported in focus:

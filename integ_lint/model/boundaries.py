@@ -24,6 +24,7 @@ from integ_lint.config.contracts import (
 )
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.config.settings import BoundarySettings
+from integ_lint.model.digraph import DiGraph, strongly_connected_components
 from integ_lint.model.import_graph import ImportGraph, ImportSite, ModuleTable, counted
 from integ_lint.model.layout import did_you_mean, missing_module_message
 
@@ -856,7 +857,7 @@ def component_graph(
     include_lazy: bool,
     include_type_checking: bool,
     skip_paths: frozenset[str] | set[str] = frozenset(),
-) -> nx.DiGraph:
+) -> DiGraph:
     """Import graph between components (modules outside every component stand for
     themselves); each edge keeps the counted import sites that make it.
 
@@ -866,14 +867,12 @@ def component_graph(
     Imports written in ``skip_paths`` (tests, scripts, ... unless
     ``cycles-include-tests``) add no edge.
     """
-    import networkx as nx
-
     containers = {
         ".".join(parts[:end])
         for parts in (c.split(".") for c in boundaries.components)
         for end in range(1, len(parts))
     }
-    result: nx.DiGraph = nx.DiGraph()
+    result = DiGraph()
     for module in graph.internal_nodes():
         node = boundaries.component_of(module) or module
         if node not in containers:
@@ -899,14 +898,12 @@ def component_graph(
     return result
 
 
-def find_cycles(components: nx.DiGraph) -> list[tuple[list[str], list[str]]]:
+def find_cycles(components: DiGraph | nx.DiGraph) -> list[tuple[list[str], list[str]]]:
     """``(cycle, strongly_connected_component)`` for each tangle: the cycle starts and
     ends at the alphabetically first module of the component and is the shortest one
     through it (ties broken by name); its last edge is the import that closes it."""
-    import networkx as nx
-
     cycles = []
-    for members in nx.strongly_connected_components(components):
+    for members in strongly_connected_components(components):
         if len(members) < 2:
             continue
         start = min(members)

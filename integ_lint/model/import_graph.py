@@ -15,13 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from integ_lint.facts.import_records import IMPORTS_KEY, ImportFactsValue, ImportRecord
+from integ_lint.model.digraph import DiGraph
 from integ_lint.model.project import ProjectIndex
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 DERIVED_KEY = "import-graph"
 
@@ -99,7 +96,7 @@ class ModuleTable:
 @dataclass
 class ImportGraph:
     table: ModuleTable
-    graph: nx.DiGraph
+    graph: DiGraph  # not networkx: a warm ``imports`` run never imports it
     facts: dict[str, ImportFactsValue]  # module -> its import facts
 
     def sites(self, importer: str, imported: str) -> list[ImportSite]:
@@ -166,10 +163,8 @@ def resolve_targets(record: ImportRecord, table: ModuleTable) -> list[tuple[str,
 
 
 def build_import_graph(project: ProjectIndex) -> ImportGraph:
-    import networkx as nx
-
     table = ModuleTable.from_project(project)
-    graph: nx.DiGraph = nx.DiGraph()
+    graph = DiGraph()
     facts_by_module: dict[str, ImportFactsValue] = {}
     for module, relpath in table.files.items():
         graph.add_node(module, path=relpath, package=table.is_package(module), external=False)
