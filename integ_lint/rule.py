@@ -118,18 +118,7 @@ class RuleMixin:
 
     @classmethod
     def info(cls) -> RuleInfo:
-        return RuleInfo(
-            code=cls.code,
-            name=cls.name,
-            family=cls.family,
-            severity=cls.severity,
-            summary=cls.summary(),
-            documentation=cls.documentation(),
-            kind=cls.kind(),
-            fixable=cls.fixable,
-            tags=cls.tags,
-            default_enabled=cls.default_enabled,
-        )
+        return RuleInfo.of(cls)
 
     @classmethod
     def validate_declaration(cls) -> list[str]:

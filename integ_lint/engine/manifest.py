@@ -30,7 +30,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
 
 from integ_lint.findings.model import RuleInfo, Severity
 
@@ -66,32 +66,40 @@ def _load_attribute(module: str, qualname: str) -> Any:
     return value
 
 
-class CollectorHandle:
-    """A fact collector named by the manifest: ``KEY``, module and qualified name
-    without the import; anything else imports the class and is read from it."""
+_Loaded = TypeVar("_Loaded")
 
-    KEY: str
+
+class _Handle(Generic[_Loaded]):
+    """What both handles share: the class they name is imported on first real use,
+    checked to be the one the manifest describes (``_IDENTITY``, its ``KEY`` or
+    ``code``), then answers every attribute the handle does not hold; a handle pickles
+    as that class."""
+
+    _IDENTITY: ClassVar[str]
+    _LABEL: ClassVar[str]  # what the repr calls it
     __qualname__: str
 
-    def __init__(self, key: str, module: str, qualname: str) -> None:
-        self.KEY = key
+    def __init__(self, module: str, qualname: str) -> None:
         self.__module__ = module
         self.__qualname__ = qualname
-        self._loaded: type[FactCollector] | None = None
+        self._loaded: _Loaded | None = None
 
-    def load(self) -> type[FactCollector]:
+    def _described(self) -> str:
+        raise NotImplementedError
+
+    def load(self) -> _Loaded:
         if self._loaded is None:
             loaded = _load_attribute(self.__module__, self.__qualname__)
-            if getattr(loaded, "KEY", None) != self.KEY:
+            if getattr(loaded, self._IDENTITY, None) != getattr(self, self._IDENTITY):
                 raise ImportError(
-                    f"{self.__module__}.{self.__qualname__}: not the fact collector "
-                    f"{self.KEY!r} the rule manifest names (regenerate it)"
+                    f"{self.__module__}.{self.__qualname__}: not the {self._described()} "
+                    "the rule manifest names (regenerate it)"
                 )
             self._loaded = loaded
         return self._loaded
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.load()(*args, **kwargs)
+        return cast(Any, self.load())(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "_loaded":
@@ -102,14 +110,33 @@ class CollectorHandle:
         return (_load_attribute, (self.__module__, self.__qualname__))
 
     def __repr__(self) -> str:
-        return f"<collector {self.KEY} {self.__module__}.{self.__qualname__} (not imported)>"
+        named = f"{getattr(self, self._IDENTITY)} {self.__module__}.{self.__qualname__}"
+        return f"<{self._LABEL} {named} (not imported)>"
 
 
-class RuleHandle:
+class CollectorHandle(_Handle["type[FactCollector]"]):
+    """A fact collector named by the manifest: ``KEY``, module and qualified name
+    without the import; anything else imports the class and is read from it."""
+
+    _IDENTITY = "KEY"
+    _LABEL = "collector"
+    KEY: str
+
+    def __init__(self, key: str, module: str, qualname: str) -> None:
+        self.KEY = key
+        super().__init__(module, qualname)
+
+    def _described(self) -> str:
+        return f"fact collector {self.KEY!r}"
+
+
+class RuleHandle(_Handle["type[RuleMixin]"]):
     """A rule named by the manifest. It answers what the engine reads of a rule class
     (``code``, ``roles``, ``info()``, ``kind()``, ``FACTS`` ...) from the manifest;
     calling it, or reading anything else, imports the rule's module and uses the class."""
 
+    _IDENTITY = "code"
+    _LABEL = "rule"
     code: str
     name: str
     family: str
@@ -119,7 +146,6 @@ class RuleHandle:
     roles: frozenset[str]
     default_enabled: bool
     FACTS: tuple[CollectorHandle, ...]
-    __qualname__: str
 
     def __init__(self, data: dict[str, Any], collectors: dict[str, CollectorHandle]) -> None:
         self.code = data["code"]
@@ -131,12 +157,13 @@ class RuleHandle:
         self.roles = frozenset(data["roles"])
         self.default_enabled = bool(data["default_enabled"])
         self.FACTS = tuple(collectors[key] for key in data["facts"])
-        self.__module__ = data["module"]
-        self.__qualname__ = data["qualname"]
+        super().__init__(data["module"], data["qualname"])
         self._kind: str = data["kind"]
         self._summary: str = data["summary"]
         self._documentation: str = data["documentation"]
-        self._loaded: type[RuleMixin] | None = None
+
+    def _described(self) -> str:
+        return f"rule {self.code}"
 
     def kind(self) -> str:
         return self._kind
@@ -148,43 +175,7 @@ class RuleHandle:
         return self._documentation
 
     def info(self) -> RuleInfo:
-        return RuleInfo(
-            code=self.code,
-            name=self.name,
-            family=self.family,
-            severity=self.severity,
-            summary=self._summary,
-            documentation=self._documentation,
-            kind=self._kind,
-            fixable=self.fixable,
-            tags=self.tags,
-            default_enabled=self.default_enabled,
-        )
-
-    def load(self) -> type[RuleMixin]:
-        if self._loaded is None:
-            loaded = _load_attribute(self.__module__, self.__qualname__)
-            if getattr(loaded, "code", None) != self.code:
-                raise ImportError(
-                    f"{self.__module__}.{self.__qualname__}: not the rule {self.code} "
-                    "the rule manifest names (regenerate it)"
-                )
-            self._loaded = loaded
-        return self._loaded
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.load()(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name == "_loaded":
-            raise AttributeError(name)
-        return getattr(self.load(), name)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_load_attribute, (self.__module__, self.__qualname__))
-
-    def __repr__(self) -> str:
-        return f"<rule {self.code} {self.__module__}.{self.__qualname__} (not imported)>"
+        return RuleInfo.of(self)
 
 
 # What the engine passes around for a selected rule or collector: the class itself

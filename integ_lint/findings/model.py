@@ -171,6 +171,23 @@ class RuleInfo:
     tags: tuple[str, ...] = ()
     default_enabled: bool = True  # False: opt-in (selected only by its exact code)
 
+    @classmethod
+    def of(cls, rule: Any) -> RuleInfo:
+        """The info of a rule class, or of what answers like one (the manifest's
+        :class:`~integ_lint.engine.manifest.RuleHandle`)."""
+        return cls(
+            code=rule.code,
+            name=rule.name,
+            family=rule.family,
+            severity=rule.severity,
+            summary=rule.summary(),
+            documentation=rule.documentation(),
+            kind=rule.kind(),
+            fixable=rule.fixable,
+            tags=rule.tags,
+            default_enabled=rule.default_enabled,
+        )
+
 
 @dataclass
 class RunStats:
