@@ -222,17 +222,17 @@ def test_deleted_during_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(RUN)
     (tmp_path / "gone.py").write_text(RUN)
-    # discover_files (engine.discovery) calls the module's discover
-    import integ_lint.engine.discovery as engine
+    # The pipeline asks engine.discovery for the run's files, then reads them.
+    import integ_lint.engine.pipeline as engine
 
-    real_discover = engine.discover
+    real_discover = engine.discover_files
 
     def discover_then_delete(*args: Any, **kwargs: Any) -> Any:
         files = real_discover(*args, **kwargs)
         (tmp_path / "gone.py").unlink(missing_ok=True)
         return files
 
-    monkeypatch.setattr(engine, "discover", discover_then_delete)
+    monkeypatch.setattr(engine, "discover_files", discover_then_delete)
     result = check(tmp_path, "--format", "concise")
     assert result.exit_code == EXIT_INCOMPLETE
     assert "a.py:2:1: IL201" in result.stdout
