@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from integ_lint.cli.options import (
+    collector_paused,
     emit,
     fail,
     load_project_config,
@@ -55,10 +56,17 @@ class GraphView:
 
 
 def build_view(
-    paths: list[Path], config: Config, *, with_owners: bool, jobs: int, notes: list[str]
+    paths: list[Path],
+    config: Config,
+    *,
+    with_owners: bool,
+    jobs: int,
+    notes: list[str],
+    use_cache: bool = False,
 ) -> GraphView:
     """The view of ``paths``: each project (the config's, and every member) indexed
-    whole, narrowed to the given paths, then merged."""
+    whole, narrowed to the given paths, then merged. ``use_cache``: read and write the
+    per-file cache, as ``check`` does."""
     from integ_lint.engine.pipeline import index_project
     from integ_lint.facts.gpu import GpuFactCollector
     from integ_lint.model.devices import device_owners
@@ -67,11 +75,17 @@ def build_view(
 
     def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> GraphView:
         project, problems = index_project(
-            own, project_config, collectors, jobs=jobs, subprojects=subprojects
+            own,
+            project_config,
+            collectors,
+            jobs=jobs,
+            subprojects=subprojects,
+            use_cache=use_cache,
         )
         notes.extend(problems)
-        graph = manager_graph(project)
-        owners = device_owners(project) if with_owners else []
+        with collector_paused():
+            graph = manager_graph(project)
+            owners = device_owners(project) if with_owners else []
         if project.report_paths is None:
             return GraphView(graph, owners, files_shown=len(project.files))
         reported = project.report_paths
@@ -322,6 +336,9 @@ def render_table(graph: ManagerGraph, color: bool, top: int, focus: set[str] | N
     show_default=True,
     help="Reach-through sites to list in the table.",
 )
+@click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
+)
 def graph_command(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -331,6 +348,7 @@ def graph_command(
     output: Path | None,
     jobs: int | None,
     color: bool | None,
+    no_cache: bool,
 ) -> None:
     """Show how the managers of PATHS (default: here) depend on each other.
 
@@ -351,6 +369,7 @@ def graph_command(
             with_owners=output_format == "table",
             jobs=config.general.jobs if jobs is None else jobs,
             notes=notes,
+            use_cache=not no_cache,
         )
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
