@@ -105,3 +105,17 @@ def test_warm_imports_view_does_not_import_libcst(tmp_path: Path, output_format:
         # the import graph, its components and cycles need no networkx (model.digraph);
         # only the graph exports do
         assert "networkx" not in warm
+
+
+@pytest.mark.parametrize("output_format", ["table", "json"])
+def test_warm_graph_view_does_not_import_libcst(tmp_path: Path, output_format: str) -> None:
+    """``graph`` reads the manager and GPU records from the cache: their collectors
+    (and LibCST) stay unimported (integ_lint.facts.manager_records, .gpu_records)."""
+    project = tmp_path / "project"
+    # without the cache other runs over the fixture in place may have left
+    shutil.copytree(
+        FIXTURES / "training_app", project, ignore=shutil.ignore_patterns(".integ-lint-cache")
+    )
+    arguments = ("graph", "--format", output_format, ".")
+    assert "libcst" in _run(project, *arguments)  # cold: parsed
+    assert "libcst" not in _run(project, *arguments)

@@ -20,8 +20,10 @@ from integ_lint.cli.options import (
 )
 from integ_lint.config.loader import Config, ConfigError
 from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.engine.manifest import CollectorHandle
 from integ_lint.engine.members import context_line, each_project, joined
-from integ_lint.facts.managers import ManagerFactCollector
+from integ_lint.facts.gpu_records import GPU_KEY
+from integ_lint.facts.manager_records import MANAGERS_KEY
 from integ_lint.model.coupling import (
     BackReference,
     ClassInfo,
@@ -35,6 +37,11 @@ from integ_lint.model.coupling import (
 from integ_lint.model.devices import DeviceOwner
 from integ_lint.model.project import ProjectIndex
 from integ_lint.views.export import export_graph, graph_mermaid
+
+# The fact collectors, by name: a warm run (every file's facts cached) imports neither,
+# nor LibCST behind them.
+MANAGER_FACTS = CollectorHandle(MANAGERS_KEY, "integ_lint.facts.managers", "ManagerFactCollector")
+GPU_FACTS = CollectorHandle(GPU_KEY, "integ_lint.facts.gpu", "GpuFactCollector")
 
 GRAPH_FORMATS = ("table", "dot", "graphml", "json", "mermaid", "svg", "html")
 TITLE = "Manager coupling"
@@ -68,10 +75,9 @@ def build_view(
     whole, narrowed to the given paths, then merged. ``use_cache``: read and write the
     per-file cache, as ``check`` does."""
     from integ_lint.engine.pipeline import index_project
-    from integ_lint.facts.gpu import GpuFactCollector
     from integ_lint.model.devices import device_owners
 
-    collectors = [ManagerFactCollector, GpuFactCollector] if with_owners else [ManagerFactCollector]
+    collectors = [MANAGER_FACTS, GPU_FACTS] if with_owners else [MANAGER_FACTS]
 
     def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> GraphView:
         project, problems = index_project(
@@ -411,7 +417,7 @@ def index_project(
     that cannot be read or parsed are described in ``notes`` (one line each)."""
     from integ_lint.engine.pipeline import index_project as index_with
 
-    project, problems = index_with(paths, config, [ManagerFactCollector], jobs=jobs)
+    project, problems = index_with(paths, config, [MANAGER_FACTS], jobs=jobs)
     if notes is not None:
         notes.extend(problems)
     return project

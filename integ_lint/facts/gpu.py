@@ -31,7 +31,8 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name
-from integ_lint.findings.model import Site, Span
+from integ_lint.facts.gpu_records import GPU_KEY, CallFact, DeviceOwnerFact, GpuFacts, SyncFact
+from integ_lint.findings.model import Site
 
 if TYPE_CHECKING:
     pass
@@ -54,6 +55,8 @@ NOT_TORCH = "no torch in the file"
 
 LOOP = "loop"
 COMPREHENSION = "comprehension"
+
+__all__ = ["GPU_KEY", "CallFact", "DeviceOwnerFact", "GpuFactCollector", "GpuFacts", "SyncFact"]
 
 _BENCHMARK_WORDS = re.compile(r"bench|profil|timing|timeit|time_|_time|latency|throughput", re.I)
 # Methods whose result lives on the host (or is metadata), not a device tensor.
@@ -91,46 +94,6 @@ _MODULE_WORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class SyncFact:
-    """One host-synchronising call (or implicit sync) in a file."""
-
-    scope: str  # qualname of the enclosing function/class ("" at module level)
-    pattern: str  # the allowlist pattern (integ_lint.config.gpu_allowlist.SYNC_PATTERNS)
-    occurrence: int  # 1-based, among every call of this pattern in the scope
-    site: Site
-    per_iteration: str = ""  # LOOP, COMPREHENSION, or "" (straight-line code)
-    skip: str = ""  # why it is not a sync (HOST_VALUE, ERROR_PATH, ...), else ""
-
-
-@dataclass(frozen=True)
-class CallFact:
-    """A call to a function the project may define, and how often it runs."""
-
-    scope: str  # the caller's qualname
-    callee: str  # the callee's qualified name (``pkg.metrics.accuracy``, ``pkg.m.C.f``)
-    span: Span
-    per_iteration: str = ""  # LOOP, COMPREHENSION or ""
-
-
-@dataclass(frozen=True)
-class DeviceOwnerFact:
-    """A class or function that decides the device and hands it to others."""
-
-    qualname: str
-    evidence: str
-    site: Site
-
-
-@dataclass(frozen=True)
-class GpuFacts:
-    uses_torch: bool
-    syncs: tuple[SyncFact, ...] = ()
-    calls: tuple[CallFact, ...] = ()
-    functions: tuple[str, ...] = ()  # qualnames of the functions defined here
-    owners: tuple[DeviceOwnerFact, ...] = ()
-
-
 @dataclass
 class _Frame:
     """Per function (and one for the module): what the function built from torch,
@@ -146,7 +109,7 @@ class _Frame:
 
 
 class GpuFactCollector(FactCollector):
-    KEY = "gpu"
+    KEY = GPU_KEY
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

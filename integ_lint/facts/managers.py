@@ -17,7 +17,8 @@ configuration, applied in the project phase):
 Type references are strings: the qualified name an import alias resolves to
 (``trainer_app.training.step_manager.StepManager``), or ``<module>.<Name>`` for a name
 defined (or not found) in the file itself. The project phase resolves them against the
-class table, following package re-exports.
+class table, following package re-exports. The records themselves are in
+:mod:`integ_lint.facts.manager_records` (re-exported here).
 """
 
 from __future__ import annotations
@@ -31,88 +32,41 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name
+from integ_lint.facts.manager_records import (
+    ANNOTATED,
+    MANAGERS_KEY,
+    NEW,
+    PARAM,
+    SELF,
+    AttrAssign,
+    Chain,
+    ClassFact,
+    ImportedName,
+    ManagerFacts,
+    Root,
+    SelfPass,
+)
 from integ_lint.facts.syntax import MarkedBlocks
 from integ_lint.findings.model import Site
-
-# Root kinds of a value or chain.
-SELF = "self"  # the instance of the enclosing class
-PARAM = "param"  # a parameter of the enclosing function (``types``: its annotation)
-NEW = "new"  # a construction ``X(...)`` (``types``: the callee)
-ANNOTATED = "annotated"  # a value whose declared type is known (``types``)
 
 _WRAPPERS = {"Optional", "Union", "Final", "ClassVar", "Annotated", "ReadOnly", "Required"}
 
 
-@dataclass(frozen=True)
-class Root:
-    """What an expression starts from."""
-
-    kind: str
-    name: str = ""
-    types: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ClassFact:
-    qualname: str  # within the module, e.g. ``Trainer`` or ``Outer.Inner``
-    bases: tuple[str, ...]
-    site: Site
-    # attribute -> candidate type references, from annotations
-    attr_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-
-@dataclass(frozen=True)
-class AttrAssign:
-    """``self.<attr> = <root>.<attrs...>`` inside a method of ``owner``."""
-
-    owner: str
-    attr: str
-    root: Root
-    attrs: tuple[str, ...]
-    site: Site
-
-
-@dataclass(frozen=True)
-class Chain:
-    """A maximal attribute chain ``<root>.a.b.c``; ``via_local`` when its root was a
-    local variable bound to another chain (substituted here)."""
-
-    owner: str  # the class whose method holds it ("" outside classes)
-    root: Root
-    attrs: tuple[str, ...]
-    site: Site
-    via_local: bool = False
-
-
-@dataclass(frozen=True)
-class SelfPass:
-    """A call ``X(..., self, ...)`` in a method of ``owner`` handing ``self`` to what
-    is presumably a constructor (``callee``); method calls on ``self``, parameters and
-    locals are not recorded."""
-
-    owner: str
-    callee: str
-    keyword: str
-    site: Site
-
-
-@dataclass(frozen=True)
-class ImportedName:
-    target: str  # qualified name or module
-    site: Site
-    type_checking: bool = False  # under ``if TYPE_CHECKING:``
-
-
-@dataclass(frozen=True)
-class ManagerFacts:
-    module: str
-    classes: tuple[ClassFact, ...] = ()
-    assigns: tuple[AttrAssign, ...] = ()
-    chains: tuple[Chain, ...] = ()
-    self_passes: tuple[SelfPass, ...] = ()
-    imports: tuple[ImportedName, ...] = ()
-    # local name -> target, for following re-exports through package ``__init__``s
-    aliases: tuple[tuple[str, str], ...] = ()
+__all__ = [
+    "ANNOTATED",
+    "MANAGERS_KEY",
+    "NEW",
+    "PARAM",
+    "SELF",
+    "AttrAssign",
+    "Chain",
+    "ClassFact",
+    "ImportedName",
+    "ManagerFactCollector",
+    "ManagerFacts",
+    "Root",
+    "SelfPass",
+]
 
 
 @dataclass
@@ -143,7 +97,7 @@ class _ClassState:
 class ManagerFactCollector(FactCollector):
     """Collects :class:`ManagerFacts` for one file."""
 
-    KEY = "managers"
+    KEY = MANAGERS_KEY
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

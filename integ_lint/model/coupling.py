@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from integ_lint.config.roles import LIBRARY
 from integ_lint.config.settings import CouplingSettings
-from integ_lint.facts.managers import (
+from integ_lint.facts.manager_records import (
     ANNOTATED,
+    MANAGERS_KEY,
     NEW,
     PARAM,
     SELF,
     Chain,
     ClassFact,
-    ManagerFactCollector,
     ManagerFacts,
     Root,
 )
@@ -311,7 +311,7 @@ class ClassTable:
         self.classes: dict[str, ClassInfo] = {}
         self.facts: dict[str, tuple[FileFacts, ManagerFacts]] = {}
         self.aliases: dict[str, dict[str, str]] = {}
-        for file_facts, value in sorted(project.facts(ManagerFactCollector.KEY), key=_by_path):
+        for file_facts, value in sorted(project.facts(MANAGERS_KEY), key=_by_path):
             if not isinstance(value, ManagerFacts):
                 continue
             self.facts[file_facts.relpath] = (file_facts, value)

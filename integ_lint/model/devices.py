@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from integ_lint.config.settings import GpuSettings
-from integ_lint.facts.gpu import GpuFactCollector, GpuFacts
+from integ_lint.facts.gpu_records import GPU_KEY, GpuFacts
 from integ_lint.model.project import ProjectIndex
 
 
@@ -33,7 +33,7 @@ def device_owners(project: ProjectIndex) -> list[DeviceOwner]:
         return owners
     inferred = []
     for facts in project.files.values():
-        gpu = facts.facts.get(GpuFactCollector.KEY)
+        gpu = facts.facts.get(GPU_KEY)
         if not isinstance(gpu, GpuFacts) or project.role_of(facts.relpath) != "library":
             continue
         for owner in gpu.owners:
