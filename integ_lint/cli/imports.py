@@ -71,13 +71,6 @@ def build_overview(
         level = "module" if boundaries.components else "file"
     if level == "module":
         view = component_graph(graph, boundaries, include_lazy=True, include_type_checking=True)
-        counted_graph = component_graph(
-            graph,
-            boundaries,
-            include_lazy=settings.cycles_include_lazy,
-            include_type_checking=settings.cycles_include_type_checking,
-        )
-        cycles = find_cycles(counted_graph)
     else:
         view = DiGraph()
         for module in graph.internal_nodes():
@@ -85,17 +78,19 @@ def build_overview(
         for importer, imported, sites in graph.edges():
             if not graph.is_external(imported):
                 view.add_edge(importer, imported, sites=list(sites))
-        file_counted = DiGraph()
-        file_counted.add_nodes_from(view.nodes)
-        for importer, imported, data in view.edges(data=True):
-            if counted(
-                data["sites"],
-                lazy=settings.cycles_include_lazy,
-                type_checking=settings.cycles_include_type_checking,
-                dynamic=True,
-            ):
-                file_counted.add_edge(importer, imported, sites=data["sites"])
-        cycles = find_cycles(file_counted)
+    # The cycles count only the import kinds the settings count: the view's edges with
+    # such a site (at module level, what component_graph with those settings gives).
+    counted_edges = DiGraph()
+    counted_edges.add_nodes_from(view.nodes)
+    for importer, imported, data in view.edges(data=True):
+        if counted(
+            data["sites"],
+            lazy=settings.cycles_include_lazy,
+            type_checking=settings.cycles_include_type_checking,
+            dynamic=True,
+        ):
+            counted_edges.add_edge(importer, imported)
+    cycles = find_cycles(counted_edges)
     if project.report_paths is not None:
         view, cycles = _narrow(view, cycles, graph, boundaries, level, project.report_paths)
     shown = len(project.files)
