@@ -22,6 +22,7 @@ from integ_lint.cli.options import (
     jobs_option,
     load_project_config,
     no_baseline_option,
+    no_cache_option,
     output_option,
     run_scan,
     use_color,
@@ -138,9 +139,7 @@ def paths_without_python_files(paths: Sequence[Path], report: Report) -> list[Pa
 @jobs_option
 @color_option
 @click.option("--no-source", is_flag=True, help="Do not show source excerpts in the text report.")
-@click.option(
-    "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
-)
+@no_cache_option
 @baseline_option
 @no_baseline_option
 @click.option(

@@ -15,6 +15,7 @@ from integ_lint.cli.options import (
     emit,
     fail,
     load_project_config,
+    no_cache_option,
     use_color,
     view_command,
 )
@@ -342,9 +343,7 @@ def render_table(graph: ManagerGraph, color: bool, top: int, focus: set[str] | N
     show_default=True,
     help="Reach-through sites to list in the table.",
 )
-@click.option(
-    "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
-)
+@no_cache_option
 def graph_command(
     paths: tuple[Path, ...],
     config_file: Path | None,

@@ -14,6 +14,7 @@ from integ_lint.cli.options import (
     emit,
     fail,
     load_project_config,
+    no_cache_option,
     use_color,
     view_command,
 )
@@ -240,9 +241,7 @@ def render_table(overview: ImportsOverview, color: bool, project: str = "") -> N
     show_default=True,
     help="module: components from [tool.integ-lint.boundaries]; file: every Python module.",
 )
-@click.option(
-    "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
-)
+@no_cache_option
 def imports_command(
     paths: tuple[Path, ...],
     config_file: Path | None,

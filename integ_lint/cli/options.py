@@ -103,6 +103,9 @@ no_baseline_option = click.option(
     "--no-baseline", is_flag=True, help="Ignore the configured baseline."
 )
 color_option = click.option("--color/--no-color", default=None, help="Force colour on or off.")
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write the per-file cache (cache-dir)."
+)
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
 
