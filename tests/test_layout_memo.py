@@ -301,7 +301,7 @@ def test_check_runs_use_the_memo_unless_no_cache(tmp_path: Path) -> None:
     assert all(r.exit_code == 0 for r in runs), runs[0].output
     cache = root / ".integ-lint-cache"
     memos = [p for p in memo_files(cache) if p.read_bytes().startswith(b"{")]
-    assert len(memos) == 1  # written by the second run, once the cache folder existed
+    assert len(memos) == 1  # written by the first cached run, once its cache folder existed
 
     def findings(output: str) -> Any:
         return json.loads(output)["findings"]
@@ -338,3 +338,32 @@ def test_the_layout_check_names_the_same_example_on_a_tie(tmp_path: Path) -> Non
     (warning,) = outputs
     assert "12 of 12 imports" in warning and "such as 'alpha'" in warning
     assert 'source-roots = ["src"]' in warning
+
+
+def test_the_first_cached_run_stores_the_memo_once_its_cache_folder_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold run creates the cache folder after discovery: what discovery learnt is
+    stored once the folder is claimed, so the very next run reads no file either."""
+    from click.testing import CliRunner
+
+    from integ_lint.cli import main
+
+    root = tmp_path / "app"
+    write(root, "pyproject.toml", "[tool.integ-lint]\n")
+    write(root, "app/__init__.py")
+    write(root, "app/core.py", "import json\n\n\ndef load(text):\n    return json.loads(text)\n")
+    settle(root)
+    env = {"INTEG_LINT_CACHE_KEY_FILE": str(tmp_path / "key")}
+    runner = CliRunner()
+    args = ["check", str(root), "--format", "json", "--no-progress", "--exit-zero"]
+    cold = runner.invoke(main, args, env=env)
+    assert cold.exit_code == 0, cold.output
+    cache = root / ".integ-lint-cache"
+    assert [p for p in memo_files(cache) if p.read_bytes().startswith(b"{")]
+    read = forbid_reads(monkeypatch)
+    computed = count_layouts(monkeypatch)
+    warm = runner.invoke(main, args, env=env)
+    assert warm.exit_code == 0, warm.output
+    assert read == [] and computed == []
+    assert json.loads(warm.output)["findings"] == json.loads(cold.output)["findings"]

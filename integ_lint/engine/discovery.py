@@ -143,7 +143,7 @@ def discover_project(
     reused for every file whose ``stat`` is unchanged, and the layout for the same
     files and imports (:mod:`integ_lint.engine.layout_memo`). ``subprojects`` and
     ``unreadable``: as for :func:`discover`."""
-    from integ_lint.engine.layout_memo import DiscoveryMemo, memo_path
+    from integ_lint.engine.layout_memo import DiscoveryMemo, hold_until_claimed, memo_path
 
     root = root.resolve()
     found = collect_paths([root], root, exclude, respect_gitignore, subprojects, unreadable)
@@ -152,7 +152,9 @@ def discover_project(
     # The roots from configs first: their errors, as when the files are read.
     starting, origin = starting_roots(root, found, source_roots, "command line")
     memo = DiscoveryMemo(
-        memo_path(memo_directory, root) if memo_directory is not None else None, root
+        memo_path(memo_directory, root) if memo_directory is not None else None,
+        root,
+        cache_directory=memo_directory,
     )
     # Lists in the order of ``found``: no pathlib hashing per file.
     scans = [memo.scan(path, relpath) for path, relpath in zip(found, relpaths)]
@@ -164,6 +166,7 @@ def discover_project(
         layout = finish_layout(root, found, starting, origin, imports, configured)
         memo.remember_layout(key, layout)
     memo.save()
+    hold_until_claimed(memo)
     files, warning = separate_shadowed(
         name_files(
             found,

@@ -99,9 +99,12 @@ class DiscoveryMemo:
     """The per-file scans and the layouts of one project, loaded from ``path`` (None:
     kept in memory for this run only)."""
 
-    def __init__(self, path: Path | None, root: Path) -> None:
+    def __init__(self, path: Path | None, root: Path, cache_directory: Path | None = None) -> None:
         self.path = path
         self.root = str(root)
+        # A cache folder this run's cache has not claimed yet (a cold run): the memo is
+        # stored there once it has (:func:`save_unclaimed_memos`).
+        self.cache_directory = cache_directory if path is None else None
         self.stamp = _code_stamp()
         self._old_files: dict[str, Any] = {}
         self._old_layouts: list[Any] = []
@@ -205,6 +208,8 @@ class DiscoveryMemo:
     def save(self) -> None:
         """Store the memo (atomically) when this run read or computed something new:
         the files of this run, and the layout of this run before the recent others."""
+        if self.path is None and self.cache_directory is not None:
+            self.path = memo_path(self.cache_directory, Path(self.root))
         if self.path is None:
             return
         if not self._changed and len(self._files) == len(self._old_files):
@@ -255,3 +260,23 @@ def _strings(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+# Memos of runs whose cache folder did not exist yet when discovery ran, by project root.
+_UNCLAIMED: dict[str, DiscoveryMemo] = {}
+
+
+def hold_until_claimed(memo: DiscoveryMemo) -> None:
+    """Keep ``memo`` (whose cache folder is not claimed yet) for
+    :func:`save_unclaimed_memos`, so that the first warm run after a cold one reads no
+    file either."""
+    if memo.path is None and memo.cache_directory is not None:
+        _UNCLAIMED[memo.root] = memo
+
+
+def save_unclaimed_memos() -> None:
+    """Store the memos held by :func:`hold_until_claimed` in the cache folders the run
+    has claimed since (a folder still unclaimed, as with ``--no-cache``, stores nothing)."""
+    while _UNCLAIMED:
+        _, memo = _UNCLAIMED.popitem()
+        memo.save()

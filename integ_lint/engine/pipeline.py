@@ -31,6 +31,7 @@ from integ_lint.engine.discovery import (
     project_layout,
 )
 from integ_lint.engine.executor import ExecutionStats, analyze_files, load_deferred_facts
+from integ_lint.engine.layout_memo import save_unclaimed_memos
 from integ_lint.engine.members import split_by_member
 from integ_lint.engine.registry import load_registry
 from integ_lint.engine.results import FileResult
@@ -307,6 +308,8 @@ def _run_project(
         stats=execution,
         defer_facts=defer,
     )
+    # The per-file phase has claimed the cache folder: what discovery learnt goes there.
+    save_unclaimed_memos()
     if context_files:
         # Collectors only: project rules need every file's facts, findings come from
         # the reported files only.
