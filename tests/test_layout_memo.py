@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 
 import integ_lint.engine.discovery as discovery
 import integ_lint.engine.layout_memo as layout_memo
@@ -281,7 +283,8 @@ def test_cache_clean_deletes_the_memo(project: Path, cache_dir: Path) -> None:
     assert outcome.left == [] and not cache_dir.exists()
 
 
-def test_check_runs_use_the_memo_unless_no_cache(tmp_path: Path) -> None:
+def checking_app(tmp_path: Path) -> tuple[Path, Callable[..., Result]]:
+    """A small project, and ``check`` on it through the CLI (JSON, a key of its own)."""
     from click.testing import CliRunner
 
     from integ_lint.cli import main
@@ -292,12 +295,20 @@ def test_check_runs_use_the_memo_unless_no_cache(tmp_path: Path) -> None:
     write(root, "app/core.py", "import json\n\n\ndef load(text):\n    return json.loads(text)\n")
     settle(root)
     env = {"INTEG_LINT_CACHE_KEY_FILE": str(tmp_path / "key")}
-    runner = CliRunner()
     args = ["check", str(root), "--format", "json", "--no-progress", "--exit-zero"]
-    first = runner.invoke(main, [*args, "--no-cache"], env=env)
+
+    def check(*extra: str) -> Result:
+        return CliRunner().invoke(main, [*args, *extra], env=env)
+
+    return root, check
+
+
+def test_check_runs_use_the_memo_unless_no_cache(tmp_path: Path) -> None:
+    root, check = checking_app(tmp_path)
+    first = check("--no-cache")
     assert first.exit_code == 0, first.output
     assert not (root / ".integ-lint-cache").exists()
-    runs = [runner.invoke(main, args, env=env) for _ in range(3)]
+    runs = [check() for _ in range(3)]
     assert all(r.exit_code == 0 for r in runs), runs[0].output
     cache = root / ".integ-lint-cache"
     memos = [p for p in memo_files(cache) if p.read_bytes().startswith(b"{")]
@@ -345,25 +356,14 @@ def test_the_first_cached_run_stores_the_memo_once_its_cache_folder_exists(
 ) -> None:
     """A cold run creates the cache folder after discovery: what discovery learnt is
     stored once the folder is claimed, so the very next run reads no file either."""
-    from click.testing import CliRunner
-
-    from integ_lint.cli import main
-
-    root = tmp_path / "app"
-    write(root, "pyproject.toml", "[tool.integ-lint]\n")
-    write(root, "app/__init__.py")
-    write(root, "app/core.py", "import json\n\n\ndef load(text):\n    return json.loads(text)\n")
-    settle(root)
-    env = {"INTEG_LINT_CACHE_KEY_FILE": str(tmp_path / "key")}
-    runner = CliRunner()
-    args = ["check", str(root), "--format", "json", "--no-progress", "--exit-zero"]
-    cold = runner.invoke(main, args, env=env)
+    root, check = checking_app(tmp_path)
+    cold = check()
     assert cold.exit_code == 0, cold.output
     cache = root / ".integ-lint-cache"
     assert [p for p in memo_files(cache) if p.read_bytes().startswith(b"{")]
     read = forbid_reads(monkeypatch)
     computed = count_layouts(monkeypatch)
-    warm = runner.invoke(main, args, env=env)
+    warm = check()
     assert warm.exit_code == 0, warm.output
     assert read == [] and computed == []
     assert json.loads(warm.output)["findings"] == json.loads(cold.output)["findings"]
