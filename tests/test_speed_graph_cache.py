@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from integ_lint.cli import main
-from integ_lint.engine import analysis
+from cache_probes import analysed_files, command_output
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "training_app"
 
@@ -22,26 +18,7 @@ def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _graph(root: Path, *args: str) -> str:
-    old = Path.cwd()
-    os.chdir(root)
-    try:
-        result = CliRunner().invoke(main, ["graph", "--jobs", "1", *args])
-    finally:
-        os.chdir(old)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def _analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    real = analysis.analyze_file
-
-    def counted(source_file, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(source_file.relpath)
-        return real(source_file, *args, **kwargs)
-
-    monkeypatch.setattr(analysis, "analyze_file", counted)
-    return seen
+    return command_output(root, "graph", *args)
 
 
 @pytest.mark.parametrize("output_format", ["table", "json"])
@@ -50,7 +27,7 @@ def test_graph_reuses_the_cache(
 ) -> None:
     root = tmp_path / "project"
     shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".integ-lint-cache"))
-    seen = _analysed(monkeypatch)
+    seen = analysed_files(monkeypatch)
     first = _graph(root, "--format", output_format)
     assert seen
     assert first.strip()
@@ -64,7 +41,7 @@ def test_graph_reuses_the_cache(
 def test_graph_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "project"
     shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".integ-lint-cache"))
-    seen = _analysed(monkeypatch)
+    seen = analysed_files(monkeypatch)
     first = _graph(root, "--no-cache")
     assert _graph(root, "--no-cache") == first
     assert len(seen) == 2 * len(set(seen))

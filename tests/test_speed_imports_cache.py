@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from integ_lint.cli import main
-from integ_lint.engine import analysis
+from cache_probes import analysed_files, command_output
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "web_backend"
 
@@ -22,34 +18,13 @@ def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _imports(root: Path, *args: str) -> str:
-    old = Path.cwd()
-    os.chdir(root)
-    try:
-        result = CliRunner().invoke(main, ["imports", "--jobs", "1", *args])
-    finally:
-        os.chdir(old)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def _analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    # The executor imports analyze_file when it has a file to analyse (a warm run
-    # never imports the per-file phase): patch it where it is defined.
-    real = analysis.analyze_file
-
-    def counted(source_file, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(source_file.relpath)
-        return real(source_file, *args, **kwargs)
-
-    monkeypatch.setattr(analysis, "analyze_file", counted)
-    return seen
+    return command_output(root, "imports", *args)
 
 
 def test_imports_reuses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "web_backend"
     shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".integ-lint-cache"))
-    seen = _analysed(monkeypatch)
+    seen = analysed_files(monkeypatch)
     first = _imports(root)
     assert seen
     analysed_first = len(seen)
@@ -61,7 +36,7 @@ def test_imports_reuses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_imports_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "web_backend"
     shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".integ-lint-cache"))
-    seen = _analysed(monkeypatch)
+    seen = analysed_files(monkeypatch)
     first = _imports(root, "--no-cache")
     assert _imports(root, "--no-cache") == first
     assert len(seen) == 2 * len(set(seen))
