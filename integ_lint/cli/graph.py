@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from integ_lint.cli.options import (
+    auto_choice_option,
     collector_paused,
     emit,
     fail,
@@ -329,12 +330,10 @@ def render_table(graph: ManagerGraph, color: bool, top: int, focus: set[str] | N
     "table: metrics, cycles and reach-through sites; svg/html: a picture; "
     "otherwise the graph in that format.",
 )
-@click.option(
+@auto_choice_option(
     "--layout",
-    type=click.Choice(["auto", "graphviz", "builtin"]),
-    default="auto",
-    show_default=True,
-    help="For svg/html: Graphviz `dot` when installed (auto), or the built-in layout.",
+    ["auto", "graphviz", "builtin"],
+    "For svg/html: Graphviz `dot` when installed (auto), or the built-in layout.",
 )
 @click.option(
     "--top",

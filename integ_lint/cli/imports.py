@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from integ_lint.cli.options import (
+    auto_choice_option,
     emit,
     fail,
     load_project_config,
@@ -234,12 +235,10 @@ def render_table(overview: ImportsOverview, color: bool, project: str = "") -> N
     "text",
     "text: the dependency table and cycles; otherwise the graph in that format.",
 )
-@click.option(
+@auto_choice_option(
     "--level",
-    type=click.Choice(["auto", "module", "file"]),
-    default="auto",
-    show_default=True,
-    help="module: components from [tool.integ-lint.boundaries]; file: every Python module.",
+    ["auto", "module", "file"],
+    "module: components from [tool.integ-lint.boundaries]; file: every Python module.",
 )
 @no_cache_option
 def imports_command(

@@ -109,6 +109,13 @@ no_cache_option = click.option(
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
 
+def auto_choice_option(flag: str, choices: Sequence[str], help_text: str) -> Any:
+    """``flag`` choosing one of ``choices``, ``auto`` (the first) by default."""
+    return click.option(
+        flag, type=click.Choice(list(choices)), default="auto", show_default=True, help=help_text
+    )
+
+
 def view_command(
     name: str, formats: Sequence[str], default: str, help: str
 ) -> Callable[[Callable[..., Any]], click.Command]:
