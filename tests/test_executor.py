@@ -110,33 +110,6 @@ def test_pool_matches_in_process_and_keeps_order(tmp_path: Path) -> None:
     assert PARENT not in pids  # really analysed in workers
 
 
-def test_pooled_facts_come_back_pickled_when_deferred(tmp_path: Path) -> None:
-    """With ``defer_facts`` the workers send each file's facts pickled: the results
-    come with empty facts, kept in ``stats.deferred`` until they are loaded, and then
-    equal the in-process run's."""
-    config, files = project(tmp_path)
-    serial = analyze_files(files, config, [BoomCall], [Defs], jobs=1)
-    stats = ExecutionStats()
-    pooled = analyze_files(files, config, [BoomCall], [Defs], jobs=2, stats=stats, defer_facts=True)
-    assert stats.workers == 2
-    assert all(r.facts == {} for r in pooled)
-    assert sorted(r.relpath for r, _, _ in stats.deferred) == sorted(r.relpath for r in pooled)
-    assert all(result is pooled[files.index(file)] for result, _, file in stats.deferred)
-    executor.load_deferred_facts(stats, config, [Defs])
-    assert stats.deferred == []
-    assert summary(pooled) == summary(serial)
-
-
-def test_unpicklable_facts_stay_in_their_result_when_deferred(tmp_path: Path) -> None:
-    config, files = project(tmp_path, count=12)
-    stats = ExecutionStats()
-    results = analyze_files(
-        files, config, [BoomCall], [Unpicklable, Defs], jobs=2, stats=stats, defer_facts=True
-    )
-    assert all(callable(r.facts["test-unpicklable"]) for r in results if r.parsed)
-    assert stats.deferred == []
-
-
 def test_jobs_one_runs_in_process(tmp_path: Path) -> None:
     config, files = project(tmp_path, count=10)
     stats = ExecutionStats()

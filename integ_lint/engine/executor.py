@@ -123,36 +123,23 @@ def _bound_memory(extra: int) -> None:
 
 
 def _analyze_chunk(
-    chunk: Sequence[SourceFile], state: _State | None = None, pickle_facts: bool = False
-) -> tuple[list[FileResult], int, str | None, list[bytes | None]]:
+    chunk: Sequence[SourceFile], state: _State | None = None
+) -> tuple[list[FileResult], int, str | None]:
     """Analyse ``chunk`` and store the results in the cache; return the results, how
-    many cache entries were written, why the cache stopped working (or None), and with
-    ``pickle_facts`` each result's facts pickled (its ``facts`` then empty; None where
-    they do not pickle and stay in the result)."""
+    many cache entries were written, and why the cache stopped working (or None)."""
     state = state if state is not None else _WORKER_STATE
     assert state is not None, "worker not initialised"
     from integ_lint.engine.analysis import analyze_file
 
     config, file_rules, collectors, cache = state
     results = []
-    pickled: list[bytes | None] = []
     written = 0
     for source_file in chunk:
         result = analyze_file(source_file, config, file_rules, collectors)
         if cache is not None and cache.put(source_file, result):
             written += 1
-        facts: bytes | None = None
-        if pickle_facts:
-            with contextlib.suppress(Exception):
-                facts = pickle.dumps(result.facts, protocol=pickle.HIGHEST_PROTOCOL)
-                result.facts = {}
-        pickled.append(facts)
         results.append(result)
-    return results, written, cache.disabled_reason if cache is not None else None, pickled
-
-
-# What a worker sends back for a chunk (see :func:`_analyze_chunk`).
-_ChunkOutcome: TypeAlias = tuple[list[FileResult], int, str | None, list[bytes | None]]
+    return results, written, cache.disabled_reason if cache is not None else None
 
 
 # -- parent side ------------------------------------------------------------------
@@ -231,17 +218,7 @@ def analyze_files(
 
     if todo:
         _analyze_todo(
-            files,
-            todo,
-            config,
-            file_rules,
-            collectors,
-            cache,
-            jobs,
-            results,
-            stats,
-            tracker,
-            defer_facts,
+            files, todo, config, file_rules, collectors, cache, jobs, results, stats, tracker
         )
 
     if cache is not None:
@@ -266,22 +243,17 @@ def _analyze_todo(
     results: list[FileResult | None],
     stats: ExecutionStats,
     tracker: _Progress,
-    defer_facts: bool = False,
 ) -> None:
-    """Analyse the files at the indices of ``todo``, in a pool or in this process.
-    ``defer_facts``: the pool's workers send each result's facts pickled, kept so in
-    ``stats.deferred`` (as cached ones are) until the project phase loads them: this
-    process does not rebuild every file's facts while the workers still hold their
-    memory, nor spend the workers' time unpickling them."""
+    """Analyse the files at the indices of ``todo``, in a pool or in this process."""
     # Only now are the rules imported (their references may be manifest handles).
     state: _State = (config, loaded_rules(file_rules), loaded_rules(collectors), cache)
     workers = min(resolve_jobs(jobs), len(todo))
     if workers > 1 and len(todo) >= MIN_FILES_FOR_POOL and _poolable(state):
         stats.workers = workers
-        _run_pool(files, todo, state, workers, results, stats, tracker, defer_facts)
+        _run_pool(files, todo, state, workers, results, stats, tracker)
     else:
         for index, _ in todo:
-            done, written, _, _ = _analyze_chunk([files[index]], state)
+            done, written, _ = _analyze_chunk([files[index]], state)
             stats.cache_written += written
             results[index] = done[0]
             tracker.advance(1)
@@ -341,7 +313,6 @@ def _run_pool(
     results: list[FileResult | None],
     stats: ExecutionStats,
     tracker: _Progress,
-    defer_facts: bool = False,
 ) -> None:
     chunks = _chunks(todo, workers)
     context = multiprocessing.get_context(_start_method())
@@ -354,14 +325,13 @@ def _run_pool(
             initializer=_init_worker,
             initargs=(state,),
         ) as pool:
-            futures: dict[Future[_ChunkOutcome], list[int]] = {
-                pool.submit(_analyze_chunk, [files[i] for i in chunk], None, defer_facts): chunk
-                for chunk in chunks
+            futures: dict[Future[tuple[list[FileResult], int, str | None]], list[int]] = {
+                pool.submit(_analyze_chunk, [files[i] for i in chunk]): chunk for chunk in chunks
             }
             for future in as_completed(futures):
                 chunk = futures[future]
                 try:
-                    done, written, reason, pickled = future.result()
+                    done, written, reason = future.result()
                 except BrokenProcessPool:
                     crashed.append(chunk)
                     continue
@@ -373,10 +343,8 @@ def _run_pool(
                 if reason and cache is not None and cache.disabled_reason is None:
                     cache.disabled_reason = reason
                 tracker.advance(len(chunk))
-                for index, result, facts in zip(chunk, done, pickled):
+                for index, result in zip(chunk, done):
                     results[index] = result
-                    if facts is not None:
-                        stats.deferred.append((result, facts, files[index]))
     except (BrokenProcessPool, OSError):
         pass  # whatever did not come back is analysed below, file by file
     crashed_indices = {i for chunk in crashed for i in chunk}
@@ -390,7 +358,7 @@ def _run_pool(
         if results[index] is None:
             # The worker finished but its results did not come back (a value that
             # does not pickle): no crash, so this process can analyse the file.
-            done, written, _, _ = _analyze_chunk([files[index]], state)
+            done, written, _ = _analyze_chunk([files[index]], state)
             stats.cache_written += written
             results[index] = done[0]
             tracker.advance(1)
@@ -416,12 +384,12 @@ def _isolate(
                     index = pending[0]
                     future = pool.submit(_analyze_chunk, [files[index]])
                     try:
-                        done, written, reason, _ = future.result()
+                        done, written, reason = future.result()
                     except BrokenProcessPool:
                         raise
                     except Exception:
                         # Not a crash (results that do not pickle): safe in-process.
-                        done, written, reason, _ = _analyze_chunk([files[index]], state)
+                        done, written, reason = _analyze_chunk([files[index]], state)
                     stats.cache_written += written
                     cache = state[3]
                     if reason and cache is not None and cache.disabled_reason is None:
