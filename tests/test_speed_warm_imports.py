@@ -33,9 +33,10 @@ print("\\nIMPORTED=" + json.dumps(heavy))
 """
 
 
-def _check(project: Path, *arguments: str) -> list[str]:
+def _run(project: Path, *arguments: str) -> list[str]:
+    """The heavy libraries a fresh interpreter imported running ``integ-lint ARGUMENTS``."""
     completed = subprocess.run(
-        [sys.executable, "-c", RUN_CHECK, "check", *arguments, "."],
+        [sys.executable, "-c", RUN_CHECK, *arguments],
         cwd=project,
         capture_output=True,
         text=True,
@@ -46,6 +47,10 @@ def _check(project: Path, *arguments: str) -> list[str]:
     assert marker, completed.stdout + completed.stderr
     imported: list[str] = json.loads(marker[-1].removeprefix("IMPORTED="))
     return imported
+
+
+def _check(project: Path, *arguments: str) -> list[str]:
+    return _run(project, "check", *arguments, ".")
 
 
 @pytest.mark.parametrize("selection", [(), ("--select", "IL1")])
@@ -73,21 +78,6 @@ def test_warm_check_imports_networkx_again_when_the_project_phase_must_run(
     changed = next(p for p in sorted(project.rglob("*.py")) if p.stat().st_size > 0)
     changed.write_text(changed.read_text() + "\nimport os\n")
     assert "networkx" in _check(project, "--select", "IL1")
-
-
-def _run(project: Path, *arguments: str) -> list[str]:
-    completed = subprocess.run(
-        [sys.executable, "-c", RUN_CHECK, *arguments],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr
-    marker = [line for line in completed.stdout.splitlines() if line.startswith("IMPORTED=")]
-    assert marker, completed.stdout + completed.stderr
-    imported: list[str] = json.loads(marker[-1].removeprefix("IMPORTED="))
-    return imported
 
 
 @pytest.mark.parametrize("output_format", ["text", "json"])
