@@ -168,7 +168,7 @@ def builtin_manifest() -> tuple[Path, dict[str, Any]]:
 def write_manifest() -> Path:
     """Regenerate the built-in pack's manifest from its classes; return its path."""
     path, data = builtin_manifest()
-    path.write_text(manifest_text(data), encoding="utf-8")
+    write_atomic(path, manifest_text(data))  # a reader never sees half a manifest
     return path
 
 
