@@ -367,3 +367,18 @@ def test_the_first_cached_run_stores_the_memo_once_its_cache_folder_exists(
     assert warm.exit_code == 0, warm.output
     assert read == [] and computed == []
     assert json.loads(warm.output)["findings"] == json.loads(cold.output)["findings"]
+
+
+def test_a_cold_imports_run_stores_the_memo_too(tmp_path: Path) -> None:
+    """``imports`` (and ``graph``) claim the cache folder like ``check``: their first run
+    stores discovery's memo as well."""
+    from click.testing import CliRunner
+
+    from integ_lint.cli import main
+
+    root, _ = checking_app(tmp_path)
+    env = {"INTEG_LINT_CACHE_KEY_FILE": str(tmp_path / "key")}
+    result = CliRunner().invoke(main, ["imports", str(root), "--jobs", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    memos = [p for p in memo_files(root / ".integ-lint-cache") if p.read_bytes().startswith(b"{")]
+    assert len(memos) == 1

@@ -131,6 +131,7 @@ def index_project(
         stats=execution,
         defer_facts=True,
     )
+    save_unclaimed_memos()  # as in a check: the per-file phase has claimed the folder
     # The cached facts unpickled without the cyclic collector walking them as they are
     # built (0.25 s of a warm ``graph`` on napari), as the project phase of ``check`` does.
     collecting = gc.isenabled()
