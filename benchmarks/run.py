@@ -19,10 +19,12 @@ What it does:
    measures, on each corpus, wall time and peak resident memory (the sum over the
    tool's process tree, sampled every 20 ms) of:
 
-   * integ-lint cold (empty cache), warm (nothing changed), one file changed (a
-     comment appended, which leaves its facts unchanged, and a line inserted at the
-     top, which shifts every position in them: the target's row), and a pre-commit
-     run (the one changed file named, warm cache, lines shifted);
+   * integ-lint cold (empty cache), warm (nothing changed), one file changed three
+     ways (a comment appended, which leaves its facts unchanged; a line inserted at
+     the top, which shifts every position in them; and a function added after the
+     imports, which changes its facts and shifts every line below: the target's row,
+     as most real edits do both), and a pre-commit run (the one changed file named,
+     warm cache, a function added);
    * on a corpus that ships import-linter contracts, warm ``check --select IL1``
      and warm ``imports`` against ``lint-imports`` with grimp's cache warm;
    * the LibCST floor: only ``libcst.parse_module`` on every file, same pool size;
@@ -349,8 +351,25 @@ def subset(root: Path, fraction: int, name: str) -> Path:
     return target
 
 
-ONE_FILE = "integ-lint one file changed (lines shifted)"
-PRE_COMMIT = "integ-lint pre-commit, one changed file (lines shifted)"
+ONE_FILE = "integ-lint one file changed (a function added)"
+PRE_COMMIT = "integ-lint pre-commit, one changed file (a function added)"
+
+
+def add_function(source: bytes, name: str) -> bytes:
+    """``source`` with a new top-level function, calling two names, inserted before its
+    first top-level ``def`` or ``class`` and its decorators (after the imports): the file's facts change
+    (a new scope, new call sites) and every line below moves down."""
+    lines = source.splitlines(keepends=True)
+    first = next(
+        (i for i, line in enumerate(lines) if line.startswith((b"def ", b"class ", b"async def "))),
+        len(lines),
+    )
+    while first > 0 and lines[first - 1].startswith(b"@"):
+        first -= 1  # before the decorators
+    added = f"def {name}(values):\n    return sorted(set(values))\n\n\n".encode()
+    return b"".join([*lines[:first], added, *lines[first:]])
+
+
 CONFIG = "respect-gitignore = false\ncache-dir = '.integ-lint-cache'\n"
 
 
@@ -435,12 +454,15 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, skip_peers: bool = Fal
     original = changed.read_bytes()
     try:
         # A comment appended at the end leaves every fact as it was; a line inserted at
-        # the top shifts every position in the file's facts, as most real edits do.
+        # the top shifts every position in the file's facts; a function added changes
+        # them and shifts the lines below, as most real edits do.
         changed.write_bytes(original + b"\n# benchmark edit\n")
         step("integ-lint one file changed (comment appended)", il(root, cores))
         changed.write_bytes(b"# benchmark edit\n" + original)
+        step("integ-lint one file changed (lines shifted)", il(root, cores))
+        changed.write_bytes(add_function(original, "_benchmark_edit"))
         step(ONE_FILE, il(root, cores))
-        changed.write_bytes(b"# benchmark edit, again\n" + original)
+        changed.write_bytes(add_function(original, "_benchmark_edit_again"))
         precommit = [c for c in il(root, cores) if c != "."] + [corpus.changed_file]
         step(PRE_COMMIT, precommit)
     finally:
