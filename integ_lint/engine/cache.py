@@ -400,8 +400,9 @@ class ProjectMemo:
     digests everything the phase reads from memory except the files' facts (see
     :func:`project_memo_key`), ``files`` each file's content digest then (a file
     whose content changed since is compared by its facts: an edit that leaves them
-    equal, a comment, still skips the phase), ``reads`` what the phase read from
-    disk (config files, globs), checked by ``stat``."""
+    equal, a comment, still skips the phase, and one that only moves their lines
+    moves the outcome, see :mod:`integ_lint.engine.memo_remap`), ``reads`` what the
+    phase read from disk (config files, globs), checked by ``stat``."""
 
     key: str
     reads: list[ReadRecord]

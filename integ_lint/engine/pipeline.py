@@ -33,6 +33,7 @@ from integ_lint.engine.discovery import (
 from integ_lint.engine.executor import ExecutionStats, analyze_files, load_deferred_facts
 from integ_lint.engine.layout_memo import save_unclaimed_memos
 from integ_lint.engine.members import split_by_member
+from integ_lint.engine.memo_remap import LineMap, audited, line_map, remap_outcome
 from integ_lint.engine.registry import load_registry
 from integ_lint.engine.results import FileResult
 from integ_lint.engine.selection import Selection, select_rules
@@ -471,12 +472,24 @@ class _ProjectPhase:
         contents = {result.relpath: result.digest for result in self.results}
         if memo_cache is not None:
             memo = memo_cache.get_memo(memo_key)
-            if memo is not None and self._same_facts(memo, memo_cache):
-                # Nothing the phase reads changed: its outcome stands.
+            maps = self._line_maps(memo, memo_cache) if memo is not None else None
+            outcome = (
+                remap_outcome(memo.findings, memo.notifications, maps)
+                if memo is not None and maps is not None
+                else None
+            )
+            if memo is not None and outcome is not None:
+                # Nothing the phase reads changed but, maybe, the lines of its facts
+                # (integ_lint.engine.memo_remap): its outcome stands, moved with them.
+                findings, notifications = outcome
                 if memo.files != contents:
-                    memo_cache.put_memo(replace(memo, files=contents))
-                self.report.notifications.extend(memo.notifications)
-                return memo.findings
+                    memo_cache.put_memo(
+                        replace(
+                            memo, findings=findings, notifications=notifications, files=contents
+                        )
+                    )
+                self.report.notifications.extend(notifications)
+                return findings
         with _facts_spared_by_the_collector(load_facts):
             noted = len(self.report.notifications)
             with recording_reads() as reads:
@@ -487,23 +500,30 @@ class _ProjectPhase:
             )
         return findings
 
-    def _same_facts(self, memo: ProjectMemo, memo_cache: FileCache) -> bool:
-        """Whether every file has the facts it had when ``memo`` was stored: the same
-        content, or (for a few changed files) equal facts, read from the entry of its
-        former content. The phase sees files only through their facts, so an edit
-        that changes none (a comment, a blank line at the end) does not run it."""
+    def _line_maps(self, memo: ProjectMemo, memo_cache: FileCache) -> dict[str, LineMap] | None:
+        """How the lines of each changed file's facts moved since ``memo`` was stored
+        (relpath -> old line -> new line), or None when the phase must run. A file
+        whose content changed is compared by its facts, read from the entry of its
+        former content: equal but for a strictly increasing renumbering of their lines
+        (:func:`integ_lint.engine.memo_remap.line_map`). The phase sees files only
+        through their facts, so an edit that changes none (a comment, a blank line at
+        the end) does not run it, and one that only moves them (a line inserted at the
+        top) moves its outcome instead."""
         if memo.files.keys() != {result.relpath for result in self.results}:
-            return False
+            return None
         changed = [r for r in self.results if memo.files[r.relpath] != r.digest]
         if not changed:
-            return True
+            return {}
         if len(changed) > MEMO_COMPARED_FILES or not all(r.digest for r in changed):
-            return False
+            return None
         caches = [memo_cache]  # facts-only entries: context files of a pre-commit run
         with contextlib.suppress(CacheError):
             caches.append(
                 FileCache.for_run(self.config, self.selection.file_rules, self.selection.collectors)
             )
+        # Positions may be moved only under the audited rules (memo_remap's docstring).
+        movable = audited(rule.__module__ for rule in self.selection.project_rules)
+        maps: dict[str, LineMap] = {}
         for result in changed:
             before = next(
                 (
@@ -514,16 +534,22 @@ class _ProjectPhase:
                 None,
             )
             if before is None:
-                return False  # the former entry is gone (pruned): run the phase
+                return None  # the former entry is gone (pruned): run the phase
             now = self.pickled.get(result.relpath)
             if now is not None and now == before:
                 continue
             try:
-                if unpickle_facts(before) != (result.facts if now is None else unpickle_facts(now)):
-                    return False
+                old = unpickle_facts(before)
+                new = result.facts if now is None else unpickle_facts(now)
+                if old == new:
+                    continue
+                lines = line_map(old, new) if movable else None
             except Exception:  # facts that do not compare: run the phase
-                return False
-        return True
+                return None
+            if lines is None:
+                return None
+            maps[result.relpath] = lines
+        return maps
 
     def _memo(self) -> tuple[FileCache | None, str]:
         """The cache holding the project phase's memo and its key, or (None, "") when
