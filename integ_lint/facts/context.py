@@ -53,6 +53,19 @@ def names_imported(node: cst.ImportFrom) -> Iterator[tuple[str, str]]:
         yield imported, local
 
 
+def modules_imported(node: cst.Import) -> Iterator[tuple[str, str | None]]:
+    """``(module, alias)`` for each module of ``import a.b, c as d``: ``("a.b", None)``,
+    ``("c", "d")``."""
+    for alias in node.names:
+        module = dotted_name(alias.name)
+        if not module:
+            continue
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            yield module, alias.asname.name.value
+        else:
+            yield module, None
+
+
 @dataclass
 class ImportAliases:
     """Local names bound by imports in a file, mapped to what they refer to.
@@ -86,12 +99,9 @@ class ImportAliases:
         return base
 
     def record_import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            dotted = dotted_name(alias.name)
-            if not dotted:
-                continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.names[alias.asname.name.value] = dotted
+        for dotted, local in modules_imported(node):
+            if local is not None:
+                self.names[local] = dotted
             else:
                 top = dotted.split(".")[0]
                 self.names[top] = top

@@ -21,7 +21,7 @@ from typing import Any
 import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
-from integ_lint.facts.context import FileContext, dotted_name, names_imported
+from integ_lint.facts.context import FileContext, dotted_name, modules_imported, names_imported
 from integ_lint.facts.syntax import MarkedBlocks, visit_read_only
 from integ_lint.findings.model import Site
 
@@ -475,17 +475,14 @@ class MessageFactCollector(FactCollector):
 
     # -- module level: constants, signals, aliases ---------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            if (dotted_name(alias.name) or "").split(".")[0] in REDIS_MODULES:
-                self._uses_redis = True
+        imported = list(modules_imported(node))
+        if any(module.split(".")[0] in REDIS_MODULES for module, _ in imported):
+            self._uses_redis = True
         if self._depth:
             return
-        for alias in node.names:
-            target = dotted_name(alias.name)
-            if not target:
-                continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self._aliases[alias.asname.name.value] = target
+        for module, local in imported:
+            if local is not None:
+                self._aliases[local] = module
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if (
