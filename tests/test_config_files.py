@@ -16,25 +16,16 @@ from integ_lint.files.source import read_regular_file
 from integ_lint.findings import NotificationKind
 from integ_lint.model import config_files
 from integ_lint.model.config_files import parse_config_text
+from rules.config_schema import _FILE_SCHEMA as FILE_RULES_SCHEMA
 
 Row = tuple[str, int, str]
 
-SCHEMA = """
-from dataclasses import dataclass, field
-
+# The schema of the config-file rules' own examples (AppConfig, TrainingConfig), and
+# two pydantic models.
+SCHEMA = (
+    FILE_RULES_SCHEMA
+    + """
 from pydantic import BaseModel, ConfigDict, Field
-
-
-@dataclass
-class TrainingConfig:
-    learning_rate: float = 3e-4
-    batch_size: int = 64
-
-
-@dataclass
-class AppConfig:
-    run_name: str
-    training: TrainingConfig = field(default_factory=TrainingConfig)
 
 
 class ServerConfig(BaseModel):
@@ -47,6 +38,7 @@ class LooseConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
     port: int = 8080
 """
+)
 
 
 def write(root: Path, files: dict[str, str], config: str = "") -> None:
