@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from layout_fixtures import LAYOUTS, scanned
 
 from integ_lint import api
 from integ_lint.cli import main
 from integ_lint.engine.discovery import SourceFile, separate_shadowed
 from integ_lint.model.layout import Layout
 
-LAYOUTS = Path(__file__).resolve().parent.parent / "fixtures" / "layouts"
 
-
-def graph(name: str) -> tuple[dict[str, Any], str]:
-    result = CliRunner().invoke(main, ["graph", str(LAYOUTS / name), "--format", "json", "-j", "1"])
+def graph(name: str, scratch: Path) -> tuple[dict[str, Any], str]:
+    root = scanned(LAYOUTS / name, scratch)
+    result = CliRunner().invoke(main, ["graph", str(root), "--format", "json", "-j", "1"])
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)
     return data, result.stderr
@@ -34,9 +34,9 @@ def nodes_and_edges(data: dict[str, Any]) -> tuple[dict[str, str], set[tuple[str
     return nodes, edges
 
 
-def test_a_copy_importable_from_the_root_is_a_module_of_its_own() -> None:
+def test_a_copy_importable_from_the_root_is_a_module_of_its_own(tmp_path: Path) -> None:
     # Both folders are packages under the one source root: two real modules.
-    data, stderr = graph("stray_copy")
+    data, stderr = graph("stray_copy", tmp_path)
     nodes, edges = nodes_and_edges(data)
     assert nodes == {
         "TrainManager": "pkg/train.py",
@@ -54,10 +54,10 @@ def test_a_copy_importable_from_the_root_is_a_module_of_its_own() -> None:
     assert "taken by" not in stderr
 
 
-def test_a_copy_shadowed_by_an_earlier_source_root_is_named_apart() -> None:
+def test_a_copy_shadowed_by_an_earlier_source_root_is_named_apart(tmp_path: Path) -> None:
     # pkg/ is run as scripts (``import train``): pkg is a source root, and both
     # evaluation/ folders would be the module ``evaluation``.
-    data, stderr = graph("stray_copy_scripts")
+    data, stderr = graph("stray_copy_scripts", tmp_path)
     nodes, edges = nodes_and_edges(data)
     assert nodes == {
         "TrainManager": "pkg/train.py",
@@ -78,11 +78,12 @@ def test_a_copy_shadowed_by_an_earlier_source_root_is_named_apart() -> None:
     ) in stderr
 
 
-def test_every_file_keeps_an_identity_of_its_own() -> None:
+def test_every_file_keeps_an_identity_of_its_own(tmp_path: Path) -> None:
     from integ_lint.engine import project_files
 
     for name in ("stray_copy", "stray_copy_scripts"):
-        modules = [f.module for f in project_files(api.load([LAYOUTS / name]))]
+        root = scanned(LAYOUTS / name, tmp_path)
+        modules = [f.module for f in project_files(api.load([root]))]
         assert len(modules) == len(set(modules)), name
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from layout_fixtures import scanned
 
 from integ_lint import api
 from integ_lint.cli import main
@@ -45,15 +46,15 @@ def _compare(snapshot: Path, got: list[str]) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_module_names_and_roles(name: str) -> None:
-    root = ROOTS[name]
+def test_module_names_and_roles(name: str, tmp_path: Path) -> None:
+    root = scanned(ROOTS[name], tmp_path)
     rows, _ = list_files([root], api.load([root]))
     _compare(LAYOUTS / name / "expected" / "files.txt", [format_row(row) for row in rows])
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_il1_findings(name: str) -> None:
-    root = ROOTS[name]
+def test_il1_findings(name: str, tmp_path: Path) -> None:
+    root = scanned(ROOTS[name], tmp_path)
     report = api.check([root], select=IL1_CODES, jobs=1)
     assert not report.incomplete, [n.message for n in report.notifications]
     _compare(LAYOUTS / name / "expected" / "IL1.txt", api.render(report, "concise").splitlines())
