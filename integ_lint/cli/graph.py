@@ -14,14 +14,12 @@ from integ_lint.cli.options import (
     auto_choice_option,
     collector_paused,
     emit,
-    fail,
-    load_project_config,
+    gather_view,
     no_cache_option,
     use_color,
     view_command,
 )
-from integ_lint.config.loader import Config, ConfigError
-from integ_lint.engine.discovery import DiscoveryError
+from integ_lint.config.loader import Config
 from integ_lint.engine.manifest import CollectorHandle
 from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.facts.gpu_records import GPU_KEY
@@ -360,13 +358,9 @@ def graph_command(
     defined in them with their edges into and out of the whole project. Folders
     holding their own pyproject.toml are shown as the projects they are.
     """
-    scan_paths = list(paths) or [Path(".")]
-    config = load_project_config(scan_paths, config_file)
-    notes: list[str] = []
-    if output_format == "table" and output is not None:
-        fail("--output needs a graph format (--format dot|graphml|json|mermaid|svg|html)")
-    try:
-        view = build_view(
+
+    def build(scan_paths: list[Path], config: Config, notes: list[str]) -> GraphView:
+        return build_view(
             scan_paths,
             config,
             # The table also lists the device owners (GPU facts, same single pass).
@@ -375,10 +369,11 @@ def graph_command(
             notes=notes,
             use_cache=not no_cache,
         )
-    except (ConfigError, DiscoveryError) as exc:
-        fail(str(exc))
-    for note in notes:
-        click.echo(f"integ-lint: warning: {note}", err=True)
+
+    usage_error = ""
+    if output_format == "table" and output is not None:
+        usage_error = "--output needs a graph format (--format dot|graphml|json|mermaid|svg|html)"
+    view = gather_view(paths, config_file, build, usage_error)
     context = context_line(view.files_shown, view.files_context)
     if context:
         click.echo(f"integ-lint: {context}", err=True)

@@ -13,15 +13,13 @@ import click
 from integ_lint.cli.options import (
     auto_choice_option,
     emit,
-    fail,
-    load_project_config,
+    gather_view,
     no_cache_option,
     use_color,
     view_command,
 )
-from integ_lint.config.loader import Config, ConfigError
+from integ_lint.config.loader import Config
 from integ_lint.config.settings import BoundarySettings
-from integ_lint.engine.discovery import DiscoveryError
 from integ_lint.engine.manifest import CollectorHandle
 from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.engine.pipeline import index_project
@@ -257,13 +255,11 @@ def imports_command(
     with the edges into and out of the whole project. Folders holding their own
     pyproject.toml are shown as the projects they are.
     """
-    scan_paths = list(paths) or [Path(".")]
-    config = load_project_config(scan_paths, config_file)
-    if output_format == "text" and output is not None:
-        fail("--output needs a graph --format (dot, graphml, json or mermaid)")
-    notes: list[str] = []
-    try:
-        parts = build_overviews(
+
+    def build(
+        scan_paths: list[Path], config: Config, notes: list[str]
+    ) -> list[tuple[str, ImportsOverview]]:
+        return build_overviews(
             scan_paths,
             config,
             level,
@@ -271,10 +267,11 @@ def imports_command(
             notes,
             use_cache=not no_cache,
         )
-    except (ConfigError, DiscoveryError) as exc:
-        fail(str(exc))
-    for note in notes:
-        click.echo(f"integ-lint: warning: {note}", err=True)
+
+    usage_error = ""
+    if output_format == "text" and output is not None:
+        usage_error = "--output needs a graph --format (dot, graphml, json or mermaid)"
+    parts = gather_view(paths, config_file, build, usage_error)
     context = context_line(
         sum(o.files_shown for _, o in parts), sum(o.files_context for _, o in parts)
     )

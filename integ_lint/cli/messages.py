@@ -13,13 +13,12 @@ import click
 from integ_lint.cli.options import (
     emit,
     fail,
-    load_project_config,
+    gather_view,
     use_color,
     view_command,
 )
-from integ_lint.config.loader import Config, ConfigError
+from integ_lint.config.loader import Config
 from integ_lint.config.settings import MessageSettings
-from integ_lint.engine.discovery import DiscoveryError
 from integ_lint.facts.messages import MessageFactCollector
 from integ_lint.model.messages import build_message_index
 from integ_lint.model.project import ProjectIndex
@@ -89,28 +88,26 @@ def messages_command(
     from integ_lint.engine.pipeline import index_project
     from integ_lint.views.messages import merge_event_rows
 
-    scan_paths = list(paths) or [Path(".")]
-    config = load_project_config(scan_paths, config_file)
-    notes: list[str] = []
+    def gather(
+        scan_paths: list[Path], config: Config, notes: list[str]
+    ) -> list[tuple[str, list[EventRow]]]:
+        def build(
+            own: list[Path], project_config: Config, subprojects: list[Path]
+        ) -> list[EventRow]:
+            project, project_notes = index_project(
+                own,
+                project_config,
+                [MessageFactCollector],
+                jobs=config.general.jobs if jobs is None else jobs,
+                subprojects=subprojects,
+            )
+            notes.extend(project_notes)
+            return message_rows(project)
 
-    def build(own: list[Path], project_config: Config, subprojects: list[Path]) -> list[EventRow]:
-        project, project_notes = index_project(
-            own,
-            project_config,
-            [MessageFactCollector],
-            jobs=config.general.jobs if jobs is None else jobs,
-            subprojects=subprojects,
-        )
-        notes.extend(project_notes)
-        return message_rows(project)
-
-    try:
         # Every monorepo member the paths reach, each with its own settings.
-        parts = each_project(scan_paths, config, build, notes)
-    except (ConfigError, DiscoveryError) as exc:
-        fail(str(exc))
-    for note in notes:
-        click.echo(f"integ-lint: warning: {note}", err=True)
+        return each_project(scan_paths, config, build, notes)
+
+    parts = gather_view(paths, config_file, gather)
     rows = merge_event_rows(parts)
     summary = f"{len(rows)} events."
     if output_format == "table":

@@ -29,6 +29,7 @@ from integ_lint.files.atomic import write_atomic
 from integ_lint.findings.model import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 no finding at or above --fail-on; 1 findings (or expired "
@@ -198,6 +199,31 @@ def run_scan(paths: Sequence[Path], config: Config, options: RunOptions | None =
         return run(list(paths), config, options)
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
+
+
+def gather_view(
+    paths: Sequence[Path],
+    config_file: Path | None,
+    build: Callable[[list[Path], Config, list[str]], T],
+    usage_error: str = "",
+) -> T:
+    """What a view command (``graph``, ``imports``, ``messages``) shows of ``paths``
+    (default: here): ``build(paths, the project's configuration, notes)``. A
+    configuration or discovery error ends the run with one line, as does
+    ``usage_error`` once the configuration is loaded (an option the chosen format
+    cannot take); the notes ``build`` gathered are printed as warnings."""
+    scan_paths = list(paths) or [Path(".")]
+    config = load_project_config(scan_paths, config_file)
+    if usage_error:
+        fail(usage_error)
+    notes: list[str] = []
+    try:
+        built = build(scan_paths, config, notes)
+    except (ConfigError, DiscoveryError) as exc:
+        fail(str(exc))
+    for note in notes:
+        click.echo(f"integ-lint: warning: {note}", err=True)
+    return built
 
 
 def emit(text: str, output: Path | None, summary: str) -> None:
