@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from integ_lint.cli.options import config_options, fail, load_project_config, run_scan
+from integ_lint.cli.options import config_options, fail, load_project_config, path_option, run_scan
 from integ_lint.config.loader import Config
 from integ_lint.engine.exits import EXIT_INCOMPLETE
 from integ_lint.engine.pipeline import RunOptions
@@ -106,7 +106,7 @@ def baseline_group() -> None:
 @baseline_group.command("create")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_options
-@click.option("--output", "-o", type=click.Path(path_type=Path), help=_BASELINE_HELP)
+@path_option("--output", "-o", help=_BASELINE_HELP)
 def baseline_create(paths: tuple[Path, ...], output: Path | None, **config_args: Any) -> None:
     """Scan PATHS and record every current finding by fingerprint.
 
@@ -136,7 +136,7 @@ def baseline_create(paths: tuple[Path, ...], output: Path | None, **config_args:
 @baseline_group.command("prune")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_options
-@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path), help=_BASELINE_HELP)
+@path_option("--baseline", "baseline_file", help=_BASELINE_HELP)
 def baseline_prune(paths: tuple[Path, ...], baseline_file: Path | None, **config_args: Any) -> None:
     """Remove entries that match no finding any more (stale entries)."""
     scan_paths, config, target = _scan_scope(paths, baseline_file, config_args)

@@ -24,6 +24,7 @@ from integ_lint.cli.options import (
     no_baseline_option,
     no_cache_option,
     output_option,
+    path_option,
     run_scan,
     use_color,
 )
@@ -161,9 +162,7 @@ def paths_without_python_files(paths: Sequence[Path], report: Report) -> list[Pa
     help="Analyse only shard I of N of the files (balanced by size) and write their "
     "results to --facts-out; the project phase runs in the merge (--facts-in).",
 )
-@click.option(
-    "--facts-out", type=click.Path(path_type=Path), help="Where --shard writes its results."
-)
+@path_option("--facts-out", help="Where --shard writes its results.")
 @click.option(
     "--facts-in",
     multiple=True,

@@ -74,30 +74,28 @@ def split_codes(values: Sequence[str]) -> list[str]:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
-config_file_option = click.option(
+def path_option(*names: str, help: str) -> Any:
+    """An option whose value is a path, taken as given (relative to the working folder)."""
+    return click.option(*names, type=click.Path(path_type=Path), help=help)
+
+
+config_file_option = path_option(
     "--config",
     "config_file",
-    type=click.Path(path_type=Path),
     help="Read [tool.integ-lint] from this file instead of the nearest pyproject.toml.",
 )
 
 
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path),
-    help="Write the report to this file (atomically).",
-)
+output_option = path_option("--output", "-o", help="Write the report to this file (atomically).")
 jobs_option = click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=0),
     help="Worker processes (0: the CPU count; 1: in process) [default: the config's jobs].",
 )
-baseline_option = click.option(
+baseline_option = path_option(
     "--baseline",
     "baseline_file",
-    type=click.Path(path_type=Path),
     help="Hide findings recorded in this baseline (default: the config's baseline).",
 )
 no_baseline_option = click.option(
