@@ -21,16 +21,28 @@
 * Workers bound their memory (``RLIMIT_DATA``, :data:`WORKER_MEMORY_BYTES` above
   what they use at start), so that one pathological file fails alone instead of
   exhausting the machine.
+* Memory: a forked worker shares this process's pages until either side writes to
+  them. Before a pool starts, this process collects its garbage and hands the freed
+  heap back to the system (:func:`release_free_memory`: a run over several monorepo
+  members would otherwise fork each member's workers from the heap the previous
+  member's results left, and the workers, allocating into its free holes, copy it
+  page by page), and freezes its objects (``gc.freeze``) so that the workers'
+  collections do not write to them. A worker releases the peak of a large file's
+  syntax tree after it (:data:`RELEASE_AFTER_BYTES`) and after each chunk, instead of
+  keeping its high-water mark for the rest of the run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
+import gc
 import multiprocessing
 import os
 import pickle
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -55,6 +67,9 @@ MAX_CHUNK = 64
 # What a worker may allocate beyond its size at start (per file in practice: a worker
 # analyses one file at a time). Real files need a few hundred MB at most.
 WORKER_MEMORY_BYTES = 3 << 30
+# A worker hands the heap back to the system after a file at least this large (its
+# syntax tree and positions: about a thousand times its size at the peak).
+RELEASE_AFTER_BYTES = 32 << 10
 
 
 @dataclass
@@ -80,6 +95,34 @@ def resolve_jobs(jobs: int) -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+def release_free_memory(collect: bool = True) -> None:
+    """Return the heap's free pages to the system (after collecting cyclic garbage,
+    with ``collect``).
+
+    CPython's allocator gives back its 1 MiB arenas once they are empty, but glibc's
+    ``free`` keeps what lies below the top of its heaps: after a large syntax tree a
+    process stays at its high-water mark until ``malloc_trim`` releases the free
+    pages wherever they are. Where that function does not exist, only the collection
+    is done."""
+    if collect:
+        gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _start_method() -> str:
@@ -132,14 +175,31 @@ def _analyze_chunk(
     from integ_lint.engine.analysis import analyze_file
 
     config, file_rules, collectors, cache = state
+    # Only a worker releases memory (the main process's next file reuses the freed
+    # pages anyway), and without a collection: a full one per file costs ~50 ms.
+    in_worker = state is _WORKER_STATE
     results = []
     written = 0
+    released = True
     for source_file in chunk:
         result = analyze_file(source_file, config, file_rules, collectors)
         if cache is not None and cache.put(source_file, result):
             written += 1
         results.append(result)
+        released = False
+        if in_worker and _file_size(source_file) >= RELEASE_AFTER_BYTES:
+            release_free_memory(collect=False)
+            released = True
+    if in_worker and not released:
+        release_free_memory(collect=False)
     return results, written, cache.disabled_reason if cache is not None else None
+
+
+def _file_size(source_file: SourceFile) -> int:
+    try:
+        return os.stat(source_file.path).st_size
+    except OSError:
+        return 0
 
 
 # -- parent side ------------------------------------------------------------------
@@ -325,9 +385,11 @@ def _run_pool(
             initializer=_init_worker,
             initargs=(state,),
         ) as pool:
-            futures: dict[Future[tuple[list[FileResult], int, str | None]], list[int]] = {
-                pool.submit(_analyze_chunk, [files[i] for i in chunk]): chunk for chunk in chunks
-            }
+            with _shared_with_forked_workers():
+                futures: dict[Future[tuple[list[FileResult], int, str | None]], list[int]] = {
+                    pool.submit(_analyze_chunk, [files[i] for i in chunk]): chunk
+                    for chunk in chunks
+                }
             for future in as_completed(futures):
                 chunk = futures[future]
                 try:
@@ -362,6 +424,24 @@ def _run_pool(
             stats.cache_written += written
             results[index] = done[0]
             tracker.advance(1)
+
+
+@contextlib.contextmanager
+def _shared_with_forked_workers() -> Iterator[None]:
+    """Around the submissions that fork a pool's workers (``fork`` starts them all at
+    the first one): what this process holds is trimmed to its live objects, and those
+    are frozen out of the cyclic collector, so that the workers share their pages
+    instead of copying them (a collection writes to every object it traverses)."""
+    # Frozen by a caller already: its unfreeze is its own (gc.unfreeze is not nested).
+    if _start_method() != "fork" or gc.get_freeze_count():
+        yield
+        return
+    release_free_memory()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _isolate(
