@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 from integ_lint.config.settings import BoundarySettings
 from integ_lint.facts.imports import ImportFacts
@@ -30,12 +29,10 @@ from integ_lint.model.boundaries import (
     find_cycles,
     resolve_boundaries,
 )
+from integ_lint.model.digraph import DiGraph
 from integ_lint.model.import_graph import ImportGraph, ImportSite, import_graph
 from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import Invalid, ProjectRule, Valid
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 FAMILY = "boundaries"
 
@@ -715,11 +712,9 @@ class DynamicBoundaryImport(_BoundaryRule):
         return list(found.values())
 
 
-def dynamic_graph(graph: ImportGraph) -> nx.DiGraph:
+def dynamic_graph(graph: ImportGraph) -> DiGraph:
     """The edges made by dynamic imports only."""
-    import networkx as nx
-
-    result: nx.DiGraph = nx.DiGraph()
+    result = DiGraph()
     for importer, imported, sites in graph.edges():
         dynamic = [s for s in sites if s.record.dynamic]
         if dynamic:

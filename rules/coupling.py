@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -184,24 +185,18 @@ class ManagerCycle(_CouplingRule):
 def _shortest_cycle(graph: ManagerGraph, component: list[str]) -> list[str]:
     """The shortest cycle through the component's first manager (by name); ties broken
     by names, so the choice is stable."""
-    import networkx as nx
-
     members = set(component)
     start = component[0]
-    sub = nx.DiGraph()
-    sub.add_nodes_from(component)
-    sub.add_edges_from(
-        (u, v)
-        for u, v, kinds in graph.simple.edges(data="kinds")
-        if u in members and v in members and "back-reference" not in kinds
-    )
+    successors: dict[str, list[str]] = {}
+    predecessors: set[str] = set()
+    for u, v, kinds in graph.simple.edges(data="kinds"):
+        if u in members and v in members and "back-reference" not in kinds:
+            successors.setdefault(u, []).append(v)
+            if v == start:
+                predecessors.add(u)
     best: list[str] | None = None
-    for predecessor in sorted(sub.predecessors(start), key=graph.label):
-        try:
-            paths = list(nx.all_shortest_paths(sub, start, predecessor))
-        except nx.NetworkXNoPath:
-            continue
-        for path in paths:
+    for predecessor in sorted(predecessors, key=graph.label):
+        for path in _all_shortest_paths(successors, start, predecessor):
             candidate = [*path, start]
             if best is None or (len(candidate), [graph.label(n) for n in candidate]) < (
                 len(best),
@@ -209,6 +204,35 @@ def _shortest_cycle(graph: ManagerGraph, component: list[str]) -> list[str]:
             ):
                 best = candidate
     return best or [start, start]
+
+
+def _all_shortest_paths(
+    successors: dict[str, list[str]], source: str, target: str
+) -> list[list[str]]:
+    """Every shortest path from ``source`` to ``target`` (none when unreachable)."""
+    distance = {source: 0}
+    parents: dict[str, list[str]] = {source: []}
+    queue = deque([source])
+    while queue:
+        node = queue.popleft()
+        for following in successors.get(node, ()):
+            if following not in distance:
+                distance[following] = distance[node] + 1
+                parents[following] = [node]
+                queue.append(following)
+            elif distance[following] == distance[node] + 1:
+                parents[following].append(node)
+    if target not in distance:
+        return []
+    paths: list[list[str]] = []
+    pending = [[target]]
+    while pending:
+        tail = pending.pop()
+        if tail[0] == source:
+            paths.append(tail)
+            continue
+        pending.extend([parent, *tail] for parent in parents[tail[0]])
+    return paths
 
 
 class ReachThrough(_CouplingRule):

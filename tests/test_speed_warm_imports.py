@@ -27,7 +27,8 @@ except SystemExit as exit_:
     code = exit_.code
 heavy = sorted(
     {name.split(".")[0] for name in sys.modules} & {"libcst", "networkx"}
-    | {name for name in sys.modules} & {"integ_lint.audit", "integ_lint.views"}
+    | {name for name in sys.modules}
+    & {"integ_lint.audit", "integ_lint.views", "integ_lint.model.import_graph"}
 )
 print("\\nIMPORTED=" + json.dumps(heavy))
 """
@@ -63,21 +64,35 @@ def test_warm_check_with_nothing_changed_does_not_import_networkx(
     assert "libcst" in cold  # the cold run parses: the probe sees real imports
     warm = _check(project, *selection)
     assert "networkx" not in warm
+    assert "integ_lint.model.import_graph" not in warm  # the project phase was skipped
     # the other commands' packages (audit, views) load only when their command runs
     assert "integ_lint.audit" not in warm and "integ_lint.views" not in warm
 
 
-def test_warm_check_imports_networkx_again_when_the_project_phase_must_run(
+def test_warm_check_builds_the_import_graph_again_when_the_project_phase_must_run(
     tmp_path: Path,
 ) -> None:
     """The memo is what lets the warm run skip the import graph: a changed file makes
-    the project phase (and networkx) come back."""
+    the project phase come back, and it needs no networkx either (the contracts and
+    the manager graph run on integ_lint.model.digraph)."""
     project = tmp_path / "project"
     shutil.copytree(FIXTURES / "boundaries_contracts", project)
     _check(project, "--select", "IL1")
     changed = next(p for p in sorted(project.rglob("*.py")) if p.stat().st_size > 0)
     changed.write_text(changed.read_text() + "\nimport os\n")
-    assert "networkx" in _check(project, "--select", "IL1")
+    imported = _check(project, "--select", "IL1")
+    assert "integ_lint.model.import_graph" in imported
+    assert "networkx" not in imported
+
+
+def test_project_phase_with_manager_cycles_imports_no_networkx(tmp_path: Path) -> None:
+    """The coupling rules (metrics, cycles, IL501's shortest cycle) run without networkx."""
+    project = tmp_path / "project"
+    shutil.copytree(
+        FIXTURES / "training_app", project, ignore=shutil.ignore_patterns(".integ-lint-cache")
+    )
+    # training_app has a manager cycle (IL501), a reach-through and a hub
+    assert "networkx" not in _check(project, "--no-cache", "--select", "IL5")
 
 
 @pytest.mark.parametrize("output_format", ["text", "json"])

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from integ_lint.config.contracts import (
     Contract,
@@ -27,9 +27,6 @@ from integ_lint.config.settings import BoundarySettings
 from integ_lint.model.digraph import DiGraph, strongly_connected_components
 from integ_lint.model.import_graph import ImportGraph, ImportSite, ModuleTable, counted
 from integ_lint.model.layout import did_you_mean, missing_module_message
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 
 def _where(config: Config) -> str:
@@ -365,16 +362,15 @@ def _in_roots(module: str, roots: Sequence[str]) -> bool:
 
 
 def _contract_graph(
-    graph: ImportGraph, contract: Contract, edges: nx.DiGraph | None = None
-) -> tuple[nx.DiGraph, list[IgnoredImport]]:
+    graph: ImportGraph, contract: Contract, edges: DiGraph | None = None
+) -> tuple[DiGraph, list[IgnoredImport]]:
     """The graph a contract is checked on, and its ``ignore_imports`` that matched no
     import: static imports (or ``edges``: IL104's dynamic ones), without the ignored
     imports, without ``TYPE_CHECKING`` imports when the contract excludes them, and,
     for import-linter's contracts, only the root packages (plus external packages
-    when ``include_external_packages``)."""
-    import networkx as nx
-
-    result: nx.DiGraph = nx.DiGraph()
+    when ``include_external_packages``). The model's small graph, not networkx: the
+    same iteration order, a tenth of the cost to build (one per contract)."""
+    result = DiGraph()
     matched: set[IgnoredImport] = set()
     roots = contract.root_packages
     for root in roots:
@@ -473,7 +469,7 @@ _Link = tuple[str, str]
 
 
 def _offending_links(
-    static: nx.DiGraph,
+    static: DiGraph,
     sources: Sequence[str],
     targets: Sequence[str],
     *,
@@ -610,7 +606,7 @@ def _children(table: ModuleTable, package: str) -> list[str]:
 def check_contract_result(
     graph: ImportGraph,
     contract: Contract,
-    edges: nx.DiGraph | None = None,
+    edges: DiGraph | None = None,
     *,
     every_chain: bool = False,
 ) -> ContractResult:
@@ -701,7 +697,7 @@ def check_contract_result(
 
 
 def check_contract(
-    graph: ImportGraph, contract: Contract, static: nx.DiGraph | None = None
+    graph: ImportGraph, contract: Contract, static: DiGraph | None = None
 ) -> list[Violation]:
     """Every import that breaks ``contract`` (see :func:`check_contract_result`)."""
     return check_contract_result(graph, contract, static).violations
@@ -773,7 +769,7 @@ def _check_layers(
                 result.undeclared.append(Undeclared(contract, container, child, path))
 
 
-def _check_protected(contract: Contract, static: nx.DiGraph, table: ModuleTable, add: Any) -> None:
+def _check_protected(contract: Contract, static: DiGraph, table: ModuleTable, add: Any) -> None:
     allowed = _expand(contract, "allowed_importers", contract.allowed_importers, table)
 
     def within(module: str, names: Sequence[str]) -> bool:
@@ -798,17 +794,15 @@ def _check_protected(contract: Contract, static: nx.DiGraph, table: ModuleTable,
 
 
 def _check_acyclic_siblings(
-    contract: Contract, static: nx.DiGraph, table: ModuleTable
+    contract: Contract, static: DiGraph, table: ModuleTable
 ) -> list[Violation]:
-    import networkx as nx
-
     skipped = set(_expand(contract, "skip_descendants", contract.skip_descendants, table))
     found: list[Violation] = []
 
     def visit(package: str, remaining: int) -> None:
         children = _children(table, package)
         if len(children) >= 2:
-            siblings: nx.DiGraph = nx.DiGraph()
+            siblings = DiGraph()
             for importer, imported, data in static.edges(data=True):
                 if importer == package or imported == package:
                     continue
@@ -898,7 +892,7 @@ def component_graph(
     return result
 
 
-def find_cycles(components: DiGraph | nx.DiGraph) -> list[tuple[list[str], list[str]]]:
+def find_cycles(components: DiGraph) -> list[tuple[list[str], list[str]]]:
     """``(cycle, strongly_connected_component)`` for each tangle: the cycle starts and
     ends at the alphabetically first module of the component and is the shortest one
     through it (ties broken by name); its last edge is the import that closes it."""

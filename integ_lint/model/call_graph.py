@@ -97,6 +97,14 @@ class CallGraph:
     # first and nothing changes them after): a base class or a callee is resolved
     # through the same re-exports again and again.
     _resolved: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    # The same, for whole calls: a module calls ``self.refresh()`` or ``Path(...)`` many
+    # times, and each resolution walks the class's bases and subclasses.
+    _calls: dict[tuple[str, str, str, str, str], tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _methods: dict[tuple[str, str, bool], str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     # -- building ----------------------------------------------------------------
     @classmethod
@@ -116,6 +124,8 @@ class CallGraph:
                 cid = _join(module, klass.qualname)
                 graph.classes.setdefault(cid, klass)
         graph._resolved = {}
+        graph._calls = {}
+        graph._methods = {}
         for cid, klass in graph.classes.items():
             for base in klass.bases:
                 resolved = graph.resolve_symbol(base)
@@ -168,6 +178,16 @@ class CallGraph:
     def lookup_method(self, class_id: str, method: str, *, skip_own: bool = False) -> str:
         """The method ``method`` of class ``class_id`` or of its first project base
         that defines it (depth first, in base order), else ""."""
+        memo = self._methods
+        if memo is not None:
+            key = (class_id, method, skip_own)
+            known = memo.get(key)
+            if known is None:
+                known = memo[key] = self._lookup_method(class_id, method, skip_own)
+            return known
+        return self._lookup_method(class_id, method, skip_own)
+
+    def _lookup_method(self, class_id: str, method: str, skip_own: bool) -> str:
         seen: set[str] = set()
         pending = deque([class_id])
         first = True
@@ -237,6 +257,17 @@ class CallGraph:
 
     def resolve_call(self, call: CallFact) -> list[str]:
         """Function ids the call may reach (several for a method with overrides)."""
+        memo = self._calls
+        if memo is None:
+            return self._resolve_call(call)
+        key = (call.how, call.ref, call.method, call.attr, call.role)
+        known = memo.get(key)
+        if known is None:
+            known = memo[key] = tuple(self._resolve_call(call))
+        return list(known)
+
+    def _resolve_call(self, call: CallFact) -> list[str]:
+        # Reads the call's how, ref, method, attr and role only (resolve_call's key).
         if call.how == "name":
             target = self.resolve_symbol(call.ref)
             if target in self.functions:
@@ -326,8 +357,10 @@ def loop_contexts(
     public API).
     """
     states: dict[str, set[str]] = {fid: set() for fid in graph.functions}
+    # Asked for every edge, twice: a set, not the property chain of each function.
+    is_async = {fid for fid, function in graph.functions.items() if function.is_async}
     for fid, function in graph.functions.items():
-        if function.is_async:
+        if fid in is_async:
             states[fid].add(RUNNING)
         elif function.fact.owner and function.qualname.rsplit(".", 1)[-1] == "run":
             owner = _join(function.module, function.fact.owner)
@@ -338,7 +371,7 @@ def loop_contexts(
             states[fid].add(NOT_RUNNING)
     inherited: dict[str, list[str]] = {}
     for edge in graph.edges:
-        if graph.functions[edge.callee].is_async:
+        if edge.callee in is_async:
             continue
         kind = site_kind(edge, overrides)
         if kind:
@@ -351,15 +384,15 @@ def loop_contexts(
         while work:
             caller = work.popleft()
             for callee in inherited.get(caller, ()):
-                if graph.functions[callee].is_async:
+                if callee in is_async:
                     continue
                 before = len(states[callee])
                 states[callee] |= states[caller]
                 if len(states[callee]) != before:
                     work.append(callee)
 
-    for fid, function in graph.functions.items():
-        if not function.is_async and not graph.callers.get(fid) and not states[fid]:
+    for fid in graph.functions:
+        if fid not in is_async and not graph.callers.get(fid) and not states[fid]:
             states[fid].add(UNKNOWN)
     propagate()
     empty = [fid for fid, found in states.items() if not found]

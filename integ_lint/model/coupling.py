@@ -38,6 +38,13 @@ from integ_lint.facts.manager_records import (
     Root,
 )
 from integ_lint.findings.model import Site
+from integ_lint.model.digraph import (
+    DiGraph,
+    betweenness_centrality,
+    degree_centrality,
+    density,
+    strongly_connected_components,
+)
 from integ_lint.model.names import follow_reexports
 from integ_lint.model.project import FileFacts, ProjectIndex
 
@@ -45,26 +52,23 @@ if TYPE_CHECKING:
     import networkx as nx
 
 GRAPH_KEY = "coupling.manager-graph"
+_UNKNOWN: Any = object()  # a memo's "not asked yet" (None is an answer)
 EDGE_KINDS = ("owns", "uses", "back-reference", "imports")
 
 
 def edge_graphs(
     nodes: Iterable[str], edge_sites: Mapping[tuple[str, str, str], list[EdgeSite]]
-) -> tuple[nx.MultiDiGraph, nx.DiGraph, nx.DiGraph]:
-    """The networkx views of managers ``nodes`` joined by ``edge_sites``: one edge per
-    kind (with its sites), one edge per pair (its kinds in EDGE_KINDS order, the site
-    count), and the dependencies. A managed object pointing back at the owner that
-    handed it ``self`` is IL504's business: back-references are no dependency, so
-    they do not close IL501 cycles."""
-    import networkx as nx
-
-    graph = nx.MultiDiGraph()
-    simple = nx.DiGraph()
+) -> tuple[DiGraph, DiGraph]:
+    """The graphs of managers ``nodes`` joined by ``edge_sites``: one edge per pair (its
+    kinds in EDGE_KINDS order, the site count), and the dependencies. A managed object
+    pointing back at the owner that handed it ``self`` is IL504's business:
+    back-references are no dependency, so they do not close IL501 cycles. The model's
+    small graph, not networkx, whose import alone cost a run that rebuilds the graph
+    more than building it (:attr:`ManagerGraph.graph` is networkx's, built on demand)."""
+    simple = DiGraph()
     for node in sorted(nodes):
-        graph.add_node(node)
         simple.add_node(node)
     for (u, v, kind), sites in sorted(edge_sites.items()):
-        graph.add_edge(u, v, key=kind, kind=kind, count=len(sites), sites=sites)
         if simple.has_edge(u, v):
             simple.edges[u, v]["kinds"].append(kind)
             simple.edges[u, v]["count"] += len(sites)
@@ -72,12 +76,12 @@ def edge_graphs(
             simple.add_edge(u, v, kinds=[kind], count=len(sites))
     for u, v in simple.edges:
         simple.edges[u, v]["kinds"].sort(key=EDGE_KINDS.index)
-    dependencies = nx.DiGraph()
+    dependencies = DiGraph()
     dependencies.add_nodes_from(simple)
     dependencies.add_edges_from(
         (u, v) for u, v, kinds in simple.edges(data="kinds") if "back-reference" not in kinds
     )
-    return graph, simple, dependencies
+    return simple, dependencies
 
 
 @dataclass(frozen=True)
@@ -151,13 +155,13 @@ class CouplingRow(NamedTuple):
 class ManagerGraph:
     """The manager graph with its metrics.
 
-    ``graph`` is a :class:`networkx.MultiDiGraph` with one edge per (source, target,
-    kind), keyed by kind, carrying ``kind``, ``count`` and ``sites``; ``simple``
-    collapses the kinds (``kinds``, ``count``) and is what the metrics are computed on.
+    ``simple`` (:class:`integ_lint.model.digraph.DiGraph`) has one edge per pair with
+    the kinds (``kinds``, ``count``) and is what the metrics are computed on; ``graph``
+    is a :class:`networkx.MultiDiGraph` with one edge per (source, target, kind),
+    keyed by kind, carrying ``kind``, ``count`` and ``sites``, built when first read.
     """
 
-    graph: nx.MultiDiGraph
-    simple: nx.DiGraph
+    simple: DiGraph
     classes: dict[str, ClassInfo]
     labels: dict[str, str]
     metrics: dict[str, ManagerMetrics]
@@ -171,6 +175,21 @@ class ManagerGraph:
     back_references: list[BackReference] = field(default_factory=list)
     touched: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     _cycle_edges: set[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
+    _graph: nx.MultiDiGraph | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """One edge per (source, target, kind), keyed by kind (networkx, for callers
+        that want its algorithms; the rules read :attr:`simple`)."""
+        if self._graph is None:
+            import networkx as nx
+
+            graph = nx.MultiDiGraph()
+            graph.add_nodes_from(self.simple)
+            for (u, v, kind), sites in sorted(self.edge_sites.items()):
+                graph.add_edge(u, v, key=kind, kind=kind, count=len(sites), sites=sites)
+            self._graph = graph
+        return self._graph
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
@@ -372,7 +391,14 @@ class _Builder:
         self.by_snake_name = {n: keys[0] for n, keys in by_name.items() if len(keys) == 1}
         self.attr_types: dict[str, dict[str, str]] = {k: {} for k in self.table.classes}
         self.owned_attrs: dict[str, set[str]] = {k: set() for k in self.table.classes}
+        # Answers that depend on the class table alone (fixed once built); the graph
+        # asks them again for every chain and assignment.
+        self._first_classes: dict[tuple[str, ...], str | None] = {}
+        self._resolved_bases: dict[str, tuple[str, ...]] = {}
+        self._attr_type_memo: dict[tuple[str, str], str | None] | None = None
         self._resolve_attribute_types()
+        # attr_types is complete: attr_type's answers no longer change.
+        self._attr_type_memo = {}
 
     # manager detection
     def _is_manager(self, key: str, seen: set[str]) -> bool:
@@ -401,7 +427,13 @@ class _Builder:
 
     # types
     def _first_class(self, refs: Iterable[str]) -> str | None:
-        refs = list(refs)
+        refs = tuple(refs)
+        known = self._first_classes.get(refs, _UNKNOWN)
+        if known is _UNKNOWN:
+            known = self._first_classes[refs] = self._find_first_class(refs)
+        return known
+
+    def _find_first_class(self, refs: tuple[str, ...]) -> str | None:
         for ref in refs:
             key = self.table.lookup(ref)
             if key is not None:
@@ -414,10 +446,24 @@ class _Builder:
                 return found[0]
         return None
 
-    def _bases(self, key: str) -> list[str]:
-        return [b for ref in self.table.classes[key].fact.bases if (b := self.table.lookup(ref))]
+    def _bases(self, key: str) -> tuple[str, ...]:
+        found = self._resolved_bases.get(key)
+        if found is None:
+            found = self._resolved_bases[key] = tuple(
+                b for ref in self.table.classes[key].fact.bases if (b := self.table.lookup(ref))
+            )
+        return found
 
     def attr_type(self, key: str | None, attr: str) -> str | None:
+        memo = self._attr_type_memo
+        if memo is None or not key:
+            return self._find_attr_type(key, attr)
+        known = memo.get((key, attr), _UNKNOWN)
+        if known is _UNKNOWN:
+            known = memo[key, attr] = self._find_attr_type(key, attr)
+        return known
+
+    def _find_attr_type(self, key: str | None, attr: str) -> str | None:
         seen: set[str] = set()
         queue = [key] if key else []
         while queue:
@@ -579,16 +625,14 @@ class _Builder:
         reach: list[ReachThrough],
         back: list[BackReference],
     ) -> ManagerGraph:
-        import networkx as nx
-
         for sites in edge_sites.values():
             sites.sort(key=lambda s: (s.path, s.site.span.start_line, s.site.span.start_col))
         labels = _labels(nodes, self.table)
-        graph, simple, dependencies = edge_graphs(nodes, edge_sites)
+        simple, dependencies = edge_graphs(nodes, edge_sites)
         cycles = sorted(
             (
                 sorted(c, key=lambda k: labels[k])
-                for c in nx.strongly_connected_components(dependencies)
+                for c in strongly_connected_components(dependencies)
                 if len(c) > 1
             ),
             key=lambda c: [labels[n] for n in c],
@@ -596,15 +640,15 @@ class _Builder:
         components = sorted(
             (
                 sorted(c, key=lambda k: labels[k])
-                for c in nx.strongly_connected_components(simple)
+                for c in strongly_connected_components(simple)
                 if len(c) > 1
             ),
             key=lambda c: [labels[n] for n in c],
         )
         in_cycle = {n for c in cycles for n in c}
         n = simple.number_of_nodes()
-        betweenness = nx.betweenness_centrality(simple, normalized=True) if n > 2 else {}
-        degree = nx.degree_centrality(simple) if n > 1 else {}
+        betweenness = betweenness_centrality(simple) if n > 2 else {}
+        degree = degree_centrality(simple) if n > 1 else {}
         metrics = {}
         for key in nodes:
             info = self.table.classes[key]
@@ -636,7 +680,7 @@ class _Builder:
             reach_throughs=reach,
             back_references=back,
             touched=touched,
-            graphs=(graph, simple, dependencies),
+            graphs=(simple, dependencies),
         )
 
 
@@ -652,25 +696,22 @@ def assemble_graph(
     reach_throughs: list[ReachThrough],
     back_references: list[BackReference],
     touched: dict[str, set[tuple[str, str]]],
-    graphs: tuple[nx.MultiDiGraph, nx.DiGraph, nx.DiGraph] | None = None,
+    graphs: tuple[DiGraph, DiGraph] | None = None,
 ) -> ManagerGraph:
     """A :class:`ManagerGraph` over ``nodes`` and ``edge_sites`` (``graphs``: their
     :func:`edge_graphs` when the caller has built them already) with the given metrics,
     cycles and sites; density and the longest chain are computed on these nodes and
     edges. The project's graph is one; a view narrowed to some paths or merged from
     monorepo members is another, keeping the metrics of the project(s) they came from."""
-    import networkx as nx
-
-    graph, simple, dependencies = graphs or edge_graphs(nodes, edge_sites)
+    simple, dependencies = graphs or edge_graphs(nodes, edge_sites)
     return ManagerGraph(
-        graph=graph,
         simple=simple,
         classes=classes,
         labels=labels,
         metrics=metrics,
         cycles=cycles,
         components=components,
-        density=nx.density(simple) if simple.number_of_nodes() > 1 else 0.0,
+        density=density(simple) if simple.number_of_nodes() > 1 else 0.0,
         longest_chain=_longest_chain(dependencies, labels),
         edge_sites=edge_sites,
         reach_throughs=reach_throughs,
@@ -694,26 +735,50 @@ def _labels(nodes: Iterable[str], table: ClassTable) -> dict[str, str]:
     return labels
 
 
-def _longest_chain(graph: nx.DiGraph, labels: dict[str, str]) -> list[list[str]]:
+def _longest_chain(graph: DiGraph, labels: dict[str, str]) -> list[list[str]]:
     """The longest path through the condensation (components as sorted member lists),
-    ties broken by labels, so the answer is deterministic."""
-    import networkx as nx
-
+    ties broken by labels, so the answer is deterministic (whatever order the
+    components are numbered and visited in: tied paths have the same names)."""
     if graph.number_of_nodes() == 0:
         return []
-    condensed = nx.condensation(graph)
-    members = {c: sorted(condensed.nodes[c]["members"], key=lambda k: labels[k]) for c in condensed}
+    components = strongly_connected_components(graph)
+    component_of = {node: index for index, members in enumerate(components) for node in members}
+    members = {c: sorted(nodes, key=lambda k: labels[k]) for c, nodes in enumerate(components)}
+    following: dict[int, set[int]] = {c: set() for c in members}
+    for u, v in graph.edges:
+        if component_of[u] != component_of[v]:
+            following[component_of[u]].add(component_of[v])
 
     def names(path: list[int]) -> list[list[str]]:
         return [[labels[k] for k in members[c]] for c in path]
 
     best: dict[int, list[int]] = {}
-    for component in reversed(list(nx.topological_sort(condensed))):
-        candidates = [[component, *best[s]] for s in condensed.successors(component)]
+    for component in _sinks_first(following):
+        candidates = [[component, *best[s]] for s in following[component]]
         candidates.append([component])
         best[component] = min(candidates, key=lambda p: (-len(p), names(p)))
     path = min(best.values(), key=lambda p: (-len(p), names(p)))
     return [members[c] for c in path]
+
+
+def _sinks_first(following: dict[int, set[int]]) -> list[int]:
+    """The nodes of a DAG, each after every node it leads to (Kahn's algorithm on the
+    reversed edges)."""
+    waiting = {node: len(targets) for node, targets in following.items()}
+    leading: dict[int, list[int]] = {node: [] for node in following}
+    for node, targets in following.items():
+        for target in targets:
+            leading[target].append(node)
+    ready = [node for node, count in waiting.items() if count == 0]
+    order: list[int] = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for source in leading[node]:
+            waiting[source] -= 1
+            if waiting[source] == 0:
+                ready.append(source)
+    return order
 
 
 def build_manager_graph(project: ProjectIndex) -> ManagerGraph:

@@ -10,6 +10,7 @@ against networkx reads it unchanged. The exports, which need networkx, build the
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -58,11 +59,19 @@ class _Edges:
         source, target = edge
         return self._successors[source][target]
 
-    def __call__(self, data: bool = False) -> Iterator[Any]:
-        if not data:
+    def __call__(self, data: bool | str = False) -> Iterator[Any]:
+        """``data=True``: ``(source, target, attributes)``; ``data="key"``: ``(source,
+        target, attributes.get("key"))``, as networkx."""
+        if data is False:
             return iter(self)
+        if data is True:
+            return (
+                (source, target, attributes)
+                for source, targets in self._successors.items()
+                for target, attributes in targets.items()
+            )
         return (
-            (source, target, attributes)
+            (source, target, attributes.get(data))
             for source, targets in self._successors.items()
             for target, attributes in targets.items()
         )
@@ -103,6 +112,25 @@ class DiGraph:
         self._succ[source][target] = data
         self._pred[target][source] = data
 
+    def add_edges_from(
+        self, edges: Iterable[tuple[Hashable, Hashable, Attributes] | tuple[Hashable, Hashable]]
+    ) -> None:
+        """Add ``(source, target)`` or ``(source, target, attributes)`` edges, in order
+        (networkx's ``add_edges_from``: the attributes are copied into the edge's)."""
+        nodes, successors, predecessors = self._node, self._succ, self._pred
+        for edge in edges:
+            source, target = edge[0], edge[1]
+            for node in (source, target):
+                if node not in nodes:
+                    nodes[node] = {}
+                    successors[node] = {}
+                    predecessors[node] = {}
+            data = successors[source].get(target)
+            if data is None:
+                data = successors[source][target] = predecessors[target][source] = {}
+            if len(edge) == 3:
+                data.update(edge[2])
+
     def has_edge(self, source: Hashable, target: Hashable) -> bool:
         return target in self._succ.get(source, {})
 
@@ -116,6 +144,12 @@ class DiGraph:
 
     def predecessors(self, node: Hashable) -> Iterator[Any]:
         return iter(self._pred[node])
+
+    def in_degree(self, node: Hashable) -> int:
+        return len(self._pred[node])
+
+    def out_degree(self, node: Hashable) -> int:
+        return len(self._succ[node])
 
     def number_of_nodes(self) -> int:
         return len(self._node)
@@ -183,3 +217,68 @@ def strongly_connected_components(graph: _Adjacency) -> list[set[Any]]:
                             break
                     components.append(component)
     return components
+
+
+def betweenness_centrality(graph: DiGraph) -> dict[Any, float]:
+    """Normalised betweenness of every node (unweighted shortest paths, endpoints not
+    counted): Brandes' algorithm step for step as ``networkx.betweenness_centrality``
+    computes it (same traversal order, same sums, same scaling), so the floats are
+    identical to the ones networkx gave."""
+    betweenness = dict.fromkeys(graph, 0.0)
+    successors = graph._succ
+    for source in graph:
+        # Breadth first from ``source``: the nodes in the order reached, the shortest
+        # paths counted into each (sigma) and their predecessors on them.
+        reached: list[Any] = []
+        predecessors: dict[Any, list[Any]] = {node: [] for node in graph}
+        sigma = dict.fromkeys(graph, 0.0)
+        distance: dict[Any, int] = {source: 0}
+        sigma[source] = 1.0
+        queue: deque[Any] = deque([source])
+        while queue:
+            node = queue.popleft()
+            reached.append(node)
+            node_distance = distance[node]
+            node_sigma = sigma[node]
+            for successor in successors[node]:
+                if successor not in distance:
+                    queue.append(successor)
+                    distance[successor] = node_distance + 1
+                if distance[successor] == node_distance + 1:
+                    sigma[successor] += node_sigma
+                    predecessors[successor].append(node)
+        # Dependencies accumulated back from the farthest node.
+        delta: dict[Any, float] = dict.fromkeys(reached, 0)
+        while reached:
+            node = reached.pop()
+            coefficient = (1 + delta[node]) / sigma[node]
+            for predecessor in predecessors[node]:
+                delta[predecessor] += sigma[predecessor] * coefficient
+            if node != source:
+                betweenness[node] += delta[node]
+    pairs = len(graph) - 1  # endpoints excluded: a node is never its own pair's end
+    if pairs < 2:
+        return betweenness
+    scale = 1 / (pairs * (pairs - 1))
+    if scale != 1:
+        for node in betweenness:
+            betweenness[node] *= scale
+    return betweenness
+
+
+def degree_centrality(graph: DiGraph) -> dict[Any, float]:
+    """In- plus out-degree over ``n - 1`` for every node, as networkx computes it."""
+    if len(graph) <= 1:
+        return {node: 1 for node in graph}
+    scale = 1.0 / (len(graph) - 1.0)
+    return {node: (graph.in_degree(node) + graph.out_degree(node)) * scale for node in graph}
+
+
+def density(graph: DiGraph) -> float:
+    """Edges over the ``n (n - 1)`` possible ones (0, an int, without edges: networkx's
+    answer, which the manager graph's summary prints as is)."""
+    n = graph.number_of_nodes()
+    m = graph.number_of_edges()
+    if m == 0 or n <= 1:
+        return 0
+    return m / (n * (n - 1))
