@@ -25,6 +25,15 @@ strictly increasing, with columns unchanged, keeps every equality and order of o
 file; the messages are rewritten where they cite a moved line; the constant is kept.
 Anything else (a line with no image, a text citing a changed file's line in another
 form, a rule from another pack, an internal error) gives up.
+
+The audit (re-do it when a project rule or model builder reads positions anew): every
+use of ``start_line``, ``end_line``, ``.line``, ``.col``, ``.span`` and every ``Span(``,
+``Site(``, ``RelatedLocation(`` and ``Notification(`` in ``rules/`` and
+``integ_lint/model/``; every sort, ``min``/``max`` and set iteration there (positions
+only ever follow a path in a key, and sets of positions are only tested for membership);
+every fact holding a line outside a ``Span`` (``_RAW_POSITIONS``). A finding's path and
+span always come from the same record. The suppressions (a comment on its own line
+applies to the line below) are applied after the phase, to the moved findings.
 """
 
 from __future__ import annotations
