@@ -603,19 +603,20 @@ def _facts_spared_by_the_collector(load_facts: Callable[[], None]) -> Iterator[N
     collections they set off while they are built took most of the time of the load
     (2.2 s of 2.5 s on a 850-file project); frozen once loaded, they are skipped by
     the collections the phase sets off. Nothing of them is garbage before the phase
-    ends; they are handed back to the collector after it."""
+    ends; they are handed back to the collector after it. The body runs without the
+    collector too: the index's structures (call graph, manager graph, ...) live until
+    the phase ends, and the collections their building set off cost 15% of the phase
+    (0.4 s of 2.6 s on Django); what the phase drops is freed by reference counting."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         load_facts()
         gc.freeze()
-    finally:
-        if enabled:
-            gc.enable()
-    try:
         yield
     finally:
         gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def filter_by_role(
