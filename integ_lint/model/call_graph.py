@@ -131,11 +131,15 @@ class CallGraph:
                 resolved = graph.resolve_symbol(base)
                 if resolved in graph.classes:
                     graph.subclasses.setdefault(resolved, set()).add(cid)
+        edges, callers, callees = graph.edges, graph.callers, graph.callees
         for relpath, module_facts in facts:
             module = module_facts.module
+            caller_ids: dict[str, str] = {"": ""}  # a function's many calls: one join
             for call in module_facts.calls:
-                caller = _join(module, call.caller) if call.caller else ""
-                targets = graph.resolve_call(call)
+                caller = caller_ids.get(call.caller)
+                if caller is None:
+                    caller = caller_ids[call.caller] = _join(module, call.caller)
+                targets = graph._call_targets(call)
                 if not targets:
                     if call.blocking and call.how == "attr":
                         blocking_type = graph.attribute_type(call.ref, call.attr)
@@ -146,9 +150,9 @@ class CallGraph:
                     continue
                 for callee in targets:
                     edge = Edge(caller, callee, relpath, call, call.site)
-                    graph.edges.append(edge)
-                    graph.callers.setdefault(callee, []).append(edge)
-                    graph.callees.setdefault(caller, []).append(edge)
+                    edges.append(edge)
+                    callers.setdefault(callee, []).append(edge)
+                    callees.setdefault(caller, []).append(edge)
             for blocking in module_facts.blocking:
                 caller = _join(module, blocking.caller) if blocking.caller else ""
                 if caller:
@@ -257,14 +261,17 @@ class CallGraph:
 
     def resolve_call(self, call: CallFact) -> list[str]:
         """Function ids the call may reach (several for a method with overrides)."""
+        return list(self._call_targets(call))
+
+    def _call_targets(self, call: CallFact) -> tuple[str, ...]:
         memo = self._calls
         if memo is None:
-            return self._resolve_call(call)
+            return tuple(self._resolve_call(call))
         key = (call.how, call.ref, call.method, call.attr, call.role)
         known = memo.get(key)
         if known is None:
             known = memo[key] = tuple(self._resolve_call(call))
-        return list(known)
+        return known
 
     def _resolve_call(self, call: CallFact) -> list[str]:
         # Reads the call's how, ref, method, attr and role only (resolve_call's key).
