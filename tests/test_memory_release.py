@@ -19,6 +19,7 @@ from integ_lint.config import Config, load_config
 from integ_lint.engine import executor
 from integ_lint.engine.discovery import SourceFile, discover
 from integ_lint.engine.executor import ExecutionStats, analyze_files
+from integ_lint.rule import FactCollector
 
 LINUX = sys.platform.startswith("linux")
 HAS_TRIM = executor._malloc_trim() is not None
@@ -81,35 +82,41 @@ def test_release_free_memory_returns_freed_heap_pages() -> None:
     assert before - after > 40, (before, after)
 
 
-def test_workers_release_after_large_files_and_each_chunk(
+def test_workers_release_after_a_large_growth_and_each_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config, files = project(tmp_path, [4000, 200, 200, 4000, 200])
+    config, files = project(tmp_path, [300] * 5)
     state: executor._State = (config, [], [], None)
+    mib = 1 << 20
+    growth = {"m0.py": 80 * mib, "m3.py": 50 * mib}  # what each file leaves resident
+    resident = [100 * mib]
     calls: list[tuple[int, bool]] = []  # (files analysed so far, collect)
-    done: list[int] = []
+    done: list[str] = []
     from integ_lint.engine import analysis  # _analyze_chunk imports it from there
 
     real = analysis.analyze_file
 
-    def counting(*args: object, **kwargs: object) -> object:
-        done.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+    def growing(source_file: SourceFile, *args: object, **kwargs: object) -> object:
+        done.append(source_file.relpath)
+        resident[0] += growth.get(source_file.relpath, 10 * mib)
+        return real(source_file, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(analysis, "analyze_file", counting)
-    monkeypatch.setattr(executor, "RELEASE_AFTER_BYTES", 2000)
-    monkeypatch.setattr(
-        executor, "release_free_memory", lambda collect=True: calls.append((len(done), collect))
-    )
-    # In a worker: after each large file (the 1st and 4th) and at the end of the chunk.
+    def release(collect: bool = True) -> None:
+        calls.append((len(done), collect))
+        resident[0] = 100 * mib
+
+    monkeypatch.setattr(analysis, "analyze_file", growing)
+    monkeypatch.setattr(executor, "_resident_bytes", lambda: resident[0])
+    monkeypatch.setattr(executor, "release_free_memory", release)
+    # In a worker: after m0 (+80 MiB), after m3 (+70 MiB since), at the chunk's end.
     monkeypatch.setattr(executor, "_WORKER_STATE", state)
     executor._analyze_chunk(files)
     assert calls == [(1, False), (4, False), (5, False)]
-    # A chunk ending on a large file is released once.
+    # Small growth only: once, at the end.
     calls.clear()
     done.clear()
-    executor._analyze_chunk(files[:4])
-    assert calls == [(1, False), (4, False)]
+    executor._analyze_chunk(files[1:3])
+    assert calls == [(2, False)]
     # In the main process (no worker state; state given): never, its next file
     # reuses the pages.
     monkeypatch.setattr(executor, "_WORKER_STATE", None)
@@ -154,11 +161,58 @@ def test_a_callers_freeze_is_left_alone(tmp_path: Path) -> None:
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
-        with executor._shared_with_forked_workers():
+        with executor._shared_with_forked_workers(True):
             assert gc.get_freeze_count() == frozen
         assert gc.get_freeze_count() == frozen  # not unfrozen by the executor
     finally:
         gc.unfreeze()
+
+
+class ParentPid(FactCollector):
+    """The pid of the process that started the one analysing the file."""
+
+    KEY = "test-parent-pid"
+
+    def collect(self) -> int:
+        return os.getppid()
+
+
+def test_a_large_process_takes_its_workers_from_a_fork_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past FORK_SERVER_ABOVE_BYTES the workers are not this process's children (they
+    would start as large as it is); below it they are, and the results are the same."""
+    if (
+        executor._start_method() != "fork"
+        or "forkserver" not in executor.multiprocessing.get_all_start_methods()
+    ):
+        pytest.skip("fork and forkserver start methods only")
+    config, files = project(tmp_path, [300] * 12)
+    forked = analyze_files(files, config, [], [ParentPid], jobs=2)
+    assert {r.facts["test-parent-pid"] for r in forked} == {os.getpid()}
+    monkeypatch.setattr(executor, "FORK_SERVER_ABOVE_BYTES", 0)
+    served = analyze_files(files, config, [], [ParentPid], jobs=2)
+    parents = {r.facts["test-parent-pid"] for r in served}
+    assert os.getpid() not in parents and len(parents) == 1  # the fork server
+    assert [(r.relpath, r.line_count) for r in served] == [
+        (r.relpath, r.line_count) for r in forked
+    ]
+
+
+def test_a_selection_that_does_not_pickle_is_still_forked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class LocalParentPid(ParentPid):  # defined in a function: pickle cannot name it
+        KEY = "test-local-parent-pid"
+
+    if executor._start_method() != "fork":
+        pytest.skip("fork start method only")
+    config, files = project(tmp_path, [300] * 12)
+    monkeypatch.setattr(executor, "FORK_SERVER_ABOVE_BYTES", 0)
+    stats = ExecutionStats()
+    results = analyze_files(files, config, [], [LocalParentPid], jobs=2, stats=stats)
+    assert stats.workers == 2
+    assert {r.facts["test-local-parent-pid"] for r in results} == {os.getpid()}
 
 
 # -- the benchmark's ruler --------------------------------------------------------

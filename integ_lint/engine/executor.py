@@ -23,13 +23,14 @@
   exhausting the machine.
 * Memory: a forked worker shares this process's pages until either side writes to
   them. Before a pool starts, this process collects its garbage and hands the freed
-  heap back to the system (:func:`release_free_memory`: a run over several monorepo
-  members would otherwise fork each member's workers from the heap the previous
-  member's results left, and the workers, allocating into its free holes, copy it
-  page by page), and freezes its objects (``gc.freeze``) so that the workers'
-  collections do not write to them. A worker releases the peak of a large file's
-  syntax tree after it (:data:`RELEASE_AFTER_BYTES`) and after each chunk, instead of
-  keeping its high-water mark for the rest of the run.
+  heap back to the system (:func:`release_free_memory`), and freezes its objects
+  (``gc.freeze``) so that the workers' collections do not write to them. A process
+  still large after that (a run over monorepo members, after the earlier members'
+  results: CPython keeps an arena as long as one object lives in it) does not fork
+  its workers: they come from a fork server (:data:`FORK_SERVER_ABOVE_BYTES`). A
+  worker releases the peak of a large file's syntax tree after it
+  (:data:`RELEASE_GROWTH_BYTES`) and after each chunk, instead of keeping its
+  high-water mark for the rest of the run.
 """
 
 from __future__ import annotations
@@ -67,9 +68,15 @@ MAX_CHUNK = 64
 # What a worker may allocate beyond its size at start (per file in practice: a worker
 # analyses one file at a time). Real files need a few hundred MB at most.
 WORKER_MEMORY_BYTES = 3 << 30
-# A worker hands the heap back to the system after a file at least this large (its
-# syntax tree and positions: about a thousand times its size at the peak).
-RELEASE_AFTER_BYTES = 32 << 10
+# A worker hands the heap back to the system at the end of each chunk, and within one
+# after a file that left it this much larger than its last release: the next files
+# (smaller: chunks go largest first) reuse the freed pages, and every release costs
+# the page faults of touching them again.
+RELEASE_GROWTH_BYTES = 64 << 20
+# Above this resident size (after trimming), a pool's workers come from a fork server
+# rather than being forked from this process (see _pool_start_method): a run over
+# monorepo members keeps the heap the earlier members' results fragmented.
+FORK_SERVER_ABOVE_BYTES = 256 << 20
 
 
 @dataclass
@@ -176,30 +183,22 @@ def _analyze_chunk(
 
     config, file_rules, collectors, cache = state
     # Only a worker releases memory (the main process's next file reuses the freed
-    # pages anyway), and without a collection: a full one per file costs ~50 ms.
+    # pages anyway), and without a collection: a full one costs ~50 ms.
     in_worker = state is _WORKER_STATE
+    floor = _resident_bytes() if in_worker else 0
     results = []
     written = 0
-    released = True
     for source_file in chunk:
         result = analyze_file(source_file, config, file_rules, collectors)
         if cache is not None and cache.put(source_file, result):
             written += 1
         results.append(result)
-        released = False
-        if in_worker and _file_size(source_file) >= RELEASE_AFTER_BYTES:
+        if in_worker and _resident_bytes() - floor > RELEASE_GROWTH_BYTES:
             release_free_memory(collect=False)
-            released = True
-    if in_worker and not released:
+            floor = _resident_bytes()
+    if in_worker:
         release_free_memory(collect=False)
     return results, written, cache.disabled_reason if cache is not None else None
-
-
-def _file_size(source_file: SourceFile) -> int:
-    try:
-        return os.stat(source_file.path).st_size
-    except OSError:
-        return 0
 
 
 # -- parent side ------------------------------------------------------------------
@@ -351,11 +350,45 @@ def _facts_only(result: FileResult | None, rule_codes: set[str]) -> FileResult |
 def _poolable(state: _State) -> bool:
     if _start_method() == "fork":
         return True
+    return _picklable(state)
+
+
+def _picklable(state: _State) -> bool:
     try:
         pickle.loads(pickle.dumps(state))
     except Exception:
         return False
     return True
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory (0 where ``/proc`` does not tell)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _pool_start_method(state: _State) -> str:
+    """``fork`` while this process is small; past :data:`FORK_SERVER_ABOVE_BYTES`
+    (after :func:`release_free_memory`) the workers come from a fork server instead,
+    when the selection pickles: each forked worker would start as large as this
+    process, and copy what of it its allocations and collections touch."""
+    method = _start_method()
+    if method != "fork" or "forkserver" not in multiprocessing.get_all_start_methods():
+        return method
+    if _resident_bytes() <= FORK_SERVER_ABOVE_BYTES or not _picklable(state):
+        return "fork"
+    return "forkserver"
+
+
+def _preload(state: _State) -> list[str]:
+    """The modules a fork server imports once for all its workers: the analysis and
+    the selected rules' and collectors' modules."""
+    _, file_rules, collectors, _ = state
+    modules = {kind.__module__ for kind in [*file_rules, *collectors]}
+    return ["integ_lint.engine.analysis", *sorted(modules)]
 
 
 def _chunks(todo: list[tuple[int, int]], workers: int) -> list[list[int]]:
@@ -375,7 +408,13 @@ def _run_pool(
     tracker: _Progress,
 ) -> None:
     chunks = _chunks(todo, workers)
-    context = multiprocessing.get_context(_start_method())
+    if _start_method() == "fork":
+        release_free_memory()  # before the size is judged, and what the workers share
+    method = _pool_start_method(state)
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # Read when the server starts (once per process): later calls change nothing.
+        context.set_forkserver_preload(_preload(state))
     failed: list[list[int]] = []
     crashed: list[list[int]] = []
     try:
@@ -385,7 +424,7 @@ def _run_pool(
             initializer=_init_worker,
             initargs=(state,),
         ) as pool:
-            with _shared_with_forked_workers():
+            with _shared_with_forked_workers(method == "fork"):
                 futures: dict[Future[tuple[list[FileResult], int, str | None]], list[int]] = {
                     pool.submit(_analyze_chunk, [files[i] for i in chunk]): chunk
                     for chunk in chunks
@@ -427,16 +466,15 @@ def _run_pool(
 
 
 @contextlib.contextmanager
-def _shared_with_forked_workers() -> Iterator[None]:
+def _shared_with_forked_workers(forking: bool) -> Iterator[None]:
     """Around the submissions that fork a pool's workers (``fork`` starts them all at
-    the first one): what this process holds is trimmed to its live objects, and those
-    are frozen out of the cyclic collector, so that the workers share their pages
-    instead of copying them (a collection writes to every object it traverses)."""
+    the first one): this process's objects are frozen out of the cyclic collector, so
+    that the workers share their pages instead of copying them (a collection writes
+    to every object it traverses)."""
     # Frozen by a caller already: its unfreeze is its own (gc.unfreeze is not nested).
-    if _start_method() != "fork" or gc.get_freeze_count():
+    if not forking or gc.get_freeze_count():
         yield
         return
-    release_free_memory()
     gc.freeze()
     try:
         yield
