@@ -85,6 +85,8 @@ class _Dispatcher(cst.CSTVisitor):
         self.context = context
         self.on_failure = on_failure
         self.failed: set[int] = set()
+        # Every node walked, in order (the positions match them with CPython's ast).
+        self.visited: list[cst.CSTNode] = []
         self.table: dict[str, _Entries] = {}
         for visitor in visitors:
             for method_name, method in _visitor_methods(visitor).items():
@@ -162,6 +164,7 @@ class _Dispatcher(cst.CSTVisitor):
         This read-only walk makes the same ``on_visit`` / attribute / ``on_leave``
         calls in the same order (tests/test_speed_cold_walk.py) and builds nothing;
         it skips only whitespace and comment nodes when no visitor wants them."""
+        self.visited.append(node)
         self.on_visit(node)
         kind = type(node)
         fields = CHILD_FIELDS.get(kind)
@@ -314,7 +317,30 @@ def _analyze_text(
         return result
     result.parsed = True
     result.suppressions = parse_suppressions(text)
+    noted = len(result.notifications)
+    if _visit(result, text, tree, config, file_rules, collectors, positions_from_ast=True):
+        return result
+    # Some position came from a CPython syntax tree that does not match LibCST's
+    # (positions.AstPositions.consistent): all again, the positions from code generation.
+    del result.notifications[noted:]
+    result.facts.clear()
+    result.findings.clear()
+    _visit(result, text, tree, config, file_rules, collectors, positions_from_ast=False)
+    return result
 
+
+def _visit(
+    result: FileResult,
+    text: str,
+    tree: cst.Module,
+    config: Config,
+    file_rules: Sequence[type[FileRule]],
+    collectors: Sequence[type[FactCollector]],
+    *,
+    positions_from_ast: bool,
+) -> bool:
+    """Run the rules and collectors over ``tree`` into ``result``; False when the
+    positions given may be wrong (and nothing of this run must be kept)."""
     wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
     context = FileContext(
         relpath=result.relpath,
@@ -343,20 +369,22 @@ def _analyze_text(
             resolved = wrapper.resolve_many(dependencies)
         except Exception as exc:
             result.notifications.append(_internal_error(result, "metadata", exc))
-            return result
+            return True
         for visitor in all_visitors:
             visitor.metadata = {
                 k: v for k, v in resolved.items() if k in visitor.get_inherited_dependencies()
             }
 
     dispatcher = _Dispatcher(context, all_visitors, on_failure)
+    if positions_from_ast:
+        context.visited = dispatcher.visited
     try:
         dispatcher.walk(tree)
     except RecursionError:
         result.notifications.append(
             _note(NotificationKind.PARSE_ERROR, result, "code is nested too deeply to analyse")
         )
-        return result
+        return True
     for collector in fact_visitors:
         if id(collector) in dispatcher.failed:
             continue
@@ -369,7 +397,7 @@ def _analyze_text(
             result.findings.append(_complete(pending, context, result.relpath))
         except Exception as exc:
             result.notifications.append(_internal_error(result, pending.rule.code, exc))
-    return result
+    return context.positions_consistent()
 
 
 def _complete(pending: PendingFinding, context: FileContext, relpath: str) -> Finding:

@@ -181,6 +181,9 @@ class FileContext:
         self.pending: list[PendingFinding] = []
         self._wrapper = wrapper
         self._positions: NodePositions | None = None
+        # The nodes the engine's walk has visited, in order, when it records them: the
+        # positions then come from CPython's ast where they can (positions.py).
+        self.visited: list[cst.CSTNode] | None = None
         self._scope_stack: list[str] = []
         self._role = role
 
@@ -229,8 +232,14 @@ class FileContext:
     @property
     def positions(self) -> NodePositions:
         if self._positions is None:
-            self._positions = NodePositions(self.tree)
+            self._positions = NodePositions(self.tree, self.source, self.visited)
         return self._positions
+
+    def positions_consistent(self) -> bool:
+        """Whether every range given so far is right: False only when some came from
+        a CPython syntax tree that turned out not to match (positions.AstPositions)."""
+        positions = self._positions
+        return positions is None or positions.from_ast is None or positions.from_ast.consistent()
 
     def span(self, node: cst.CSTNode) -> Span:
         start_line, start_col, end_line, end_col = self.positions.range_of(node)

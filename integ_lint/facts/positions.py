@@ -15,18 +15,22 @@ only for the nodes asked about. The results are identical (tested against
 
 from __future__ import annotations
 
+import ast
 import bisect
 import dataclasses
 import functools
 import inspect
 import re
+import warnings
 from itertools import accumulate, compress, islice
 from operator import length_hint
-from typing import Any
+from typing import Any, cast
 
 import libcst as cst
 from libcst import MaybeSentinel
 from libcst._nodes.internal import CodegenState
+
+from integ_lint.facts.syntax import child_nodes
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -138,10 +142,22 @@ class NodePositions:
 
     The code is generated lazily, one top-level statement at a time, only as far as
     the nodes asked about: most files are asked about their imports, near the top,
-    and never pay for generating the rest."""
+    and never pay for generating the rest. Given the source and the nodes the
+    engine's walk visited, most ranges come from CPython's ``ast`` instead
+    (:class:`AstPositions`), and the code is generated only for the others."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        source: str | None = None,
+        visited: list[cst.CSTNode] | None = None,
+    ) -> None:
         self._module = module  # keeps the nodes alive: ranges are keyed by id()
+        self.from_ast = (
+            AstPositions(module, source, visited)
+            if source is not None and visited is not None
+            else None
+        )
         self._state = _EventState(module)
         self._events: list[Any] = self._state.tokens  # strings and nodes
         self._state.before_codegen(module)  # the module's start marker
@@ -237,6 +253,10 @@ class NodePositions:
 
     def range_of(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """``(start_line, start_column, end_line, end_column)`` like ``CodeRange``."""
+        if self.from_ast is not None:
+            found = self.from_ast.range_of(node)
+            if found is not None:
+                return found
         start, end = self._event_range(node)
         if self._measured < end or self._finished:
             self._measure()
@@ -265,6 +285,10 @@ class NodePositions:
         indentation in the module), and it is normalised away."""
         if node is self._module or not generates_alone(node):
             return None
+        if self.from_ast is not None:
+            sliced = self.from_ast.snippet(node, limit)
+            if sliced is not None:
+                return sliced
         try:
             start, end = self._markers(node)
         except KeyError:
@@ -285,3 +309,436 @@ class NodePositions:
                         break
                     enough *= 2
         return " ".join("".join(pieces).split())[:limit]
+
+
+# -- positions from CPython's parser ----------------------------------------------
+# CPython's ``ast`` gives line/column ranges for expressions and statements at C speed
+# (a fraction of generating the code). The LibCST nodes of a kind, in the order the
+# engine's walk visits them, match the ast nodes of the corresponding kind sorted by
+# position, once the contexts where only one tree has a node are left out (a
+# function's name is an ``ast`` string, ``True`` an ``ast.Constant``, a dotted import
+# name a string, ...). The engine checks after its walk that the counts agree
+# (:meth:`AstPositions.consistent`) and analyses the file again without them when
+# they do not; tests/test_positions_ast.py checks the ranges against the code-generated
+# ones.
+
+# LibCST kind -> the bucket it is matched in; ast kind -> the same buckets.
+_CST_BUCKETS: dict[type[cst.CSTNode], str] = {
+    cst.Name: "name",
+    cst.Attribute: "attribute",
+    cst.Call: "call",
+    cst.Subscript: "subscript",
+    cst.Comparison: "comparison",
+    cst.IfExp: "ifexp",
+    cst.Assign: "assign",
+    cst.AnnAssign: "annassign",
+    cst.Import: "import",
+    cst.ImportFrom: "importfrom",
+    cst.SimpleString: "string",
+    cst.ConcatenatedString: "string",
+    cst.FunctionDef: "definition",
+    cst.ClassDef: "definition",
+}
+_AST_BUCKETS: dict[type[ast.AST], str] = {
+    ast.Name: "name",
+    ast.Attribute: "attribute",
+    ast.Call: "call",
+    ast.Subscript: "subscript",
+    ast.Compare: "comparison",
+    ast.IfExp: "ifexp",
+    ast.Assign: "assign",
+    ast.AnnAssign: "annassign",
+    ast.Import: "import",
+    ast.ImportFrom: "importfrom",
+    ast.Constant: "string",  # str and bytes only
+    ast.FunctionDef: "definition",
+    ast.AsyncFunctionDef: "definition",
+    ast.ClassDef: "definition",
+}
+_FORMATTED_STRINGS: tuple[type[cst.CSTNode], ...] = tuple(
+    kind
+    for kind in (
+        cst.FormattedString,
+        getattr(cst, "TemplatedString", None),
+    )
+    if kind is not None
+)
+_AST_FORMATTED: tuple[type[ast.AST], ...] = tuple(
+    kind for kind in (ast.JoinedStr, getattr(ast, "TemplateStr", None)) if kind is not None
+)
+_CONSTANT_NAMES = frozenset({"True", "False", "None"})
+# A Name child that is an identifier in ``ast``, not an expression: per parent kind,
+# the fields holding it (directly or as ``AsName.name``).
+_IDENTIFIER_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    cst.FunctionDef: ("name",),
+    cst.ClassDef: ("name",),
+    cst.Attribute: ("attr",),
+    cst.Arg: ("keyword",),
+    cst.Param: ("name",),
+    cst.NameItem: ("name",),
+    cst.ExceptHandler: ("name",),
+    cst.ExceptStarHandler: ("name",),
+    cst.MatchAs: ("name",),
+    cst.MatchStar: ("name",),
+    cst.MatchMapping: ("rest",),
+    cst.MatchKeywordElement: ("key",),
+    **{
+        kind: ("name",)
+        for kind in (
+            getattr(cst, "TypeVar", None),
+            getattr(cst, "ParamSpec", None),
+            getattr(cst, "TypeVarTuple", None),
+        )
+        if kind is not None
+    },
+}
+_CHECKED_PREFIX = re.compile(r"[\\\r\n]")
+
+# Nothing inside an import or an f-string has an ast match (its names are strings, an
+# f-string's positions are unreliable before Python 3.12).
+_OPAQUE: frozenset[type[cst.CSTNode]] = frozenset({cst.Import, cst.ImportFrom, *_FORMATTED_STRINGS})
+# Per LibCST kind the walk visits: (its bucket or None, the fields holding a Name that
+# is an identifier in ast).
+_SCANNED: dict[type[cst.CSTNode], tuple[str | None, tuple[str, ...]]] = {
+    **{kind: (bucket, ()) for kind, bucket in _CST_BUCKETS.items()},
+    **{kind: (_CST_BUCKETS.get(kind), fields) for kind, fields in _IDENTIFIER_FIELDS.items()},
+    **{kind: (_CST_BUCKETS.get(kind), ()) for kind in _OPAQUE},
+}
+# Small statements: their range holds their semicolon, which ast's does not.
+_SMALL_STATEMENTS = (cst.Assign, cst.AnnAssign, cst.Import, cst.ImportFrom)
+
+# Per ast kind: the fields that may hold nodes (not ``ctx``, whose Load and Store are
+# a third of the nodes, nor strings and numbers).
+_AST_FIELDS: dict[type, tuple[str, ...]] = {}
+_AST_LEAF_FIELDS = frozenset(
+    {
+        "ctx",
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "module",
+        "level",
+        "kind",
+        "conversion",
+        "type_comment",
+        "is_async",
+        "simple",
+        "tag",
+        "n",
+        "s",
+    }
+)
+
+
+def _ast_fields(kind: type) -> tuple[str, ...]:
+    if kind is ast.Constant or kind in _AST_FORMATTED:
+        fields: tuple[str, ...] = ()  # a constant's value; nothing inside an f-string
+    elif kind is getattr(ast, "TypeAlias", None):
+        fields = getattr(kind, "_fields", ())  # its ``name`` is a Name (``type X = ...``)
+    else:
+        fields = tuple(
+            name for name in getattr(kind, "_fields", ()) if name not in _AST_LEAF_FIELDS
+        )
+    _AST_FIELDS[kind] = fields
+    return fields
+
+
+# line, byte column, end line and end byte column negated (see AstPositions._parse)
+_AstRange = tuple[int, int, int, int]
+
+
+def _subtree(node: cst.CSTNode, into: set[int]) -> None:
+    into.add(id(node))
+    for child in child_nodes(node):
+        _subtree(child, into)
+
+
+def _dotted_parts(node: cst.CSTNode | None, into: set[int]) -> None:
+    while isinstance(node, cst.Attribute):
+        into.add(id(node))
+        into.add(id(node.attr))
+        node = node.value
+    if node is not None:
+        into.add(id(node))
+
+
+class AstPositions:
+    """Ranges of the expression and assignment nodes of one module from CPython's
+    ``ast``, matched by kind and order with the nodes the engine's walk visited
+    (``order``, appended to during the walk: a node is matched once visited)."""
+
+    def __init__(self, module: cst.Module, source: str, order: list[cst.CSTNode]) -> None:
+        self._module = module
+        self._source = source
+        self._order = order
+        self._scanned = 0
+        self._counts: dict[str, int] = dict.fromkeys(set(_CST_BUCKETS.values()), 0)
+        self._index: dict[int, tuple[str, int]] = {}  # id(node) -> (bucket, position)
+        self._excluded: set[int] = set()
+        self._definition_of_name: dict[int, cst.FunctionDef | cst.ClassDef] = {}
+        self._buckets: dict[str, list[_AstRange]] | None = None
+        self._lines: list[str] | None = None
+        self._ascii = source.isascii()
+        self.usable = True
+        self.used = False
+
+    # -- the two trees ---------------------------------------------------------
+    def _parse(self) -> dict[str, list[_AstRange]] | None:
+        if self._buckets is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # SyntaxWarning: invalid escape...
+                    tree = ast.parse(self._source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+                self.usable = False
+                return None
+            found: dict[str, list[_AstRange]] = {name: [] for name in self._counts}
+            buckets_of = _AST_BUCKETS
+            stack: list[Any] = [tree]
+            pop, append, extend = stack.pop, stack.append, stack.extend
+            while stack:
+                node = pop()
+                kind = type(node)
+                fields = _AST_FIELDS.get(kind)
+                if fields is None:
+                    if not isinstance(node, ast.AST):
+                        continue  # a name in a list of names (``global a, b``)
+                    fields = _ast_fields(kind)
+                bucket = buckets_of.get(kind)
+                if bucket is not None and (
+                    kind is not ast.Constant or isinstance(node.value, (str, bytes))
+                ):
+                    # Sorted in source order, an enclosing node before the ones it
+                    # starts with (``f()()``): the end negated.
+                    found[bucket].append(
+                        (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset)
+                    )
+                for name in fields:
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        extend(value)
+                    elif value is not None:
+                        append(value)
+            for ranges in found.values():
+                ranges.sort()
+            self._buckets = found
+        return self._buckets
+
+    def _scan(self) -> None:
+        """Number the nodes visited since the last scan."""
+        self._number(self._order[self._scanned :])
+        self._scanned = len(self._order)
+
+    def _number(self, nodes: list[cst.CSTNode]) -> None:
+        """Number ``nodes`` (the next ones in the walk's order) per bucket, leaving out
+        the ones ``ast`` has no node for; a node numbered already keeps its number."""
+        index, counts, excluded = self._index, self._counts, self._excluded
+        scanned = _SCANNED
+        for node in nodes:
+            kind = type(node)
+            what = scanned.get(kind)
+            if what is None:
+                continue
+            bucket, fields = what
+            if fields:
+                for name in fields:
+                    child = getattr(node, name)
+                    if type(child) is cst.AsName:
+                        child = child.name
+                    if child is not None:
+                        excluded.add(id(child))
+                if kind is cst.FunctionDef or kind is cst.ClassDef:
+                    definition = cast("cst.FunctionDef | cst.ClassDef", node)
+                    self._definition_of_name[id(definition.name)] = definition
+            elif kind in _OPAQUE:
+                for child in child_nodes(node):
+                    _subtree(child, excluded)
+            elif kind is cst.ConcatenatedString and id(node) not in excluded:
+                self._concatenation(node)  # type: ignore[arg-type]
+            key = id(node)
+            if bucket is None or key in excluded or key in index:
+                continue
+            if kind is cst.Name and node.value in _CONSTANT_NAMES:  # type: ignore[attr-defined]
+                continue
+            index[key] = (bucket, counts[bucket])
+            counts[bucket] += 1
+
+    def _look_ahead(self, target: cst.CSTNode) -> bool:
+        """Number the nodes of the last visited node's subtree up to ``target``, when it
+        is there: a collector asks about a child of the node it visits (``node.func``)
+        before the walk reaches it. They come next in the walk's order."""
+        if not self._order:
+            return False
+        ahead: list[cst.CSTNode] = []
+        stack = child_nodes(self._order[-1])
+        stack.reverse()
+        while stack:
+            node = stack.pop()
+            ahead.append(node)
+            if node is target:
+                self._number(ahead)
+                return True
+            children = child_nodes(node)
+            children.reverse()
+            stack.extend(children)
+        return False
+
+    def _concatenation(self, node: cst.ConcatenatedString) -> None:
+        """``"a" "b"`` is one ``ast.Constant`` (its parts none), or one
+        ``ast.JoinedStr`` (left out) when a part is an f-string."""
+        parts: set[int] = set()
+        _subtree(node, parts)
+        parts.discard(id(node))
+        self._excluded |= parts
+        if any(type(part) in _FORMATTED_STRINGS for part in _concatenated_parts(node)):
+            self._excluded.add(id(node))
+
+    # -- answers ---------------------------------------------------------------
+    def _column(self, line: int, byte_column: int) -> int:
+        if self._lines is None:
+            self._lines = _NEWLINE.split(self._source)
+        text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+        if text.isascii():
+            return byte_column
+        return len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
+
+    def range_of(self, node: cst.CSTNode) -> tuple[int, int, int, int] | None:
+        """The node's range, or None when ``ast`` cannot give it (not visited yet, a
+        kind or context without a match, ``ast`` cannot parse the file)."""
+        if not self.usable:
+            return None
+        if self._scanned < len(self._order):
+            self._scan()
+        kind = type(node)
+        if kind in _SMALL_STATEMENTS and (
+            node.semicolon is not MaybeSentinel.DEFAULT  # type: ignore[attr-defined]
+        ):
+            return None  # its range holds the semicolon: code generation
+        key = id(node)
+        entry = self._index.get(key)
+        if entry is None:
+            definition = self._definition_of_name.get(key)
+            if definition is not None:
+                return self._name_of(definition, node)
+            if kind not in _CST_BUCKETS or not self._look_ahead(node):
+                return None
+            entry = self._index.get(key)
+            if entry is None:
+                return None
+        bucket, position = entry
+        if bucket == "definition":  # matched for its name only
+            return None
+        buckets = self._parse()
+        if buckets is None:
+            return None
+        found = buckets[bucket]
+        if position >= len(found):
+            self.usable = False
+            return None
+        line, byte_column, end_line, end_byte_column = found[position]
+        end_line, end_byte_column = -end_line, -end_byte_column
+        if self._ascii:
+            result = (line, byte_column, end_line, end_byte_column)
+        else:
+            result = (
+                line,
+                self._column(line, byte_column),
+                end_line,
+                self._column(end_line, end_byte_column),
+            )
+        if kind is cst.Name and self._text(result) != node.value:  # type: ignore[attr-defined]
+            self.usable = False  # the trees disagree: the engine analyses it again
+            return None
+        self.used = True
+        return result
+
+    def _name_of(
+        self, definition: cst.FunctionDef | cst.ClassDef, name: cst.CSTNode
+    ) -> tuple[int, int, int, int] | None:
+        """A function's or class's name: after ``def`` / ``class`` and its
+        whitespace, where ``ast`` starts the definition (its decorators apart)."""
+        if isinstance(definition, cst.FunctionDef):
+            prefix = f"def{definition.whitespace_after_def.value}"
+            if definition.asynchronous is not None:
+                whitespace = definition.asynchronous.whitespace_after.value
+                prefix = f"async{whitespace}{prefix}"
+        else:
+            prefix = f"class{definition.whitespace_after_class.value}"
+        if _CHECKED_PREFIX.search(prefix):  # a line continuation: code generation
+            return None
+        entry = self._index.get(id(definition))
+        buckets = self._parse()
+        if entry is None or buckets is None:
+            return None
+        found = buckets["definition"]
+        if entry[1] >= len(found):
+            self.usable = False
+            return None
+        line, byte_column, _, _ = found[entry[1]]
+        start = self._column(line, byte_column) + len(prefix)
+        value = name.value  # type: ignore[attr-defined]
+        result = (line, start, line, start + len(value))
+        if self._text(result) != value:
+            self.usable = False
+            return None
+        self.used = True
+        return result
+
+    def _text(self, found: tuple[int, int, int, int]) -> str:
+        if self._lines is None:
+            self._lines = _NEWLINE.split(self._source)
+        line, column, end_line, end_column = found
+        if line != end_line or not 0 < line <= len(self._lines):
+            return ""
+        return self._lines[line - 1][column:end_column]
+
+    def snippet(self, node: cst.CSTNode, limit: int) -> str | None:
+        """The normalised code of a node without parentheses of its own (their
+        whitespace is the node's code too), sliced from the source."""
+        if type(node) is not cst.ImportFrom and getattr(node, "lpar", None):
+            return None  # the parentheses' whitespace is the node's (not ImportFrom's)
+        found = self.range_of(node)
+        if found is None:
+            return None
+        if self._lines is None:
+            self._lines = _NEWLINE.split(self._source)
+        line, column, end_line, end_column = found
+        lines = self._lines
+        if line == end_line:
+            text = lines[line - 1][column:end_column]
+        else:
+            # The newlines themselves are whitespace: normalised away.
+            text = "\n".join(
+                [
+                    lines[line - 1][column:],
+                    *lines[line : end_line - 1],
+                    lines[end_line - 1][:end_column],
+                ]
+            )
+        return " ".join(text.split())[:limit]
+
+    def consistent(self) -> bool:
+        """Whether every range given came from matching trees: the walk is over,
+        every node is numbered, and each bucket has as many nodes in both."""
+        if not self.used:
+            return True
+        if not self.usable:
+            return False
+        self._scan()
+        buckets = self._parse()
+        return buckets is not None and all(
+            len(buckets[name]) == count for name, count in self._counts.items()
+        )
+
+
+def _concatenated_parts(node: cst.ConcatenatedString) -> list[cst.CSTNode]:
+    parts: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.ConcatenatedString):
+            stack.extend((current.left, current.right))
+        else:
+            parts.append(current)
+    return parts

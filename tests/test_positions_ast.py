@@ -1,0 +1,216 @@
+"""The ranges and snippets AstPositions takes from CPython's ast are exactly the
+code-generated ones (NodePositions without a source), asked after the walk or, for a
+child, while the walk visits its parent; when the two trees disagree, the engine
+analyses the file again without them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesmith import from_grammar
+
+from integ_lint.config.loader import load_config
+from integ_lint.engine import analysis
+from integ_lint.engine.analysis import _Dispatcher
+from integ_lint.engine.discovery import SourceFile
+from integ_lint.facts.context import FileContext
+from integ_lint.facts.positions import AstPositions, NodePositions, generates_alone
+from integ_lint.facts.syntax import child_nodes
+from integ_lint.findings.model import Span
+from integ_lint.rule import FactCollector
+
+TRICKY = '''# -*- coding: utf-8 -*-
+import os, sys as system
+import a.b.c as d
+from .x.y import (a,
+    b as c)  # trailing
+global_name = None; other = True
+
+@decorator(
+    arg)
+@other.deco
+class Ünïcode(Base, metaclass=Meta):
+    """Doc
+    string"""
+    x: int = 1; y = f"{x!r:>{width}} {call(x)}" "tail" f"{z}"
+    z: float = 2.0
+    ü = ("a" "b"
+         'c')
+
+    async   def método(self, *a, k=g(), **kw) -> "T":
+        global counter
+        match a:
+            case [1, *rest] if rest:
+                return lambda q: (q
+                    + 1)
+            case Point(x=0, y=yy) | {"k": v, **others}:
+                pass
+            case None | True:
+                pass
+        with open("f") as fh, ctx() as (p, q):
+            yield from fh
+        try:
+            (f)(x)[1:2] < (y) if z else w.v()()
+        except (E, F) as err:
+            raise err from None
+        return ((a.b)).c, d[e] , "é" + f(é=1)
+
+def \\
+  continued(): pass
+'''
+
+SOURCES = [
+    TRICKY,
+    "",
+    "x",
+    "x = 1\r\ny = f(2)\r\n",
+    "a = 1\rb = g(a)\r",
+    "if x:\n\ty = [\n\t1]\n\tz = h(y)\n",
+    "é = 'ü'; f(é)\n",
+    "print('a' 'b', f'{x}' 'c', b'd')\n",
+    "def f(): return (yield)\nclass C: pass\n",
+    "x = (a)(b)(c)\nd = e[f][g]\n",
+    "x: int\ny: 'str' = 'v'\n",
+]
+
+
+def _walked(source: str, during: bool) -> list[tuple[cst.CSTNode, object, object]]:
+    """(node, range from ast or None, range from code generation) for every node,
+    asked after the walk or, for each child, as the walk visits its parent."""
+    module = cst.parse_module(source)
+    context = FileContext(
+        relpath="m.py",
+        module="m",
+        is_package_init=False,
+        source=source,
+        tree=module,
+        wrapper=None,  # type: ignore[arg-type]
+        config=None,  # type: ignore[arg-type]
+    )
+    generated = NodePositions(module)
+    asked: list[tuple[cst.CSTNode, object, object]] = []
+
+    class Asking(_Dispatcher):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if during:
+                for child in child_nodes(node):
+                    asked.append((child, from_ast.range_of(child), generated.range_of(child)))
+            return super().on_visit(node)
+
+    dispatcher = Asking(context, [], lambda visitor, exc: None)
+    from_ast = AstPositions(module, source, dispatcher.visited)
+    dispatcher.walk(module)
+    if not during:
+        for node in dispatcher.visited:
+            asked.append((node, from_ast.range_of(node), generated.range_of(node)))
+            if isinstance(node, cst.FunctionDef | cst.ClassDef):
+                name = node.name
+                asked.append((name, from_ast.range_of(name), generated.range_of(name)))
+            if generates_alone(node):
+                snippet = from_ast.snippet(node, 200)
+                if snippet is not None:
+                    assert snippet == generated.snippet(node, 200), type(node).__name__
+    assert from_ast.consistent()
+    return asked
+
+
+@pytest.mark.parametrize("during", [False, True])
+@pytest.mark.parametrize("source", SOURCES)
+def test_ast_ranges_are_the_generated_ones(source: str, during: bool) -> None:
+    asked = _walked(source, during)
+    for node, from_ast, generated in asked:
+        if from_ast is not None:
+            assert from_ast == generated, type(node).__name__
+
+
+def test_most_expressions_are_served_and_the_rest_generated() -> None:
+    served = {type(node).__name__ for node, from_ast, _ in _walked(TRICKY, False) if from_ast}
+    assert {"Call", "Attribute", "Name", "Subscript", "Comparison", "IfExp"} <= served
+    assert {"Assign", "AnnAssign", "SimpleString", "ConcatenatedString"} <= served
+    assert {"Import", "ImportFrom"} <= served
+    not_served = [node for node, from_ast, _ in _walked(TRICKY, False) if from_ast is None]
+    # Nodes ast has no match for: a Name of an import, a keyword, True, a part of
+    # "a" "b", anything inside an f-string, an assignment ending in a semicolon.
+    kinds = {type(node).__name__ for node in not_served}
+    assert {"SimpleString", "Name", "Call", "Assign"} <= kinds
+
+
+def test_own_files_and_generated_programs() -> None:
+    package = Path(__file__).resolve().parents[1] / "integ_lint"
+    for path in sorted(package.rglob("*.py"))[:12]:
+        source = path.read_text(encoding="utf-8")
+        for during in (False, True):
+            for node, from_ast, generated in _walked(source, during):
+                if from_ast is not None:
+                    assert from_ast == generated, (path.name, type(node).__name__)
+
+
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(from_grammar())
+def test_generated_programs(source: str) -> None:
+    try:
+        cst.parse_module(source)
+    except Exception:
+        return
+    for node, from_ast, generated in _walked(source, False):
+        if from_ast is not None:
+            assert from_ast == generated, type(node).__name__
+
+
+def test_a_tree_that_does_not_match_is_inconsistent() -> None:
+    module = cst.parse_module("f(x)\ng(y)\n")
+    other = cst.parse_module("h(z)\n")  # one call fewer than the source has
+    visited = [node for node in _preorder(other)]
+    positions = AstPositions(module, "f(x)\ng(y)\n", visited)
+    call = next(node for node in visited if isinstance(node, cst.Call))
+    assert positions.range_of(call) is not None
+    assert not positions.consistent()
+
+
+def _preorder(node: cst.CSTNode) -> list[cst.CSTNode]:
+    nodes = [node]
+    for child in child_nodes(node):
+        nodes.extend(_preorder(child))
+    return nodes
+
+
+class _CallSpans(FactCollector):
+    KEY = "call-spans"
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.spans: list[tuple[Span, str]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.spans.append((self.context.span(node.func), self.context.snippet(node)))
+
+    def collect(self) -> list[tuple[Span, str]]:
+        return self.spans
+
+
+def test_the_engine_analyses_again_when_the_trees_disagree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.py"
+    path.write_text("import asyncio\n\nasync def main():\n    g(h(1))\n", encoding="utf-8")
+    config = load_config([tmp_path])
+    source = SourceFile(path=path, relpath="a.py", module="a", is_package_init=False)
+    expected = analysis.analyze_file(source, config, [], [_CallSpans])
+    assert len(expected.facts["call-spans"]) == 2
+    visits: list[bool] = []
+    real_visit = analysis._visit
+
+    def counted(*args: Any, positions_from_ast: bool) -> bool:
+        visits.append(positions_from_ast)
+        return real_visit(*args, positions_from_ast=positions_from_ast)
+
+    monkeypatch.setattr(analysis, "_visit", counted)
+    monkeypatch.setattr(AstPositions, "consistent", lambda self: not self.used)
+    again = analysis.analyze_file(source, config, [], [_CallSpans])
+    assert visits == [True, False]
+    assert again == expected
