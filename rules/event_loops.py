@@ -103,6 +103,8 @@ class _EntryPoints:
         # Imported qualified name -> the files importing it.
         self.importers: dict[str, set[str]] = {}
         self._memo: dict[tuple[str, str, bool], bool] = {}
+        # Decorator -> whether it marks an entry point: every function is asked.
+        self._entry_decorators: dict[str, bool] = {}
         for file, facts in project.facts(LoopFactsCollector.KEY):
             if isinstance(facts, ModuleLoopFacts):
                 for name in facts.imports:
@@ -130,7 +132,12 @@ class _EntryPoints:
             if module == file.module and target and qualname == target:
                 return True
         for decorator in decorators:
-            if any(fnmatch.fnmatchcase(decorator, pattern) for pattern in self.decorators):
+            matches = self._entry_decorators.get(decorator)
+            if matches is None:
+                matches = self._entry_decorators[decorator] = any(
+                    fnmatch.fnmatchcase(decorator, pattern) for pattern in self.decorators
+                )
+            if matches:
                 return True
         last = qualname.rsplit(".", 1)[-1]
         return last.startswith("test") and file.role == Role.TEST
