@@ -105,6 +105,16 @@ class CallGraph:
     _methods: dict[tuple[str, str, bool], str] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # Once the subclasses are known: each class's project subclasses (transitively),
+    # and for each last part of a function id, the ids' prefixes (``m`` -> the classes
+    # defining a method ``m``), so that overrides() need not walk a large hierarchy
+    # (Django's fields and models) for every method called on it.
+    _descendants: dict[str, set[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _definers: dict[str, set[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # -- building ----------------------------------------------------------------
     @classmethod
@@ -131,6 +141,10 @@ class CallGraph:
                 resolved = graph.resolve_symbol(base)
                 if resolved in graph.classes:
                     graph.subclasses.setdefault(resolved, set()).add(cid)
+        graph._descendants = {}
+        for fid in graph.functions:
+            prefix, _, last = fid.rpartition(".")
+            graph._definers.setdefault(last, set()).add(prefix)
         edges, callers, callees = graph.edges, graph.callers, graph.callees
         for relpath, module_facts in facts:
             module = module_facts.module
@@ -216,6 +230,14 @@ class CallGraph:
 
     def overrides(self, class_id: str, method: str) -> list[str]:
         """Definitions of ``method`` in project subclasses of ``class_id``."""
+        memo = self._descendants
+        if memo is not None and "." not in method:
+            below = memo.get(class_id)
+            if below is None:
+                below = memo[class_id] = self._subclasses_below(class_id)
+            return sorted(
+                f"{prefix}.{method}" for prefix in self._definers.get(method, ()) if prefix in below
+            )
         found: list[str] = []
         seen: set[str] = set()
         pending = list(self.subclasses.get(class_id, ()))
@@ -229,6 +251,18 @@ class CallGraph:
                 found.append(candidate)
             pending.extend(self.subclasses.get(current, ()))
         return sorted(found)
+
+    def _subclasses_below(self, class_id: str) -> set[str]:
+        """The project subclasses of ``class_id``, direct or not (itself too when the
+        hierarchy has a cycle: the walk of overrides() reaches it)."""
+        seen: set[str] = set()
+        pending = list(self.subclasses.get(class_id, ()))
+        while pending:
+            current = pending.pop()
+            if current not in seen:
+                seen.add(current)
+                pending.extend(self.subclasses.get(current, ()))
+        return seen
 
     def attribute_type(self, class_id: str, attr: str) -> str:
         """The declared or constructed type of ``self.<attr>`` in ``class_id`` or its
