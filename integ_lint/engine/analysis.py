@@ -164,6 +164,64 @@ class _Dispatcher(cst.CSTVisitor):
         This read-only walk makes the same ``on_visit`` / attribute / ``on_leave``
         calls in the same order (tests/test_speed_cold_walk.py) and builds nothing;
         it skips only whitespace and comment nodes when no visitor wants them."""
+        cls = type(self)
+        if cls.on_visit is _Dispatcher.on_visit and cls.on_leave is _Dispatcher.on_leave:
+            self._walk_inline(node)
+        else:
+            self._walk(node)
+
+    def _walk_inline(self, node: cst.CSTNode) -> None:
+        """:meth:`_walk` with ``on_visit`` and ``on_leave`` inlined (two calls fewer
+        per node: a few percent of a run), for a dispatcher that does not override
+        them."""
+        self.visited.append(node)
+        kind = type(node)
+        if kind is cst.Import:
+            self.context.aliases.record_import(node)  # type: ignore[arg-type]
+        elif kind is cst.ImportFrom:
+            self.context.aliases.record_import_from(node)  # type: ignore[arg-type]
+        entries = self._by_type.get(kind)
+        if entries is None:
+            entries = self._entries(kind)
+        visit, leave = entries
+        if visit:
+            self._run(visit, node)
+        scoped = kind is cst.FunctionDef or kind is cst.ClassDef
+        if scoped:
+            self.context.push_scope(node.name.value)  # type: ignore[attr-defined]
+        fields = CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = child_fields(node)
+        if fields:
+            hooks = kind.__name__ in self._attribute_hook_types
+            skipped = self._skipped_types
+            for name in fields:
+                value = getattr(node, name)
+                if value is None and name == OPTIONAL_LAST_FIELD and kind in SKIPPED_WHEN_NONE:
+                    continue
+                if hooks:
+                    self.on_visit_attribute(node, name)
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
+                    for child in value:
+                        if type(child) not in skipped:
+                            self._walk_inline(child)
+                elif value_type in skipped:
+                    pass
+                elif value is not None:
+                    is_node = NODE_TYPES.get(value_type)
+                    if is_node is None:
+                        is_node = is_node_type(value_type)
+                    if is_node:
+                        self._walk_inline(value)
+                if hooks:
+                    self.on_leave_attribute(node, name)
+        if scoped:
+            self.context.pop_scope()
+        if leave:
+            self._run(leave, node)
+
+    def _walk(self, node: cst.CSTNode) -> None:
         self.visited.append(node)
         self.on_visit(node)
         kind = type(node)
@@ -184,7 +242,7 @@ class _Dispatcher(cst.CSTVisitor):
                 if value_type is tuple or value_type is list:
                     for child in value:
                         if type(child) not in skipped:
-                            self.walk(child)
+                            self._walk(child)
                 elif value_type in skipped:
                     pass
                 elif value is not None:
@@ -192,7 +250,7 @@ class _Dispatcher(cst.CSTVisitor):
                     if is_node is None:
                         is_node = is_node_type(value_type)
                     if is_node:
-                        self.walk(value)
+                        self._walk(value)
                 if hooks:
                     self.on_leave_attribute(node, name)
         self.on_leave(node)

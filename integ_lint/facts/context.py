@@ -146,12 +146,18 @@ def is_main_guard(test: cst.BaseExpression) -> bool:
 
 def dotted_name(node: cst.CSTNode | None) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
+    # Types by identity (these classes have no subclasses): CSTNode is an ABC, whose
+    # isinstance is slow, and this runs for most names of every file.
+    kind = type(node)
+    if kind is cst.Name:
+        return node.value  # type: ignore[union-attr]
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
+    while kind is cst.Attribute:
+        parts.append(node.attr.value)  # type: ignore[union-attr]
+        node = node.value  # type: ignore[union-attr]
+        kind = type(node)
+    if kind is cst.Name:
+        parts.append(node.value)  # type: ignore[union-attr]
         return ".".join(reversed(parts))
     return None
 

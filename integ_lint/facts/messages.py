@@ -22,7 +22,7 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name, modules_imported, names_imported
-from integ_lint.facts.syntax import MarkedBlocks, visit_read_only
+from integ_lint.facts.syntax import MarkedBlocks, child_nodes
 from integ_lint.findings.model import Site
 
 KEY = "messages"
@@ -1417,9 +1417,29 @@ class _SelfAttributes(cst.CSTVisitor):
 
 def _self_attributes(method: cst.FunctionDef) -> list[str]:
     """The names a method assigns on ``self`` (``self.name = ...``)."""
+    # The assignments of the body's statements, in the order a visit meets them; an
+    # expression holds no statement, so the walk does not enter expressions.
     visitor = _SelfAttributes()
-    visit_read_only(method.body, visitor)
+    stack: list[cst.CSTNode] = [method.body]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is cst.AssignTarget or kind is cst.AnnAssign:
+            visitor._target(node.target)  # type: ignore[attr-defined]
+        children = [child for child in child_nodes(node) if not _is_expression(type(child))]
+        children.reverse()
+        stack.extend(children)
     return visitor.names
+
+
+_EXPRESSION_TYPES: dict[type, bool] = {}
+
+
+def _is_expression(kind: type) -> bool:
+    known = _EXPRESSION_TYPES.get(kind)
+    if known is None:
+        known = _EXPRESSION_TYPES[kind] = issubclass(kind, cst.BaseExpression)
+    return known
 
 
 def _payload_holder(node: cst.BaseExpression) -> str:
