@@ -18,6 +18,9 @@ config, findings, files). Nothing imports the command line.
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 import importlib
 from collections.abc import Iterator, MutableMapping
 
@@ -90,3 +93,13 @@ class _LazyGroup(click.Group):
 @click.version_option(__version__, "--version", prog_name="integ-lint")
 def main() -> None:
     """integ-lint: find integration defects in Python codebases, without running them."""
+    _skip_the_collection_at_exit()
+
+
+@functools.cache
+def _skip_the_collection_at_exit() -> None:
+    """At exit the interpreter collects every object still alive: after a project
+    phase that is the whole project's facts and index (2.6 million objects on Django,
+    2.7 s of a 10 s run), walked to free memory the system takes back anyway. Frozen
+    (``gc.freeze``) by an exit handler, they are skipped. Registered once."""
+    atexit.register(gc.freeze)

@@ -255,11 +255,16 @@ def analyze_files(
                 size = len(data)
                 digest = content_digest(data)
                 cached = None
-                found = cache.get_deferred(source_file, digest, defer_facts)
-                if found is None and fuller is not None:
+                found = None
+                if fuller is not None:
+                    # First: after a full run every unchanged file has an entry there,
+                    # and a facts-only entry only a file changed since (one lookup per
+                    # file, not a miss and then a hit).
                     found = fuller.get_deferred(source_file, digest, defer_facts)
                     if found is not None and _facts_only(found[0], reused_codes) is None:
                         found = None
+                if found is None:
+                    found = cache.get_deferred(source_file, digest, defer_facts)
                 if found is not None:
                     cached, pickled_facts = found
                     if pickled_facts is not None:
