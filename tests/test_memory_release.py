@@ -137,6 +137,7 @@ def test_pool_is_forked_from_a_trimmed_frozen_parent(
         seen.append(gc.get_freeze_count())  # before the freeze: nothing frozen yet
 
     monkeypatch.setattr(executor, "release_free_memory", release)
+    monkeypatch.setattr(executor, "RELEASE_BEFORE_FORK_ABOVE_BYTES", 0)
     frozen_while_forking: list[int] = []
     real_submit = executor.ProcessPoolExecutor.submit
 
@@ -148,13 +149,28 @@ def test_pool_is_forked_from_a_trimmed_frozen_parent(
     stats = ExecutionStats()
     pooled = analyze_files(files, config, [], [], jobs=2, stats=stats)
     assert stats.workers == 2
-    assert seen[:1] == [0]
+    assert seen == [0]
     assert frozen_while_forking and all(count > 0 for count in frozen_while_forking)
     assert gc.get_freeze_count() == 0  # handed back after the forks
     serial = analyze_files(files, config, [], [], jobs=1)
     assert [(r.relpath, r.line_count, r.parsed) for r in pooled] == [
         (r.relpath, r.line_count, r.parsed) for r in serial
     ]
+
+
+def test_a_small_process_forks_without_a_collection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if executor._start_method() != "fork":
+        pytest.skip("fork start method only")
+    config, files = project(tmp_path, [300] * 12)
+    seen: list[bool] = []
+    monkeypatch.setattr(executor, "release_free_memory", lambda collect=True: seen.append(collect))
+    monkeypatch.setattr(executor, "RELEASE_BEFORE_FORK_ABOVE_BYTES", 1 << 50)
+    stats = ExecutionStats()
+    analyze_files(files, config, [], [], jobs=2, stats=stats)
+    assert stats.workers == 2
+    assert seen == []  # the workers' own releases are in their processes
 
 
 def test_a_callers_freeze_is_left_alone(tmp_path: Path) -> None:
