@@ -614,6 +614,10 @@ def _facts_spared_by_the_collector(load_facts: Callable[[], None]) -> Iterator[N
         gc.freeze()
         yield
     finally:
+        # What the phase built joins the facts in the oldest generation (frozen, then
+        # unfrozen with them) instead of setting off a young collection of all of it as
+        # the collector comes back (0.09 s on Django).
+        gc.freeze()
         gc.unfreeze()
         if enabled:
             gc.enable()
