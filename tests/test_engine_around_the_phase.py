@@ -116,3 +116,86 @@ def test_the_command_line_freezes_what_is_alive_at_exit(tmp_path: Path) -> None:
         check=True,
     )
     assert completed.stdout.strip().splitlines()[-1] == "frozen True"
+
+
+def test_the_cached_facts_load_while_a_changed_file_is_analysed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import integ_lint.engine.executor as executor
+
+    root = tmp_path / "config_app"
+    shutil.copytree(
+        FIXTURES / "config_app", root, ignore=shutil.ignore_patterns(".integ-lint-cache")
+    )
+    schema = root / "config_app" / "config_schema.py"
+    registry = load_registry()
+    config = load_config(
+        [root], None, {"select": sorted(registry.codes)}, extra_sections=registry.sections
+    )
+
+    def check(use_cache: bool = True) -> tuple[list[Finding], list[Notification]]:
+        options = RunOptions(jobs=2, use_cache=use_cache, keep_project=False)
+        report = run([root], config, options)
+        return report.findings, report.notifications
+
+    check()  # the warm cache
+    schema.write_text("def added(values):\n    return sorted(values)\n\n\n" + schema.read_text())
+    steps: list[bool] = []
+    real = executor._FactsLoader.step
+
+    def counted(self: executor._FactsLoader) -> bool:
+        steps.append(real(self))
+        return steps[-1]
+
+    monkeypatch.setattr(executor._FactsLoader, "step", counted)
+    after = check()
+    assert True in steps  # some facts loaded while the worker analysed the schema
+    monkeypatch.setattr(executor._FactsLoader, "step", real)
+    assert after == check(use_cache=False)
+    assert any("config_schema.py" in f.path or "config_schema.py:" in f.message for f in after[0])
+
+
+def test_a_pre_commit_run_loads_the_context_facts_while_its_file_is_analysed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import integ_lint.engine.executor as executor
+
+    root = tmp_path / "config_app"
+    shutil.copytree(
+        FIXTURES / "config_app", root, ignore=shutil.ignore_patterns(".integ-lint-cache")
+    )
+    app = root / "config_app" / "app.py"
+    registry = load_registry()
+    config = load_config(
+        [root], None, {"select": sorted(registry.codes)}, extra_sections=registry.sections
+    )
+    progress: list[tuple[int, int]] = []
+
+    def check(*paths: Path, use_cache: bool = True) -> tuple[list[Finding], list[Notification]]:
+        options = RunOptions(
+            jobs=2,
+            use_cache=use_cache,
+            keep_project=False,
+            progress=lambda done, total: progress.append((done, total)),
+        )
+        report = run(list(paths) or [root], config, options)
+        return report.findings, report.notifications
+
+    check()  # the warm cache
+    app.write_text("def added(values):\n    return sorted(values)\n\n\n" + app.read_text())
+    steps: list[bool] = []
+    real = executor._FactsLoader.step
+
+    def counted(self: executor._FactsLoader) -> bool:
+        steps.append(real(self))
+        return steps[-1]
+
+    monkeypatch.setattr(executor._FactsLoader, "step", counted)
+    progress.clear()
+    after = check(app)
+    assert True in steps  # context facts loaded while the worker analysed app.py
+    files = len([p for p in root.rglob("*.py") if ".integ-lint-cache" not in p.parts])
+    assert progress[-1] == (files, files)  # the bar counts the context and the file
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+    monkeypatch.setattr(executor._FactsLoader, "step", real)
+    assert after == check(app, use_cache=False)
