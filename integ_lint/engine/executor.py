@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from integ_lint.config.loader import Config
 from integ_lint.engine.cache import CacheError, FileCache, load_facts
@@ -56,9 +56,6 @@ from integ_lint.engine.manifest import CollectorRef, RuleRef, loaded_rules
 from integ_lint.engine.results import FileResult
 from integ_lint.files.source import content_digest, max_file_bytes, read_regular_file
 from integ_lint.findings.model import Notification, NotificationKind
-
-if TYPE_CHECKING:
-    from integ_lint.rule import FactCollector, FileRule
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 8
@@ -144,14 +141,19 @@ def _start_method() -> str:
 
 
 # -- worker side ------------------------------------------------------------------
-_State: TypeAlias = (
-    "tuple[Config, Sequence[type[FileRule]], Sequence[type[FactCollector]], FileCache | None]"
-)
+# The rules and collectors as classes, or as handles a worker imports (_init_worker).
+_State: TypeAlias = "tuple[Config, Sequence[RuleRef], Sequence[CollectorRef], FileCache | None]"
 _WORKER_STATE: _State | None = None
 
 
 def _init_worker(state: _State) -> None:
     global _WORKER_STATE
+    config, file_rules, collectors, cache = state
+    # A forked worker may get the rules' handles (see _analyze_todo): it imports them
+    # once here. One that fails to import fails each chunk (_analyze_chunk imports it
+    # again), and the chunk is then analysed in the parent, which raises as before.
+    with contextlib.suppress(Exception):
+        state = (config, loaded_rules(file_rules), loaded_rules(collectors), cache)
     _WORKER_STATE = state
     _bound_memory(WORKER_MEMORY_BYTES)
 
@@ -186,6 +188,7 @@ def _analyze_chunk(
     from integ_lint.engine.analysis import analyze_file
 
     config, file_rules, collectors, cache = state
+    file_rules, collectors = loaded_rules(file_rules), loaded_rules(collectors)
     # Only a worker releases memory (the main process's next file reuses the freed
     # pages anyway), and without a collection: a full one costs ~50 ms.
     in_worker = state is _WORKER_STATE
@@ -337,11 +340,17 @@ def _analyze_todo(
 ) -> None:
     """Analyse the files at the indices of ``todo``, in a pool or in this process
     (in a pool, even for one file, when this process has ``meanwhile`` work)."""
-    # Only now are the rules imported (their references may be manifest handles).
-    state: _State = (config, loaded_rules(file_rules), loaded_rules(collectors), cache)
     workers = min(resolve_jobs(jobs), len(todo))
     pooled = workers > 1 and len(todo) >= MIN_FILES_FOR_POOL
     overlapped = meanwhile is not None and resolve_jobs(jobs) > 1
+    # Only now are the rules imported (their references may be manifest handles); in
+    # forked workers, when this process has facts to load meanwhile, by the workers.
+    handles = overlapped and _start_method() == "fork"
+    state: _State = (
+        (config, file_rules, collectors, cache)
+        if handles
+        else (config, loaded_rules(file_rules), loaded_rules(collectors), cache)
+    )
     if (pooled or overlapped) and _poolable(state):
         stats.workers = workers
         _run_pool(files, todo, state, workers, results, stats, tracker, meanwhile)
