@@ -72,6 +72,8 @@ SOURCES = [
     "if x:\n\ty = [\n\t1]\n\tz = h(y)\n",
     "é = 'ü'; f(é)\n",
     "print('a' 'b', f'{x}' 'c', b'd')\n",
+    'x = (f"{a}"\n     f"{b(c)}"), f"""\n{d}\n  {e!r:>{w}}"""\nz = f"é{ü(1)}"\n',
+    'def f():\n    if x:\n        y = f"""a {g(\n            h)} {k}\n  {m(1,\n n)}"""\n',
     "def f(): return (yield)\nclass C: pass\n",
     "x = (a)(b)(c)\nd = e[f][g]\n",
     "x: int\ny: 'str' = 'v'\n",
@@ -136,7 +138,16 @@ def test_most_expressions_are_served_and_the_rest_generated() -> None:
     # Nodes ast has no match for: a Name of an import, a keyword, True, a part of
     # "a" "b", anything inside an f-string, an assignment ending in a semicolon.
     kinds = {type(node).__name__ for node in not_served}
-    assert {"SimpleString", "Name", "Call", "Assign"} <= kinds
+    assert {"SimpleString", "Name", "Assign"} <= kinds
+    # Inside an f-string: placed by generating the f-string alone.
+    inner = [
+        node
+        for node, from_ast, _ in _walked(TRICKY, False)
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "call"
+    ]
+    assert inner and all(node not in not_served for node in inner)
 
 
 def test_own_files_and_generated_programs() -> None:

@@ -338,6 +338,7 @@ _CST_BUCKETS: dict[type[cst.CSTNode], str] = {
     cst.ConcatenatedString: "string",
     cst.FunctionDef: "definition",
     cst.ClassDef: "definition",
+    cst.FormattedString: "fstring",
 }
 _AST_BUCKETS: dict[type[ast.AST], str] = {
     ast.Name: "name",
@@ -354,6 +355,7 @@ _AST_BUCKETS: dict[type[ast.AST], str] = {
     ast.FunctionDef: "definition",
     ast.AsyncFunctionDef: "definition",
     ast.ClassDef: "definition",
+    ast.JoinedStr: "fstring",
 }
 _FORMATTED_STRINGS: tuple[type[cst.CSTNode], ...] = tuple(
     kind
@@ -477,6 +479,8 @@ class AstPositions:
         self._index: dict[int, tuple[str, int]] = {}  # id(node) -> (bucket, position)
         self._excluded: set[int] = set()
         self._definition_of_name: dict[int, cst.FunctionDef | cst.ClassDef] = {}
+        self._formatted_root_of: dict[int, cst.CSTNode] = {}  # id(node inside) -> root
+        self._formatted_positions: dict[int, NodePositions] = {}  # id(root) -> its own
         self._buckets: dict[str, list[_AstRange]] | None = None
         self._lines: list[str] | None = None
         self._ascii = source.isascii()
@@ -552,10 +556,17 @@ class AstPositions:
                     definition = cast("cst.FunctionDef | cst.ClassDef", node)
                     self._definition_of_name[id(definition.name)] = definition
             elif kind in _OPAQUE:
-                for child in child_nodes(node):
-                    _subtree(child, excluded)
-            elif kind is cst.ConcatenatedString and id(node) not in excluded:
-                self._concatenation(node)  # type: ignore[arg-type]
+                if bucket == "fstring" and id(node) not in excluded:
+                    self._formatted_root(node)
+                else:
+                    for child in child_nodes(node):
+                        _subtree(child, excluded)
+            elif (
+                kind is cst.ConcatenatedString
+                and id(node) not in excluded
+                and self._concatenation(node)  # type: ignore[arg-type]
+            ):
+                bucket = "fstring"
             key = id(node)
             if bucket is None or key in excluded or key in index:
                 continue
@@ -584,15 +595,59 @@ class AstPositions:
             stack.extend(children)
         return False
 
-    def _concatenation(self, node: cst.ConcatenatedString) -> None:
+    def _concatenation(self, node: cst.ConcatenatedString) -> bool:
         """``"a" "b"`` is one ``ast.Constant`` (its parts none), or one
-        ``ast.JoinedStr`` (left out) when a part is an f-string."""
+        ``ast.JoinedStr`` when a part is an f-string (True)."""
+        if any(type(part) in _FORMATTED_STRINGS for part in _concatenated_parts(node)):
+            self._formatted_root(node)
+            return True
         parts: set[int] = set()
         _subtree(node, parts)
         parts.discard(id(node))
         self._excluded |= parts
-        if any(type(part) in _FORMATTED_STRINGS for part in _concatenated_parts(node)):
-            self._excluded.add(id(node))
+        return False
+
+    def _formatted_root(self, root: cst.CSTNode) -> None:
+        """An f-string (or a concatenation holding one) is one ``ast.JoinedStr``; the
+        positions ast gives inside it are unreliable before Python 3.12, so the nodes
+        inside are placed by generating the f-string's code alone (see
+        :meth:`_inside_formatted`)."""
+        inside: set[int] = set()
+        for child in child_nodes(root):
+            _subtree(child, inside)
+        self._excluded |= inside
+        self._formatted_root_of.update(dict.fromkeys(inside, root))
+
+    def _inside_formatted(
+        self, node: cst.CSTNode, root: cst.CSTNode
+    ) -> tuple[int, int, int, int] | None:
+        """A node inside an f-string, on its first line: its range in the f-string's
+        code generated alone, moved to where ast starts the f-string (without
+        parentheses of its own, which that code would start with)."""
+        if getattr(root, "lpar", None):
+            return None
+        start = self.range_of(root)
+        if start is None:
+            return None
+        alone = self._formatted_positions.get(id(root))
+        if alone is None:
+            module = self._module
+            holder = cst.Module(
+                body=[cst.SimpleStatementLine(body=[cst.Expr(value=root)])],  # type: ignore[arg-type]
+                default_indent=module.default_indent,
+                default_newline=module.default_newline,
+            )
+            alone = self._formatted_positions[id(root)] = NodePositions(holder)
+        try:
+            _, column, end_line, end_column = alone.range_of(node)
+        except KeyError:
+            return None
+        if end_line != 1:
+            # On the f-string's next lines, generated alone, a parenthesised line
+            # break lacks the indentation of the blocks around it: code generation.
+            return None
+        root_line, root_column = start[0], start[1]
+        return root_line, column + root_column, root_line, end_column + root_column
 
     # -- answers ---------------------------------------------------------------
     def _column(self, line: int, byte_column: int) -> int:
@@ -621,14 +676,22 @@ class AstPositions:
             definition = self._definition_of_name.get(key)
             if definition is not None:
                 return self._name_of(definition, node)
-            if kind not in _CST_BUCKETS or not self._look_ahead(node):
+            if kind not in _CST_BUCKETS:
+                return None
+            root = self._formatted_root_of.get(key)
+            if root is not None:
+                return self._inside_formatted(node, root)
+            if not self._look_ahead(node):
                 return None
             entry = self._index.get(key)
             if entry is None:
-                return None
+                root = self._formatted_root_of.get(key)
+                return None if root is None else self._inside_formatted(node, root)
         bucket, position = entry
         if bucket == "definition":  # matched for its name only
             return None
+        if bucket == "fstring" and kind is not cst.FormattedString:
+            return None  # ast's range of "a" f"b" is unreliable before Python 3.12
         buckets = self._parse()
         if buckets is None:
             return None
