@@ -9,6 +9,11 @@
 * The traversal (:mod:`integ_lint.engine.analysis`, LibCST) and the selected rule
   classes are imported only when a file has to be analysed: a run served by the cache
   reads the rules' metadata from their references alone.
+* With ``defer_facts``, while workers analyse the files the cache did not serve
+  (a pool even for one file, when there are 2 CPUs or more), this process unpickles
+  the cached facts the project phase will need, one file at a time until the
+  analysis ends (:class:`_FactsLoader`); forked workers then import the rules
+  themselves, so this process never does.
 * The pool uses the ``fork`` start method where it is safe (Linux), so workers
   inherit the selected rules and config; elsewhere (``spawn``) they are pickled by
   qualified name, and a selection that does not pickle (a rule class defined inside
