@@ -9,11 +9,6 @@
 * The traversal (:mod:`integ_lint.engine.analysis`, LibCST) and the selected rule
   classes are imported only when a file has to be analysed: a run served by the cache
   reads the rules' metadata from their references alone.
-* With ``defer_facts``, while workers analyse the files the cache did not serve
-  (a pool even for one file, when there are 2 CPUs or more), this process unpickles
-  the cached facts the project phase will need, one file at a time until the
-  analysis ends (:class:`_FactsLoader`); forked workers then import the rules
-  themselves, so this process never does.
 * The pool uses the ``fork`` start method where it is safe (Linux), so workers
   inherit the selected rules and config; elsewhere (``spawn``) they are pickled by
   qualified name, and a selection that does not pickle (a rule class defined inside
@@ -52,7 +47,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from integ_lint.config.loader import Config
 from integ_lint.engine.cache import CacheError, FileCache, load_facts
@@ -61,6 +56,9 @@ from integ_lint.engine.manifest import CollectorRef, RuleRef, loaded_rules
 from integ_lint.engine.results import FileResult
 from integ_lint.files.source import content_digest, max_file_bytes, read_regular_file
 from integ_lint.findings.model import Notification, NotificationKind
+
+if TYPE_CHECKING:
+    from integ_lint.rule import FactCollector, FileRule
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 8
@@ -146,19 +144,14 @@ def _start_method() -> str:
 
 
 # -- worker side ------------------------------------------------------------------
-# The rules and collectors as classes, or as handles a worker imports (_init_worker).
-_State: TypeAlias = "tuple[Config, Sequence[RuleRef], Sequence[CollectorRef], FileCache | None]"
+_State: TypeAlias = (
+    "tuple[Config, Sequence[type[FileRule]], Sequence[type[FactCollector]], FileCache | None]"
+)
 _WORKER_STATE: _State | None = None
 
 
 def _init_worker(state: _State) -> None:
     global _WORKER_STATE
-    config, file_rules, collectors, cache = state
-    # A forked worker may get the rules' handles (see _analyze_todo): it imports them
-    # once here. One that fails to import fails each chunk (_analyze_chunk imports it
-    # again), and the chunk is then analysed in the parent, which raises as before.
-    with contextlib.suppress(Exception):
-        state = (config, loaded_rules(file_rules), loaded_rules(collectors), cache)
     _WORKER_STATE = state
     _bound_memory(WORKER_MEMORY_BYTES)
 
@@ -193,7 +186,6 @@ def _analyze_chunk(
     from integ_lint.engine.analysis import analyze_file
 
     config, file_rules, collectors, cache = state
-    file_rules, collectors = loaded_rules(file_rules), loaded_rules(collectors)
     # Only a worker releases memory (the main process's next file reuses the freed
     # pages anyway), and without a collection: a full one costs ~50 ms.
     in_worker = state is _WORKER_STATE
@@ -225,7 +217,6 @@ def analyze_files(
     progress: Callable[[int, int], None] | None = None,
     reuse_rules: Sequence[RuleRef] = (),
     defer_facts: bool = False,
-    load_meanwhile: Sequence[ExecutionStats] = (),
 ) -> list[FileResult]:
     """Analyse ``files`` and return their results in the same order.
 
@@ -239,8 +230,6 @@ def analyze_files(
     ``defer_facts``: cached results come with empty ``facts``, kept pickled in
     ``stats.deferred`` until :func:`load_deferred_facts` (the project phase's memo
     may make them unnecessary).
-    ``load_meanwhile``: earlier calls' stats whose deferred facts, with this call's,
-    are unpickled while workers analyse this call's files.
     """
     stats = stats if stats is not None else ExecutionStats()
     cache: FileCache | None = None
@@ -296,28 +285,9 @@ def analyze_files(
     tracker = _Progress(progress, len(files), stats.files_from_cache)
 
     if todo:
-        # While workers analyse the changed files, this process unpickles the cached
-        # facts the project phase will need unless its memo answers: on 2 CPUs one
-        # file's analysis and the loading overlap (stopped when the analysis ends).
-        loaded = [s for s in (stats, *load_meanwhile) if s.deferred] if defer_facts else []
-        meanwhile = _FactsLoader(loaded) if loaded else None
-        try:
-            _analyze_todo(
-                files,
-                todo,
-                config,
-                file_rules,
-                collectors,
-                cache,
-                jobs,
-                results,
-                stats,
-                tracker,
-                meanwhile,
-            )
-        finally:
-            if meanwhile is not None:
-                meanwhile.finish()
+        _analyze_todo(
+            files, todo, config, file_rules, collectors, cache, jobs, results, stats, tracker
+        )
 
     if cache is not None:
         if stats.cache_written:
@@ -341,24 +311,14 @@ def _analyze_todo(
     results: list[FileResult | None],
     stats: ExecutionStats,
     tracker: _Progress,
-    meanwhile: _FactsLoader | None = None,
 ) -> None:
-    """Analyse the files at the indices of ``todo``, in a pool or in this process
-    (in a pool, even for one file, when this process has ``meanwhile`` work)."""
+    """Analyse the files at the indices of ``todo``, in a pool or in this process."""
+    # Only now are the rules imported (their references may be manifest handles).
+    state: _State = (config, loaded_rules(file_rules), loaded_rules(collectors), cache)
     workers = min(resolve_jobs(jobs), len(todo))
-    pooled = workers > 1 and len(todo) >= MIN_FILES_FOR_POOL
-    overlapped = meanwhile is not None and resolve_jobs(jobs) > 1
-    # Only now are the rules imported (their references may be manifest handles); in
-    # forked workers, when this process has facts to load meanwhile, by the workers.
-    handles = overlapped and _start_method() == "fork"
-    state: _State = (
-        (config, file_rules, collectors, cache)
-        if handles
-        else (config, loaded_rules(file_rules), loaded_rules(collectors), cache)
-    )
-    if (pooled or overlapped) and _poolable(state):
+    if workers > 1 and len(todo) >= MIN_FILES_FOR_POOL and _poolable(state):
         stats.workers = workers
-        _run_pool(files, todo, state, workers, results, stats, tracker, meanwhile)
+        _run_pool(files, todo, state, workers, results, stats, tracker)
     else:
         for index, _ in todo:
             done, written, _ = _analyze_chunk([files[index]], state)
@@ -382,60 +342,6 @@ def load_deferred_facts(
 
             result.facts = analyze_file(source_file, config, [], loaded_rules(collectors)).facts
     stats.deferred.clear()
-
-
-class _FactsLoader:
-    """Unpickles the facts :func:`analyze_files` deferred, one file per :meth:`step`,
-    while this process waits for its workers; the collector is off meanwhile and the
-    loaded facts are frozen out of it (as the project phase's load does,
-    integ_lint.engine.pipeline). Loaded entries leave ``stats.deferred``; one that does
-    not load stays there (:func:`load_deferred_facts` analyses its file again)."""
-
-    def __init__(self, stats: Sequence[ExecutionStats]) -> None:
-        self.stats = stats
-        self.pending = [entry for each in stats for entry in each.deferred]
-        self.loaded: set[int] = set()
-        self.collecting: bool | None = None  # the collector's state before the first step
-
-    def step(self) -> bool:
-        """Load one file's facts; False when none is left."""
-        if self.collecting is None:
-            self.collecting = gc.isenabled()
-            gc.disable()
-        while self.pending:
-            result, pickled, _ = self.pending.pop()
-            try:
-                result.facts = load_facts(pickled)
-            except Exception:
-                continue
-            self.loaded.add(id(result))
-            return True
-        return False
-
-    def finish(self) -> None:
-        if self.collecting is None:
-            return
-        for each in self.stats:
-            each.deferred = [e for e in each.deferred if id(e[0]) not in self.loaded]
-        gc.freeze()
-        if self.collecting:
-            gc.enable()
-
-
-def _as_completed(
-    futures: list[Future[Any]], meanwhile: _FactsLoader | None
-) -> Iterator[Future[Any]]:
-    """``futures`` as they complete; while none has, ``meanwhile`` steps."""
-    pending = futures
-    while meanwhile is not None and pending:
-        done = [future for future in pending if future.done()]
-        if not done:
-            if not meanwhile.step():
-                break
-            continue
-        pending = [future for future in pending if future not in done]
-        yield from done
-    yield from as_completed(pending)
 
 
 def _facts_only(result: FileResult | None, rule_codes: set[str]) -> FileResult | None:
@@ -509,7 +415,6 @@ def _run_pool(
     results: list[FileResult | None],
     stats: ExecutionStats,
     tracker: _Progress,
-    meanwhile: _FactsLoader | None = None,
 ) -> None:
     chunks = _chunks(todo, workers)
     if _start_method() == "fork" and _resident_bytes() > RELEASE_BEFORE_FORK_ABOVE_BYTES:
@@ -533,7 +438,7 @@ def _run_pool(
                     pool.submit(_analyze_chunk, [files[i] for i in chunk]): chunk
                     for chunk in chunks
                 }
-            for future in _as_completed(list(futures), meanwhile):
+            for future in as_completed(futures):
                 chunk = futures[future]
                 try:
                     done, written, reason = future.result()

@@ -299,34 +299,27 @@ def _run_project(
     if options.shards is not None:
         analyze = options.shards.analyzer(config, analyze_files)
         defer = False
-    offset = len(files)
-
-    def analyze_reported(context_done: int = 0) -> list[FileResult]:
-        def reported_progress(done: int, total: int) -> None:
-            if progress is not None:
-                progress(context_done + done, context_done + total)
-
-        # Facts looked up before (a pre-commit run's context) load while these files
-        # are analysed (integ_lint.engine.executor._FactsLoader).
-        return analyze(
-            files,
-            config,
-            selection.file_rules,
-            selection.collectors,
-            jobs=jobs or 0,
-            progress=reported_progress if context_done else progress,
-            use_cache=options.use_cache,
-            stats=execution,
-            defer_facts=defer,
-            load_meanwhile=[context_execution] if context_done else [],
-        )
-
-    def analyze_context(reported_done: int) -> list[FileResult]:
+    results = analyze(
+        files,
+        config,
+        selection.file_rules,
+        selection.collectors,
+        jobs=jobs or 0,
+        progress=progress,
+        use_cache=options.use_cache,
+        stats=execution,
+        defer_facts=defer,
+    )
+    # The per-file phase has claimed the cache folder: what discovery learnt goes there.
+    save_unclaimed_memos()
+    if context_files:
         # Collectors only: project rules need every file's facts, findings come from
         # the reported files only.
+        offset = len(files)
+
         def context_progress(done: int, total: int) -> None:
             if progress is not None:
-                progress(reported_done + done, offset + total)
+                progress(offset + done, offset + total)
 
         context_results = analyze(
             context_files,
@@ -340,25 +333,12 @@ def _run_project(
             reuse_rules=selection.file_rules,  # a full run's entries hold the facts too
             defer_facts=defer,
         )
+        execution.files_from_cache += context_execution.files_from_cache
         for result in context_results:
             result.notifications = [
                 n for n in result.notifications if n.kind == NotificationKind.INTERNAL_ERROR
             ]
-        return context_results
-
-    if context_files and defer:
-        # The context first: a pre-commit run's is served by the cache, and its facts
-        # load while the changed files are analysed.
-        context_results = analyze_context(0)
-        results = analyze_reported(len(context_files))
-    else:
-        # (Shards take the call with the file rules first: engine.shards.)
-        results = analyze_reported()
-        context_results = analyze_context(offset) if context_files else []
-    # The per-file phase has claimed the cache folder: what discovery learnt goes there.
-    save_unclaimed_memos()
-    execution.files_from_cache += context_execution.files_from_cache
-    results = [*results, *context_results]
+        results = [*results, *context_results]
     if options.shards is not None and options.shards.writing:
         return Report(root=str(config.root))  # the merge (--facts-in) runs the rest
 
