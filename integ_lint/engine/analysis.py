@@ -87,6 +87,7 @@ class _Dispatcher(cst.CSTVisitor):
         self.failed: set[int] = set()
         # Every node walked, in order (the positions match them with CPython's ast).
         self.visited: list[cst.CSTNode] = []
+        self._hooked = False  # a subclass overrides on_visit/on_leave (see walk)
         self.table: dict[str, _Entries] = {}
         for visitor in visitors:
             for method_name, method in _visitor_methods(visitor).items():
@@ -128,25 +129,13 @@ class _Dispatcher(cst.CSTVisitor):
         self._run(self.table.get(method_name, []), node)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        kind = type(node)
-        if kind is cst.Import:
-            self.context.aliases.record_import(node)  # type: ignore[arg-type]
-        elif kind is cst.ImportFrom:
-            self.context.aliases.record_import_from(node)  # type: ignore[arg-type]
-        visit = self._entries(kind)[0]
-        if visit:
-            self._run(visit, node)
-        if kind is cst.FunctionDef or kind is cst.ClassDef:
-            self.context.push_scope(node.name.value)  # type: ignore[attr-defined]
+        """A hook for a subclass that watches the walk (tests): :meth:`walk` itself
+        dispatches to the visitors, inline, and calls this first when overridden."""
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        kind = type(original_node)
-        if kind is cst.FunctionDef or kind is cst.ClassDef:
-            self.context.pop_scope()
-        leave = self._entries(kind)[1]
-        if leave:
-            self._run(leave, original_node)
+        """A hook for a subclass that watches the walk, called after the visitors'
+        ``leave_*`` methods when overridden."""
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
         name = type(node).__name__
@@ -161,20 +150,21 @@ class _Dispatcher(cst.CSTVisitor):
     def walk(self, node: cst.CSTNode) -> None:
         """``node.visit(self)`` without its cost: LibCST's ``visit`` rebuilds (and
         re-validates) every node on the way back up, machinery made for transforms.
-        This read-only walk makes the same ``on_visit`` / attribute / ``on_leave``
-        calls in the same order (tests/test_speed_cold_walk.py) and builds nothing;
-        it skips only whitespace and comment nodes when no visitor wants them."""
+        This read-only walk makes the same visitor and attribute calls in the same
+        order (tests/test_speed_cold_walk.py) and builds nothing; it skips only
+        whitespace and comment nodes when no visitor wants them. The dispatch to the
+        visitors is inline (two calls fewer per node: a few percent of a run); the
+        ``on_visit``/``on_leave`` hooks are called only when a subclass overrides them."""
         cls = type(self)
-        if cls.on_visit is _Dispatcher.on_visit and cls.on_leave is _Dispatcher.on_leave:
-            self._walk_inline(node)
-        else:
-            self._walk(node)
+        self._hooked = not (
+            cls.on_visit is _Dispatcher.on_visit and cls.on_leave is _Dispatcher.on_leave
+        )
+        self._walk(node)
 
-    def _walk_inline(self, node: cst.CSTNode) -> None:
-        """:meth:`_walk` with ``on_visit`` and ``on_leave`` inlined (two calls fewer
-        per node: a few percent of a run), for a dispatcher that does not override
-        them."""
+    def _walk(self, node: cst.CSTNode) -> None:
         self.visited.append(node)
+        if self._hooked:
+            self.on_visit(node)
         kind = type(node)
         if kind is cst.Import:
             self.context.aliases.record_import(node)  # type: ignore[arg-type]
@@ -189,42 +179,6 @@ class _Dispatcher(cst.CSTVisitor):
         scoped = kind is cst.FunctionDef or kind is cst.ClassDef
         if scoped:
             self.context.push_scope(node.name.value)  # type: ignore[attr-defined]
-        fields = CHILD_FIELDS.get(kind)
-        if fields is None:
-            fields = child_fields(node)
-        if fields:
-            hooks = kind.__name__ in self._attribute_hook_types
-            skipped = self._skipped_types
-            for name in fields:
-                value = getattr(node, name)
-                if value is None and name == OPTIONAL_LAST_FIELD and kind in SKIPPED_WHEN_NONE:
-                    continue
-                if hooks:
-                    self.on_visit_attribute(node, name)
-                value_type = type(value)
-                if value_type is tuple or value_type is list:
-                    for child in value:
-                        if type(child) not in skipped:
-                            self._walk_inline(child)
-                elif value_type in skipped:
-                    pass
-                elif value is not None:
-                    is_node = NODE_TYPES.get(value_type)
-                    if is_node is None:
-                        is_node = is_node_type(value_type)
-                    if is_node:
-                        self._walk_inline(value)
-                if hooks:
-                    self.on_leave_attribute(node, name)
-        if scoped:
-            self.context.pop_scope()
-        if leave:
-            self._run(leave, node)
-
-    def _walk(self, node: cst.CSTNode) -> None:
-        self.visited.append(node)
-        self.on_visit(node)
-        kind = type(node)
         fields = CHILD_FIELDS.get(kind)
         if fields is None:
             fields = child_fields(node)
@@ -253,7 +207,12 @@ class _Dispatcher(cst.CSTVisitor):
                         self._walk(value)
                 if hooks:
                     self.on_leave_attribute(node, name)
-        self.on_leave(node)
+        if scoped:
+            self.context.pop_scope()
+        if leave:
+            self._run(leave, node)
+        if self._hooked:
+            self.on_leave(node)
 
 
 def analyze_file(
