@@ -11,12 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from phase_runs import every_rule_outcome as _outcome
 
-from integ_lint.config import load_config
-from integ_lint.engine import RunOptions, run
 from integ_lint.engine.cache import FileCache
-from integ_lint.engine.registry import load_registry
-from integ_lint.findings.model import Finding, Notification
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -24,18 +21,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 @pytest.fixture(autouse=True)
 def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
-
-
-def _outcome(
-    root: Path, *paths: str, use_cache: bool = True
-) -> tuple[list[Finding], list[Notification]]:
-    registry = load_registry()
-    config = load_config(
-        [root], None, {"select": sorted(registry.codes)}, extra_sections=registry.sections
-    )
-    targets = [root / p for p in paths] or [root]
-    report = run(targets, config, RunOptions(jobs=1, use_cache=use_cache, keep_project=False))
-    return report.findings, report.notifications
 
 
 def test_a_pre_commit_run_looks_each_context_file_up_once(

@@ -10,10 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from phase_runs import count_phases
 
 from integ_lint.config import load_config
 from integ_lint.engine import RunOptions, run
-from integ_lint.engine import pipeline as engine
 from integ_lint.engine.registry import load_registry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -36,15 +36,7 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def phases(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    real = engine._ProjectPhase._run
-
-    def counted(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine._ProjectPhase, "_run", counted)
-    return calls
+    return count_phases(monkeypatch)
 
 
 def _lines(root: Path, *paths: str, use_cache: bool = True) -> list[str]:

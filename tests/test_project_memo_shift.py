@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from phase_runs import count_phases
+from phase_runs import every_rule_outcome as _outcome
 
-from integ_lint.config import load_config
-from integ_lint.engine import RunOptions, run
-from integ_lint.engine import pipeline as engine
 from integ_lint.engine.memo_remap import line_map, remap_outcome
-from integ_lint.engine.registry import load_registry
 from integ_lint.findings.model import (
     Finding,
     Notification,
@@ -39,34 +37,13 @@ def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def phases(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    real = engine._ProjectPhase._run
-
-    def counted(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine._ProjectPhase, "_run", counted)
-    return calls
+    return count_phases(monkeypatch)
 
 
 def _copy(tmp_path: Path, name: str) -> Path:
     target = tmp_path / name
     shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".integ-lint-cache"))
     return target
-
-
-def _outcome(
-    root: Path, *paths: str, use_cache: bool = True
-) -> tuple[list[Finding], list[Notification]]:
-    """Every rule's findings (opt-in ones too) and the notifications of one run."""
-    registry = load_registry()
-    config = load_config(
-        [root], None, {"select": sorted(registry.codes)}, extra_sections=registry.sections
-    )
-    targets = [root / p for p in paths] or [root]
-    report = run(targets, config, RunOptions(jobs=1, use_cache=use_cache, keep_project=False))
-    return report.findings, report.notifications
 
 
 def _edit(path: Path, change: Callable[[list[str]], list[str]]) -> None:

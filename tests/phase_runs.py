@@ -1,0 +1,40 @@
+"""Shared by the tests of the project phase's memo and of the engine around it: count
+the phase's runs, and run every rule (opt-in ones too) over a tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from integ_lint.config import load_config
+from integ_lint.engine import RunOptions, run
+from integ_lint.engine import pipeline as engine
+from integ_lint.engine.registry import load_registry
+from integ_lint.findings.model import Finding, Notification
+
+
+def count_phases(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that gets one item each time the project phase really runs."""
+    calls: list[int] = []
+    real = engine._ProjectPhase._run
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._ProjectPhase, "_run", counted)
+    return calls
+
+
+def every_rule_outcome(
+    root: Path, *paths: str, use_cache: bool = True
+) -> tuple[list[Finding], list[Notification]]:
+    """Every rule's findings (opt-in ones too) and the notifications of one run."""
+    registry = load_registry()
+    config = load_config(
+        [root], None, {"select": sorted(registry.codes)}, extra_sections=registry.sections
+    )
+    targets = [root / p for p in paths] or [root]
+    report = run(targets, config, RunOptions(jobs=1, use_cache=use_cache, keep_project=False))
+    return report.findings, report.notifications
