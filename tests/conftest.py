@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
@@ -23,6 +24,18 @@ _RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_
 settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_RELAXED)
 settings.register_profile("deep", max_examples=1000, deadline=None, suppress_health_check=_RELAXED)
 settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def _pools_fork_from_the_test_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Process pools fork from the test process whatever its size. Past
+    ``FORK_SERVER_ABOVE_BYTES`` the executor takes its workers from a fork server, and
+    pytest's process passes that mark as the suite runs, so tests whose rules live in
+    their own modules and reach the workers by fork would depend on the order they ran
+    in; ``tests/test_memory_release.py`` tests the fork server on purpose."""
+    from integ_lint.engine import executor
+
+    monkeypatch.setattr(executor, "FORK_SERVER_ABOVE_BYTES", 1 << 62)
 
 
 def load_ecosystem() -> ModuleType:
