@@ -163,9 +163,9 @@ def _bound_memory(extra: int) -> None:
     try:
         import resource
 
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            pages = int(statm.read().split()[5])  # data + stack
-        current = pages * os.sysconf("SC_PAGE_SIZE")
+        current = _statm_bytes(_STATM_DATA)
+        if not current:
+            return  # /proc does not tell this process's size
         soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         wanted = current + extra
         if hard != resource.RLIM_INFINITY:
@@ -370,13 +370,24 @@ def _picklable(state: _State) -> bool:
     return True
 
 
-def _resident_bytes() -> int:
-    """This process's resident memory (0 where ``/proc`` does not tell)."""
+# Fields of /proc/self/statm (in pages): resident memory, and data + stack.
+_STATM_RESIDENT = 1
+_STATM_DATA = 5
+
+
+def _statm_bytes(field: int) -> int:
+    """One field of this process's ``/proc/self/statm``, in bytes (0 where ``/proc``
+    does not tell)."""
     try:
         with open("/proc/self/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            return int(statm.read().split()[field]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory (0 where ``/proc`` does not tell)."""
+    return _statm_bytes(_STATM_RESIDENT)
 
 
 def _pool_start_method(state: _State) -> str:

@@ -470,15 +470,13 @@ class _ProjectPhase:
             return []
         memo_cache, memo_key = self._memo()
         contents = {result.relpath: result.digest for result in self.results}
-        if memo_cache is not None:
-            memo = memo_cache.get_memo(memo_key)
-            maps = self._line_maps(memo, memo_cache) if memo is not None else None
+        memo = memo_cache.get_memo(memo_key) if memo_cache is not None else None
+        if memo_cache is not None and memo is not None:
+            maps = self._line_maps(memo, memo_cache)
             outcome = (
-                remap_outcome(memo.findings, memo.notifications, maps)
-                if memo is not None and maps is not None
-                else None
+                remap_outcome(memo.findings, memo.notifications, maps) if maps is not None else None
             )
-            if memo is not None and outcome is not None:
+            if outcome is not None:
                 # Nothing the phase reads changed but, maybe, the lines of its facts
                 # (integ_lint.engine.memo_remap): its outcome stands, moved with them.
                 findings, notifications = outcome
