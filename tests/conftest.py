@@ -38,15 +38,20 @@ def _pools_fork_from_the_test_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "FORK_SERVER_ABOVE_BYTES", 1 << 62)
 
 
-def load_ecosystem() -> ModuleType:
-    """``benchmarks/ecosystem.py`` as the module ``ecosystem``, loaded once, so that its
-    classes (``EcosystemError``, the dataclasses) are the same in every test file."""
-    module = sys.modules.get("ecosystem")
+def load_script(name: str, filename: str) -> ModuleType:
+    """``benchmarks/<filename>`` as the module ``name``, loaded once, so that its
+    classes (errors, dataclasses) are the same in every test file."""
+    module = sys.modules.get(name)
     if module is None:
-        path = Path(__file__).resolve().parent.parent / "benchmarks" / "ecosystem.py"
-        spec = importlib.util.spec_from_file_location("ecosystem", path)
+        path = Path(__file__).resolve().parent.parent / "benchmarks" / filename
+        spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        sys.modules["ecosystem"] = module  # dataclasses look their module up
+        sys.modules[name] = module  # dataclasses look their module up
         spec.loader.exec_module(module)
     return module
+
+
+def load_ecosystem() -> ModuleType:
+    """``benchmarks/ecosystem.py`` as the module ``ecosystem``."""
+    return load_script("ecosystem", "ecosystem.py")

@@ -5,7 +5,6 @@ collections), and the benchmark measures PSS (shared pages once) beside the RSS 
 from __future__ import annotations
 
 import gc
-import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import load_script
 
 from integ_lint.config import Config, load_config
 from integ_lint.engine import executor
@@ -28,15 +28,7 @@ HAS_PSS = os.path.exists("/proc/self/smaps_rollup")
 
 def load_benchmark() -> ModuleType:
     """``benchmarks/run.py`` as the module ``benchmark_run`` (loaded once)."""
-    module = sys.modules.get("benchmark_run")
-    if module is None:
-        path = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
-        spec = importlib.util.spec_from_file_location("benchmark_run", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["benchmark_run"] = module  # dataclasses look their module up
-        spec.loader.exec_module(module)
-    return module
+    return load_script("benchmark_run", "run.py")
 
 
 @pytest.fixture(autouse=True)

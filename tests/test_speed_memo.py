@@ -10,10 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from phase_runs import count_phases
 
 from integ_lint.config import load_config
 from integ_lint.engine import RunOptions, run
-from integ_lint.engine import pipeline as engine
 from integ_lint.engine.registry import load_registry
 from integ_lint.files.source import glob_paths, read_regular_file, reads_unchanged, recording_reads
 
@@ -41,23 +41,11 @@ def _copy(name: str, tmp_path: Path) -> Path:
     return target
 
 
-def _count_project_phases(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    real = engine._ProjectPhase._run  # builds the index and runs the project rules
-
-    def counted(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine._ProjectPhase, "_run", counted)
-    return calls
-
-
 def test_a_run_with_nothing_changed_skips_the_project_phase(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _copy("web_backend", tmp_path)
-    calls = _count_project_phases(monkeypatch)
+    calls = count_phases(monkeypatch)
     first = _lines(root)
     assert any(" IL103 " in line for line in first)
     assert _lines(root) == first
@@ -68,7 +56,7 @@ def test_a_changed_file_runs_the_project_phase_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _copy("web_backend", tmp_path)
-    calls = _count_project_phases(monkeypatch)
+    calls = count_phases(monkeypatch)
     before = _lines(root)
     closing = next(line for line in before if " IL103 " in line).split(":")[0]
     path = root / closing
@@ -87,7 +75,7 @@ def test_a_config_change_runs_the_project_phase_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _copy("web_backend", tmp_path)
-    calls = _count_project_phases(monkeypatch)
+    calls = count_phases(monkeypatch)
     _lines(root)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + "\n# a comment moves nothing, but is read\n")
@@ -99,7 +87,7 @@ def test_an_edited_config_file_read_by_the_phase_is_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _copy("config_app", tmp_path)
-    calls = _count_project_phases(monkeypatch)
+    calls = count_phases(monkeypatch)
     before = _lines(root)
     assert any("batch_sise" in line for line in before)
     yaml = root / "config" / "default.yaml"
@@ -114,7 +102,7 @@ def test_a_new_file_matching_a_glob_is_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _copy("config_app", tmp_path)
-    calls = _count_project_phases(monkeypatch)
+    calls = count_phases(monkeypatch)
     before = _lines(root)
     overrides = root / "config" / "overrides"
     shutil.copy(overrides / "fast.toml", overrides / "faster.toml")
@@ -129,7 +117,7 @@ def test_no_cache_never_reads_or_writes_the_memo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _copy("web_backend", tmp_path)
-    calls = _count_project_phases(monkeypatch)
+    calls = count_phases(monkeypatch)
     _lines(root, use_cache=False)
     _lines(root, use_cache=False)
     assert len(calls) == 2
@@ -204,7 +192,7 @@ def test_a_config_file_that_appears_where_a_load_looks_is_seen(
     """A load's file is found by probing candidate paths; a probe that found nothing
     must be noted too, or the file's later arrival would be hidden by the memo."""
     root = _copy("config_app", tmp_path)
-    calls = _count_project_phases(monkeypatch)
+    calls = count_phases(monkeypatch)
     yaml = root / "config" / "default.yaml"
     aside = tmp_path / "default.yaml"
     yaml.rename(aside)
