@@ -1396,40 +1396,34 @@ def _allows_extra(statement: cst.BaseStatement | cst.BaseCompoundStatement) -> b
     return bool(_EXTRA_ALLOW.search(text))
 
 
-class _SelfAttributes(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def _target(self, target: cst.BaseExpression) -> None:
-        if (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-            and target.value.value == "self"
-        ):
-            self.names.append(target.attr.value)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._target(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._target(node.target)
+def _self_attribute(target: cst.BaseExpression) -> str | None:
+    """``name`` for the assignment target ``self.name``, else None."""
+    if (
+        isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value == "self"
+    ):
+        return target.attr.value
+    return None
 
 
 def _self_attributes(method: cst.FunctionDef) -> list[str]:
     """The names a method assigns on ``self`` (``self.name = ...``)."""
     # The assignments of the body's statements, in the order a visit meets them; an
     # expression holds no statement, so the walk does not enter expressions.
-    visitor = _SelfAttributes()
+    names: list[str] = []
     stack: list[cst.CSTNode] = [method.body]
     while stack:
         node = stack.pop()
         kind = type(node)
         if kind is cst.AssignTarget or kind is cst.AnnAssign:
-            visitor._target(node.target)  # type: ignore[attr-defined]
+            name = _self_attribute(node.target)  # type: ignore[attr-defined]
+            if name is not None:
+                names.append(name)
         children = [child for child in child_nodes(node) if not _is_expression(type(child))]
         children.reverse()
         stack.extend(children)
-    return visitor.names
+    return names
 
 
 _EXPRESSION_TYPES: dict[type, bool] = {}
