@@ -194,16 +194,17 @@ def _shortest_cycle(graph: ManagerGraph, component: list[str]) -> list[str]:
             successors.setdefault(u, []).append(v)
             if v == start:
                 predecessors.add(u)
-    best: list[str] | None = None
-    for predecessor in sorted(predecessors, key=graph.label):
-        for path in _all_shortest_paths(successors, start, predecessor):
-            candidate = [*path, start]
-            if best is None or (len(candidate), [graph.label(n) for n in candidate]) < (
-                len(best),
-                [graph.label(n) for n in best],
-            ):
-                best = candidate
-    return best or [start, start]
+    cycles = [
+        [*path, start]
+        for predecessor in sorted(predecessors, key=graph.label)
+        for path in _all_shortest_paths(successors, start, predecessor)
+    ]
+    # min keeps the first of equal keys: the order above decides what the key cannot.
+    return min(
+        cycles,
+        key=lambda cycle: (len(cycle), [graph.label(n) for n in cycle]),
+        default=[start, start],
+    )
 
 
 def _all_shortest_paths(
