@@ -22,7 +22,7 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name, modules_imported, names_imported
-from integ_lint.facts.syntax import MarkedBlocks, child_nodes
+from integ_lint.facts.syntax import MarkedBlocks, child_nodes, subclass_test
 from integ_lint.findings.model import Site
 
 KEY = "messages"
@@ -1426,14 +1426,7 @@ def _self_attributes(method: cst.FunctionDef) -> list[str]:
     return names
 
 
-_EXPRESSION_TYPES: dict[type, bool] = {}
-
-
-def _is_expression(kind: type) -> bool:
-    known = _EXPRESSION_TYPES.get(kind)
-    if known is None:
-        known = _EXPRESSION_TYPES[kind] = issubclass(kind, cst.BaseExpression)
-    return known
+_is_expression = subclass_test(cst.BaseExpression, {})
 
 
 def _payload_holder(node: cst.BaseExpression) -> str:

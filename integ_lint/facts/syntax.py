@@ -6,18 +6,29 @@ blocks a collector marked (``MarkedBlocks``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 
-# Per type: whether it is a CSTNode (an ABC, whose isinstance is slow), by identity.
+
+def subclass_test(base: type, known: dict[type, bool]) -> Callable[[type], bool]:
+    """``issubclass(kind, base)`` learnt once per type in ``known`` and then read by
+    identity: LibCST's node bases are ABCs, whose ``issubclass`` and ``isinstance`` are
+    slow. A hot loop may read ``known`` itself before calling the test."""
+
+    def test(kind: type) -> bool:
+        answer = known.get(kind)
+        if answer is None:
+            answer = known[kind] = issubclass(kind, base)
+        return answer
+
+    return test
+
+
+# Per type: whether it is a CSTNode, by identity.
 NODE_TYPES: dict[type, bool] = {}
-
-
-def is_node_type(kind: type) -> bool:
-    """Whether values of ``kind`` are syntax nodes (cached per type)."""
-    known = NODE_TYPES.get(kind)
-    if known is None:
-        known = NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
-    return known
+# Whether values of a type are syntax nodes.
+is_node_type = subclass_test(cst.CSTNode, NODE_TYPES)
 
 
 class MarkedBlocks:
