@@ -482,8 +482,7 @@ class AsyncioRunInLibrary(_EventLoopRule):
             state = analysis.edge_state(edge)
             if state in (frozenset({RUNNING}), frozenset({NOT_RUNNING})):
                 continue  # IL205 at the running ones; silent in threads and entry points
-            span = edge.site.span
-            key = (edge.relpath, span.start_line, span.start_col)
+            key = (edge.relpath, edge.call.start_line, edge.call.start_col)
             if key in reported:
                 continue
             file = analysis.project.files.get(edge.relpath)
@@ -1232,7 +1231,7 @@ class LoopStartedWhileRunning(_EventLoopRule):
                 and analysis.running_callers(caller.id)
             ):
                 continue  # reported further up, where the running code calls it
-            key = (edge.relpath, made.site.span.start_line, made.site.span.start_col)
+            key = (edge.relpath, made.start_line, made.start_col)
             if key in reported:
                 continue
             reported.add(key)
@@ -1431,9 +1430,9 @@ class CoroutineNeverAwaited(_EventLoopRule):
         graph = analysis.graph
         by_site: dict[tuple[str, int, int], list[Edge]] = {}
         for edge in graph.edges:
-            if edge.call.role == CALL and edge.call.dropped:
-                span = edge.call.site.span
-                by_site.setdefault((edge.relpath, span.start_line, span.start_col), []).append(edge)
+            call = edge.call
+            if call.role == CALL and call.dropped:
+                by_site.setdefault((edge.relpath, call.start_line, call.start_col), []).append(edge)
         for (relpath, _, _), edges in sorted(by_site.items()):
             if not self.reportable(analysis, relpath):
                 continue
@@ -1622,8 +1621,7 @@ class BlockingCallInAsync(_EventLoopRule):
             caller = graph.functions.get(edge.caller)
             if caller is None or not caller.is_async or not callable_hop(edge):
                 continue
-            span = edge.call.site.span
-            key = (edge.relpath, span.start_line, span.start_col)
+            key = (edge.relpath, edge.call.start_line, edge.call.start_col)
             if key in reported or not self.reportable(analysis, edge.relpath):
                 continue
             found = shortest_chain(graph, edge, blocking, follow)

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import pickle
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from integ_lint.config import load_config
 from integ_lint.engine import index_project
 from integ_lint.engine.examples import dedent
-from integ_lint.facts.calls import REFERENCE, THREAD, CallFactsCollector, ModuleCallFacts
+from integ_lint.engine.memo_remap import line_map
+from integ_lint.facts.calls import (
+    REFERENCE,
+    THREAD,
+    BlockingCall,
+    CallFact,
+    CallFactsCollector,
+    FunctionFact,
+    ModuleCallFacts,
+)
+from integ_lint.findings.model import Site, Span
 from integ_lint.model.call_graph import NOT_RUNNING, RUNNING, UNKNOWN, CallGraph, loop_contexts
 
 
@@ -262,3 +273,49 @@ def test_sleep_argument_in_any_number_spelling(tmp_path: Path) -> None:
     assert isinstance(facts, ModuleCallFacts)
     # 0x0 and 0_0 yield (time.sleep(0)); 0b1 sleeps a second.
     assert [b.site.span.start_line for b in facts.blocking] == [5]
+
+
+def test_call_records_pickle_as_themselves_and_build_their_site(tmp_path: Path) -> None:
+    """The records are tuples with the site flattened (fast to unpickle): each comes
+    back as its own class, equal by content, with the Site the collector saw."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text(
+        "import time\n\nclass C:\n    def run(self):\n        time.sleep(1)\n"
+        "        self.helper(\n            1)\n"
+    )
+    config = load_config([tmp_path], tmp_path / "pyproject.toml")
+    project, _ = index_project([tmp_path], config, [CallFactsCollector])
+    facts = project.files["pkg/a.py"].facts[CallFactsCollector.KEY]
+    assert isinstance(facts, ModuleCallFacts)
+    (function,) = facts.functions
+    (call,) = facts.calls
+    (blocking,) = facts.blocking
+    assert function.site == Site(Span(4, 9, 4, 12), "C", "run")
+    assert call.site == Site(Span(6, 9, 7, 15), "C.run", "self.helper( 1)")
+    assert (call.start_line, call.start_col, call.end_line) == (6, 9, 7)
+    assert blocking.site == Site(Span(5, 9, 5, 22), "C.run", "time.sleep(1)")
+    for record in (function, call, blocking, *facts.classes):
+        copy = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(copy) is type(record) and copy == record
+    assert call._replace(dropped=not call.dropped) != call
+
+
+def test_line_map_pairs_the_records_flat_spans() -> None:
+    """memo_remap matches a record's four span fields as a Span: lines moved together
+    give a map; a column moved, or two old lines sent to one new line, gives none."""
+
+    def call(line: int, col: int = 5) -> CallFact:
+        return CallFact("f", "name", "m.g", line, col, line + 1, 9, "f", "g()")
+
+    def facts(shift: int, col: int = 5) -> ModuleCallFacts:
+        function = FunctionFact("f", False, 2 + shift, 5, 2 + shift, 6, "", "f")
+        blocking = BlockingCall("f", "time.sleep", 4 + shift, 5, 4 + shift, 18)
+        return ModuleCallFacts(
+            "m", functions=(function,), calls=(call(3 + shift, col),), blocking=(blocking,)
+        )
+
+    assert line_map(facts(0), facts(2)) == {2: 4, 3: 5, 4: 6}
+    assert line_map(facts(0), facts(2, col=6)) is None
+    joined = replace(facts(2), calls=(call(4),))  # the call's line now the blocking's
+    assert line_map(facts(0), joined) is None

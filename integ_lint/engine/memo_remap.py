@@ -31,7 +31,9 @@ use of ``start_line``, ``end_line``, ``.line``, ``.col``, ``.span`` and every ``
 ``Site(``, ``RelatedLocation(`` and ``Notification(`` in ``rules/`` and
 ``integ_lint/model/``; every sort, ``min``/``max`` and set iteration there (positions
 only ever follow a path in a key, and sets of positions are only tested for membership);
-every fact holding a line outside a ``Span`` (``_RAW_POSITIONS``). A finding's path and
+every fact holding a line outside a ``Span`` (``_RAW_POSITIONS``, and the records with a
+span in four fields, ``_FLAT_SPANS``: the project phase reads those fields as it would
+the ``Span``, and builds their ``site`` from them). A finding's path and
 span always come from the same record. The suppressions (a comment on its own line
 applies to the line below) are applied after the phase, to the moved findings.
 """
@@ -61,6 +63,18 @@ _RAW_POSITIONS: dict[tuple[str, str], str] = {
     ("integ_lint.rules._loop_state.ModuleLoopFacts", "known_calls"): "rows",
     ("integ_lint.facts.calls.ModuleCallFacts", "always_loop_starts"): "pairs",
 }
+
+# Records (tuple subclasses with ``_fields``) that hold a span flattened into the fields
+# ``_SPAN_FIELDS``: matched as that Span; module.qualname of the record's class. Any
+# other tuple's ints compare exactly.
+_FLAT_SPANS: frozenset[str] = frozenset(
+    {
+        "integ_lint.facts.calls.FunctionFact",
+        "integ_lint.facts.calls.CallFact",
+        "integ_lint.facts.calls.BlockingCall",
+    }
+)
+_SPAN_FIELDS = ("start_line", "start_col", "end_line", "end_col")
 
 # Values compared as they are: they hold no position.
 _ATOMS: frozenset[type] = frozenset({str, int, float, bool, bytes, complex, type(None)})
@@ -109,6 +123,7 @@ class _Matcher:
         self.lines: LineMap = {}
         self.whole_file = False  # the old facts hold a span equal to _WHOLE_FILE
         self._fields: dict[type, tuple[str, ...] | None] = {}
+        self._span_indices: dict[type, tuple[int, int, int, int] | None] = {}
 
     def pair(self, old: int, new: int) -> bool:
         return type(old) is int and type(new) is int and self.lines.setdefault(old, new) == new
@@ -120,16 +135,23 @@ class _Matcher:
         if kind in _ATOMS:
             return bool(a == b)
         if kind is Span:
-            if a == _WHOLE_FILE:
-                self.whole_file = True
-            return (
-                a.start_col == b.start_col
-                and a.end_col == b.end_col
-                and self.pair(a.start_line, b.start_line)
-                and self.pair(a.end_line, b.end_line)
+            return self._span(
+                (a.start_line, a.start_col, a.end_line, a.end_col),
+                (b.start_line, b.start_col, b.end_line, b.end_col),
             )
         if kind is tuple or kind is list or issubclass(kind, tuple):
-            return len(a) == len(b) and all(self.match(x, y) for x, y in zip(a, b, strict=True))
+            if len(a) != len(b):
+                return False
+            indices = self._flat_span(kind) if kind is not tuple and kind is not list else None
+            if indices is None:
+                return all(self.match(x, y) for x, y in zip(a, b, strict=True))
+            if not self._span(tuple(a[i] for i in indices), tuple(b[i] for i in indices)):
+                return False
+            return all(
+                self.match(x, y)
+                for i, (x, y) in enumerate(zip(a, b, strict=True))
+                if i not in indices
+            )
         if kind is dict:
             # In order: the phase may iterate a dict, and its order is part of the facts.
             return len(a) == len(b) and all(
@@ -157,6 +179,31 @@ class _Matcher:
             elif not self.match(x, y):
                 return False
         return True
+
+    def _span(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+        """(start line, start column, end line, end column) of a span, before and after:
+        columns equal, lines paired."""
+        start_line, start_col, end_line, end_col = old
+        if old == (1, 1, 1, 1):  # _WHOLE_FILE
+            self.whole_file = True
+        return (
+            start_col == new[1]
+            and end_col == new[3]
+            and self.pair(start_line, new[0])
+            and self.pair(end_line, new[2])
+        )
+
+    def _flat_span(self, kind: type) -> tuple[int, int, int, int] | None:
+        """The indices of ``_SPAN_FIELDS`` in a record of ``_FLAT_SPANS``, else None."""
+        if kind not in self._span_indices:
+            indices = None
+            if f"{kind.__module__}.{kind.__qualname__}" in _FLAT_SPANS:
+                fields: tuple[str, ...] = getattr(kind, "_fields", ())
+                if all(name in fields for name in _SPAN_FIELDS):
+                    line, col, end_line, end_col = (fields.index(n) for n in _SPAN_FIELDS)
+                    indices = (line, col, end_line, end_col)
+            self._span_indices[kind] = indices
+        return self._span_indices[kind]
 
     def _names(self, kind: type) -> tuple[str, ...] | None:
         if kind not in self._fields:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from integ_lint.facts.calls import (
     BLOCKING_TYPES,
@@ -70,8 +71,7 @@ class Function:
         return self.fact.is_async
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """A resolved call (or submission) from ``caller`` (a function id, or "" for
     module-level code) to the function ``callee``."""
 
@@ -79,7 +79,11 @@ class Edge:
     callee: str
     relpath: str
     call: CallFact
-    site: Site  # where the call is (``call.site``)
+
+    @property
+    def site(self) -> Site:
+        """Where the call is (built on access: most edges never become findings)."""
+        return self.call.site
 
 
 @dataclass
@@ -163,7 +167,7 @@ class CallGraph:
                             )
                     continue
                 for callee in targets:
-                    edge = Edge(caller, callee, relpath, call, call.site)
+                    edge = Edge(caller, callee, relpath, call)
                     edges.append(edge)
                     callers.setdefault(callee, []).append(edge)
                     callees.setdefault(caller, []).append(edge)
@@ -373,8 +377,7 @@ def site_kind(edge: Edge, overrides: Mapping[str, Mapping[tuple[int, int], str]]
         return RUNNING
     if call.role == REFERENCE:
         return UNKNOWN  # escapes as a value: called from anywhere
-    span = call.site.span
-    guarded = overrides.get(edge.relpath, {}).get((span.start_line, span.start_col))
+    guarded = overrides.get(edge.relpath, {}).get((call.start_line, call.start_col))
     if guarded:
         return guarded
     if call.in_main:
