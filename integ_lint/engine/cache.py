@@ -1,7 +1,9 @@
 """The per-file result cache.
 
 One entry per analysed file holds its whole :class:`~integ_lint.engine.analysis.FileResult`
-(facts, per-file findings, notifications, suppression comments), pickled. The key is
+(facts, per-file findings, notifications, suppression comments), pickled; the facts are
+pickled apart, one pickle per fact key, so that a run unpickles only the keys its
+project rules read (:class:`integ_lint.model.project.FactColumns`). The key is
 the file's content digest, its project-relative path and module name, and a
 *namespace* made of the tool version, the Python and LibCST versions, the selected
 file rules and fact collectors (with a stamp of their source files), and the part of
@@ -58,10 +60,12 @@ from integ_lint.engine.results import FileResult
 from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
 from integ_lint.files.source import ReadRecord, read_regular_file, reads_unchanged
 from integ_lint.findings.model import Finding, Notification
+from integ_lint.model.project import FrameTrace
 
 CACHE_FORMAT = 1
 ENTRY_DIR = f"v{CACHE_FORMAT}"
-MAGIC = b"ILC2"  # 2: (result without facts, pickled facts)
+# 3: (result without facts, {key: pickled {key: value}}); 2 held one pickle of all facts.
+MAGIC = b"ILC3"
 TAG_SIZE = 32
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -351,6 +355,8 @@ def namespace(
     modules = sorted({r.__module__ for r in file_rules} | {c.__module__ for c in collectors})
     parts = [
         f"format={CACHE_FORMAT}",
+        # The entry's layout: entries of another one live under other keys.
+        f"entry={MAGIC.decode()}",
         # Where the pickled classes live: entries written before they moved (the
         # reorganisation into packages, or any later move) get another key, and one
         # read anyway does not unpickle and is ignored.
@@ -379,13 +385,33 @@ def _libcst_version() -> str:
         return "?"
 
 
+# One file's facts still pickled: key -> the pickle of ``{key: value}``.
+PickledFacts = dict[str, bytes]
+
+
 def load_facts(pickled: bytes) -> dict[str, Any]:
-    """The facts of an entry that :meth:`FileCache.get_deferred` returned pickled
-    (authenticated with its entry)."""
+    """Facts of an entry that :meth:`FileCache.get_deferred` returned pickled
+    (authenticated with its entry): one key's pickle, ``{key: value}``."""
     facts = pickle.loads(pickled)
     if not isinstance(facts, dict):
         raise TypeError("cached facts are not a dict")
     return facts
+
+
+def load_all_facts(pickled: PickledFacts) -> dict[str, Any]:
+    """Every key of one file's pickled facts, unpickled."""
+    facts: dict[str, Any] = {}
+    for key, blob in pickled.items():
+        facts[key] = load_facts(blob)[key]
+    return facts
+
+
+def pickle_facts(facts: dict[str, Any]) -> PickledFacts:
+    """One pickle per key (see :data:`PickledFacts`)."""
+    return {
+        key: pickle.dumps({key: value}, protocol=pickle.HIGHEST_PROTOCOL)
+        for key, value in facts.items()
+    }
 
 
 # A memo is compared file by file only for this many files whose content changed
@@ -394,20 +420,34 @@ MEMO_COMPARED_FILES = 64
 
 
 @dataclasses.dataclass
+class RuleOutcome:
+    """One project rule's part of the memo: what it read and raised while it ran
+    (:class:`~integ_lint.model.project.FrameTrace`), its findings, and its internal
+    error (None when it ran through)."""
+
+    rule: str  # code:module.qualname, checked against the run's rules in order
+    trace: FrameTrace
+    findings: list[Finding]
+    error: Notification | None = None
+
+
+@dataclasses.dataclass
 class ProjectMemo:
     """The outcome of a run's project phase (project rules over the joined facts),
-    stored so that a run whose inputs are all unchanged skips the phase: ``key``
-    digests everything the phase reads from memory except the files' facts (see
-    :func:`project_memo_key`), ``files`` each file's content digest then (a file
-    whose content changed since is compared by its facts: an edit that leaves them
-    equal, a comment, still skips the phase, and one that only moves their lines
-    moves the outcome, see :mod:`integ_lint.engine.memo_remap`), ``reads`` what the
-    phase read from disk (config files, globs), checked by ``stat``."""
+    rule by rule, stored so that a later run reruns only the rules whose inputs
+    changed: ``key`` digests everything the phase reads from memory except the files'
+    facts (see :func:`project_memo_key`), ``files`` each file's content digest then (a
+    file whose content changed since is compared by its facts, key by key, for the
+    keys each rule read: an edit that leaves them equal keeps a rule's outcome, one
+    that only moves their lines moves it, see :mod:`integ_lint.engine.memo_remap` and
+    :mod:`integ_lint.engine.phase_memo`), ``reads`` what the phase read from disk
+    (config files, globs), checked by ``stat``; ``derived`` the trace of each derived
+    structure's build (key -> (its builder's name, trace))."""
 
     key: str
     reads: list[ReadRecord]
-    findings: list[Finding]
-    notifications: list[Notification]
+    rules: list[RuleOutcome]
+    derived: dict[str, tuple[str, FrameTrace]]
     files: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -433,9 +473,9 @@ def project_memo_key(
         with contextlib.suppress(OSError):
             config_bytes = read_regular_file(config.config_file, 16 << 20)
     header = [
-        # 2: keyed without the files' contents (ProjectMemo.files); a memo of format 1
-        # lives under another key and is never read.
-        "project-memo-2",
+        # 3: rule by rule (ProjectMemo.rules); 2: keyed without the files' contents
+        # (ProjectMemo.files). A memo of another format lives under another key.
+        "project-memo-3",
         namespace(config, [], collectors),
         f"rules={rules}",
         f"code={_code_stamp(modules)}",
@@ -544,7 +584,7 @@ class FileCache:
         )
         return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
-    def stored_facts(self, result: FileResult, digest: str) -> bytes | None:
+    def stored_facts(self, result: FileResult, digest: str) -> PickledFacts | None:
         """The pickled facts of the entry for ``result``'s file with content ``digest``
         (authenticated, not unpickled), or None when there is none."""
         found = self.get_deferred(
@@ -577,7 +617,7 @@ class FileCache:
 
     def get_deferred(
         self, source_file: SourceFile | _Named, digest: str, defer_facts: bool = True
-    ) -> tuple[FileResult, bytes | None] | None:
+    ) -> tuple[FileResult, PickledFacts | None] | None:
         """The cached result and, with ``defer_facts``, its facts still pickled (the
         result's ``facts`` empty until :func:`load_facts`): a run whose project phase
         is memoised never pays for unpickling them. The pickled facts were
@@ -605,16 +645,18 @@ class FileCache:
         source_file: SourceFile | _Named,
         digest: str,
         defer_facts: bool = False,
-    ) -> tuple[FileResult, bytes | None] | None:
+    ) -> tuple[FileResult, PickledFacts | None] | None:
         payload = self._payload(data)
         if payload is None:
             return None
         try:
             result, facts = pickle.loads(payload)
-            if not isinstance(facts, bytes):
+            if not isinstance(facts, dict) or not all(
+                isinstance(key, str) and isinstance(blob, bytes) for key, blob in facts.items()
+            ):
                 return None
             if not defer_facts:
-                result.facts = load_facts(facts)
+                result.facts = load_all_facts(facts)
         except Exception:
             return None
         if (
@@ -645,6 +687,8 @@ class FileCache:
             not isinstance(memo, ProjectMemo)
             or memo.key != key
             or not isinstance(getattr(memo, "files", None), dict)
+            or not isinstance(getattr(memo, "rules", None), list)
+            or not isinstance(getattr(memo, "derived", None), dict)
         ):
             return None
         if not reads_unchanged(memo.reads):
@@ -695,8 +739,8 @@ class FileCache:
         if self.disabled_reason is not None or not result.digest or self.max_bytes <= 0:
             return False
         try:
-            # The facts pickled apart: a run that needs no facts does not unpickle them.
-            facts = pickle.dumps(result.facts, protocol=pickle.HIGHEST_PROTOCOL)
+            # The facts pickled apart, per key: a run unpickles only the keys it reads.
+            facts = pickle_facts(result.facts)
             light = dataclasses.replace(result, facts={})
             payload = pickle.dumps((light, facts), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:

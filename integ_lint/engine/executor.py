@@ -47,10 +47,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from integ_lint.config.loader import Config
-from integ_lint.engine.cache import CacheError, FileCache, load_facts
+from integ_lint.engine.cache import CacheError, FileCache, PickledFacts, load_facts
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.engine.manifest import CollectorRef, RuleRef, loaded_rules
 from integ_lint.engine.results import FileResult
@@ -95,7 +95,7 @@ class ExecutionStats:
     notifications: list[Notification] = field(default_factory=list)
     # Cached results whose facts are still pickled (analyze_files(defer_facts=True)),
     # with their file: load_deferred_facts fills them in.
-    deferred: list[tuple[FileResult, bytes, SourceFile]] = field(default_factory=list)
+    deferred: list[tuple[FileResult, PickledFacts, SourceFile]] = field(default_factory=list)
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -336,12 +336,43 @@ def load_deferred_facts(
     whose facts cannot be loaded is analysed again (for its facts only)."""
     for result, pickled, source_file in stats.deferred:
         try:
-            result.facts = load_facts(pickled)
+            facts: dict[str, Any] = {}
+            for key, blob in pickled.items():
+                facts[key] = load_facts(blob)[key]
+            result.facts = facts
         except Exception:
-            from integ_lint.engine.analysis import analyze_file
-
-            result.facts = analyze_file(source_file, config, [], loaded_rules(collectors)).facts
+            result.facts = _facts_again(source_file, config, collectors)
     stats.deferred.clear()
+
+
+def _facts_again(
+    source_file: SourceFile, config: Config, collectors: Sequence[CollectorRef]
+) -> dict[str, Any]:
+    """The facts of a file whose cached facts cannot be loaded: analysed again."""
+    from integ_lint.engine.analysis import analyze_file
+
+    return analyze_file(source_file, config, [], loaded_rules(collectors)).facts
+
+
+def fact_unpickler(
+    stats: Sequence[ExecutionStats], config: Config, collectors: Sequence[CollectorRef]
+) -> Callable[[str, str, bytes], Any]:
+    """The loader of one key of one file's facts left pickled by :func:`analyze_files`
+    (``defer_facts``), for the project index to unpickle a key when a rule first reads
+    it (:class:`integ_lint.model.project.FactColumns`); a file whose pickle cannot be
+    loaded is analysed again (once, for all its facts)."""
+    sources = {result.relpath: source for one in stats for result, _, source in one.deferred}
+    again: dict[str, dict[str, Any]] = {}
+
+    def unpickle(relpath: str, key: str, pickled: bytes) -> Any:
+        if relpath not in again:
+            try:
+                return load_facts(pickled)[key]
+            except Exception:
+                again[relpath] = _facts_again(sources[relpath], config, collectors)
+        return again[relpath][key]
+
+    return unpickle
 
 
 def _facts_only(result: FileResult | None, rule_codes: set[str]) -> FileResult | None:

@@ -18,11 +18,10 @@ from integ_lint.engine.cache import (
     MEMO_COMPARED_FILES,
     CacheError,
     FileCache,
+    PickledFacts,
     ProjectMemo,
+    RuleOutcome,
     project_memo_key,
-)
-from integ_lint.engine.cache import (
-    load_facts as unpickle_facts,
 )
 from integ_lint.engine.discovery import (
     SourceFile,
@@ -30,10 +29,15 @@ from integ_lint.engine.discovery import (
     project_files,
     project_layout,
 )
-from integ_lint.engine.executor import ExecutionStats, analyze_files, load_deferred_facts
+from integ_lint.engine.executor import (
+    ExecutionStats,
+    analyze_files,
+    fact_unpickler,
+    load_deferred_facts,
+)
 from integ_lint.engine.layout_memo import save_unclaimed_memos
 from integ_lint.engine.members import split_by_member
-from integ_lint.engine.memo_remap import LineMap, audited, line_map, remap_outcome
+from integ_lint.engine.phase_memo import ChangedFacts, GiveUp, Plan, assemble, plan, rule_name
 from integ_lint.engine.registry import load_registry
 from integ_lint.engine.results import FileResult
 from integ_lint.engine.selection import Selection, select_rules
@@ -55,10 +59,10 @@ from integ_lint.findings.suppressions import (
     apply_suppressions,
     unused_suppressions,
 )
-from integ_lint.model.project import ProjectIndex
+from integ_lint.model.project import FrameTrace, ProjectIndex, ReadRecorder, Unpickle
 
 if TYPE_CHECKING:
-    from integ_lint.engine.manifest import CollectorRef
+    from integ_lint.engine.manifest import CollectorRef, ProjectRuleRef
     from integ_lint.engine.shards import ShardReader, ShardWriter
     from integ_lint.rule import FactCollector
 
@@ -374,19 +378,17 @@ def _run_project(
         if result.digest:
             report.file_hashes[result.relpath] = result.digest
 
-    def load_facts() -> None:
-        for stats in (execution, context_execution):
-            load_deferred_facts(stats, config, selection.collectors)
-
-    # The pickled facts of cached results, by path: the memo compares a changed
-    # file's facts without unpickling the others.
+    # The pickled facts of cached results, by path and key: the memo compares a changed
+    # file's facts without unpickling the others, and the index unpickles a key when a
+    # rule first reads it (integ_lint.model.project.FactColumns).
     pickled = {
         result.relpath: facts
         for stats in (execution, context_execution)
         for result, facts, _ in stats.deferred
     }
-    phase = _ProjectPhase(results, config, selection, report, options, roles, pickled)
-    findings.extend(phase.findings(load_facts))
+    unpickle = fact_unpickler((execution, context_execution), config, selection.collectors)
+    phase = _ProjectPhase(results, config, selection, report, options, roles, pickled, unpickle)
+    findings.extend(phase.findings())
     # Roles change what is reported, not what is known: drop findings in files whose
     # role the rule does not report on (before suppressions, so that a comment
     # silencing such a finding shows up as unused).
@@ -452,7 +454,8 @@ def _project_context(
 @dataclass
 class _ProjectPhase:
     """The project phase of one run: the index, the project rules over it, and the
-    memo that lets a run with nothing changed skip both."""
+    memo that lets a later run rerun only the rules whose inputs changed
+    (:mod:`integ_lint.engine.phase_memo`)."""
 
     results: list[FileResult]
     config: Config
@@ -460,68 +463,72 @@ class _ProjectPhase:
     report: Report
     options: RunOptions
     roles: dict[str, str]
-    # Facts still pickled (results from the cache), by path.
-    pickled: dict[str, bytes] = field(default_factory=dict)
+    # Facts still pickled (results from the cache), by path and key.
+    pickled: dict[str, PickledFacts] = field(default_factory=dict)
+    unpickle: Unpickle | None = None
+    # What the last _run recorded for the memo: each rule's outcome, the derived
+    # structures' traces (None: it did not record).
+    _recorded: tuple[list[RuleOutcome], dict[str, tuple[str, FrameTrace]]] | None = None
 
-    def findings(self, load_facts: Callable[[], None] = lambda: None) -> list[Finding]:
-        """The project rules' findings; ``load_facts`` completes the results whose facts
-        were left pickled (called only when the phase runs)."""
+    def findings(self) -> list[Finding]:
+        """The project rules' findings (and their notifications, added to the report)."""
         if not self.selection.project_rules and not self.options.collectors:
             return []
         memo_cache, memo_key = self._memo()
         contents = {result.relpath: result.digest for result in self.results}
         memo = memo_cache.get_memo(memo_key) if memo_cache is not None else None
+        kept: Plan | None = None
         if memo_cache is not None and memo is not None:
-            maps = self._line_maps(memo, memo_cache)
-            outcome = (
-                remap_outcome(memo.findings, memo.notifications, maps) if maps is not None else None
-            )
-            if outcome is not None:
-                # Nothing the phase reads changed but, maybe, the lines of its facts
-                # (integ_lint.engine.memo_remap): its outcome stands, moved with them.
-                findings, notifications = outcome
-                if memo.files != contents:
-                    memo_cache.put_memo(
-                        replace(
-                            memo, findings=findings, notifications=notifications, files=contents
+            kept = self._plan(memo, memo_cache)
+            if kept is not None and not kept.reruns:
+                outcomes = [o for o in kept.outcomes if o is not None]
+                try:
+                    findings, notifications, used = assemble(outcomes, kept.stored_derived)
+                except GiveUp:
+                    kept = None
+                else:
+                    # Nothing the rules read changed but, maybe, the lines of their facts
+                    # (integ_lint.engine.memo_remap): their outcome stands, moved with them.
+                    if memo.files != contents or outcomes != memo.rules:
+                        derived = {key: (memo.derived[key][0], used[key]) for key in used}
+                        memo_cache.put_memo(
+                            replace(memo, rules=outcomes, derived=derived, files=contents)
                         )
-                    )
-                self.report.notifications.extend(notifications)
-                return findings
-        with _facts_spared_by_the_collector(load_facts):
-            noted = len(self.report.notifications)
-            with recording_reads() as reads:
-                findings = self._run()
-        if memo_cache is not None:
-            memo_cache.put_memo(
-                ProjectMemo(memo_key, reads, findings, self.report.notifications[noted:], contents)
-            )
+                    self.report.notifications.extend(notifications)
+                    return findings
+        self._recorded = None
+        with _facts_spared_by_the_collector(), recording_reads() as reads:
+            findings = self._run(kept if memo_cache is not None else None, memo_cache is not None)
+        if memo_cache is not None and self._recorded is not None:
+            rules, derived = self._recorded
+            if kept is not None:
+                # The rules kept read from disk what the memo noted (unchanged: checked).
+                known = {(kind, repr(where)) for kind, where, _ in reads}
+                reads = [*reads, *(r for r in kept.memo.reads if (r[0], repr(r[1])) not in known)]
+            memo_cache.put_memo(ProjectMemo(memo_key, reads, rules, derived, contents))
         return findings
 
-    def _line_maps(self, memo: ProjectMemo, memo_cache: FileCache) -> dict[str, LineMap] | None:
-        """How the lines of each changed file's facts moved since ``memo`` was stored
-        (relpath -> old line -> new line), or None when the phase must run. A file
-        whose content changed is compared by its facts, read from the entry of its
-        former content: equal but for a strictly increasing renumbering of their lines
-        (:func:`integ_lint.engine.memo_remap.line_map`). The phase sees files only
-        through their facts, so an edit that changes none (a comment, a blank line at
-        the end) does not run it, and one that only moves them (a line inserted at the
-        top) moves its outcome instead."""
+    def _plan(self, memo: ProjectMemo, memo_cache: FileCache) -> Plan | None:
+        """Which rules keep their outcome, or None when every rule must run. A file
+        whose content changed since ``memo`` was stored is compared by its facts, read
+        from the entry of its former content, key by key (:class:`ChangedFacts`): the
+        phase sees files only through their facts, so an edit that changes none (a
+        comment) keeps every outcome, and one that only moves them (a line inserted at
+        the top) moves the outcomes instead."""
         if memo.files.keys() != {result.relpath for result in self.results}:
             return None
         changed = [r for r in self.results if memo.files[r.relpath] != r.digest]
-        if not changed:
-            return {}
+        facts = ChangedFacts()
         if len(changed) > MEMO_COMPARED_FILES or not all(r.digest for r in changed):
             return None
         caches = [memo_cache]  # facts-only entries: context files of a pre-commit run
-        with contextlib.suppress(CacheError):
-            caches.append(
-                FileCache.for_run(self.config, self.selection.file_rules, self.selection.collectors)
-            )
-        # Positions may be moved only under the audited rules (memo_remap's docstring).
-        movable = audited(rule.__module__ for rule in self.selection.project_rules)
-        maps: dict[str, LineMap] = {}
+        if changed:
+            with contextlib.suppress(CacheError):
+                caches.append(
+                    FileCache.for_run(
+                        self.config, self.selection.file_rules, self.selection.collectors
+                    )
+                )
         for result in changed:
             before = next(
                 (
@@ -533,21 +540,13 @@ class _ProjectPhase:
             )
             if before is None:
                 return None  # the former entry is gone (pruned): run the phase
+            facts.before[result.relpath] = before
             now = self.pickled.get(result.relpath)
-            if now is not None and now == before:
-                continue
-            try:
-                old = unpickle_facts(before)
-                new = result.facts if now is None else unpickle_facts(now)
-                if old == new:
-                    continue
-                lines = line_map(old, new) if movable else None
-            except Exception:  # facts that do not compare: run the phase
-                return None
-            if lines is None:
-                return None
-            maps[result.relpath] = lines
-        return maps
+            if now is not None:
+                facts.now_pickled[result.relpath] = now
+            else:
+                facts.now_loaded[result.relpath] = result.facts
+        return plan(memo, self.selection.project_rules, facts)
 
     def _memo(self) -> tuple[FileCache | None, str]:
         """The cache holding the project phase's memo and its key, or (None, "") when
@@ -571,40 +570,105 @@ class _ProjectPhase:
         )
         return cache, key
 
-    def _run(self) -> list[Finding]:
-        index = ProjectIndex.from_results(self.results, self.config, self.roles)
+    def _run(self, kept: Plan | None = None, record: bool = False) -> list[Finding]:
+        """Run the project rules (those ``kept`` does not keep); with ``record``, note
+        each one's outcome for the memo (:attr:`_recorded`)."""
+        index = self._index()
+        if not record:
+            findings: list[Finding] = []
+            for rule in self.selection.project_rules:
+                outcome = self._run_rule(rule, index)
+                findings.extend(outcome.findings)
+                if outcome.error is not None:
+                    self.report.notifications.append(outcome.error)
+            self.report.notifications.extend(index.notifications)
+            return findings
+        recorder = index.record_reads()
+        rules = self.selection.project_rules
+        outcomes: list[RuleOutcome | None] = (
+            list(kept.outcomes) if kept is not None else [None] * len(rules)
+        )
+        for position, rule in enumerate(rules):
+            if outcomes[position] is None:
+                outcomes[position] = self._run_rule(rule, index, recorder)
+        if kept is not None and any(
+            kept.memo.derived.get(key, (builder,))[0] != builder
+            for key, (builder, _) in recorder.derived.items()
+        ):
+            # A structure built by another builder than the memo's first requester
+            # used: what the kept rules saw may differ; run every rule afresh.
+            index = self._index()
+            recorder = index.record_reads()
+            outcomes = [self._run_rule(rule, index, recorder) for rule in rules]
+            kept = None
+
+        def derived(key: str) -> FrameTrace | None:
+            if key in recorder.derived:
+                return recorder.derived[key][1]
+            return kept.stored_derived(key) if kept is not None else None
+
+        done = [o for o in outcomes if o is not None]
+        try:
+            findings, notifications, used = assemble(done, derived)
+        except GiveUp:
+            # A kept rule requested a structure whose stored trace cannot be moved:
+            # the kept rules run too, and build it.
+            for position, rule in enumerate(rules):
+                if kept is not None and kept.outcomes[position] is not None:
+                    outcomes[position] = self._run_rule(rule, index, recorder)
+            kept = None
+            done = [o for o in outcomes if o is not None]
+            findings, notifications, used = assemble(done, derived)
+        builders = {key: builder for key, (builder, _) in recorder.derived.items()}
+        if kept is not None:
+            builders.update({k: v[0] for k, v in kept.memo.derived.items() if k not in builders})
+        self._recorded = (done, {key: (builders[key], trace) for key, trace in used.items()})
+        self.report.notifications.extend(notifications)
+        return findings
+
+    def _index(self) -> ProjectIndex:
+        index = ProjectIndex.from_results(
+            self.results, self.config, self.roles, self.pickled, self.unpickle
+        )
         self.report.project = index
         index.report_paths = self.options.report_paths
+        return index
+
+    def _run_rule(
+        self, rule: ProjectRuleRef, index: ProjectIndex, recorder: ReadRecorder | None = None
+    ) -> RuleOutcome:
+        """Run one rule; a crash becomes its internal-error notification (the findings
+        it yielded before it stay, as ``list.extend`` keeps them)."""
         findings: list[Finding] = []
-        for rule in self.selection.project_rules:
+        error: Notification | None = None
+        traced: list[FrameTrace] = []
+        with recorder.rule() if recorder is not None else contextlib.nullcontext(traced) as traced:
             try:
                 findings.extend(rule().check(index))
             except ConfigError:
                 raise  # configuration that names nothing in the tree (a contract's module)
             except Exception as exc:
-                self.report.notifications.append(
-                    Notification(
-                        kind=NotificationKind.INTERNAL_ERROR,
-                        message=f"internal error in {rule.code} (project rule): {type(exc).__name__}: {exc}",
-                        rule=rule.code,
-                        level="error",
-                    )
+                error = Notification(
+                    kind=NotificationKind.INTERNAL_ERROR,
+                    message=f"internal error in {rule.code} (project rule): {type(exc).__name__}: {exc}",
+                    rule=rule.code,
+                    level="error",
                 )
-        self.report.notifications.extend(index.notifications)
-        return findings
+        trace = traced[0] if traced else FrameTrace(frozenset())
+        return RuleOutcome(rule_name(rule), trace, findings, error)
 
 
 @contextlib.contextmanager
-def _facts_spared_by_the_collector(load_facts: Callable[[], None]) -> Iterator[None]:
-    """Run ``load_facts``, then the body, without the cyclic garbage collector walking
-    the facts: unpickling every file's facts builds millions of objects, and the
-    collections they set off while they are built took most of the time of the load
-    (2.2 s of 2.5 s on a 850-file project); frozen once loaded, they are skipped by
-    the collections the phase sets off. Nothing of them is garbage before the phase
-    ends; they are handed back to the collector after it. The body runs without the
-    collector too: the index's structures (call graph, manager graph, ...) live until
-    the phase ends, and the collections their building set off cost 15% of the phase
-    (0.4 s of 2.6 s on Django); what the phase drops is freed by reference counting."""
+def _facts_spared_by_the_collector(load_facts: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Run ``load_facts`` (facts loaded before the phase), then the body, without the
+    cyclic garbage collector walking the facts: unpickling
+    every file's facts builds millions of objects (the index unpickles each key as a
+    rule first reads it), and the collections they set off while they are built took
+    most of the time of the load (2.2 s of 2.5 s on a 850-file project). Nothing of
+    them is garbage before the phase ends; they are handed back to the collector after
+    it. The index's structures (call graph, manager graph, ...) live until the phase
+    ends too, and the collections their building set off cost 15% of the phase (0.4 s
+    of 2.6 s on Django); what the phase drops is freed by reference counting."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -1,0 +1,303 @@
+"""The project phase's memo, rule by rule.
+
+A run that records (:meth:`integ_lint.model.project.ProjectIndex.record_reads`) stores,
+per project rule, the fact keys it read, its findings, its internal error and, in
+order, the notifications it raised and the derived structures it requested; per
+derived structure the same for its build (:class:`integ_lint.engine.cache.ProjectMemo`).
+The next run compares each file whose content changed since, key by key, with the facts
+of its former content, and for each rule:
+
+* every key it depends on equal (``==``) in every changed file: its outcome stands;
+* equal but for a renumbering of lines (:func:`integ_lint.engine.memo_remap.line_map`,
+  over all the keys it depends on together, and only for the audited rules): its
+  outcome moves with them (:func:`integ_lint.engine.memo_remap.remap_outcome`);
+* otherwise, or when it made a read that names no key (:data:`ANY_KEY`): it runs again.
+
+What a rule depends on: the keys it read, those of every derived structure it requested
+(also one another rule built), of the structures those requested, and so on; and, since
+a derived structure may read facts lazily while a rule uses it (a memoised method),
+every key read by any frame that requested that structure counts as the structure's.
+The outcome is assembled in the rules' order; the notifications are the internal errors
+in that order, then the index's notifications as a run of every rule emits them: each
+structure's own at its first request (:func:`assemble`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from integ_lint.engine.cache import PickledFacts, ProjectMemo, RuleOutcome, load_facts
+from integ_lint.engine.manifest import RuleRef
+from integ_lint.engine.memo_remap import LineMap, audited, line_map, remap_outcome
+from integ_lint.findings.model import Finding, Notification
+from integ_lint.model.project import ANY_KEY, FrameTrace
+
+_SAME, _MOVED, _DIFFERENT = 0, 1, 2
+_ABSENT = object()
+
+
+def rule_name(rule: RuleRef) -> str:
+    """What names a rule in the memo."""
+    return f"{rule.code}:{rule.__module__}.{rule.__qualname__}"
+
+
+def _requests(trace: FrameTrace) -> Iterable[str]:
+    return (event for event in trace.events if isinstance(event, str))
+
+
+def dependencies(
+    rules: Sequence[FrameTrace], derived: Mapping[str, FrameTrace]
+) -> tuple[list[frozenset[str]], dict[str, frozenset[str]]]:
+    """The fact keys each rule, and each derived structure, depends on (see the module
+    docstring); a request of a structure the memo has no trace of depends on all."""
+    structure: dict[str, set[str]] = {key: set(trace.reads) for key, trace in derived.items()}
+    frames = [*rules, *derived.values()]
+    changed = True
+    while changed:
+        changed = False
+        for trace in frames:
+            for key in _requests(trace):
+                deps = structure.setdefault(key, {ANY_KEY} if key not in derived else set())
+                if not trace.reads <= deps:
+                    deps |= trace.reads
+                    changed = True
+        for key, trace in derived.items():
+            deps = structure[key]
+            for nested in _requests(trace):
+                if not structure[nested] <= deps:
+                    deps |= structure[nested]
+                    changed = True
+    by_rule = []
+    for trace in rules:
+        deps = set(trace.reads)
+        for key in _requests(trace):
+            deps |= structure[key]
+        by_rule.append(frozenset(deps))
+    return by_rule, {key: frozenset(deps) for key, deps in structure.items()}
+
+
+@dataclass
+class ChangedFacts:
+    """The files whose content changed since the memo: their facts then (pickled, from
+    the cache entry of the former content) and now (pickled, or loaded), compared key
+    by key on demand."""
+
+    before: dict[str, PickledFacts] = field(default_factory=dict)
+    now_pickled: dict[str, PickledFacts] = field(default_factory=dict)
+    now_loaded: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    _statuses: dict[tuple[str, str], int] = field(default_factory=dict)
+    _values: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
+    _maps: dict[frozenset[str], dict[str, LineMap] | None] = field(default_factory=dict)
+
+    @property
+    def files(self) -> list[str]:
+        return list(self.before)
+
+    def _value(self, relpath: str, key: str, now: bool) -> Any:
+        slot = (relpath, key, now)
+        if slot not in self._values:
+            if now and relpath in self.now_loaded:
+                value = self.now_loaded[relpath].get(key, _ABSENT)
+            else:
+                pickled = (self.now_pickled if now else self.before)[relpath]
+                value = load_facts(pickled[key])[key] if key in pickled else _ABSENT
+            self._values[slot] = value
+        return self._values[slot]
+
+    def _present(self, relpath: str, key: str, now: bool) -> bool:
+        if now and relpath in self.now_loaded:
+            return key in self.now_loaded[relpath]
+        return key in (self.now_pickled if now else self.before)[relpath]
+
+    def status(self, relpath: str, key: str) -> int:
+        """Whether ``key``'s facts of ``relpath`` are the same, moved or different."""
+        slot = (relpath, key)
+        if slot not in self._statuses:
+            self._statuses[slot] = self._compare(relpath, key)
+        return self._statuses[slot]
+
+    def _compare(self, relpath: str, key: str) -> int:
+        before, now = self._present(relpath, key, False), self._present(relpath, key, True)
+        if not before and not now:
+            return _SAME
+        if before != now:
+            return _DIFFERENT
+        pickled = self.now_pickled.get(relpath)
+        if pickled is not None and pickled.get(key) == self.before[relpath][key]:
+            return _SAME
+        try:
+            old, new = self._value(relpath, key, False), self._value(relpath, key, True)
+            if old == new:
+                return _SAME
+            return _MOVED if line_map(old, new) is not None else _DIFFERENT
+        except Exception:  # facts that do not load or compare: different
+            return _DIFFERENT
+
+    def line_maps(self, keys: frozenset[str]) -> dict[str, LineMap] | None:
+        """How the lines of the facts under ``keys`` moved in each changed file (one map
+        over all of them together: its positions must stay in order across keys), or
+        None when no single renumbering accounts for them."""
+        if keys not in self._maps:
+            self._maps[keys] = self._line_maps(keys)
+        return self._maps[keys]
+
+    def _line_maps(self, keys: frozenset[str]) -> dict[str, LineMap] | None:
+        maps: dict[str, LineMap] = {}
+        ordered = sorted(keys)
+        for relpath in self.before:
+            if all(self.status(relpath, key) == _SAME for key in ordered):
+                continue
+            try:
+                old = tuple(self._value(relpath, key, False) for key in ordered)
+                new = tuple(self._value(relpath, key, True) for key in ordered)
+                lines = line_map(old, new)
+            except Exception:
+                return None
+            if lines is None:
+                return None
+            maps[relpath] = lines
+        return maps
+
+    def outcome_for(
+        self, deps: frozenset[str], movable: bool
+    ) -> tuple[bool, dict[str, LineMap] | None]:
+        """(reusable, line maps) for an outcome depending on ``deps``: maps None when
+        nothing it depends on moved."""
+        if not self.before:
+            return True, None
+        if ANY_KEY in deps:
+            return False, None
+        moved = False
+        for relpath in self.before:
+            for key in deps:
+                status = self.status(relpath, key)
+                if status == _DIFFERENT:
+                    return False, None
+                moved = moved or status == _MOVED
+        if not moved:
+            return True, None
+        if not movable:
+            return False, None
+        maps = self.line_maps(deps)
+        return maps is not None, maps
+
+
+def _moved_trace(
+    trace: FrameTrace, maps: dict[str, LineMap]
+) -> tuple[FrameTrace, list[Notification]] | None:
+    """``trace`` with its notifications moved (and them), or None."""
+    notes = [event for event in trace.events if not isinstance(event, str)]
+    outcome = remap_outcome([], notes, maps)
+    if outcome is None:
+        return None
+    moved = iter(outcome[1])
+    events = tuple(event if isinstance(event, str) else next(moved) for event in trace.events)
+    return FrameTrace(trace.reads, events), outcome[1]
+
+
+def _moved_rule(outcome: RuleOutcome, maps: dict[str, LineMap]) -> RuleOutcome | None:
+    notes = [event for event in outcome.trace.events if not isinstance(event, str)]
+    if outcome.error is not None:
+        notes.append(outcome.error)
+    moved = remap_outcome(outcome.findings, notes, maps)
+    if moved is None:
+        return None
+    findings, moved_notes = moved
+    error = moved_notes.pop() if outcome.error is not None else None
+    replaced = iter(moved_notes)
+    events = tuple(e if isinstance(e, str) else next(replaced) for e in outcome.trace.events)
+    return replace(
+        outcome, trace=FrameTrace(outcome.trace.reads, events), findings=findings, error=error
+    )
+
+
+@dataclass
+class Plan:
+    """Which rules keep their outcome (moved if need be) and which run again."""
+
+    memo: ProjectMemo
+    changed: ChangedFacts
+    # Per rule, in order: its outcome kept (moved), or None: it runs again.
+    outcomes: list[RuleOutcome | None]
+    derived_deps: dict[str, frozenset[str]]
+    movable: bool  # every rule audited (derived structures' notifications may move)
+    _derived: dict[str, FrameTrace | None] = field(default_factory=dict)
+
+    @property
+    def reruns(self) -> int:
+        return sum(1 for outcome in self.outcomes if outcome is None)
+
+    def stored_derived(self, key: str) -> FrameTrace | None:
+        """The memo's trace of the derived structure ``key``, moved to the facts of
+        now, or None when it cannot be (its build must then run)."""
+        if key not in self._derived:
+            self._derived[key] = self._moved_derived(key)
+        return self._derived[key]
+
+    def _moved_derived(self, key: str) -> FrameTrace | None:
+        stored = self.memo.derived.get(key)
+        if stored is None:
+            return None
+        trace = stored[1]
+        reusable, maps = self.changed.outcome_for(
+            self.derived_deps.get(key, frozenset({ANY_KEY})), self.movable
+        )
+        if not reusable:
+            return None
+        if maps is None:
+            return trace
+        moved = _moved_trace(trace, maps)
+        return moved[0] if moved is not None else None
+
+
+def plan(memo: ProjectMemo, rules: Sequence[RuleRef], changed: ChangedFacts) -> Plan | None:
+    """What of ``memo`` the run keeps; None when the memo is of other rules."""
+    if [outcome.rule for outcome in memo.rules] != [rule_name(rule) for rule in rules]:
+        return None
+    derived = {key: trace for key, (_, trace) in memo.derived.items()}
+    by_rule, by_structure = dependencies([o.trace for o in memo.rules], derived)
+    outcomes: list[RuleOutcome | None] = []
+    for outcome, deps, rule in zip(memo.rules, by_rule, rules, strict=True):
+        reusable, maps = changed.outcome_for(deps, audited([rule.__module__]))
+        if not reusable:
+            outcomes.append(None)
+        elif maps is None:
+            outcomes.append(outcome)
+        else:
+            outcomes.append(_moved_rule(outcome, maps))
+    movable = audited(rule.__module__ for rule in rules)
+    return Plan(memo, changed, outcomes, by_structure, movable)
+
+
+class GiveUp(Exception):
+    """A derived structure's trace is not known: run every rule."""
+
+
+def assemble(
+    outcomes: Sequence[RuleOutcome], derived: Callable[[str], FrameTrace | None]
+) -> tuple[list[Finding], list[Notification], dict[str, FrameTrace]]:
+    """The phase's findings and notifications from each rule's outcome, as a run of
+    every rule in order gives them, and the traces of the derived structures used;
+    raises :class:`GiveUp` when ``derived`` does not know one that was requested."""
+    findings: list[Finding] = []
+    for outcome in outcomes:
+        findings.extend(outcome.findings)
+    notifications = [outcome.error for outcome in outcomes if outcome.error is not None]
+    used: dict[str, FrameTrace] = {}
+
+    def walk(events: Iterable[Notification | str]) -> None:
+        for event in events:
+            if not isinstance(event, str):
+                notifications.append(event)
+            elif event not in used:
+                trace = derived(event)
+                if trace is None:
+                    raise GiveUp(event)
+                used[event] = trace
+                walk(trace.events)
+
+    for outcome in outcomes:
+        walk(outcome.trace.events)
+    return findings, notifications, used
