@@ -20,13 +20,17 @@ from integ_lint.engine.discovery import SourceFile
 from integ_lint.engine.results import FileResult
 from integ_lint.facts.collector import visitor_method_names
 from integ_lint.facts.context import FileContext
+from integ_lint.facts.positions import RECORDED_KINDS
 from integ_lint.facts.syntax import (
     CHILD_FIELDS,
     NODE_TYPES,
     OPTIONAL_LAST_FIELD,
     SKIPPED_WHEN_NONE,
     child_fields,
+    field_kinds,
     is_node_type,
+    kinds_inside,
+    node_kinds,
 )
 from integ_lint.files.paths import has_undecodable_bytes
 from integ_lint.files.source import (
@@ -70,6 +74,64 @@ _WHITESPACE_TYPES: frozenset[type] = frozenset(
 )
 _WHITESPACE_NAMES = frozenset(kind.__name__ for kind in _WHITESPACE_TYPES)
 
+# What the walk does with a child, per its type (see _Dispatcher._action).
+_SKIP, _RECORD, _WALK = 0, 1, 2
+# Per node type, how the walk treats it besides its fields.
+_IMPORT, _IMPORT_FROM, _SCOPED, _HOOKED = 1, 2, 4, 8
+
+
+class _Pruning:
+    """What the walk may leave out, for one set of wanted node kinds (learnt once per
+    set and shared by every file's dispatcher): the *terminal* kinds (whitespace,
+    commas, operators, numbers: nodes that hold only whitespace and each other) that
+    no visitor wants and the positions do not number are never entered; the ones the
+    positions number but no visitor wants (``Name``, ``SimpleString``) are recorded
+    without being entered; a field that can hold only skipped kinds is not read."""
+
+    def __init__(self, wanted: frozenset[str]) -> None:
+        if wanted & _WHITESPACE_NAMES:
+            # A visitor reads whitespace or comments: every node is walked.
+            self.skipped: frozenset[type] = frozenset()
+            self.recorded: frozenset[type] = frozenset()
+        else:
+
+            def left_out(kind: type) -> bool:
+                inside = kinds_inside(kind)
+                return (
+                    inside is not None
+                    and kind.__name__ not in wanted
+                    and not any(k.__name__ in wanted or k in RECORDED_KINDS for k in inside)
+                )
+
+            kinds = [kind for kind in node_kinds() if left_out(kind)]
+            self.skipped = frozenset(k for k in kinds if k not in RECORDED_KINDS)
+            self.recorded = frozenset(k for k in kinds if k in RECORDED_KINDS)
+        # Per child type: _SKIP, _RECORD or _WALK (filled in as types are met).
+        self.actions: dict[type, int] = {}
+        self.fields: dict[type, tuple[str, ...]] = {}  # per node type: the fields read
+
+    def action(self, kind: type, hooked: bool) -> int:
+        found = NODE_TYPES.get(kind)
+        if found is None:
+            found = is_node_type(kind)
+        if not found or kind in self.skipped:
+            return _SKIP
+        if kind in self.recorded and not hooked:
+            return _RECORD
+        return _WALK
+
+    def read_fields(self, kind: type, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """``fields`` less those that can hold only skipped kinds."""
+        kept = []
+        for name in fields:
+            kinds = field_kinds(kind, name)
+            if kinds is None or not kinds or not all(k in self.skipped for k in kinds):
+                kept.append(name)
+        return tuple(kept)
+
+
+_PRUNINGS: dict[frozenset[str], _Pruning] = {}
+
 
 class _Dispatcher(cst.CSTVisitor):
     """Runs many visitors in one traversal, keeping scope and import aliases current
@@ -85,35 +147,70 @@ class _Dispatcher(cst.CSTVisitor):
         self.context = context
         self.on_failure = on_failure
         self.failed: set[int] = set()
-        # Every node walked, in order (the positions match them with CPython's ast).
+        # Every node walked or recorded, in order (the positions match them with
+        # CPython's ast).
         self.visited: list[cst.CSTNode] = []
         self._hooked = False  # a subclass overrides on_visit/on_leave (see walk)
         self.table: dict[str, _Entries] = {}
         for visitor in visitors:
             for method_name, method in _visitor_methods(visitor).items():
                 self.table.setdefault(method_name, []).append((visitor, method))
-        # Per node type: the (visit, leave) entries, so that the hot path does no
-        # string formatting. Attribute hooks (``visit_If_body``) are rare: LibCST
-        # announces every attribute of every node, so only the node types that have
-        # a hook get past a set lookup.
-        self._by_type: dict[type[cst.CSTNode], tuple[_Entries, _Entries]] = {}
+        # Per node type: the (visit, leave) entries, the fields to read and the
+        # _IMPORT/_SCOPED/_HOOKED flags, so that the hot path does no string
+        # formatting. Attribute hooks (``visit_If_body``) are rare: LibCST announces
+        # every attribute of every node, so only the node types that have a hook get
+        # past a set lookup.
+        self._plans: dict[type, tuple[_Entries, _Entries, tuple[str, ...], int]] = {}
         self._attribute_hook_types = {
             name.split("_", 2)[1] for name in self.table if name.count("_") > 1
         }
-        # Whitespace and comment nodes are half of all nodes; when no visitor wants any
-        # of them (nor their attributes), the walk does not enter them at all.
-        wanted = {name.split("_", 2)[1] for name in self.table}
-        self._skipped_types: frozenset[type] = (
-            frozenset() if wanted & _WHITESPACE_NAMES else _WHITESPACE_TYPES
-        )
+        wanted = frozenset(name.split("_", 2)[1] for name in self.table)
+        pruning = _PRUNINGS.get(wanted)
+        if pruning is None:
+            pruning = _PRUNINGS[wanted] = _Pruning(wanted)
+        self._pruning = pruning
+        # Whitespace and comment nodes are half of all nodes, tokens and numbers a
+        # quarter of the rest; the walk enters none that no visitor wants.
+        self._skipped_types: frozenset[type] = pruning.skipped
 
-    def _entries(self, kind: type[cst.CSTNode]) -> tuple[_Entries, _Entries]:
-        entries = self._by_type.get(kind)
-        if entries is None:
-            name = kind.__name__
-            entries = (self.table.get(f"visit_{name}", []), self.table.get(f"leave_{name}", []))
-            self._by_type[kind] = entries
-        return entries
+    def _plan(
+        self, kind: type, node: cst.CSTNode
+    ) -> tuple[_Entries, _Entries, tuple[str, ...], int]:
+        name = kind.__name__
+        visit = self.table.get(f"visit_{name}", [])
+        leave = self.table.get(f"leave_{name}", [])
+        fields = CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = child_fields(node)
+        flags = 0
+        if kind is cst.Import:
+            flags |= _IMPORT
+        elif kind is cst.ImportFrom:
+            flags |= _IMPORT_FROM
+        elif kind is cst.FunctionDef or kind is cst.ClassDef:
+            flags |= _SCOPED
+        if name in self._attribute_hook_types:
+            flags |= _HOOKED  # every field read, each announced
+        elif self._skipped_types is self._pruning.skipped:
+            read = self._pruning.fields.get(kind)
+            if read is None:
+                read = self._pruning.fields[kind] = self._pruning.read_fields(kind, fields)
+            fields = read
+        plan = self._plans[kind] = (visit, leave, fields, flags)
+        return plan
+
+    def _action(self, kind: type) -> int:
+        pruning = self._pruning
+        if self._skipped_types is not pruning.skipped or self._hooked:
+            # A subclass watching the walk: it sees every node it does not skip.
+            found = NODE_TYPES.get(kind)
+            if found is None:
+                found = is_node_type(kind)
+            action = _WALK if found and kind not in self._skipped_types else _SKIP
+            self._actions[kind] = action
+            return action
+        action = pruning.actions[kind] = pruning.action(kind, hooked=False)
+        return action
 
     def _run(self, entries: _Entries, node: cst.CSTNode) -> None:
         for visitor, method in entries:
@@ -151,68 +248,99 @@ class _Dispatcher(cst.CSTVisitor):
         """``node.visit(self)`` without its cost: LibCST's ``visit`` rebuilds (and
         re-validates) every node on the way back up, machinery made for transforms.
         This read-only walk makes the same visitor and attribute calls in the same
-        order (tests/test_speed_cold_walk.py) and builds nothing; it skips only
-        whitespace and comment nodes when no visitor wants them. The dispatch to the
-        visitors is inline (two calls fewer per node: a few percent of a run); the
-        ``on_visit``/``on_leave`` hooks are called only when a subclass overrides them."""
+        order (tests/test_speed_cold_walk.py) and builds nothing; it leaves out only
+        nodes no visitor can see (see :class:`_Pruning`). The dispatch to the visitors
+        is inline; the ``on_visit``/``on_leave`` hooks are called only when a subclass
+        overrides them, and it then sees every node but the skipped ones."""
         cls = type(self)
         self._hooked = not (
             cls.on_visit is _Dispatcher.on_visit and cls.on_leave is _Dispatcher.on_leave
         )
+        pruning = self._pruning
+        self._actions = (
+            pruning.actions if self._skipped_types is pruning.skipped and not self._hooked else {}
+        )
         self._walk(node)
 
     def _walk(self, node: cst.CSTNode) -> None:
-        self.visited.append(node)
+        visited = self.visited
+        visited.append(node)
         if self._hooked:
             self.on_visit(node)
         kind = type(node)
-        if kind is cst.Import:
-            self.context.aliases.record_import(node)  # type: ignore[arg-type]
-        elif kind is cst.ImportFrom:
-            self.context.aliases.record_import_from(node)  # type: ignore[arg-type]
-        entries = self._by_type.get(kind)
-        if entries is None:
-            entries = self._entries(kind)
-        visit, leave = entries
+        plan = self._plans.get(kind)
+        if plan is None:
+            plan = self._plan(kind, node)
+        visit, leave, fields, flags = plan
+        if flags:
+            if flags & _IMPORT:
+                self.context.aliases.record_import(node)  # type: ignore[arg-type]
+            elif flags & _IMPORT_FROM:
+                self.context.aliases.record_import_from(node)  # type: ignore[arg-type]
         if visit:
-            self._run(visit, node)
-        scoped = kind is cst.FunctionDef or kind is cst.ClassDef
-        if scoped:
+            failed = self.failed
+            for visitor, method in visit:
+                if failed and id(visitor) in failed:
+                    continue
+                try:
+                    method(node)
+                except Exception as exc:
+                    failed.add(id(visitor))
+                    self.on_failure(visitor, exc)
+        if flags & _SCOPED:
             self.context.push_scope(node.name.value)  # type: ignore[attr-defined]
-        fields = CHILD_FIELDS.get(kind)
-        if fields is None:
-            fields = child_fields(node)
-        if fields:
-            hooks = kind.__name__ in self._attribute_hook_types
-            skipped = self._skipped_types
+        if flags & _HOOKED:
+            self._walk_announced(node, kind, fields)
+        elif fields:
+            actions = self._actions
             for name in fields:
                 value = getattr(node, name)
-                if value is None and name == OPTIONAL_LAST_FIELD and kind in SKIPPED_WHEN_NONE:
-                    continue
-                if hooks:
-                    self.on_visit_attribute(node, name)
-                # Type checks by identity: CSTNode is an ABC, whose isinstance is slow.
                 value_type = type(value)
                 if value_type is tuple or value_type is list:
                     for child in value:
-                        if type(child) not in skipped:
+                        child_type = type(child)
+                        action = actions.get(child_type)
+                        if action is None:
+                            action = self._action(child_type)
+                        if action is _WALK:
                             self._walk(child)
-                elif value_type in skipped:
-                    pass
-                elif value is not None:
-                    is_node = NODE_TYPES.get(value_type)
-                    if is_node is None:
-                        is_node = is_node_type(value_type)
-                    if is_node:
+                        elif action is _RECORD:
+                            visited.append(child)
+                else:
+                    action = actions.get(value_type)
+                    if action is None:
+                        action = self._action(value_type)
+                    if action is _WALK:
                         self._walk(value)
-                if hooks:
-                    self.on_leave_attribute(node, name)
-        if scoped:
+                    elif action is _RECORD:
+                        visited.append(value)
+        if flags & _SCOPED:
             self.context.pop_scope()
         if leave:
             self._run(leave, node)
         if self._hooked:
             self.on_leave(node)
+
+    def _walk_announced(self, node: cst.CSTNode, kind: type, fields: tuple[str, ...]) -> None:
+        """The children of a node whose attributes some visitor hooks: every field,
+        each announced before and after, as LibCST's ``visit`` does."""
+        actions = self._actions
+        for name in fields:
+            value = getattr(node, name)
+            if value is None and name == OPTIONAL_LAST_FIELD and kind in SKIPPED_WHEN_NONE:
+                continue
+            self.on_visit_attribute(node, name)
+            children = value if type(value) is tuple or type(value) is list else (value,)
+            for child in children:
+                child_type = type(child)
+                action = actions.get(child_type)
+                if action is None:
+                    action = self._action(child_type)
+                if action is _WALK:
+                    self._walk(child)
+                elif action is _RECORD:
+                    self.visited.append(child)
+            self.on_leave_attribute(node, name)
 
 
 def analyze_file(

@@ -406,6 +406,9 @@ _SCANNED: dict[type[cst.CSTNode], tuple[str | None, tuple[str, ...]]] = {
     **{kind: (_CST_BUCKETS.get(kind), fields) for kind, fields in _IDENTIFIER_FIELDS.items()},
     **{kind: (_CST_BUCKETS.get(kind), ()) for kind in _OPAQUE},
 }
+# The kinds the engine's walk must record in its order (see AstPositions._number),
+# even where no visitor wants them.
+RECORDED_KINDS: frozenset[type[cst.CSTNode]] = frozenset(_SCANNED)
 # Small statements: their range holds their semicolon, which ast's does not.
 _SMALL_STATEMENTS = (cst.Assign, cst.AnnAssign, cst.Import, cst.ImportFrom)
 

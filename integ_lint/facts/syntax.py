@@ -6,7 +6,11 @@ blocks a collector marked (``MarkedBlocks``)."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import typing
 from collections.abc import Callable
+from typing import Any
 
 import libcst as cst
 
@@ -122,3 +126,86 @@ def child_fields(node: cst.CSTNode) -> tuple[str, ...]:
         fields.append(OPTIONAL_LAST_FIELD)
     CHILD_FIELDS[kind] = result = tuple(fields)
     return result
+
+
+# -- what a node kind can hold -------------------------------------------------------
+# Per node kind: whether it holds only whitespace and tokens (``Comma``, ``Dot``, ``+``,
+# a parenthesis; ``Name`` and ``Integer``, whose only children are parentheses). A walk
+# that wants none of them, and no position of them, need not enter them at all.
+_TERMINAL: dict[type, bool] = {}
+
+
+def _concrete_kinds(annotation: Any) -> list[type] | None:
+    """The node kinds a field annotated ``annotation`` may hold (subclasses included,
+    ``Sequence[...]`` and unions unpacked); None when unknown (a string annotation)."""
+    arguments = typing.get_args(annotation)
+    if arguments:
+        kinds: list[type] = []
+        for argument in arguments:
+            inner = _concrete_kinds(argument)
+            if inner is None:
+                return None
+            kinds.extend(inner)
+        return kinds
+    if not isinstance(annotation, type):
+        return None if isinstance(annotation, (str, typing.ForwardRef)) else []
+    if not is_node_type(annotation):
+        return []  # a string, a flag, MaybeSentinel
+    found: list[type] = []
+    stack = [annotation]
+    while stack:
+        kind = stack.pop()
+        if not inspect.isabstract(kind):
+            found.append(kind)
+        stack.extend(kind.__subclasses__())
+    return found
+
+
+def is_terminal(kind: type) -> bool:
+    """Whether nodes of ``kind`` hold only whitespace and other terminal nodes (learnt
+    once per kind from LibCST's field annotations; False when unsure)."""
+    known = _TERMINAL.get(kind)
+    if known is None:
+        _TERMINAL[kind] = False  # a kind that may hold itself is not terminal
+        known = all(
+            kinds is not None and all(is_terminal(k) for k in kinds)
+            for kinds in map(_concrete_kinds, _field_annotations(kind).values())
+        )
+        _TERMINAL[kind] = known
+    return known
+
+
+def _field_annotations(kind: type) -> dict[str, Any]:
+    if not dataclasses.is_dataclass(kind):
+        return {"": None}  # unknown: not terminal
+    return {field.name: field.type for field in dataclasses.fields(kind)}
+
+
+def field_kinds(kind: type, name: str) -> list[type] | None:
+    """The node kinds field ``name`` of ``kind`` may hold, or None when unknown."""
+    annotations = _field_annotations(kind)
+    if name not in annotations:
+        return None
+    return _concrete_kinds(annotations[name])
+
+
+def node_kinds() -> list[type[cst.CSTNode]]:
+    """Every concrete node kind LibCST exports."""
+    return [
+        kind
+        for kind in vars(cst).values()
+        if isinstance(kind, type) and is_node_type(kind) and not inspect.isabstract(kind)
+    ]
+
+
+def kinds_inside(kind: type) -> frozenset[type] | None:
+    """Every node kind that may occur inside a node of terminal ``kind`` (at any depth);
+    None for a kind that is not terminal."""
+    if not is_terminal(kind):
+        return None
+    inside: set[type] = set()
+    for annotation in _field_annotations(kind).values():
+        for held in _concrete_kinds(annotation) or ():
+            inside.add(held)
+            inside |= kinds_inside(held) or frozenset()
+    return frozenset(inside)
