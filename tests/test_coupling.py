@@ -648,3 +648,28 @@ def test_reach_through_is_one_finding_per_class_and_reached_manager(tmp_path: Pa
     finding = report.findings[0]
     assert "into MetricsManager (2 sites)" in finding.message
     assert [(r.path, r.span.start_line) for r in finding.related] == [("app/callbacks.py", 12)]
+
+
+def test_manager_records_pickle_as_themselves_and_move_with_their_lines(tmp_path: Path) -> None:
+    """The records are tuples with the site flattened (fast to unpickle): each comes
+    back as its own class, equal by content; the project memo's line_map moves their
+    four span fields as a Span."""
+    import pickle
+
+    from integ_lint.engine.memo_remap import line_map
+
+    make_project(tmp_path, {"app/__init__.py": "", "app/tricky.py": ""})
+    (tmp_path / "app" / "tricky.py").write_text(TRICKY, encoding="utf-8")
+    found = dict((f.relpath, v) for f, v in index(tmp_path).facts("managers"))
+    facts = found["app/tricky.py"]
+    assert isinstance(facts, ManagerFacts)
+    records = [*facts.classes, *facts.assigns, *facts.chains, *facts.self_passes, *facts.imports]
+    assert records and all(r.site.span == r.span for r in records)
+    for record in records:
+        copy = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(copy) is type(record) and copy == record
+    shifted = "# a comment\n\n" + TRICKY
+    (tmp_path / "app" / "tricky.py").write_text(shifted, encoding="utf-8")
+    moved = dict((f.relpath, v) for f, v in index(tmp_path).facts("managers"))["app/tricky.py"]
+    lines = line_map(facts, moved)
+    assert lines and all(new == old + 2 for old, new in lines.items())

@@ -72,6 +72,11 @@ _FLAT_SPANS: frozenset[str] = frozenset(
         "integ_lint.facts.calls.FunctionFact",
         "integ_lint.facts.calls.CallFact",
         "integ_lint.facts.calls.BlockingCall",
+        "integ_lint.facts.manager_records.ClassFact",
+        "integ_lint.facts.manager_records.AttrAssign",
+        "integ_lint.facts.manager_records.Chain",
+        "integ_lint.facts.manager_records.SelfPass",
+        "integ_lint.facts.manager_records.ImportedName",
     }
 )
 _SPAN_FIELDS = ("start_line", "start_col", "end_line", "end_col")

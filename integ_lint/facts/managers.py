@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from sys import intern
 from typing import Any
 
 import libcst as cst
@@ -47,7 +48,6 @@ from integ_lint.facts.manager_records import (
     SelfPass,
 )
 from integ_lint.facts.syntax import MarkedBlocks
-from integ_lint.findings.model import Site
 
 _WRAPPERS = {"Optional", "Union", "Final", "ClassVar", "Annotated", "ReadOnly", "Required"}
 
@@ -103,11 +103,11 @@ class ManagerFactCollector(FactCollector):
         super().__init__(context)
         self._stack: list[tuple[str, _ClassState | _Frame]] = []
         self._classes: list[_ClassState] = []
-        # records waiting for their site: (build(site) -> record, position)
-        self._assigns: list[tuple[Callable[[Site], AttrAssign], _Pos]] = []
-        self._chains: list[tuple[Callable[[Site], Chain], _Pos]] = []
-        self._self_passes: list[tuple[Callable[[Site], SelfPass], _Pos]] = []
-        self._imports: list[tuple[Callable[[Site], ImportedName], _Pos]] = []
+        # records waiting for their site: (build(*site fields) -> record, position)
+        self._assigns: list[tuple[Callable[..., AttrAssign], _Pos]] = []
+        self._chains: list[tuple[Callable[..., Chain], _Pos]] = []
+        self._self_passes: list[tuple[Callable[..., SelfPass], _Pos]] = []
+        self._imports: list[tuple[Callable[..., ImportedName], _Pos]] = []
         self._inner: set[int] = set()
         self._type_checking = MarkedBlocks()
         self._import_depth = 0
@@ -444,23 +444,24 @@ class ManagerFactCollector(FactCollector):
 
     # -- sites ---------------------------------------------------------------------------------
     def collect(self) -> ManagerFacts:
-        def site(pos: _Pos) -> Site:
-            return Site(
-                span=self.context.span(pos.node),
-                scope=pos.scope,
-                snippet=self.context.snippet(pos.node),
-            )
+        def site(pos: _Pos) -> tuple[int, int, int, int, str, str]:
+            """The fields of the record's :class:`Site`, flat (see manager_records)."""
+            start_line, start_col, end_line, end_col = self.context.positions.range_of(pos.node)
+            # Interned: the records of one scope then hold one string, pickled once.
+            scope = intern(pos.scope)
+            snippet = self.context.snippet(pos.node)
+            return start_line, start_col + 1, end_line, end_col + 1, scope, snippet
 
-        def built(records: list[tuple[Callable[[Site], Any], _Pos]]) -> tuple[Any, ...]:
-            return tuple(build(site(pos)) for build, pos in records)
+        def built(records: list[tuple[Callable[..., Any], _Pos]]) -> tuple[Any, ...]:
+            return tuple(build(*site(pos)) for build, pos in records)
 
         return ManagerFacts(
             module=self.context.module,
             classes=tuple(
                 ClassFact(
-                    qualname=c.qualname,
-                    bases=c.bases,
-                    site=site(c.pos),
+                    c.qualname,
+                    c.bases,
+                    *site(c.pos),
                     attr_types=tuple(sorted(c.attr_types.items())),
                 )
                 for c in self._classes
