@@ -135,10 +135,19 @@ def _hints(kind: type) -> dict[str, Any]:
     return typing.get_type_hints(kind)
 
 
+def _is_named_tuple(kind: Any) -> bool:
+    """A ``typing.NamedTuple`` record (the call and manager facts)."""
+    return isinstance(kind, type) and issubclass(kind, tuple) and hasattr(kind, "_fields")
+
+
 @functools.cache
 def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
-    """A dataclass's fields and their declared types, computed once per class."""
+    """A dataclass's or NamedTuple's fields and their declared types, computed once
+    per class."""
     hints = _hints(kind)
+    if _is_named_tuple(kind):
+        names: tuple[str, ...] = getattr(kind, "_fields")  # noqa: B009 (not typed on type)
+        return tuple((name, hints[name]) for name in names)
     return tuple((item.name, hints[item.name]) for item in dataclasses.fields(kind))
 
 
@@ -218,6 +227,12 @@ class TypedCodec:
                     raise CodecError(f"{hint.__qualname__}.{item.name} is not an init field")
             for _, declared in _fields(hint):
                 self._admit(declared)
+            return
+        if _is_named_tuple(hint):
+            if hint not in self.allowed:
+                self.allowed.add(hint)
+                for _, declared in _fields(hint):
+                    self._admit(declared)
             return
         raise CodecError(f"unsupported type {hint!r}")
 
