@@ -432,7 +432,7 @@ def _analyze_text(
         )
         return result
     try:
-        tree = cst.parse_module(text)
+        tree = _parse_module(text)
     except cst.ParserSyntaxError as exc:
         cpython = _cpython_syntax_error(text)
         if cpython is not None:
@@ -472,6 +472,26 @@ def _analyze_text(
     result.findings.clear()
     _visit(result, text, tree, config, file_rules, collectors, positions_from_ast=False)
     return result
+
+
+def _parse_module(text: str) -> cst.Module:
+    """``cst.parse_module`` without LibCST's validation of each node as the parser
+    builds it (``CSTNode.__post_init__``, a sixth of the parse): it checks nodes
+    that code builds by hand (a Name is an identifier, whitespace is whitespace),
+    which the parser's nodes are by construction; LibCST's own comment there says
+    as much. It stays on for every other node (a fix's replacement)."""
+    cst.CSTNode.__post_init__ = _unvalidated  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(text)
+    finally:
+        cst.CSTNode.__post_init__ = _VALIDATED  # type: ignore[method-assign]
+
+
+_VALIDATED = cst.CSTNode.__post_init__
+
+
+def _unvalidated(self: cst.CSTNode) -> None:
+    """A parsed node's ``__post_init__``: nothing to check (see _parse_module)."""
 
 
 def _visit(
