@@ -32,3 +32,15 @@ def test_validation_is_back_after_a_parse_and_after_a_syntax_error() -> None:
         _parse_module("def (:\n")
     with pytest.raises(cst.CSTValidationError):
         cst.SimpleWhitespace("x")
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ['"a"', "'b'", '"""x\ny"""', "''", '""""""', 'u"q"', 'b"q"', 'r"\\d"', '"a\\nb"', "'''a'''"],
+)
+def test_the_config_collectors_string_values_are_literal_eval(literal: str) -> None:
+    from integ_lint.facts.schemas import _string_value
+
+    node = cst.parse_expression(literal)
+    value = node.evaluated_value  # type: ignore[attr-defined]
+    assert _string_value(node) == (value if isinstance(value, str) else None)

@@ -25,7 +25,7 @@ import keyword
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -69,6 +69,7 @@ _DISPLAYS: tuple[tuple[type[cst.CSTNode], str], ...] = (
     (cst.Integer, "builtins.int"),
     (cst.Float, "builtins.float"),
 )
+_DISPLAY_TYPES: dict[type[cst.CSTNode], str] = dict(_DISPLAYS)
 _FACTORY_DEFAULTS = {"list": "[]", "dict": "{}", "tuple": "()", "set": "set()"}
 # Methods whose top-level assignments to self always run when an instance exists.
 _INIT_METHODS = frozenset({"__init__", "__post_init__", "__attrs_post_init__", "model_post_init"})
@@ -265,10 +266,18 @@ def _canonical(value: object) -> object:
 
 
 def _string_value(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
+    kind = type(node)
+    if kind is cst.SimpleString:
+        text = cast(cst.SimpleString, node).value
+        if text[0] in "'\"" and "\\" not in text and "\r" not in text:
+            # No prefix, no escapes, no carriage return: the text between the quotes is
+            # the value (``evaluated_value`` compiles it, for every string of a file).
+            quotes = 3 if len(text) >= 6 and text[:3] in ('"""', "'''") else 1
+            return text[quotes:-quotes]
+    elif kind is not cst.ConcatenatedString:
+        return None
+    value = cast("cst.SimpleString | cst.ConcatenatedString", node).evaluated_value
+    return value if isinstance(value, str) else None
 
 
 def _is_identifier(text: str) -> bool:
@@ -418,29 +427,36 @@ class SchemaFactCollector(FactCollector):
         """A symbolic description of where the value of ``expr`` comes from."""
         if depth > 30:
             return UNKNOWN
-        if isinstance(expr, cst.Name):
-            if expr.value == "None":
+        # Types by identity (these classes have no subclasses): a failed isinstance
+        # against LibCST's ABCs is a Python call, and this runs for most expressions.
+        kind = type(expr)
+        if kind is cst.Name:
+            name = cast(cst.Name, expr).value
+            if name == "None":
                 return Origin("none")
-            return self._lookup(expr.value)
-        if isinstance(expr, cst.Attribute):
-            return self.origin_of(expr.value, depth + 1).then(expr.attr.value)
-        if isinstance(expr, cst.Call):
-            return self._call_origin(expr, depth)
-        if isinstance(expr, cst.Dict):
-            return self._dict_origin(expr, depth)
-        if isinstance(expr, cst.BooleanOperation):
-            left = self.origin_of(expr.left, depth + 1)
+            return self._lookup(name)
+        if kind is cst.Attribute:
+            attribute = cast(cst.Attribute, expr)
+            return self.origin_of(attribute.value, depth + 1).then(attribute.attr.value)
+        if kind is cst.Call:
+            return self._call_origin(cast(cst.Call, expr), depth)
+        if kind is cst.Dict:
+            return self._dict_origin(cast(cst.Dict, expr), depth)
+        if kind is cst.BooleanOperation:
+            operation = cast(cst.BooleanOperation, expr)
+            left = self.origin_of(operation.left, depth + 1)
             if left.kind not in ("unknown", "none"):
                 return left
-            return self.origin_of(expr.right, depth + 1)
-        if isinstance(expr, cst.IfExp):
-            body = self.origin_of(expr.body, depth + 1)
+            return self.origin_of(operation.right, depth + 1)
+        if kind is cst.IfExp:
+            conditional = cast(cst.IfExp, expr)
+            body = self.origin_of(conditional.body, depth + 1)
             if body.kind not in ("unknown", "none"):
                 return body
-            return self.origin_of(expr.orelse, depth + 1)
-        for node_type, builtin in _DISPLAYS:
-            if isinstance(expr, node_type):
-                return Origin("type", (builtin,))
+            return self.origin_of(conditional.orelse, depth + 1)
+        builtin = _DISPLAY_TYPES.get(kind)
+        if builtin is not None:
+            return Origin("type", (builtin,))
         return UNKNOWN
 
     def _call_origin(self, call: cst.Call, depth: int) -> Origin:
@@ -865,12 +881,12 @@ class SchemaFactCollector(FactCollector):
         if not files:
             return
         func = node.func
-        if isinstance(func, cst.Name) and func.value in _BUILTIN_NAMES:
+        if type(func) is cst.Name and func.value in _BUILTIN_NAMES:
             return  # len(data), print(data), dict(data)
         if _last(dotted_name(func) or "") in _KEEPS_ARGUMENTS:
             return  # logger.info(data), yaml.safe_load(text)
         for arg in node.args:
-            if not arg.star and isinstance(arg.value, cst.Name):
+            if not arg.star and type(arg.value) is cst.Name:
                 entry = files.get(arg.value.value)
                 if entry is not None and entry[2]:
                     self._mutated(arg.value.value)
@@ -879,13 +895,13 @@ class SchemaFactCollector(FactCollector):
         """``setattr(self, key, value)`` with a computed name, ``self.__dict__.update(...)``."""
         func = node.func
         target: cst.BaseExpression | None = None
-        if isinstance(func, cst.Name) and func.value == "setattr" and len(node.args) >= 2:
+        if type(func) is cst.Name and func.value == "setattr" and len(node.args) >= 2:
             if _string_value(node.args[1].value) is None:
                 target = node.args[0].value
         elif (
-            isinstance(func, cst.Attribute)
+            type(func) is cst.Attribute
             and func.attr.value == "update"
-            and isinstance(func.value, cst.Attribute)
+            and type(func.value) is cst.Attribute
             and func.value.attr.value == "__dict__"
         ):
             target = func.value.value
@@ -900,11 +916,11 @@ class SchemaFactCollector(FactCollector):
         func = node.func
         if not node.args or not isinstance(func, (cst.Name, cst.Attribute)):
             return
-        if isinstance(func, cst.Name) and func.value in _BUILTIN_NAMES:
+        if type(func) is cst.Name and func.value in _BUILTIN_NAMES:
             if self._lookup(func.value).kind == "global":
                 return
-        elif isinstance(func, cst.Attribute):
-            if func.attr.value in _MUTATORS and isinstance(func.value, cst.Name):
+        elif type(func) is cst.Attribute:
+            if func.attr.value in _MUTATORS and type(func.value) is cst.Name:
                 self._mutated(func.value.value)
             if func.attr.value.startswith("__") or func.attr.value in _NEVER_PROJECT_METHODS:
                 return
@@ -944,20 +960,20 @@ class SchemaFactCollector(FactCollector):
         parts = self._path_parts(expr)
         if parts and parts[-1].lower().endswith(CONFIG_FILE_SUFFIXES):
             return "/".join(parts), _mentions_file(expr), False, True
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             for frame in reversed(self.frames):
                 if expr.value in frame.files:
                     return frame.files[expr.value]
                 if frame.kind == "function" and expr.value in frame.bindings:
                     return None
             return None
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             found = None
             source = None
             for arg in expr.args:
                 if found is None:
                     found, source = self._file_of(arg.value, depth + 1), arg
-            if found is None and isinstance(expr.func, cst.Attribute):
+            if found is None and type(expr.func) is cst.Attribute:
                 found = self._file_of(expr.func.value, depth + 1)  # Path("a.yaml").read_text()
             if found is None:
                 return None
@@ -972,7 +988,7 @@ class SchemaFactCollector(FactCollector):
                 )
             loaded = loaded or (name not in _PATH_CALLS and not name.startswith("read_bytes"))
             return path, relative, loaded, complete
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             return self._file_of(expr.value, depth + 1)
         return None
 
@@ -982,9 +998,9 @@ class SchemaFactCollector(FactCollector):
         text = _string_value(expr)
         if text is not None:
             return [text] if text and "\n" not in text and " " not in text else []
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Divide:
             return self._path_parts(expr.left, depth + 1) + self._path_parts(expr.right, depth + 1)
-        if isinstance(expr, cst.Call) and _last(dotted_name(expr.func) or "") in (
+        if type(expr) is cst.Call and _last(dotted_name(expr.func) or "") in (
             "join",
             "joinpath",
             "Path",
@@ -993,7 +1009,7 @@ class SchemaFactCollector(FactCollector):
         ):
             parts: list[str] = []
             if (
-                isinstance(expr.func, cst.Attribute)
+                type(expr.func) is cst.Attribute
                 and _last(dotted_name(expr.func) or "") == "joinpath"
             ):
                 parts = self._path_parts(expr.func.value, depth + 1)
@@ -1001,7 +1017,7 @@ class SchemaFactCollector(FactCollector):
                 if arg.keyword is None and not arg.star:
                     parts += self._path_parts(arg.value, depth + 1)
             return parts
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             for frame in reversed(self.frames):
                 if expr.value in frame.files and not frame.files[expr.value][2]:
                     return frame.files[expr.value][0].split("/")
@@ -1011,20 +1027,20 @@ class SchemaFactCollector(FactCollector):
 
     def _record_load(self, node: cst.Call) -> None:
         func = node.func
-        method = func.attr.value if isinstance(func, cst.Attribute) else ""
+        method = func.attr.value if type(func) is cst.Attribute else ""
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
-        if isinstance(func, cst.Attribute) and method in _VALIDATE_METHODS and positional:
+        if type(func) is cst.Attribute and method in _VALIDATE_METHODS and positional:
             file = self._file_of(positional[0])
             if file is not None and file[2]:
                 self._add_load(func.value, file, positional[0], node, "model_validate")
             return
-        if isinstance(func, cst.Attribute) and method == "parse_file" and positional:
+        if type(func) is cst.Attribute and method == "parse_file" and positional:
             file = self._file_of(positional[0])
             if file is not None:
                 self._add_load(func.value, file, None, node, "parse_file")
             return
         if (
-            isinstance(func, cst.Attribute)
+            type(func) is cst.Attribute
             and method == "merge"
             and _last(dotted_name(func.value) or "") == "OmegaConf"
         ):
@@ -1032,12 +1048,12 @@ class SchemaFactCollector(FactCollector):
             file = None
             for value in positional:
                 if (
-                    isinstance(value, cst.Call)
+                    type(value) is cst.Call
                     and _last(dotted_name(value.func) or "") == "structured"
                     and value.args
                 ):
                     schema = value.args[0].value
-                    if isinstance(schema, cst.Call):  # OmegaConf.structured(AppConfig())
+                    if type(schema) is cst.Call:  # OmegaConf.structured(AppConfig())
                         schema = schema.func
                 else:
                     file = file or self._file_of(value)
