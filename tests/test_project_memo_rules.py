@@ -226,7 +226,54 @@ class _LaterUser(ProjectRule):
         raise RuntimeError(f"crashed after {messaging} and {importing}")
 
 
-_PROBES = (_ImportCount, _KeysEverywhere, _FirstUser, _LaterUser)
+class _LazyCount:
+    """A derived structure that reads the messages facts only when first asked (a
+    memoised method), through the index it keeps."""
+
+    def __init__(self, project: ProjectIndex) -> None:
+        self.project = project
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            # The length of their text: a topic renamed changes it.
+            self._count = sum(len(repr(value)) for _, value in self.project.facts("messages"))
+        return self._count
+
+
+class _AsksFirst(ProjectRule):
+    """Asks the lazy structure first: the facts are read while it runs."""
+
+    code = "IL955"
+    name = "asks-first"
+    family = "probe"
+    severity = Severity.WARNING
+    VALID = ()
+    INVALID = ()
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        count = project.derived("probe.lazy", _LazyCount).count()
+        first = min(project.files)
+        yield self.finding(first, Site(Span(1, 1, 1, 2)), f"{count} characters (first)")
+
+
+class _AsksLater(ProjectRule):
+    """Gets the count already computed: it reads no fact itself."""
+
+    code = "IL956"
+    name = "asks-later"
+    family = "probe"
+    severity = Severity.WARNING
+    VALID = ()
+    INVALID = ()
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        count = project.derived("probe.lazy", _LazyCount).count()
+        first = min(project.files)
+        yield self.finding(first, Site(Span(1, 1, 1, 2)), f"{count} characters (later)")
+
+
+_PROBES = (_ImportCount, _KeysEverywhere, _FirstUser, _LaterUser, _AsksFirst, _AsksLater)
 
 
 @pytest.fixture
@@ -334,3 +381,20 @@ def test_no_rule_rerun_unpickles_no_fact(
     assert after == _outcome(root, use_cache=False)
     assert rerun and all(code.startswith("IL6") for code in rerun)
     assert loaded and "calls" not in loaded and "config-schema" not in loaded
+
+
+@pytest.mark.usefixtures("probes")
+def test_a_read_made_lazily_through_a_derived_structure_counts_for_its_other_users(
+    tmp_path: Path, rules_run: list[str]
+) -> None:
+    """The structure reads the messages facts after its build, in the first rule's run;
+    the second rule only gets the memoised count, yet depends on those facts too."""
+    root = _copy(tmp_path, "message_backend")
+    before, _ = _outcome(root)
+    rules_run.clear()
+    _edit(root / "src/backend/core/events.py", _topic_changed)
+    after = _outcome(root)
+    assert {"IL955", "IL956"} <= set(rules_run)
+    assert after == _outcome(root, use_cache=False)
+    later = [f.message for f in after[0] if f.code == "IL956"]
+    assert later and later != [f.message for f in before if f.code == "IL956"]
