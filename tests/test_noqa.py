@@ -52,3 +52,18 @@ def test_noqa_on_its_own_line_does_not_cover_the_next() -> None:
 def test_noqa_is_case_insensitive_and_space_separated() -> None:
     (comment,) = parse_suppressions("x = 1  # NOQA:IL201 IL202\n")
     assert comment.codes == ("IL201", "IL202")
+
+
+def test_no_comment_that_could_match_means_no_tokenizing() -> None:
+    from unittest import mock
+
+    from integ_lint.findings import suppressions
+
+    with mock.patch.object(suppressions.tokenize, "generate_tokens") as tokens:
+        assert parse_suppressions('x = "integ-lint: and noqa"  # noqa\n# integ-lint: x\n') == []
+    tokens.assert_not_called()
+    found = parse_suppressions("x = 1  # NOQA: IL201\ny = 2  #integ-lint:ignore[IL1]\n")
+    assert [(c.line, c.codes, c.noqa) for c in found] == [
+        (1, ("IL201",), True),
+        (2, ("IL1",), False),
+    ]

@@ -18,7 +18,6 @@ UNUSED_SEVERITY = Severity.WARNING
 _PATTERN = re.compile(
     r"#\s*integ-lint:\s*ignore(?P<codes>\[[^\]]*\])?(?:\s*--\s*(?P<reason>.*))?\s*$"
 )
-_MARKER = "integ-lint:"
 # The flake8/ruff "noqa" comment with explicit codes is what users type; it counts only
 # for codes this tool knows (a bare one, without codes, belongs to other tools).
 _NOQA = re.compile(r"#\s*noqa:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
@@ -43,8 +42,12 @@ class SuppressionComment:
         return not self.codes or any(code == c or code.startswith(c) for c in self.codes)
 
 
+# Somewhere in any comment _PATTERN or _NOQA matches: without it, no tokenizing.
+_CANDIDATE = re.compile(r"#\s*(?:noqa:|integ-lint:\s*ignore)", re.IGNORECASE)
+
+
 def parse_suppressions(text: str) -> list[SuppressionComment]:
-    if _MARKER not in text and "noqa" not in text.lower():
+    if _CANDIDATE.search(text) is None:
         return []
     comments: list[tuple[int, int, str, bool]] = []
     try:
