@@ -273,7 +273,30 @@ class _AsksLater(ProjectRule):
         yield self.finding(first, Site(Span(1, 1, 1, 2)), f"{count} characters (later)")
 
 
-_PROBES = (_ImportCount, _KeysEverywhere, _FirstUser, _LaterUser, _AsksFirst, _AsksLater)
+class _Digests(ProjectRule):
+    """Reports the content digest of the first file (it changes with any edit)."""
+
+    code = "IL957"
+    name = "digests"
+    family = "probe"
+    severity = Severity.WARNING
+    VALID = ()
+    INVALID = ()
+
+    def check(self, project: ProjectIndex) -> Iterable[Finding]:
+        digests = sorted(file.digest[:8] for file in project.files.values())
+        yield self.finding(min(project.files), Site(Span(1, 1, 1, 2)), " ".join(digests))
+
+
+_PROBES = (
+    _ImportCount,
+    _KeysEverywhere,
+    _FirstUser,
+    _LaterUser,
+    _AsksFirst,
+    _AsksLater,
+    _Digests,
+)
 
 
 @pytest.fixture
@@ -325,6 +348,7 @@ def test_an_unrecorded_read_reruns_the_rule_on_any_change(
     _edit(root / "src/backend/core/events.py", _topic_changed)
     after = _outcome(root)
     assert "IL952" in rules_run
+    assert "IL957" in rules_run  # a file's content digest: no fact key either
     assert "IL951" not in rules_run  # it read the imports facts only: kept
     assert after == _outcome(root, use_cache=False)
 

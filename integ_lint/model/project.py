@@ -238,6 +238,11 @@ class FactsView(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"FactsView({self._relpath!r}, keys={list(self._keys)!r})"
 
+    def note_any_read(self) -> None:
+        """Note a read of the file that names no fact key (its content digest)."""
+        if self._columns.recorder is not None:
+            self._columns.recorder.read_any()
+
 
 @dataclass(frozen=True)
 class FileFacts:
@@ -247,9 +252,17 @@ class FileFacts:
     relpath: str
     module: str
     is_package_init: bool
-    digest: str
+    content_digest: str
     facts: Mapping[str, Any] = field(default_factory=dict)
     role: str = "library"  # integ_lint.config.roles
+
+    @property
+    def digest(self) -> str:
+        """The file's content digest. It changes with any edit, so a recording rule that
+        reads it depends on every fact (the memo compares files by their facts)."""
+        if isinstance(self.facts, FactsView):
+            self.facts.note_any_read()
+        return self.content_digest
 
 
 def builder_name(build: Callable[..., Any]) -> str:
