@@ -457,12 +457,14 @@ def project_memo_key(
     collectors: Sequence[CollectorRef],
     results: Sequence[FileResult],
     roles: dict[str, str],
-    report_paths: set[str] | None,
 ) -> str:
     """A digest of the project phase's inputs but the files' facts: the tool and rule
     code, the whole configuration (with the config file's bytes: rules cite its
     lines), the facts' namespace, the project's layout, and each file's name, module
-    and role. The facts themselves are :attr:`ProjectMemo.files`' business: the
+    and role, but not the paths a run reports on: the memoised phase runs its rules
+    on every file and the engine keeps the findings on the reported paths, so a
+    pre-commit run reuses a full run's memo. The facts themselves are
+    :attr:`ProjectMemo.files`' business: the
     phase sees a file only through its :class:`~integ_lint.model.project.FileFacts`
     (never its line count or its text)."""
     digest = hashlib.sha256()
@@ -473,9 +475,10 @@ def project_memo_key(
         with contextlib.suppress(OSError):
             config_bytes = read_regular_file(config.config_file, 16 << 20)
     header = [
-        # 3: rule by rule (ProjectMemo.rules); 2: keyed without the files' contents
-        # (ProjectMemo.files). A memo of another format lives under another key.
-        "project-memo-3",
+        # 4: not keyed by the reported paths (the memoised phase runs its rules on
+        # every file); 3: rule by rule (ProjectMemo.rules); 2: keyed without the files'
+        # contents (ProjectMemo.files). A memo of another format lives under another key.
+        "project-memo-4",
         namespace(config, [], collectors),
         f"rules={rules}",
         f"code={_code_stamp(modules)}",
@@ -485,7 +488,6 @@ def project_memo_key(
         f"root={config.root}",
         f"scripts={sorted(config.project_scripts)}",
         f"layout={config.layout!r}",
-        f"report={sorted(report_paths) if report_paths is not None else None}",
     ]
     digest.update("\n".join(header).encode("utf-8", "surrogateescape"))
     for result in results:

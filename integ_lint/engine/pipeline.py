@@ -566,7 +566,6 @@ class _ProjectPhase:
             self.selection.collectors,
             self.results,
             self.roles,
-            self.options.report_paths,
         )
         return cache, key
 
@@ -582,6 +581,7 @@ class _ProjectPhase:
                 if outcome.error is not None:
                     self.report.notifications.append(outcome.error)
             self.report.notifications.extend(index.notifications)
+            index.report_paths = self.options.report_paths  # for the callers of report.project
             return findings
         recorder = index.record_reads()
         rules = self.selection.project_rules
@@ -624,14 +624,19 @@ class _ProjectPhase:
             builders.update({k: v[0] for k, v in kept.memo.derived.items() if k not in builders})
         self._recorded = (done, {key: (builders[key], trace) for key, trace in used.items()})
         self.report.notifications.extend(notifications)
+        index.report_paths = self.options.report_paths  # for the callers of report.project
         return findings
 
     def _index(self) -> ProjectIndex:
+        """The index of the run's results, with no reported paths while the rules run:
+        they report on every file, and the engine keeps the findings on the reported
+        paths (:func:`_run_project`). So a memoised outcome serves any later set of
+        reported paths (a pre-commit run after a full one), and a pre-commit run
+        reports what a full run reports on its files."""
         index = ProjectIndex.from_results(
             self.results, self.config, self.roles, self.pickled, self.unpickle
         )
         self.report.project = index
-        index.report_paths = self.options.report_paths
         return index
 
     def _run_rule(
