@@ -32,8 +32,8 @@ use of ``start_line``, ``end_line``, ``.line``, ``.col``, ``.span`` and every ``
 ``integ_lint/model/``; every sort, ``min``/``max`` and set iteration there (positions
 only ever follow a path in a key, and sets of positions are only tested for membership);
 every fact holding a line outside a ``Span`` (``_RAW_POSITIONS``, and the records with a
-span in four fields, ``_FLAT_SPANS``: the project phase reads those fields as it would
-the ``Span``, and builds their ``site`` from them). A finding's path and
+flattened site, :class:`~integ_lint.facts.records.SiteRecord`: the project phase reads
+their span fields as it would the ``Span``, and builds their ``site`` from them). A finding's path and
 span always come from the same record. The suppressions (a comment on its own line
 applies to the line below) are applied after the phase, to the moved findings.
 """
@@ -46,6 +46,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from integ_lint.facts.records import SPAN_FIELDS, SiteRecord
 from integ_lint.findings.model import Finding, Notification, NotificationKind, Span
 
 # old line -> new line, for the lines the facts of one file hold (strictly increasing).
@@ -63,23 +64,8 @@ _RAW_POSITIONS: dict[tuple[str, str], str] = {
     ("integ_lint.rules._loop_state.ModuleLoopFacts", "known_calls"): "rows",
     ("integ_lint.facts.calls.ModuleCallFacts", "always_loop_starts"): "pairs",
 }
-
-# Records (tuple subclasses with ``_fields``) that hold a span flattened into the fields
-# ``_SPAN_FIELDS``: matched as that Span; module.qualname of the record's class. Any
-# other tuple's ints compare exactly.
-_FLAT_SPANS: frozenset[str] = frozenset(
-    {
-        "integ_lint.facts.calls.FunctionFact",
-        "integ_lint.facts.calls.CallFact",
-        "integ_lint.facts.calls.BlockingCall",
-        "integ_lint.facts.manager_records.ClassFact",
-        "integ_lint.facts.manager_records.AttrAssign",
-        "integ_lint.facts.manager_records.Chain",
-        "integ_lint.facts.manager_records.SelfPass",
-        "integ_lint.facts.manager_records.ImportedName",
-    }
-)
-_SPAN_FIELDS = ("start_line", "start_col", "end_line", "end_col")
+# A record with a flattened site (facts.records.SiteRecord) is matched by its span
+# fields as that Span; any other tuple's ints compare exactly.
 
 # Values compared as they are: they hold no position.
 _ATOMS: frozenset[type] = frozenset({str, int, float, bool, bytes, complex, type(None)})
@@ -199,14 +185,14 @@ class _Matcher:
         )
 
     def _flat_span(self, kind: type) -> tuple[int, int, int, int] | None:
-        """The indices of ``_SPAN_FIELDS`` in a record of ``_FLAT_SPANS``, else None."""
+        """The indices of the span fields in a record with a flattened site (a
+        :class:`SiteRecord`), else None."""
         if kind not in self._span_indices:
             indices = None
-            if f"{kind.__module__}.{kind.__qualname__}" in _FLAT_SPANS:
+            if issubclass(kind, SiteRecord):
                 fields: tuple[str, ...] = getattr(kind, "_fields", ())
-                if all(name in fields for name in _SPAN_FIELDS):
-                    line, col, end_line, end_col = (fields.index(n) for n in _SPAN_FIELDS)
-                    indices = (line, col, end_line, end_col)
+                line, col, end_line, end_col = (fields.index(n) for n in SPAN_FIELDS)
+                indices = (line, col, end_line, end_col)
             self._span_indices[kind] = indices
         return self._span_indices[kind]
 

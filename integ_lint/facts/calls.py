@@ -32,13 +32,13 @@ import builtins
 import sys
 from dataclasses import dataclass, field
 from sys import intern
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import libcst as cst
 
 from integ_lint.facts.collector import FactCollector, visitor_method_names
 from integ_lint.facts.context import FileContext, dotted_name, is_main_guard
-from integ_lint.findings.model import Site, Span
+from integ_lint.facts.records import SiteRecord, TupleRecord
 
 _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(sys.stdlib_module_names) - {"test"}
@@ -143,25 +143,12 @@ _TRANSPARENT_DECORATORS = frozenset(
 )
 
 
-# Records: tuples (``typing.NamedTuple``), not dataclasses. A warm run unpickles every
-# file's call facts (Django: 167k calls, 30k functions), and a frozen dataclass costs an
-# instance and its ``__dict__``, with a Site and its Span two more of each, per call: a
-# tuple with the position flattened unpickles about 4x faster. ``site`` is built on
-# access, for the few facts that become findings; the project phase reads the flat
-# fields (``start_line``, ``start_col``) where it walks every call.
+# Records: NamedTuples with the site flattened, their pickling, ``span`` and ``site``
+# from the mixins of integ_lint.facts.records (which says why). The project phase reads
+# the flat fields (``start_line``, ``start_col``) where it walks every call.
 
 
-def _pickled_as_tuple(record: tuple[object, ...]) -> tuple[Any, ...]:
-    """Pickle a record as ``tuple.__new__(cls, fields)``, a C call: NamedTuple's own
-    ``cls.__new__(cls, *fields)`` is a Python function, a third slower to unpickle."""
-    return (tuple.__new__, (type(record), tuple(record)))
-
-
-class FunctionFact(NamedTuple):
-    """One ``def`` / ``async def``. ``qualname`` is dotted (``Class.method``,
-    ``outer.inner``); ``owner`` is the qualname of the class it is a method of. The
-    position, ``scope`` and ``snippet`` are those of the name's :attr:`site`."""
-
+class _FunctionFields(NamedTuple):
     qualname: str
     is_async: bool
     start_line: int
@@ -178,16 +165,13 @@ class FunctionFact(NamedTuple):
     # call by that name may not reach this body.
     rebound: bool = False
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
+class FunctionFact(SiteRecord, _FunctionFields):
+    """One ``def`` / ``async def``. ``qualname`` is dotted (``Class.method``,
+    ``outer.inner``); ``owner`` is the qualname of the class it is a method of. The
+    position, ``scope`` and ``snippet`` are those of the name's :attr:`site`."""
 
-    @property
-    def site(self) -> Site:
-        return Site(self.span, self.scope, self.snippet)
+    __slots__ = ()
 
     @property
     def transparent(self) -> bool:
@@ -196,25 +180,17 @@ class FunctionFact(NamedTuple):
         return not self.rebound and all(d in _TRANSPARENT_DECORATORS for d in self.decorators)
 
 
-class ClassFact(NamedTuple):
+class _ClassFields(NamedTuple):
     qualname: str
     bases: tuple[str, ...] = ()  # resolved dotted names
     attributes: tuple[tuple[str, str], ...] = ()  # (attribute, resolved type)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
+
+class ClassFact(TupleRecord, _ClassFields):
+    __slots__ = ()
 
 
-class CallFact(NamedTuple):
-    """One call (or function reference handed to a thread, process or the loop).
-
-    ``how`` says how to resolve it: ``name`` (``ref`` is a dotted name), ``self``
-    (``ref`` is the class, ``method`` the method), ``super`` (method of a base of
-    ``ref``), ``attr`` (``self.<attr>.<method>()`` in class ``ref``), ``typed``
-    (``<var>.<method>()`` where ``ref`` is the variable's type). The position,
-    ``scope`` and ``snippet`` are those of the call's :attr:`site`.
-    """
-
+class _CallFields(NamedTuple):
     caller: str  # qualname of the enclosing function; "" at module level
     how: str
     ref: str
@@ -232,19 +208,21 @@ class CallFact(NamedTuple):
     in_main: bool = False  # in the module's ``if __name__ == "__main__":`` block
     blocking: str = ""  # for attr/typed receivers: the blocking method, when no timeout
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
+class CallFact(SiteRecord, _CallFields):
+    """One call (or function reference handed to a thread, process or the loop).
 
-    @property
-    def site(self) -> Site:
-        return Site(self.span, self.scope, self.snippet)
+    ``how`` says how to resolve it: ``name`` (``ref`` is a dotted name), ``self``
+    (``ref`` is the class, ``method`` the method), ``super`` (method of a base of
+    ``ref``), ``attr`` (``self.<attr>.<method>()`` in class ``ref``), ``typed``
+    (``<var>.<method>()`` where ``ref`` is the variable's type). The position,
+    ``scope`` and ``snippet`` are those of the call's :attr:`site`.
+    """
+
+    __slots__ = ()
 
 
-class BlockingCall(NamedTuple):
+class _BlockingFields(NamedTuple):
     caller: str
     what: str  # the resolved name, e.g. ``time.sleep``
     start_line: int
@@ -255,16 +233,9 @@ class BlockingCall(NamedTuple):
     snippet: str = ""
     always: bool = True  # made on every path through the caller
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
-
-    @property
-    def site(self) -> Site:
-        return Site(self.span, self.scope, self.snippet)
+class BlockingCall(SiteRecord, _BlockingFields):
+    __slots__ = ()
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ They live apart from the collector so that the readers (the coupling model, the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from integ_lint.findings.model import Site, Span
+from integ_lint.facts.records import SiteRecord, TupleRecord
 
 # The collector's KEY: the facts of a file are stored under it.
 MANAGERS_KEY = "managers"
@@ -22,31 +22,25 @@ NEW = "new"  # a construction ``X(...)`` (``types``: the callee)
 ANNOTATED = "annotated"  # a value whose declared type is known (``types``)
 
 
-# Records: tuples (``typing.NamedTuple``) with the site flattened into six fields, as the
-# call facts (integ_lint.facts.calls): a warm run unpickles every file's manager facts
-# (Django: 14 MB), and a frozen dataclass with its Site and Span is three instances and
-# three ``__dict__``s per record. ``site`` is built on access, for the few records that
-# become edges of the manager graph.
+# Records: NamedTuples with the site flattened, as the call facts, their pickling,
+# ``span`` and ``site`` from the mixins of integ_lint.facts.records (which says why):
+# a warm run unpickles every file's manager facts (Django: 14 MB); ``site`` is built for
+# the few records that become edges of the manager graph.
 
 
-def _pickled_as_tuple(record: tuple[object, ...]) -> tuple[Any, ...]:
-    """Pickle a record as ``tuple.__new__(cls, fields)``, a C call: NamedTuple's own
-    ``cls.__new__(cls, *fields)`` is a Python function, a third slower to unpickle."""
-    return (tuple.__new__, (type(record), tuple(record)))
-
-
-class Root(NamedTuple):
-    """What an expression starts from."""
-
+class _RootFields(NamedTuple):
     kind: str
     name: str = ""
     types: tuple[str, ...] = ()
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
+
+class Root(TupleRecord, _RootFields):
+    """What an expression starts from."""
+
+    __slots__ = ()
 
 
-class ClassFact(NamedTuple):
+class _ClassFields(NamedTuple):
     qualname: str  # within the module, e.g. ``Trainer`` or ``Outer.Inner``
     bases: tuple[str, ...]
     start_line: int
@@ -58,21 +52,12 @@ class ClassFact(NamedTuple):
     # attribute -> candidate type references, from annotations
     attr_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
-
-    @property
-    def site(self) -> Site:
-        return Site(self.span, self.scope, self.snippet)
+class ClassFact(SiteRecord, _ClassFields):
+    __slots__ = ()
 
 
-class AttrAssign(NamedTuple):
-    """``self.<attr> = <root>.<attrs...>`` inside a method of ``owner``."""
-
+class _AttrAssignFields(NamedTuple):
     owner: str
     attr: str
     root: Root
@@ -84,22 +69,14 @@ class AttrAssign(NamedTuple):
     scope: str
     snippet: str
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
+class AttrAssign(SiteRecord, _AttrAssignFields):
+    """``self.<attr> = <root>.<attrs...>`` inside a method of ``owner``."""
 
-    @property
-    def site(self) -> Site:
-        return Site(self.span, self.scope, self.snippet)
+    __slots__ = ()
 
 
-class Chain(NamedTuple):
-    """A maximal attribute chain ``<root>.a.b.c``; ``via_local`` when its root was a
-    local variable bound to another chain (substituted here)."""
-
+class _ChainFields(NamedTuple):
     owner: str  # the class whose method holds it ("" outside classes)
     root: Root
     attrs: tuple[str, ...]
@@ -111,23 +88,15 @@ class Chain(NamedTuple):
     snippet: str
     via_local: bool = False
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
+class Chain(SiteRecord, _ChainFields):
+    """A maximal attribute chain ``<root>.a.b.c``; ``via_local`` when its root was a
+    local variable bound to another chain (substituted here)."""
 
-    @property
-    def site(self) -> Site:
-        return Site(self.span, self.scope, self.snippet)
+    __slots__ = ()
 
 
-class SelfPass(NamedTuple):
-    """A call ``X(..., self, ...)`` in a method of ``owner`` handing ``self`` to what
-    is presumably a constructor (``callee``); method calls on ``self``, parameters and
-    locals are not recorded."""
-
+class _SelfPassFields(NamedTuple):
     owner: str
     callee: str
     keyword: str
@@ -138,19 +107,16 @@ class SelfPass(NamedTuple):
     scope: str
     snippet: str
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
+class SelfPass(SiteRecord, _SelfPassFields):
+    """A call ``X(..., self, ...)`` in a method of ``owner`` handing ``self`` to what
+    is presumably a constructor (``callee``); method calls on ``self``, parameters and
+    locals are not recorded."""
 
-    @property
-    def site(self) -> Site:
-        return Site(self.span, self.scope, self.snippet)
+    __slots__ = ()
 
 
-class ImportedName(NamedTuple):
+class _ImportedNameFields(NamedTuple):
     target: str  # qualified name or module
     start_line: int
     start_col: int
@@ -160,16 +126,9 @@ class ImportedName(NamedTuple):
     snippet: str
     type_checking: bool = False  # under ``if TYPE_CHECKING:``
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _pickled_as_tuple(self)
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
-
-    @property
-    def site(self) -> Site:
-        return Site(self.span, self.scope, self.snippet)
+class ImportedName(SiteRecord, _ImportedNameFields):
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
