@@ -3,7 +3,8 @@
 ``context`` is what a rule or collector sees of the file it visits
 (:class:`~integ_lint.facts.context.FileContext`: module, role, config, import aliases,
 scope, positions from ``positions``); ``syntax`` walks a tree read-only; ``collector``
-is the base of every fact collector.
+is the base of every fact collector; ``records`` the shape shared by the call and
+manager records (NamedTuples with the site flattened, pickled as plain tuples).
 Each other module is one family's collector and the small picklable values it returns
 (``imports``, ``calls``, ``managers``, ``schemas``, ``messages``, ``gpu``, with the
 torch vocabulary in ``torch``). Facts never depend on configuration that is not part

@@ -31,6 +31,7 @@ This module imports no LibCST: the readers of the facts load it on a warm run.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any, Protocol
 
 from integ_lint.findings.model import Site, Span
@@ -39,25 +40,13 @@ from integ_lint.findings.model import Site, Span
 # scope and snippet.
 SPAN_FIELDS = ("start_line", "start_col", "end_line", "end_col")
 SITE_FIELDS = (*SPAN_FIELDS, "scope", "snippet")
+# Read by name: every SiteRecord has these fields (checked when the class is declared).
+_span_fields = attrgetter(*SPAN_FIELDS)
+_site_fields = attrgetter(*SITE_FIELDS)
 
 
 class _Fields(Protocol):
     def __iter__(self) -> Iterator[object]: ...
-
-
-class _FlatSite(Protocol):
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def start_col(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def end_col(self) -> int: ...
-    @property
-    def scope(self) -> str: ...
-    @property
-    def snippet(self) -> str: ...
 
 
 class TupleRecord:
@@ -83,10 +72,10 @@ class SiteRecord(TupleRecord):
             raise TypeError(f"{cls.__qualname__} has no field {', '.join(missing)}")
 
     @property
-    def span(self: _FlatSite) -> Span:
-        return Span(self.start_line, self.start_col, self.end_line, self.end_col)
+    def span(self) -> Span:
+        return Span(*_span_fields(self))
 
     @property
-    def site(self: _FlatSite) -> Site:
-        span = Span(self.start_line, self.start_col, self.end_line, self.end_col)
-        return Site(span, self.scope, self.snippet)
+    def site(self) -> Site:
+        start_line, start_col, end_line, end_col, scope, snippet = _site_fields(self)
+        return Site(Span(start_line, start_col, end_line, end_col), scope, snippet)
