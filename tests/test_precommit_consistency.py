@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from phase_runs import count_phases, every_rule_outcome
 
 from integ_lint.api import check, rules
 from integ_lint.engine.pipeline import RunOptions
@@ -47,3 +48,18 @@ def test_a_run_on_some_files_reports_what_the_full_run_reports_on_them(
     for relpath in chosen:
         alone = _run(root, [root / relpath], use_cache)
         assert alone == by_path.get(relpath, []), relpath
+
+
+def test_a_pre_commit_run_after_a_full_run_reuses_its_project_memo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "training_app"
+    shutil.copytree(FIXTURES / "training_app", root)
+    whole, _ = every_rule_outcome(root)
+    phases = count_phases(monkeypatch)
+    # A named file comes first in a pre-commit run's results; the phase still sees the
+    # files in path order, so the full run's memo answers (nothing changed).
+    named = sorted({finding.path for finding in whole})[-1]
+    alone, _ = every_rule_outcome(root, named)
+    assert phases == []
+    assert alone == [finding for finding in whole if finding.path == named]

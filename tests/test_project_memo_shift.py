@@ -170,7 +170,9 @@ def test_a_pre_commit_run_on_a_shifted_file(tmp_path: Path, phases: list[int]) -
     _edit(root / SCHEMA, _at_top)  # a file of the project behind the pre-commit run
     _edit(root / app, lambda lines: ["\n", *lines])
     after = _outcome(root, app)
-    assert len(phases) == 2  # the full run and the first pre-commit run
+    # The full run only: the pre-commit runs reuse its memo (it is not keyed by the
+    # reported paths), moved with the shifted lines.
+    assert len(phases) == 1
     assert after == _outcome(root, app, use_cache=False)
     assert any(f"{SCHEMA}:11" in f.message for f in after[0])  # 10 before
     assert after != first

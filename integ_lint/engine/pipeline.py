@@ -387,7 +387,10 @@ def _run_project(
         for result, facts, _ in stats.deferred
     }
     unpickle = fact_unpickler((execution, context_execution), config, selection.collectors)
-    phase = _ProjectPhase(results, config, selection, report, options, roles, pickled, unpickle)
+    # The phase sees the files in path order whichever were named (a pre-commit run
+    # puts them first): the same index, memo key and outcome as a full run's.
+    in_order = sorted(results, key=_relpath_of)
+    phase = _ProjectPhase(in_order, config, selection, report, options, roles, pickled, unpickle)
     findings.extend(phase.findings())
     # Roles change what is reported, not what is known: drop findings in files whose
     # role the rule does not report on (before suppressions, so that a comment
@@ -661,6 +664,10 @@ class _ProjectPhase:
                 )
         trace = traced[0] if traced else FrameTrace(frozenset())
         return RuleOutcome(rule_name(rule), trace, findings, error)
+
+
+def _relpath_of(result: FileResult) -> str:
+    return result.relpath
 
 
 @contextlib.contextmanager
