@@ -324,7 +324,6 @@ class _Dispatcher(cst.CSTVisitor):
     def _walk_announced(self, node: cst.CSTNode, kind: type, fields: tuple[str, ...]) -> None:
         """The children of a node whose attributes some visitor hooks: every field,
         each announced before and after, as LibCST's ``visit`` does."""
-        actions = self._actions
         for name in fields:
             value = getattr(node, name)
             if value is None and name == OPTIONAL_LAST_FIELD and kind in SKIPPED_WHEN_NONE:
@@ -332,15 +331,20 @@ class _Dispatcher(cst.CSTVisitor):
             self.on_visit_attribute(node, name)
             children = value if type(value) is tuple or type(value) is list else (value,)
             for child in children:
-                child_type = type(child)
-                action = actions.get(child_type)
-                if action is None:
-                    action = self._action(child_type)
-                if action is _WALK:
-                    self._walk(child)
-                elif action is _RECORD:
-                    self.visited.append(child)
+                self._take(child)
             self.on_leave_attribute(node, name)
+
+    def _take(self, child: cst.CSTNode) -> None:
+        """Walk or record one child by its type's action (what :meth:`_walk` does
+        inline, without this call, for the nodes no visitor announces)."""
+        child_type = type(child)
+        action = self._actions.get(child_type)
+        if action is None:
+            action = self._action(child_type)
+        if action is _WALK:
+            self._walk(child)
+        elif action is _RECORD:
+            self.visited.append(child)
 
 
 def analyze_file(
