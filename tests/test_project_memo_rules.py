@@ -18,7 +18,7 @@ from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.engine import pipeline
 from integ_lint.engine.registry import load_registry
-from integ_lint.findings import Finding, Severity, Site, Span
+from integ_lint.findings import Finding, Site, Span
 from integ_lint.findings.model import Notification, NotificationKind
 from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import ProjectRule
@@ -148,15 +148,19 @@ def test_a_rule_that_reads_a_changed_key_reruns_and_sees_the_change(
 # -- rules of this test: what each reads is recorded --------------------------------
 
 
-class _ImportCount(ProjectRule):
+class _Probe(ProjectRule):
+    """The probes' shared metadata (warnings of a family of their own, no examples)."""
+
+    family = "probe"
+    VALID = ()
+    INVALID = ()
+
+
+class _ImportCount(_Probe):
     """Reports, on the first file importing anything, how many files import something."""
 
     code = "IL951"
     name = "import-count"
-    family = "probe"
-    severity = Severity.WARNING
-    VALID = ()
-    INVALID = ()
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         files = [file for file, value in project.facts("imports") if value]
@@ -165,16 +169,12 @@ class _ImportCount(ProjectRule):
             yield self.finding(first, Site(Span(1, 1, 1, 2)), f"{len(files)} files import")
 
 
-class _KeysEverywhere(ProjectRule):
+class _KeysEverywhere(_Probe):
     """Reports the number of fact keys of the first file, read by iterating its facts (a
     read that names no key)."""
 
     code = "IL952"
     name = "keys-everywhere"
-    family = "probe"
-    severity = Severity.WARNING
-    VALID = ()
-    INVALID = ()
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         counts = {relpath: len(dict(file.facts.items())) for relpath, file in project.files.items()}
@@ -195,29 +195,23 @@ def _messages_noted(project: ProjectIndex) -> int:
     return count
 
 
-class _FirstUser(ProjectRule):
+class _FirstUser(_Probe):
     """The first rule to ask for the imports structure (its build's notification is
     emitted here in a run of every rule)."""
 
     code = "IL953"
     name = "first-user"
-    family = "probe"
-    VALID = ()
-    INVALID = ()
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         project.derived("probe.imports", _imports_noted)
         return []
 
 
-class _LaterUser(ProjectRule):
+class _LaterUser(_Probe):
     """Asks for the messages structure, then the imports one, and crashes."""
 
     code = "IL954"
     name = "later-user"
-    family = "probe"
-    VALID = ()
-    INVALID = ()
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         messaging = project.derived("probe.messages", _messages_noted)
@@ -241,15 +235,11 @@ class _LazyCount:
         return self._count
 
 
-class _AsksFirst(ProjectRule):
+class _AsksFirst(_Probe):
     """Asks the lazy structure first: the facts are read while it runs."""
 
     code = "IL955"
     name = "asks-first"
-    family = "probe"
-    severity = Severity.WARNING
-    VALID = ()
-    INVALID = ()
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         count = project.derived("probe.lazy", _LazyCount).count()
@@ -257,15 +247,11 @@ class _AsksFirst(ProjectRule):
         yield self.finding(first, Site(Span(1, 1, 1, 2)), f"{count} characters (first)")
 
 
-class _AsksLater(ProjectRule):
+class _AsksLater(_Probe):
     """Gets the count already computed: it reads no fact itself."""
 
     code = "IL956"
     name = "asks-later"
-    family = "probe"
-    severity = Severity.WARNING
-    VALID = ()
-    INVALID = ()
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         count = project.derived("probe.lazy", _LazyCount).count()
@@ -273,15 +259,11 @@ class _AsksLater(ProjectRule):
         yield self.finding(first, Site(Span(1, 1, 1, 2)), f"{count} characters (later)")
 
 
-class _Digests(ProjectRule):
+class _Digests(_Probe):
     """Reports the content digest of the first file (it changes with any edit)."""
 
     code = "IL957"
     name = "digests"
-    family = "probe"
-    severity = Severity.WARNING
-    VALID = ()
-    INVALID = ()
 
     def check(self, project: ProjectIndex) -> Iterable[Finding]:
         digests = sorted(file.digest[:8] for file in project.files.values())
