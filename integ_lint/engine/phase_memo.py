@@ -184,21 +184,25 @@ class ChangedFacts:
         return maps is not None, maps
 
 
-def _moved_trace(
-    trace: FrameTrace, maps: dict[str, LineMap]
-) -> tuple[FrameTrace, list[Notification]] | None:
-    """``trace`` with its notifications moved (and them), or None."""
-    notes = [event for event in trace.events if not isinstance(event, str)]
-    outcome = remap_outcome([], notes, maps)
-    if outcome is None:
-        return None
-    moved = iter(outcome[1])
-    events = tuple(event if isinstance(event, str) else next(moved) for event in trace.events)
-    return FrameTrace(trace.reads, events), outcome[1]
+def _notes(trace: FrameTrace) -> list[Notification]:
+    return [event for event in trace.events if not isinstance(event, str)]
+
+
+def _with_notes(trace: FrameTrace, notes: Iterable[Notification]) -> FrameTrace:
+    """``trace`` with its notifications replaced, in order, by ``notes``."""
+    replaced = iter(notes)
+    events = tuple(e if isinstance(e, str) else next(replaced) for e in trace.events)
+    return FrameTrace(trace.reads, events)
+
+
+def _moved_trace(trace: FrameTrace, maps: dict[str, LineMap]) -> FrameTrace | None:
+    """``trace`` with its notifications moved, or None when they cannot be."""
+    moved = remap_outcome([], _notes(trace), maps)
+    return _with_notes(trace, moved[1]) if moved is not None else None
 
 
 def _moved_rule(outcome: RuleOutcome, maps: dict[str, LineMap]) -> RuleOutcome | None:
-    notes = [event for event in outcome.trace.events if not isinstance(event, str)]
+    notes = _notes(outcome.trace)
     if outcome.error is not None:
         notes.append(outcome.error)
     moved = remap_outcome(outcome.findings, notes, maps)
@@ -206,11 +210,8 @@ def _moved_rule(outcome: RuleOutcome, maps: dict[str, LineMap]) -> RuleOutcome |
         return None
     findings, moved_notes = moved
     error = moved_notes.pop() if outcome.error is not None else None
-    replaced = iter(moved_notes)
-    events = tuple(e if isinstance(e, str) else next(replaced) for e in outcome.trace.events)
-    return replace(
-        outcome, trace=FrameTrace(outcome.trace.reads, events), findings=findings, error=error
-    )
+    trace = _with_notes(outcome.trace, moved_notes)
+    return replace(outcome, trace=trace, findings=findings, error=error)
 
 
 @dataclass
@@ -246,10 +247,7 @@ class Plan:
         )
         if not reusable:
             return None
-        if maps is None:
-            return trace
-        moved = _moved_trace(trace, maps)
-        return moved[0] if moved is not None else None
+        return trace if maps is None else _moved_trace(trace, maps)
 
 
 def plan(memo: ProjectMemo, rules: Sequence[RuleRef], changed: ChangedFacts) -> Plan | None:
