@@ -142,6 +142,7 @@ class _Dispatcher(cst.CSTVisitor):
         context: FileContext,
         visitors: Sequence[cst.BatchableCSTVisitor],
         on_failure: Callable[[cst.BatchableCSTVisitor, BaseException], None],
+        wanted: frozenset[str] | None = None,
     ) -> None:
         super().__init__()
         self.context = context
@@ -164,7 +165,8 @@ class _Dispatcher(cst.CSTVisitor):
         self._attribute_hook_types = {
             name.split("_", 2)[1] for name in self.table if name.count("_") > 1
         }
-        wanted = frozenset(name.split("_", 2)[1] for name in self.table)
+        if wanted is None:
+            wanted = frozenset(name.split("_", 2)[1] for name in self.table)
         pruning = _PRUNINGS.get(wanted)
         if pruning is None:
             pruning = _PRUNINGS[wanted] = _Pruning(wanted)
@@ -345,6 +347,18 @@ class _Dispatcher(cst.CSTVisitor):
             self._walk(child)
         elif action is _RECORD:
             self.visited.append(child)
+
+
+def bare_walker(context: FileContext, wanted: frozenset[str]) -> _Dispatcher:
+    """The engine's walk with no visitor, pruned as for visitors of the node kinds
+    ``wanted`` (``If``, ``Call``...): what any analysis over the tree pays before its
+    first rule (benchmarks/floor.py). ``walk(tree)``, then ``visited`` holds the
+    nodes the positions number."""
+
+    def reraise(visitor: cst.BatchableCSTVisitor, exc: BaseException) -> None:
+        raise exc
+
+    return _Dispatcher(context, [], reraise, wanted=wanted)
 
 
 def analyze_file(

@@ -150,9 +150,12 @@ _State: TypeAlias = (
 _WORKER_STATE: _State | None = None
 
 
-def _init_worker(state: _State) -> None:
+def _init_worker(state: _State, collecting: bool = True) -> None:
     global _WORKER_STATE
     _WORKER_STATE = state
+    # A forked worker inherits the parent's collector paused (_collector_paused).
+    if collecting:
+        gc.enable()
     _bound_memory(WORKER_MEMORY_BYTES)
 
 
@@ -468,13 +471,17 @@ def _run_pool(
         context.set_forkserver_preload(_preload(state))
     failed: list[list[int]] = []
     crashed: list[list[int]] = []
+    collecting = gc.isenabled()
     try:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(state,),
-        ) as pool:
+        with (
+            _collector_paused(),
+            ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(state, collecting),
+            ) as pool,
+        ):
             with _shared_with_forked_workers(method == "fork"):
                 futures: dict[Future[tuple[list[FileResult], int, str | None]], list[int]] = {
                     pool.submit(_analyze_chunk, [files[i] for i in chunk]): chunk
@@ -517,6 +524,27 @@ def _run_pool(
 
 
 @contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic collector off while the workers' results come in: each chunk's
+    results are unpickled here, millions of objects in all, and the collections their
+    allocation set off traverse every earlier chunk's results again (on napari,
+    unpickling its 849 results cost 2.7 s of CPU with the collector on, 0.2 s with it
+    off). They hold no garbage cycles; the objects unpickled meanwhile join the oldest
+    generation (frozen, then unfrozen) instead of setting off a young collection of
+    all of them when the collector comes back."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            if not gc.get_freeze_count():  # else a caller's freeze: not ours to undo
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
+
+
+@contextlib.contextmanager
 def _shared_with_forked_workers(forking: bool) -> Iterator[None]:
     """Around the submissions that fork a pool's workers (``fork`` starts them all at
     the first one): this process's objects are frozen out of the cyclic collector, so
@@ -547,7 +575,10 @@ def _isolate(
     while pending:
         try:
             with ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=_init_worker, initargs=(state,)
+                max_workers=1,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(state, gc.isenabled()),
             ) as pool:
                 while pending:
                     index = pending[0]

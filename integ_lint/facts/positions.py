@@ -784,6 +784,12 @@ class AstPositions:
             )
         return " ".join(text.split())[:limit]
 
+    def number_all(self) -> None:
+        """Parse with ``ast`` and number every node visited so far: what answering
+        a first question costs at the end of the walk (benchmarks/floor.py)."""
+        self._scan()
+        self._parse()
+
     def consistent(self) -> bool:
         """Whether every range given came from matching trees: the walk is over,
         every node is numbered, and each bucket has as many nodes in both."""
