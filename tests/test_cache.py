@@ -19,7 +19,6 @@ from integ_lint.config import Config, load_config
 from integ_lint.engine import analysis
 from integ_lint.engine.cache import (
     MAGIC,
-    TAG_SIZE,
     CacheError,
     FileCache,
     cache_directory,
@@ -28,7 +27,7 @@ from integ_lint.engine.cache import (
     namespace,
 )
 from integ_lint.engine.discovery import SourceFile, discover
-from integ_lint.engine.executor import ExecutionStats, analyze_files
+from integ_lint.engine.executor import ExecutionStats, analyze_files, load_deferred_facts
 from integ_lint.engine.results import FileResult
 from integ_lint.files.source import content_digest
 from integ_lint.findings import Severity
@@ -275,23 +274,62 @@ def test_entry_from_before_a_class_moved_is_ignored(tmp_path: Path, parses: list
     digest = content_digest(source.path.read_bytes())
     path = cache.entry_path(cache.key(source, digest))
     assert cache.get(source, digest) is not None
-    # The entry as written (MAGIC, tag, pickle), its pickle again in protocol 0: text
-    # opcodes, so that the module names in it can be edited.
-    payload = path.read_bytes()[len(MAGIC) + TAG_SIZE :]
+    # The entry as written (see FileCache._seal), its result's pickle again in
+    # protocol 0: text opcodes, so that the module names in it can be edited.
+    opened = cache._open(path.read_bytes())
+    assert opened is not None
+    payload, _, facts = opened
     old = pickle.dumps(pickle.loads(payload), protocol=0)
     assert b"integ_lint.engine.results" in old
-    path.write_bytes(MAGIC + cache._tag(old) + old)
+    path.write_bytes(cache._seal(old, bytes(facts)))
     assert cache.get(source, digest) is not None  # the same entry, re-encoded: a hit
     # The flat modules of the old layout (spelt in parts so that no rename touches them).
     old = old.replace(b"integ_lint.engine.results", b"integ_lint" + b".analysis")
     old = old.replace(b"integ_lint.findings.model", b"integ_lint" + b".findings")
-    path.write_bytes(MAGIC + cache._tag(old) + old)
+    path.write_bytes(cache._seal(old, bytes(facts)))
     assert cache.get(source, digest) is None
     assert cache.stats.corrupt == 1
     parses.clear()
     second, _ = run(config, files)
     assert parses == [source.path.read_text()]  # analysed again, the rest still cached
     assert summary(second) == summary(first)
+
+
+def test_forged_facts_are_never_unpickled_and_analysed_again(
+    tmp_path: Path, parses: list[str]
+) -> None:
+    """An entry whose result is authentic but whose facts were replaced (their own tag,
+    checked when they are first read, fails): the facts are never unpickled; the file is
+    analysed again for them, and the entry is dropped (the next run writes it again)."""
+    config, files = setup(make_project(tmp_path))
+    first, _ = run(config, files)
+    cache = FileCache.for_run(config, RULES, COLLECTORS)
+    source = files[1]
+    digest = content_digest(source.path.read_bytes())
+    path = cache.entry_path(cache.key(source, digest))
+    opened = cache._open(path.read_bytes())
+    assert opened is not None
+    _, _, facts = opened
+    assert len(facts) > 0
+    marker = tmp_path / "pwned"
+    forged = pickle.dumps(_Exploit(str(marker)))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - len(facts)] + forged.ljust(len(facts), b"."))
+    # The result alone is served without reading the facts (a memoised run).
+    found = cache.get_deferred(source, digest)
+    assert found is not None and found[1] is not None
+    assert found[0].findings == next(r for r in first if r.relpath == source.relpath).findings
+    parses.clear()
+    stats = ExecutionStats()
+    results = analyze_files(
+        files, config, RULES, COLLECTORS, use_cache=True, stats=stats, defer_facts=True
+    )
+    load_deferred_facts(stats, config, COLLECTORS)
+    assert not marker.exists()
+    assert parses == [source.path.read_text()]  # analysed again, for its facts
+    assert summary(results) == summary(first)
+    assert not path.exists()
+    assert cache.stored_facts(first[1], digest) is None  # the memo's view: gone
 
 
 class _Exploit:

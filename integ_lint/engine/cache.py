@@ -15,7 +15,9 @@ Layout under ``config.root / general.cache_dir`` (default ``.integ-lint-cache``)
     CACHEDIR.TAG        marks the folder as a cache for backup tools; its last line
                         holds the folder's random id and a proof (HMAC of the id under
                         the user's key): the folder is integ-lint's, this user's
-    v1/ab/abcdef....    one entry per file: MAGIC + keyed BLAKE2 tag + pickle
+    v1/ab/abcdef....    one entry per file: MAGIC, keyed BLAKE2 tag, the result's
+                        length, the facts' tag, the result's pickle, then the facts
+                        (see :meth:`FileCache._seal`)
 
 The cache writes into, prunes and deletes only a folder it created itself (or found
 empty) and tagged: an existing folder without a valid tag (a source folder, ``/etc``,
@@ -30,7 +32,10 @@ never see half an entry; an entry that fails its tag, does not unpickle or is no
 
 Entries are authenticated with a per-user secret kept outside the project, so that a
 cache folder planted in a repository (for example committed by force) is never
-unpickled: a scanned project must not be able to run code in the linter.
+unpickled: a scanned project must not be able to run code in the linter. The facts,
+most of an entry's bytes, carry a tag of their own (bound into the result's tag) that
+is checked when they are first read: a run whose project phase is memoised reads the
+results alone and never pays for authenticating the facts.
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ import pickle
 import re
 import secrets
 import stat
+import struct
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -64,9 +70,17 @@ from integ_lint.model.project import FrameTrace
 
 CACHE_FORMAT = 1
 ENTRY_DIR = f"v{CACHE_FORMAT}"
-# 3: (result without facts, {key: pickled {key: value}}); 2 held one pickle of all facts.
-MAGIC = b"ILC3"
+# 4: the result (without facts) and the facts authenticated apart, the facts' tag
+# bound into the result's; 3: one tag over (result, {key: pickled {key: value}}); 2 held
+# one pickle of all facts. Entries of another layout live under other keys (the
+# namespace names MAGIC) and fail the MAGIC check anyway.
+MAGIC = b"ILC4"
 TAG_SIZE = 32
+# After MAGIC: the tag of what follows up to the end of the result's pickle, the
+# length of that pickle, the facts' tag.
+_HEADER = struct.Struct(f">{TAG_SIZE}sQ{TAG_SIZE}s")
+_BODY_START = len(MAGIC) + TAG_SIZE
+_RESULT_START = len(MAGIC) + _HEADER.size
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by integ-lint.\n"
@@ -317,6 +331,14 @@ def _stamp_tree(directory: Path, digest: hashlib._Hash) -> None:
 
 
 def _code_stamp(modules: Sequence[str]) -> str:
+    return _code_stamp_of(tuple(sorted(set(modules))))
+
+
+@lru_cache(maxsize=8)
+def _code_stamp_of(modules: tuple[str, ...]) -> str:
+    """Once per run and set of modules: a run asks for it four times (each cache
+    namespace and the project memo's key); :func:`new_run` forgets it, so that a
+    long-lived process (``--watch``, the API) stamps the code again for each run."""
     digest = hashlib.sha256()
     # The whole integ_lint package (this file is in integ_lint/engine/), not only the
     # engine: facts, roles and the file context shape a cached result too.
@@ -328,6 +350,11 @@ def _code_stamp(modules: Sequence[str]) -> str:
     for directory in sorted(directories):
         _stamp_tree(directory, digest)
     return digest.hexdigest()
+
+
+def new_run() -> None:
+    """Forget what was computed once per run (the code stamp): a new run starts."""
+    _code_stamp_of.cache_clear()
 
 
 def config_digest(config: Config) -> str:
@@ -386,7 +413,68 @@ def _libcst_version() -> str:
 
 
 # One file's facts still pickled: key -> the pickle of ``{key: value}``.
-PickledFacts = dict[str, bytes]
+PickledFacts = Mapping[str, bytes]
+
+
+class CorruptEntry(ValueError):
+    """An entry's facts failed their tag (and could not be analysed again)."""
+
+
+class SealedFacts(Mapping[str, bytes]):
+    """One entry's facts, pickled per key, authenticated on first use: their tag is
+    checked when a key is first read (never before: a memoised run reads none). Facts
+    that fail it are never unpickled: they come from ``again`` (the file analysed
+    again), or raise :class:`CorruptEntry`."""
+
+    def __init__(
+        self,
+        offsets: dict[str, tuple[int, int]],
+        tag: bytes,
+        blob: memoryview,
+        authentic: Callable[[bytes, memoryview], bool],
+        again: Callable[[], PickledFacts] | None = None,
+    ) -> None:
+        self._offsets = offsets
+        self._tag = tag
+        self._blob = blob
+        self._authentic = authentic
+        self._again = again
+        self._opened: PickledFacts | None = None
+
+    def authentic(self) -> bool:
+        """Whether the facts pass their tag (checked once)."""
+        if self._opened is None:
+            size = len(self._blob)
+            if self._authentic(self._tag, self._blob) and all(
+                start >= 0 and start + length <= size for start, length in self._offsets.values()
+            ):
+                blob = self._blob
+                self._opened = {
+                    key: bytes(blob[start : start + length])
+                    for key, (start, length) in self._offsets.items()
+                }
+                self._blob = memoryview(b"")
+            else:
+                return False
+        return True
+
+    def _facts(self) -> PickledFacts:
+        if self._opened is None and not self.authentic():
+            if self._again is None:
+                raise CorruptEntry("cached facts failed their authentication")
+            self._opened = self._again()
+            self._blob = memoryview(b"")
+        assert self._opened is not None
+        return self._opened
+
+    def __getitem__(self, key: str) -> bytes:
+        return self._facts()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts())
+
+    def __len__(self) -> int:
+        return len(self._facts())
 
 
 def load_facts(pickled: bytes) -> dict[str, Any]:
@@ -406,7 +494,7 @@ def load_all_facts(pickled: PickledFacts) -> dict[str, Any]:
     return facts
 
 
-def pickle_facts(facts: dict[str, Any]) -> PickledFacts:
+def pickle_facts(facts: dict[str, Any]) -> dict[str, bytes]:
     """One pickle per key (see :data:`PickledFacts`)."""
     return {
         key: pickle.dumps({key: value}, protocol=pickle.HIGHEST_PROTOCOL)
@@ -541,6 +629,8 @@ class FileCache:
         self._ready = False
         self._shards: set[str] = set()
         self.disabled_reason: str | None = None
+        # What analyses a file again when its cached facts fail their tag (for_run).
+        self._again: tuple[Config, Sequence[CollectorRef]] | None = None
 
     @classmethod
     def for_run(
@@ -571,6 +661,7 @@ class FileCache:
         )
         if ownership(directory, cache.secret) == "foreign":
             raise CacheError(foreign_folder_message(directory))
+        cache._again = (config, collectors)
         return cache
 
     # -- keys --------------------------------------------------------------------
@@ -589,27 +680,58 @@ class FileCache:
     def stored_facts(self, result: FileResult, digest: str) -> PickledFacts | None:
         """The pickled facts of the entry for ``result``'s file with content ``digest``
         (authenticated, not unpickled), or None when there is none."""
-        found = self.get_deferred(
-            _Named(result.relpath, result.module, result.is_package_init), digest
-        )
-        return found[1] if found is not None else None
+        named = _Named(result.relpath, result.module, result.is_package_init)
+        found = self.get_deferred(named, digest)
+        if found is None or found[1] is None:
+            return None
+        facts = found[1]
+        if isinstance(facts, SealedFacts) and not facts.authentic():
+            self._drop(self.entry_path(self.key(named, digest)))
+            return None
+        return facts
 
     def entry_path(self, key: str) -> Path:
         return self.directory / ENTRY_DIR / key[:2] / key
 
-    def _tag(self, payload: bytes) -> bytes:
+    def _tag(self, payload: bytes | memoryview) -> bytes:
         return hmac.new(self.secret, payload, hashlib.blake2b).digest()[:TAG_SIZE]
 
-    def _payload(self, data: bytes) -> bytes | None:
-        """The pickle of an entry this user's key wrote (``MAGIC``, tag, pickle), or
-        None: anything else is never unpickled."""
-        header = len(MAGIC) + TAG_SIZE
-        if len(data) < header or not data.startswith(MAGIC):
+    def _authentic(self, tag: bytes, payload: memoryview) -> bool:
+        return hmac.compare_digest(tag, self._tag(payload))
+
+    def _seal(self, result: bytes, facts: bytes = b"") -> bytes:
+        """An entry: ``MAGIC``, the tag of the rest up to the end of ``result``, the
+        length of ``result``, the tag of ``facts``, ``result`` (a pickle), ``facts``."""
+        body = struct.pack(">Q", len(result)) + self._tag(facts) + result
+        return MAGIC + self._tag(body) + body + facts
+
+    def _open(self, data: bytes) -> tuple[memoryview, bytes, memoryview] | None:
+        """An entry this user's key wrote: its result's pickle (authenticated), the
+        facts' tag and the facts (not yet authenticated: :class:`SealedFacts`), or None:
+        anything else is never unpickled."""
+        if len(data) < _RESULT_START or not data.startswith(MAGIC):
             return None
-        tag, payload = data[len(MAGIC) : header], data[header:]
-        if not hmac.compare_digest(tag, self._tag(payload)):
+        tag, length, facts_tag = _HEADER.unpack_from(data, len(MAGIC))
+        end = _RESULT_START + length
+        if end > len(data):
             return None
-        return payload
+        view = memoryview(data)
+        if not self._authentic(tag, view[_BODY_START:end]):
+            return None
+        return view[_RESULT_START:end], facts_tag, view[end:]
+
+    def _payload(self, data: bytes) -> memoryview | None:
+        """The pickle of an entry holding one pickle and no facts (the project memo)."""
+        opened = self._open(data)
+        if opened is None or len(opened[2]) or not self._authentic(opened[1], opened[2]):
+            return None
+        return opened[0]
+
+    def _drop(self, path: Path) -> None:
+        """Delete a corrupt entry (the next run writes it again)."""
+        self.stats.corrupt += 1
+        with contextlib.suppress(OSError):
+            path.unlink()
 
     # -- reading -----------------------------------------------------------------
     def get(self, source_file: SourceFile, digest: str) -> FileResult | None:
@@ -633,10 +755,8 @@ class FileCache:
             return None
         found = self._decode(data, source_file, digest, defer_facts)
         if found is None:
-            self.stats.corrupt += 1
             self.stats.misses += 1
-            with contextlib.suppress(OSError):
-                path.unlink()
+            self._drop(path)
             return None
         self.stats.hits += 1
         return found
@@ -648,17 +768,20 @@ class FileCache:
         digest: str,
         defer_facts: bool = False,
     ) -> tuple[FileResult, PickledFacts | None] | None:
-        payload = self._payload(data)
-        if payload is None:
+        opened = self._open(data)
+        if opened is None:
             return None
+        payload, facts_tag, blob = opened
         try:
-            result, facts = pickle.loads(payload)
-            if not isinstance(facts, dict) or not all(
-                isinstance(key, str) and isinstance(blob, bytes) for key, blob in facts.items()
+            result, offsets = pickle.loads(payload)
+            if not isinstance(offsets, dict) or not all(
+                isinstance(key, str)
+                and isinstance(span, tuple)
+                and len(span) == 2
+                and all(isinstance(number, int) for number in span)
+                for key, span in offsets.items()
             ):
                 return None
-            if not defer_facts:
-                result.facts = load_all_facts(facts)
         except Exception:
             return None
         if (
@@ -667,7 +790,37 @@ class FileCache:
             or result.digest != digest
         ):
             return None
-        return result, facts if defer_facts else None
+        facts = SealedFacts(offsets, facts_tag, blob, self._authentic)
+        if not defer_facts:
+            if not facts.authentic():
+                return None
+            try:
+                result.facts = load_all_facts(facts)
+            except Exception:
+                return None
+            return result, None
+        if self._again is not None and isinstance(source_file, SourceFile):
+            facts = SealedFacts(
+                offsets, facts_tag, blob, self._authentic, self._facts_again(source_file, digest)
+            )
+        return result, facts
+
+    def _facts_again(self, source_file: SourceFile, digest: str) -> Callable[[], PickledFacts]:
+        """The facts of ``source_file``, analysed again, for an entry whose facts fail
+        their tag (the entry is deleted: the next run writes it again)."""
+        assert self._again is not None
+        config, collectors = self._again
+
+        def again() -> PickledFacts:
+            from integ_lint.engine.analysis import analyze_file
+            from integ_lint.engine.manifest import loaded_rules
+
+            self._drop(self.entry_path(self.key(source_file, digest)))
+            return pickle_facts(
+                analyze_file(source_file, config, [], loaded_rules(collectors)).facts
+            )
+
+        return again
 
     # -- the project phase's memo -------------------------------------------------
     def get_memo(self, key: str) -> ProjectMemo | None:
@@ -711,7 +864,7 @@ class FileCache:
             self._real_directory(path.parent)
             write_atomic(
                 path,
-                MAGIC + self._tag(payload) + payload,
+                self._seal(payload),
                 durable=False,
                 sweep_stale=False,
                 follow_links=False,
@@ -743,11 +896,16 @@ class FileCache:
         try:
             # The facts pickled apart, per key: a run unpickles only the keys it reads.
             facts = pickle_facts(result.facts)
+            offsets: dict[str, tuple[int, int]] = {}
+            start = 0
+            for key, blob in facts.items():
+                offsets[key] = (start, len(blob))
+                start += len(blob)
             light = dataclasses.replace(result, facts={})
-            payload = pickle.dumps((light, facts), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((light, offsets), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             return False  # facts that do not pickle: analyse the file again next time
-        data = MAGIC + self._tag(payload) + payload
+        data = self._seal(payload, b"".join(facts.values()))
         path = self.entry_path(self.key(source_file, result.digest))
         try:
             self._prepare()

@@ -21,6 +21,7 @@ from integ_lint.engine.cache import (
     PickledFacts,
     ProjectMemo,
     RuleOutcome,
+    new_run,
     project_memo_key,
 )
 from integ_lint.engine.discovery import (
@@ -282,6 +283,7 @@ def _run_project(
 ) -> Report:
     """One project's run, before the post-filters."""
     started = time.perf_counter()
+    new_run()
     registry = load_registry()
     selection = select_rules(config, registry)
     for extra in options.collectors:
