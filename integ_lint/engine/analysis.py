@@ -298,24 +298,16 @@ class _Dispatcher(cst.CSTVisitor):
             for name in fields:
                 value = getattr(node, name)
                 value_type = type(value)
-                if value_type is tuple or value_type is list:
-                    for child in value:
-                        child_type = type(child)
-                        action = actions.get(child_type)
-                        if action is None:
-                            action = self._action(child_type)
-                        if action is _WALK:
-                            self._walk(child)
-                        elif action is _RECORD:
-                            visited.append(child)
-                else:
-                    action = actions.get(value_type)
+                children = value if value_type is tuple or value_type is list else (value,)
+                for child in children:
+                    child_type = type(child)
+                    action = actions.get(child_type)
                     if action is None:
-                        action = self._action(value_type)
+                        action = self._action(child_type)
                     if action is _WALK:
-                        self._walk(value)
+                        self._walk(child)
                     elif action is _RECORD:
-                        visited.append(value)
+                        visited.append(child)
         if flags & _SCOPED:
             self.context.pop_scope()
         if leave:
