@@ -229,12 +229,22 @@ def check(
         config.general.extend_exclude.extend(extend_exclude_globs)
     # check reads only findings: a warm run may reuse the project phase's memo.
     run_options = RunOptions(jobs=jobs, use_cache=not no_cache, shards=shards, keep_project=False)
-    from integ_lint.cli.baseline import prepare_gate
     from integ_lint.cli.progress import progress_bar
 
-    prepare_gate(
-        run_options, scan_paths, config, baseline_file, changed_since, changed_lines, no_baseline
-    )
+    baselined = not no_baseline and bool(baseline_file or config.general.baseline.strip())
+    if changed_since or changed_lines or baselined:
+        # Baselines and changed lines only when asked for: their modules cost a run ~8 ms.
+        from integ_lint.cli.baseline import prepare_gate
+
+        prepare_gate(
+            run_options,
+            scan_paths,
+            config,
+            baseline_file,
+            changed_since,
+            changed_lines,
+            no_baseline,
+        )
     with progress_bar(progress) as callback:
         run_options.progress = callback
         if shards is None:

@@ -321,13 +321,25 @@ def _load_secret(key_file: str) -> tuple[bytes, str | None]:
 def _stamp_tree(directory: Path, digest: hashlib._Hash) -> None:
     """Feed the names, sizes and modification times of the ``.py`` files under
     ``directory`` into ``digest`` (cheap, and catches edits to rules in a checkout)."""
-    entries = []
-    for path in directory.rglob("*.py"):
-        with contextlib.suppress(OSError):
-            info = path.stat()
-            entries.append(f"{path.relative_to(directory)}:{info.st_size}:{info.st_mtime_ns}")
     digest.update(f"{directory}\n".encode())
-    digest.update("\n".join(sorted(entries)).encode("utf-8", "surrogateescape"))
+    digest.update(_tree_listing(str(directory)).encode("utf-8", "surrogateescape"))
+
+
+@lru_cache(maxsize=16)
+def _tree_listing(directory: str) -> str:
+    """The ``.py`` files under ``directory`` with their sizes and modification times,
+    one per line, sorted; listed once per run (see :func:`new_run`): the namespaces of
+    a run and its project memo's key all stamp the integ_lint package."""
+    entries = []
+    for folder, _, names in os.walk(directory):
+        for name in names:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):
+                    info = os.stat(path)
+                    relative = os.path.relpath(path, directory)
+                    entries.append(f"{relative}:{info.st_size}:{info.st_mtime_ns}")
+    return "\n".join(sorted(entries))
 
 
 def _code_stamp(modules: Sequence[str]) -> str:
@@ -355,6 +367,7 @@ def _code_stamp_of(modules: tuple[str, ...]) -> str:
 def new_run() -> None:
     """Forget what was computed once per run (the code stamp): a new run starts."""
     _code_stamp_of.cache_clear()
+    _tree_listing.cache_clear()
 
 
 def config_digest(config: Config) -> str:
@@ -401,15 +414,13 @@ def namespace(
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-@lru_cache(maxsize=1)
 def _libcst_version() -> str:
-    """LibCST's version, from its metadata (importing LibCST costs a warm run ~0.2 s)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """LibCST's version, from its metadata (importing LibCST costs a warm run ~0.2 s),
+    as last read while the installed distributions were as they are now."""
+    from integ_lint.engine.registry import installed  # the registry imports this module
 
-    try:
-        return version("libcst")
-    except PackageNotFoundError:
-        return "?"
+    version: str = installed()["libcst"]
+    return version
 
 
 # One file's facts still pickled: key -> the pickle of ``{key: value}``.
@@ -444,10 +455,7 @@ class SealedFacts(Mapping[str, bytes]):
     def authentic(self) -> bool:
         """Whether the facts pass their tag (checked once)."""
         if self._opened is None:
-            size = len(self._blob)
-            if self._authentic(self._tag, self._blob) and all(
-                start >= 0 and start + length <= size for start, length in self._offsets.values()
-            ):
+            if self._authentic(self._tag, self._blob) and self._spans_fit():
                 blob = self._blob
                 self._opened = {
                     key: bytes(blob[start : start + length])
@@ -457,6 +465,19 @@ class SealedFacts(Mapping[str, bytes]):
             else:
                 return False
         return True
+
+    def _spans_fit(self) -> bool:
+        size = len(self._blob)
+        return all(
+            isinstance(key, str)
+            and isinstance(span, tuple)
+            and len(span) == 2
+            and isinstance(span[0], int)
+            and isinstance(span[1], int)
+            and span[0] >= 0
+            and span[0] + span[1] <= size
+            for key, span in self._offsets.items()
+        )
 
     def _facts(self) -> PickledFacts:
         if self._opened is None and not self.authentic():
@@ -628,6 +649,7 @@ class FileCache:
         self.stats = CacheStats()
         self._ready = False
         self._shards: set[str] = set()
+        self._entry_root = os.path.join(directory, ENTRY_DIR)
         self.disabled_reason: str | None = None
         # What analyses a file again when its cached facts fail their tag (for_run).
         self._again: tuple[Config, Sequence[CollectorRef]] | None = None
@@ -727,11 +749,11 @@ class FileCache:
             return None
         return opened[0]
 
-    def _drop(self, path: Path) -> None:
+    def _drop(self, path: str | Path) -> None:
         """Delete a corrupt entry (the next run writes it again)."""
         self.stats.corrupt += 1
         with contextlib.suppress(OSError):
-            path.unlink()
+            os.unlink(path)
 
     # -- reading -----------------------------------------------------------------
     def get(self, source_file: SourceFile, digest: str) -> FileResult | None:
@@ -746,7 +768,8 @@ class FileCache:
         result's ``facts`` empty until :func:`load_facts`): a run whose project phase
         is memoised never pays for unpickling them. The pickled facts were
         authenticated with the rest of the entry."""
-        path = self.entry_path(self.key(source_file, digest))
+        key = self.key(source_file, digest)
+        path = f"{self._entry_root}/{key[:2]}/{key}"  # entry_path, without pathlib's cost
         try:
             # Never through a symlink, never a FIFO or device planted as an entry.
             data = read_regular_file(path, follow_symlinks=False)
@@ -774,14 +797,8 @@ class FileCache:
         payload, facts_tag, blob = opened
         try:
             result, offsets = pickle.loads(payload)
-            if not isinstance(offsets, dict) or not all(
-                isinstance(key, str)
-                and isinstance(span, tuple)
-                and len(span) == 2
-                and all(isinstance(number, int) for number in span)
-                for key, span in offsets.items()
-            ):
-                return None
+            if not isinstance(offsets, dict):
+                return None  # its spans are checked with the facts (SealedFacts)
         except Exception:
             return None
         if (
