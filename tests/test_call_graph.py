@@ -306,11 +306,11 @@ def test_line_map_pairs_the_records_flat_spans() -> None:
     give a map; a column moved, or two old lines sent to one new line, gives none."""
 
     def call(line: int, col: int = 5) -> CallFact:
-        return CallFact("f", "name", "m.g", line, col, line + 1, 9, "f", "g()")
+        return CallFact(line, col, line + 1, 9, "f", "g()", "f", "name", "m.g")
 
     def facts(shift: int, col: int = 5) -> ModuleCallFacts:
-        function = FunctionFact("f", False, 2 + shift, 5, 2 + shift, 6, "", "f")
-        blocking = BlockingCall("f", "time.sleep", 4 + shift, 5, 4 + shift, 18)
+        function = FunctionFact(2 + shift, 5, 2 + shift, 6, "", "f", "f", False)
+        blocking = BlockingCall(4 + shift, 5, 4 + shift, 18, "", "", "f", "time.sleep")
         return ModuleCallFacts(
             "m", functions=(function,), calls=(call(3 + shift, col),), blocking=(blocking,)
         )

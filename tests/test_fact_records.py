@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from typing import NamedTuple
+from typing import ClassVar
 
 import pytest
 
@@ -21,14 +21,14 @@ from integ_lint.findings.model import Site, Span
 
 SITE = (3, 5, 4, 9, "Owner.method", "g(x)")
 RECORDS = [
-    FunctionFact("Owner.method", False, *SITE, owner="Owner"),
-    CallFact("Owner.method", "name", "m.g", *SITE, dropped=True),
-    BlockingCall("Owner.method", "time.sleep", *SITE),
-    ManagedClass("Owner", ("Base",), *SITE),
-    AttrAssign("Owner", "bus", Root("self", "self"), ("bus",), *SITE),
-    Chain("Owner", Root("param", "app", ("App",)), ("a", "b"), *SITE, via_local=True),
-    SelfPass("Owner", "m.Child", "", *SITE),
-    ImportedName("m.Child", *SITE, type_checking=True),
+    FunctionFact(*SITE, "Owner.method", False, owner="Owner"),
+    CallFact(*SITE, "Owner.method", "name", "m.g", dropped=True),
+    BlockingCall(*SITE, "Owner.method", "time.sleep"),
+    ManagedClass(*SITE, "Owner", ("Base",)),
+    AttrAssign(*SITE, "Owner", "bus", Root("self", "self"), ("bus",)),
+    Chain(*SITE, "Owner", Root("param", "app", ("App",)), ("a", "b"), via_local=True),
+    SelfPass(*SITE, "Owner", "m.Child", ""),
+    ImportedName(*SITE, "m.Child", type_checking=True),
 ]
 
 
@@ -58,12 +58,25 @@ def test_a_record_is_a_plain_tuple_pickled_by_tuple_new(record: TupleRecord) -> 
     assert type(loaded._replace()) is type(record)  # type: ignore[attr-defined]
 
 
-def test_a_site_record_without_the_site_fields_is_refused_when_declared() -> None:
-    class _Fields(NamedTuple):
+def test_a_record_declares_its_own_fields_after_the_inherited_ones() -> None:
+    class Sample(SiteRecord):
         name: str
-        start_line: int
+        count: ClassVar[int] = 0  # a class variable, not a field
+        tags: tuple[str, ...] = ()
 
-    with pytest.raises(TypeError, match="no field start_col, end_line, end_col, scope"):
+    record = Sample(*SITE, "n")
+    assert Sample._fields == (*SITE_FIELDS, "name", "tags")
+    assert record == (*SITE, "n", ()) and record.name == "n" and record.tags == ()
+    assert record.site == Site(Span(3, 5, 4, 9), "Owner.method", "g(x)")
+    assert Sample.count == 0
+    assert record._replace(name="m") == (*SITE, "m", ())
+    with pytest.raises(AttributeError):
+        record.name = "other"  # type: ignore[misc]
 
-        class _Broken(SiteRecord, _Fields):
-            __slots__ = ()
+
+def test_a_field_without_a_default_after_one_with_a_default_is_refused() -> None:
+    with pytest.raises(TypeError, match="without a default follows one with a default"):
+
+        class _Broken(TupleRecord):
+            name: str = ""
+            count: int

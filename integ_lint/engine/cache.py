@@ -63,6 +63,7 @@ from integ_lint.config.loader import Config
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.engine.manifest import CollectorRef, RuleRef, module_file
 from integ_lint.engine.results import FileResult
+from integ_lint.facts.records import RECORDS_FORMAT
 from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
 from integ_lint.files.source import ReadRecord, read_regular_file, reads_unchanged
 from integ_lint.findings.model import Finding, Notification
@@ -423,6 +424,8 @@ def _libcst_version() -> str:
     return version
 
 
+        # The layout of the fact records' fields: entries pickled with another are not read.
+        f"records={RECORDS_FORMAT}",
 # One file's facts still pickled: key -> the pickle of ``{key: value}``.
 PickledFacts = Mapping[str, bytes]
 

@@ -32,7 +32,6 @@ import builtins
 import sys
 from dataclasses import dataclass, field
 from sys import intern
-from typing import NamedTuple
 
 import libcst as cst
 
@@ -143,20 +142,18 @@ _TRANSPARENT_DECORATORS = frozenset(
 )
 
 
-# Records: NamedTuples with the site flattened, their pickling, ``span`` and ``site``
-# from the mixins of integ_lint.facts.records (which says why). The project phase reads
-# the flat fields (``start_line``, ``start_col``) where it walks every call.
+# Records: tuples with the site flattened into their first six fields, declared as
+# integ_lint.facts.records says (which says why). The project phase reads the flat
+# fields (``start_line``, ``start_col``) where it walks every call.
 
 
-class _FunctionFields(NamedTuple):
+class FunctionFact(SiteRecord):
+    """One ``def`` / ``async def``. ``qualname`` is dotted (``Class.method``,
+    ``outer.inner``); ``owner`` is the qualname of the class it is a method of. The
+    position, ``scope`` and ``snippet`` are those of the name's :attr:`site`."""
+
     qualname: str
     is_async: bool
-    start_line: int
-    start_col: int
-    end_line: int
-    end_col: int
-    scope: str = ""
-    snippet: str = ""
     owner: str = ""
     decorators: tuple[str, ...] = ()
     param_names: tuple[str, ...] = ()
@@ -165,14 +162,6 @@ class _FunctionFields(NamedTuple):
     # call by that name may not reach this body.
     rebound: bool = False
 
-
-class FunctionFact(SiteRecord, _FunctionFields):
-    """One ``def`` / ``async def``. ``qualname`` is dotted (``Class.method``,
-    ``outer.inner``); ``owner`` is the qualname of the class it is a method of. The
-    position, ``scope`` and ``snippet`` are those of the name's :attr:`site`."""
-
-    __slots__ = ()
-
     @property
     def transparent(self) -> bool:
         """Whether calling it by its name surely runs this body: no decorator and no
@@ -180,36 +169,13 @@ class FunctionFact(SiteRecord, _FunctionFields):
         return not self.rebound and all(d in _TRANSPARENT_DECORATORS for d in self.decorators)
 
 
-class _ClassFields(NamedTuple):
+class ClassFact(TupleRecord):
     qualname: str
     bases: tuple[str, ...] = ()  # resolved dotted names
     attributes: tuple[tuple[str, str], ...] = ()  # (attribute, resolved type)
 
 
-class ClassFact(TupleRecord, _ClassFields):
-    __slots__ = ()
-
-
-class _CallFields(NamedTuple):
-    caller: str  # qualname of the enclosing function; "" at module level
-    how: str
-    ref: str
-    start_line: int
-    start_col: int
-    end_line: int
-    end_col: int
-    scope: str = ""
-    snippet: str = ""
-    method: str = ""
-    attr: str = ""
-    role: str = CALL
-    dropped: bool = False  # an expression statement: the value is thrown away
-    always: bool = True  # runs on every path through the caller
-    in_main: bool = False  # in the module's ``if __name__ == "__main__":`` block
-    blocking: str = ""  # for attr/typed receivers: the blocking method, when no timeout
-
-
-class CallFact(SiteRecord, _CallFields):
+class CallFact(SiteRecord):
     """One call (or function reference handed to a thread, process or the loop).
 
     ``how`` says how to resolve it: ``name`` (``ref`` is a dotted name), ``self``
@@ -219,23 +185,22 @@ class CallFact(SiteRecord, _CallFields):
     ``scope`` and ``snippet`` are those of the call's :attr:`site`.
     """
 
-    __slots__ = ()
+    caller: str  # qualname of the enclosing function; "" at module level
+    how: str
+    ref: str
+    method: str = ""
+    attr: str = ""
+    role: str = CALL
+    dropped: bool = False  # an expression statement: the value is thrown away
+    always: bool = True  # runs on every path through the caller
+    in_main: bool = False  # in the module's ``if __name__ == "__main__":`` block
+    blocking: str = ""  # for attr/typed receivers: the blocking method, when no timeout
 
 
-class _BlockingFields(NamedTuple):
+class BlockingCall(SiteRecord):
     caller: str
     what: str  # the resolved name, e.g. ``time.sleep``
-    start_line: int
-    start_col: int
-    end_line: int
-    end_col: int
-    scope: str = ""
-    snippet: str = ""
     always: bool = True  # made on every path through the caller
-
-
-class BlockingCall(SiteRecord, _BlockingFields):
-    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -466,9 +431,9 @@ class CallFactsCollector(FactCollector):
         self.function_index[qualname] = len(self.functions)
         self.functions.append(
             FunctionFact(
+                *self._position(node.name),
                 qualname,
                 node.asynchronous is not None,
-                *self._position(node.name),
                 owner=owner,
                 decorators=tuple(decorators),
                 param_names=tuple(p.name.value for p in all_params),
@@ -851,7 +816,7 @@ class CallFactsCollector(FactCollector):
         )
         if is_blocking and (resolved != "time.sleep" or not _is_zero(node)):
             self.blocking.append(
-                BlockingCall(caller, resolved, *self._position(node), blocks_always)
+                BlockingCall(*self._position(node), caller, resolved, blocks_always)
             )
         submission = self._submission(node, resolved)
         if submission is not None:
@@ -875,12 +840,12 @@ class CallFactsCollector(FactCollector):
         how, ref, target_method, _ = target
         if how == "typed" and blocking and BLOCKING_TYPES.get(ref) == blocking:
             self.blocking.append(
-                BlockingCall(caller, f"{ref}.{blocking}", *self._position(node), blocks_always)
+                BlockingCall(*self._position(node), caller, f"{ref}.{blocking}", blocks_always)
             )
             return
         if how == "typed" and target_method in BLOCKING_CLIENTS.get(ref, ()):
             self.blocking.append(
-                BlockingCall(caller, f"{ref}.{target_method}", *self._position(node), blocks_always)
+                BlockingCall(*self._position(node), caller, f"{ref}.{target_method}", blocks_always)
             )
             return
         self._add_call(
@@ -910,11 +875,11 @@ class CallFactsCollector(FactCollector):
         how, ref, method, attr = target
         self.calls.append(
             CallFact(
+                *self._position(at),
                 caller,
                 how,
                 # Interned: a file calls the same names and methods many times.
                 intern(ref),
-                *self._position(at),
                 method=intern(method),
                 attr=intern(attr),
                 role=role,
@@ -933,7 +898,7 @@ class CallFactsCollector(FactCollector):
         kind = self._constructed_type(receiver)
         if kind and BLOCKING_TYPES.get(kind) == method:
             self.blocking.append(
-                BlockingCall(caller, f"{kind}.{method}", *self._position(node), self._blocks_always)
+                BlockingCall(*self._position(node), caller, f"{kind}.{method}", self._blocks_always)
             )
 
 

@@ -336,7 +336,9 @@ class ManagerFactCollector(FactCollector):
         if attr is not None:
             if value is not None:
                 pos = self._pos(node)
-                self._assigns.append((partial(AttrAssign, frame.owner, attr, *value), pos))
+                root, attrs = value
+                assign = partial(AttrAssign, owner=frame.owner, attr=attr, root=root, attrs=attrs)
+                self._assigns.append((assign, pos))
             return
         if isinstance(target, cst.Name):
             if value is None:
@@ -369,7 +371,8 @@ class ManagerFactCollector(FactCollector):
         frame = self._frame()
         assert frame is not None
         via_local = head in frame.locals or _is_outer_local(self._stack, head)
-        self._chains.append((partial(Chain, frame.owner, root, attrs, via_local=via_local), pos))
+        chain = partial(Chain, owner=frame.owner, root=root, attrs=attrs, via_local=via_local)
+        self._chains.append((chain, pos))
 
     def visit_Call(self, node: cst.Call) -> None:
         func = dotted_name(node.func)
@@ -390,7 +393,8 @@ class ManagerFactCollector(FactCollector):
                 continue  # a method call, not a construction
             ref = self._ref(node.func)
             if ref:
-                self._self_passes.append((partial(SelfPass, frame.owner, ref, keyword), pos))
+                self_pass = partial(SelfPass, owner=frame.owner, callee=ref, keyword=keyword)
+                self._self_passes.append((self_pass, pos))
 
     # -- imports -------------------------------------------------------------------------------
     def visit_If(self, node: cst.If) -> None:
@@ -412,7 +416,11 @@ class ManagerFactCollector(FactCollector):
             if dotted:
                 self._imports.append(
                     (
-                        partial(ImportedName, dotted, type_checking=self._type_checking.depth > 0),
+                        partial(
+                            ImportedName,
+                            target=dotted,
+                            type_checking=self._type_checking.depth > 0,
+                        ),
                         pos,
                     )
                 )
@@ -437,7 +445,11 @@ class ManagerFactCollector(FactCollector):
                 target = f"{base}.{imported}" if base else imported
                 self._imports.append(
                     (
-                        partial(ImportedName, target, type_checking=self._type_checking.depth > 0),
+                        partial(
+                            ImportedName,
+                            target=target,
+                            type_checking=self._type_checking.depth > 0,
+                        ),
                         pos,
                     )
                 )
@@ -459,9 +471,9 @@ class ManagerFactCollector(FactCollector):
             module=self.context.module,
             classes=tuple(
                 ClassFact(
+                    *site(c.pos),
                     c.qualname,
                     c.bases,
-                    *site(c.pos),
                     attr_types=tuple(sorted(c.attr_types.items())),
                 )
                 for c in self._classes
