@@ -414,16 +414,7 @@ class ManagerFactCollector(FactCollector):
         for alias in node.names:
             dotted = dotted_name(alias.name)
             if dotted:
-                self._imports.append(
-                    (
-                        partial(
-                            ImportedName,
-                            target=dotted,
-                            type_checking=self._type_checking.depth > 0,
-                        ),
-                        pos,
-                    )
-                )
+                self._add_import(dotted, pos)
 
     def leave_Import(self, original_node: cst.Import) -> None:
         self._import_depth -= 1
@@ -442,17 +433,14 @@ class ManagerFactCollector(FactCollector):
         for alias in node.names:
             imported = dotted_name(alias.name)
             if imported:
-                target = f"{base}.{imported}" if base else imported
-                self._imports.append(
-                    (
-                        partial(
-                            ImportedName,
-                            target=target,
-                            type_checking=self._type_checking.depth > 0,
-                        ),
-                        pos,
-                    )
-                )
+                self._add_import(f"{base}.{imported}" if base else imported, pos)
+
+    def _add_import(self, target: str, pos: _Pos) -> None:
+        """An import of ``target`` (a module or a qualified name) at ``pos``."""
+        type_checking = self._type_checking.depth > 0
+        self._imports.append(
+            (partial(ImportedName, target=target, type_checking=type_checking), pos)
+        )
 
     # -- sites ---------------------------------------------------------------------------------
     def collect(self) -> ManagerFacts:
