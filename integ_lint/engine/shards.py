@@ -136,7 +136,8 @@ def _hints(kind: type) -> dict[str, Any]:
 
 
 def _is_named_tuple(kind: Any) -> bool:
-    """A ``typing.NamedTuple`` record (the call and manager facts)."""
+    """A tuple record with named fields (the call and manager facts,
+    :mod:`integ_lint.facts.records`)."""
     return isinstance(kind, type) and issubclass(kind, tuple) and hasattr(kind, "_fields")
 
 

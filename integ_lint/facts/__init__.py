@@ -4,7 +4,8 @@
 (:class:`~integ_lint.facts.context.FileContext`: module, role, config, import aliases,
 scope, positions from ``positions``); ``syntax`` walks a tree read-only; ``collector``
 is the base of every fact collector; ``records`` the shape shared by the call and
-manager records (NamedTuples with the site flattened, pickled as plain tuples).
+manager records (tuples declared like dataclasses, the site flattened into six fields
+declared once, pickled as plain tuples).
 Each other module is one family's collector and the small picklable values it returns
 (``imports``, ``calls``, ``managers``, ``schemas``, ``messages``, ``gpu``, with the
 torch vocabulary in ``torch``). Facts never depend on configuration that is not part
