@@ -3,6 +3,7 @@ entries, concurrent writers, the size bound, and ``integ-lint cache clean``."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import pickle
@@ -17,6 +18,7 @@ from click.testing import CliRunner
 from integ_lint.cli import main
 from integ_lint.config import Config, load_config
 from integ_lint.engine import analysis
+from integ_lint.engine import cache as cache_module
 from integ_lint.engine.cache import (
     MAGIC,
     CacheError,
@@ -506,3 +508,91 @@ def test_cache_clean_refuses_a_foreign_folder(tmp_path: Path) -> None:
     assert (tmp_path / "docs" / "index.md").read_text() == "precious"
     with pytest.raises(CacheError, match="project root"):
         clean(tmp_path, tmp_path)
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the cache reads (entries, and the sources it hashes)."""
+    reads: list[str] = []
+    real = cache_module.read_regular_file
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> bytes:
+        reads.append(os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "read_regular_file", counting)
+    return reads
+
+
+def test_unchanged_files_are_not_read_again(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose stat signature is the one its digest was taken under is not read
+    (git's index): a warm run reads the entries alone."""
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)  # files written just now count as settled
+    config, files = setup(make_project(tmp_path))
+    first, _ = run(config, files)
+    reads = _counting_reads(monkeypatch)
+    second, stats = run(config, files)
+    assert stats.files_from_cache == len(files)
+    assert not {os.fspath(f.path) for f in files} & set(reads)
+    assert summary(second) == summary(first)
+
+
+def test_an_edit_that_keeps_size_and_modification_time_is_seen(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The content replaced with the same size and the modification time put back
+    (``cp -p``, an archive): the change time moved, the file is read again."""
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+    config, files = setup(make_project(tmp_path))
+    run(config, files)
+    target = next(f for f in files if f.path.name == "mod1.py").path
+    info = target.stat()
+    text = target.read_text()
+    target.write_text(text.replace("boom(1)", "bxxm(1)"))
+    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert target.stat().st_size == info.st_size
+    parses.clear()
+    results, _ = run(config, files)
+    assert parses == [target.read_text()]
+    changed = next(r for r in results if r.relpath == "pkg/mod1.py")
+    assert changed.findings == []  # boom() is gone
+    assert changed.digest == content_digest(target.read_bytes())
+
+
+def test_a_file_modified_just_now_is_read_every_time(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Racily clean: a file modified within the timestamps' granularity may change
+    again without its signature changing, so its digest is not remembered."""
+    config, files = setup(make_project(tmp_path))  # every file written just now
+    run(config, files)
+    reads = _counting_reads(monkeypatch)
+    _, stats = run(config, files)
+    assert stats.files_from_cache == len(files)
+    assert {os.fspath(f.path) for f in files} <= set(reads)
+
+
+def test_forged_digests_are_ignored(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The remembered digests are authenticated like an entry: a planted list (here
+    naming another content for every file) is ignored and the files are read."""
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+    config, files = setup(make_project(tmp_path))
+    first, _ = run(config, files)
+    cache = FileCache.for_run(config, RULES, COLLECTORS)
+    path = cache._digests_path()
+    opened = cache._open(path.read_bytes())
+    assert opened is not None
+    digests = json.loads(bytes(opened[0]))
+    assert {os.fspath(f.path) for f in files} <= set(digests)
+    forged = {name: [*entry[:6], "0" * 64] for name, entry in digests.items()}
+    path.write_bytes(
+        MAGIC + b"\0" * (len(cache._seal(b"")) - len(MAGIC)) + json.dumps(forged).encode()
+    )
+    reads = _counting_reads(monkeypatch)
+    second, stats = run(config, files)
+    assert stats.files_from_cache == len(files)
+    assert {os.fspath(f.path) for f in files} <= set(reads)
+    assert summary(second) == summary(first)

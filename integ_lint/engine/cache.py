@@ -65,7 +65,12 @@ from integ_lint.engine.manifest import CollectorRef, RuleRef, module_file
 from integ_lint.engine.results import FileResult
 from integ_lint.facts.records import RECORDS_FORMAT
 from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
-from integ_lint.files.source import ReadRecord, read_regular_file, reads_unchanged
+from integ_lint.files.source import (
+    ReadRecord,
+    content_digest,
+    read_regular_file,
+    reads_unchanged,
+)
 from integ_lint.findings.model import Finding, Notification
 from integ_lint.model.project import FrameTrace
 
@@ -116,6 +121,27 @@ _ID_PREFIX = "# integ-lint-id: "
 _ENTRY_NAME = re.compile(r"^[0-9a-f]{64}$")
 _SHARD_NAME = re.compile(r"^[0-9a-f]{2}$")
 _TAG_LIMIT = 4096
+# The content digests of the files read, by path, under their stat signature (see
+# FileCache.digest_of): one entry of the folder, named by this text's digest.
+_DIGESTS_NAME = "integ-lint content digests 1"
+_DIGESTS_LIMIT = 64 << 20
+# A file modified (or its inode changed) this recently may change again within the
+# file system's timestamp granularity without its signature changing: its digest is
+# not remembered (git's "racily clean" entries).
+RACY_NS = 2_000_000_000
+
+
+def _signature(info: os.stat_result) -> list[int]:
+    """What says a file is unchanged without reading it: git's index compares these
+    (the change time too: no tool sets it back)."""
+    return [
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        info.st_size,
+        info.st_ino,
+        info.st_dev,
+        info.st_mode,
+    ]
 
 
 class CacheError(Exception):
@@ -398,6 +424,8 @@ def namespace(
         f"format={CACHE_FORMAT}",
         # The entry's layout: entries of another one live under other keys.
         f"entry={MAGIC.decode()}",
+        # The layout of the fact records' fields: entries pickled with another are not read.
+        f"records={RECORDS_FORMAT}",
         # Where the pickled classes live: entries written before they moved (the
         # reorganisation into packages, or any later move) get another key, and one
         # read anyway does not unpickle and is ignored.
@@ -424,8 +452,6 @@ def _libcst_version() -> str:
     return version
 
 
-        # The layout of the fact records' fields: entries pickled with another are not read.
-        f"records={RECORDS_FORMAT}",
 # One file's facts still pickled: key -> the pickle of ``{key: value}``.
 PickledFacts = Mapping[str, bytes]
 
@@ -656,6 +682,9 @@ class FileCache:
         self.disabled_reason: str | None = None
         # What analyses a file again when its cached facts fail their tag (for_run).
         self._again: tuple[Config, Sequence[CollectorRef]] | None = None
+        # path -> [*signature, digest] (None: not loaded yet), and whether it changed.
+        self._digests: dict[str, list[Any]] | None = None
+        self._digests_changed = False
 
     @classmethod
     def for_run(
@@ -841,6 +870,88 @@ class FileCache:
             )
 
         return again
+
+    # -- content digests ---------------------------------------------------------
+    def digest_of(self, path: Path, max_bytes: int | None) -> tuple[int, str] | None:
+        """The size and content digest of the file at ``path`` (None: it cannot be
+        read, or is larger than ``max_bytes``): remembered from an earlier run while
+        its stat signature is unchanged, as git's index does, else read and hashed."""
+        if self._digests is None:
+            self._digests = self._load_digests()
+        name = os.fspath(path)
+        try:
+            before: os.stat_result | None = os.stat(name)
+        except OSError:
+            before = None
+        if before is not None:
+            known = self._digests.get(name)
+            signature = _signature(before)
+            if known is not None and known[:-1] == signature:
+                return before.st_size, known[-1]
+        try:
+            data = read_regular_file(path, max_bytes)
+        except OSError:
+            return None
+        digest = content_digest(data)
+        if (
+            before is not None
+            and time.time_ns() - max(before.st_mtime_ns, before.st_ctime_ns) > RACY_NS
+        ):
+            with contextlib.suppress(OSError):
+                # Unchanged while it was read: the digest is this signature's.
+                if _signature(os.stat(name)) == signature and len(data) == before.st_size:
+                    self._digests[name] = [*signature, digest]
+                    self._digests_changed = True
+        return len(data), digest
+
+    def _digests_path(self) -> Path:
+        return self.entry_path(hashlib.sha256(_DIGESTS_NAME.encode()).hexdigest())
+
+    def _load_digests(self) -> dict[str, list[Any]]:
+        """The remembered digests (authenticated like an entry; plain JSON inside)."""
+        try:
+            data = read_regular_file(self._digests_path(), _DIGESTS_LIMIT, follow_symlinks=False)
+        except OSError:
+            return {}
+        payload = self._payload(data)
+        if payload is None:
+            return {}
+        try:
+            files = json.loads(bytes(payload))
+        except ValueError:
+            return {}
+        if not isinstance(files, dict):
+            return {}
+        return {
+            name: entry
+            for name, entry in files.items()
+            if isinstance(entry, list)
+            and len(entry) == 7
+            and all(isinstance(number, int) for number in entry[:6])
+            and isinstance(entry[6], str)
+        }
+
+    def save_digests(self) -> None:
+        """Store the digests learnt by :meth:`digest_of` (atomically), when some were."""
+        if not self._digests_changed or self._digests is None:
+            return
+        if self.disabled_reason is not None or self.max_bytes <= 0:
+            return
+        # Merged with what another run stored meanwhile (the context files of a
+        # pre-commit run go through another cache of the same folder).
+        stored = self._load_digests()
+        stored.update(self._digests)
+        payload = json.dumps(stored, separators=(",", ":")).encode("utf-8", "surrogateescape")
+        if len(payload) > _DIGESTS_LIMIT:
+            return
+        path = self._digests_path()
+        with contextlib.suppress(CacheError, OSError):
+            self._prepare()
+            self._real_directory(path.parent)
+            write_atomic(
+                path, self._seal(payload), durable=False, sweep_stale=False, follow_links=False
+            )
+            self._digests_changed = False
 
     # -- the project phase's memo -------------------------------------------------
     def get_memo(self, key: str) -> ProjectMemo | None:

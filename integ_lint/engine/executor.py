@@ -54,7 +54,7 @@ from integ_lint.engine.cache import CacheError, FileCache, PickledFacts, load_fa
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.engine.manifest import CollectorRef, RuleRef, loaded_rules
 from integ_lint.engine.results import FileResult
-from integ_lint.files.source import content_digest, max_file_bytes, read_regular_file
+from integ_lint.files.source import max_file_bytes
 from integ_lint.findings.model import Notification, NotificationKind
 
 if TYPE_CHECKING:
@@ -254,13 +254,10 @@ def analyze_files(
     for index, source_file in enumerate(files):
         size = 0
         if cache is not None:
-            try:
-                data = read_regular_file(source_file.path, max_file_bytes(config))
-            except OSError:
-                data = None  # analyse_file reports it
-            if data is not None:
-                size = len(data)
-                digest = content_digest(data)
+            # Read and hashed only when its stat changed since a run hashed it.
+            known = cache.digest_of(source_file.path, max_file_bytes(config))
+            if known is not None:  # else analyse_file reports it
+                size, digest = known
                 cached = None
                 found = None
                 if fuller is not None:
@@ -293,6 +290,7 @@ def analyze_files(
         )
 
     if cache is not None:
+        cache.save_digests()
         if stats.cache_written:
             with contextlib.suppress(OSError):
                 stats.cache_pruned = cache.prune()
