@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
+from integ_lint.config.loader import load_config
+from integ_lint.engine import cache
 from integ_lint.facts.calls import BlockingCall, CallFact, ClassFact, FunctionFact
 from integ_lint.facts.manager_records import (
     AttrAssign,
@@ -16,7 +19,7 @@ from integ_lint.facts.manager_records import (
     SelfPass,
 )
 from integ_lint.facts.manager_records import ClassFact as ManagedClass
-from integ_lint.facts.records import SITE_FIELDS, SiteRecord, TupleRecord
+from integ_lint.facts.records import RECORDS_FORMAT, SITE_FIELDS, SiteRecord, TupleRecord
 from integ_lint.findings.model import Site, Span
 
 SITE = (3, 5, 4, 9, "Owner.method", "g(x)")
@@ -80,3 +83,14 @@ def test_a_field_without_a_default_after_one_with_a_default_is_refused() -> None
         class _Broken(TupleRecord):
             name: str = ""
             count: int
+
+
+def test_the_records_layout_is_part_of_the_cache_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries and memos pickled with another field layout are never read: the fields
+    are read by position when unpickled."""
+    config = load_config([tmp_path], None)
+    before = cache.namespace(config, [], [])
+    monkeypatch.setattr(cache, "RECORDS_FORMAT", RECORDS_FORMAT + 1)
+    assert cache.namespace(config, [], []) != before
