@@ -541,14 +541,8 @@ class SchemaIndex:
     def calls_to(self, function: str) -> list[CallFact]:
         if self._calls_to is None:
             self._calls_to = {}
-            # Many calls share a callee (``Manager(cfg)`` across a module): each one's
-            # resolution (re-exports, the class hierarchy) once.
-            targets: dict[Origin, str | None] = {}
             for _, call in self.call_facts:
-                try:
-                    target = targets[call.callee]
-                except KeyError:
-                    target = targets[call.callee] = self._callee(call.callee)
+                target = self._callee(call.callee)
                 if target is not None:
                     self._calls_to.setdefault(target, []).append(call)
         return self._calls_to.get(function, [])
