@@ -839,7 +839,10 @@ class FileCache:
             or result.digest != digest
         ):
             return None
-        facts = SealedFacts(offsets, facts_tag, blob, self._authentic)
+        again = None
+        if defer_facts and self._again is not None and isinstance(source_file, SourceFile):
+            again = self._facts_again(source_file, digest)
+        facts = SealedFacts(offsets, facts_tag, blob, self._authentic, again)
         if not defer_facts:
             if not facts.authentic():
                 return None
@@ -848,10 +851,6 @@ class FileCache:
             except Exception:
                 return None
             return result, None
-        if self._again is not None and isinstance(source_file, SourceFile):
-            facts = SealedFacts(
-                offsets, facts_tag, blob, self._authentic, self._facts_again(source_file, digest)
-            )
         return result, facts
 
     def _facts_again(self, source_file: SourceFile, digest: str) -> Callable[[], PickledFacts]:
