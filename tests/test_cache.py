@@ -596,3 +596,26 @@ def test_forged_digests_are_ignored(
     assert stats.files_from_cache == len(files)
     assert {os.fspath(f.path) for f in files} <= set(reads)
     assert summary(second) == summary(first)
+
+
+def test_digests_of_files_long_gone_are_dropped_when_they_pile_up(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+    config, files = setup(make_project(tmp_path))
+    run(config, files)
+    cache = FileCache.for_run(config, RULES, COLLECTORS)
+    digests = cache._load_digests()
+    gone = {f"/gone/{index}.py": [1, 1, 1, index, 1, 33188, "0" * 64] for index in range(50)}
+    cache._digests = {**digests, **gone}
+    cache._digests_changed = True
+    cache.save_digests()
+    assert set(cache._load_digests()) == set(digests) | set(gone)  # under the bound: kept
+    size = len(json.dumps({**digests, **gone}))
+    monkeypatch.setattr(cache_module, "_DIGESTS_LIMIT", size)  # over half of it
+    cache = FileCache.for_run(config, RULES, COLLECTORS)
+    (tmp_path / "pkg" / "mod0.py").write_text("x = 1\n")
+    mod0 = next(f for f in files if f.path.name == "mod0.py")
+    assert cache.digest_of(mod0.path, None) is not None
+    cache.save_digests()
+    assert set(cache._load_digests()) == {os.fspath(mod0.path)}

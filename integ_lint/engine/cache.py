@@ -685,6 +685,7 @@ class FileCache:
         # path -> [*signature, digest] (None: not loaded yet), and whether it changed.
         self._digests: dict[str, list[Any]] | None = None
         self._digests_changed = False
+        self._digests_used: set[str] = set()  # the paths this run asked for
 
     @classmethod
     def for_run(
@@ -878,6 +879,7 @@ class FileCache:
         if self._digests is None:
             self._digests = self._load_digests()
         name = os.fspath(path)
+        self._digests_used.add(name)
         try:
             before: os.stat_result | None = os.stat(name)
         except OSError:
@@ -941,6 +943,10 @@ class FileCache:
         stored = self._load_digests()
         stored.update(self._digests)
         payload = json.dumps(stored, separators=(",", ":")).encode("utf-8", "surrogateescape")
+        if len(payload) > _DIGESTS_LIMIT // 2:
+            # Files long deleted or renamed pile up: this run's files alone.
+            current = {name: stored[name] for name in self._digests_used if name in stored}
+            payload = json.dumps(current, separators=(",", ":")).encode("utf-8", "surrogateescape")
         if len(payload) > _DIGESTS_LIMIT:
             return
         path = self._digests_path()
