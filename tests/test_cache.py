@@ -619,3 +619,36 @@ def test_digests_of_files_long_gone_are_dropped_when_they_pile_up(
     assert cache.digest_of(mod0.path, None) is not None
     cache.save_digests()
     assert set(cache._load_digests()) == {os.fspath(mod0.path)}
+
+
+def test_facts_of_a_large_entry_are_read_when_first_used(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run reads an entry's header and result; the facts of a large entry (here:
+    every entry) only when they are used, from the same file: one replaced or deleted
+    meanwhile is never read, the file is analysed again for its facts."""
+    config, files = setup(make_project(tmp_path))
+    first, _ = run(config, files)
+    monkeypatch.setattr(cache_module, "_ENTRY_HEAD", cache_module._RESULT_START)
+    parses.clear()
+    stats = ExecutionStats()
+    results = analyze_files(
+        files, config, RULES, COLLECTORS, use_cache=True, stats=stats, defer_facts=True
+    )
+    assert all(not r.facts for r in results) and len(stats.deferred) == len(files)
+    load_deferred_facts(stats, config, COLLECTORS)
+    assert parses == []
+    assert summary(results) == summary(first)
+
+    cache = FileCache.for_run(config, RULES, COLLECTORS)
+    source = files[1]
+    digest = content_digest(source.path.read_bytes())
+    found = cache.get_deferred(source, digest)
+    assert found is not None and found[1] is not None
+    path = cache.entry_path(cache.key(source, digest))
+    replacement = tmp_path / "replacement"
+    replacement.write_bytes(path.read_bytes())
+    os.replace(replacement, path)  # the same bytes, another file
+    facts = cache_module.load_all_facts(found[1])
+    assert facts == next(r.facts for r in first if r.relpath == source.relpath)
+    assert parses == [source.path.read_text()]  # analysed again, never read from the new file

@@ -473,10 +473,12 @@ class SealedFacts(Mapping[str, bytes]):
         blob: memoryview,
         authentic: Callable[[bytes, memoryview], bool],
         again: Callable[[], PickledFacts] | None = None,
+        rest: Callable[[], bytes | None] | None = None,
     ) -> None:
         self._offsets = offsets
         self._tag = tag
-        self._blob = blob
+        self._blob = blob  # the facts, or their start when ``rest`` reads the others
+        self._rest = rest
         self._authentic = authentic
         self._again = again
         self._opened: PickledFacts | None = None
@@ -484,19 +486,24 @@ class SealedFacts(Mapping[str, bytes]):
     def authentic(self) -> bool:
         """Whether the facts pass their tag (checked once)."""
         if self._opened is None:
-            if self._authentic(self._tag, self._blob) and self._spans_fit():
-                blob = self._blob
+            blob = self._blob
+            if self._rest is not None:
+                rest = self._rest()
+                if rest is None:
+                    return False  # the entry is gone or was replaced since
+                blob = memoryview(bytes(blob) + rest)
+            if self._authentic(self._tag, blob) and self._spans_fit(len(blob)):
                 self._opened = {
                     key: bytes(blob[start : start + length])
                     for key, (start, length) in self._offsets.items()
                 }
                 self._blob = memoryview(b"")
+                self._rest = None
             else:
                 return False
         return True
 
-    def _spans_fit(self) -> bool:
-        size = len(self._blob)
+    def _spans_fit(self, size: int) -> bool:
         return all(
             isinstance(key, str)
             and isinstance(span, tuple)
@@ -799,17 +806,17 @@ class FileCache:
     ) -> tuple[FileResult, PickledFacts | None] | None:
         """The cached result and, with ``defer_facts``, its facts still pickled (the
         result's ``facts`` empty until :func:`load_facts`): a run whose project phase
-        is memoised never pays for unpickling them. The pickled facts were
-        authenticated with the rest of the entry."""
+        is memoised never pays for unpickling them. The pickled facts are read (for a
+        large entry), authenticated and unpickled only when first used
+        (:class:`SealedFacts`)."""
         key = self.key(source_file, digest)
         path = f"{self._entry_root}/{key[:2]}/{key}"  # entry_path, without pathlib's cost
         try:
-            # Never through a symlink, never a FIFO or device planted as an entry.
-            data = read_regular_file(path, follow_symlinks=False)
+            data, rest = _read_entry(path, whole=not defer_facts)
         except OSError:
             self.stats.misses += 1
             return None
-        found = self._decode(data, source_file, digest, defer_facts)
+        found = self._decode(data, source_file, digest, defer_facts, rest)
         if found is None:
             self.stats.misses += 1
             self._drop(path)
@@ -823,6 +830,7 @@ class FileCache:
         source_file: SourceFile | _Named,
         digest: str,
         defer_facts: bool = False,
+        rest: Callable[[], bytes | None] | None = None,
     ) -> tuple[FileResult, PickledFacts | None] | None:
         opened = self._open(data)
         if opened is None:
@@ -843,7 +851,7 @@ class FileCache:
         again = None
         if defer_facts and self._again is not None and isinstance(source_file, SourceFile):
             again = self._facts_again(source_file, digest)
-        facts = SealedFacts(offsets, facts_tag, blob, self._authentic, again)
+        facts = SealedFacts(offsets, facts_tag, blob, self._authentic, again, rest)
         if not defer_facts:
             if not facts.authentic():
                 return None
@@ -1127,6 +1135,74 @@ def _own_entries(directory: Path, temporary: bool = True) -> Iterator[os.DirEntr
                     )
                     if own and entry.is_file(follow_symlinks=False):
                         yield entry
+
+
+# An entry's first read: its header and result (about 700 bytes on Django), and the
+# facts of a small one. The facts of a larger one are read when first used: a run
+# whose project phase is memoised reads none (Django: 54 MB of entries, 2 MB of results).
+_ENTRY_HEAD = 4096
+_ENTRY_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+)
+
+
+def _read_entry(path: str, whole: bool) -> tuple[bytes, Callable[[], bytes | None] | None]:
+    """The bytes of the entry at ``path`` up to the end of its result (all of them
+    with ``whole``) and, when some are left, what reads the rest later (None when the
+    entry was replaced or deleted meanwhile). Never through a symlink, never a FIFO or
+    device planted as an entry (checked on the opened file, as
+    :func:`~integ_lint.files.source.read_regular_file` does)."""
+    fd = os.open(path, _ENTRY_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path}: not a regular file")
+        size = info.st_size
+        want = size if whole else min(size, _ENTRY_HEAD)
+        data = _read_from(fd, 0, want)
+        if not whole and len(data) >= _RESULT_START and data.startswith(MAGIC):
+            end = _RESULT_START + _HEADER.unpack_from(data, len(MAGIC))[1]
+            if len(data) < end <= size:
+                data += _read_from(fd, len(data), end - len(data))
+    finally:
+        os.close(fd)
+    if len(data) >= size:
+        return data, None
+    signature = (info.st_ino, info.st_dev, size, info.st_mtime_ns)
+
+    def rest() -> bytes | None:
+        try:
+            fd = os.open(path, _ENTRY_FLAGS)
+        except OSError:
+            return None
+        try:
+            now = os.fstat(fd)
+            if (now.st_ino, now.st_dev, now.st_size, now.st_mtime_ns) != signature:
+                return None
+            more = _read_from(fd, len(data), size - len(data))
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return more if len(more) == size - len(data) else None
+
+    return data, rest
+
+
+def _read_from(fd: int, offset: int, count: int) -> bytes:
+    """Up to ``count`` bytes of ``fd`` from ``offset`` (fewer at its end)."""
+    chunks = []
+    while count > 0:
+        chunk = os.pread(fd, count, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+        count -= len(chunk)
+    return b"".join(chunks)
 
 
 @dataclasses.dataclass
