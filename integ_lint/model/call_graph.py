@@ -116,11 +116,6 @@ class CallGraph:
     _methods: dict[tuple[str, str, bool], str] | None = field(
         default=None, init=False, repr=False, compare=False
     )
-    # Each class's ancestry (see _ancestry): every method looked up on a class, and
-    # every attribute typed, walks the same bases again (Django: 19.5k lookups).
-    _ancestries: dict[str, tuple[str, ...]] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
     # Once the subclasses are known: each class's project subclasses (transitively),
     # and for each last part of a function id, the ids' prefixes (``m`` -> the classes
     # defining a method ``m``), so that overrides() need not walk a large hierarchy
@@ -153,7 +148,6 @@ class CallGraph:
         graph._resolved = {}
         graph._calls = {}
         graph._methods = {}
-        graph._ancestries = {}
         for cid, klass in graph.classes.items():
             for base in klass.bases:
                 resolved = graph.resolve_symbol(base)
@@ -228,34 +222,19 @@ class CallGraph:
         return self._lookup_method(class_id, method, skip_own)
 
     def _lookup_method(self, class_id: str, method: str, skip_own: bool) -> str:
-        functions = self.functions
-        for current in self._ancestry(class_id)[1 if skip_own else 0 :]:
-            candidate = f"{current}.{method}"
-            if candidate in functions:
-                return candidate
-        return ""
-
-    def _ancestry(self, class_id: str) -> tuple[str, ...]:
-        """``class_id`` (a project class or not) then its project bases, each once,
-        breadth first in base order (bases resolved through re-exports)."""
-        memo = self._ancestries
-        if memo is not None:
-            known = memo.get(class_id)
-            if known is None:
-                known = memo[class_id] = self._walk_bases(class_id)
-            return known
-        return self._walk_bases(class_id)
-
-    def _walk_bases(self, class_id: str) -> tuple[str, ...]:
-        order: list[str] = []
         seen: set[str] = set()
         pending = deque([class_id])
+        first = True
         while pending:
             current = pending.popleft()
             if current in seen:
                 continue
             seen.add(current)
-            order.append(current)
+            if not (first and skip_own):
+                candidate = f"{current}.{method}"
+                if candidate in self.functions:
+                    return candidate
+            first = False
             klass = self.classes.get(current)
             if klass is None:
                 continue
@@ -263,7 +242,7 @@ class CallGraph:
                 resolved = self.resolve_symbol(base)
                 if resolved in self.classes:
                     pending.append(resolved)
-        return tuple(order)
+        return ""
 
     def overrides(self, class_id: str, method: str) -> list[str]:
         """Definitions of ``method`` in project subclasses of ``class_id``."""
@@ -313,11 +292,18 @@ class CallGraph:
     def _class_chain(self, class_id: str) -> Iterator[ClassFact]:
         """The project class ``class_id`` and its project bases, each once, nearest
         first (bases resolved through re-exports)."""
-        classes = self.classes
-        for current in self._ancestry(class_id):
-            klass = classes.get(current)
-            if klass is not None:
-                yield klass
+        seen: set[str] = set()
+        pending = [class_id]
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            klass = self.classes.get(current)
+            if klass is None:
+                continue
+            yield klass
+            pending.extend(self.resolve_symbol(b) for b in klass.bases)
 
     def _constructor(self, class_id: str) -> list[str]:
         init = self.lookup_method(class_id, "__init__")
