@@ -321,11 +321,18 @@ def _analyze_todo(
         stats.workers = workers
         _run_pool(files, todo, state, workers, results, stats, tracker)
     else:
-        for index, _ in todo:
-            done, written, _ = _analyze_chunk([files[index]], state)
-            stats.cache_written += written
-            results[index] = done[0]
-            tracker.advance(1)
+        # In this process, results accumulate as in a pool's parent; what cyclic garbage
+        # a file's analysis leaves is young: a young collection after each file finds
+        # it (napari: the automatic collections traversing the earlier results cost
+        # 0.6 s, the young ones 0.03 s).
+        with _collector_paused() as collecting:
+            for index, _ in todo:
+                done, written, _ = _analyze_chunk([files[index]], state)
+                stats.cache_written += written
+                results[index] = done[0]
+                tracker.advance(1)
+                if collecting:
+                    gc.collect(0)
 
 
 def load_deferred_facts(
@@ -522,18 +529,18 @@ def _run_pool(
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def _collector_paused() -> Iterator[bool]:
     """The cyclic collector off while the workers' results come in: each chunk's
     results are unpickled here, millions of objects in all, and the collections their
     allocation set off traverse every earlier chunk's results again (on napari,
     unpickling its 849 results cost 2.7 s of CPU with the collector on, 0.2 s with it
     off). They hold no garbage cycles; the objects unpickled meanwhile join the oldest
     generation (frozen, then unfrozen) instead of setting off a young collection of
-    all of them when the collector comes back."""
+    all of them when the collector comes back. Yields whether it was on."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        yield
+        yield enabled
     finally:
         if enabled:
             if not gc.get_freeze_count():  # else a caller's freeze: not ours to undo
