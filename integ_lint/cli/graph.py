@@ -12,7 +12,6 @@ import click
 
 from integ_lint.cli.options import (
     auto_choice_option,
-    collector_paused,
     emit,
     gather_view,
     no_cache_option,
@@ -20,6 +19,7 @@ from integ_lint.cli.options import (
     view_command,
 )
 from integ_lint.config.loader import Config
+from integ_lint.engine.executor import collector_paused
 from integ_lint.engine.manifest import CollectorHandle
 from integ_lint.engine.members import context_line, each_project, joined
 from integ_lint.facts.gpu_records import GPU_KEY

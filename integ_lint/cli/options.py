@@ -6,11 +6,9 @@ option means the same everywhere and is declared once.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -36,21 +34,6 @@ EXIT_CODES_HELP = (
     "baseline entries); "
     "2 usage or configuration error; 3 run incomplete (a file or rule failed)."
 )
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a view builds its model over every
-    file's facts (no parsing: nothing of LibCST's): each collection the build sets off
-    walks the millions of objects the facts are, none of them garbage (about 0.25 s of
-    a warm ``graph`` on napari)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
