@@ -159,9 +159,7 @@ def audit_command(
     subprojects: list[Path] = []
     general = config.general
     # Paths inside monorepo members are the members' (named from their own roots).
-    own_paths = split_by_member(
-        scan_paths, config.root, [*general.exclude, *general.extend_exclude]
-    )[0]
+    own_paths = split_by_member(scan_paths, config.root, general.excluded)[0]
     try:
         discovered = discover_files(own_paths, config, subprojects) if own_paths else []
     except DiscoveryError as exc:

@@ -112,6 +112,11 @@ class GeneralSettings(Section):
     jobs: int = 0  # 0: the CPU count
     sarif_category: str = "integ-lint"
 
+    @property
+    def excluded(self) -> list[str]:
+        """Every exclude pattern: ``exclude`` and ``extend_exclude`` together."""
+        return [*self.exclude, *self.extend_exclude]
+
 
 @dataclass
 class EventLoopSettings(Section):

@@ -463,7 +463,7 @@ def project_files(
     general = config.general
     files, layout = discover_project(
         config.root,
-        exclude=[*general.exclude, *general.extend_exclude],
+        exclude=general.excluded,
         respect_gitignore=general.respect_gitignore,
         source_roots=general.source_roots,
         role_patterns=role_paths(general),
@@ -512,7 +512,7 @@ def discover_files(
     return discover(
         paths,
         config.root,
-        exclude=[*general.exclude, *general.extend_exclude],
+        exclude=general.excluded,
         respect_gitignore=general.respect_gitignore,
         role_patterns=role_paths(general),
         layout=project_layout(config),

@@ -106,7 +106,7 @@ def each_project(
     from integ_lint.engine.selection import select_rules
 
     general = config.general
-    own, members = split_by_member(paths, config.root, [*general.exclude, *general.extend_exclude])
+    own, members = split_by_member(paths, config.root, general.excluded)
     results: list[tuple[str, T]] = []
     if own:
         subprojects: list[Path] = []
@@ -160,7 +160,7 @@ def reached_members(
     from integ_lint.engine.selection import select_rules
 
     general = config.general
-    _own, members = split_by_member(paths, config.root, [*general.exclude, *general.extend_exclude])
+    _own, members = split_by_member(paths, config.root, general.excluded)
     for subproject in subprojects:
         members[subproject.resolve()] = [subproject]  # the whole member
     found: list[Member] = []
@@ -174,7 +174,7 @@ def reached_members(
             own_paths = split_by_member(
                 members[member],
                 member_config.root,
-                [*member_config.general.exclude, *member_config.general.extend_exclude],
+                member_config.general.excluded,
             )[0]
             files = discover_files(own_paths, member_config, nested) if own_paths else []
         except (ConfigError, DiscoveryError) as exc:
@@ -192,7 +192,7 @@ def members_of(paths: Sequence[Path], config: Config, notes: list[str]) -> list[
     from integ_lint.engine.discovery import discover_files
 
     general = config.general
-    own = split_by_member(paths, config.root, [*general.exclude, *general.extend_exclude])[0]
+    own = split_by_member(paths, config.root, general.excluded)[0]
     subprojects: list[Path] = []
     if own:
         try:

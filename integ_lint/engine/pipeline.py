@@ -172,7 +172,7 @@ def run(paths: Sequence[Path], config: Config, options: RunOptions | None = None
     # judged with that member's settings and project, like the members below a folder.
     members: dict[Path, list[Path] | None] = {}
     if options.include_subprojects:
-        excluded = [*config.general.exclude, *config.general.extend_exclude]
+        excluded = config.general.excluded
         paths, members_given = split_by_member(paths, config.root, excluded)
         members.update(members_given)
     if paths or not members:
