@@ -1,6 +1,6 @@
 """What a run reads of the installed distributions (the rule packs' entry points,
 LibCST's version) is kept under a stamp of ``sys.path`` and of the distributions'
-entry points (integ_lint.engine.registry.installed): read again when a distribution
+entry points (integ_lint.engine.installed.installed): read again when a distribution
 is added or its entry points change, never from ``importlib.metadata`` otherwise."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from integ_lint.engine import registry
-from integ_lint.engine.cache import KEY_FILE_ENV
+from integ_lint.engine import installed as installed_memo
+from integ_lint.engine.user_files import KEY_FILE_ENV
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "site"
     folder.mkdir()
     monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.setattr(registry, "_INSTALLED", {})
+    monkeypatch.setattr(installed_memo, "_INSTALLED", {})
     return folder
 
 
@@ -46,29 +46,29 @@ def test_unchanged_distributions_are_not_read_again(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _install(site, "acme", "acme_rules")
-    first = registry.installed()
+    first = installed_memo.installed()
     assert ["acme", "acme_rules"] in first["packs"]
     assert first["libcst"] == importlib.metadata.version("libcst")
-    assert registry.installed_file().is_file()
+    assert installed_memo.installed_file().is_file()
     _forbid_metadata(monkeypatch)
-    monkeypatch.setattr(registry, "_INSTALLED", {})  # another process: from the file
-    assert registry.installed() == first
+    monkeypatch.setattr(installed_memo, "_INSTALLED", {})  # another process: from the file
+    assert installed_memo.installed() == first
 
 
 def test_a_distribution_added_or_its_entry_points_rewritten_is_seen(site: Path) -> None:
-    assert registry.installed()["packs"] == []
+    assert installed_memo.installed()["packs"] == []
     points = _install(site, "acme", "acme_rules")
-    assert ["acme", "acme_rules"] in registry.installed()["packs"]
+    assert ["acme", "acme_rules"] in installed_memo.installed()["packs"]
     # Rewritten in place (the folder's time does not change): its own time does.
     points.write_text("[integ_lint.rules]\nacme = acme_rules_v2\n")
     later = points.stat().st_mtime_ns + 5_000_000_000
     os.utime(points, ns=(later, later))
-    assert ["acme", "acme_rules_v2"] in registry.installed()["packs"]
+    assert ["acme", "acme_rules_v2"] in installed_memo.installed()["packs"]
 
 
 def test_a_damaged_file_is_read_again_not_trusted(site: Path) -> None:
     _install(site, "acme", "acme_rules")
-    first = registry.installed()
-    registry.installed_file().write_text('{"format": 1, "packs": "not a list"}')
-    registry._INSTALLED.clear()
-    assert registry.installed() == first
+    first = installed_memo.installed()
+    installed_memo.installed_file().write_text('{"format": 1, "packs": "not a list"}')
+    installed_memo._INSTALLED.clear()
+    assert installed_memo.installed() == first

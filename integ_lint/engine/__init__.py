@@ -3,7 +3,9 @@
 ``discovery`` finds the files (gitignore, excludes, sub-projects, module names and
 roles); ``analysis`` decodes and parses each file once and runs every selected file rule
 and fact collector in ONE traversal; ``executor`` spreads files over processes and
-reads and writes the per-file ``cache``; ``registry`` loads the rule packs;
+reads and writes the per-file ``cache``; ``registry`` loads the rule packs (the
+installed ones as ``installed`` last read them; ``user_files`` says where the user's
+cache key lives);
 ``pipeline`` is :func:`run` (with its exit codes in ``exits``): selection, the per-file phase, the project index, project
 rules, configuration filters, fingerprints, suppressions and post-filters.
 ``examples`` runs a rule's ``VALID``/``INVALID`` examples through the same pipeline.

@@ -61,8 +61,10 @@ from typing import Any
 from integ_lint import __version__
 from integ_lint.config.loader import Config
 from integ_lint.engine.discovery import SourceFile
+from integ_lint.engine.installed import installed
 from integ_lint.engine.manifest import CollectorRef, RuleRef, module_file
 from integ_lint.engine.results import FileResult
+from integ_lint.engine.user_files import KEY_FILE_ENV, user_key_file
 from integ_lint.facts.records import RECORDS_FORMAT
 from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
 from integ_lint.files.source import (
@@ -115,7 +117,6 @@ _IRRELEVANT_GENERAL_KEYS = frozenset(
 # After a prune the folder holds at most this share of the size bound, so that a
 # run that adds a few entries does not prune again at once.
 _PRUNE_TARGET = 0.8
-KEY_FILE_ENV = "INTEG_LINT_CACHE_KEY_FILE"
 GITIGNORE = "# Created by integ-lint.\n*\n"
 _ID_PREFIX = "# integ-lint-id: "
 _ENTRY_NAME = re.compile(r"^[0-9a-f]{64}$")
@@ -301,14 +302,6 @@ def claim(directory: Path, secret: bytes) -> None:
         write_atomic(gitignore, GITIGNORE, durable=False, sweep_stale=False, follow_links=False)
 
 
-def _user_key_file() -> Path:
-    override = os.environ.get(KEY_FILE_ENV)
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "integ-lint" / "cache-key"
-
-
 def _secret(key_file: str) -> bytes:
     """This user's secret for authenticating cache entries (and cache folders)."""
     return _load_secret(key_file)[0]
@@ -446,8 +439,6 @@ def namespace(
 def _libcst_version() -> str:
     """LibCST's version, from its metadata (importing LibCST costs a warm run ~0.2 s),
     as last read while the installed distributions were as they are now."""
-    from integ_lint.engine.registry import installed  # the registry imports this module
-
     version: str = installed()["libcst"]
     return version
 
@@ -681,7 +672,7 @@ class FileCache:
         self.directory = directory
         self.namespace = namespace
         self.max_bytes = max_bytes
-        self.secret = secret if secret is not None else _secret(str(_user_key_file()))
+        self.secret = secret if secret is not None else _secret(str(user_key_file()))
         self.stats = CacheStats()
         self._ready = False
         self._shards: set[str] = set()
@@ -707,7 +698,7 @@ class FileCache:
         problem = check_directory(directory, config.root)
         if problem:
             raise CacheError(problem)
-        key_file = str(_user_key_file())
+        key_file = str(user_key_file())
         secret, unstored = _load_secret(key_file)
         if unstored is not None:
             raise CacheError(
@@ -1223,7 +1214,7 @@ def clean(directory: Path, root: Path, secret: bytes | None = None) -> CleanOutc
     problem = check_directory(directory, root)
     if problem:
         raise CacheError(problem)
-    secret = secret if secret is not None else _secret(str(_user_key_file()))
+    secret = secret if secret is not None else _secret(str(user_key_file()))
     state = ownership(directory, secret)
     if state in ("absent", "empty"):
         return CleanOutcome()  # an empty folder may be the user's: left alone
