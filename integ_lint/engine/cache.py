@@ -70,6 +70,7 @@ from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
 from integ_lint.files.source import (
     ReadRecord,
     content_digest,
+    open_regular,
     read_regular_file,
     reads_unchanged,
 )
@@ -1132,25 +1133,15 @@ def _own_entries(directory: Path, temporary: bool = True) -> Iterator[os.DirEntr
 # facts of a small one. The facts of a larger one are read when first used: a run
 # whose project phase is memoised reads none (Django: 54 MB of entries, 2 MB of results).
 _ENTRY_HEAD = 4096
-_ENTRY_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-)
 
 
 def _read_entry(path: str, whole: bool) -> tuple[bytes, Callable[[], bytes | None] | None]:
     """The bytes of the entry at ``path`` up to the end of its result (all of them
     with ``whole``) and, when some are left, what reads the rest later (None when the
     entry was replaced or deleted meanwhile). Never through a symlink, never a FIFO or
-    device planted as an entry (checked on the opened file, as
-    :func:`~integ_lint.files.source.read_regular_file` does)."""
-    fd = os.open(path, _ENTRY_FLAGS)
+    device planted as an entry (:func:`~integ_lint.files.source.open_regular`)."""
+    fd, info = open_regular(path, follow_symlinks=False)
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(f"{path}: not a regular file")
         size = info.st_size
         want = size if whole else min(size, _ENTRY_HEAD)
         data = _read_from(fd, 0, want)
@@ -1166,11 +1157,10 @@ def _read_entry(path: str, whole: bool) -> tuple[bytes, Callable[[], bytes | Non
 
     def rest() -> bytes | None:
         try:
-            fd = os.open(path, _ENTRY_FLAGS)
+            fd, now = open_regular(path, follow_symlinks=False)
         except OSError:
             return None
         try:
-            now = os.fstat(fd)
             if (now.st_ino, now.st_dev, now.st_size, now.st_mtime_ns) != signature:
                 return None
             more = _read_from(fd, len(data), size - len(data))

@@ -274,13 +274,30 @@ def reads_unchanged(records: Sequence[ReadRecord]) -> bool:
     return True
 
 
+def open_regular(
+    path: str | os.PathLike[str], follow_symlinks: bool = True
+) -> tuple[int, os.stat_result]:
+    """A descriptor open for reading on ``path`` and its ``fstat``, when it is a
+    regular file (opened and checked like :func:`read_regular_file`, which also notes
+    the read for the project memo): anything else raises :class:`NotRegularFileError`.
+    The caller closes the descriptor."""
+    flags = _READ_FLAGS if follow_symlinks else _READ_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(errno.EINVAL, "not a regular file", os.fspath(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
 def read_regular_head(path: str | os.PathLike[str], size: int) -> bytes:
     """The first ``size`` bytes of ``path`` when it is a regular file (opened and
     checked like :func:`read_regular_file`)."""
-    fd = os.open(path, _READ_FLAGS)
+    fd, _ = open_regular(path)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegularFileError(errno.EINVAL, "not a regular file", os.fspath(path))
         return os.read(fd, size)
     finally:
         os.close(fd)
