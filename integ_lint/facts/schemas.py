@@ -23,7 +23,7 @@ import ast
 import builtins
 import keyword
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
@@ -196,7 +196,9 @@ class CallFact:
 @dataclass(frozen=True)
 class ParamsFact:
     """The positional parameters of a function (``self`` / ``cls`` of a method left
-    out), recorded when it has any parameter (a keyword is matched by name)."""
+    out), recorded when it has any parameter (a keyword is matched by name) and the
+    project phase may look it up: a method's, or a function's whose parameters some
+    origin of the file names (see :func:`_params_needed`)."""
 
     qualname: str
     positional: tuple[str, ...]
@@ -390,7 +392,8 @@ class SchemaFactCollector(FactCollector):
         self.sites: list[AccessSite] = []
         self.try_stack: list[bool] = []
         self.star_imports: list[str] = []
-        self.params: list[ParamsFact] = []
+        # each function's positional parameters, and whether it is a method
+        self.params: list[tuple[ParamsFact, bool]] = []
         self.calls: list[CallFact] = []
         self.loads: list[ConfigLoad] = []
         # hasattr call -> (node whose span the fix replaces, the node it becomes)
@@ -610,7 +613,7 @@ class SchemaFactCollector(FactCollector):
                 self._param_origin(qualname, param) if param.name.value in keyword_only else UNKNOWN
             )
         if positional or keyword_only:
-            self.params.append(ParamsFact(qualname, tuple(positional)))
+            self.params.append((ParamsFact(qualname, tuple(positional)), enclosing is not None))
         if enclosing is not None and node.name.value in _INIT_METHODS:
             frame.init_of = enclosing.class_qual
         self.frames.append(frame)
@@ -1257,7 +1260,7 @@ class SchemaFactCollector(FactCollector):
             for b in self.classes.values()
         )
         module_prefix = f"{self.module}." if self.module else ""
-        return SchemaFacts(
+        facts = SchemaFacts(
             module=self.module,
             classes=classes,
             dicts=tuple(self.dicts),
@@ -1266,10 +1269,10 @@ class SchemaFactCollector(FactCollector):
             aliases=tuple(sorted(aliases.items())),
             star_imports=tuple(dict.fromkeys(self.star_imports)),
             sites=tuple(replace(s, receiver=fix_origin(s.receiver)) for s in self.sites),
-            params=tuple(self.params),
             calls=_compact_calls(self.calls, fix_origin, self.module.split(".")[0]),
             loads=tuple(replace(load, schema=fix_origin(load.schema)) for load in self.loads),
         )
+        return replace(facts, params=_params_needed(self.params, facts))
 
 
 # Calls on these method names are never a project class's constructor or method worth
@@ -1326,6 +1329,35 @@ def _compact_calls(
             )
         )
     return tuple(out)
+
+
+def _origins(facts: SchemaFacts) -> Iterator[Origin]:
+    """Every origin the facts hold."""
+    for cls in facts.classes:
+        for _, origins in cls.attr_origins:
+            yield from origins
+    yield from (origin for _, origin in facts.functions)
+    yield from (origin for _, origin in facts.globals)
+    yield from (site.receiver for site in facts.sites)
+    for call in facts.calls:
+        yield call.callee
+        yield from call.args
+        yield from (origin for _, origin in call.kwargs)
+    yield from (load.schema for load in facts.loads)
+
+
+def _params_needed(
+    params: Sequence[tuple[ParamsFact, bool]], facts: SchemaFacts
+) -> tuple[ParamsFact, ...]:
+    """The parameters the project phase may look up: a method's (a call on a class or
+    on ``self`` runs it: :meth:`SchemaIndex._method`), and a function's whose
+    parameter some origin of the file names (a ``param`` origin, made only in the
+    function's own body, is what makes the project phase look its parameters and
+    call sites up). Any other function's are left out: adding or changing a function
+    whose parameters flow into nothing recorded leaves the facts as they were, so
+    the project phase's memo keeps the config-schema rules' outcome."""
+    named = {o.names[0] for o in _origins(facts) if o.kind == "param"}
+    return tuple(fact for fact, method in params if method or fact.qualname in named)
 
 
 def _mentions_file(expr: cst.CSTNode) -> bool:

@@ -1,0 +1,263 @@
+"""Edits that reach the config-schema index (integ_lint.model.schema_index) through one
+file: a schema's key added or removed, a dataclass field changed, a file with a schema
+deleted, a file added, a config file edited. After each, a run on the warm cache and
+memo gives the report of a run without a cache, findings and notifications alike, in
+the same order; and the config-schema findings changed where the edit reaches, so that
+an outcome kept across the edit would fail.
+
+A function whose parameters flow into nothing the schema facts record (the benchmark's
+edit) leaves those facts as they were, but for the lines below it: the config-schema
+rules keep their outcome, moved."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from phase_runs import every_rule_outcome as _outcome
+
+from integ_lint.config import load_config
+from integ_lint.engine import pipeline
+from integ_lint.engine.analysis import analyze_file
+from integ_lint.engine.discovery import SourceFile
+from integ_lint.facts.schemas import KEY, SchemaFactCollector, SchemaFacts
+from integ_lint.findings import Finding
+from integ_lint.rule import ProjectRule
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SCHEMA = "config_app/config_schema.py"
+
+
+@pytest.fixture(autouse=True)
+def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
+
+
+@pytest.fixture
+def rules_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The codes of the project rules that really run, in order, across runs."""
+    ran: list[str] = []
+    real = pipeline._ProjectPhase._run_rule
+
+    def counted(self: pipeline._ProjectPhase, rule: type[ProjectRule], *args: object) -> object:
+        ran.append(rule.code)
+        return real(self, rule, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline._ProjectPhase, "_run_rule", counted)
+    return ran
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "config_app"
+    shutil.copytree(
+        FIXTURES / "config_app", target, ignore=shutil.ignore_patterns(".integ-lint-cache")
+    )
+    return target
+
+
+def _replace(old: str, new: str) -> Callable[[Path], None]:
+    def edit(path: Path) -> None:
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {path}"
+        path.write_text(text.replace(old, new, 1))
+
+    return edit
+
+
+def _written(text: str) -> Callable[[Path], None]:
+    def edit(path: Path) -> None:
+        assert not path.exists()
+        path.write_text(text)
+
+    return edit
+
+
+def _il3(findings: list[Finding]) -> list[tuple[str, str, int, str]]:
+    return [
+        (f.code, f.path, f.span.start_line, f.message) for f in findings if f.code.startswith("IL3")
+    ]
+
+
+def _function_added(text: str, function: str) -> str:
+    """``function`` before the first top-level def or class (benchmarks/run.py's edit)."""
+    lines = text.splitlines(keepends=True)
+    first = next(
+        (i for i, line in enumerate(lines) if line.startswith(("def ", "class ", "async def "))),
+        len(lines),
+    )
+    while first > 0 and lines[first - 1].startswith("@"):
+        first -= 1
+    return "".join([*lines[:first], function, *lines[first:]])
+
+
+EDITS = [
+    # (edited file, edit)
+    pytest.param(
+        SCHEMA,
+        _replace(
+            "    batch_size: int = 64\n", "    batch_size: int = 64\n    batch_sise: int = 64\n"
+        ),
+        id="key-added",  # default.yaml's training.batch_sise is now a field
+    ),
+    pytest.param(
+        SCHEMA,
+        _replace("    warmup_steps: int = 100\n", ""),
+        id="key-removed",  # app.py's getattr of warmup_steps now finds no field
+    ),
+    pytest.param(
+        SCHEMA,
+        _replace("    learning_rate: float = 3e-4\n", "    learning_rate: float = 1e-3\n"),
+        id="field-default-changed",  # default.yaml's value is now the schema's default
+    ),
+    pytest.param(
+        SCHEMA,
+        _replace(
+            "    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)\n",
+            "    evaluation: dict = field(default_factory=dict)\n",
+        ),
+        id="field-type-changed",  # self.config.evaluation is no longer a schema
+    ),
+    pytest.param(
+        SCHEMA,
+        _replace("@dataclass\nclass EvaluationConfig:", "class EvaluationConfig:"),
+        id="dataclass-decorator-removed",  # EvaluationConfig is no longer a schema
+    ),
+    pytest.param(
+        "config_app/variants.py",
+        _written(
+            "from .config_schema import EvaluationConfig\n\n\n"
+            "class QuickEvaluationConfig(EvaluationConfig):\n"
+            "    num_game: int = 3\n"
+        ),
+        id="file-added-subclass",  # a subclass declares num_game: probing it is deliberate
+    ),
+    pytest.param(
+        "config_app/runner.py",
+        _written(
+            "from .evaluation import EvaluationManager\n\n\n"
+            "def evaluate(settings: object) -> int:\n"
+            "    return EvaluationManager(settings).games_per_round()\n"
+        ),
+        id="file-added-caller",  # config flow: a caller passes something unknown
+    ),
+    pytest.param(
+        "config_app/app.py",
+        lambda path: path.write_text(
+            _function_added(
+                path.read_text(),
+                "def _evaluate(cfg):\n    return EvaluationManager(cfg)\n\n\n",
+            )
+        ),
+        id="function-added-passing-its-parameter",  # config flow through an unknown
+    ),
+    pytest.param(
+        "config/default.yaml",
+        _replace("batch_sise", "batch_size"),
+        id="config-file-fixed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("relpath", "edit"), EDITS)
+def test_a_schema_edit_matches_a_run_without_cache(
+    tmp_path: Path, relpath: str, edit: Callable[[Path], None]
+) -> None:
+    root = _copy(tmp_path)
+    before, _ = _outcome(root)  # the warm cache and memo
+    edit(root / relpath)
+    after = _outcome(root)
+    assert after == _outcome(root, use_cache=False)  # findings and notifications, in order
+    assert _il3(after[0]) != _il3(before)
+    # and again, on the memo of the edited tree
+    assert _outcome(root) == after
+
+
+def test_a_file_with_a_schema_deleted_matches_a_run_without_cache(tmp_path: Path) -> None:
+    """A subclass declaring ``num_game`` silences the read of it on the base; its file
+    deleted, the read is reported again."""
+    root = _copy(tmp_path)
+    variants = root / "config_app/variants.py"
+    variants.write_text(
+        "from .config_schema import EvaluationConfig\n\n\n"
+        "class QuickEvaluationConfig(EvaluationConfig):\n"
+        "    num_game: int = 3\n"
+    )
+    before, _ = _outcome(root)
+    variants.unlink()
+    after = _outcome(root)
+    assert after == _outcome(root, use_cache=False)
+    assert _il3(after[0]) != _il3(before)
+    assert _outcome(root) == after
+
+
+def test_a_caller_passing_its_own_parameter_keeps_the_config_flow(tmp_path: Path) -> None:
+    """A function that passes its parameter on (``make(config)`` ->
+    ``EvaluationManager(config)``), called with the app's config: the manager still
+    receives an AppConfig, so its reads stay reported (the function's parameters are in
+    the facts because its body names one; without them the flow would be unknown)."""
+    root = _copy(tmp_path)
+    before, _ = _outcome(root)
+    (root / "config_app/factory.py").write_text(
+        "from .config_schema import AppConfig\n"
+        "from .evaluation import EvaluationManager\n\n\n"
+        "def make(config) -> EvaluationManager:\n"
+        "    return EvaluationManager(config)\n\n\n"
+        'manager = make(AppConfig(run_name="x"))\n'
+    )
+    after = _outcome(root)
+    assert after == _outcome(root, use_cache=False)
+    assert _il3(after[0]) == _il3(before)
+    assert any(
+        code == "IL301" and path.endswith("evaluation.py") for code, path, *_ in _il3(after[0])
+    )
+
+
+@pytest.mark.parametrize("relpath", ["config_app/app.py", SCHEMA, "config_app/evaluation.py"])
+def test_a_function_added_after_the_imports_keeps_the_config_schema_outcome(
+    tmp_path: Path, rules_run: list[str], relpath: str
+) -> None:
+    """The benchmark's edit: its parameter flows into nothing recorded, so the schema
+    facts only move; the config-schema rules do not run again, and their findings on
+    the edited file move with its lines, as a run without a cache gives them."""
+    root = _copy(tmp_path)
+    before, _ = _outcome(root)
+    assert any(code.startswith("IL3") for code in rules_run)
+    rules_run.clear()
+    path = root / relpath
+    path.write_text(
+        _function_added(
+            path.read_text(), "def _edit(values):\n    return sorted(set(values))\n\n\n"
+        )
+    )
+    after = _outcome(root)
+    assert not any(code.startswith("IL3") for code in rules_run)
+    assert after == _outcome(root, use_cache=False)
+    if any(f.path == relpath for f in before if f.code.startswith("IL3")):
+        assert _il3(after[0]) != _il3(before)  # moved down
+
+
+def test_the_facts_keep_the_parameters_the_project_phase_may_look_up(tmp_path: Path) -> None:
+    """A method's parameters, and a function's that its body passes on or reads; not a
+    function's whose parameters flow into nothing recorded."""
+    source = tmp_path / "pkg" / "mod.py"
+    source.parent.mkdir()
+    source.write_text(
+        "from pkg.config import Manager\n\n\n"
+        "def plain(values):\n    return sorted(set(values))\n\n\n"
+        "def passes(cfg):\n    return Manager(cfg)\n\n\n"
+        "def reads(cfg):\n    return getattr(cfg, 'x', 1)\n\n\n"
+        "def annotated(cfg: Manager):\n    return getattr(cfg, 'x', 1)\n\n\n"
+        "class Owner:\n    def method(self, a):\n        return a\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("")
+    config = load_config([tmp_path], tmp_path / "pyproject.toml")
+    file = SourceFile(path=source, relpath="pkg/mod.py", module="pkg.mod", is_package_init=False)
+    facts = analyze_file(file, config, [], [SchemaFactCollector]).facts[KEY]
+    assert isinstance(facts, SchemaFacts)
+    assert [p.qualname for p in facts.params] == [
+        "pkg.mod.passes",
+        "pkg.mod.reads",
+        "pkg.mod.Owner.method",
+    ]
