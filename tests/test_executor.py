@@ -185,6 +185,42 @@ def test_cache_hits_and_pool_together(tmp_path: Path) -> None:
     assert all(summary([a]) == summary([b]) for a, b in others)
 
 
+def test_workers_send_the_facts_pickled_once_for_the_cache_and_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the cache, a worker pickles a result's facts once (per key) for its entry
+    and sends those pickles: deferred, they stay pickled; otherwise unpickled here."""
+    from integ_lint.engine import cache as cache_module
+
+    config, files = project(tmp_path, count=12)
+    expected = summary(analyze_files(files, config, [BoomCall], [Defs], jobs=1))
+    log = tmp_path / "pickled-in"
+    real = cache_module.pickle_facts
+
+    def counted(facts: dict[str, Any]) -> dict[str, bytes]:
+        with open(log, "a", encoding="ascii") as pids:
+            pids.write(f"{os.getpid()}\n")
+        return real(facts)
+
+    monkeypatch.setattr(executor, "pickle_facts", counted)
+    monkeypatch.setattr(cache_module, "pickle_facts", counted)
+    stats = ExecutionStats()
+    deferred = analyze_files(
+        files, config, [BoomCall], [Defs], jobs=2, use_cache=True, stats=stats, defer_facts=True
+    )
+    parsed = [r for r in deferred if r.parsed]
+    assert stats.workers == 2 and stats.cache_written == len(files)
+    pickled_in = [int(pid) for pid in log.read_text().split()]
+    assert len(pickled_in) == len(files) and PARENT not in pickled_in  # once, in workers
+    assert all(r.facts == {} for r in parsed)
+    assert sorted(r.relpath for r, _, _ in stats.deferred) == sorted(f.relpath for f in files)
+    executor.load_deferred_facts(stats, config, [Defs])
+    assert summary(deferred) == expected
+    (tmp_path / ".integ-lint-cache").rename(tmp_path / "old-cache")
+    eager = analyze_files(files, config, [BoomCall], [Defs], jobs=2, use_cache=True)
+    assert summary(eager) == expected
+
+
 def test_resolve_jobs() -> None:
     assert resolve_jobs(3) == 3
     assert resolve_jobs(0) >= 1

@@ -1024,14 +1024,18 @@ class FileCache:
         if not stat.S_ISDIR(os.lstat(path).st_mode):
             raise CacheError(f"{path}: not a folder (a symlink?); the cache does not follow it")
 
-    def put(self, source_file: SourceFile, result: FileResult) -> bool:
-        """Store ``result``; False (and the cache disabled) when the folder is not
-        writable. Results of unreadable files are not stored."""
+    def put(
+        self, source_file: SourceFile, result: FileResult, pickled: PickledFacts | None = None
+    ) -> bool:
+        """Store ``result``, its facts as ``pickled`` when given (:func:`pickle_facts` of
+        them: a worker pickles them once, for the entry and for the parent); False (and
+        the cache disabled) when the folder is not writable. Results of unreadable files
+        are not stored."""
         if self.disabled_reason is not None or not result.digest or self.max_bytes <= 0:
             return False
         try:
             # The facts pickled apart, per key: a run unpickles only the keys it reads.
-            facts = pickle_facts(result.facts)
+            facts = pickled if pickled is not None else pickle_facts(result.facts)
             offsets: dict[str, tuple[int, int]] = {}
             start = 0
             for key, blob in facts.items():
