@@ -5,6 +5,9 @@ result's) is unpickled for every file on its first read. While a
 :class:`ReadRecorder` is attached (the engine's per-rule memo of the project phase),
 every read of a fact key, every derived structure requested and built, and every
 notification raised is noted for the rule (or the derived structure's build) running.
+A derived structure may keep a summary across runs (:class:`Summarised`,
+:class:`KeptSummary`): the engine stores it with the memo, and a later run asks it
+whether a changed file's facts differ in anything the structure's readers observe.
 """
 
 from __future__ import annotations
@@ -265,6 +268,47 @@ class FileFacts:
         return self.content_digest
 
 
+class KeptSummary(Protocol):
+    """What a derived structure keeps across runs so that a later run can judge an edit
+    of its facts without building it (the engine stores it with the project phase's
+    memo, :mod:`integ_lint.engine.phase_memo`).
+
+    The contract, for a structure built by the frames named in :attr:`readers` (derived
+    structure keys, its own included) from the fact keys :attr:`fact_keys`:
+    ``reduce(key, before, after)`` gets one changed file's facts under ``key`` as they
+    were when the memo was stored and as they are now, and returns them both with the
+    parts left out that change nothing any reader can observe, or None when it cannot
+    tell. "Nothing": if the two returned values are equal, every reader's outcome (its
+    value and everything built from it) with ``after`` equals its outcome with
+    ``before``; if they are equal but for a renumbering of lines
+    (:func:`integ_lint.engine.memo_remap.line_map`), it equals that outcome moved by
+    the renumbering. The summary describes the structure as built; it stays valid
+    across the edits it judged inert (the engine keeps it while no reader runs again).
+    The engine applies ``reduce`` to a key only when every frame that read the key in
+    the memoised run is among :attr:`readers`: a rule or structure reading the facts
+    by itself compares them in full. Summaries are pickled into the cache
+    (authenticated): plain data, with the class defined in the project model or rules.
+    """
+
+    @property
+    def fact_keys(self) -> frozenset[str]: ...
+    @property
+    def readers(self) -> frozenset[str]: ...
+    def reduce(self, key: str, before: Any, after: Any) -> tuple[Any, Any] | None: ...
+    def merged(self, older: KeptSummary) -> KeptSummary | None:
+        """This summary joined with ``older``'s, for a run that built the structure anew
+        while a rule that used the former build kept its outcome (that rule's queries
+        are in ``older``); None when they cannot be joined."""
+        ...
+
+
+class Summarised(Protocol):
+    """A derived structure that offers a :class:`KeptSummary` (asked for once, after
+    the project phase's rules ran: what they queried counts)."""
+
+    def kept_summary(self) -> KeptSummary | None: ...
+
+
 def builder_name(build: Callable[..., Any]) -> str:
     """What names a derived structure's build (its function or class), for the memo."""
     module = getattr(build, "__module__", None) or type(build).__module__
@@ -386,6 +430,18 @@ class ProjectIndex:
             recorder.end_build(key, builder_name(build))
             self._derived[key] = built
         found: T = self._derived[key]
+        return found
+
+    def kept_summaries(self) -> dict[str, KeptSummary]:
+        """The summaries of the derived structures built so far that offer one
+        (:class:`Summarised`), by key: the engine asks once the rules have run."""
+        found: dict[str, KeptSummary] = {}
+        for key, value in self._derived.items():
+            offer = getattr(value, "kept_summary", None)
+            if callable(offer):
+                summary = offer()
+                if summary is not None:
+                    found[key] = summary
         return found
 
     def is_package(self, module: str) -> bool:
