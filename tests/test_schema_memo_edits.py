@@ -261,3 +261,100 @@ def test_the_facts_keep_the_parameters_the_project_phase_may_look_up(tmp_path: P
         "pkg.mod.reads",
         "pkg.mod.Owner.method",
     ]
+
+
+# --- the schema index's summary kept across runs (SchemaSummary) ----------------------
+
+_SUMMARY_PROJECT = {
+    "pyproject.toml": '[tool.integ-lint]\nselect = ["IL3"]\n',
+    "pkg/__init__.py": "",
+    "pkg/config.py": (
+        "from dataclasses import dataclass\n\n\n"
+        "@dataclass\nclass AppConfig:\n    size: int = 1\n\n\n"
+        "class Helper:\n    def run(self, a):\n        return a\n"
+    ),
+    "pkg/loader.py": "def load():\n    return None\n",
+    "pkg/use.py": (
+        "from pkg.config import AppConfig\nfrom pkg.loader import load\n\n\n"
+        "def read(cfg: AppConfig) -> int:\n    return getattr(cfg, 'sise', 1)\n\n\n"
+        "def read_loaded() -> int:\n    return getattr(load(), 'sise', 2)\n"
+    ),
+}
+
+
+def _schema_facts(root: Path, relpath: str) -> SchemaFacts:
+    config = load_config([root], root / "pyproject.toml")
+    module = relpath.removesuffix(".py").replace("/", ".")
+    file = SourceFile(path=root / relpath, relpath=relpath, module=module, is_package_init=False)
+    facts = analyze_file(file, config, [], [SchemaFactCollector]).facts[KEY]
+    assert isinstance(facts, SchemaFacts)
+    return facts
+
+
+SUMMARY_EDITS = [
+    # (file, old, new, whether the index may observe the difference)
+    pytest.param(
+        "pkg/loader.py", "def load():\n", "def load() -> 'AppConfig':\n", True, id="probed-function"
+    ),
+    pytest.param(
+        "pkg/loader.py",
+        "def load():\n",
+        "def unrelated(values) -> list:\n    return sorted(values)\n\n\ndef load():\n",
+        False,
+        id="unprobed-function-above",  # only moves the lines below
+    ),
+    pytest.param(
+        "pkg/config.py",
+        "        return a\n",
+        "        return a\n\n    def stop(self, b):\n        return b\n",
+        False,
+        id="method-of-a-plain-class",
+    ),
+    pytest.param(
+        "pkg/config.py",
+        "    size: int = 1\n",
+        "    size: int = 1\n    sise: int = 1\n",
+        True,
+        id="schema-field",
+    ),
+    pytest.param(
+        "pkg/config.py", "class Helper:", "class Helper(AppConfig):", True, id="base-added"
+    ),
+    pytest.param("pkg/use.py", "'sise', 2)", "'sise', 3)", True, id="site-changed"),
+]
+
+
+@pytest.mark.parametrize(("relpath", "old", "new", "observed"), SUMMARY_EDITS)
+def test_the_summary_keeps_what_the_index_observes(
+    tmp_path: Path, relpath: str, old: str, new: str, observed: bool
+) -> None:
+    from integ_lint.engine import RunOptions, run
+    from integ_lint.engine.memo_remap import line_map
+    from integ_lint.model.schema_index import KEY as INDEX_KEY
+    from integ_lint.model.schema_index import SchemaSummary
+
+    for name, text in _SUMMARY_PROJECT.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    config = load_config([tmp_path], tmp_path / "pyproject.toml")
+    report = run([tmp_path], config, RunOptions(jobs=1, use_cache=False))
+    assert [f.code for f in report.findings] == ["IL301"]
+    summary = report.project.kept_summaries()[INDEX_KEY]
+    assert isinstance(summary, SchemaSummary)
+    assert summary.readers == {INDEX_KEY} and summary.fact_keys == {KEY}
+    before = _schema_facts(tmp_path, relpath)
+    path = tmp_path / relpath
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    after = _schema_facts(tmp_path, relpath)
+    assert before != after
+    reduced = summary.reduce(KEY, before, after)
+    assert reduced is not None
+    assert (line_map(*reduced) is None) == observed
+    if not observed:  # and a run on the edited tree reports as the memo would keep
+        again = run([tmp_path], config, RunOptions(jobs=1, use_cache=False))
+        assert [(f.code, f.path, f.message) for f in again.findings] == [
+            (f.code, f.path, f.message) for f in report.findings
+        ]
+    assert summary.merged(summary) == summary
+    assert summary.reduce("calls", before, after) is None

@@ -39,7 +39,7 @@ from integ_lint.facts.schemas import (
 from integ_lint.files.globs import matches_any
 from integ_lint.findings.model import Span
 from integ_lint.model.names import follow_reexports
-from integ_lint.model.project import ProjectIndex
+from integ_lint.model.project import KeptSummary, ProjectIndex
 
 KEY = "config-schema-index"
 
@@ -235,6 +235,13 @@ class SchemaIndex:
                 self.call_facts.extend((path, call) for call in value.calls)
                 self.loads.extend((path, load) for load in value.loads)
         self._calls_to: dict[str, list[CallFact]] | None = None
+        # What the build and its readers looked up, for the summary kept across runs
+        # (kept_summary): names probed as a class, dict, function or global (hits and
+        # misses), functions whose parameters were probed, and the classes whose body
+        # (fields, members, attribute origins) was read, not just their bases.
+        self._probed_names: set[str] = set()
+        self._probed_params: set[str] = set()
+        self._read_classes: set[str] = set()
         self._top_modules = {m.split(".")[0] for m in self.aliases if m}
         self._star_memo: dict[str, str] = {}
         self._kinds: dict[str, str | None] = {}
@@ -285,6 +292,7 @@ class SchemaIndex:
         return self._symbol(qualname) is not None
 
     def _symbol(self, qualname: str) -> tuple[str, str] | None:
+        self._probed_names.add(qualname)
         if qualname in self.classes:
             return ("class", qualname)
         if qualname in self.dict_facts:
@@ -348,6 +356,7 @@ class SchemaIndex:
             library_members=LIBRARY_MEMBERS.get(kind, frozenset()),
         )
         for base_qual in self._linearize(qualname):
+            self._read_classes.add(base_qual)
             base, base_path = self.classes[base_qual]
             for fact in base.fields:
                 schema.fields[fact.name] = DeclaredField(fact, base_qual, base.name, base_path)
@@ -477,6 +486,7 @@ class SchemaIndex:
             owner, method = origin.names
             if owner in self.classes:
                 for q in reversed(self._linearize(owner)):
+                    self._probed_names.add(f"{q}.{method}")
                     returns = self.functions.get(f"{q}.{method}")
                     if returns is not None:
                         return self.resolve(returns, depth + 1)
@@ -534,6 +544,7 @@ class SchemaIndex:
 
     def _method(self, class_qual: str, method: str) -> str | None:
         for q in reversed(self._linearize(class_qual)):
+            self._probed_params.add(f"{q}.{method}")
             if f"{q}.{method}" in self.params:
                 return f"{q}.{method}"
         return None
@@ -550,6 +561,7 @@ class SchemaIndex:
     def _resolve_param(self, function: str, name: str, depth: int) -> set[str]:
         """The types every project call site passes for an unannotated parameter;
         unknown when there is no call site, or one passes something unresolved."""
+        self._probed_params.add(function)
         params = self.params.get(function)
         if params is None:
             return {"unknown"}
@@ -588,6 +600,7 @@ class SchemaIndex:
             types = schema.fields[attr].fact.types
             return self.resolve(Origin("type", types), depth + 1) if types else {"unknown"}
         for q in reversed(self._linearize(qualname)):
+            self._read_classes.add(q)
             cls, _ = self.classes[q]
             for fact in cls.fields:  # a class-level annotation of a plain class
                 if fact.name == attr and fact.types:
@@ -641,6 +654,86 @@ class SchemaIndex:
         ):
             return None
         return ResolvedSite(path, site, schemas, resolved, flow and resolved)
+
+    # -- the summary kept across runs ------------------------------------------------
+    def kept_summary(self) -> SchemaSummary:
+        """What this build and its readers looked up so far (see :class:`SchemaSummary`);
+        asked for once the rules have run, so that their queries count."""
+        return SchemaSummary(
+            probed_names=frozenset(self._probed_names),
+            probed_params=frozenset(self._probed_params),
+            read_classes=frozenset(self._read_classes),
+            calls_read=self._calls_to is not None,
+        )
+
+
+@dataclass(frozen=True)
+class SchemaSummary:
+    """The schema index's summary kept across runs (a
+    :class:`~integ_lint.model.project.KeptSummary`): which parts of a file's schema facts
+    the index, and everything built from it, observed.
+
+    The index reads the facts in two ways. It walks some parts whole: every class's
+    qualified name, bases and decorators (each class's kind is computed), the dict
+    configs, the access sites, the config loads, the alias and star-import tables, and
+    the call facts once config flow asks for the callers of a function. It looks the
+    rest up by name: functions and globals (through :meth:`SchemaIndex._symbol` and a
+    method's return), parameters, and a class's body (fields, members, attribute
+    origins, span: read for a schema and its bases, and for a class an attribute chain
+    goes through). :meth:`reduce` keeps the parts walked whole and, of the rest, the
+    entries whose name was looked up (hits and misses alike): an entry no lookup named
+    changes no lookup's answer, so the index builds the same from facts that reduce
+    alike, and moves with them when they differ only in lines."""
+
+    probed_names: frozenset[str]
+    probed_params: frozenset[str]
+    read_classes: frozenset[str]
+    calls_read: bool
+
+    @property
+    def fact_keys(self) -> frozenset[str]:
+        return frozenset({FACTS_KEY})
+
+    @property
+    def readers(self) -> frozenset[str]:
+        return frozenset({KEY})
+
+    def reduce(self, key: str, before: object, after: object) -> tuple[object, object] | None:
+        if key != FACTS_KEY or not isinstance(before, SchemaFacts):
+            return None
+        if not isinstance(after, SchemaFacts):
+            return None
+        return self._observed(before), self._observed(after)
+
+    def _observed(self, facts: SchemaFacts) -> tuple[object, ...]:
+        return (
+            facts.module,
+            facts.aliases,
+            facts.star_imports,
+            tuple(
+                cls
+                if cls.qualname in self.read_classes
+                else (cls.qualname, cls.bases, cls.decorators)
+                for cls in facts.classes
+            ),
+            facts.dicts,
+            tuple(entry for entry in facts.functions if entry[0] in self.probed_names),
+            tuple(entry for entry in facts.globals if entry[0] in self.probed_names),
+            tuple(p for p in facts.params if p.qualname in self.probed_params),
+            facts.sites,
+            facts.calls if self.calls_read else (),
+            facts.loads,
+        )
+
+    def merged(self, older: KeptSummary) -> SchemaSummary | None:
+        if not isinstance(older, SchemaSummary):
+            return None
+        return SchemaSummary(
+            probed_names=self.probed_names | older.probed_names,
+            probed_params=self.probed_params | older.probed_params,
+            read_classes=self.read_classes | older.read_classes,
+            calls_read=self.calls_read or older.calls_read,
+        )
 
 
 def build_schema_index(project: ProjectIndex) -> SchemaIndex:
