@@ -267,25 +267,28 @@ def test_the_facts_keep_the_parameters_the_project_phase_may_look_up(tmp_path: P
 
 _SUMMARY_PROJECT = {
     "pyproject.toml": '[tool.integ-lint]\nselect = ["IL3"]\n',
-    "pkg/__init__.py": "",
+    "pkg/__init__.py": "from pkg.config import AppConfig\n",
     "pkg/config.py": (
         "from dataclasses import dataclass\n\n\n"
         "@dataclass\nclass AppConfig:\n    size: int = 1\n\n\n"
         "class Helper:\n    def run(self, a):\n        return a\n"
     ),
-    "pkg/loader.py": "def load():\n    return None\n",
+    "pkg/loader.py": "def load(path=None):\n    return None\n",
     "pkg/use.py": (
-        "from pkg.config import AppConfig\nfrom pkg.loader import load\n\n\n"
+        "from pkg import AppConfig\nfrom pkg.loader import load\n\n\n"
         "def read(cfg: AppConfig) -> int:\n    return getattr(cfg, 'sise', 1)\n\n\n"
-        "def read_loaded() -> int:\n    return getattr(load(), 'sise', 2)\n"
+        "def read_loaded() -> int:\n    return getattr(load('app.yaml'), 'sise', 2)\n\n\n"
+        "def read_flow(cfg) -> int:\n    return getattr(cfg, 'sise', 3)\n\n\n"
+        "def caller() -> None:\n    read_flow(AppConfig())\n"
     ),
 }
 
 
 def _schema_facts(root: Path, relpath: str) -> SchemaFacts:
     config = load_config([root], root / "pyproject.toml")
-    module = relpath.removesuffix(".py").replace("/", ".")
-    file = SourceFile(path=root / relpath, relpath=relpath, module=module, is_package_init=False)
+    init = relpath.endswith("/__init__.py")
+    module = relpath.removesuffix("/__init__.py").removesuffix(".py").replace("/", ".")
+    file = SourceFile(path=root / relpath, relpath=relpath, module=module, is_package_init=init)
     facts = analyze_file(file, config, [], [SchemaFactCollector]).facts[KEY]
     assert isinstance(facts, SchemaFacts)
     return facts
@@ -294,12 +297,16 @@ def _schema_facts(root: Path, relpath: str) -> SchemaFacts:
 SUMMARY_EDITS = [
     # (file, old, new, whether the index may observe the difference)
     pytest.param(
-        "pkg/loader.py", "def load():\n", "def load() -> 'AppConfig':\n", True, id="probed-function"
+        "pkg/loader.py",
+        "def load(path=None):\n",
+        "def load(path=None) -> 'AppConfig':\n",
+        True,
+        id="probed-function",
     ),
     pytest.param(
         "pkg/loader.py",
-        "def load():\n",
-        "def unrelated(values) -> list:\n    return sorted(values)\n\n\ndef load():\n",
+        "def load(path=None):\n",
+        "def unrelated(values) -> list:\n    return sorted(values)\n\n\ndef load(path=None):\n",
         False,
         id="unprobed-function-above",  # only moves the lines below
     ),
@@ -320,7 +327,35 @@ SUMMARY_EDITS = [
     pytest.param(
         "pkg/config.py", "class Helper:", "class Helper(AppConfig):", True, id="base-added"
     ),
-    pytest.param("pkg/use.py", "'sise', 2)", "'sise', 3)", True, id="site-changed"),
+    pytest.param("pkg/use.py", "'sise', 2)", "'sise', 4)", True, id="site-changed"),
+    pytest.param(
+        "pkg/use.py",
+        "from pkg import AppConfig\n",
+        "import os\nfrom pkg import AppConfig\n",
+        False,
+        id="import-no-lookup-reads",  # and the lines below move
+    ),
+    pytest.param(
+        "pkg/__init__.py",
+        "from pkg.config import AppConfig\n",
+        "from pkg.config import Helper as AppConfig\n",
+        True,
+        id="re-export-changed",
+    ),
+    pytest.param(
+        "pkg/use.py",
+        "    read_flow(AppConfig())\n",
+        "    read_flow(AppConfig())\n\n\ndef again(value) -> None:\n    load(value)\n",
+        False,
+        id="call-to-a-callee-no-flow-asks-for",
+    ),
+    pytest.param(
+        "pkg/use.py",
+        "    read_flow(AppConfig())\n",
+        "    read_flow(AppConfig())\n\n\ndef again(value) -> None:\n    read_flow(value)\n",
+        True,
+        id="call-to-a-callee-flow-asks-for",
+    ),
 ]
 
 
@@ -338,7 +373,7 @@ def test_the_summary_keeps_what_the_index_observes(
         (tmp_path / name).write_text(text)
     config = load_config([tmp_path], tmp_path / "pyproject.toml")
     report = run([tmp_path], config, RunOptions(jobs=1, use_cache=False))
-    assert [f.code for f in report.findings] == ["IL301"]
+    assert [f.code for f in report.findings] == ["IL301", "IL301"]
     summary = report.project.kept_summaries()[INDEX_KEY]
     assert isinstance(summary, SchemaSummary)
     assert summary.readers == {INDEX_KEY} and summary.fact_keys == {KEY}

@@ -242,6 +242,10 @@ class SchemaIndex:
         self._probed_names: set[str] = set()
         self._probed_params: set[str] = set()
         self._read_classes: set[str] = set()
+        # config flow: the functions whose callers were asked for, and what each callee
+        # of the call facts resolved to
+        self._queried: set[str] = set()
+        self._callee_targets: dict[CalleeKey, str | None] = {}
         self._top_modules = {m.split(".")[0] for m in self.aliases if m}
         self._star_memo: dict[str, str] = {}
         self._kinds: dict[str, str | None] = {}
@@ -550,10 +554,12 @@ class SchemaIndex:
         return None
 
     def calls_to(self, function: str) -> list[CallFact]:
+        self._queried.add(function)
         if self._calls_to is None:
             self._calls_to = {}
             for _, call in self.call_facts:
                 target = self._callee(call.callee)
+                self._callee_targets[callee_key(call.callee)] = target
                 if target is not None:
                     self._calls_to.setdefault(target, []).append(call)
         return self._calls_to.get(function, [])
@@ -664,7 +670,18 @@ class SchemaIndex:
             probed_params=frozenset(self._probed_params),
             read_classes=frozenset(self._read_classes),
             calls_read=self._calls_to is not None,
+            inert_callees=frozenset(
+                key for key, target in self._callee_targets.items() if target not in self._queried
+            ),
         )
+
+
+# An origin as plain tuples (pickled and loaded faster than the dataclass).
+CalleeKey = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def callee_key(origin: Origin) -> CalleeKey:
+    return (origin.kind, origin.names, origin.attrs, origin.keys)
 
 
 @dataclass(frozen=True)
@@ -689,6 +706,9 @@ class SchemaSummary:
     probed_params: frozenset[str]
     read_classes: frozenset[str]
     calls_read: bool
+    # callees whose calls config flow never asked for (they run no function whose
+    # callers it wanted): a call to one, added or removed, changes no answer
+    inert_callees: frozenset[CalleeKey] = frozenset()
 
     @property
     def fact_keys(self) -> frozenset[str]:
@@ -708,7 +728,7 @@ class SchemaSummary:
     def _observed(self, facts: SchemaFacts) -> tuple[object, ...]:
         return (
             facts.module,
-            facts.aliases,
+            self._aliases(facts),
             facts.star_imports,
             tuple(
                 cls
@@ -721,9 +741,22 @@ class SchemaSummary:
             tuple(entry for entry in facts.globals if entry[0] in self.probed_names),
             tuple(p for p in facts.params if p.qualname in self.probed_params),
             facts.sites,
-            facts.calls if self.calls_read else (),
+            tuple(c for c in facts.calls if callee_key(c.callee) not in self.inert_callees)
+            if self.calls_read
+            else (),
             facts.loads,
         )
+
+    def _aliases(self, facts: SchemaFacts) -> tuple[tuple[str, str], ...]:
+        """The import aliases a lookup may have read: the resolver
+        (:func:`integ_lint.model.names.follow_reexports`) reads module ``m``'s binding
+        ``k`` only while it resolves a name starting ``m.k``, and every name it resolves
+        it first probes as a symbol."""
+        if not facts.module:
+            return facts.aliases
+        prefixes = _prefixes(self.probed_names)
+        module = facts.module
+        return tuple(entry for entry in facts.aliases if f"{module}.{entry[0]}" in prefixes)
 
     def merged(self, older: KeptSummary) -> SchemaSummary | None:
         if not isinstance(older, SchemaSummary):
@@ -733,7 +766,23 @@ class SchemaSummary:
             probed_params=self.probed_params | older.probed_params,
             read_classes=self.read_classes | older.read_classes,
             calls_read=self.calls_read or older.calls_read,
+            inert_callees=(
+                self.inert_callees & older.inert_callees
+                if self.calls_read and older.calls_read
+                else self.inert_callees | older.inert_callees
+            ),
         )
+
+
+def _prefixes(names: Iterable[str]) -> set[str]:
+    """Every dotted prefix of ``names`` (``a``, ``a.b``, ``a.b.c`` of ``a.b.c``)."""
+    out: set[str] = set()
+    for name in names:
+        end = len(name)
+        while end > 0 and name[:end] not in out:
+            out.add(name[:end])
+            end = name.rfind(".", 0, end)
+    return out
 
 
 def build_schema_index(project: ProjectIndex) -> SchemaIndex:
