@@ -24,6 +24,7 @@ from integ_lint.config.settings import EventLoopSettings
 from integ_lint.facts.calls import BLOCKING_TYPES, CALL, CallFactsCollector, ModuleCallFacts
 from integ_lint.findings.model import Finding, RelatedLocation, Severity, Site
 from integ_lint.model.call_graph import (
+    CALL_GRAPH,
     RUNNING,
     UNKNOWN,
     CallGraph,
@@ -39,6 +40,7 @@ from integ_lint.rule import FactCollector, Invalid, ProjectRule, Valid
 from ._loop_state import NOT_RUNNING, LoopCall, LoopFactsCollector, ModuleLoopFacts
 
 FAMILY = "event-loops"
+_ANALYSIS = "event-loops.analysis"  # the key _LoopAnalysis is shared under
 
 # Examples shared by several rules or by a Valid/Invalid pair (the same code, judged
 # in another context): written once, so that the pair visibly differs only there.
@@ -206,7 +208,10 @@ class _LoopAnalysis:
 
     def __init__(self, project: ProjectIndex) -> None:
         self.project = project
-        self.graph: CallGraph = project.derived("call-graph", CallGraph.build)
+        self.graph: CallGraph = project.derived(CALL_GRAPH, CallGraph.build)
+        # Of the call facts, this reads the loop starts' positions only (kept whole by
+        # the graph's summary): the summary may judge an edit for it too.
+        self.graph.also_read_by(_ANALYSIS)
         self.entry_points: _EntryPoints = project.derived("event-loops.entry-points", _EntryPoints)
         self.loop_facts: dict[str, tuple[FileFacts, ModuleLoopFacts]] = {}
         overrides: dict[str, dict[tuple[int, int], str]] = {}
@@ -346,7 +351,7 @@ class _EventLoopRule(ProjectRule):
     EXEMPT_ENTRY_POINTS: ClassVar[bool] = False
 
     def check(self, project: ProjectIndex) -> Iterator[Finding]:
-        analysis = project.derived("event-loops.analysis", _LoopAnalysis)
+        analysis = project.derived(_ANALYSIS, _LoopAnalysis)
         for relpath, (file, facts) in sorted(analysis.loop_facts.items()):
             if project.report_paths is not None and relpath not in project.report_paths:
                 continue

@@ -140,8 +140,9 @@ def test_clean_deletes_only_its_own_entries(tmp_path: Path) -> None:
     assert cli(root, "check", "-j", "1", ".").exit_code == 1
     folder = root / ".integ-lint-cache"
     entries = [p for p in (folder / "v1").rglob("*") if p.is_file()]
-    # One per file (11), the project phase's memo and discovery's (engine.layout_memo).
-    assert len(entries) == 13
+    # One per file (11), the project phase's memo, the call graph's kept summary
+    # (engine.phase_memo.kept_summaries) and discovery's (engine.layout_memo).
+    assert len(entries) == 14
     outside = tmp_path / "outside.txt"
     outside.write_text("precious")
     (folder / "notes.txt").write_text("mine")
@@ -150,7 +151,7 @@ def test_clean_deletes_only_its_own_entries(tmp_path: Path) -> None:
     (shard / "README").write_text("mine too")
     result = cli(root, "cache", "clean")
     assert result.exit_code == 0, result.output
-    assert "Removed 13 cache entries" in result.stdout
+    assert "Removed 14 cache entries" in result.stdout
     assert "3 file(s) integ-lint did not create" in result.stderr
     assert sorted(snapshot(folder)) == sorted(
         ["notes.txt", "v1", shard.relative_to(folder).as_posix()]
@@ -169,8 +170,9 @@ def test_prune_and_reads_never_follow_a_symlinked_entry(tmp_path: Path) -> None:
     entry.unlink()
     entry.symlink_to(outside)
     cache = FileCache(folder, "", max_bytes=1)
-    # 13 entries (11 files, the project memo, the discovery memo), one a symlink.
-    assert cache.prune() == 12
+    # 14 entries (11 files, the project memo, the call graph's kept summary, the
+    # discovery memo), one a symlink.
+    assert cache.prune() == 13
     assert entry.is_symlink() and outside.read_text() == "precious"
     fifo_entry = entry.parent / ("e" * 64)
     os.mkfifo(fifo_entry)

@@ -579,13 +579,28 @@ class ProjectMemo:
     that only moves their lines moves it, see :mod:`integ_lint.engine.memo_remap` and
     :mod:`integ_lint.engine.phase_memo`), ``reads`` what the phase read from disk
     (config files, globs), checked by ``stat``; ``derived`` the trace of each derived
-    structure's build (key -> (its builder's name, trace))."""
+    structure's build (key -> (its builder's name, trace)); ``summaries`` the derived
+    structures' summaries kept in entries of their own (key -> :class:`KeptRef`, see
+    :mod:`integ_lint.engine.phase_memo`)."""
 
     key: str
     reads: list[ReadRecord]
     rules: list[RuleOutcome]
     derived: dict[str, tuple[str, FrameTrace]]
     files: dict[str, str] = dataclasses.field(default_factory=dict)
+    summaries: dict[str, KeptRef] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class KeptRef:
+    """Where a derived structure's kept summary is (:meth:`FileCache.get_pickled`
+    under ``entry``, holding ``(token, summary)``), the fact keys it judges and the
+    frames it vouches for (read without loading it)."""
+
+    entry: str
+    token: str
+    fact_keys: frozenset[str]
+    readers: frozenset[str]
 
 
 def project_memo_key(
@@ -612,10 +627,11 @@ def project_memo_key(
         with contextlib.suppress(OSError):
             config_bytes = read_regular_file(config.config_file, 16 << 20)
     header = [
-        # 4: not keyed by the reported paths (the memoised phase runs its rules on
-        # every file); 3: rule by rule (ProjectMemo.rules); 2: keyed without the files'
-        # contents (ProjectMemo.files). A memo of another format lives under another key.
-        "project-memo-4",
+        # 5: derived structures' summaries (ProjectMemo.summaries); 4: not keyed by the
+        # reported paths (the memoised phase runs its rules on every file); 3: rule by
+        # rule (ProjectMemo.rules); 2: keyed without the files' contents
+        # (ProjectMemo.files). A memo of another format lives under another key.
+        "project-memo-5",
         namespace(config, [], collectors),
         f"rules={rules}",
         f"code={_code_stamp(modules)}",
@@ -962,6 +978,22 @@ class FileCache:
     def get_memo(self, key: str) -> ProjectMemo | None:
         """The project phase's stored outcome under ``key``, when every file and
         listing it read is unchanged (see :func:`integ_lint.files.source.reads_unchanged`)."""
+        memo = self.get_pickled(key)
+        if (
+            not isinstance(memo, ProjectMemo)
+            or memo.key != key
+            or not isinstance(getattr(memo, "files", None), dict)
+            or not isinstance(getattr(memo, "rules", None), list)
+            or not isinstance(getattr(memo, "derived", None), dict)
+            or not isinstance(getattr(memo, "summaries", None), dict)
+        ):
+            return None
+        if not reads_unchanged(memo.reads):
+            return None
+        return memo
+
+    def get_pickled(self, key: str) -> object | None:
+        """What :meth:`put_pickled` stored under ``key`` (authenticated), or None."""
         path = self.entry_path(key)
         try:
             data = read_regular_file(path, follow_symlinks=False)
@@ -971,30 +1003,24 @@ class FileCache:
         if payload is None:
             return None
         try:
-            memo = pickle.loads(payload)
+            return pickle.loads(payload)
         except Exception:
             return None
-        if (
-            not isinstance(memo, ProjectMemo)
-            or memo.key != key
-            or not isinstance(getattr(memo, "files", None), dict)
-            or not isinstance(getattr(memo, "rules", None), list)
-            or not isinstance(getattr(memo, "derived", None), dict)
-        ):
-            return None
-        if not reads_unchanged(memo.reads):
-            return None
-        return memo
 
     def put_memo(self, memo: ProjectMemo) -> bool:
         """Store ``memo`` (atomically, authenticated like a file's entry)."""
+        return self.put_pickled(memo.key, memo)
+
+    def put_pickled(self, key: str, value: object) -> bool:
+        """Store ``value`` pickled under ``key`` (a hex digest; atomically,
+        authenticated like a file's entry)."""
         if self.disabled_reason is not None or self.max_bytes <= 0:
             return False
         try:
-            payload = pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             return False
-        path = self.entry_path(memo.key)
+        path = self.entry_path(key)
         try:
             self._prepare()
             self._real_directory(path.parent)

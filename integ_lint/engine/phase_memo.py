@@ -20,19 +20,39 @@ every key read by any frame that requested that structure counts as the structur
 The outcome is assembled in the rules' order; the notifications are the internal errors
 in that order, then the index's notifications as a run of every rule emits them: each
 structure's own at its first request (:func:`assemble`).
+
+A derived structure may keep a summary with the memo
+(:class:`integ_lint.model.project.KeptSummary`, in a cache entry of its own, loaded only
+when needed): for a fact key it judges, a changed file's facts that differ otherwise
+than by their lines are reduced by it, before and after, and compared again
+(:meth:`ChangedFacts.status`), when every frame that read that key in the memoised run
+is one the summary vouches for. The call graph's drops a function added or removed
+that no call reaches and that reaches nothing (the benchmark's edit): the event-loop
+rules keep their outcome, moved, without the graph being built. The summary is stored
+by the run that built its structure (:func:`kept_summaries`) and carried over by the
+runs that did not.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from integ_lint.engine.cache import PickledFacts, ProjectMemo, RuleOutcome, load_facts
+from integ_lint.engine.cache import (
+    FileCache,
+    KeptRef,
+    PickledFacts,
+    ProjectMemo,
+    RuleOutcome,
+    load_facts,
+)
 from integ_lint.engine.manifest import RuleRef
 from integ_lint.engine.memo_remap import LineMap, audited, line_map, remap_outcome
 from integ_lint.findings.model import Finding, Notification
-from integ_lint.model.project import ANY_KEY, FrameTrace
+from integ_lint.model.project import ANY_KEY, FrameTrace, KeptSummary
 
 _SAME, _MOVED, _DIFFERENT = 0, 1, 2
 _ABSENT = object()
@@ -87,6 +107,9 @@ class ChangedFacts:
     before: dict[str, PickledFacts] = field(default_factory=dict)
     now_pickled: dict[str, PickledFacts] = field(default_factory=dict)
     now_loaded: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Fact key -> the kept summary that may reduce its facts (loaded on first use; None
+    # when it cannot be loaded).
+    reducers: dict[str, Callable[[], KeptSummary | None]] = field(default_factory=dict)
     _statuses: dict[tuple[str, str], int] = field(default_factory=dict)
     _values: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
     _maps: dict[frozenset[str], dict[str, LineMap] | None] = field(default_factory=dict)
@@ -131,9 +154,31 @@ class ChangedFacts:
             old, new = self._value(relpath, key, False), self._value(relpath, key, True)
             if old == new:
                 return _SAME
-            return _MOVED if line_map(old, new) is not None else _DIFFERENT
+            if line_map(old, new) is not None:
+                return _MOVED
+            return self._reduced(relpath, key, old, new)
         except Exception:  # facts that do not load or compare: different
             return _DIFFERENT
+
+    def _reduced(self, relpath: str, key: str, old: Any, new: Any) -> int:
+        """The status of facts that differ, once a kept summary has left out of both
+        what its readers do not observe; the reduced values stand for them after."""
+        load = self.reducers.get(key)
+        summary = load() if load is not None else None
+        reduced = summary.reduce(key, old, new) if summary is not None else None
+        if reduced is None:
+            return _DIFFERENT
+        old, new = reduced
+        if old == new:
+            status = _SAME
+        elif line_map(old, new) is not None:
+            status = _MOVED
+        else:
+            return _DIFFERENT
+        # The line maps are those of the reduced facts (what the outcome depends on).
+        self._values[(relpath, key, False)] = old
+        self._values[(relpath, key, True)] = new
+        return status
 
     def line_maps(self, keys: frozenset[str]) -> dict[str, LineMap] | None:
         """How the lines of the facts under ``keys`` moved in each changed file (one map
@@ -299,3 +344,98 @@ def assemble(
     for outcome in outcomes:
         walk(outcome.trace.events)
     return findings, notifications, used
+
+
+def kept_entry(memo_key: str, structure: str) -> str:
+    """The cache entry holding the kept summary of ``structure`` beside the memo
+    ``memo_key`` (one per memo and structure, overwritten by each new summary)."""
+    return hashlib.sha256(f"kept-summary\0{memo_key}\0{structure}".encode()).hexdigest()
+
+
+def _loader(cache: FileCache, ref: KeptRef) -> Callable[[], KeptSummary | None]:
+    """Loads the summary ``ref`` names, once; None when its entry is gone, corrupt or
+    of another memo (its token differs)."""
+    loaded: list[KeptSummary | None] = []
+
+    def load() -> KeptSummary | None:
+        if not loaded:
+            value = cache.get_pickled(ref.entry)
+            summary = None
+            if isinstance(value, tuple) and len(value) == 2 and value[0] == ref.token:
+                summary = value[1]
+            loaded.append(summary if callable(getattr(summary, "reduce", None)) else None)
+        return loaded[0]
+
+    return load
+
+
+def attach_reducers(changed: ChangedFacts, memo: ProjectMemo, cache: FileCache) -> None:
+    """Let ``changed`` reduce the facts under each key a summary of ``memo`` judges,
+    when every frame of the memoised run that read the key is one the summary vouches
+    for (a rule's own reads never are)."""
+    rules = [outcome.trace for outcome in memo.rules]
+    derived = {key: trace for key, (_, trace) in memo.derived.items()}
+    for ref in memo.summaries.values():
+        if not isinstance(ref, KeptRef):
+            continue
+        for key in ref.fact_keys:
+            if any(key in trace.reads for trace in rules):
+                continue
+            if any(key in t.reads and name not in ref.readers for name, t in derived.items()):
+                continue
+            changed.reducers.setdefault(key, _loader(cache, ref))
+
+
+def _requested(traces: Iterable[FrameTrace], derived: Mapping[str, FrameTrace]) -> set[str]:
+    """The derived structures ``traces`` requested, directly or through others."""
+    found: set[str] = set()
+    pending = [key for trace in traces for key in _requests(trace)]
+    while pending:
+        key = pending.pop()
+        if key not in found:
+            found.add(key)
+            nested = derived.get(key)
+            if nested is not None:
+                pending.extend(_requests(nested))
+    return found
+
+
+def kept_summaries(
+    cache: FileCache,
+    memo_key: str,
+    summaries: Mapping[str, KeptSummary],
+    built: Iterable[str],
+    used: Iterable[str],
+    kept: Plan | None,
+) -> dict[str, KeptRef]:
+    """Store the summaries of the structures built this run (``summaries``: those
+    offering one) and name them for the new memo, with the former memo's for those
+    the run used but did not build (every rule reading them kept its outcome). A
+    structure built anew while a rule that used the former build kept its outcome gets
+    its summary joined with the former one (the kept rule's queries are there), or
+    none when that is not at hand."""
+    previous = kept.memo.summaries if kept is not None else {}
+    kept_traces = [o.trace for o in kept.outcomes if o is not None] if kept is not None else []
+    former = {key: trace for key, (_, trace) in kept.memo.derived.items()} if kept else {}
+    still_read = _requested(kept_traces, former)
+    built = set(built)
+    refs: dict[str, KeptRef] = {}
+    for key in used:
+        if key not in built:
+            ref = previous.get(key)
+            if isinstance(ref, KeptRef):
+                refs[key] = ref
+            continue
+        summary: KeptSummary | None = summaries.get(key)
+        if summary is not None and key in still_read:
+            ref = previous.get(key)
+            older = _loader(cache, ref)() if isinstance(ref, KeptRef) else None
+            summary = summary.merged(older) if older is not None else None
+        if summary is None:
+            continue
+        token = secrets.token_hex(8)
+        entry = kept_entry(memo_key, key)
+        if cache.put_pickled(entry, (token, summary)):
+            fact_keys, readers = frozenset(summary.fact_keys), frozenset(summary.readers)
+            refs[key] = KeptRef(entry, token, fact_keys, readers)
+    return refs

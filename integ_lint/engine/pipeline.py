@@ -38,7 +38,16 @@ from integ_lint.engine.executor import (
 )
 from integ_lint.engine.layout_memo import save_unclaimed_memos
 from integ_lint.engine.members import split_by_member
-from integ_lint.engine.phase_memo import ChangedFacts, GiveUp, Plan, assemble, plan, rule_name
+from integ_lint.engine.phase_memo import (
+    ChangedFacts,
+    GiveUp,
+    Plan,
+    assemble,
+    attach_reducers,
+    kept_summaries,
+    plan,
+    rule_name,
+)
 from integ_lint.engine.registry import load_registry
 from integ_lint.engine.results import FileResult
 from integ_lint.engine.selection import Selection, select_rules
@@ -60,7 +69,13 @@ from integ_lint.findings.suppressions import (
     apply_suppressions,
     unused_suppressions,
 )
-from integ_lint.model.project import FrameTrace, ProjectIndex, ReadRecorder, Unpickle
+from integ_lint.model.project import (
+    FrameTrace,
+    KeptSummary,
+    ProjectIndex,
+    ReadRecorder,
+    Unpickle,
+)
 
 if TYPE_CHECKING:
     from integ_lint.engine.manifest import CollectorRef, ProjectRuleRef
@@ -474,6 +489,9 @@ class _ProjectPhase:
     # What the last _run recorded for the memo: each rule's outcome, the derived
     # structures' traces (None: it did not record).
     _recorded: tuple[list[RuleOutcome], dict[str, tuple[str, FrameTrace]]] | None = None
+    # And for the derived structures' kept summaries: those offered by the structures
+    # built, the keys built, the plan the run kept rules of (phase_memo.kept_summaries).
+    _built: tuple[dict[str, KeptSummary], set[str], Plan | None] = ({}, set(), None)
 
     def findings(self) -> list[Finding]:
         """The project rules' findings (and their notifications, added to the report)."""
@@ -510,7 +528,9 @@ class _ProjectPhase:
                 # The rules kept read from disk what the memo noted (unchanged: checked).
                 known = {(kind, repr(where)) for kind, where, _ in reads}
                 reads = [*reads, *(r for r in kept.memo.reads if (r[0], repr(r[1])) not in known)]
-            memo_cache.put_memo(ProjectMemo(memo_key, reads, rules, derived, contents))
+            summaries, built, kept_plan = self._built
+            refs = kept_summaries(memo_cache, memo_key, summaries, built, derived, kept_plan)
+            memo_cache.put_memo(ProjectMemo(memo_key, reads, rules, derived, contents, refs))
         return findings
 
     def _plan(self, memo: ProjectMemo, memo_cache: FileCache) -> Plan | None:
@@ -551,6 +571,7 @@ class _ProjectPhase:
                 facts.now_pickled[result.relpath] = now
             else:
                 facts.now_loaded[result.relpath] = result.facts
+        attach_reducers(facts, memo, memo_cache)
         return plan(memo, self.selection.project_rules, facts)
 
     def _memo(self) -> tuple[FileCache | None, str]:
@@ -628,6 +649,7 @@ class _ProjectPhase:
         if kept is not None:
             builders.update({k: v[0] for k, v in kept.memo.derived.items() if k not in builders})
         self._recorded = (done, {key: (builders[key], trace) for key, trace in used.items()})
+        self._built = (index.kept_summaries(), set(recorder.derived), kept)
         self.report.notifications.extend(notifications)
         index.report_paths = self.options.report_paths  # for the callers of report.project
         return findings

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from integ_lint.facts.calls import (
@@ -126,6 +126,14 @@ class CallGraph:
     _definers: dict[str, set[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # What the graph's answers depended on, for its kept summary (CallGraphSummary):
+    # every name tested for being a function or class (hits and misses), and every
+    # method name whose overrides were asked for.
+    _probes: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    _override_queries: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    # Derived structures other than the graph that read the call facts, and vouch that
+    # they read nothing of them a summary's reduction drops (see also_read_by).
+    _readers: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     # -- building ----------------------------------------------------------------
     @classmethod
@@ -159,6 +167,7 @@ class CallGraph:
             graph._definers.setdefault(last, set()).add(prefix)
         edges, callers, callees = graph.edges, graph.callers, graph.callees
         resolved_calls = graph._calls  # _call_targets' memo, read inline: 167k calls on Django
+        functions, probes = graph.functions, graph._probes
         for relpath, module_facts in facts:
             module = module_facts.module
             caller_ids: dict[str, str] = {"": ""}  # a function's many calls: one join
@@ -166,6 +175,8 @@ class CallGraph:
                 caller = caller_ids.get(call.caller)
                 if caller is None:
                     caller = caller_ids[call.caller] = _join(module, call.caller)
+                    if caller not in functions:
+                        probes.add(caller)  # the rules look the caller up
                 key = (call.how, call.ref, call.method, call.attr, call.role)
                 targets = resolved_calls.get(key)
                 if targets is None:
@@ -207,6 +218,7 @@ class CallGraph:
         return resolved
 
     def _is_symbol(self, name: str) -> bool:
+        self._probes.add(name)
         return name in self.functions or name in self.classes
 
     def lookup_method(self, class_id: str, method: str, *, skip_own: bool = False) -> str:
@@ -232,6 +244,7 @@ class CallGraph:
             seen.add(current)
             if not (first and skip_own):
                 candidate = f"{current}.{method}"
+                self._probes.add(candidate)
                 if candidate in self.functions:
                     return candidate
             first = False
@@ -246,6 +259,7 @@ class CallGraph:
 
     def overrides(self, class_id: str, method: str) -> list[str]:
         """Definitions of ``method`` in project subclasses of ``class_id``."""
+        self._override_queries.add(method)
         memo = self._descendants
         if memo is not None and "." not in method:
             below = memo.get(class_id)
@@ -263,6 +277,7 @@ class CallGraph:
                 continue
             seen.add(current)
             candidate = f"{current}.{method}"
+            self._probes.add(candidate)
             if candidate in self.functions:
                 found.append(candidate)
             pending.extend(self.subclasses.get(current, ()))
@@ -367,15 +382,148 @@ class CallGraph:
     def function_of(self, module: str, scope: str) -> Function | None:
         """The function whose body holds a site with ``scope`` (the enclosing
         class/function qualname), if that scope is a function."""
-        return self.functions.get(_join(module, scope)) if scope else None
+        if not scope:
+            return None
+        fid = _join(module, scope)
+        self._probes.add(fid)
+        return self.functions.get(fid)
 
     def label(self, fid: str) -> str:
         function = self.functions.get(fid)
-        return function.qualname if function else fid
+        if function is None:
+            self._probes.add(fid)
+            return fid
+        return function.qualname
+
+    # -- kept across runs ----------------------------------------------------------
+    def also_read_by(self, reader: str) -> None:
+        """Note that the derived structure ``reader`` reads the call facts too, and
+        reads nothing of them :meth:`CallGraphSummary.reduce` drops (a function no
+        call reaches, and its calls); the summary then vouches for it."""
+        self._readers.add(reader)
+
+    def kept_summary(self) -> CallGraphSummary:
+        """What a later run needs to tell an inert edit of a file's call facts (see
+        :class:`CallGraphSummary`); ask once the rules have queried the graph."""
+        modules = set(self.module_aliases)
+        shadowing = frozenset(i for i in (*self.functions, *self.classes) if i in modules)
+        unresolved = frozenset(key for key, targets in (self._calls or {}).items() if not targets)
+        readers = frozenset({CALL_GRAPH, *self._readers})
+        return CallGraphSummary(readers, frozenset(self._probes), shadowing, unresolved)
 
 
 def _join(module: str, qualname: str) -> str:
     return f"{module}.{qualname}" if module else qualname
+
+
+# The key the graph is shared under (ProjectIndex.derived).
+CALL_GRAPH = "call-graph"
+_CallKey = tuple[str, str, str, str, str]  # (how, ref, method, attr, role): a call's resolution
+
+
+@dataclass(frozen=True)
+class CallGraphSummary:
+    """The call graph's summary kept across runs (a
+    :class:`~integ_lint.model.project.KeptSummary`): the edits it drops are functions
+    added or removed that are nodes with no edge.
+
+    ``reduce`` leaves out of a file's call facts, before and after, each top-level
+    function present on one side only (added or removed), with its calls, when:
+
+    * no lookup of the graph, its builder's or its readers' (the rules'), ever asked
+      for its id (``probes``: every name tested for being a function or class, hit or
+      miss, every method candidate, every caller and label looked up), so no call
+      resolves to it, no base is it, no lookup by scope reaches it;
+    * each of its calls has a resolution the graph computed as reaching nothing
+      (``unresolved``; the graph changes only in functions nobody asked for, so those
+      answers stand) and names no blocking method, and no blocking call of the file is
+      made in it (no edge out, no blocking entry);
+    * it is no method, no nested function, shares its name with no class of the file,
+      and its module (not empty) is no function or class id of the graph
+      (``shadowing``): its id is then no other file's function (ids are
+      ``<module>.<qualname>``, modules unique) and no class's method.
+
+    Such a function is a node without edges: its loop context starts and stays its own,
+    no edge, chain, override or blocking entry reaches it, and the rules report only on
+    loop calls (their own facts) and edges. What stays of the facts (the other
+    functions, classes, calls, aliases, blocking calls, loop starts) is compared as it
+    is, so every other change makes the facts differ."""
+
+    readers: frozenset[str]
+    probes: frozenset[str]
+    shadowing: frozenset[str]
+    unresolved: frozenset[_CallKey]
+
+    @property
+    def fact_keys(self) -> frozenset[str]:
+        return frozenset({CallFactsCollector.KEY})
+
+    def reduce(self, key: str, before: object, after: object) -> tuple[object, object] | None:
+        if key != CallFactsCollector.KEY:
+            return None
+        if not isinstance(before, ModuleCallFacts) or not isinstance(after, ModuleCallFacts):
+            return None
+        module = after.module
+        if not module or before.module != module or module in self.shadowing:
+            return None
+        removed = self._inert(before, after)
+        added = self._inert(after, before)
+        if not removed and not added:
+            return None
+        return _without(before, removed), _without(after, added)
+
+    def _inert(self, facts: ModuleCallFacts, other: ModuleCallFacts) -> set[str]:
+        """The top-level functions of ``facts`` that ``other`` lacks and no one reaches."""
+        others = {function.qualname for function in other.functions}
+        classes = {c.qualname for c in facts.classes} | {c.qualname for c in other.classes}
+        blocking = {b.caller for b in facts.blocking}
+        seen: set[str] = set()
+        twice: set[str] = set()
+        for function in facts.functions:
+            (twice if function.qualname in seen else seen).add(function.qualname)
+        found = {
+            function.qualname
+            for function in facts.functions
+            if function.qualname not in others
+            and "." not in function.qualname
+            and not function.owner
+            and function.qualname not in twice
+            and function.qualname not in classes
+            and function.qualname not in blocking
+            and _join(facts.module, function.qualname) not in self.probes
+        }
+        if found:
+            for call in facts.calls:
+                if call.caller in found and (
+                    call.blocking
+                    or (call.how, call.ref, call.method, call.attr, call.role)
+                    not in self.unresolved
+                ):
+                    found.discard(call.caller)
+        return found
+
+    def merged(self, older: object) -> CallGraphSummary | None:
+        """This build's summary with the lookups of an older build's readers (rules that
+        kept the outcome they computed on it): the resolutions are this build's."""
+        if not isinstance(older, CallGraphSummary):
+            return None
+        return CallGraphSummary(
+            self.readers | older.readers,
+            self.probes | older.probes,
+            self.shadowing | older.shadowing,
+            self.unresolved,
+        )
+
+
+def _without(facts: ModuleCallFacts, functions: set[str]) -> ModuleCallFacts:
+    """``facts`` without the functions named and their calls."""
+    if not functions:
+        return facts
+    return replace(
+        facts,
+        functions=tuple(f for f in facts.functions if f.qualname not in functions),
+        calls=tuple(c for c in facts.calls if c.caller not in functions),
+    )
 
 
 def site_kind(edge: Edge, overrides: Mapping[str, Mapping[tuple[int, int], str]]) -> str:
@@ -500,11 +648,13 @@ def shortest_chain(
 
 
 __all__ = [
+    "CALL_GRAPH",
     "NOT_RUNNING",
     "RUNNING",
     "UNKNOWN",
     "BlockingCall",
     "CallGraph",
+    "CallGraphSummary",
     "Edge",
     "Function",
     "loop_contexts",
