@@ -655,7 +655,10 @@ class CallFactsCollector(FactCollector):
 
     # -- references: functions that escape as values ---------------------------------
     def _escape(self, value: cst.BaseExpression) -> None:
-        if not isinstance(value, (cst.Name, cst.Attribute)):
+        # By identity (final classes): an ABC's isinstance is slow, and this runs for
+        # every argument and element.
+        kind = type(value)
+        if kind is not cst.Name and kind is not cst.Attribute:
             return
         target = self._target(value)
         if target is None:
@@ -689,8 +692,9 @@ class CallFactsCollector(FactCollector):
         """(how, ref, method, attr) of a callee expression, if it may be a project
         function."""
         function = self.function
-        if isinstance(expr, cst.Name):
-            name = expr.value
+        expr_kind = type(expr)  # by identity, as in _escape
+        if expr_kind is cst.Name:
+            name = expr.value  # type: ignore[attr-defined]
             if name in _BUILTINS and not self.context.resolve(expr):
                 return None
             for frame in reversed(self.stack):
@@ -700,11 +704,11 @@ class CallFactsCollector(FactCollector):
                     return "name", f"{self.context.module}.{frame.qualname}.{name}", "", ""
             resolved = _resolve_name(self.context, expr)
             return ("name", resolved, "", "") if resolved else None
-        if not isinstance(expr, cst.Attribute):
+        if expr_kind is not cst.Attribute:
             return None
-        method = expr.attr.value
-        receiver = expr.value
-        if isinstance(receiver, cst.Name):
+        method = expr.attr.value  # type: ignore[attr-defined]
+        receiver = expr.value  # type: ignore[attr-defined]
+        if type(receiver) is cst.Name:
             if function is not None and function.owner and receiver.value == function.self_name:
                 return "self", f"{self.context.module}.{function.owner}", method, ""
             binder = self._binding_frame(receiver.value)

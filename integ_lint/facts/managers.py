@@ -357,9 +357,10 @@ class ManagerFactCollector(FactCollector):
         dotted = dotted_name(node)
         if not dotted:
             return
-        pos = self._pos(node)
-        if self._frame() is None:
+        frame = self._frame()
+        if frame is None:
             return
+        pos = self._pos(node)
         head, *rest = dotted.split(".")
         bound = self._lookup(head)
         if bound is None:
@@ -368,8 +369,6 @@ class ManagerFactCollector(FactCollector):
         attrs = prefix + tuple(rest)
         if root.kind == SELF and len(attrs) < 2:
             return  # ``self.x`` alone reaches nothing beyond the class itself
-        frame = self._frame()
-        assert frame is not None
         via_local = head in frame.locals or _is_outer_local(self._stack, head)
         chain = partial(Chain, owner=frame.owner, root=root, attrs=attrs, via_local=via_local)
         self._chains.append((chain, pos))

@@ -646,7 +646,7 @@ class MessageFactCollector(FactCollector):
             # extend one (``class Login(BasePayload)``): its kind comes from the bases.
             return
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-        if any(_allows_extra(statement) for statement in body):
+        if any(_allows_extra(statement, self.context.source) for statement in body):
             return  # a pydantic model with extra="allow": any attribute may be there
         fields: list[str] = []
         for statement in body:
@@ -1161,10 +1161,9 @@ class MessageFactCollector(FactCollector):
         if function is None:
             return
         for arg in node.args:
-            if isinstance(arg.value, (cst.Name, cst.Attribute)):
-                name = dotted_name(arg.value)
-                if name:
-                    self._passed.append((function.qualname, name))
+            name = dotted_name(arg.value)  # None unless a Name or Attribute chain
+            if name:
+                self._passed.append((function.qualname, name))
 
     def _worker_start(self, node: cst.Call) -> bool:
         """Record ``Process(target=..., args=...)``; whether ``node`` is one."""
@@ -1381,12 +1380,20 @@ PAYLOAD_ATTRIBUTES = frozenset({"payload", "data", "body", "kwargs", "fields"})
 _EXTRA_ALLOW = re.compile(r"\bextra\W{0,3}\s*[=:]\s*(?:[\"']allow[\"']|[\w.]*\ballow\b)")
 
 
-def _allows_extra(statement: cst.BaseStatement | cst.BaseCompoundStatement) -> bool:
-    """Whether a class-body statement opens a pydantic model to undeclared fields."""
+def _allows_extra(statement: cst.BaseStatement | cst.BaseCompoundStatement, source: str) -> bool:
+    """Whether a class-body statement (of a tree parsed from ``source``) opens a pydantic
+    model to undeclared fields."""
+    # A parsed statement's code is a slice of its source: without the words, no code
+    # generation (a payload class's every assignment was generated, a tenth of the
+    # messages collector on napari).
+    if "extra" not in source:
+        return False
     if isinstance(statement, cst.ClassDef) and statement.name.value == "Config":
         text = cst.Module([]).code_for_node(statement)
-    elif isinstance(statement, cst.SimpleStatementLine) and any(
-        isinstance(small, (cst.Assign, cst.AnnAssign)) for small in statement.body
+    elif (
+        "model_config" in source
+        and isinstance(statement, cst.SimpleStatementLine)
+        and any(isinstance(small, (cst.Assign, cst.AnnAssign)) for small in statement.body)
     ):
         text = cst.Module([]).code_for_node(statement)
         if "model_config" not in text:
