@@ -238,6 +238,68 @@ def test_a_function_added_after_the_imports_keeps_the_config_schema_outcome(
         assert _il3(after[0]) != _il3(before)  # moved down
 
 
+INERT_EDITS = [
+    # (file, edit): facts that change, in nothing the schema index looked up
+    pytest.param(
+        "config_app/app.py",
+        lambda text: _function_added(
+            text, "def _edit(values) -> list:\n    return sorted(set(values))\n\n\n"
+        ),
+        id="annotated-function-added",  # a function no lookup names
+    ),
+    pytest.param(
+        "config_app/evaluation.py",
+        lambda text: text.replace(
+            "from __future__ import annotations\n",
+            "from __future__ import annotations\n\nimport os\n",
+        ),
+        id="import-added",  # an alias no resolution goes through
+    ),
+    pytest.param(
+        "config_app/app.py",
+        lambda text: _function_added(
+            text, "def _edit(path) -> None:\n    print(load_config(), path)\n\n\n"
+        ),
+        id="call-added",  # a call no config flow asks about
+    ),
+    pytest.param(
+        "config_app/app.py",
+        lambda text: text.replace(
+            "    def warmup(self) -> int:\n",
+            "    def patience(self, default) -> int:\n        return default\n\n"
+            "    def warmup(self) -> int:\n",
+        ),
+        id="method-added",  # to a class that is no schema
+    ),
+]
+
+
+@pytest.mark.parametrize(("relpath", "edit"), INERT_EDITS)
+def test_an_edit_the_schema_index_does_not_observe_keeps_the_outcome(
+    tmp_path: Path, rules_run: list[str], relpath: str, edit: Callable[[str], str]
+) -> None:
+    """The schema index's kept summary judges the changed facts: the config-schema rules
+    keep their outcome (moved), as a run without a cache gives it."""
+    root = _copy(tmp_path)
+    before, _ = _outcome(root)
+    assert any(code.startswith("IL3") for code in rules_run)
+    rules_run.clear()
+    path = root / relpath
+    text = path.read_text()
+    path.write_text(edit(text))
+    assert path.read_text() != text
+    after = _outcome(root)
+    assert not any(code.startswith("IL3") for code in rules_run)
+    assert after == _outcome(root, use_cache=False)
+    # and undone, on the memo of the edited tree (the summary carried over)
+    rules_run.clear()
+    path.write_text(text)
+    undone = _outcome(root)
+    assert not any(code.startswith("IL3") for code in rules_run)
+    assert undone[0] == before
+    assert undone == _outcome(root, use_cache=False)
+
+
 def test_the_facts_keep_the_parameters_the_project_phase_may_look_up(tmp_path: Path) -> None:
     """A method's parameters, and a function's that its body passes on or reads; not a
     function's whose parameters flow into nothing recorded."""

@@ -242,6 +242,7 @@ class SchemaIndex:
         self._probed_names: set[str] = set()
         self._probed_params: set[str] = set()
         self._read_classes: set[str] = set()
+        self._member_classes: set[str] = set()  # whose fields and attribute origins
         # config flow: the functions whose callers were asked for, and what each callee
         # of the call facts resolved to
         self._queried: set[str] = set()
@@ -606,7 +607,7 @@ class SchemaIndex:
             types = schema.fields[attr].fact.types
             return self.resolve(Origin("type", types), depth + 1) if types else {"unknown"}
         for q in reversed(self._linearize(qualname)):
-            self._read_classes.add(q)
+            self._member_classes.add(q)
             cls, _ = self.classes[q]
             for fact in cls.fields:  # a class-level annotation of a plain class
                 if fact.name == attr and fact.types:
@@ -669,6 +670,7 @@ class SchemaIndex:
             probed_names=frozenset(self._probed_names),
             probed_params=frozenset(self._probed_params),
             read_classes=frozenset(self._read_classes),
+            member_classes=frozenset(self._member_classes),
             calls_read=self._calls_to is not None,
             inert_callees=frozenset(
                 key for key, target in self._callee_targets.items() if target not in self._queried
@@ -692,12 +694,13 @@ class SchemaSummary:
 
     The index reads the facts in two ways. It walks some parts whole: every class's
     qualified name, bases and decorators (each class's kind is computed), the dict
-    configs, the access sites, the config loads, the alias and star-import tables, and
-    the call facts once config flow asks for the callers of a function. It looks the
+    configs, the access sites, the config loads and the star-import tables. It looks the
     rest up by name: functions and globals (through :meth:`SchemaIndex._symbol` and a
-    method's return), parameters, and a class's body (fields, members, attribute
-    origins, span: read for a schema and its bases, and for a class an attribute chain
-    goes through). :meth:`reduce` keeps the parts walked whole and, of the rest, the
+    method's return), parameters, a class's body (fields, members, attribute origins,
+    span: read for a schema and its bases), the fields and attribute origins of a class
+    an attribute chain goes through (:meth:`SchemaIndex._member`), the import aliases
+    on the way of a name resolved, and the calls to a function config flow asks the
+    callers of. :meth:`reduce` keeps the parts walked whole and, of the rest, the
     entries whose name was looked up (hits and misses alike): an entry no lookup named
     changes no lookup's answer, so the index builds the same from facts that reduce
     alike, and moves with them when they differ only in lines."""
@@ -705,6 +708,8 @@ class SchemaSummary:
     probed_names: frozenset[str]
     probed_params: frozenset[str]
     read_classes: frozenset[str]
+    # classes an attribute chain went through: their fields and attribute origins read
+    member_classes: frozenset[str]
     calls_read: bool
     # callees whose calls config flow never asked for (they run no function whose
     # callers it wanted): a call to one, added or removed, changes no answer
@@ -730,12 +735,7 @@ class SchemaSummary:
             facts.module,
             self._aliases(facts),
             facts.star_imports,
-            tuple(
-                cls
-                if cls.qualname in self.read_classes
-                else (cls.qualname, cls.bases, cls.decorators)
-                for cls in facts.classes
-            ),
+            tuple(self._class(cls) for cls in facts.classes),
             facts.dicts,
             tuple(entry for entry in facts.functions if entry[0] in self.probed_names),
             tuple(entry for entry in facts.globals if entry[0] in self.probed_names),
@@ -746,6 +746,16 @@ class SchemaSummary:
             else (),
             facts.loads,
         )
+
+    def _class(self, cls: ClassFact) -> object:
+        """What was read of a class: all of a schema's (or a base of one); the fields and
+        attribute origins of a class an attribute chain went through; of any class its
+        name, bases and decorators (its kind is computed)."""
+        if cls.qualname in self.read_classes:
+            return cls
+        if cls.qualname in self.member_classes:
+            return (cls.qualname, cls.bases, cls.decorators, cls.fields, cls.attr_origins)
+        return (cls.qualname, cls.bases, cls.decorators)
 
     def _aliases(self, facts: SchemaFacts) -> tuple[tuple[str, str], ...]:
         """The import aliases a lookup may have read: the resolver
@@ -765,6 +775,7 @@ class SchemaSummary:
             probed_names=self.probed_names | older.probed_names,
             probed_params=self.probed_params | older.probed_params,
             read_classes=self.read_classes | older.read_classes,
+            member_classes=self.member_classes | older.member_classes,
             calls_read=self.calls_read or older.calls_read,
             inert_callees=(
                 self.inert_callees & older.inert_callees
