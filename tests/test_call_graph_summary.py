@@ -6,6 +6,7 @@ that of a run without a cache, findings and notifications alike, in the same ord
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.engine import pipeline
 from integ_lint.findings import Finding
+from integ_lint.model.call_graph import Names
 from integ_lint.rule import ProjectRule
 
 BASE = """\
@@ -263,3 +265,17 @@ def test_a_summary_carried_across_inert_edits_still_sees_the_next_one(
     assert any(code.startswith("IL2") for code in rules_run)
     assert after == _outcome(root, use_cache=False)
     assert ("IL206", 16) in _il2(after[0], "pkg/worker.py")
+
+
+def test_names_answer_as_a_set_before_and_after_their_set_is_built() -> None:
+    names = Names.of(["pkg.a", "pkg.ab", "", "pkg.b\0x"])
+    assert names is not None
+    names = pickle.loads(pickle.dumps(names))
+    asked = ["pkg.a", "pkg.ab", "", "pkg.b\0x", "pkg", "a", "pkg.a\npkg.ab", "pkg.b"]
+    expected = [True, True, True, True, False, False, False, False]
+    for _ in range(3):  # searches of the string first, then the set
+        assert [name in names for name in asked] == expected
+    assert sorted(names) == ["", "pkg.a", "pkg.ab", "pkg.b\0x"]
+    assert Names.of(["one\ntwo"]) is None
+    empty = Names.of([])
+    assert empty is not None and list(empty) == [] and "" not in empty
