@@ -56,6 +56,9 @@ _TO_THREAD = frozenset(
 )
 _LOOP_CALLBACKS = frozenset({"call_soon", "call_soon_threadsafe", "call_later", "call_at"})
 _PARTIAL = frozenset({"functools.partial"})
+# What _submission can recognise a call by, besides a name ending in Thread or Process.
+_SUBMITTING_NAMES = _THREAD_CLASSES | _PROCESS_CLASSES | _TO_THREAD
+_SUBMITTING_METHODS = _LOOP_CALLBACKS | {"submit", "run_in_executor"}
 
 # Blocking calls recognised by their resolved name.
 _BLOCKING_NAMES = frozenset(
@@ -781,10 +784,16 @@ class CallFactsCollector(FactCollector):
     def _submission(self, node: cst.Call, resolved: str) -> tuple[str, cst.BaseExpression] | None:
         """(role, target expression) when ``node`` hands a function to a thread, a
         process or the running loop."""
+        method = node.func.attr.value if type(node.func) is cst.Attribute else ""
+        last = resolved.rsplit(".", 1)[-1] if resolved else method
+        if not (
+            last.endswith(("Thread", "Process"))
+            or resolved in _SUBMITTING_NAMES
+            or method in _SUBMITTING_METHODS
+        ):
+            return None  # none of the cases below (most calls): no arguments gathered
         keyword = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
-        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
-        last = resolved.rsplit(".", 1)[-1] if resolved else method
         if resolved in _THREAD_CLASSES or (last.endswith("Thread") and "target" in keyword):
             if "target" in keyword:
                 return THREAD, keyword["target"]
