@@ -401,6 +401,9 @@ def subset(root: Path, fraction: int, name: str) -> Path:
 
 ONE_FILE = "integ-lint one file changed (a function added)"
 PRE_COMMIT = "integ-lint pre-commit, one changed file (a function added)"
+# Not a target: the same edit, but the new function calls one of the file's own, so the
+# call graph gains an edge and no memo can judge the change inert.
+ONE_FILE_EDGE = "integ-lint one file changed (a function added that calls the file's first)"
 
 
 def add_function(source: bytes, name: str) -> bytes:
@@ -416,6 +419,25 @@ def add_function(source: bytes, name: str) -> bytes:
         first -= 1  # before the decorators
     added = f"def {name}(values):\n    return sorted(set(values))\n\n\n".encode()
     return b"".join([*lines[:first], added, *lines[first:]])
+
+
+def add_calling_function(source: bytes, name: str) -> bytes:
+    """``source`` with a new top-level function that calls the file's first top-level
+    function, inserted where :func:`add_function` inserts: an edge added to the call graph."""
+    callee = next(
+        (
+            line.split(b"(", 1)[0].split()[-1].decode()
+            for line in source.splitlines()
+            if line.startswith((b"def ", b"async def ")) and b"(" in line
+        ),
+        "print",
+    )
+    edited = add_function(source, name)
+    return edited.replace(
+        f"def {name}(values):\n    return sorted(set(values))\n".encode(),
+        f"def {name}(values):\n    return {callee}(*values)\n".encode(),
+        1,
+    )
 
 
 CONFIG = "respect-gitignore = false\ncache-dir = '.integ-lint-cache'\n"
@@ -513,6 +535,8 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, skip_peers: bool = Fal
         changed.write_bytes(add_function(original, "_benchmark_edit_again"))
         precommit = [c for c in il(root, cores) if c != "."] + [corpus.changed_file]
         step(PRE_COMMIT, precommit)
+        changed.write_bytes(add_calling_function(original, "_benchmark_edit_calls"))
+        step(ONE_FILE_EDGE, il(root, cores))
     finally:
         changed.write_bytes(original)
     step("LibCST floor (parse_module only)", [sys.executable, "-c", FLOOR, str(cores), "."])
