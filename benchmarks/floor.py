@@ -16,7 +16,16 @@ user + system of the process and its workers::
     (d) (c) plus every node's position from CPython's ``ast`` (the second parse,
         its bucketing and the numbering of the walked nodes), as if every file
         were asked for one
+    (p) the engine's per-file phase alone (``executor.analyze_files``: every selected
+        file rule and fact collector, the results sent back to the parent), without
+        start-up, discovery, the project phase or the report
     (e) the engine's cold run (``integ-lint check --no-cache``, the config's rules)
+    (f) the engine's cold run with the cache (emptied before each run as ``integ-lint
+        cache clean`` does, then written: the benchmark's cold); only when asked
+
+(c) to (d) is the positions, (d) to (p) the collectors' and rules' own work and the
+results' transfer, (p) to (e) start-up, discovery and the project phase, (e) to (f)
+the cache's writing.
 
 Files: the ones the engine scans (its discovery with the corpus's config). The
 analysed code is parsed, never imported or executed::
@@ -44,7 +53,9 @@ STAGES = {
     "b": "parse as the engine does",
     "c": "(b) + bare walk",
     "d": "(c) + positions",
+    "p": "per-file phase alone",
     "e": "integ-lint cold (--no-cache)",
+    "f": "integ-lint cold, cache written",
 }
 # A file's tree recurses as deep as its nesting (the engine's own bound).
 RECURSION_LIMIT = 20_000
@@ -157,7 +168,25 @@ def _engine_setup(root: Path, config_file: Path | None) -> list[str]:
     return [str(f.path) for f in discover_files([root], config)]
 
 
+def _per_file_phase(root: Path, config_file: Path | None, jobs: int) -> None:
+    """Stage (p): the engine's executor over the files, as ``check --no-cache`` runs it."""
+    from integ_lint.config.loader import load_config
+    from integ_lint.engine.discovery import discover_files
+    from integ_lint.engine.executor import analyze_files
+    from integ_lint.engine.registry import load_registry
+    from integ_lint.engine.selection import select_rules
+
+    registry = load_registry()
+    config = load_config([root], config_file, {}, extra_sections=registry.sections)
+    selection = select_rules(config, registry)
+    files = discover_files([root], config)
+    analyze_files(files, config, selection.file_rules, selection.collectors, jobs=jobs)
+
+
 def run_stage(stage: str, root: Path, config_file: Path | None, jobs: int) -> None:
+    if stage == "p":
+        _per_file_phase(root, config_file, jobs)
+        return
     files = _engine_setup(root, config_file)
     if stage in ("b", "c", "d"):
         import libcst  # noqa: F401  (imported before the fork, as the engine does)
@@ -189,8 +218,9 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float]:
 
 
 def command_for(stage: str, root: Path, config_file: Path | None, jobs: int) -> list[str]:
-    if stage == "e":
-        command = [sys.executable, "-m", "integ_lint", "check", "--no-cache", "--exit-zero"]
+    if stage in ("e", "f"):
+        command = [sys.executable, "-m", "integ_lint", "check", "--exit-zero"]
+        command += ["--no-cache"] if stage == "e" else []
         command += ["--jobs", str(jobs), "--format", "concise", "--no-progress"]
         if config_file is not None:
             command += ["--config", str(config_file)]
@@ -202,14 +232,28 @@ def command_for(stage: str, root: Path, config_file: Path | None, jobs: int) -> 
     return command
 
 
+def _clean_cache(root: Path, config_file: Path | None) -> None:
+    """Empty the cache folder stage (f) writes, as ``integ-lint cache clean`` does (it
+    deletes integ-lint's own files only)."""
+    from integ_lint.config.loader import load_config
+    from integ_lint.engine.cache import cache_directory, clean
+    from integ_lint.engine.registry import load_registry
+
+    registry = load_registry()
+    config = load_config([root], config_file, {}, extra_sections=registry.sections)
+    clean(cache_directory(config), config.root)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, help="the corpus (a project folder)")
     parser.add_argument("--jobs", type=int, default=2, help="pool size (1: in process)")
     parser.add_argument("--config", type=Path, help="default: ROOT/integ-lint.toml if any")
     parser.add_argument("--repeat", type=int, default=1, help="best of this many runs")
-    parser.add_argument("--stages", default="abcde", help="which stages (default: all)")
-    parser.add_argument("--stage", choices=sorted(WORK), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--stages", default="abcdpe", help="which stages, in order (default: all but f)"
+    )
+    parser.add_argument("--stage", choices=sorted([*WORK, "p"]), help=argparse.SUPPRESS)
     options = parser.parse_args()
     root = options.root.resolve()
     config_file = options.config
@@ -222,10 +266,11 @@ def main() -> None:
     print(f"{root.name}: {len(_engine_setup(root, config_file))} files, -j {options.jobs}")
     measured: dict[str, tuple[float, float]] = {}
     for stage in options.stages:
-        runs = [
-            measure(command_for(stage, root, config_file, options.jobs), root)
-            for _ in range(options.repeat)
-        ]
+        runs = []
+        for _ in range(options.repeat):
+            if stage == "f":
+                _clean_cache(root, config_file)
+            runs.append(measure(command_for(stage, root, config_file, options.jobs), root))
         measured[stage] = min(runs)
     base = measured.get("a")
     print(f"{'stage':<36}{'wall s':>8}{'CPU s':>8}{'x (a)':>8}{'CPU x':>8}")
