@@ -32,6 +32,7 @@ import libcst as cst
 from integ_lint.config.settings import CONFIG_FILE_SUFFIXES
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import dotted_name
+from integ_lint.facts.records import TupleRecord
 from integ_lint.facts.syntax import visit_read_only
 from integ_lint.findings.model import Fix, Span
 
@@ -87,9 +88,10 @@ _LOADER_METHODS = _VALIDATE_METHODS | {"parse_file"}
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a value comes from, symbolically, followed by attribute accesses.
+class Origin(TupleRecord):
+    """Where a value comes from, symbolically, followed by attribute accesses (a tuple
+    record, :mod:`integ_lint.facts.records`: the call facts hold tens of thousands,
+    unpickled when config flow asks for callers, and the project phase hashes them).
 
     ``kind``:
       * ``type``: an instance of one of ``names`` (qualified type names, from an
@@ -117,8 +119,10 @@ class Origin:
 UNKNOWN = Origin("unknown")
 
 
-@dataclass(frozen=True)
-class FieldFact:
+# The records a file holds by the hundred (origins, calls, classes, fields, parameters)
+# are tuple records (integ_lint.facts.records): a rebuild of the schema index unpickles
+# every file's, and hashes origins; a frozen dataclass costs an instance and a __dict__.
+class FieldFact(TupleRecord):
     """A declared field (or key) of a schema class / dict config."""
 
     name: str
@@ -132,8 +136,9 @@ class FieldFact:
     alias: str = ""  # Field(alias="...") / validation_alias: the key a config file uses
 
 
-@dataclass(frozen=True)
-class ClassFact:
+class ClassFact(TupleRecord):
+    """A class with what the project phase needs to tell whether it is a schema."""
+
     qualname: str
     name: str
     span: Span
@@ -183,18 +188,17 @@ class AccessSite:
     fix: Fix | None  # rewrite to plain access, valid when the field is declared
 
 
-@dataclass(frozen=True)
-class CallFact:
+class CallFact(TupleRecord):
     """A call with arguments whose values are described (for config-flow resolution:
-    the type an unannotated parameter receives from every project call site)."""
+    the type an unannotated parameter receives from every project call site); a tuple
+    record, as :class:`Origin`."""
 
     callee: Origin
     args: tuple[Origin, ...]
     kwargs: tuple[tuple[str, Origin], ...]
 
 
-@dataclass(frozen=True)
-class ParamsFact:
+class ParamsFact(TupleRecord):
     """The positional parameters of a function (``self`` / ``cls`` of a method left
     out), recorded when it has any parameter (a keyword is matched by name) and the
     project phase may look it up: a method's, or a function's whose parameters some
@@ -1237,7 +1241,7 @@ class SchemaFactCollector(FactCollector):
             return origin
 
         def fix_field(fact: FieldFact) -> FieldFact:
-            return replace(fact, types=tuple(qualify(t) for t in fact.types))
+            return fact._replace(types=tuple(qualify(t) for t in fact.types))
 
         classes = tuple(
             ClassFact(
