@@ -19,7 +19,10 @@ from integ_lint.model.call_graph import Names
 from integ_lint.rule import ProjectRule
 
 BASE = """\
+import queue
 import time
+
+from pkg.missing import nowhere
 
 
 class Base:
@@ -35,7 +38,7 @@ async def fetch():
 
 
 def existing(values):
-    return sorted(set(values))
+    return nowhere(sorted(set(values)))
 
 
 def unused(values):
@@ -44,10 +47,25 @@ def unused(values):
 
 def slow():
     time.sleep(1)
+
+
+class Pump:
+    def __init__(self):
+        self.jobs = queue.Queue()
+
+    def peek(self):
+        self.jobs.get()
+
+    def drain(self):
+        return sorted([])
+
+    async def tick(self):
+        self.drain()
 """
 
 HELPERS = """\
 from pkg.base import existing as alias
+from pkg.missing import nowhere
 
 
 def tidy(values):
@@ -57,6 +75,7 @@ def tidy(values):
 WORKER = """\
 from pkg.base import Base
 from pkg.helpers import alias, helper
+from pkg.missing import nowhere
 
 
 class Worker(Base):
@@ -74,7 +93,9 @@ def run():
     alias()
 """
 
-INERT = "async def _edit(values):\n    return sorted(set(values))\n\n\n"
+# Its call is recorded (a name of the project, unlike sorted() or json.dumps()) and
+# reaches nothing, as one made before.
+INERT = "async def _edit(values):\n    return nowhere(values)\n\n\n"
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +119,8 @@ def rules_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _project(root: Path) -> Path:
     (root / "pkg").mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[project]\nname = "pkg"\nversion = "0"\n')
+    config = "[tool.integ-lint.event-loops]\nblocking-waits = true\n"  # queue.Queue.get
+    (root / "pyproject.toml").write_text(f'[project]\nname = "pkg"\nversion = "0"\n{config}')
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "base.py").write_text(BASE)
     (root / "pkg" / "helpers.py").write_text(HELPERS)
@@ -150,6 +172,13 @@ _INERT_ADDED = _replace("pkg/base.py", "class Base:", INERT + "class Base:")
 KEPT = [
     # (edit, a file whose IL2 findings move with it, or None)
     pytest.param(_INERT_ADDED, "pkg/base.py", id="inert-function-added"),
+    pytest.param(
+        _replace(
+            "pkg/base.py", "        self.handle()", "        nowhere([])\n        self.handle()"
+        ),
+        "pkg/base.py",
+        id="call-reaching-nothing-added",
+    ),
     pytest.param(
         _replace("pkg/base.py", "\n\ndef unused(values):\n    return sorted(set(values))\n", ""),
         None,
@@ -216,6 +245,20 @@ RUN = [
         id="function-added-with-an-edge",
     ),
     pytest.param(
+        _replace("pkg/base.py", "def existing(values):", "def existing(values):\n    fetch()"),
+        "pkg/base.py",
+        id="call-with-an-edge-added",
+    ),
+    pytest.param(
+        _replace(
+            "pkg/base.py",
+            "        return sorted([])\n\n    async def tick",
+            "        self.jobs.get()\n\n    async def tick",
+        ),
+        "pkg/base.py",
+        id="blocking-call-added",  # its resolution reaches nothing, but it blocks
+    ),
+    pytest.param(
         _added("pkg/late.py", "from pkg.base import fetch\n\n\ndef go():\n    fetch()\n"),
         "pkg/late.py",
         id="file-added",
@@ -252,7 +295,7 @@ def test_a_summary_carried_across_inert_edits_still_sees_the_next_one(
     kept = _outcome(root)
     assert not any(code.startswith("IL2") for code in rules_run)
     assert kept == _outcome(root, use_cache=False)
-    more = "async def _edit_again(values):\n    return sorted(set(values))\n\n\n"
+    more = "async def _edit_again(values):\n    return nowhere(values)\n\n\n"
     _replace("pkg/helpers.py", "def tidy", more + "def tidy")(root)
     rules_run.clear()
     kept = _outcome(root)
@@ -264,7 +307,8 @@ def test_a_summary_carried_across_inert_edits_still_sees_the_next_one(
     after = _outcome(root)
     assert any(code.startswith("IL2") for code in rules_run)
     assert after == _outcome(root, use_cache=False)
-    assert ("IL206", 16) in _il2(after[0], "pkg/worker.py")
+    dropped = (root / "pkg/worker.py").read_text().splitlines().index("    _edit([])") + 1
+    assert ("IL206", dropped) in _il2(after[0], "pkg/worker.py")  # later() drops it
 
 
 def test_names_answer_as_a_set_before_and_after_their_set_is_built() -> None:

@@ -472,23 +472,24 @@ class Names:
 @dataclass(frozen=True)
 class CallGraphSummary:
     """The call graph's summary kept across runs (a
-    :class:`~integ_lint.model.project.KeptSummary`): the edits it drops are functions
-    added or removed that are nodes with no edge.
+    :class:`~integ_lint.model.project.KeptSummary`): the edits it drops are calls that
+    reach nothing, and functions added or removed that are nodes with no edge.
 
-    ``reduce`` leaves out of a file's call facts, before and after, each top-level
-    function present on one side only (added or removed), with its calls, when:
+    ``reduce`` leaves out of a file's call facts, before and after:
 
-    * no lookup of the graph, its builder's or its readers' (the rules'), ever asked
-      for its id (``probes``: every name tested for being a function or class, hit or
-      miss, every method candidate, every caller and label looked up), so no call
-      resolves to it, no base is it, no lookup by scope reaches it;
-    * each of its calls has a resolution the graph computed as reaching nothing
-      (``unresolved``; the graph changes only in functions nobody asked for, so those
-      answers stand) and names no blocking method, and no blocking call of the file is
-      made in it (no edge out, no blocking entry);
-    * it is no method, no nested function, shares its name with no class of the file,
-      and its module (not empty) is no function or class id of the graph
-      (``shadowing``): its id is then no other file's function (ids are
+    * every call whose resolution the graph computed as reaching nothing
+      (``unresolved``) and that names no blocking method: it makes no edge and no
+      blocking entry, and no reader reads a call but through an edge (the graph
+      changes only in functions no lookup asked for, so those answers stand);
+    * then each top-level function present on one side only (added or removed) that
+      no call of what stays is made in, and no blocking call of the file either (no
+      edge out, no blocking entry), when no lookup of the graph, its builder's or its
+      readers' (the rules'), ever asked for its id (``probes``: every name tested for
+      being a function or class, hit or miss, every method candidate, every caller and
+      label looked up: no call resolves to it, no base is it, no lookup by scope
+      reaches it), when it is no method, no nested function, shares its name with no
+      class of the file, and its module (not empty) is no function or class id of the
+      graph (``shadowing``): its id is then no other file's function (ids are
       ``<module>.<qualname>``, modules unique) and no class's method.
 
     Such a function is a node without edges: its loop context starts and stays its own,
@@ -514,14 +515,25 @@ class CallGraphSummary:
         module = after.module
         if not module or before.module != module or module in self.shadowing:
             return None
+        before, after = self._reached(before), self._reached(after)
         removed = self._inert(before, after)
         added = self._inert(after, before)
-        if not removed and not added:
-            return None
         return _without(before, removed), _without(after, added)
 
+    def _reached(self, facts: ModuleCallFacts) -> ModuleCallFacts:
+        """``facts`` without the calls that reach nothing and name no blocking method."""
+        unresolved = self.unresolved
+        calls = tuple(
+            call
+            for call in facts.calls
+            if call.blocking
+            or _call_text((call.how, call.ref, call.method, call.attr, call.role)) not in unresolved
+        )
+        return replace(facts, calls=calls) if len(calls) != len(facts.calls) else facts
+
     def _inert(self, facts: ModuleCallFacts, other: ModuleCallFacts) -> set[str]:
-        """The top-level functions of ``facts`` that ``other`` lacks and no one reaches."""
+        """The top-level functions of ``facts`` that ``other`` lacks and no one reaches
+        (``facts`` holds only the calls that reach something, see :meth:`_reached`)."""
         others = {function.qualname for function in other.functions}
         classes = {c.qualname for c in facts.classes} | {c.qualname for c in other.classes}
         blocking = {b.caller for b in facts.blocking}
@@ -541,13 +553,7 @@ class CallGraphSummary:
             and _join(facts.module, function.qualname) not in self.probes
         }
         if found:
-            for call in facts.calls:
-                if call.caller in found and (
-                    call.blocking
-                    or _call_text((call.how, call.ref, call.method, call.attr, call.role))
-                    not in self.unresolved
-                ):
-                    found.discard(call.caller)
+            found.difference_update(call.caller for call in facts.calls)
         return found
 
     def merged(self, older: object) -> CallGraphSummary | None:
@@ -563,13 +569,11 @@ class CallGraphSummary:
 
 
 def _without(facts: ModuleCallFacts, functions: set[str]) -> ModuleCallFacts:
-    """``facts`` without the functions named and their calls."""
+    """``facts`` without the functions named (they make no call)."""
     if not functions:
         return facts
     return replace(
-        facts,
-        functions=tuple(f for f in facts.functions if f.qualname not in functions),
-        calls=tuple(c for c in facts.calls if c.caller not in functions),
+        facts, functions=tuple(f for f in facts.functions if f.qualname not in functions)
     )
 
 
