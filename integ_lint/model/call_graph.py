@@ -21,6 +21,12 @@ from cached facts and shared through ``project.derived("call-graph", ...)``.
 :func:`loop_contexts` gives every function the set of loop states it may run in
 (``running``, ``not_running``, ``unknown``), propagated along the edges from async
 functions, thread and process bodies and the calls whose state a guard decides.
+
+The graph notes every name its lookups asked for (hits and misses, the rules' too), so
+that its summary kept with the project memo (:class:`CallGraphSummary`) can tell a
+later run that an edit of a file's call facts changes no edge: a call that reaches
+nothing added or removed, a function no call reaches and that reaches nothing added
+or removed. The event-loop rules then keep their outcome without the graph being built.
 """
 
 from __future__ import annotations
