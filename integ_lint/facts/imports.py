@@ -20,6 +20,7 @@ from integ_lint.findings.model import Site
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _DYNAMIC_FUNCTIONS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
+_DYNAMIC_LAST_NAMES = frozenset(name.rpartition(".")[2] for name in _DYNAMIC_FUNCTIONS)
 
 __all__ = ["IMPORTS_KEY", "ImportFacts", "ImportFactsValue", "ImportRecord"]
 
@@ -158,6 +159,9 @@ class ImportFacts(FactCollector):
         function = dotted_name(node.func)
         if function is None:
             return
+        _, dot, last = function.rpartition(".")
+        if dot and last not in _DYNAMIC_LAST_NAMES:
+            return  # an import resolves the head only: ``x.y.get()`` stays a ``get``
         qualified = self.context.resolve(node.func) or function
         if qualified not in _DYNAMIC_FUNCTIONS and function != "__import__":
             return
