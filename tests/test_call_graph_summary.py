@@ -14,6 +14,7 @@ import pytest
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.engine import pipeline
+from integ_lint.engine.cache import FileCache
 from integ_lint.findings import Finding
 from integ_lint.model.call_graph import Names
 from integ_lint.rule import ProjectRule
@@ -323,3 +324,31 @@ def test_names_answer_as_a_set_before_and_after_their_set_is_built() -> None:
     assert Names.of(["one\ntwo"]) is None
     empty = Names.of([])
     assert empty is not None and list(empty) == [] and "" not in empty
+
+
+def test_a_summary_that_does_not_authenticate_is_not_used(
+    tmp_path: Path, rules_run: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary's entry altered on disk: it is never unpickled, and the inert edit
+    runs the rules (as a run without a summary would)."""
+    stored: list[Path] = []
+    real = FileCache.put_pickled
+
+    def spied(self: FileCache, key: str, value: object) -> bool:
+        if isinstance(value, tuple):  # (token, summary)
+            stored.append(self.entry_path(key))
+        return real(self, key, value)
+
+    monkeypatch.setattr(FileCache, "put_pickled", spied)
+    root = _project(tmp_path / "proj")
+    _outcome(root)
+    assert stored
+    for path in stored:
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 1
+        path.write_bytes(bytes(data))
+    _INERT_ADDED(root)
+    rules_run.clear()
+    after = _outcome(root)
+    assert any(code.startswith("IL2") for code in rules_run)
+    assert after == _outcome(root, use_cache=False)
