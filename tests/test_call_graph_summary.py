@@ -16,7 +16,7 @@ from phase_runs import every_rule_outcome as _outcome
 from integ_lint.engine import pipeline
 from integ_lint.engine.cache import FileCache
 from integ_lint.findings import Finding
-from integ_lint.model.call_graph import Names
+from integ_lint.model.call_graph import CallGraph, Names
 from integ_lint.rule import ProjectRule
 
 BASE = """\
@@ -351,4 +351,21 @@ def test_a_summary_that_does_not_authenticate_is_not_used(
     rules_run.clear()
     after = _outcome(root)
     assert any(code.startswith("IL2") for code in rules_run)
+    assert after == _outcome(root, use_cache=False)
+
+
+def test_a_summary_that_cannot_be_made_leaves_the_run_as_it_was(
+    tmp_path: Path, rules_run: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: CallGraph) -> None:
+        raise RuntimeError("no summary")
+
+    monkeypatch.setattr(CallGraph, "kept_summary", broken)
+    root = _project(tmp_path / "proj")
+    before = _outcome(root)
+    assert before == _outcome(root, use_cache=False)
+    _INERT_ADDED(root)
+    rules_run.clear()
+    after = _outcome(root)
+    assert any(code.startswith("IL2") for code in rules_run)  # no summary: they run
     assert after == _outcome(root, use_cache=False)

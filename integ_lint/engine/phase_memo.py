@@ -430,12 +430,18 @@ def kept_summaries(
         if summary is not None and key in still_read:
             ref = previous.get(key)
             older = _loader(cache, ref)() if isinstance(ref, KeptRef) else None
-            summary = summary.merged(older) if older is not None else None
+            try:
+                summary = summary.merged(older) if older is not None else None
+            except Exception:  # none: the next run builds the structure
+                summary = None
         if summary is None:
             continue
         token = secrets.token_hex(8)
         entry = kept_entry(memo_key, key)
-        if cache.put_pickled(entry, (token, summary)):
+        try:
             fact_keys, readers = frozenset(summary.fact_keys), frozenset(summary.readers)
+        except Exception:
+            continue
+        if cache.put_pickled(entry, (token, summary)):
             refs[key] = KeptRef(entry, token, fact_keys, readers)
     return refs

@@ -439,7 +439,10 @@ class ProjectIndex:
         for key, value in self._derived.items():
             offer = getattr(value, "kept_summary", None)
             if callable(offer):
-                summary = offer()
+                try:
+                    summary = offer()
+                except Exception:  # no summary: the next run builds the structure
+                    continue
                 if summary is not None:
                     found[key] = summary
         return found
