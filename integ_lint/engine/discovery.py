@@ -241,7 +241,8 @@ def collect_paths(
     member with its own root and settings): it is skipped and listed in
     ``subprojects``."""
     git_files = _git_visible_files(root) if respect_gitignore else None
-    excluded = glob_matcher(tuple(exclude))
+    # None without excludes: no relative path is made per file and folder for them.
+    excluded = glob_matcher(tuple(exclude)) if exclude else None
     relative = RelativeNamer(root)
     root_text = os.path.abspath(root)
     found: dict[str, Path] = {}
@@ -284,15 +285,15 @@ def collect_paths(
                 if name in SKIPPED_DIR_NAMES or name.endswith(".egg-info"):
                     continue
                 sub = entry.path
-                rel = relative(sub)
-                if excluded(rel):
+                if excluded is not None and excluded(relative(sub)):
                     continue  # before touching it: an excluded folder may be unreadable
                 try:
                     listing = _listing(sub)
                     os.stat(os.path.join(sub, "."))  # needs search (x) permission
                 except OSError as error:
                     if unreadable is not None:
-                        unreadable.append((rel, error.strerror or type(error).__name__))
+                        why = error.strerror or type(error).__name__
+                        unreadable.append((relative(sub), why))
                     continue
                 names = {item.name: item for item in listing}
                 if _is_file(names.get("pyvenv.cfg")):
@@ -308,7 +309,7 @@ def collect_paths(
                 if not entry.name.endswith(SOURCE_SUFFIXES):
                     continue
                 file_path = entry.path
-                if excluded(relative(file_path)):
+                if excluded is not None and excluded(relative(file_path)):
                     continue
                 if visible is not None and os.path.normpath(file_path) not in visible:
                     continue
@@ -407,7 +408,7 @@ def name_files(
                 path=p,
                 relpath=relpath,
                 module=module,
-                is_package_init=p.name in ("__init__.py", "__init__.pyi"),
+                is_package_init=text.rpartition(os.sep)[2] in ("__init__.py", "__init__.pyi"),
                 role=role,
                 source_root=source_roots[base],
             )

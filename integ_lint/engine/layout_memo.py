@@ -134,6 +134,10 @@ class DiscoveryMemo:
     def scan(self, path: Path, relpath: str) -> tuple[set[str], bool]:
         """The absolute imports of the file at ``path`` and whether its head says it
         is generated: from the memo when its signature is unchanged, else read."""
+        if self.path is None and self.cache_directory is None:
+            # Nothing is kept (--no-cache): no signature to compare or store.
+            imports, head = scan_file(path)
+            return imports, bool(head) and has_generated_header(head)
         try:
             signature: list[int] | None = list(file_signature(os.stat(path)))
         except OSError:

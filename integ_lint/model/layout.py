@@ -300,8 +300,22 @@ def scan_file(path: Path) -> tuple[set[str], str]:
 
 
 def _imports_in(text: str) -> set[str]:
+    """The names of every import line of ``text``: as ``_IMPORT_LINE.finditer``, but
+    the pattern is tried only at the start of the lines that hold ``import`` (a match
+    lies within one line and holds the word; trying every position of every file cost
+    Django 0.3 s before its pool could start)."""
     modules: set[str] = set()
-    for match in _IMPORT_LINE.finditer(text):
+    find = text.find
+    at = find("import")
+    while at != -1:
+        line_start = text.rfind("\n", 0, at) + 1
+        match = _IMPORT_LINE.match(text, line_start)  # ^ holds after a newline
+        line_end = find("\n", at)
+        if line_end == -1:
+            line_end = len(text)
+        at = find("import", line_end)
+        if match is None:
+            continue
         if match.group(1):
             modules.add(match.group(1).rstrip("."))
             continue
@@ -499,17 +513,19 @@ def _layout_check(layout: Layout, imports: Mapping[Path, set[str]], tree: _Tree)
         resolvable |= tree.names_at(str(candidate))
     own = 0
     missed = Counter[tuple[str, str]]()
+    # What each dotted name says, worked out once: the same names recur in many files.
+    seen: dict[str, tuple[str, str] | None] = {}
     for names in imports.values():
         for dotted in sorted(names):  # in a stable order: ties below go to the first
-            head = dotted.split(".")[0]
-            if "." not in dotted or head in _STDLIB or head not in packages:
-                continue
-            holders = sorted(f for f in packages[head] if tree.resolves_under(f, dotted))
-            if not holders:
+            if dotted in seen:
+                found = seen[dotted]
+            else:
+                found = seen[dotted] = _own_module(dotted, packages, tree)
+            if found is None:
                 continue
             own += 1
-            if head not in resolvable:
-                missed[(head, min(holders, key=lambda p: len(Path(p).parts)))] += 1
+            if found[0] not in resolvable:
+                missed[found] += 1
     total_missed = sum(missed.values())
     if total_missed < MIN_MISSED or total_missed <= MISSED_SHARE * own:
         return None
@@ -521,6 +537,21 @@ def _layout_check(layout: Layout, imports: Mapping[Path, set[str]], tree: _Tree)
         f"{', '.join(layout.relative_roots())}: set {SOURCE_ROOTS_KEY} = "
         f'["{suggestion}"] under [tool.integ-lint]'
     )
+
+
+def _own_module(
+    dotted: str, packages: Mapping[str, set[str]], tree: _Tree
+) -> tuple[str, str] | None:
+    """For an import of ``dotted`` that names a module of the project's own package
+    folders (see :func:`_layout_check`): its first part and the outermost folder it
+    resolves under (the first such in text order). None for any other import."""
+    head = dotted.split(".")[0]
+    if "." not in dotted or head in _STDLIB or head not in packages:
+        return None
+    holders = sorted(f for f in packages[head] if tree.resolves_under(f, dotted))
+    if not holders:
+        return None
+    return head, min(holders, key=lambda p: len(Path(p).parts))
 
 
 # -- module names ---------------------------------------------------------------------
@@ -543,9 +574,26 @@ class ModuleNamer:
 
     def __init__(self, roots: Sequence[Path]) -> None:
         self.roots = [(str(r), _under_prefix(r)) for r in roots]
+        # folder -> the dotted name of its modules before their own ("" or "a.b."),
+        # and their base folder: worked out once per folder, not per file.
+        self._folders: dict[str, tuple[str, str]] = {}
 
     def __call__(self, path: str) -> tuple[str, str]:
         """The module name of the file at ``path`` and the text of its base folder."""
+        folder, _, file_name = path.rpartition(os.sep)
+        known = self._folders.get(folder)
+        if known is None:
+            # A stand-in file whose name is kept as it is: everything else of its
+            # name comes from the folder alone.
+            dotted, base = self._name(folder + os.sep + "_.py")
+            known = self._folders[folder] = (dotted[:-1], base)
+        prefix, base = known
+        stem = file_name.rsplit(".", 1)[0]
+        if stem == "__init__":
+            return prefix[:-1], base
+        return prefix + (stem if stem.isidentifier() else _identifier(stem)), base
+
+    def _name(self, path: str) -> tuple[str, str]:
         found = next(
             ((text, prefix) for text, prefix in self.roots if path.startswith(prefix)), None
         )
