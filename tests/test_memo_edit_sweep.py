@@ -121,3 +121,229 @@ def test_the_sweep_catches_a_summary_that_drops_everything(
     monkeypatch.setattr(summary, "reduce", lambda self, key, before, after: (None, None))
     with pytest.raises(AssertionError, match="warm run differs from --no-cache"):
         _sweep(_copy(tmp_path, fixture), seed, edits)
+
+
+# Targeted edits of a file that change findings in ANOTHER file through a derived
+# structure (call graph: lookups through module attributes, aliases, annotations,
+# bases, constructors, re-exports; schema index: config flow, schema classes), each
+# changing the report, so that a summary judging it inert would fail.
+PYPROJECT = (
+    '[project]\nname = "pkg"\nversion = "0"\n[tool.integ-lint.event-loops]\nblocking-waits = true\n'
+)
+SLOW = "\n\ndef slow():\n    time.sleep(1)\n"
+SLOW_METHOD = "\n    def slow(self):\n        time.sleep(1)\n"
+A_FUNCTION = "import time\n\n\ndef other():\n    pass\n"
+A_CLASS = "import time\n\n\nclass Thing:\n    def other(self):\n        pass\n"
+AWAITS = "\n\nasync def serve():\n    {}\n"
+
+CALL_GRAPH_EDITS = [
+    # (id, files, edited file, old (None: append), new)
+    (
+        "module-attribute",
+        {"a": A_FUNCTION, "b": "import pkg.a" + AWAITS.format("pkg.a.slow()")},
+        "a",
+        None,
+        SLOW,
+    ),
+    (
+        "module-alias",
+        {"a": A_FUNCTION, "b": "from pkg import a as mod" + AWAITS.format("mod.slow()")},
+        "a",
+        None,
+        SLOW,
+    ),
+    (
+        "relative-import",
+        {"a": A_FUNCTION, "b": "from .a import slow" + AWAITS.format("slow()")},
+        "a",
+        None,
+        SLOW,
+    ),
+    (
+        "try-import",
+        {
+            "a": A_FUNCTION,
+            "b": "try:\n    from pkg.a import slow\nexcept ImportError:\n    slow = None\n"
+            + AWAITS.format("slow()"),
+        },
+        "a",
+        None,
+        SLOW,
+    ),
+    (
+        "reexport-added",
+        {
+            "__init__": "\n",
+            "a": "import time\n" + SLOW,
+            "b": "from pkg import slow" + AWAITS.format("slow()"),
+        },
+        "__init__",
+        None,
+        "from pkg.a import slow\n",
+    ),
+    (
+        "annotated-parameter",
+        {
+            "a": A_CLASS,
+            "b": "from pkg.a import Thing\n\n\nasync def serve(t: Thing):\n    t.slow()\n",
+        },
+        "a",
+        None,
+        SLOW_METHOD,
+    ),
+    (
+        "local-instance",
+        {"a": A_CLASS, "b": "from pkg.a import Thing" + AWAITS.format("x = Thing()\n    x.slow()")},
+        "a",
+        None,
+        SLOW_METHOD,
+    ),
+    (
+        "constructor",
+        {"a": A_CLASS, "b": "from pkg.a import Thing" + AWAITS.format("Thing()")},
+        "a",
+        None,
+        "\n    def __init__(self):\n        time.sleep(1)\n",
+    ),
+    (
+        "classmethod",
+        {"a": A_CLASS, "b": "from pkg.a import Thing" + AWAITS.format("Thing.make()")},
+        "a",
+        None,
+        "\n    @classmethod\n    def make(cls):\n        time.sleep(1)\n",
+    ),
+    (
+        "inherited",
+        {
+            "a": A_CLASS,
+            "b": "from pkg.a import Thing\n\n\nclass Sub(Thing):\n    async def serve(self):\n        self.slow()\n",
+        },
+        "a",
+        None,
+        SLOW_METHOD,
+    ),
+    (
+        "base-of-base",
+        {
+            "a": "import time\n\n\nclass Root:\n    pass\n\n\nclass Thing:\n    def other(self):\n        pass\n",
+            "b": "from pkg.a import Thing\n\n\nclass Sub(Thing):\n    async def serve(self):\n        self.slow()\n",
+        },
+        "a",
+        "class Thing:",
+        "class Thing(Root):\n    def slow(self):\n        time.sleep(1)\n",
+    ),
+    (
+        "became-async",
+        {"a": "def job():\n    return 1\n", "b": "from pkg.a import job" + AWAITS.format("job()")},
+        "a",
+        "def job",
+        "async def job",
+    ),
+    (
+        "became-sync",
+        {
+            "a": "async def job():\n    return 1\n",
+            "b": "from pkg.a import job\n\n\ndef serve():\n    job()\n",
+        },
+        "a",
+        "async def job",
+        "def job",
+    ),
+]
+
+SCHEMA_EDITS = [
+    # (id, edited file of config_app, old, new)
+    (
+        "flow-call-argument",
+        "config_app/app.py",
+        "EvaluationManager(self.config)",
+        "EvaluationManager(self.config.training)",
+    ),
+    (
+        "flow-annotation-dropped",
+        "config_app/app.py",
+        "def __init__(self, config: AppConfig)",
+        "def __init__(self, config)",
+    ),
+    (
+        "owner-attribute-renamed",
+        "config_app/evaluation.py",
+        "        self.config = config",
+        "        self.cfg = config\n        self.config = None",
+    ),
+    (
+        "field-type-changed",
+        "config_app/config_schema.py",
+        "    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)",
+        "    evaluation: TrainingConfig = field(default_factory=TrainingConfig)",
+    ),
+    (
+        "decorator-removed",
+        "config_app/config_schema.py",
+        "@dataclass\nclass EvaluationConfig:",
+        "class EvaluationConfig:",
+    ),
+    (
+        "method-named-as-read",
+        "config_app/config_schema.py",
+        "class EvaluationConfig:\n",
+        "class EvaluationConfig:\n    def num_game(self):\n        return 1\n\n",
+    ),
+    (
+        "class-attribute-added",
+        "config_app/config_schema.py",
+        "class EvaluationConfig:\n",
+        "class EvaluationConfig:\n    num_game = 20\n",
+    ),
+    (
+        "post-init-attribute",
+        "config_app/config_schema.py",
+        "    interval: int = 1000\n",
+        "    interval: int = 1000\n\n    def __post_init__(self) -> None:\n        self.num_game = 3\n",
+    ),
+]
+
+
+def _edit(path: Path, old: str | None, new: str) -> None:
+    text = path.read_text() if path.exists() else ""
+    if old is None:
+        path.write_text(text + new)
+        return
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("files", "edited", "old", "new"),
+    [pytest.param(*case[1:], id=case[0]) for case in CALL_GRAPH_EDITS],
+)
+def test_a_call_graph_edit_reaching_another_file_reports_as_without_cache(
+    tmp_path: Path, files: dict[str, str], edited: str, old: str | None, new: str
+) -> None:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    for name, text in ({"__init__": ""} | files).items():
+        (root / "pkg" / f"{name}.py").write_text(text)
+    before = _outcome(root)
+    _edit(root / "pkg" / f"{edited}.py", old, new)
+    warm = _outcome(root)
+    assert warm == _outcome(root, use_cache=False)
+    assert [f for f in warm[0] if f.path == "pkg/b.py"] != [
+        f for f in before[0] if f.path == "pkg/b.py"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("edited", "old", "new"), [pytest.param(*case[1:], id=case[0]) for case in SCHEMA_EDITS]
+)
+def test_a_schema_edit_reaching_another_file_reports_as_without_cache(
+    tmp_path: Path, edited: str, old: str, new: str
+) -> None:
+    root = _copy(tmp_path, "config_app")
+    before = _outcome(root)
+    _edit(root / edited, old, new)
+    warm = _outcome(root)
+    assert warm == _outcome(root, use_cache=False)
+    elsewhere = [(f.path, f.code, f.message) for f in warm[0] if f.path != edited]
+    assert elsewhere != [(f.path, f.code, f.message) for f in before[0] if f.path != edited]
