@@ -80,7 +80,10 @@ def _git_visible_files(root: Path) -> set[str] | None:
     if result.returncode != 0:
         return None
     names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return {os.path.normpath(root / name) for name in names if name}
+    # Text, not a pathlib object per file git lists (every file of the checkout).
+    base = str(root)
+    join, normalise = os.path.join, os.path.normpath
+    return {normalise(join(base, name)) for name in names if name}
 
 
 def _is_special_file(path: str | Path) -> bool:
