@@ -308,7 +308,7 @@ def collect_paths(
                 if not _is_link(entry):  # os.walk never enters a symlinked folder
                     kept.append(listing)
             pending.extend(reversed(kept))  # depth first, in name order, as os.walk
-            for entry in sorted(files, key=_name):
+            for entry in files:  # in any order: ``found`` is sorted at the end
                 if not entry.name.endswith(SOURCE_SUFFIXES):
                     continue
                 file_path = entry.path

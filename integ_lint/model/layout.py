@@ -336,6 +336,7 @@ class _Tree:
         self.files: set[str] = set()
         self.names: dict[str, set[str]] = {}
         under = _under_prefix(root)
+        climbed: set[str] = set()  # folders whose names were given to their parents
         for file in map(str, files):
             self.files.add(file)
             folder, _, name = file.rpartition(os.sep)
@@ -343,7 +344,9 @@ class _Tree:
             stem = name.rsplit(".", 1)[0]
             if stem.isidentifier() and stem != "__init__":
                 self.names.setdefault(folder, set()).add(stem)
-            while folder.startswith(under):  # below the root
+            # Up to the root, but only once past any folder: its parents are done.
+            while folder not in climbed and folder.startswith(under):  # below the root
+                climbed.add(folder)
                 parent, _, name = folder.rpartition(os.sep)
                 parent = parent or os.sep
                 if name.isidentifier():
