@@ -274,15 +274,18 @@ def collect_paths(
         # Plain strings and os.scandir's entries (no pathlib objects, no stat of a
         # regular file): this runs over every folder and file of the project. Each
         # folder is listed once: the listing that proves it readable is walked.
+        top = str(absolute)
         try:
-            top_entries = _listing(str(absolute))
+            top_entries = _listing(top)
         except OSError as error:
             cannot_list(error)
             continue
-        pending: list[list[os.DirEntry[str]]] = [top_entries]  # listings still to walk
+        # (folder, its listing) still to walk
+        pending: list[tuple[str, list[os.DirEntry[str]]]] = [(top, top_entries)]
         while pending:
-            folders, files = _split(pending.pop())
-            kept: list[list[os.DirEntry[str]]] = []
+            folder, listed = pending.pop()
+            folders, files = _split(listed)
+            kept: list[tuple[str, list[os.DirEntry[str]]]] = []
             for entry in sorted(folders, key=_name):
                 name = entry.name
                 if name in SKIPPED_DIR_NAMES or name.endswith(".egg-info"):
@@ -306,8 +309,9 @@ def collect_paths(
                         subprojects.append(Path(sub))
                     continue
                 if not _is_link(entry):  # os.walk never enters a symlinked folder
-                    kept.append(listing)
+                    kept.append((sub, listing))
             pending.extend(reversed(kept))  # depth first, in name order, as os.walk
+            folder_path: Path | None = None  # made once per folder holding a module
             for entry in files:  # in any order: ``found`` is sorted at the end
                 if not entry.name.endswith(SOURCE_SUFFIXES):
                     continue
@@ -318,7 +322,10 @@ def collect_paths(
                     continue
                 if not _is_regular_entry(entry) and _is_special_file(file_path):
                     continue
-                found[file_path] = Path(file_path)
+                if folder_path is None:
+                    folder_path = Path(folder)
+                # The name alone is parsed: the path's text is the entry's.
+                found[file_path] = folder_path / entry.name
     return [p for _, p in sorted(found.items())]
 
 
