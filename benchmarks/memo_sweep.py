@@ -23,6 +23,11 @@ same-file and self calls, config reads) or removed; an import added, removed or
 aliased; a base class changed; a method added that overrides a base's; ``async``
 added or removed; a config access or a dict/dataclass schema field added or removed;
 a decorator added or removed; a file added, deleted or renamed.
+
+The warm timings are only a hint: a warm run re-analyses every file when integ-lint's
+own source changed since the previous run (the cache key's code stamp), so run it on
+a quiet checkout to read them. Napari (seed 1, all 33 codes, -j 1): 14 edits, no
+mismatch; a warm run after an edit 0.4-5 s, a --no-cache run 27-70 s (2 shared CPUs).
 """
 
 from __future__ import annotations
