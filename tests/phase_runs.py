@@ -1,8 +1,10 @@
-"""Shared by the tests of the project phase's memo and of the engine around it: count
-the phase's runs, and run every rule (opt-in ones too) over a tree."""
+"""Shared by the tests of the project phase's memo and of the engine around it: a
+fixture tree copied without its cache, a cache key of the test's own, count the phase's
+runs and the rules that ran, and run every rule (opt-in ones too) over a tree."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,34 @@ from integ_lint.engine import RunOptions, run
 from integ_lint.engine import pipeline as engine
 from integ_lint.engine.registry import load_registry
 from integ_lint.findings.model import Finding, Notification
+from integ_lint.rule import ProjectRule
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def copy_fixture(tmp_path: Path, name: str) -> Path:
+    """``fixtures/<name>`` copied under ``tmp_path``, without any cache folder."""
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".integ-lint-cache"))
+    return target
+
+
+def use_private_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache key file under ``tmp_path``: a test never reads or writes the user's."""
+    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
+
+
+def count_rule_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A list that gets the code of each project rule that really runs, in order."""
+    ran: list[str] = []
+    real = engine._ProjectPhase._run_rule
+
+    def counted(self: engine._ProjectPhase, rule: type[ProjectRule], *args: object) -> object:
+        ran.append(rule.code)
+        return real(self, rule, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._ProjectPhase, "_run_rule", counted)
+    return ran
 
 
 def count_phases(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -11,13 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from phase_runs import count_rule_runs, use_private_cache_key
 from phase_runs import every_rule_outcome as _outcome
 
-from integ_lint.engine import pipeline
 from integ_lint.engine.cache import FileCache
 from integ_lint.findings import Finding
 from integ_lint.model.call_graph import CallGraph, Names
-from integ_lint.rule import ProjectRule
 
 BASE = """\
 import queue
@@ -101,21 +100,13 @@ INERT = "async def _edit(values):\n    return nowhere(values)\n\n\n"
 
 @pytest.fixture(autouse=True)
 def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
+    use_private_cache_key(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def rules_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The codes of the project rules that really run, across runs."""
-    ran: list[str] = []
-    real = pipeline._ProjectPhase._run_rule
-
-    def counted(self: pipeline._ProjectPhase, rule: type[ProjectRule], *args: object) -> object:
-        ran.append(rule.code)
-        return real(self, rule, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pipeline._ProjectPhase, "_run_rule", counted)
-    return ran
+    return count_rule_runs(monkeypatch)
 
 
 def _project(root: Path) -> Path:

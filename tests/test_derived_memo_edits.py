@@ -6,27 +6,19 @@ ANOTHER file than the edited one), so that a memo kept across the edit would fai
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from phase_runs import copy_fixture, use_private_cache_key
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.findings import Finding
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
 
 @pytest.fixture(autouse=True)
 def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
-
-
-def _copy(tmp_path: Path, name: str) -> Path:
-    target = tmp_path / name
-    shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".integ-lint-cache"))
-    return target
+    use_private_cache_key(tmp_path, monkeypatch)
 
 
 def _replace(old: str, new: str) -> Callable[[Path], None]:
@@ -140,7 +132,7 @@ def test_an_edit_through_a_derived_structure_matches_a_run_without_cache(
     family: str,
     reached: str,
 ) -> None:
-    root = _copy(tmp_path, fixture)
+    root = copy_fixture(tmp_path, fixture)
     before, _ = _outcome(root)  # the warm cache and memo
     edit(root / relpath)
     after = _outcome(root)
@@ -153,7 +145,7 @@ def test_an_edit_through_a_derived_structure_matches_a_run_without_cache(
 def test_a_function_added_after_the_imports_then_removed_again(tmp_path: Path) -> None:
     """The benchmark's edit (a function after the imports), on a file the call graph
     runs through, then undone: each run as without a cache."""
-    root = _copy(tmp_path, "async_app")
+    root = copy_fixture(tmp_path, "async_app")
     original, _ = _outcome(root)
     path = root / "async_app/storage/index.py"
     text = path.read_text()

@@ -10,18 +10,17 @@ from __future__ import annotations
 import ast
 import importlib.util
 import random
-import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from phase_runs import copy_fixture, use_private_cache_key
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.model import call_graph, schema_index
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-FIXTURES = REPOSITORY / "fixtures"
 
 
 def _load_sweep() -> ModuleType:
@@ -50,13 +49,7 @@ SWEEPS = [
 
 @pytest.fixture(autouse=True)
 def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
-
-
-def _copy(tmp_path: Path, name: str) -> Path:
-    target = tmp_path / name
-    shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".integ-lint-cache"))
-    return target
+    use_private_cache_key(tmp_path, monkeypatch)
 
 
 def _sweep(root: Path, seed: int, edits: int) -> list[str]:
@@ -77,7 +70,7 @@ def _sweep(root: Path, seed: int, edits: int) -> list[str]:
 def test_each_edit_of_a_seeded_sweep_reports_as_without_cache(
     tmp_path: Path, fixture: str, seed: int, edits: int
 ) -> None:
-    done = _sweep(_copy(tmp_path, fixture), seed, edits)
+    done = _sweep(copy_fixture(tmp_path, fixture), seed, edits)
     assert len(done) == edits
 
 
@@ -86,8 +79,8 @@ def test_the_generator_is_deterministic_and_keeps_the_syntax(tmp_path: Path) -> 
     kind of edit applies on the fixtures."""
     kinds = set()
     for fixture in ("async_app", "config_app"):
-        first = _copy(tmp_path / "a", fixture)
-        second = _copy(tmp_path / "b", fixture)
+        first = copy_fixture(tmp_path / "a", fixture)
+        second = copy_fixture(tmp_path / "b", fixture)
         rng_first, rng_second = random.Random(5), random.Random(5)
         for serial in range(1, 60):
             made = sweep.random_edit(first, rng_first, serial)
@@ -120,7 +113,7 @@ def test_the_sweep_catches_a_summary_that_drops_everything(
     reports (or misses new ones)."""
     monkeypatch.setattr(summary, "reduce", lambda self, key, before, after: (None, None))
     with pytest.raises(AssertionError, match="warm run differs from --no-cache"):
-        _sweep(_copy(tmp_path, fixture), seed, edits)
+        _sweep(copy_fixture(tmp_path, fixture), seed, edits)
 
 
 # Targeted edits of a file that change findings in ANOTHER file through a derived
@@ -340,7 +333,7 @@ def test_a_call_graph_edit_reaching_another_file_reports_as_without_cache(
 def test_a_schema_edit_reaching_another_file_reports_as_without_cache(
     tmp_path: Path, edited: str, old: str, new: str
 ) -> None:
-    root = _copy(tmp_path, "config_app")
+    root = copy_fixture(tmp_path, "config_app")
     before = _outcome(root)
     _edit(root / edited, old, new)
     warm = _outcome(root)

@@ -8,12 +8,11 @@ only the keys a rule that runs reads."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from phase_runs import count_phases
+from phase_runs import copy_fixture, count_phases, count_rule_runs, use_private_cache_key
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.engine import pipeline
@@ -23,32 +22,16 @@ from integ_lint.findings.model import Notification, NotificationKind
 from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import ProjectRule
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
 
 @pytest.fixture(autouse=True)
 def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
+    use_private_cache_key(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def rules_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The codes of the project rules that really run, in order, across runs."""
-    ran: list[str] = []
-    real = pipeline._ProjectPhase._run_rule
-
-    def counted(self: pipeline._ProjectPhase, rule: type[ProjectRule], *args: object) -> object:
-        ran.append(rule.code)
-        return real(self, rule, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pipeline._ProjectPhase, "_run_rule", counted)
-    return ran
-
-
-def _copy(tmp_path: Path, name: str) -> Path:
-    target = tmp_path / name
-    shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".integ-lint-cache"))
-    return target
+    return count_rule_runs(monkeypatch)
 
 
 def _edit(path: Path, change: Callable[[list[str]], list[str]]) -> None:
@@ -124,7 +107,7 @@ def test_an_edit_reruns_only_the_rules_that_read_what_changed(
     reruns: str | None,
     kept: str,
 ) -> None:
-    root = _copy(tmp_path, fixture)
+    root = copy_fixture(tmp_path, fixture)
     _outcome(root)  # the warm cache and memo
     every = list(rules_run)
     assert any(code.startswith(kept) for code in every)
@@ -142,7 +125,7 @@ def test_an_edit_reruns_only_the_rules_that_read_what_changed(
 def test_a_rule_that_reads_a_changed_key_reruns_and_sees_the_change(
     tmp_path: Path, rules_run: list[str]
 ) -> None:
-    root = _copy(tmp_path, "message_backend")
+    root = copy_fixture(tmp_path, "message_backend")
     before, _ = _outcome(root)
     rules_run.clear()
     _edit(root / "src/backend/core/events.py", _topic_changed)
@@ -314,7 +297,7 @@ def test_notifications_keep_the_order_of_a_full_run(tmp_path: Path, rules_run: l
     """A kept rule built a structure another rule, run again, uses: the structure's
     notification stays where the kept rule's request put it, the internal error of the
     rule run again among the errors, in the rules' order."""
-    root = _copy(tmp_path, "message_backend")
+    root = copy_fixture(tmp_path, "message_backend")
     _, before = _outcome(root)
     assert _probe_notes(before) == ["importing", "messaging", "later"]
     rules_run.clear()
@@ -331,7 +314,7 @@ def test_notifications_keep_the_order_of_a_full_run(tmp_path: Path, rules_run: l
 def test_an_unrecorded_read_reruns_the_rule_on_any_change(
     tmp_path: Path, rules_run: list[str]
 ) -> None:
-    root = _copy(tmp_path, "message_backend")
+    root = copy_fixture(tmp_path, "message_backend")
     _outcome(root)
     assert {"IL951", "IL952"} <= set(rules_run)
     rules_run.clear()
@@ -351,7 +334,7 @@ def test_derived_structures_count_for_every_rule_that_uses_them(
 ) -> None:
     """The import graph is built by the first boundary rule that asks for it; the next
     ones read it already built, yet depend on the imports facts it read."""
-    root = _copy(tmp_path, "web_backend")
+    root = copy_fixture(tmp_path, "web_backend")
     _outcome(root)
     boundary_rules = [code for code in rules_run if code.startswith("IL1")]
     assert len(boundary_rules) > 1
@@ -370,7 +353,7 @@ def test_no_rule_rerun_unpickles_no_fact(
     the message rules read."""
     from integ_lint.engine import executor
 
-    root = _copy(tmp_path, "message_backend")
+    root = copy_fixture(tmp_path, "message_backend")
     first = _outcome(root)
     loaded: list[str] = []
     real = executor.fact_unpickler
@@ -405,7 +388,7 @@ def test_a_read_made_lazily_through_a_derived_structure_counts_for_its_other_use
 ) -> None:
     """The structure reads the messages facts after its build, in the first rule's run;
     the second rule only gets the memoised count, yet depends on those facts too."""
-    root = _copy(tmp_path, "message_backend")
+    root = copy_fixture(tmp_path, "message_backend")
     before, _ = _outcome(root)
     rules_run.clear()
     _edit(root / "src/backend/core/events.py", _topic_changed)
