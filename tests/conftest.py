@@ -55,3 +55,18 @@ def load_script(name: str, filename: str) -> ModuleType:
 def load_ecosystem() -> ModuleType:
     """``benchmarks/ecosystem.py`` as the module ``ecosystem``."""
     return load_script("ecosystem", "ecosystem.py")
+
+
+@pytest.fixture
+def private_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache key file under ``tmp_path``: the test never reads or writes the user's
+    (a module asks for it with ``pytestmark = pytest.mark.usefixtures(...)``)."""
+    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
+
+
+@pytest.fixture
+def rules_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The codes of the project rules that really run, in order, across runs."""
+    from phase_runs import count_rule_runs
+
+    return count_rule_runs(monkeypatch)

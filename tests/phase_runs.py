@@ -1,5 +1,5 @@
 """Shared by the tests of the project phase's memo and of the engine around it: a
-fixture tree copied without its cache, a cache key of the test's own, count the phase's
+fixture tree copied without its cache, count the phase's
 runs and the rules that ran, and run every rule (opt-in ones too) over a tree."""
 
 from __future__ import annotations
@@ -24,11 +24,6 @@ def copy_fixture(tmp_path: Path, name: str) -> Path:
     target = tmp_path / name
     shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".integ-lint-cache"))
     return target
-
-
-def use_private_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The cache key file under ``tmp_path``: a test never reads or writes the user's."""
-    monkeypatch.setenv("INTEG_LINT_CACHE_KEY_FILE", str(tmp_path / "key" / "cache-key"))
 
 
 def count_rule_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:

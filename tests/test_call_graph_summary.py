@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from phase_runs import count_rule_runs, use_private_cache_key
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.engine.cache import FileCache
@@ -98,15 +97,7 @@ def run():
 INERT = "async def _edit(values):\n    return nowhere(values)\n\n\n"
 
 
-@pytest.fixture(autouse=True)
-def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_private_cache_key(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def rules_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The codes of the project rules that really run, across runs."""
-    return count_rule_runs(monkeypatch)
+pytestmark = pytest.mark.usefixtures("private_cache_key")
 
 
 def _project(root: Path) -> Path:

@@ -10,15 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from phase_runs import copy_fixture, use_private_cache_key
+from phase_runs import copy_fixture
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.findings import Finding
 
-
-@pytest.fixture(autouse=True)
-def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_private_cache_key(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("private_cache_key")
 
 
 def _replace(old: str, new: str) -> Callable[[Path], None]:

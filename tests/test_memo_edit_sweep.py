@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from phase_runs import copy_fixture, use_private_cache_key
+from phase_runs import copy_fixture
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.model import call_graph, schema_index
@@ -47,9 +47,7 @@ SWEEPS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_private_cache_key(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("private_cache_key")
 
 
 def _sweep(root: Path, seed: int, edits: int) -> list[str]:

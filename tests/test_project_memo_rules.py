@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from phase_runs import copy_fixture, count_phases, count_rule_runs, use_private_cache_key
+from phase_runs import copy_fixture, count_phases
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.engine import pipeline
@@ -22,16 +22,7 @@ from integ_lint.findings.model import Notification, NotificationKind
 from integ_lint.model.project import ProjectIndex
 from integ_lint.rule import ProjectRule
 
-
-@pytest.fixture(autouse=True)
-def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_private_cache_key(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def rules_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The codes of the project rules that really run, in order, across runs."""
-    return count_rule_runs(monkeypatch)
+pytestmark = pytest.mark.usefixtures("private_cache_key")
 
 
 def _edit(path: Path, change: Callable[[list[str]], list[str]]) -> None:

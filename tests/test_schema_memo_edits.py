@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from phase_runs import count_rule_runs, use_private_cache_key
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.config import load_config
@@ -29,15 +28,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SCHEMA = "config_app/config_schema.py"
 
 
-@pytest.fixture(autouse=True)
-def _private_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_private_cache_key(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def rules_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The codes of the project rules that really run, in order, across runs."""
-    return count_rule_runs(monkeypatch)
+pytestmark = pytest.mark.usefixtures("private_cache_key")
 
 
 def _copy(tmp_path: Path) -> Path:
