@@ -12,20 +12,20 @@ import pytest
 
 from integ_lint.config.roles import _GENERATED_HEADER, HEADER_LINES, has_generated_header
 from integ_lint.files.source import HEAD_BYTES
-from integ_lint.model.layout import _IMPORT_LINE, ModuleNamer, _identifier, _imports_in
+from integ_lint.model.layout import (
+    _IMPORT_LINE,
+    ModuleNamer,
+    _identifier,
+    _imports_in,
+    add_imported,
+)
 
 
 def _imports_by_every_position(text: str) -> set[str]:
     """The pattern tried at every position, as the scan did before."""
     modules: set[str] = set()
     for match in _IMPORT_LINE.finditer(text):
-        if match.group(1):
-            modules.add(match.group(1).rstrip("."))
-            continue
-        for item in match.group(2).split(","):
-            name = item.strip().split(" ")[0].strip("()\\")
-            if name and name.split(".")[0].isidentifier():
-                modules.add(name)
+        add_imported(match, modules)
     return modules
 
 

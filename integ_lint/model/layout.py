@@ -314,16 +314,20 @@ def _imports_in(text: str) -> set[str]:
         if line_end == -1:
             line_end = len(text)
         at = find("import", line_end)
-        if match is None:
-            continue
-        if match.group(1):
-            modules.add(match.group(1).rstrip("."))
-            continue
-        for item in match.group(2).split(","):
-            name = item.strip().split(" ")[0].strip("()\\")
-            if name and name.split(".")[0].isidentifier():
-                modules.add(name)
+        if match is not None:
+            add_imported(match, modules)
     return modules
+
+
+def add_imported(match: re.Match[str], modules: set[str]) -> None:
+    """Add the module names one ``_IMPORT_LINE`` match imports to ``modules``."""
+    if match.group(1):
+        modules.add(match.group(1).rstrip("."))
+        return
+    for item in match.group(2).split(","):
+        name = item.strip().split(" ")[0].strip("()\\")
+        if name and name.split(".")[0].isidentifier():
+            modules.add(name)
 
 
 class _Tree:
