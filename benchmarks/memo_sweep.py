@@ -365,11 +365,18 @@ def add_method(ctx: EditContext) -> str:
     return f"{what} {head} {klass.name}.{name} calling {body}"
 
 
-def remove_function(ctx: EditContext) -> str:
+def _pick_function(
+    ctx: EditContext,
+) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]:
+    """A function of the file (and its class, if a method), chosen by the sweep's seed."""
     functions = _functions(ctx.source)
     if not functions:
         raise NotApplicable("no function")
-    node, klass = ctx.rng.choice(functions)
+    return ctx.rng.choice(functions)
+
+
+def remove_function(ctx: EditContext) -> str:
+    node, klass = _pick_function(ctx)
     start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
     end = node.end_lineno or node.lineno
     lines = ctx.source.lines
@@ -381,10 +388,7 @@ def remove_function(ctx: EditContext) -> str:
 
 
 def rename_function(ctx: EditContext) -> str:
-    functions = _functions(ctx.source)
-    if not functions:
-        raise NotApplicable("no function")
-    node, klass = ctx.rng.choice(functions)
+    node, klass = _pick_function(ctx)
     lines = ctx.source.lines
     line = lines[node.lineno - 1]
     old = f"def {node.name}("
@@ -398,10 +402,7 @@ def rename_function(ctx: EditContext) -> str:
 
 
 def add_call(ctx: EditContext) -> str:
-    functions = _functions(ctx.source)
-    if not functions:
-        raise NotApplicable("no function")
-    node, klass = ctx.rng.choice(functions)
+    node, klass = _pick_function(ctx)
     at, column = _body_insert_index(node)
     statement, needed, what = ctx.call_line(node, klass)
     lines = ctx.source.lines
@@ -528,10 +529,7 @@ def change_base(ctx: EditContext) -> str:
 
 
 def toggle_async(ctx: EditContext) -> str:
-    functions = _functions(ctx.source)
-    if not functions:
-        raise NotApplicable("no function")
-    node, klass = ctx.rng.choice(functions)
+    node, klass = _pick_function(ctx)
     lines = ctx.source.lines
     line = lines[node.lineno - 1]
     if isinstance(node, ast.AsyncFunctionDef):

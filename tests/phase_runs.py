@@ -5,6 +5,7 @@ runs and the rules that ran, and run every rule (opt-in ones too) over a tree.""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,17 @@ def copy_fixture(tmp_path: Path, name: str) -> Path:
     target = tmp_path / name
     shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns(".integ-lint-cache"))
     return target
+
+
+def replace_once(old: str, new: str) -> Callable[[Path], None]:
+    """An edit of a file: the first ``old`` in it becomes ``new`` (which must be there)."""
+
+    def edit(path: Path) -> None:
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {path}"
+        path.write_text(text.replace(old, new, 1))
+
+    return edit
 
 
 def count_rule_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:

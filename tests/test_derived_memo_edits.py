@@ -10,21 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from phase_runs import copy_fixture
+from phase_runs import copy_fixture, replace_once
 from phase_runs import every_rule_outcome as _outcome
 
 from integ_lint.findings import Finding
 
 pytestmark = pytest.mark.usefixtures("private_cache_key")
-
-
-def _replace(old: str, new: str) -> Callable[[Path], None]:
-    def edit(path: Path) -> None:
-        text = path.read_text()
-        assert old in text, f"{old!r} not in {path}"
-        path.write_text(text.replace(old, new, 1))
-
-    return edit
 
 
 def _deleted(path: Path) -> None:
@@ -51,7 +42,7 @@ EDITS = [
     pytest.param(
         "async_app",
         "async_app/storage/index.py",
-        _replace("    _wait_for_file(path)\n    with", "    with"),
+        replace_once("    _wait_for_file(path)\n    with", "    with"),
         "IL2",
         "async_app/serving/server.py",
         id="callee-no-longer-blocks",  # an edge removed: server.py's chain goes
@@ -70,7 +61,7 @@ EDITS = [
     pytest.param(
         "async_app",
         "async_app/storage/index.py",
-        _replace(
+        replace_once(
             "def _wait_for_file(path: str) -> None:", "def _wait_for_file_now(path: str) -> None:"
         ),
         "IL2",
@@ -80,7 +71,7 @@ EDITS = [
     pytest.param(
         "async_app",
         "async_app/bridge.py",
-        _replace("def run_sync(", "def run_sync_renamed("),
+        replace_once("def run_sync(", "def run_sync_renamed("),
         "IL2",
         "async_app/jobs.py",
         id="imported-function-removed",  # jobs.py's imported helper is gone
@@ -96,7 +87,7 @@ EDITS = [
     pytest.param(
         "config_app",
         "config_app/config_schema.py",
-        _replace("    interval: int = 1000\n", "    interval: int = 500\n"),
+        replace_once("    interval: int = 1000\n", "    interval: int = 500\n"),
         "IL3",
         "config_app/evaluation.py",
         id="schema-default-changed",
@@ -104,7 +95,9 @@ EDITS = [
     pytest.param(
         "config_app",
         "config_app/config_schema.py",
-        _replace("    num_games: int = 20\n", "    num_games: int = 20\n    num_game: int = 20\n"),
+        replace_once(
+            "    num_games: int = 20\n", "    num_games: int = 20\n    num_game: int = 20\n"
+        ),
         "IL3",
         "config_app/evaluation.py",
         id="schema-field-added",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from phase_runs import every_rule_outcome as _outcome
+from phase_runs import replace_once
 
 from integ_lint.config import load_config
 from integ_lint.engine.analysis import analyze_file
@@ -37,15 +38,6 @@ def _copy(tmp_path: Path) -> Path:
         FIXTURES / "config_app", target, ignore=shutil.ignore_patterns(".integ-lint-cache")
     )
     return target
-
-
-def _replace(old: str, new: str) -> Callable[[Path], None]:
-    def edit(path: Path) -> None:
-        text = path.read_text()
-        assert old in text, f"{old!r} not in {path}"
-        path.write_text(text.replace(old, new, 1))
-
-    return edit
 
 
 def _written(text: str) -> Callable[[Path], None]:
@@ -78,24 +70,24 @@ EDITS = [
     # (edited file, edit)
     pytest.param(
         SCHEMA,
-        _replace(
+        replace_once(
             "    batch_size: int = 64\n", "    batch_size: int = 64\n    batch_sise: int = 64\n"
         ),
         id="key-added",  # default.yaml's training.batch_sise is now a field
     ),
     pytest.param(
         SCHEMA,
-        _replace("    warmup_steps: int = 100\n", ""),
+        replace_once("    warmup_steps: int = 100\n", ""),
         id="key-removed",  # app.py's getattr of warmup_steps now finds no field
     ),
     pytest.param(
         SCHEMA,
-        _replace("    learning_rate: float = 3e-4\n", "    learning_rate: float = 1e-3\n"),
+        replace_once("    learning_rate: float = 3e-4\n", "    learning_rate: float = 1e-3\n"),
         id="field-default-changed",  # default.yaml's value is now the schema's default
     ),
     pytest.param(
         SCHEMA,
-        _replace(
+        replace_once(
             "    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)\n",
             "    evaluation: dict = field(default_factory=dict)\n",
         ),
@@ -103,7 +95,7 @@ EDITS = [
     ),
     pytest.param(
         SCHEMA,
-        _replace("@dataclass\nclass EvaluationConfig:", "class EvaluationConfig:"),
+        replace_once("@dataclass\nclass EvaluationConfig:", "class EvaluationConfig:"),
         id="dataclass-decorator-removed",  # EvaluationConfig is no longer a schema
     ),
     pytest.param(
@@ -136,7 +128,7 @@ EDITS = [
     ),
     pytest.param(
         "config/default.yaml",
-        _replace("batch_sise", "batch_size"),
+        replace_once("batch_sise", "batch_size"),
         id="config-file-fixed",
     ),
 ]
