@@ -98,6 +98,14 @@ def dependencies(
     return by_rule, {key: frozenset(deps) for key, deps in structure.items()}
 
 
+def _likeness(old: Any, new: Any) -> int:
+    """Whether two values of a fact key are the same, equal but for a renumbering of
+    their lines (moved), or different."""
+    if old == new:
+        return _SAME
+    return _MOVED if line_map(old, new) is not None else _DIFFERENT
+
+
 @dataclass
 class ChangedFacts:
     """The files whose content changed since the memo: their facts then (pickled, from
@@ -152,11 +160,8 @@ class ChangedFacts:
             return _SAME
         try:
             old, new = self._value(relpath, key, False), self._value(relpath, key, True)
-            if old == new:
-                return _SAME
-            if line_map(old, new) is not None:
-                return _MOVED
-            return self._reduced(relpath, key, old, new)
+            status = _likeness(old, new)
+            return status if status != _DIFFERENT else self._reduced(relpath, key, old, new)
         except Exception:  # facts that do not load or compare: different
             return _DIFFERENT
 
@@ -169,12 +174,9 @@ class ChangedFacts:
         if reduced is None:
             return _DIFFERENT
         old, new = reduced
-        if old == new:
-            status = _SAME
-        elif line_map(old, new) is not None:
-            status = _MOVED
-        else:
-            return _DIFFERENT
+        status = _likeness(old, new)
+        if status == _DIFFERENT:
+            return status
         # The line maps are those of the reduced facts (what the outcome depends on).
         self._values[(relpath, key, False)] = old
         self._values[(relpath, key, True)] = new
