@@ -646,8 +646,14 @@ class MessageFactCollector(FactCollector):
             # extend one (``class Login(BasePayload)``): its kind comes from the bases.
             return
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-        if any(_allows_extra(statement, self.context.source) for statement in body):
-            return  # a pydantic model with extra="allow": any attribute may be there
+        source = self.context.source
+        # A parsed statement's code is a slice of the source: without the word, no
+        # statement's code is generated (every assignment of a payload class was, a
+        # tenth of this collector on napari).
+        if "extra" in source:
+            model_config = "model_config" in source
+            if any(_allows_extra(statement, model_config) for statement in body):
+                return  # a pydantic model with extra="allow": any attribute may be there
         fields: list[str] = []
         for statement in body:
             if isinstance(statement, cst.FunctionDef):
@@ -1380,18 +1386,15 @@ PAYLOAD_ATTRIBUTES = frozenset({"payload", "data", "body", "kwargs", "fields"})
 _EXTRA_ALLOW = re.compile(r"\bextra\W{0,3}\s*[=:]\s*(?:[\"']allow[\"']|[\w.]*\ballow\b)")
 
 
-def _allows_extra(statement: cst.BaseStatement | cst.BaseCompoundStatement, source: str) -> bool:
-    """Whether a class-body statement (of a tree parsed from ``source``) opens a pydantic
-    model to undeclared fields."""
-    # A parsed statement's code is a slice of its source: without the words, no code
-    # generation (a payload class's every assignment was generated, a tenth of the
-    # messages collector on napari).
-    if "extra" not in source:
-        return False
+def _allows_extra(
+    statement: cst.BaseStatement | cst.BaseCompoundStatement, model_config_named: bool
+) -> bool:
+    """Whether a class-body statement opens a pydantic model to undeclared fields
+    (``model_config_named``: the file's source holds ``model_config`` at all)."""
     if isinstance(statement, cst.ClassDef) and statement.name.value == "Config":
         text = cst.Module([]).code_for_node(statement)
     elif (
-        "model_config" in source
+        model_config_named
         and isinstance(statement, cst.SimpleStatementLine)
         and any(isinstance(small, (cst.Assign, cst.AnnAssign)) for small in statement.body)
     ):
