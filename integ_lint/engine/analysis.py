@@ -8,7 +8,7 @@ import gc
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,37 @@ _SKIP, _RECORD, _WALK = 0, 1, 2
 _IMPORT, _IMPORT_FROM, _SCOPED, _HOOKED = 1, 2, 4, 8
 
 
+class _KindsLeftOut:
+    """The node kinds a :class:`_Pruning` leaves out in one way (never entered, or only
+    recorded), judged per kind when first asked: a run that analyses one file meets
+    a few dozen of LibCST's 170-odd kinds, and judging every kind up front cost more
+    than that file's walk. Iterating judges every kind (tests, never the walk)."""
+
+    def __init__(self, pruning: _Pruning, way: int) -> None:
+        self._pruning = pruning
+        self._way = way
+
+    def __contains__(self, kind: object) -> bool:
+        return self._pruning.left_out(kind) == self._way
+
+    def __iter__(self) -> Iterator[type]:
+        return (kind for kind in _exported_kinds() if kind in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+# How a _Pruning leaves a node kind out: not at all, never entered, only recorded.
+_KEPT, _NOT_ENTERED, _ONLY_RECORDED = 0, 1, 2
+_EXPORTED_KINDS: list[frozenset[type]] = []  # node_kinds(), learnt once
+
+
+def _exported_kinds() -> frozenset[type]:
+    if not _EXPORTED_KINDS:
+        _EXPORTED_KINDS.append(frozenset(node_kinds()))
+    return _EXPORTED_KINDS[0]
+
+
 class _Pruning:
     """What the walk may leave out, for one set of wanted node kinds (learnt once per
     set and shared by every file's dispatcher): the *terminal* kinds (whitespace,
@@ -89,26 +120,44 @@ class _Pruning:
     without being entered; a field that can hold only skipped kinds is not read."""
 
     def __init__(self, wanted: frozenset[str]) -> None:
+        self.wanted = wanted
+        self.skipped: Collection[type]
+        self.recorded: Collection[type]
         if wanted & _WHITESPACE_NAMES:
             # A visitor reads whitespace or comments: every node is walked.
-            self.skipped: frozenset[type] = frozenset()
-            self.recorded: frozenset[type] = frozenset()
+            self.skipped = frozenset()
+            self.recorded = frozenset()
         else:
-
-            def left_out(kind: type) -> bool:
-                inside = kinds_inside(kind)
-                return (
-                    inside is not None
-                    and kind.__name__ not in wanted
-                    and not any(k.__name__ in wanted or k in RECORDED_KINDS for k in inside)
-                )
-
-            kinds = [kind for kind in node_kinds() if left_out(kind)]
-            self.skipped = frozenset(k for k in kinds if k not in RECORDED_KINDS)
-            self.recorded = frozenset(k for k in kinds if k in RECORDED_KINDS)
+            self.skipped = _KindsLeftOut(self, _NOT_ENTERED)
+            self.recorded = _KindsLeftOut(self, _ONLY_RECORDED)
+        self._left_out: dict[object, int] = {}  # per kind, as judged
         # Per child type: _SKIP, _RECORD or _WALK (filled in as types are met).
         self.actions: dict[type, int] = {}
         self.fields: dict[type, tuple[str, ...]] = {}  # per node type: the fields read
+
+    def left_out(self, kind: object) -> int:
+        """How ``kind`` is left out (_KEPT, _NOT_ENTERED, _ONLY_RECORDED), judged once:
+        a terminal kind LibCST exports is left out when no visitor wants it nor any
+        kind inside it and the positions number none inside it; only recorded when
+        the positions number the kind itself."""
+        known = self._left_out.get(kind)
+        if known is None:
+            known = self._left_out[kind] = self._judge(kind)
+        return known
+
+    def _judge(self, kind: object) -> int:
+        if not isinstance(self.skipped, _KindsLeftOut) or kind not in _exported_kinds():
+            return _KEPT
+        assert isinstance(kind, type)
+        inside = kinds_inside(kind)
+        wanted = self.wanted
+        if (
+            inside is None
+            or kind.__name__ in wanted
+            or any(k.__name__ in wanted or k in RECORDED_KINDS for k in inside)
+        ):
+            return _KEPT
+        return _ONLY_RECORDED if kind in RECORDED_KINDS else _NOT_ENTERED
 
     def action(self, kind: type, hooked: bool) -> int:
         found = NODE_TYPES.get(kind)
@@ -173,7 +222,7 @@ class _Dispatcher(cst.CSTVisitor):
         self._pruning = pruning
         # Whitespace and comment nodes are half of all nodes, tokens and numbers a
         # quarter of the rest; the walk enters none that no visitor wants.
-        self._skipped_types: frozenset[type] = pruning.skipped
+        self._skipped_types: Collection[type] = pruning.skipped
 
     def _plan(
         self, kind: type, node: cst.CSTNode

@@ -135,6 +135,13 @@ def child_fields(node: cst.CSTNode) -> tuple[str, ...]:
 _TERMINAL: dict[type, bool] = {}
 
 
+# Per node kind: it and its concrete subclasses (the walk above, learnt once: a run that
+# analyses one file judges a hundred field annotations, most naming a few abstract bases).
+_CONCRETE_SUBCLASSES: dict[type, list[type]] = {}
+# Per terminal node kind: kinds_inside's answer, learnt once.
+_INSIDE: dict[type, frozenset[type]] = {}
+
+
 def _concrete_kinds(annotation: Any) -> list[type] | None:
     """The node kinds a field annotated ``annotation`` may hold (subclasses included,
     ``Sequence[...]`` and unions unpacked); None when unknown (a string annotation)."""
@@ -151,14 +158,17 @@ def _concrete_kinds(annotation: Any) -> list[type] | None:
         return None if isinstance(annotation, (str, typing.ForwardRef)) else []
     if not is_node_type(annotation):
         return []  # a string, a flag, MaybeSentinel
-    found: list[type] = []
-    stack = [annotation]
-    while stack:
-        kind = stack.pop()
-        if not inspect.isabstract(kind):
-            found.append(kind)
-        stack.extend(kind.__subclasses__())
-    return found
+    found = _CONCRETE_SUBCLASSES.get(annotation)
+    if found is None:
+        found = []
+        stack = [annotation]
+        while stack:
+            kind = stack.pop()
+            if not inspect.isabstract(kind):
+                found.append(kind)
+            stack.extend(kind.__subclasses__())
+        _CONCRETE_SUBCLASSES[annotation] = found
+    return list(found)
 
 
 def is_terminal(kind: type) -> bool:
@@ -203,9 +213,12 @@ def kinds_inside(kind: type) -> frozenset[type] | None:
     None for a kind that is not terminal."""
     if not is_terminal(kind):
         return None
-    inside: set[type] = set()
-    for annotation in _field_annotations(kind).values():
-        for held in _concrete_kinds(annotation) or ():
-            inside.add(held)
-            inside |= kinds_inside(held) or frozenset()
-    return frozenset(inside)
+    known = _INSIDE.get(kind)
+    if known is None:
+        inside: set[type] = set()
+        for annotation in _field_annotations(kind).values():
+            for held in _concrete_kinds(annotation) or ():
+                inside.add(held)
+                inside |= kinds_inside(held) or frozenset()
+        known = _INSIDE[kind] = frozenset(inside)
+    return known
