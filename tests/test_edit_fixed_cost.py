@@ -3,10 +3,14 @@ and imports is only what it needs, with the same answers as building everything.
 
 from __future__ import annotations
 
+from typing import cast
+from unittest import mock
+
 import libcst as cst
 import pytest
 
-from integ_lint.engine.analysis import _WHITESPACE_NAMES, _Pruning
+from integ_lint.engine.analysis import _WHITESPACE_NAMES, _Dispatcher, _Pruning
+from integ_lint.facts.context import FileContext
 from integ_lint.facts.positions import RECORDED_KINDS
 from integ_lint.facts.syntax import kinds_inside, node_kinds
 
@@ -54,3 +58,26 @@ def test_pruning_judges_each_kind_as_met_and_as_judging_every_kind_would(
     assert len(pruning.skipped) == len(skipped)
     if not wanted & _WHITESPACE_NAMES and "Comma" not in wanted:
         assert cst.Comma in pruning.skipped  # the oracle is not empty
+
+
+class _Hooks(cst.BatchableCSTVisitor):
+    def visit_If_body(self, node: cst.If) -> None:
+        pass
+
+    def visit_Call(self, node: cst.Call) -> None:
+        pass
+
+
+def test_dispatchers_of_the_same_visitors_share_what_their_methods_imply() -> None:
+    context = cast(FileContext, mock.MagicMock())
+    first = _Dispatcher(context, [_Hooks()], lambda v, e: None)
+    second_visitor = _Hooks()
+    second = _Dispatcher(context, [second_visitor], lambda v, e: None)
+    assert first._attribute_hook_types == {"If"}
+    assert second._attribute_hook_types is first._attribute_hook_types
+    assert second._pruning is first._pruning and second._pruning.wanted == {"If", "Call"}
+    # The methods are each file's own visitors'.
+    assert [visitor for visitor, _ in second.table["visit_Call"]] == [second_visitor]
+    # Other visitors, another wanted set: another layout.
+    other = _Dispatcher(context, [_Hooks(), _Hooks()], lambda v, e: None, wanted=frozenset())
+    assert other._pruning.wanted == frozenset() and len(other.table["visit_Call"]) == 2

@@ -180,6 +180,28 @@ class _Pruning:
 
 
 _PRUNINGS: dict[frozenset[str], _Pruning] = {}
+# Per visitors' method names (a tuple per visitor, in order) and wanted set: what
+# _layout makes of them. Every file of a run has the same visitors: learnt once, not
+# per file (the set comprehensions cost a third of a dispatcher's making).
+_LAYOUTS: dict[
+    tuple[tuple[tuple[str, ...], ...], frozenset[str] | None],
+    tuple[frozenset[str], _Pruning],
+] = {}
+
+
+def _layout(
+    table: dict[str, _Entries], wanted: frozenset[str] | None
+) -> tuple[frozenset[str], _Pruning]:
+    """The node types with an attribute hook (``visit_If_body``) among ``table``'s
+    methods, and the pruning for ``wanted`` (by default, the node types the
+    methods name)."""
+    hooked = frozenset(name.split("_", 2)[1] for name in table if name.count("_") > 1)
+    if wanted is None:
+        wanted = frozenset(name.split("_", 2)[1] for name in table)
+    pruning = _PRUNINGS.get(wanted)
+    if pruning is None:
+        pruning = _PRUNINGS[wanted] = _Pruning(wanted)
+    return hooked, pruning
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -202,24 +224,28 @@ class _Dispatcher(cst.CSTVisitor):
         self.visited: list[cst.CSTNode] = []
         self._hooked = False  # a subclass overrides on_visit/on_leave (see walk)
         self.table: dict[str, _Entries] = {}
+        names: list[tuple[str, ...]] = []  # per visitor, its methods' names
         for visitor in visitors:
-            for method_name, method in _visitor_methods(visitor).items():
-                self.table.setdefault(method_name, []).append((visitor, method))
+            methods = _visitor_methods(visitor)
+            names.append(tuple(methods))
+            for method_name, method in methods.items():
+                entries = self.table.get(method_name)
+                if entries is None:
+                    self.table[method_name] = [(visitor, method)]
+                else:
+                    entries.append((visitor, method))
         # Per node type: the (visit, leave) entries, the fields to read and the
         # _IMPORT/_SCOPED/_HOOKED flags, so that the hot path does no string
         # formatting. Attribute hooks (``visit_If_body``) are rare: LibCST announces
         # every attribute of every node, so only the node types that have a hook get
         # past a set lookup.
         self._plans: dict[type, tuple[_Entries, _Entries, tuple[str, ...], int]] = {}
-        self._attribute_hook_types = {
-            name.split("_", 2)[1] for name in self.table if name.count("_") > 1
-        }
-        if wanted is None:
-            wanted = frozenset(name.split("_", 2)[1] for name in self.table)
-        pruning = _PRUNINGS.get(wanted)
-        if pruning is None:
-            pruning = _PRUNINGS[wanted] = _Pruning(wanted)
-        self._pruning = pruning
+        layout_key = (tuple(names), wanted)
+        layout = _LAYOUTS.get(layout_key)
+        if layout is None:
+            layout = _LAYOUTS[layout_key] = _layout(self.table, wanted)
+        self._attribute_hook_types, self._pruning = layout
+        pruning = self._pruning
         # Whitespace and comment nodes are half of all nodes, tokens and numbers a
         # quarter of the rest; the walk enters none that no visitor wants.
         self._skipped_types: Collection[type] = pruning.skipped
