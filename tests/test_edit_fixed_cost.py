@@ -3,6 +3,7 @@ and imports is only what it needs, with the same answers as building everything.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 from unittest import mock
 
@@ -81,3 +82,34 @@ def test_dispatchers_of_the_same_visitors_share_what_their_methods_imply() -> No
     # Other visitors, another wanted set: another layout.
     other = _Dispatcher(context, [_Hooks(), _Hooks()], lambda v, e: None, wanted=frozenset())
     assert other._pruning.wanted == frozenset() and len(other.table["visit_Call"]) == 2
+
+
+def test_loading_a_rule_module_sets_off_no_cyclic_collection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import sys
+
+    from integ_lint.engine.manifest import _load_attribute
+
+    # A module whose import makes many container objects, as LibCST's does.
+    (tmp_path / "_many_objects_rule.py").write_text(
+        "TABLE = [{'index': i, 'pair': [i, i]} for i in range(20000)]\nclass Rule:\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "_many_objects_rule", raising=False)
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    assert gc.isenabled()
+    gc.callbacks.append(count)
+    try:
+        loaded = _load_attribute("_many_objects_rule", "Rule")
+    finally:
+        gc.callbacks.remove(count)
+    assert loaded.__name__ == "Rule"
+    assert collections == []
+    assert gc.isenabled() and not gc.get_freeze_count()
