@@ -238,6 +238,26 @@ class _LoopAnalysis:
         self.contexts = loop_contexts(self.graph, overrides, self._entry_functions())
         self._always: dict[str, _LoopStart | None] = {}
         self._visiting: set[str] = set()
+        scripts = (f"{m}.{name}" if m else name for m, name in self.entry_points.scripts)
+        self.graph.vouch_for_edges(_ANALYSIS, self._edge_sinks, scripts)
+
+    def _edge_sinks(self) -> set[str]:
+        """The functions an added edge from a function of unknown loop context that
+        nothing calls changes nothing of, for the graph's summary: their context holds
+        *unknown* already (or they are async: no context flows into them) so no
+        context changes, and they make no loop call (the rules read the callers of
+        those only; other functions' callers only for the ones under a running loop,
+        which such an edge is not; a callee that starts no loop is no helper)."""
+        observed = {
+            f"{file.module}.{call.site.scope}" if file.module else call.site.scope
+            for file, facts in self.loop_facts.values()
+            for call in facts.calls
+        }
+        return {
+            fid
+            for fid, function in self.graph.functions.items()
+            if fid not in observed and (function.is_async or UNKNOWN in self.contexts[fid])
+        }
 
     def _entry_functions(self) -> list[str]:
         """Functions that start with no loop running: CLI commands, ``[project.scripts]``

@@ -354,9 +354,13 @@ def kept_entry(memo_key: str, structure: str) -> str:
     return hashlib.sha256(f"kept-summary\0{memo_key}\0{structure}".encode()).hexdigest()
 
 
-def _loader(cache: FileCache, ref: KeptRef) -> Callable[[], KeptSummary | None]:
+def _loader(
+    cache: FileCache, ref: KeptRef, requesters: frozenset[str] | None = None
+) -> Callable[[], KeptSummary | None]:
     """Loads the summary ``ref`` names, once; None when its entry is gone, corrupt or
-    of another memo (its token differs)."""
+    of another memo (its token differs). With ``requesters`` (the frames that requested
+    the structure in the memoised run), a summary that asks (``requested_by``) is told
+    them: what it judges may depend on who reads the structure."""
     loaded: list[KeptSummary | None] = []
 
     def load() -> KeptSummary | None:
@@ -365,6 +369,12 @@ def _loader(cache: FileCache, ref: KeptRef) -> Callable[[], KeptSummary | None]:
             summary = None
             if isinstance(value, tuple) and len(value) == 2 and value[0] == ref.token:
                 summary = value[1]
+            told = getattr(summary, "requested_by", None)
+            if requesters is not None and callable(told):
+                try:
+                    summary = told(requesters)
+                except Exception:  # no summary: the facts compare in full
+                    summary = None
             loaded.append(summary if callable(getattr(summary, "reduce", None)) else None)
         return loaded[0]
 
@@ -374,18 +384,23 @@ def _loader(cache: FileCache, ref: KeptRef) -> Callable[[], KeptSummary | None]:
 def attach_reducers(changed: ChangedFacts, memo: ProjectMemo, cache: FileCache) -> None:
     """Let ``changed`` reduce the facts under each key a summary of ``memo`` judges,
     when every frame of the memoised run that read the key is one the summary vouches
-    for (a rule's own reads never are)."""
+    for (a rule's own reads never are); the summary is told which frames requested its
+    structure (``requested_by``)."""
     rules = [outcome.trace for outcome in memo.rules]
     derived = {key: trace for key, (_, trace) in memo.derived.items()}
-    for ref in memo.summaries.values():
+    for structure, ref in memo.summaries.items():
         if not isinstance(ref, KeptRef):
             continue
+        requesters = frozenset(
+            [o.rule for o in memo.rules if structure in _requests(o.trace)]
+            + [name for name, trace in derived.items() if structure in _requests(trace)]
+        )
         for key in ref.fact_keys:
             if any(key in trace.reads for trace in rules):
                 continue
             if any(key in t.reads and name not in ref.readers for name, t in derived.items()):
                 continue
-            changed.reducers.setdefault(key, _loader(cache, ref))
+            changed.reducers.setdefault(key, _loader(cache, ref, requesters))
 
 
 def _requested(traces: Iterable[FrameTrace], derived: Mapping[str, FrameTrace]) -> set[str]:

@@ -140,6 +140,12 @@ class CallGraph:
     # Derived structures other than the graph that read the call facts, and vouch that
     # they read nothing of them a summary's reduction drops (see also_read_by).
     _readers: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    # Readers that vouch for the edges a call from a function nothing calls adds (see
+    # vouch_for_edges): reader -> (its sinks, computed when the summary is made; the
+    # ids of its entry-point functions).
+    _sinks: dict[str, tuple[Callable[[], Iterable[str]], frozenset[str]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # -- building ----------------------------------------------------------------
     @classmethod
@@ -408,6 +414,43 @@ class CallGraph:
         call reaches, and its calls); the summary then vouches for it."""
         self._readers.add(reader)
 
+    def vouch_for_edges(
+        self, reader: str, sinks: Callable[[], Iterable[str]], entry_points: Iterable[str]
+    ) -> None:
+        """Note that the reader ``reader`` (one of :meth:`also_read_by`'s) observes
+        nothing of an edge into one of ``sinks()`` (function ids, asked for when the
+        summary is made) added by a plain call (a :data:`CALL`, not dropped, not in the
+        ``__main__`` block, no blocking method) made in a new synchronous top-level
+        function that nothing calls, has no decorator, is no test function and none of
+        ``entry_points`` (its loop context is *unknown*). The summary then judges such
+        a function and its calls inert (:class:`CallGraphSummary`) when every reader
+        of the graph vouched and no other frame requested it."""
+        self._sinks[reader] = (sinks, frozenset(entry_points))
+
+    def _sink_calls(self) -> tuple[Names, Names, frozenset[str], frozenset[str]] | None:
+        """The sinks of every reader, the resolution keys (as :func:`_call_text`) whose
+        every target is one, the readers' entry points and the readers; None when a
+        reader did not vouch."""
+        if not self._sinks or set(self._sinks) != self._readers:
+            return None
+        common: set[str] | None = None
+        entry_points: set[str] = set()
+        for sinks_of, entries in self._sinks.values():
+            found = set(sinks_of())
+            common = found if common is None else common & found
+            entry_points |= entries
+        if common is None:
+            return None
+        calls = Names.of(
+            _call_text(key)
+            for key, targets in (self._calls or {}).items()
+            if targets and all(target in common for target in targets)
+        )
+        ids = Names.of(common)
+        if calls is None or ids is None:
+            return None
+        return ids, calls, frozenset(entry_points), frozenset(self._sinks)
+
     def kept_summary(self) -> CallGraphSummary | None:
         """What a later run needs to tell an inert edit of a file's call facts (see
         :class:`CallGraphSummary`; None in the unlikely case of a name it cannot
@@ -421,7 +464,13 @@ class CallGraph:
         if probes is None or unresolved is None:
             return None
         readers = frozenset({CALL_GRAPH, *self._readers})
-        return CallGraphSummary(readers, probes, shadowing, unresolved)
+        sinks = self._sink_calls()
+        if sinks is None:
+            return CallGraphSummary(readers, probes, shadowing, unresolved)
+        sink_ids, sink_calls, entry_points, vouchers = sinks
+        return CallGraphSummary(
+            readers, probes, shadowing, unresolved, sink_ids, sink_calls, entry_points, vouchers
+        )
 
 
 def _join(module: str, qualname: str) -> str:
@@ -502,12 +551,33 @@ class CallGraphSummary:
     no edge, chain, override or blocking entry reaches it, and the rules report only on
     loop calls (their own facts) and edges. What stays of the facts (the other
     functions, classes, calls, aliases, blocking calls, loop starts) is compared as it
-    is, so every other change makes the facts differ."""
+    is, so every other change makes the facts differ.
+
+    When every reader of the graph vouched for the edges into some functions
+    (:meth:`CallGraph.vouch_for_edges`: ``vouchers``, ``sinks``, and ``sink_calls``,
+    the calls whose every target is a sink) and no other frame requested the graph in
+    the memoised run (:meth:`requested_by`, which the engine asks before it reduces),
+    such a function may also make calls, each one of ``sink_calls`` or a call by name
+    of a sink's own id (which resolves to it: the graph's tables changed only in
+    functions no lookup asked for), made as a plain call (not dropped, not in the
+    ``__main__`` block, naming no blocking method), when it
+    is synchronous, has no decorator, is no test function and no entry point: it and
+    its calls are left out. It is a node nothing reaches whose loop context is
+    *unknown*, and its edges end at functions the readers vouched change nothing
+    through such an edge (the event-loop analysis: their context holds *unknown*
+    already, or they are async, and their callers are read only for the running
+    ones)."""
 
     readers: frozenset[str]
     probes: Names
     shadowing: frozenset[str]
     unresolved: Names  # _call_text of each key
+    sinks: Names | None = None  # function ids
+    sink_calls: Names | None = None  # _call_text of each key whose targets are sinks
+    entry_points: frozenset[str] = frozenset()
+    vouchers: frozenset[str] = frozenset()
+    # Set by requested_by: only the vouchers requested the graph (sink_calls apply).
+    edges_judged: bool = False
 
     @property
     def fact_keys(self) -> frozenset[str]:
@@ -537,9 +607,17 @@ class CallGraphSummary:
         )
         return replace(facts, calls=calls) if len(calls) != len(facts.calls) else facts
 
+    def requested_by(self, frames: frozenset[str]) -> CallGraphSummary:
+        """This summary for a memoised run in which ``frames`` (rules and derived
+        structures) requested the graph: calls into sinks are judged only when every
+        one of them vouched for its sinks."""
+        judged = bool(self.sink_calls is not None and frames and frames <= self.vouchers)
+        return replace(self, edges_judged=judged)
+
     def _inert(self, facts: ModuleCallFacts, other: ModuleCallFacts) -> set[str]:
         """The top-level functions of ``facts`` that ``other`` lacks and no one reaches
-        (``facts`` holds only the calls that reach something, see :meth:`_reached`)."""
+        (``facts`` holds only the calls that reach something, see :meth:`_reached`):
+        those that make none of them, or (see the class) only calls into sinks."""
         others = {function.qualname for function in other.functions}
         classes = {c.qualname for c in facts.classes} | {c.qualname for c in other.classes}
         blocking = {b.caller for b in facts.blocking}
@@ -558,9 +636,44 @@ class CallGraphSummary:
             and function.qualname not in blocking
             and _join(facts.module, function.qualname) not in self.probes
         }
-        if found:
-            found.difference_update(call.caller for call in facts.calls)
+        if not found:
+            return found
+        judged = self.edges_judged
+        calling: set[str] = set()
+        for call in facts.calls:
+            if call.caller in found:
+                calling.add(call.caller)
+                if not judged or not self._into_sinks(call):
+                    found.discard(call.caller)
+        if calling & found:
+            # Its calls reach sinks: it must be a node whose loop context is unknown.
+            for function in facts.functions:
+                name = function.qualname
+                if name in calling and name in found and not self._unknown(facts.module, function):
+                    found.discard(name)
         return found
+
+    def _unknown(self, module: str, function: FunctionFact) -> bool:
+        """Whether the loop context of ``function``, when nothing calls it, is unknown
+        by itself: synchronous, no decorator (a CLI command's), no test function, no
+        entry point of a reader."""
+        return not (
+            function.is_async
+            or function.decorators
+            or function.qualname.startswith("test")
+            or _join(module, function.qualname) in self.entry_points
+        )
+
+    def _into_sinks(self, call: CallFact) -> bool:
+        """Whether ``call`` is a plain call whose every target is a sink."""
+        sinks, sink_calls = self.sinks, self.sink_calls
+        if sinks is None or sink_calls is None:
+            return False
+        if call.role != CALL or call.dropped or call.in_main or call.blocking:
+            return False
+        if call.how == "name" and call.ref in sinks:
+            return True  # a function's own id: resolve_symbol() ends at once
+        return _call_text((call.how, call.ref, call.method, call.attr, call.role)) in sink_calls
 
     def merged(self, older: object) -> CallGraphSummary | None:
         """This build's summary with the lookups of an older build's readers (rules that
@@ -571,15 +684,18 @@ class CallGraphSummary:
         if probes is None:
             return None
         readers, shadowing = self.readers | older.readers, self.shadowing | older.shadowing
+        # No sinks: they are this build's, and the kept rules' outcomes are the older's.
         return CallGraphSummary(readers, probes, shadowing, self.unresolved)
 
 
 def _without(facts: ModuleCallFacts, functions: set[str]) -> ModuleCallFacts:
-    """``facts`` without the functions named (they make no call)."""
+    """``facts`` without the functions named and the calls made in them."""
     if not functions:
         return facts
     return replace(
-        facts, functions=tuple(f for f in facts.functions if f.qualname not in functions)
+        facts,
+        functions=tuple(f for f in facts.functions if f.qualname not in functions),
+        calls=tuple(call for call in facts.calls if call.caller not in functions),
     )
 
 
