@@ -26,7 +26,11 @@ The graph notes every name its lookups asked for (hits and misses, the rules' to
 that its summary kept with the project memo (:class:`CallGraphSummary`) can tell a
 later run that an edit of a file's call facts changes no edge: a call that reaches
 nothing added or removed, a function no call reaches and that reaches nothing added
-or removed. The event-loop rules then keep their outcome without the graph being built.
+or removed. The event-loop analysis also vouches for the functions an added edge
+from a function nothing calls changes nothing of (:meth:`CallGraph.vouch_for_edges`):
+such a function added or removed, whose calls reach only those, is judged inert too
+(the benchmark's "a function added that calls the file's first"). The event-loop
+rules then keep their outcome without the graph being built.
 """
 
 from __future__ import annotations
