@@ -3,6 +3,9 @@ and imports is only what it needs, with the same answers as building everything.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import time
 from pathlib import Path
 from typing import cast
 from unittest import mock
@@ -113,3 +116,52 @@ def test_loading_a_rule_module_sets_off_no_cyclic_collection(
     assert loaded.__name__ == "Rule"
     assert collections == []
     assert gc.isenabled() and not gc.get_freeze_count()
+
+
+def _settle(folder: Path) -> None:
+    """The shards of ``folder`` changed in the last minute: last changed an hour ago
+    (not racily changed)."""
+    for shard in (folder / "v1").iterdir():
+        if shard.is_dir() and shard.stat().st_mtime > time.time() - 60:
+            os.utime(shard, (time.time() - 3600, time.time() - 3600))
+
+
+def test_a_prune_reads_only_the_shards_changed_since_the_last_and_keeps_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integ_lint.engine import cache as cache_module
+    from integ_lint.engine.cache import FileCache
+
+    folder = tmp_path / "c"
+    cache = FileCache(folder, "ns", max_bytes=10**9, secret=b"k" * 32)
+    for number in range(60):
+        key = hashlib.sha256(str(number).encode()).hexdigest()
+        assert cache.put_pickled(key, b"x" * 1000)
+    _settle(folder)
+    read: list[str] = []
+    real_shard_size = cache_module._shard_size
+
+    def counting(folder_path: str) -> tuple[int, bool]:
+        read.append(Path(folder_path).name)
+        return real_shard_size(folder_path)
+
+    monkeypatch.setattr(cache_module, "_shard_size", counting)
+    shards = sorted(p.name for p in (folder / "v1").iterdir() if p.is_dir())
+    assert len(shards) > 30
+    assert cache.prune() == 0
+    assert sorted(read) == shards  # the first prune reads every shard
+    _settle(folder)  # the sizes' own entry settles too
+    read.clear()
+    assert cache.prune() == 0
+    # Only the shard of the sizes' entry, rewritten by the first prune, is read again.
+    assert len(read) <= 1
+    read.clear()
+    # One entry written: its shard is read, the others' sizes are remembered, and the
+    # total is still exact: a bound just below it prunes.
+    key = "b" * 64
+    assert cache.put_pickled(key, b"y" * 5000)
+    assert cache.prune() == 0
+    assert key[:2] in read and len(read) <= 2
+    cache.max_bytes = cache.size() - 1
+    assert cache.prune() > 0
+    assert cache.size() <= int(cache.max_bytes * 0.8)
