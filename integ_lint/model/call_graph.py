@@ -643,11 +643,14 @@ class CallGraphSummary:
         if not found:
             return found
         judged = self.edges_judged
+        # Functions of this file as it is on this side: a call by name of one of them
+        # resolves to it whatever the graph binds (see _into_sinks).
+        local = {_join(facts.module, f.qualname) for f in facts.functions if "." not in f.qualname}
         calling: set[str] = set()
         for call in facts.calls:
             if call.caller in found:
                 calling.add(call.caller)
-                if not judged or not self._into_sinks(call):
+                if not judged or not self._into_sinks(call, local):
                     found.discard(call.caller)
         if calling & found:
             # Its calls reach sinks: it must be a node whose loop context is unknown.
@@ -668,15 +671,18 @@ class CallGraphSummary:
             or _join(module, function.qualname) in self.entry_points
         )
 
-    def _into_sinks(self, call: CallFact) -> bool:
-        """Whether ``call`` is a plain call whose every target is a sink."""
+    def _into_sinks(self, call: CallFact, local: set[str]) -> bool:
+        """Whether ``call`` is a plain call whose every target is a sink: a key the
+        build resolved so, or a call by name of a sink defined in the same file now
+        (``local``: resolve_symbol() ends at it at once; a function the summary knew
+        but that is gone now could resolve through a binding elsewhere)."""
         sinks, sink_calls = self.sinks, self.sink_calls
         if sinks is None or sink_calls is None:
             return False
         if call.role != CALL or call.dropped or call.in_main or call.blocking:
             return False
-        if call.how == "name" and call.ref in sinks:
-            return True  # a function's own id: resolve_symbol() ends at once
+        if call.how == "name" and call.ref in local and call.ref in sinks:
+            return True
         return _call_text((call.how, call.ref, call.method, call.attr, call.role)) in sink_calls
 
     def merged(self, older: object) -> CallGraphSummary | None:
