@@ -301,3 +301,47 @@ def test_edges_are_judged_only_when_the_vouchers_alone_requested_the_graph() -> 
     rule = "IL999:somewhere.ReadsTheGraph"
     assert not summary.requested_by(frozenset({"event-loops.analysis", rule})).edges_judged
     assert not summary.requested_by(frozenset()).edges_judged
+
+
+# A sink whose *unknown* loop context comes only from the function that calls it.
+ONLY_CALLER = """\
+import asyncio
+
+
+async def job():
+    return 1
+
+
+def starts():
+    asyncio.run(job())
+
+
+def middle(flag):
+    if flag:
+        starts()
+
+
+async def serve():
+    middle(True)
+
+
+def _edit(values):
+    return middle(values)
+"""
+
+
+def test_a_removed_function_whose_edge_gave_a_sink_its_unknown_context_runs_the_rules(
+    tmp_path: Path, rules_run: list[str]
+) -> None:
+    """The summary of a build that had the function: ``middle`` is a sink there only
+    through the *unknown* context ``_edit`` gives it. Removed, ``middle`` (and
+    ``starts``) run only under a loop, and IL205 reports ``middle``'s call."""
+    root = _project(tmp_path / "proj")
+    (root / "pkg" / "util.py").write_text(ONLY_CALLER)
+    before, _ = _outcome(root)
+    rules_run.clear()
+    _replace("pkg/util.py", "\n\ndef _edit(values):\n    return middle(values)\n", "")(root)
+    after = _outcome(root)
+    assert any(code.startswith("IL2") for code in rules_run)
+    assert after == _outcome(root, use_cache=False)
+    assert _il2(after[0], "pkg/util.py") != _il2(before, "pkg/util.py")

@@ -431,10 +431,12 @@ class CallGraph:
         of the graph vouched and no other frame requested it."""
         self._sinks[reader] = (sinks, frozenset(entry_points))
 
-    def _sink_calls(self) -> tuple[Names, Names, frozenset[str], frozenset[str]] | None:
+    def _sink_calls(
+        self,
+    ) -> tuple[Names, Names, Names, frozenset[str], frozenset[str]] | None:
         """The sinks of every reader, the resolution keys (as :func:`_call_text`) whose
-        every target is one, the readers' entry points and the readers; None when a
-        reader did not vouch."""
+        every target is one, the functions with an edge into one, the readers' entry
+        points and the readers; None when a reader did not vouch."""
         if not self._sinks or set(self._sinks) != self._readers:
             return None
         common: set[str] | None = None
@@ -451,9 +453,10 @@ class CallGraph:
             if targets and all(target in common for target in targets)
         )
         ids = Names.of(common)
-        if calls is None or ids is None:
+        callers = Names.of(edge.caller for edge in self.edges if edge.callee in common)
+        if calls is None or ids is None or callers is None:
             return None
-        return ids, calls, frozenset(entry_points), frozenset(self._sinks)
+        return ids, calls, callers, frozenset(entry_points), frozenset(self._sinks)
 
     def kept_summary(self) -> CallGraphSummary | None:
         """What a later run needs to tell an inert edit of a file's call facts (see
@@ -471,9 +474,17 @@ class CallGraph:
         sinks = self._sink_calls()
         if sinks is None:
             return CallGraphSummary(readers, probes, shadowing, unresolved)
-        sink_ids, sink_calls, entry_points, vouchers = sinks
+        sink_ids, sink_calls, sink_callers, entry_points, vouchers = sinks
         return CallGraphSummary(
-            readers, probes, shadowing, unresolved, sink_ids, sink_calls, entry_points, vouchers
+            readers,
+            probes,
+            shadowing,
+            unresolved,
+            sink_ids,
+            sink_calls,
+            entry_points,
+            vouchers,
+            sink_callers=sink_callers,
         )
 
 
@@ -570,7 +581,9 @@ class CallGraphSummary:
     *unknown*, and its edges end at functions the readers vouched change nothing
     through such an edge (the event-loop analysis: their context holds *unknown*
     already, or they are async, and their callers are read only for the running
-    ones)."""
+    ones). Such a function removed is judged so only when the summary's build did not
+    have it (``sink_callers``: the build's functions with an edge into a sink): its
+    edges may have been what gave a sink its *unknown* context."""
 
     readers: frozenset[str]
     probes: Names
@@ -582,6 +595,9 @@ class CallGraphSummary:
     vouchers: frozenset[str] = frozenset()
     # Set by requested_by: only the vouchers requested the graph (sink_calls apply).
     edges_judged: bool = False
+    # The functions of the build with an edge into a sink: one of them removed may
+    # have been what gave a sink its *unknown* context (see _inert).
+    sink_callers: Names | None = None
 
     @property
     def fact_keys(self) -> frozenset[str]:
@@ -596,8 +612,8 @@ class CallGraphSummary:
         if not module or before.module != module or module in self.shadowing:
             return None
         before, after = self._reached(before), self._reached(after)
-        removed = self._inert(before, after)
-        added = self._inert(after, before)
+        removed = self._inert(before, after, removed=True)
+        added = self._inert(after, before, removed=False)
         return _without(before, removed), _without(after, added)
 
     def _reached(self, facts: ModuleCallFacts) -> ModuleCallFacts:
@@ -618,10 +634,15 @@ class CallGraphSummary:
         judged = bool(self.sink_calls is not None and frames and frames <= self.vouchers)
         return replace(self, edges_judged=judged)
 
-    def _inert(self, facts: ModuleCallFacts, other: ModuleCallFacts) -> set[str]:
+    def _inert(self, facts: ModuleCallFacts, other: ModuleCallFacts, *, removed: bool) -> set[str]:
         """The top-level functions of ``facts`` that ``other`` lacks and no one reaches
         (``facts`` holds only the calls that reach something, see :meth:`_reached`):
-        those that make none of them, or (see the class) only calls into sinks."""
+        those that make none of them, or (see the class) only calls into sinks. A
+        function ``removed`` (``facts`` are the memoised run's) whose calls reach sinks
+        is judged so only when the summary's build did not have its edges: there they
+        may be all that gave a sink its *unknown* context, which the removal takes
+        away (in a build without it, the sinks' context came from elsewhere, and every
+        edit judged since left that source alone)."""
         others = {function.qualname for function in other.functions}
         classes = {c.qualname for c in facts.classes} | {c.qualname for c in other.classes}
         blocking = {b.caller for b in facts.blocking}
@@ -642,7 +663,8 @@ class CallGraphSummary:
         }
         if not found:
             return found
-        judged = self.edges_judged
+        judged = self.edges_judged and (not removed or self.sink_callers is not None)
+        built = self.sink_callers if removed else None
         # Functions of this file as it is on this side: a call by name of one of them
         # resolves to it whatever the graph binds (see _into_sinks).
         local = {_join(facts.module, f.qualname) for f in facts.functions if "." not in f.qualname}
@@ -650,7 +672,11 @@ class CallGraphSummary:
         for call in facts.calls:
             if call.caller in found:
                 calling.add(call.caller)
-                if not judged or not self._into_sinks(call, local):
+                if (
+                    not judged
+                    or not self._into_sinks(call, local)
+                    or (built is not None and _join(facts.module, call.caller) in built)
+                ):
                     found.discard(call.caller)
         if calling & found:
             # Its calls reach sinks: it must be a node whose loop context is unknown.
