@@ -63,6 +63,21 @@ def \\
   continued(): pass
 '''
 
+# Boolean chains: one ast.BoolOp for ``a or b or c``, two LibCST nodes.
+BOOLEAN_CHAINS = [
+    "x = a or b or c and d or (e or f) or g\ny = (p and q) and r and not s\n",
+    "z = (a or\n     b) or c if (d and e and f) else g or h\n",
+]
+# Names ast holds as strings or constants: an attribute's, a keyword, a parameter, a
+# definition's, True / False / None, a match singleton; and some it has no position for.
+NAMES_AS_STRINGS = [
+    "@deco(key=None)\nasync  def f(a, *args, b: int = True, **kw) -> C.d:\n"
+    "    return g(x=a.b.c, **kw)(y=lambda q, *r: q)\n",
+    "class K(Base, metaclass=M):\n    def m(self): return self.é.ü\n",
+    "match x:\n    case None | True:\n        pass\n    case {False: y, **rest}:\n        pass\n",
+    "import os\ntry:\n    pass\nexcept E as err:\n    global g\n    print(err, end='')\n",
+]
+
 SOURCES = [
     TRICKY,
     "",
@@ -77,6 +92,8 @@ SOURCES = [
     "def f(): return (yield)\nclass C: pass\n",
     "x = (a)(b)(c)\nd = e[f][g]\n",
     "x: int\ny: 'str' = 'v'\n",
+    *BOOLEAN_CHAINS,
+    *NAMES_AS_STRINGS,
 ]
 
 
@@ -134,6 +151,25 @@ def test_most_expressions_are_served_and_the_rest_generated() -> None:
     assert {"Call", "Attribute", "Name", "Subscript", "Comparison", "IfExp"} <= served
     assert {"Assign", "AnnAssign", "SimpleString", "ConcatenatedString"} <= served
     assert {"Import", "ImportFrom"} <= served
+    chains = _walked(BOOLEAN_CHAINS[0], False)
+    booleans = [from_ast for node, from_ast, _ in chains if isinstance(node, cst.BooleanOperation)]
+    # LibCST nests ``a or b or c`` to the left: of the nine nodes, the four on the
+    # left of a node of the same operator without parentheses have no ast match.
+    assert len(booleans) == 9 and booleans.count(None) == 4
+
+
+def test_names_ast_holds_as_strings_are_served() -> None:
+    """An attribute's name, a keyword, a parameter, a definition's name and True /
+    False / None get their range from ast too; names in an import, ``global`` and an
+    ``except ... as`` do not (ast has no position for them)."""
+    asked = [found for source in NAMES_AS_STRINGS for found in _walked(source, False)]
+    served = {node.value for node, from_ast, _ in asked if isinstance(node, cst.Name) and from_ast}
+    expected = {"f", "a", "args", "b", "kw", "key", "x", "y", "c", "q", "r", "True", "None"}
+    assert expected | {"K", "metaclass", "m", "é", "ü", "False", "print", "end"} <= served
+    not_served = {
+        node.value for node, from_ast, _ in asked if isinstance(node, cst.Name) and not from_ast
+    }
+    assert not_served == {"os", "g", "err", "y", "rest"}  # y: a match capture
     not_served = [node for node, from_ast, _ in _walked(TRICKY, False) if from_ast is None]
     # Nodes ast has no match for: a Name of an import, a keyword, True, a part of
     # "a" "b", anything inside an f-string, an assignment ending in a semicolon.

@@ -32,12 +32,13 @@ import builtins
 import sys
 from dataclasses import dataclass, field
 from sys import intern
+from typing import TypeVar
 
 import libcst as cst
 
 from integ_lint.facts.collector import FactCollector, visitor_method_names
 from integ_lint.facts.context import FileContext, dotted_name, is_main_guard
-from integ_lint.facts.records import SiteRecord, TupleRecord
+from integ_lint.facts.records import SITE_FIELDS, SiteRecord, TupleRecord
 
 _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(sys.stdlib_module_names) - {"test"}
@@ -206,6 +207,21 @@ class BlockingCall(SiteRecord):
     always: bool = True  # made on every path through the caller
 
 
+# A record's site while the walk goes on: none yet (see CallFactsCollector._placed).
+_NO_SITE: tuple[int, int, int, int, str, str] = (0, 0, 0, 0, "", "")
+_SITE_SIZE = len(SITE_FIELDS)
+# The node a record's site is worked out from, and its scope (None: no scope and no
+# snippet, a site never reported).
+_SiteOf = tuple[cst.CSTNode, str | None]
+_Sited = TypeVar("_Sited", FunctionFact, CallFact, BlockingCall)
+
+
+def _with_site(record: _Sited, site: tuple[int, int, int, int, str, str]) -> _Sited:
+    """``record`` with ``site`` in its first six fields (a plain tuple's, as the record
+    classes are: see integ_lint.facts.records)."""
+    return tuple.__new__(type(record), (*site, *record[_SITE_SIZE:]))
+
+
 @dataclass(frozen=True)
 class ModuleCallFacts:
     module: str
@@ -290,12 +306,19 @@ class CallFactsCollector(FactCollector):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
+        # The records are made with no site (_NO_SITE) as the walk meets them, each
+        # beside the node and scope its site is worked out from once the walk is over
+        # (see _placed): the positions are then numbered in one go, not one question
+        # at a time, and only for the calls kept.
         self.functions: list[FunctionFact] = []
+        self.function_sites: list[_SiteOf] = []
         self.function_index: dict[str, int] = {}  # qualname -> its latest definition
         self.classes: list[ClassFact] = []
         self.calls: list[CallFact] = []
+        self.call_sites: list[_SiteOf] = []
         self.blocking: list[BlockingCall] = []
-        self.always_loop_starts: set[tuple[int, int]] = set()
+        self.blocking_sites: list[_SiteOf] = []
+        self.loop_starts: list[cst.Call] = []  # the loop-starting calls on every path
         self.stack: list[_Function] = []
         self.class_stack: list[str] = []  # qualnames
         self.class_attributes: dict[str, dict[str, str]] = {}
@@ -321,13 +344,18 @@ class CallFactsCollector(FactCollector):
             for name in self.class_bases
         )
         module_aliases = tuple(sorted(self.context.aliases.names.items()))
+        range_of = self.context.positions.range_of
+        always_loop_starts = frozenset(
+            (start_line, start_col + 1)
+            for start_line, start_col, _, _ in map(range_of, self.loop_starts)
+        )
         return ModuleCallFacts(
             module=self.context.module,
-            functions=tuple(self.functions),
+            functions=self._placed(self.functions, self.function_sites),
             classes=classes,
             calls=self._kept_calls(),
-            blocking=tuple(self.blocking),
-            always_loop_starts=frozenset(self.always_loop_starts),
+            blocking=self._placed(self.blocking, self.blocking_sites),
+            always_loop_starts=always_loop_starts,
             aliases=module_aliases,
         )
 
@@ -339,26 +367,39 @@ class CallFactsCollector(FactCollector):
         defined = {f.qualname.split(".", 1)[0] for f in self.functions}
         defined.update(name.split(".", 1)[0] for name in self.class_bases)
         prefix = module + "."
-        kept = []
-        for call in self.calls:
+        kept: list[CallFact] = []
+        kept_sites: list[_SiteOf] = []
+        for call, site in zip(self.calls, self.call_sites):
             if call.how == "name" and module and call.ref.startswith(prefix):
                 if call.ref[len(prefix) :].split(".", 1)[0] not in defined:
                     continue
             elif call.how in ("name", "typed") and call.ref.split(".", 1)[0] in _STDLIB:
                 continue  # the standard library is never a project module
             if call.role != CALL:
-                call = call._replace(scope="", snippet="")
+                site = (site[0], None)  # never reported: no scope, no snippet
             kept.append(call)
-        return tuple(kept)
+            kept_sites.append(site)
+        return self._placed(kept, kept_sites)
 
-    def _position(self, node: cst.CSTNode) -> tuple[int, int, int, int, str, str]:
-        """The fields of ``node``'s :class:`Site`, flat: start line and column, end line
-        and column (1-based, as in a :class:`Span`), scope and snippet."""
-        start_line, start_col, end_line, end_col = self.context.positions.range_of(node)
+    def _site_of(self, node: cst.CSTNode) -> _SiteOf:
+        """What ``node``'s :class:`Site` is worked out from once the walk is over (see
+        _placed): the node and the scope it is in now."""
         # Interned: every call of a scope then holds the same string, pickled once.
-        scope = intern(self.context.scope)
-        span = (start_line, start_col + 1, end_line, end_col + 1)
-        return (*span, scope, self._text(*span))
+        return node, intern(self.context.scope)
+
+    def _placed(self, records: list[_Sited], sites: list[_SiteOf]) -> tuple[_Sited, ...]:
+        """``records`` with the fields of their :class:`Site` filled in, flat: start line
+        and column, end line and column (1-based, as in a :class:`Span`), scope and
+        snippet (both empty for a site without a scope)."""
+        range_of = self.context.positions.range_of
+        placed: list[_Sited] = []
+        for record, (node, scope) in zip(records, sites):
+            start_line, start_col, end_line, end_col = range_of(node)
+            start_col, end_col = start_col + 1, end_col + 1
+            text = "" if scope is None else self._text(start_line, start_col, end_line, end_col)
+            site = (start_line, start_col, end_line, end_col, scope or "", text)
+            placed.append(_with_site(record, site))
+        return tuple(placed)
 
     def _text(
         self, start_line: int, start_col: int, end_line: int, end_col: int, limit: int = 200
@@ -432,9 +473,10 @@ class CallFactsCollector(FactCollector):
             self_name = all_params[0].name.value
         self._mark_rebound(qualname)
         self.function_index[qualname] = len(self.functions)
+        self.function_sites.append(self._site_of(node.name))
         self.functions.append(
             FunctionFact(
-                *self._position(node.name),
+                *_NO_SITE,
                 qualname,
                 node.asynchronous is not None,
                 owner=owner,
@@ -821,16 +863,13 @@ class CallFactsCollector(FactCollector):
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
         always = self._always
         if (method in _LOOP_STARTS or resolved.endswith(".run")) and always:
-            span = self.context.span(node)
-            self.always_loop_starts.add((span.start_line, span.start_col))
+            self.loop_starts.append(node)
         blocks_always = self._blocks_always
         is_blocking = resolved in _BLOCKING_NAMES or (
             resolved.startswith("requests.") and resolved.count(".") == 1 and method != "Session"
         )
         if is_blocking and (resolved != "time.sleep" or not _is_zero(node)):
-            self.blocking.append(
-                BlockingCall(*self._position(node), caller, resolved, blocks_always)
-            )
+            self._add_blocking(node, caller, resolved, blocks_always)
         submission = self._submission(node, resolved)
         if submission is not None:
             role, target_expr = submission
@@ -852,14 +891,10 @@ class CallFactsCollector(FactCollector):
             return
         how, ref, target_method, _ = target
         if how == "typed" and blocking and BLOCKING_TYPES.get(ref) == blocking:
-            self.blocking.append(
-                BlockingCall(*self._position(node), caller, f"{ref}.{blocking}", blocks_always)
-            )
+            self._add_blocking(node, caller, f"{ref}.{blocking}", blocks_always)
             return
         if how == "typed" and target_method in BLOCKING_CLIENTS.get(ref, ()):
-            self.blocking.append(
-                BlockingCall(*self._position(node), caller, f"{ref}.{target_method}", blocks_always)
-            )
+            self._add_blocking(node, caller, f"{ref}.{target_method}", blocks_always)
             return
         self._add_call(
             caller,
@@ -886,9 +921,10 @@ class CallFactsCollector(FactCollector):
         attr: see :meth:`_target`) at ``at``; ``in_main`` defaults to whether ``at`` is
         in the ``__main__`` block."""
         how, ref, method, attr = target
+        self.call_sites.append(self._site_of(at))
         self.calls.append(
             CallFact(
-                *self._position(at),
+                *_NO_SITE,
                 caller,
                 how,
                 # Interned: a file calls the same names and methods many times.
@@ -910,9 +946,11 @@ class CallFactsCollector(FactCollector):
         ``run_coroutine_threadsafe(...)``, without a timeout."""
         kind = self._constructed_type(receiver)
         if kind and BLOCKING_TYPES.get(kind) == method:
-            self.blocking.append(
-                BlockingCall(*self._position(node), caller, f"{kind}.{method}", self._blocks_always)
-            )
+            self._add_blocking(node, caller, f"{kind}.{method}", self._blocks_always)
+
+    def _add_blocking(self, node: cst.Call, caller: str, what: str, always: bool) -> None:
+        self.blocking_sites.append(self._site_of(node))
+        self.blocking.append(BlockingCall(*_NO_SITE, caller, what, always))
 
 
 def _is_always_true(test: cst.BaseExpression) -> bool:

@@ -22,9 +22,10 @@ import functools
 import inspect
 import re
 import warnings
-from itertools import accumulate, compress, islice
+from collections.abc import Iterable
+from itertools import accumulate, compress, count, filterfalse, islice
 from operator import length_hint
-from typing import Any, cast
+from typing import Any
 
 import libcst as cst
 from libcst import MaybeSentinel
@@ -313,22 +314,30 @@ class NodePositions:
 
 # -- positions from CPython's parser ----------------------------------------------
 # CPython's ``ast`` gives line/column ranges for expressions and statements at C speed
-# (a fraction of generating the code). The LibCST nodes of a kind, in the order the
-# engine's walk visits them, match the ast nodes of the corresponding kind sorted by
-# position, once the contexts where only one tree has a node are left out (a
-# function's name is an ``ast`` string, ``True`` an ``ast.Constant``, a dotted import
-# name a string, ...). The engine checks after its walk that the counts agree
+# (a fraction of generating the code). The LibCST nodes of a bucket, in the order the
+# engine's walk visits them, match the ast ranges of the same bucket sorted by
+# position, once the contexts where only one tree has a node are left out (a name
+# in an import is an ``ast`` string, ``"a" "b"`` one ``ast.Constant``, ...). Where
+# ``ast`` holds a LibCST ``Name`` as a string (an attribute's name, a keyword, a
+# parameter, a function's or class's name) or as a constant (``True``), the range
+# of the name is worked out from its ast node, so that every ``Name`` but a few
+# rare ones (``global a``, ``except E as e``, match captures) has its ast range: the
+# LibCST side then numbers the nodes of a bucket in bulk, with C-level filters over
+# the walk's order, and only for the buckets asked about. The engine checks after
+# its walk that the counts agree in every bucket asked
 # (:meth:`AstPositions.consistent`) and analyses the file again without them when
-# they do not; tests/test_positions_ast.py checks the ranges against the code-generated
-# ones.
+# they do not; tests/test_positions_ast.py checks the ranges against the
+# code-generated ones.
 
-# LibCST kind -> the bucket it is matched in; ast kind -> the same buckets.
+# LibCST kind -> the bucket it is matched in (a concatenation holding an f-string is
+# in "fstring", see AstPositions._exclude_inside).
 _CST_BUCKETS: dict[type[cst.CSTNode], str] = {
     cst.Name: "name",
     cst.Attribute: "attribute",
     cst.Call: "call",
     cst.Subscript: "subscript",
     cst.Comparison: "comparison",
+    cst.BooleanOperation: "boolean",
     cst.IfExp: "ifexp",
     cst.Assign: "assign",
     cst.AnnAssign: "annassign",
@@ -336,26 +345,44 @@ _CST_BUCKETS: dict[type[cst.CSTNode], str] = {
     cst.ImportFrom: "importfrom",
     cst.SimpleString: "string",
     cst.ConcatenatedString: "string",
-    cst.FunctionDef: "definition",
-    cst.ClassDef: "definition",
     cst.FormattedString: "fstring",
 }
+_BUCKETS: tuple[str, ...] = tuple(dict.fromkeys(_CST_BUCKETS.values()))
+# Bucket -> the LibCST kinds numbered in it.
+_BUCKET_KINDS: dict[str, frozenset[type[cst.CSTNode]]] = {
+    bucket: frozenset(
+        {kind for kind, its in _CST_BUCKETS.items() if its == bucket}
+        | ({cst.ConcatenatedString} if bucket == "fstring" else set())
+    )
+    for bucket in _BUCKETS
+}
+# ast kind -> the same buckets, for the nodes whose own range is matched.
 _AST_BUCKETS: dict[type[ast.AST], str] = {
     ast.Name: "name",
-    ast.Attribute: "attribute",
     ast.Call: "call",
     ast.Subscript: "subscript",
     ast.Compare: "comparison",
+    ast.BoolOp: "boolean",
     ast.IfExp: "ifexp",
     ast.Assign: "assign",
     ast.AnnAssign: "annassign",
     ast.Import: "import",
     ast.ImportFrom: "importfrom",
-    ast.Constant: "string",  # str and bytes only
-    ast.FunctionDef: "definition",
-    ast.AsyncFunctionDef: "definition",
-    ast.ClassDef: "definition",
     ast.JoinedStr: "fstring",
+}
+# ast kinds that hold a LibCST Name as a string or a constant (the "name" bucket gets
+# its range), or a string constant (the "string" bucket), handled one by one in
+# AstPositions._parse.
+_AST_ATTRIBUTE, _AST_CONSTANT, _AST_IDENTIFIER, _AST_DEFINITION, _AST_SINGLETON = range(5)
+_AST_SPECIAL: dict[type[ast.AST], int] = {
+    ast.Attribute: _AST_ATTRIBUTE,  # its own range, and its name's
+    ast.Constant: _AST_CONSTANT,  # a string, or True / False / None (a Name)
+    ast.arg: _AST_IDENTIFIER,  # a parameter: the name starts it
+    ast.keyword: _AST_IDENTIFIER,  # ``name=value`` (not ``**kwargs``)
+    ast.FunctionDef: _AST_DEFINITION,  # the name after ``def`` / ``class``
+    ast.AsyncFunctionDef: _AST_DEFINITION,
+    ast.ClassDef: _AST_DEFINITION,
+    ast.MatchSingleton: _AST_SINGLETON,  # ``case None:``, a Name in LibCST
 }
 _FORMATTED_STRINGS: tuple[type[cst.CSTNode], ...] = tuple(
     kind
@@ -368,15 +395,9 @@ _FORMATTED_STRINGS: tuple[type[cst.CSTNode], ...] = tuple(
 _AST_FORMATTED: tuple[type[ast.AST], ...] = tuple(
     kind for kind in (ast.JoinedStr, getattr(ast, "TemplateStr", None)) if kind is not None
 )
-_CONSTANT_NAMES = frozenset({"True", "False", "None"})
-# A Name child that is an identifier in ``ast``, not an expression: per parent kind,
-# the fields holding it (directly or as ``AsName.name``).
+# A Name child that is an identifier in ``ast`` without a position of its own: per
+# parent kind, the fields holding it (directly or as ``AsName.name``).
 _IDENTIFIER_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {
-    cst.FunctionDef: ("name",),
-    cst.ClassDef: ("name",),
-    cst.Attribute: ("attr",),
-    cst.Arg: ("keyword",),
-    cst.Param: ("name",),
     cst.NameItem: ("name",),
     cst.ExceptHandler: ("name",),
     cst.ExceptStarHandler: ("name",),
@@ -394,21 +415,22 @@ _IDENTIFIER_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {
         if kind is not None
     },
 }
-_CHECKED_PREFIX = re.compile(r"[\\\r\n]")
+# ``def`` or ``class`` and the whitespace after it, from where ast starts the
+# definition (its decorators apart): the name follows.
+_DEFINITION_KEYWORD = re.compile(r"(?:async[ \t\f]+)?(?:def|class)[ \t\f]+")
 
 # Nothing inside an import or an f-string has an ast match (its names are strings, an
 # f-string's positions are unreliable before Python 3.12).
 _OPAQUE: frozenset[type[cst.CSTNode]] = frozenset({cst.Import, cst.ImportFrom, *_FORMATTED_STRINGS})
-# Per LibCST kind the walk visits: (its bucket or None, the fields holding a Name that
-# is an identifier in ast).
-_SCANNED: dict[type[cst.CSTNode], tuple[str | None, tuple[str, ...]]] = {
-    **{kind: (bucket, ()) for kind, bucket in _CST_BUCKETS.items()},
-    **{kind: (_CST_BUCKETS.get(kind), fields) for kind, fields in _IDENTIFIER_FIELDS.items()},
-    **{kind: (_CST_BUCKETS.get(kind), ()) for kind in _OPAQUE},
-}
-# The kinds the engine's walk must record in its order (see AstPositions._number),
-# even where no visitor wants them.
-RECORDED_KINDS: frozenset[type[cst.CSTNode]] = frozenset(_SCANNED)
+# The kinds that leave some nodes inside them out of the buckets (see
+# AstPositions._exclude_inside): few, found in each new stretch of the walk's order
+# with one C-level filter.
+_EXCLUDING: frozenset[type[cst.CSTNode]] = frozenset(
+    {*_IDENTIFIER_FIELDS, *_OPAQUE, cst.ConcatenatedString, cst.BooleanOperation}
+)
+# The kinds the engine's walk must record in its order, even where no visitor wants
+# them.
+RECORDED_KINDS: frozenset[type[cst.CSTNode]] = frozenset({*_CST_BUCKETS, *_EXCLUDING})
 # Small statements: their range holds their semicolon, which ast's does not.
 _SMALL_STATEMENTS = (cst.Assign, cst.AnnAssign, cst.Import, cst.ImportFrom)
 
@@ -449,7 +471,8 @@ def _ast_fields(kind: type) -> tuple[str, ...]:
     return fields
 
 
-# line, byte column, end line and end byte column negated (see AstPositions._parse)
+# line, byte column, end line and end byte column negated (see AstPositions._parse);
+# a definition's name is recorded as the empty range where its ``def`` starts.
 _AstRange = tuple[int, int, int, int]
 
 
@@ -457,15 +480,6 @@ def _subtree(node: cst.CSTNode, into: set[int]) -> None:
     into.add(id(node))
     for child in child_nodes(node):
         _subtree(child, into)
-
-
-def _dotted_parts(node: cst.CSTNode | None, into: set[int]) -> None:
-    while isinstance(node, cst.Attribute):
-        into.add(id(node))
-        into.add(id(node.attr))
-        node = node.value
-    if node is not None:
-        into.add(id(node))
 
 
 class AstPositions:
@@ -477,11 +491,16 @@ class AstPositions:
         self._module = module
         self._source = source
         self._order = order
-        self._scanned = 0
-        self._counts: dict[str, int] = dict.fromkeys(set(_CST_BUCKETS.values()), 0)
-        self._index: dict[int, tuple[str, int]] = {}  # id(node) -> (bucket, position)
+        # The kinds of order[: _classified], whose exclusions are known.
+        self._kinds: list[type] = []
+        self._classified = 0
         self._excluded: set[int] = set()
-        self._definition_of_name: dict[int, cst.FunctionDef | cst.ClassDef] = {}
+        self._concatenation_bucket: dict[int, str] = {}  # id(ConcatenatedString) -> bucket
+        # Per bucket asked about: id(node) -> its position in the bucket, the walk's
+        # order numbered so far, and the nodes numbered ahead of the walk.
+        self._numbers: dict[str, dict[int, int]] = {}
+        self._numbered: dict[str, int] = {}
+        self._ahead: dict[str, set[int]] = {}
         self._formatted_root_of: dict[int, cst.CSTNode] = {}  # id(node inside) -> root
         self._formatted_positions: dict[int, NodePositions] = {}  # id(root) -> its own
         self._buckets: dict[str, list[_AstRange]] | None = None
@@ -500,8 +519,13 @@ class AstPositions:
             except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
                 self.usable = False
                 return None
-            found: dict[str, list[_AstRange]] = {name: [] for name in self._counts}
-            buckets_of = _AST_BUCKETS
+            found: dict[str, list[_AstRange]] = {name: [] for name in _BUCKETS}
+            # Sorted in source order, an enclosing node before the ones it starts
+            # with (``f()()``): the end negated.
+            list_of = {kind: found[bucket] for kind, bucket in _AST_BUCKETS.items()}
+            names, strings = found["name"], found["string"]
+            special_of = _AST_SPECIAL
+            ascii_only = self._ascii
             stack: list[Any] = [tree]
             pop, append, extend = stack.pop, stack.append, stack.extend
             while stack:
@@ -512,15 +536,15 @@ class AstPositions:
                     if not isinstance(node, ast.AST):
                         continue  # a name in a list of names (``global a, b``)
                     fields = _ast_fields(kind)
-                bucket = buckets_of.get(kind)
-                if bucket is not None and (
-                    kind is not ast.Constant or isinstance(node.value, (str, bytes))
-                ):
-                    # Sorted in source order, an enclosing node before the ones it
-                    # starts with (``f()()``): the end negated.
-                    found[bucket].append(
+                into = list_of.get(kind)
+                if into is not None:
+                    into.append(
                         (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset)
                     )
+                else:
+                    special = special_of.get(kind)
+                    if special is not None:
+                        self._special(node, special, names, strings, found, ascii_only)
                 for name in fields:
                     value = getattr(node, name, None)
                     if type(value) is list:
@@ -532,51 +556,149 @@ class AstPositions:
             self._buckets = found
         return self._buckets
 
-    def _scan(self) -> None:
-        """Number the nodes visited since the last scan."""
-        self._number(self._order[self._scanned :])
-        self._scanned = len(self._order)
+    @staticmethod
+    def _special(
+        node: Any,
+        special: int,
+        names: list[_AstRange],
+        strings: list[_AstRange],
+        found: dict[str, list[_AstRange]],
+        ascii_only: bool,
+    ) -> None:
+        """Bucket an ast node that holds a LibCST ``Name`` as a string or constant, or
+        is a string constant (see _AST_SPECIAL)."""
+        if special == _AST_CONSTANT:
+            value = node.value
+            if type(value) is str or type(value) is bytes:
+                into = strings
+            elif value is True or value is False or value is None:
+                into = names
+            else:
+                return
+            into.append((node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset))
+        elif special == _AST_ATTRIBUTE:
+            line, end_line, end = node.lineno, node.end_lineno, node.end_col_offset
+            found["attribute"].append((line, node.col_offset, -end_line, -end))
+            # The name ends the attribute (nothing of it after, not even parentheses).
+            attr = node.attr
+            size = len(attr) if ascii_only else len(attr.encode("utf-8"))
+            names.append((end_line, end - size, -end_line, -end))
+        elif special == _AST_IDENTIFIER:
+            identifier = node.arg
+            if identifier is not None:  # not ``**kwargs``
+                line, column = node.lineno, node.col_offset
+                size = len(identifier) if ascii_only else len(identifier.encode("utf-8"))
+                names.append((line, column, -line, -column - size))
+        elif special == _AST_DEFINITION:
+            # After any decorator and before the rest: where placed, see _definition_name.
+            line, column = node.lineno, node.col_offset
+            names.append((line, column, -line, -column))
+        else:  # _AST_SINGLETON
+            names.append((node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset))
 
-    def _number(self, nodes: list[cst.CSTNode]) -> None:
-        """Number ``nodes`` (the next ones in the walk's order) per bucket, leaving out
-        the ones ``ast`` has no node for; a node numbered already keeps its number."""
-        index, counts, excluded = self._index, self._counts, self._excluded
-        scanned = _SCANNED
-        for node in nodes:
-            kind = type(node)
-            what = scanned.get(kind)
-            if what is None:
-                continue
-            bucket, fields = what
-            if fields:
-                for name in fields:
-                    child = getattr(node, name)
-                    if type(child) is cst.AsName:
-                        child = child.name
-                    if child is not None:
-                        excluded.add(id(child))
-                if kind is cst.FunctionDef or kind is cst.ClassDef:
-                    definition = cast("cst.FunctionDef | cst.ClassDef", node)
-                    self._definition_of_name[id(definition.name)] = definition
-            elif kind in _OPAQUE:
-                if bucket == "fstring" and id(node) not in excluded:
-                    self._formatted_root(node)
-                else:
-                    for child in child_nodes(node):
-                        _subtree(child, excluded)
-            elif (
-                kind is cst.ConcatenatedString
-                and id(node) not in excluded
-                and self._concatenation(node)  # type: ignore[arg-type]
+    def _classify(self) -> None:
+        """Learn the kinds of the nodes visited since, and what their exclusions
+        leave out of the buckets (the few nodes of the _EXCLUDING kinds)."""
+        order = self._order
+        start, end = self._classified, len(order)
+        if start == end:
+            return
+        segment = order[start:end]
+        kinds = list(map(type, segment))
+        self._kinds += kinds
+        for node in compress(segment, map(_EXCLUDING.__contains__, kinds)):
+            self._exclude_inside(node)
+        self._classified = end
+
+    def _exclude_inside(self, node: cst.CSTNode) -> None:
+        """Leave out of the buckets the nodes inside ``node`` that ``ast`` has no
+        match for (an import's names, an identifier without a position, what is
+        inside an f-string or a concatenation); again for the same node is a no-op."""
+        kind = type(node)
+        excluded = self._excluded
+        fields = _IDENTIFIER_FIELDS.get(kind)
+        if fields is not None:
+            for name in fields:
+                child = getattr(node, name)
+                if type(child) is cst.AsName:
+                    child = child.name
+                if child is not None:
+                    excluded.add(id(child))
+        elif kind is cst.ConcatenatedString:
+            if id(node) not in excluded:
+                self._concatenation_bucket[id(node)] = (
+                    "fstring" if self._concatenation(node) else "string"  # type: ignore[arg-type]
+                )
+        elif kind is cst.BooleanOperation:
+            # ``a or b or c`` is one ast.BoolOp of three values, two LibCST nodes: the
+            # left one, without parentheses of its own, has no match.
+            left = node.left  # type: ignore[attr-defined]
+            if (
+                type(left) is cst.BooleanOperation
+                and not left.lpar
+                and type(left.operator) is type(node.operator)  # type: ignore[attr-defined]
             ):
-                bucket = "fstring"
-            key = id(node)
-            if bucket is None or key in excluded or key in index:
-                continue
-            if kind is cst.Name and node.value in _CONSTANT_NAMES:  # type: ignore[attr-defined]
-                continue
-            index[key] = (bucket, counts[bucket])
-            counts[bucket] += 1
+                excluded.add(id(left))
+        elif kind is cst.FormattedString and id(node) not in excluded:
+            self._formatted_root(node)
+        else:  # an import, or an f-string inside another
+            for child in child_nodes(node):
+                _subtree(child, excluded)
+
+    def _number(self, bucket: str) -> dict[int, int]:
+        """The bucket's numbers, extended over the nodes classified since."""
+        numbers = self._numbers.get(bucket)
+        if numbers is None:
+            numbers = self._numbers[bucket] = {}
+            self._numbered[bucket] = 0
+        start, end = self._numbered[bucket], self._classified
+        if start < end:
+            kinds_in = _BUCKET_KINDS[bucket]
+            nodes = compress(
+                self._order[start:end], map(kinds_in.__contains__, self._kinds[start:end])
+            )
+            self._add_numbers(bucket, numbers, nodes)
+            self._numbered[bucket] = end
+        return numbers
+
+    def _add_numbers(
+        self, bucket: str, numbers: dict[int, int], nodes: Iterable[cst.CSTNode]
+    ) -> list[int]:
+        """Number ``nodes`` of the bucket's kinds (the next ones in the walk's order),
+        less the ones left out and the ones numbered ahead of the walk already; the
+        keys numbered."""
+        if cst.ConcatenatedString in _BUCKET_KINDS[bucket]:
+            of_concatenation = self._concatenation_bucket
+            nodes = [
+                node
+                for node in nodes
+                if type(node) is not cst.ConcatenatedString
+                or of_concatenation.get(id(node)) == bucket
+            ]
+        keys: Iterable[int] = map(id, nodes)
+        if self._excluded:
+            keys = filterfalse(self._excluded.__contains__, keys)
+        keys = list(keys)
+        ahead = self._ahead.get(bucket)
+        if ahead:  # the walk reaches nodes numbered ahead of it: they keep their number
+            ahead.difference_update(keys)
+            keys = [key for key in keys if key not in numbers]
+        numbers.update(zip(keys, count(len(numbers))))
+        return keys
+
+    def _bucket_of(self, node: cst.CSTNode) -> str | None:
+        kind = type(node)
+        if kind is cst.ConcatenatedString:
+            return self._concatenation_bucket.get(id(node))
+        return _CST_BUCKETS.get(kind)
+
+    def _position(self, node: cst.CSTNode) -> tuple[str, int] | None:
+        """The node's bucket and position in it, once visited (or looked ahead)."""
+        bucket = self._bucket_of(node)
+        if bucket is None:
+            return None
+        index = self._number(bucket).get(id(node))
+        return None if index is None else (bucket, index)
 
     def _look_ahead(self, target: cst.CSTNode) -> bool:
         """Number the nodes of the last visited node's subtree up to ``target``, when it
@@ -591,12 +713,23 @@ class AstPositions:
             node = stack.pop()
             ahead.append(node)
             if node is target:
-                self._number(ahead)
-                return True
+                break
             children = child_nodes(node)
             children.reverse()
             stack.extend(children)
-        return False
+        else:
+            return False
+        for node in ahead:
+            if type(node) in _EXCLUDING:
+                self._exclude_inside(node)
+        bucket = self._bucket_of(target)
+        if bucket is not None:
+            numbers = self._number(bucket)  # first the nodes the walk visited
+            kinds_in = _BUCKET_KINDS[bucket]
+            fresh = [node for node in ahead if type(node) in kinds_in]
+            added = self._add_numbers(bucket, numbers, fresh)
+            self._ahead.setdefault(bucket, set()).update(added)
+        return True
 
     def _concatenation(self, node: cst.ConcatenatedString) -> bool:
         """``"a" "b"`` is one ``ast.Constant`` (its parts none), or one
@@ -666,44 +799,48 @@ class AstPositions:
         kind or context without a match, ``ast`` cannot parse the file)."""
         if not self.usable:
             return None
-        if self._scanned < len(self._order):
-            self._scan()
         kind = type(node)
+        bucket = _CST_BUCKETS.get(kind)
+        if bucket is None:
+            return None
         if kind in _SMALL_STATEMENTS and (
             node.semicolon is not MaybeSentinel.DEFAULT  # type: ignore[attr-defined]
         ):
             return None  # its range holds the semicolon: code generation
+        if self._classified < len(self._order):
+            self._classify()
         key = id(node)
-        entry = self._index.get(key)
-        if entry is None:
-            definition = self._definition_of_name.get(key)
-            if definition is not None:
-                return self._name_of(definition, node)
-            if kind not in _CST_BUCKETS:
-                return None
+        if kind is cst.ConcatenatedString:
+            bucket = self._concatenation_bucket.get(key, "")
+        # The bucket's numbers, extended over the walk's latest nodes if need be.
+        numbers = self._numbers.get(bucket)
+        if numbers is None or self._numbered[bucket] < self._classified:
+            numbers = self._number(bucket) if bucket else {}
+        index = numbers.get(key)
+        if index is None:
             root = self._formatted_root_of.get(key)
-            if root is not None:
-                return self._inside_formatted(node, root)
-            if not self._look_ahead(node):
-                return None
-            entry = self._index.get(key)
-            if entry is None:
+            if root is None and key not in self._excluded and self._look_ahead(node):
+                position = self._position(node)
                 root = self._formatted_root_of.get(key)
+                if position is not None:
+                    bucket, index = position
+            if index is None:
                 return None if root is None else self._inside_formatted(node, root)
-        bucket, position = entry
-        if bucket == "definition":  # matched for its name only
-            return None
         if bucket == "fstring" and kind is not cst.FormattedString:
             return None  # ast's range of "a" f"b" is unreliable before Python 3.12
-        buckets = self._parse()
+        buckets = self._buckets
         if buckets is None:
-            return None
+            buckets = self._parse()
+            if buckets is None:
+                return None
         found = buckets[bucket]
-        if position >= len(found):
+        if index >= len(found):
             self.usable = False
             return None
-        line, byte_column, end_line, end_byte_column = found[position]
+        line, byte_column, end_line, end_byte_column = found[index]
         end_line, end_byte_column = -end_line, -end_byte_column
+        if kind is cst.Name and end_byte_column == byte_column and end_line == line:
+            return self._definition_name(node, line, byte_column)
         if self._ascii:
             result = (line, byte_column, end_line, end_byte_column)
         else:
@@ -719,37 +856,28 @@ class AstPositions:
         self.used = True
         return result
 
-    def _name_of(
-        self, definition: cst.FunctionDef | cst.ClassDef, name: cst.CSTNode
+    def _definition_name(
+        self, name: cst.CSTNode, line: int, byte_column: int
     ) -> tuple[int, int, int, int] | None:
         """A function's or class's name: after ``def`` / ``class`` and its
         whitespace, where ``ast`` starts the definition (its decorators apart)."""
-        if isinstance(definition, cst.FunctionDef):
-            prefix = f"def{definition.whitespace_after_def.value}"
-            if definition.asynchronous is not None:
-                whitespace = definition.asynchronous.whitespace_after.value
-                prefix = f"async{whitespace}{prefix}"
-        else:
-            prefix = f"class{definition.whitespace_after_class.value}"
-        if _CHECKED_PREFIX.search(prefix):  # a line continuation: code generation
+        if self._lines is None:
+            self._lines = _NEWLINE.split(self._source)
+        text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+        keyword = _DEFINITION_KEYWORD.match(text, self._column(line, byte_column))
+        if keyword is None:
+            self.usable = False  # no definition there: the trees disagree
             return None
-        entry = self._index.get(id(definition))
-        buckets = self._parse()
-        if entry is None or buckets is None:
-            return None
-        found = buckets["definition"]
-        if entry[1] >= len(found):
-            self.usable = False
-            return None
-        line, byte_column, _, _ = found[entry[1]]
-        start = self._column(line, byte_column) + len(prefix)
+        start = keyword.end()
+        if text.startswith("\\", start):
+            return None  # a line continuation before the name: code generation
         value = name.value  # type: ignore[attr-defined]
-        result = (line, start, line, start + len(value))
-        if self._text(result) != value:
+        end = start + len(value)
+        if text[start:end] != value or ("a" + text[end : end + 1]).isidentifier():
             self.usable = False
             return None
         self.used = True
-        return result
+        return line, start, line, end
 
     def _text(self, found: tuple[int, int, int, int]) -> str:
         if self._lines is None:
@@ -785,22 +913,25 @@ class AstPositions:
         return " ".join(text.split())[:limit]
 
     def number_all(self) -> None:
-        """Parse with ``ast`` and number every node visited so far: what answering
-        a first question costs at the end of the walk (benchmarks/floor.py)."""
-        self._scan()
+        """Parse with ``ast`` and number every bucket over the nodes visited so far:
+        what answering a question of every kind costs at the end of the walk
+        (benchmarks/floor.py)."""
+        self._classify()
         self._parse()
+        for bucket in _BUCKETS:
+            self._number(bucket)
 
     def consistent(self) -> bool:
-        """Whether every range given came from matching trees: the walk is over,
-        every node is numbered, and each bucket has as many nodes in both."""
+        """Whether every range given came from matching trees: the walk is over, and
+        each bucket asked about has as many nodes in both."""
         if not self.used:
             return True
         if not self.usable:
             return False
-        self._scan()
+        self._classify()
         buckets = self._parse()
         return buckets is not None and all(
-            len(buckets[name]) == count for name, count in self._counts.items()
+            len(buckets[bucket]) == len(self._number(bucket)) for bucket in list(self._numbers)
         )
 
 
