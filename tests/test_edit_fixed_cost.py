@@ -184,3 +184,62 @@ def test_importing_the_command_line_and_a_command_sets_off_almost_no_collection(
     # Without the pause: about 40 (click and the engine make ~100k objects).
     assert int(out[0]) < 5, out
     assert out[1:] == ["True", "0"]
+
+
+PYPROJECT = """\
+[project]
+name = "shop"
+
+[tool.integ-lint]
+select = ["IL1"]
+
+[tool.importlinter]
+root_package = "shop"
+
+[[tool.importlinter.contracts]]
+name = "orders never import billing"
+type = "forbidden"
+source_modules = ["shop.orders"]
+forbidden_modules = ["shop.billing"]
+
+[tool.setuptools.packages.find]
+where = ["src"]
+"""
+
+
+def test_a_run_parses_the_projects_pyproject_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader, import-linter's adopter and the layout each read pyproject.toml;
+    the text is parsed once and each gets its own copy."""
+    import tomllib
+    from click.testing import CliRunner
+
+    from integ_lint.cli import main
+    from integ_lint.files import toml_text
+
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "src" / "shop").mkdir(parents=True)
+    for module in ("__init__", "orders", "billing"):
+        (tmp_path / "src" / "shop" / f"{module}.py").write_text("import os\n")
+    toml_text._parsed.cache_clear()
+    parsed: list[str] = []
+    real_loads = tomllib.loads
+
+    def counting(text: str, **kwargs: object) -> dict[str, object]:
+        parsed.append(text)
+        return real_loads(text)
+
+    monkeypatch.setattr(tomllib, "loads", counting)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "-j", "1", "."])
+    assert result.exit_code in (0, 1), result.output
+    assert parsed.count(PYPROJECT) == 1
+    first = toml_text.parse_toml(PYPROJECT)
+    first["tool"]["integ-lint"]["select"].append("IL9")  # a caller changing its copy
+    assert toml_text.parse_toml(PYPROJECT)["tool"]["integ-lint"]["select"] == ["IL1"]
+    assert parsed.count(PYPROJECT) == 1
+    with pytest.raises(toml_text.TOMLDecodeError):
+        toml_text.parse_toml("[broken")
+    with pytest.raises(toml_text.TOMLDecodeError):
+        toml_text.parse_toml("[broken")

@@ -26,6 +26,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from integ_lint.files.toml_text import parse_toml
+
 ORIGIN = "_origin"
 SESSION = "_session"
 ERROR = "_error"
@@ -105,7 +107,7 @@ def _read_ini(path: Path) -> ImportLinterConfig | None:
 def _read_toml(path: Path) -> ImportLinterConfig | None:
     label = f"{path.name} [tool.{INI_SECTION}]"
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = parse_toml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return ImportLinterConfig(path, label, error=f"cannot read: {exc}")
     tool = document.get("tool", {})

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from integ_lint.config.errors import ConfigError
 from integ_lint.config.roots import LayoutError, configured_roots
 from integ_lint.config.settings import BUILTIN_SECTIONS, GeneralSettings, Section
+from integ_lint.files.toml_text import parse_toml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -170,7 +171,7 @@ def _read_document(path: Path, label: str, what: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{label}: cannot read {what}: {exc}") from None
     try:
-        return tomllib.loads(text)
+        return parse_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: invalid TOML in {what}: {exc}") from None
 

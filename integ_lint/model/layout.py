@@ -39,6 +39,7 @@ from typing import Any
 
 from integ_lint.config.roots import SOURCE_ROOTS_KEY, configured_roots
 from integ_lint.files.source import HEAD_BYTES
+from integ_lint.files.toml_text import parse_toml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -108,7 +109,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     )
 
     try:
-        return tomllib.loads(read_regular_file(path, SCAN_LIMIT_BYTES).decode("utf-8"))
+        return parse_toml(read_regular_file(path, SCAN_LIMIT_BYTES).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 
