@@ -243,3 +243,22 @@ def test_a_run_parses_the_projects_pyproject_once(
         toml_text.parse_toml("[broken")
     with pytest.raises(toml_text.TOMLDecodeError):
         toml_text.parse_toml("[broken")
+
+
+def test_an_entry_tag_is_the_hmac_of_its_payload_under_the_current_secret(
+    tmp_path: Path,
+) -> None:
+    import hmac
+
+    from integ_lint.engine.cache import TAG_SIZE, FileCache
+
+    cache = FileCache(tmp_path / "c", "ns", max_bytes=1 << 20, secret=b"k" * 32)
+
+    def expected(secret: bytes, payload: bytes) -> bytes:
+        return hmac.new(secret, payload, hashlib.blake2b).digest()[:TAG_SIZE]
+
+    for payload in (b"", b"x", os.urandom(700), os.urandom(5000)):
+        assert cache._tag(payload) == expected(b"k" * 32, payload)
+        assert cache._tag(memoryview(payload)) == expected(b"k" * 32, payload)
+    cache.secret = b"j" * 32  # another key: tags under it, not the first one's
+    assert cache._tag(b"abc") == expected(b"j" * 32, b"abc") != expected(b"k" * 32, b"abc")

@@ -692,6 +692,7 @@ class FileCache:
         self.namespace = namespace
         self.max_bytes = max_bytes
         self.secret = secret if secret is not None else _secret(str(user_key_file()))
+        self._keyed: tuple[bytes, hmac.HMAC] | None = None  # see _tag
         self.stats = CacheStats()
         self._ready = False
         self._shards: set[str] = set()
@@ -766,7 +767,14 @@ class FileCache:
         return self.directory / ENTRY_DIR / key[:2] / key
 
     def _tag(self, payload: bytes | memoryview) -> bytes:
-        return hmac.new(self.secret, payload, hashlib.blake2b).digest()[:TAG_SIZE]
+        # The HMAC keyed once (its padded key hashed) and copied per tag: a warm run
+        # tags every entry it reads (napari: 850, 6.5 -> 4 us each).
+        keyed = self._keyed
+        if keyed is None or keyed[0] is not self.secret:
+            keyed = self._keyed = (self.secret, hmac.new(self.secret, digestmod=hashlib.blake2b))
+        tagger = keyed[1].copy()
+        tagger.update(payload)
+        return tagger.digest()[:TAG_SIZE]
 
     def _authentic(self, tag: bytes, payload: memoryview) -> bool:
         return hmac.compare_digest(tag, self._tag(payload))
