@@ -17,7 +17,11 @@ TREE is edited in place: pass a copy (``cp -r benchmarks/corpora/eco-napari-0.9.
 /tmp/me/napari``). The edits (``EDIT_KINDS``) are text-level, located with CPython's
 ``ast`` (the tree is parsed, never executed): a function added (calling nothing,
 builtins, a same-file function, an imported project function, a method via self, a
-blocking call), removed or renamed; a call added inside a function (time.sleep,
+blocking call), removed or renamed; a function added that calls existing ones (edges
+into the graph: the file's first function, another of the file, one imported from
+another file; returned, dropped, stored, guarded by a running-loop check or handed to
+a thread; from a sync, async, decorated or test function), and such a function
+removed again; a call added inside a function (time.sleep,
 requests.get, asyncio.run, loop.run_until_complete, thread and executor submissions,
 same-file and self calls, config reads) or removed; an import added, removed or
 aliased; a base class changed; a method added that overrides a base's; ``async``
@@ -39,7 +43,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -318,6 +322,82 @@ def add_function(ctx: EditContext) -> str:
         where = "at the end"
     _write(ctx, _with_import(text, needed))
     return f"{head} {name} added {where}, body: {variant}"
+
+
+# How a function added by add_edge_function calls one it targets: each shape is a call
+# the call graph's summary judges into a sink or sends to its fall-backs (a dropped
+# coroutine, a guarded site, a call made in a thread).
+EDGE_SHAPES = (
+    ("return", "    return {call}\n", ""),
+    ("statement", "    {call}\n", ""),
+    ("stored", "    result = {call}\n", ""),
+    (
+        "guarded",
+        "    try:\n        asyncio.get_running_loop()\n    except RuntimeError:\n        {call}\n",
+        "import asyncio",
+    ),
+    ("in-a-thread", "    threading.Thread(target={name}).start()\n", "import threading"),
+)
+EDGE_WEIGHTS = (4, 3, 2, 1, 1)  # mostly the plain shapes a user writes
+
+
+def add_edge_function(ctx: EditContext) -> str:
+    """A new function that calls existing ones (edges added to the call graph): the
+    file's first function (the benchmark's edit), another of the same file, or one
+    imported from another file; mostly a plain undecorated sync function (the shape
+    the graph's summary may judge inert), sometimes async, decorated or a test."""
+    tops = _top_functions(ctx.source)
+    targets: list[tuple[str, str]] = []  # (name called, import needed)
+    if tops:
+        targets.append((tops[0].name, ""))
+    for _ in range(ctx.rng.choice([0, 0, 1, 1, 2])):
+        if tops and ctx.rng.random() < 0.5:
+            targets.append((ctx.rng.choice(tops).name, ""))
+        else:
+            try:
+                module, target = _project_function(ctx.files, ctx.rng, ctx.source.relpath)
+            except NotApplicable:
+                continue
+            targets.append((target, f"from {module} import {target}"))
+    if not targets:
+        raise NotApplicable("no function to call")
+    name = ctx.fresh("sweep_edge")
+    kind = ctx.rng.choices(["sync", "async", "decorated", "test"], weights=[6, 2, 1, 1])[0]
+    head = "async def" if kind == "async" else "def"
+    if kind == "test":
+        name = ctx.fresh("test_sweep_edge")
+    decorator = "@functools.lru_cache(maxsize=None)\n" if kind == "decorated" else ""
+    needed = {"import functools"} if decorator else set()
+    body, shapes = "", []
+    for target, imported in targets:
+        shape, template, shape_import = ctx.rng.choices(EDGE_SHAPES, EDGE_WEIGHTS)[0]
+        body += template.format(call=f"{target}()", name=target)
+        shapes.append(f"{shape} {target}()")
+        needed |= {imported, shape_import} - {""}
+    function = f"{decorator}{head} {name}(values=()):\n{body}"
+    if ctx.rng.random() < 0.5:
+        lines = ctx.source.lines
+        lines.insert(_after_imports(ctx.source), "\n\n" + function + "\n\n")
+        text, where = "".join(lines), "after the imports"
+    else:
+        text, where = ctx.source.text.rstrip("\n") + "\n\n\n" + function, "at the end"
+    for statement in sorted(needed):
+        text = _with_import(text, statement)
+    _write(ctx, text)
+    return f"{kind} {name} added {where}, calling: {', '.join(shapes)}"
+
+
+def remove_added_function(ctx: EditContext) -> str:
+    """A top-level function an earlier edit of the sweep added removed again (the undo
+    of an added edge, judged from a memo whose graph may or may not have it)."""
+    added = [f for f in _top_functions(ctx.source) if "sweep_" in f.name and not f.decorator_list]
+    if not added:
+        raise NotApplicable("no function the sweep added")
+    node = ctx.rng.choice(added)
+    lines = ctx.source.lines
+    del lines[node.lineno - 1 : node.end_lineno or node.lineno]
+    _write(ctx, "".join(lines))
+    return f"added function {node.name} removed"
 
 
 def add_method(ctx: EditContext) -> str:
@@ -662,6 +742,8 @@ def rename_file(ctx: EditContext) -> str:
 
 EDIT_KINDS: dict[str, Callable[[EditContext], str]] = {
     "add-function": add_function,
+    "add-edge-function": add_edge_function,
+    "remove-added-function": remove_added_function,
     "add-method": add_method,
     "remove-function": remove_function,
     "rename-function": rename_function,
@@ -683,6 +765,9 @@ EDIT_KINDS: dict[str, Callable[[EditContext], str]] = {
 WEIGHTS = {kind: 1.0 for kind in EDIT_KINDS} | {
     "add-call": 3.0,
     "add-function": 2.0,
+    "add-edge-function": 2.0,
+    # applies only in a file an earlier edit added a function to: often drawn in vain
+    "remove-added-function": 3.0,
     "schema-field": 2.0,
     "delete-file": 0.3,
     "rename-file": 0.3,
@@ -690,17 +775,24 @@ WEIGHTS = {kind: 1.0 for kind in EDIT_KINDS} | {
 }
 
 
-def random_edit(root: Path, rng: random.Random, serial: int, files: list[str] | None = None) -> str:
+def random_edit(
+    root: Path,
+    rng: random.Random,
+    serial: int,
+    files: list[str] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> str:
     """Apply one seeded edit to the tree at ``root``; return what it did (file, kind,
-    detail). ``files`` restricts the files picked (relative paths)."""
+    detail). ``files`` restricts the files picked (relative paths), ``kinds`` the kinds
+    of edit (names of ``EDIT_KINDS``)."""
     candidates = files if files is not None else python_files(root)
     candidates = [f for f in candidates if (root / f).is_file()]
     if not candidates:
         raise RuntimeError(f"no Python file left to edit under {root}")
-    kinds = sorted(EDIT_KINDS)
+    drawn = sorted(kinds if kinds is not None else EDIT_KINDS)
     for _ in range(200):
         relpath = rng.choice(candidates)
-        kind = rng.choices(kinds, weights=[WEIGHTS[k] for k in kinds])[0]
+        kind = rng.choices(drawn, weights=[WEIGHTS[k] for k in drawn])[0]
         try:
             ctx = EditContext(root, relpath, rng, serial)
             return f"{relpath}: {kind}: {EDIT_KINDS[kind](ctx)}"
@@ -770,6 +862,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select", default=None, help="codes (default: the config's rules)")
     parser.add_argument("--jobs", default="1", help="integ-lint -j (default 1)")
     parser.add_argument("--keep-going", action="store_true", help="go on after a mismatch")
+    parser.add_argument(
+        "--kinds",
+        default=None,
+        help=f"comma-separated kinds of edit (default all: {','.join(EDIT_KINDS)})",
+    )
     options = parser.parse_args(argv)
 
     tree = options.tree.resolve()
@@ -779,10 +876,14 @@ def main(argv: list[str] | None = None) -> int:
     if options.select:
         arguments += ["--select", options.select]
     rng = random.Random(options.seed)
+    kinds = options.kinds.split(",") if options.kinds else None
+    unknown = sorted(set(kinds or ()) - set(EDIT_KINDS))
+    if unknown:
+        parser.error(f"unknown kinds of edit: {', '.join(unknown)}")
     _check(tree, arguments, cache=True)  # warm the cache and the memo
     mismatches = 0
     for serial in range(1, options.edits + 1):
-        what = random_edit(tree, rng, serial)
+        what = random_edit(tree, rng, serial, kinds=kinds)
         warm, warm_seconds = _check(tree, arguments, cache=True)
         cold, cold_seconds = _check(tree, arguments, cache=False)
         same = warm == cold
