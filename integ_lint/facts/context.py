@@ -191,23 +191,29 @@ class FileContext:
         # positions then come from CPython's ast where they can (positions.py).
         self.visited: list[cst.CSTNode] | None = None
         self._scope_stack: list[str] = []
+        # Each enclosing scope's qualified name, outermost first: ``scope`` is read for
+        # most calls and attributes of a file (every collector's sites), a scope is
+        # entered once per class or function, so the name is joined there.
+        self._scopes: list[str] = [""]
+        self.scope = ""
+        """Qualified name of the enclosing class/function (``""`` at module level)."""
         self._role = role
 
     # -- scope -----------------------------------------------------------------
-    @property
-    def scope(self) -> str:
-        """Qualified name of the enclosing class/function (``""`` at module level)."""
-        return ".".join(self._scope_stack)
-
     @property
     def scope_stack(self) -> Sequence[str]:
         return tuple(self._scope_stack)
 
     def push_scope(self, name: str) -> None:
         self._scope_stack.append(name)
+        scope = f"{self.scope}.{name}" if self._scope_stack[1:] else name
+        self._scopes.append(scope)
+        self.scope = scope
 
     def pop_scope(self) -> None:
         self._scope_stack.pop()
+        self._scopes.pop()
+        self.scope = self._scopes[-1]
 
     # -- names -----------------------------------------------------------------
     def resolve(self, node: cst.BaseExpression) -> str | None:

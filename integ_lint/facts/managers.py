@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from sys import intern
-from typing import Any
+from typing import Any, NamedTuple
 
 import libcst as cst
 
@@ -77,10 +77,10 @@ class _Frame:
     locals: dict[str, tuple[Root, tuple[str, ...]]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Pos:
+class _Pos(NamedTuple):
     """Where a record's site is, resolved in :meth:`ManagerFactCollector.collect`
-    (positions are computed once per file, only when something was recorded)."""
+    (positions are computed once per file, only when something was recorded). A
+    tuple: one is made for most attribute chains and calls of a file."""
 
     node: cst.CSTNode
     scope: str
@@ -129,7 +129,7 @@ class ManagerFactCollector(FactCollector):
     def _annotation_refs(self, node: cst.BaseExpression | None, depth: int = 0) -> tuple[str, ...]:
         if node is None or depth > 5:
             return ()
-        if isinstance(node, cst.SimpleString):
+        if type(node) is cst.SimpleString:
             text = node.evaluated_value
             if not isinstance(text, str):
                 return ()
@@ -138,11 +138,11 @@ class ManagerFactCollector(FactCollector):
             except Exception:
                 return ()
             return self._annotation_refs(parsed, depth + 1)
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.BitOr:
             return self._annotation_refs(node.left, depth + 1) + self._annotation_refs(
                 node.right, depth + 1
             )
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             head = dotted_name(node.value) or ""
             if head.rsplit(".", 1)[-1] not in _WRAPPERS:
                 return ()
@@ -191,7 +191,7 @@ class ManagerFactCollector(FactCollector):
 
     def _value(self, node: cst.BaseExpression) -> tuple[Root, tuple[str, ...]] | None:
         """(root, attrs) of a value expression: a construction or a chain."""
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             dotted = dotted_name(node.func)
             ref = self._ref(node.func)
             if (
@@ -249,7 +249,7 @@ class ManagerFactCollector(FactCollector):
         frame = _Frame(owner=owner, self_name=self_name)
         all_params = [*params, *node.params.kwonly_params]
         for extra in (node.params.star_arg, node.params.star_kwarg):
-            if isinstance(extra, cst.Param):
+            if type(extra) is cst.Param:
                 all_params.append(extra)
         for param in all_params:
             name = param.name.value
@@ -350,17 +350,18 @@ class ManagerFactCollector(FactCollector):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if id(node) in self._inner or self._import_depth:
             return
+        # Outside a function the chain's inner attributes, visited next, are outside
+        # one too: nothing to mark.
+        frame = self._frame()
+        if frame is None:
+            return
         inner: cst.BaseExpression = node.value
-        while isinstance(inner, cst.Attribute):
+        while type(inner) is cst.Attribute:
             self._inner.add(id(inner))
             inner = inner.value
         dotted = dotted_name(node)
         if not dotted:
             return
-        frame = self._frame()
-        if frame is None:
-            return
-        pos = self._pos(node)
         head, *rest = dotted.split(".")
         bound = self._lookup(head)
         if bound is None:
@@ -371,18 +372,18 @@ class ManagerFactCollector(FactCollector):
             return  # ``self.x`` alone reaches nothing beyond the class itself
         via_local = head in frame.locals or _is_outer_local(self._stack, head)
         chain = partial(Chain, owner=frame.owner, root=root, attrs=attrs, via_local=via_local)
-        self._chains.append((chain, pos))
+        self._chains.append((chain, self._pos(node)))
 
     def visit_Call(self, node: cst.Call) -> None:
         func = dotted_name(node.func)
         if not func:
             return
-        pos = self._pos(node)
         frame = self._frame()
         if frame is None or not frame.self_name:
             return
+        pos = self._pos(node)
         for arg in node.args:
-            if not (isinstance(arg.value, cst.Name) and arg.value.value == frame.self_name):
+            if not (type(arg.value) is cst.Name and arg.value.value == frame.self_name):
                 continue
             if self._lookup(frame.self_name) != (Root(SELF, frame.self_name), ()):
                 continue

@@ -22,7 +22,7 @@ import libcst as cst
 
 from integ_lint.facts.collector import FactCollector
 from integ_lint.facts.context import FileContext, dotted_name, modules_imported, names_imported
-from integ_lint.facts.syntax import MarkedBlocks, child_nodes, subclass_test
+from integ_lint.facts.syntax import MarkedBlocks, child_nodes, is_terminal, subclass_test
 from integ_lint.findings.model import Site
 
 KEY = "messages"
@@ -346,7 +346,7 @@ class MessageFacts:
 
 
 def _string(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+    if type(node) is cst.SimpleString or type(node) is cst.ConcatenatedString:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
@@ -511,11 +511,11 @@ class MessageFactCollector(FactCollector):
             return
         target = node.targets[0].target
         if (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
+            type(target) is cst.Attribute
+            and type(target.value) is cst.Name
             and target.value.value == "self"
-            and isinstance(node.value, cst.Call)
-            and isinstance(node.value.func, (cst.Name, cst.Attribute))
+            and type(node.value) is cst.Call
+            and (type(node.value.func) is cst.Name or type(node.value.func) is cst.Attribute)
             and _class_like(node.value.func)
         ):
             # self._client = CDPSession(...): the attribute holds that class's instance
@@ -556,29 +556,31 @@ class MessageFactCollector(FactCollector):
                 self._signals.append(self._qualify(local))
 
     def _is_pyee_factory(self, value: cst.BaseExpression) -> bool:
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return False
         return (self.context.resolve(value.func) or "").startswith(PYEE_PREFIX)
 
     def _track_local(
         self, function: _Function, target: cst.BaseAssignTargetExpression, value: cst.BaseExpression
     ) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             function.dicts[target.value] = _literal_keys(value)
             function.instances.pop(target.value, None)
-            if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+            if type(value) is cst.Call and (
+                type(value.func) is cst.Name or type(value.func) is cst.Attribute
+            ):
                 built = self._ref(value.func)
                 if built and function.dicts[target.value] is None:
                     function.instances[target.value] = built
             function.got.pop(target.value, None)
             if (
-                isinstance(value, cst.Call)
-                and isinstance(value.func, cst.Attribute)
+                type(value) is cst.Call
+                and type(value.func) is cst.Attribute
                 and value.func.attr.value in QUEUE_GET_METHODS
                 and all(a.keyword is not None or _is_flag(a.value) for a in value.args)
             ) or (
-                isinstance(value, cst.Call)
-                and isinstance(value.func, cst.Attribute)
+                type(value) is cst.Call
+                and type(value.func) is cst.Attribute
                 and any(p.matches(value.func) for p in self._receive_patterns)
             ):
                 receiver = dotted_name(value.func.value) or ""
@@ -586,8 +588,8 @@ class MessageFactCollector(FactCollector):
                     function.got[target.value] = (receiver, self._site(value))
                     function.uses_queues = True
         elif (
-            isinstance(target, cst.Subscript)
-            and isinstance(target.value, cst.Name)
+            type(target) is cst.Subscript
+            and type(target.value) is cst.Name
             and target.value.value in function.dicts
             and len(target.slice) == 1
             and isinstance(target.slice[0].slice, cst.Index)
@@ -692,7 +694,7 @@ class MessageFactCollector(FactCollector):
         positional = [*params.posonly_params, *params.params]
         named = [*params.params, *params.kwonly_params]
         var_kwargs = ""
-        if isinstance(params.star_kwarg, cst.Param):
+        if type(params.star_kwarg) is cst.Param:
             var_kwargs = params.star_kwarg.name.value
         is_method = bool(self._stack) and isinstance(self._stack[-1], str)
         annotations: dict[str, str] = {}
@@ -797,7 +799,7 @@ class MessageFactCollector(FactCollector):
             function is not None
             and id(node) not in self._called
             and id(node) not in self._written
-            and isinstance(node.value, cst.Name)
+            and type(node.value) is cst.Name
             and node.value.value in function.annotations
             and not node.attr.value.startswith("_")
         ):
@@ -813,7 +815,7 @@ class MessageFactCollector(FactCollector):
             self._note_passed(node)
         if self._custom_call(node):
             return
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             self._narrowing(node)
             return
         for pattern in self._send_patterns:
@@ -1227,7 +1229,7 @@ class MessageFactCollector(FactCollector):
         if function is None or len(node.comparisons) != 1:
             return
         comparison = node.comparisons[0]
-        if not isinstance(comparison.operator, (cst.In, cst.NotIn)):
+        if type(comparison.operator) is not cst.In and type(comparison.operator) is not cst.NotIn:
             return
         key = _string(node.left)
         name = _payload_holder(comparison.comparator)
@@ -1353,7 +1355,7 @@ def func_value(node: cst.Call) -> cst.BaseExpression:
 def _literal_keys(node: cst.BaseExpression) -> set[str] | None:
     """The keys of a dict display with literal string keys, or of ``dict(a=..)``;
     None when the keys are not all known."""
-    if isinstance(node, cst.Dict):
+    if type(node) is cst.Dict:
         keys: set[str] = set()
         for element in node.elements:
             if not isinstance(element, cst.DictElement):
@@ -1430,13 +1432,23 @@ def _self_attributes(method: cst.FunctionDef) -> list[str]:
             name = _self_attribute(node.target)  # type: ignore[attr-defined]
             if name is not None:
                 names.append(name)
-        children = [child for child in child_nodes(node) if not _is_expression(type(child))]
+        children = [child for child in child_nodes(node) if _may_hold_assignment(type(child))]
         children.reverse()
         stack.extend(children)
     return names
 
 
 _is_expression = subclass_test(cst.BaseExpression, {})
+# Per node kind: whether it may hold a statement (not an expression, nor whitespace
+# and tokens, which are most of a body's nodes).
+_HOLDS_STATEMENTS: dict[type, bool] = {}
+
+
+def _may_hold_assignment(kind: type) -> bool:
+    known = _HOLDS_STATEMENTS.get(kind)
+    if known is None:
+        known = _HOLDS_STATEMENTS[kind] = not _is_expression(kind) and not is_terminal(kind)
+    return known
 
 
 def _payload_holder(node: cst.BaseExpression) -> str:

@@ -306,7 +306,7 @@ def unwrap_annotation(node: cst.BaseExpression | None) -> tuple[tuple[str, ...],
     def walk(expr: cst.BaseExpression, depth: int = 0) -> None:
         if depth > 20:
             return
-        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        if type(expr) is cst.SimpleString or type(expr) is cst.ConcatenatedString:
             text = _string_value(expr)
             if text:
                 try:
@@ -314,11 +314,11 @@ def unwrap_annotation(node: cst.BaseExpression | None) -> tuple[tuple[str, ...],
                 except Exception:
                     return
             return
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.BitOr:
             walk(expr.left, depth + 1)
             walk(expr.right, depth + 1)
             return
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             head = dotted_name(expr.value) or ""
             short = _last(head)
             elements = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
@@ -470,7 +470,7 @@ class SchemaFactCollector(FactCollector):
 
     def _call_origin(self, call: cst.Call, depth: int) -> Origin:
         func = call.func
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             receiver = self.origin_of(func.value, depth + 1)
             method = func.attr.value
             if receiver.kind == "self" and not receiver.attrs:
@@ -597,7 +597,7 @@ class SchemaFactCollector(FactCollector):
         ]
         others = [*node.params.kwonly_params]
         for star in (node.params.star_arg, node.params.star_kwarg):
-            if isinstance(star, cst.Param):
+            if type(star) is cst.Param:
                 others.append(star)
         positional: list[str] = []
         for index, param in enumerate(params):
@@ -713,7 +713,7 @@ class SchemaFactCollector(FactCollector):
         file = self._file_of(value)
         for target in original_node.targets:
             expr = target.target
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 origin = origin or self.origin_of(value)
                 self._bind(expr.value, origin)
                 files = self.frames[-1].files
@@ -723,7 +723,7 @@ class SchemaFactCollector(FactCollector):
                     files.pop(expr.value, None)
                 if self.frames[-1].kind == "module" and isinstance(value, cst.Dict):
                     self._record_dict(expr.value, expr, value)
-            elif isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+            elif type(expr) is cst.Subscript and type(expr.value) is cst.Name:
                 self._mutated(expr.value.value)
             elif isinstance(expr, cst.Attribute):
                 origin = origin or self.origin_of(value)
@@ -923,7 +923,7 @@ class SchemaFactCollector(FactCollector):
     # -- calls (config flow) -----------------------------------------------------
     def _record_call(self, node: cst.Call) -> None:
         func = node.func
-        if not node.args or not isinstance(func, (cst.Name, cst.Attribute)):
+        if not node.args or (type(func) is not cst.Name and type(func) is not cst.Attribute):
             return
         if type(func) is cst.Name and func.value in _BUILTIN_NAMES:
             if self._lookup(func.value).kind == "global":
@@ -1105,7 +1105,7 @@ class SchemaFactCollector(FactCollector):
     # -- access sites ----------------------------------------------------------------
     def _access_site(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             if (
                 func.value not in ("getattr", "hasattr")
                 or self._lookup(func.value).kind != "global"
@@ -1176,7 +1176,7 @@ class SchemaFactCollector(FactCollector):
         if len(node.comparisons) != 1:
             return
         target = node.comparisons[0]
-        if not isinstance(target.operator, (cst.In, cst.NotIn)):
+        if type(target.operator) is not cst.In and type(target.operator) is not cst.NotIn:
             return
         attr = _string_value(node.left)
         if attr is None:

@@ -66,13 +66,16 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     if fields is None:
         fields = child_fields(node)
     children: list[cst.CSTNode] = []
+    node_types = NODE_TYPES
     for name in fields:
         value = getattr(node, name)
         value_type = type(value)
         if value_type is tuple or value_type is list:
             children.extend(value)
-        elif value is not None and is_node_type(value_type):
-            children.append(value)
+        elif value is not None:
+            known = node_types.get(value_type)  # is_node_type, without its call
+            if known or (known is None and is_node_type(value_type)):
+                children.append(value)
     return children
 
 
