@@ -355,13 +355,15 @@ def _tree_listing(directory: str) -> str:
     a run and its project memo's key all stamp the integ_lint package."""
     entries = []
     for folder, _, names in os.walk(directory):
+        # relpath once per folder, not per file (its normalising is most of the walk)
+        inside = os.path.relpath(folder, directory)
+        prefix = "" if inside == os.curdir else inside + os.sep
         for name in names:
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
                 with contextlib.suppress(OSError):
                     info = os.stat(path)
-                    relative = os.path.relpath(path, directory)
-                    entries.append(f"{relative}:{info.st_size}:{info.st_mtime_ns}")
+                    entries.append(f"{prefix}{name}:{info.st_size}:{info.st_mtime_ns}")
     return "\n".join(sorted(entries))
 
 
