@@ -66,6 +66,16 @@ def _function_added(text: str, function: str) -> str:
     return "".join([*lines[:first], function, *lines[first:]])
 
 
+def _calls_first(text: str) -> str:
+    """A function calling the file's first top-level function (benchmarks/run.py)."""
+    first = next(
+        line.split("(", 1)[0].split()[-1]
+        for line in text.splitlines()
+        if line.startswith(("def ", "async def ")) and "(" in line
+    )
+    return f"def _edit(values):\n    return {first}(*values)\n\n\n"
+
+
 EDITS = [
     # (edited file, edit)
     pytest.param(
@@ -213,6 +223,11 @@ def test_a_function_added_after_the_imports_keeps_the_config_schema_outcome(
 
 
 INERT_EDITS = [
+    pytest.param(
+        "config_app/app.py",
+        lambda text: _function_added(text, _calls_first(text)),
+        id="function-calling-the-first-added",  # benchmarks/run.py's add_calling_function
+    ),
     # (file, edit): facts that change, in nothing the schema index looked up
     pytest.param(
         "config_app/app.py",
@@ -391,6 +406,28 @@ SUMMARY_EDITS = [
         "    read_flow(AppConfig())\n\n\ndef again(value) -> None:\n    read_flow(value)\n",
         True,
         id="call-to-a-callee-flow-asks-for",
+    ),
+    pytest.param(
+        "pkg/use.py",
+        "    read_flow(AppConfig())\n",
+        "    read_flow(AppConfig())\n\n\ndef again(value) -> None:\n    read(value)\n",
+        False,
+        id="call-to-a-same-file-function-no-call-named-before",  # the benchmark's edge
+    ),
+    pytest.param(
+        "pkg/use.py",
+        "def caller() -> None:\n    read_flow(AppConfig())\n",
+        "def caller() -> None:\n    pass\n\n\ndef again(value) -> None:\n    read_flow(value)\n",
+        True,
+        id="same-file-call-moved-to-a-callee-flow-asks-for",
+    ),
+    pytest.param(
+        "pkg/use.py",
+        "    read_flow(AppConfig())\n",
+        "    read_flow(AppConfig())\n\n\ndef again(value) -> None:\n    read(value)\n\n\n"
+        "read = read_flow\n",
+        True,
+        id="same-file-function-rebound-to-one-flow-asks-for",
     ),
 ]
 

@@ -216,10 +216,15 @@ class SchemaIndex:
         self.params: dict[str, ParamsFact] = {}
         self.call_facts: list[tuple[str, CallFact]] = []
         self.loads: list[tuple[str, ConfigLoad]] = []
+        # Modules more than one file claims, or that are a symbol's name too: a name
+        # in one may be another file's symbol (see SchemaSummary).
+        modules: set[str] = set()
+        self._shared_modules: set[str] = set()
         for file_facts, value in project.facts(FACTS_KEY):
             if not isinstance(value, SchemaFacts):
                 continue
             path = file_facts.relpath
+            (self._shared_modules if value.module in modules else modules).add(value.module)
             self.aliases[value.module] = dict(value.aliases)
             self.star_imports[value.module] = value.star_imports
             for cls in value.classes:
@@ -234,6 +239,11 @@ class SchemaIndex:
                 # a test passing a double does not change what the code receives
                 self.call_facts.extend((path, call) for call in value.calls)
                 self.loads.extend((path, load) for load in value.loads)
+        self._shared_modules.update(
+            m
+            for m in modules
+            if m in self.classes or m in self.dict_facts or m in self.functions or m in self.globals
+        )
         self._calls_to: dict[str, list[CallFact]] | None = None
         # What the build and its readers looked up, for the summary kept across runs
         # (kept_summary): names probed as a class, dict, function or global (hits and
@@ -675,6 +685,8 @@ class SchemaIndex:
             inert_callees=frozenset(
                 key for key, target in self._callee_targets.items() if target not in self._queried
             ),
+            queried=frozenset(self._queried),
+            shared_modules=frozenset(self._shared_modules),
         )
 
 
@@ -703,7 +715,17 @@ class SchemaSummary:
     callers of. :meth:`reduce` keeps the parts walked whole and, of the rest, the
     entries whose name was looked up (hits and misses alike): an entry no lookup named
     changes no lookup's answer, so the index builds the same from facts that reduce
-    alike, and moves with them when they differ only in lines."""
+    alike, and moves with them when they differ only in lines.
+
+    Of the calls, it leaves out those to a callee the build resolved to a function
+    config flow never asked the callers of (``inert_callees``), and, for a callee no
+    call of the build named (the benchmark's function added that calls the file's
+    first), a plain call by name of a top-level function of the same file that flow
+    never asked about (not in ``queried``): its qualified name is a function's of this
+    file, and no class, dict or global of it, so the index's lookup ends there at once
+    (:func:`~integ_lint.model.names.follow_reexports` tries the name itself first),
+    unless another file claims the same module or the module's name is a symbol's
+    too (a class nested in a class of the package: ``shared_modules``)."""
 
     probed_names: frozenset[str]
     probed_params: frozenset[str]
@@ -714,6 +736,9 @@ class SchemaSummary:
     # callees whose calls config flow never asked for (they run no function whose
     # callers it wanted): a call to one, added or removed, changes no answer
     inert_callees: frozenset[CalleeKey] = frozenset()
+    # the functions whose callers config flow asked for (None: a summary without them)
+    queried: frozenset[str] | None = None
+    shared_modules: frozenset[str] = frozenset()
 
     @property
     def fact_keys(self) -> frozenset[str]:
@@ -741,11 +766,45 @@ class SchemaSummary:
             tuple(entry for entry in facts.globals if entry[0] in self.probed_names),
             tuple(p for p in facts.params if p.qualname in self.probed_params),
             facts.sites,
-            tuple(c for c in facts.calls if callee_key(c.callee) not in self.inert_callees)
-            if self.calls_read
-            else (),
+            self._calls(facts) if self.calls_read else (),
             facts.loads,
         )
+
+    def _calls(self, facts: SchemaFacts) -> tuple[CallFact, ...]:
+        """The calls whose callee config flow may have asked the callers of."""
+        local = self._local_functions(facts)
+        queried = self.queried or frozenset()
+        return tuple(
+            call
+            for call in facts.calls
+            if callee_key(call.callee) not in self.inert_callees
+            and not (
+                call.callee.kind == "global"
+                and not call.callee.attrs
+                and len(call.callee.names) == 1
+                and call.callee.names[0] in local
+                and call.callee.names[0] not in queried
+            )
+        )
+
+    def _local_functions(self, facts: SchemaFacts) -> set[str]:
+        """The qualified names of the file's top-level functions that name nothing else
+        of it (no class, dict or global), in a module no other file claims: a lookup
+        of one ends at it."""
+        module = facts.module
+        if self.queried is None or not module or module in self.shared_modules:
+            return set()
+        prefix = module + "."
+        found = {
+            name
+            for name, _ in facts.functions
+            if name.startswith(prefix) and "." not in name[len(prefix) :]
+        }
+        if found:
+            found.difference_update(c.qualname for c in facts.classes)
+            found.difference_update(d.qualname for d in facts.dicts)
+            found.difference_update(name for name, _ in facts.globals)
+        return found
 
     def _class(self, cls: ClassFact) -> object:
         """What was read of a class: all of a schema's (or a base of one); the fields and
@@ -782,6 +841,12 @@ class SchemaSummary:
                 if self.calls_read and older.calls_read
                 else self.inert_callees | older.inert_callees
             ),
+            queried=(
+                self.queried | older.queried
+                if self.queried is not None and older.queried is not None
+                else None
+            ),
+            shared_modules=self.shared_modules | older.shared_modules,
         )
 
 
