@@ -151,6 +151,10 @@ def dotted_name(node: cst.CSTNode | None) -> str | None:
     kind = type(node)
     if kind is cst.Name:
         return node.value  # type: ignore[union-attr]
+    if kind is cst.Attribute:
+        value = node.value  # type: ignore[union-attr]
+        if type(value) is cst.Name:  # ``a.b``, most chains: no list to join
+            return f"{value.value}.{node.attr.value}"  # type: ignore[union-attr]
     parts: list[str] = []
     while kind is cst.Attribute:
         parts.append(node.attr.value)  # type: ignore[union-attr]

@@ -455,9 +455,9 @@ class GpuFactCollector(FactCollector):
     def _cover_chain(self, node: cst.Call) -> None:
         current: cst.BaseExpression = node.func
         while True:
-            if isinstance(current, cst.Attribute):
+            if type(current) is cst.Attribute:
                 current = current.value
-            elif isinstance(current, cst.Call):
+            elif type(current) is cst.Call:
                 self.covered.add(id(current))
                 current = current.func
             else:
@@ -500,12 +500,12 @@ class GpuFactCollector(FactCollector):
     def _callee(self, func: cst.BaseExpression) -> str | None:
         """The qualified name a call may reach in the project, else None."""
         module = self.context.module
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             resolved = self.context.resolve(func)
             if resolved is not None:
                 return resolved
             return f"{module}.{func.value}" if module else func.value
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        if type(func) is cst.Attribute and type(func.value) is cst.Name:
             if func.value.value in ("self", "cls"):
                 owner = self._class_qualname()
                 if owner is None:
@@ -571,7 +571,7 @@ def _is_periodic(test: cst.BaseExpression) -> bool:
     """``step % log_interval == 0``: the branch runs once every n iterations, which is
     how logging in a loop is meant to be throttled."""
     return any(
-        isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo)
+        type(node) is cst.BinaryOperation and type(node.operator) is cst.Modulo
         for node in walk(test)
     )
 
