@@ -262,3 +262,46 @@ def test_an_entry_tag_is_the_hmac_of_its_payload_under_the_current_secret(
         assert cache._tag(memoryview(payload)) == expected(b"k" * 32, payload)
     cache.secret = b"j" * 32  # another key: tags under it, not the first one's
     assert cache._tag(b"abc") == expected(b"j" * 32, b"abc") != expected(b"k" * 32, b"abc")
+
+
+def test_a_pre_commit_run_loads_the_folders_content_digests_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run over one named file analyses it with the rules and the rest of the
+    project for facts: both look their files up through the cache the first opened
+    (one load of the content digests, one key with the rules), with the same report
+    as a run without the cache."""
+    from click.testing import CliRunner
+
+    from integ_lint.cli import main
+    from integ_lint.engine.cache import FileCache
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    package = tmp_path / "src" / "shop"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    for number in range(6):
+        (package / f"m{number}.py").write_text(
+            f"import asyncio\n\n\nasync def f{number}():\n    await asyncio.sleep(1)\n"
+        )
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    arguments = ["check", "-j", "1", "--format", "concise", "--no-progress"]
+    assert runner.invoke(main, [*arguments, "."]).exit_code in (0, 1)
+    (package / "m3.py").write_text(
+        "import asyncio\n\n\nasync def g():\n    asyncio.run(asyncio.sleep(1))\n"
+    )
+    loads: list[int] = []
+    real_load = FileCache._load_digests
+
+    def counting(self: FileCache) -> dict[str, list[object]]:
+        loads.append(id(self))
+        return real_load(self)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FileCache, "_load_digests", counting)
+        warm = runner.invoke(main, [*arguments, "src/shop/m3.py"])
+    assert len(loads) == 1, loads
+    cold = runner.invoke(main, [*arguments, "--no-cache", "src/shop/m3.py"])
+    assert warm.exit_code == cold.exit_code and warm.stdout == cold.stdout
+    assert "m3.py" in warm.stdout  # the loop run inside a coroutine is reported

@@ -106,6 +106,9 @@ class ExecutionStats:
     # ones, and the ones a worker pickled for its cache entry; with their file:
     # load_deferred_facts fills them in.
     deferred: list[tuple[FileResult, PickledFacts, SourceFile]] = field(default_factory=list)
+    # The cache analyze_files read and wrote (None without one): a pre-commit run's
+    # context files are looked up in it (analyze_files(reuse_cache=...)).
+    cache: FileCache | None = field(default=None, repr=False)
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -243,6 +246,7 @@ def analyze_files(
     progress: Callable[[int, int], None] | None = None,
     reuse_rules: Sequence[RuleRef] = (),
     defer_facts: bool = False,
+    reuse_cache: FileCache | None = None,
 ) -> list[FileResult]:
     """Analyse ``files`` and return their results in the same order.
 
@@ -252,7 +256,9 @@ def analyze_files(
     ``progress``: called with (files done, total) as files complete.
     ``reuse_rules``: with no ``file_rules`` (facts only: the context files of a
     pre-commit run), a cache entry written by a full run with these rules and the
-    same collectors serves too; its findings are dropped.
+    same collectors serves too; its findings are dropped. ``reuse_cache``: that
+    cache, already open (the ``stats.cache`` of the run's call with those rules): its
+    folder's content digests are loaded once, and its key not computed again.
     ``defer_facts``: cached results come with empty ``facts``, kept pickled in
     ``stats.deferred`` until :func:`load_deferred_facts` (the project phase's memo
     may make them unnecessary).
@@ -268,17 +274,23 @@ def analyze_files(
             cache = None
     fuller: FileCache | None = None
     if cache is not None and reuse_rules and not file_rules:
-        with contextlib.suppress(CacheError):
-            fuller = FileCache.for_run(config, reuse_rules, collectors)
+        if reuse_cache is not None:
+            fuller = reuse_cache
+        else:
+            with contextlib.suppress(CacheError):
+                fuller = FileCache.for_run(config, reuse_rules, collectors)
+    # Content digests are learnt and stored through one cache of the folder: the
+    # fuller one, which the run's first call loaded them into.
+    digests = fuller if fuller is not None else cache
     reused_codes = {rule.code for rule in reuse_rules}
 
     results: list[FileResult | None] = [None] * len(files)
     todo: list[tuple[int, int]] = []  # (index, size) of files to analyse
     for index, source_file in enumerate(files):
         size = 0
-        if cache is not None:
+        if cache is not None and digests is not None:
             # Read and hashed only when its stat changed since a run hashed it.
-            known = cache.digest_of(source_file.path, max_file_bytes(config))
+            known = digests.digest_of(source_file.path, max_file_bytes(config))
             if known is not None:  # else analyse_file reports it
                 size, digest = known
                 cached = None
@@ -320,8 +332,9 @@ def analyze_files(
             tracker,
         )
 
-    if cache is not None:
-        cache.save_digests()
+    stats.cache = cache
+    if cache is not None and digests is not None:
+        digests.save_digests()
         if stats.cache_written:
             with contextlib.suppress(OSError):
                 stats.cache_pruned = cache.prune()

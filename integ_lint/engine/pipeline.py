@@ -353,6 +353,7 @@ def _run_project(
             stats=context_execution,
             reuse_rules=selection.file_rules,  # a full run's entries hold the facts too
             defer_facts=defer,
+            reuse_cache=execution.cache,  # the one the call above opened, with those rules
         )
         execution.files_from_cache += context_execution.files_from_cache
         for result in context_results:
