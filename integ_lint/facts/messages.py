@@ -794,12 +794,13 @@ class MessageFactCollector(FactCollector):
             ref = self._event_ref(node.value)
             if ref is not None and ref.kind == "name":
                 self._escaped.append(ref)
+        if type(node.value) is not cst.Name:
+            return  # a field read is on a parameter's name
         function = self._function()
         if (
             function is not None
             and id(node) not in self._called
             and id(node) not in self._written
-            and type(node.value) is cst.Name
             and node.value.value in function.annotations
             and not node.attr.value.startswith("_")
         ):
