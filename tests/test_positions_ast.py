@@ -261,3 +261,25 @@ def test_the_engine_analyses_again_when_the_trees_disagree(
     again = analysis.analyze_file(source, config, [], [_CallSpans])
     assert visits == [True, False]
     assert again == expected
+
+
+def test_nodes_in_a_concatenation_with_an_f_string_are_served() -> None:
+    """``"a" f"{b}"`` is one ast.JoinedStr: its range places the concatenation (its
+    text checked: a string's start and a quote at its end), and the nodes inside it,
+    on its first line, are placed by generating it alone."""
+    source = 'x = k("é" f"{b.c(d)}"\n      "e")\ny = "a" f"{g}" "h"\n'
+    asked = _walked(source, False)
+    served = {
+        type(node).__name__
+        for node, from_ast, generated in asked
+        if from_ast is not None and from_ast == generated
+    }
+    assert {"ConcatenatedString", "Attribute", "Call"} <= served
+    assert {
+        node.value for node, from_ast, _ in asked if isinstance(node, cst.Name) and from_ast
+    } >= {
+        "b",
+        "c",
+        "d",
+        "g",
+    }

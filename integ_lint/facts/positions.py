@@ -417,6 +417,7 @@ _IDENTIFIER_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {
 }
 # ``def`` or ``class`` and the whitespace after it, from where ast starts the
 # definition (its decorators apart): the name follows.
+_STRING_STARTS = frozenset("'\"bBfFrRuUtT")
 _DEFINITION_KEYWORD = re.compile(r"(?:async[ \t\f]+)?(?:def|class)[ \t\f]+")
 
 # Nothing inside an import or an f-string has an ast match (its names are strings, an
@@ -435,11 +436,15 @@ RECORDED_KINDS: frozenset[type[cst.CSTNode]] = frozenset({*_CST_BUCKETS, *_EXCLU
 _SMALL_STATEMENTS = (cst.Assign, cst.AnnAssign, cst.Import, cst.ImportFrom)
 
 # Per ast kind: the fields that may hold nodes (not ``ctx``, whose Load and Store are
-# a third of the nodes, nor strings and numbers).
-_AST_FIELDS: dict[type, tuple[str, ...]] = {}
+# a third of the nodes, nor operators, strings and numbers), the index in _BUCKETS of
+# the bucket its range goes to (-1: none) and its _AST_SPECIAL code (-1: none).
+_AstPlan = tuple[tuple[str, ...], int, int]
+_AST_PLANS: dict[type, _AstPlan] = {}
 _AST_LEAF_FIELDS = frozenset(
     {
         "ctx",
+        "op",
+        "ops",
         "id",
         "attr",
         "arg",
@@ -458,7 +463,7 @@ _AST_LEAF_FIELDS = frozenset(
 )
 
 
-def _ast_fields(kind: type) -> tuple[str, ...]:
+def _ast_plan(kind: type) -> _AstPlan:
     if kind is ast.Constant or kind in _AST_FORMATTED:
         fields: tuple[str, ...] = ()  # a constant's value; nothing inside an f-string
     elif kind is getattr(ast, "TypeAlias", None):
@@ -467,8 +472,14 @@ def _ast_fields(kind: type) -> tuple[str, ...]:
         fields = tuple(
             name for name in getattr(kind, "_fields", ()) if name not in _AST_LEAF_FIELDS
         )
-    _AST_FIELDS[kind] = fields
-    return fields
+    bucket = _AST_BUCKETS.get(kind)
+    plan = (
+        fields,
+        -1 if bucket is None else _BUCKETS.index(bucket),
+        _AST_SPECIAL.get(kind, -1),
+    )
+    _AST_PLANS[kind] = plan
+    return plan
 
 
 # line, byte column, end line and end byte column negated (see AstPositions._parse);
@@ -522,29 +533,75 @@ class AstPositions:
             found: dict[str, list[_AstRange]] = {name: [] for name in _BUCKETS}
             # Sorted in source order, an enclosing node before the ones it starts
             # with (``f()()``): the end negated.
-            list_of = {kind: found[bucket] for kind, bucket in _AST_BUCKETS.items()}
-            names, strings = found["name"], found["string"]
-            special_of = _AST_SPECIAL
+            lists = [found[bucket] for bucket in _BUCKETS]
+            names, strings, attributes = found["name"], found["string"], found["attribute"]
             ascii_only = self._ascii
+            plans = _AST_PLANS
             stack: list[Any] = [tree]
             pop, append, extend = stack.pop, stack.append, stack.extend
             while stack:
                 node = pop()
                 kind = type(node)
-                fields = _AST_FIELDS.get(kind)
-                if fields is None:
+                plan = plans.get(kind)
+                if plan is None:
                     if not isinstance(node, ast.AST):
                         continue  # a name in a list of names (``global a, b``)
-                    fields = _ast_fields(kind)
-                into = list_of.get(kind)
-                if into is not None:
-                    into.append(
+                    plan = _ast_plan(kind)
+                fields, bucket, special = plan
+                if bucket >= 0:
+                    lists[bucket].append(
                         (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset)
                     )
-                else:
-                    special = special_of.get(kind)
-                    if special is not None:
-                        self._special(node, special, names, strings, found, ascii_only)
+                elif special >= 0:
+                    # The kinds that hold a LibCST Name as a string or a constant, or
+                    # are a string constant (see _AST_SPECIAL), inline: a third of
+                    # the nodes.
+                    if special == _AST_CONSTANT:
+                        value = node.value
+                        value_kind = type(value)
+                        if value_kind is str or value_kind is bytes:
+                            strings.append(
+                                (
+                                    node.lineno,
+                                    node.col_offset,
+                                    -node.end_lineno,
+                                    -node.end_col_offset,
+                                )
+                            )
+                        elif value is True or value is False or value is None:
+                            names.append(
+                                (
+                                    node.lineno,
+                                    node.col_offset,
+                                    -node.end_lineno,
+                                    -node.end_col_offset,
+                                )
+                            )
+                    elif special == _AST_ATTRIBUTE:
+                        end_line, end = node.end_lineno, node.end_col_offset
+                        attributes.append((node.lineno, node.col_offset, -end_line, -end))
+                        # The name ends the attribute (nothing after it, not even
+                        # parentheses).
+                        attr = node.attr
+                        size = len(attr) if ascii_only else len(attr.encode("utf-8"))
+                        names.append((end_line, end - size, -end_line, -end))
+                    elif special == _AST_IDENTIFIER:
+                        identifier = node.arg
+                        if identifier is not None:  # not ``**kwargs``
+                            line, column = node.lineno, node.col_offset
+                            if ascii_only:
+                                size = len(identifier)
+                            else:
+                                size = len(identifier.encode("utf-8"))
+                            names.append((line, column, -line, -column - size))
+                    elif special == _AST_DEFINITION:
+                        # After any decorator, before the rest; where: _definition_name.
+                        line, column = node.lineno, node.col_offset
+                        names.append((line, column, -line, -column))
+                    else:  # _AST_SINGLETON
+                        names.append(
+                            (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset)
+                        )
                 for name in fields:
                     value = getattr(node, name, None)
                     if type(value) is list:
@@ -555,46 +612,6 @@ class AstPositions:
                 ranges.sort()
             self._buckets = found
         return self._buckets
-
-    @staticmethod
-    def _special(
-        node: Any,
-        special: int,
-        names: list[_AstRange],
-        strings: list[_AstRange],
-        found: dict[str, list[_AstRange]],
-        ascii_only: bool,
-    ) -> None:
-        """Bucket an ast node that holds a LibCST ``Name`` as a string or constant, or
-        is a string constant (see _AST_SPECIAL)."""
-        if special == _AST_CONSTANT:
-            value = node.value
-            if type(value) is str or type(value) is bytes:
-                into = strings
-            elif value is True or value is False or value is None:
-                into = names
-            else:
-                return
-            into.append((node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset))
-        elif special == _AST_ATTRIBUTE:
-            line, end_line, end = node.lineno, node.end_lineno, node.end_col_offset
-            found["attribute"].append((line, node.col_offset, -end_line, -end))
-            # The name ends the attribute (nothing of it after, not even parentheses).
-            attr = node.attr
-            size = len(attr) if ascii_only else len(attr.encode("utf-8"))
-            names.append((end_line, end - size, -end_line, -end))
-        elif special == _AST_IDENTIFIER:
-            identifier = node.arg
-            if identifier is not None:  # not ``**kwargs``
-                line, column = node.lineno, node.col_offset
-                size = len(identifier) if ascii_only else len(identifier.encode("utf-8"))
-                names.append((line, column, -line, -column - size))
-        elif special == _AST_DEFINITION:
-            # After any decorator and before the rest: where placed, see _definition_name.
-            line, column = node.lineno, node.col_offset
-            names.append((line, column, -line, -column))
-        else:  # _AST_SINGLETON
-            names.append((node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset))
 
     def _classify(self) -> None:
         """Learn the kinds of the nodes visited since, and what their exclusions
@@ -826,8 +843,6 @@ class AstPositions:
                     bucket, index = position
             if index is None:
                 return None if root is None else self._inside_formatted(node, root)
-        if bucket == "fstring" and kind is not cst.FormattedString:
-            return None  # ast's range of "a" f"b" is unreliable before Python 3.12
         buckets = self._buckets
         if buckets is None:
             buckets = self._parse()
@@ -850,11 +865,30 @@ class AstPositions:
                 end_line,
                 self._column(end_line, end_byte_column),
             )
-        if kind is cst.Name and self._text(result) != node.value:  # type: ignore[attr-defined]
-            self.usable = False  # the trees disagree: the engine analyses it again
+        if kind is cst.Name:
+            if self._text(result) != node.value:  # type: ignore[attr-defined]
+                self.usable = False  # the trees disagree: the engine analyses it again
+                return None
+        elif kind is cst.ConcatenatedString and not self._quoted(result):
+            self.usable = False
             return None
         self.used = True
         return result
+
+    def _quoted(self, found: tuple[int, int, int, int]) -> bool:
+        """Whether ``found`` starts with a string's prefix or quote and ends with a
+        quote: a cheap check that the range of ``"a" f"b"`` is a concatenation's (the
+        same on Python 3.10 to 3.12 on napari's and Django's 2021 f-strings, and
+        equal to the code-generated range on every one of them)."""
+        if self._lines is None:
+            self._lines = _NEWLINE.split(self._source)
+        line, column, end_line, end_column = found
+        lines = self._lines
+        if not (0 < line <= end_line <= len(lines)) or end_column < 1:
+            return False
+        first = lines[line - 1][column : column + 1]
+        last = lines[end_line - 1][end_column - 1 : end_column]
+        return first in _STRING_STARTS and last in ("'", '"')
 
     def _definition_name(
         self, name: cst.CSTNode, line: int, byte_column: int
