@@ -69,3 +69,32 @@ def test_stages_run_on_a_project(tmp_path: Path, stage: str) -> None:
     (tmp_path / "broken.py").write_text("def broken(:\n")
     floor.run_stage(stage, tmp_path, None, jobs=1)
     assert floor.command_for(stage, tmp_path, None, 2)[-1] in ("1", "2")
+
+
+def test_stage_n_asks_what_the_engine_asked(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.integ-lint]\n")
+    (tmp_path / "m.py").write_text(SOURCE)
+    (tmp_path / "broken.py").write_text("def broken(:\n")
+    recorded = floor.record_asks(tmp_path, None)
+    had_order, asks = recorded[str(tmp_path / "m.py")]
+    # The calls in SOURCE are placed (their call facts ask for their ranges).
+    assert had_order
+    assert any(kind == "range" for kind, *_ in asks)
+    floor._engine_setup(tmp_path, None)  # the node kinds the engine's walk enters
+    tree = analysis._parse_module(SOURCE)
+    config = load_config([tmp_path], None)
+    context = FileContext(
+        relpath="m.py",
+        module="m",
+        is_package_init=False,
+        source=SOURCE,
+        tree=tree,
+        wrapper=MetadataWrapper(tree, unsafe_skip_copy=True),
+        config=config,
+    )
+    walker = analysis.bare_walker(context, floor._WANTED)
+    walker.walk(tree)
+    # The same nodes of a second parse: the same answers, from the same positions code.
+    answers = floor.replay_asks(tree, SOURCE, walker.visited, had_order, asks)
+    assert answers == [answer for *_, answer in asks]
+    assert (7, 36, 7, 47) in answers  # the call c(y=[1, 2])
