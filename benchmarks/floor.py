@@ -176,15 +176,15 @@ WORK: dict[str, Callable[[str], None]] = {
 
 
 # -- stage (n): the positions asked for in a real run ---------------------------------
-def _child_path(module: Any, node: Any) -> tuple[int, ...] | None:
-    """The child indices from ``module`` down to ``node`` (None: not in the tree)."""
+def _child_paths(module: Any) -> dict[int, tuple[int, ...]]:
+    """id(node) -> the child indices from ``module`` down to it, for every node."""
+    paths: dict[int, tuple[int, ...]] = {}
     stack: list[tuple[Any, tuple[int, ...]]] = [(module, ())]
     while stack:
         current, path = stack.pop()
-        if current is node:
-            return path
+        paths[id(current)] = path
         stack.extend((child, (*path, i)) for i, child in enumerate(current.children))
-    return None
+    return paths
 
 
 def _follow(module: Any, path: tuple[int, ...]) -> Any:
@@ -220,8 +220,11 @@ def _recording(relpath_to_path: dict[str, str]) -> Iterator[dict[str, tuple[bool
     from integ_lint.facts.positions import NodePositions
 
     recorded: dict[str, tuple[bool, list[Ask]]] = {}
-    # id(positions) -> (its file's asks, the walk's order, id(node) -> index, tree).
-    owners: dict[int, tuple[list[Ask], list[Any] | None, dict[int, int], Any]] = {}
+    # id(positions) -> (its file's asks, the walk's order, id(node) -> index, and
+    # id(node) -> child path, filled once a node outside the order is asked about).
+    owners: dict[
+        int, tuple[list[Ask], list[Any] | None, dict[int, int], dict[int, tuple[int, ...]]]
+    ] = {}
     made_positions = FileContext.positions
     original_range = NodePositions.range_of
     original_snippet = NodePositions.snippet
@@ -234,17 +237,19 @@ def _recording(relpath_to_path: dict[str, str]) -> Iterator[dict[str, tuple[bool
             _, asks = recorded.setdefault(
                 relpath_to_path[context.relpath], (context.visited is not None, [])
             )
-            owners[id(found)] = (asks, context.visited, {}, context.tree)
+            owners[id(found)] = (asks, context.visited, {}, {})
         return found
 
     def address(owner: NodePositions, node: Any) -> NodeAddress | None:
-        _, order, indexes, tree = owners[id(owner)]
+        _, order, indexes, paths = owners[id(owner)]
         if order is not None:
             if id(node) not in indexes and len(indexes) < len(order):
                 indexes.update((id(walked), i) for i, walked in enumerate(order))
             if id(node) in indexes:
                 return indexes[id(node)]
-        return _child_path(tree, node)
+        if not paths:
+            paths.update(_child_paths(owner._module))
+        return paths.get(id(node))
 
     def note(owner: NodePositions, kind: str, node: Any, limit: int, answer: Any) -> None:
         if id(owner) not in owners:
