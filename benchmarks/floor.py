@@ -17,8 +17,8 @@ compare CPU)::
     (n) (c) plus the positions the engine really asks for: an untimed recording run
         of the per-file phase (in process) notes every range and snippet the
         collectors and rules ask of a file's positions (the node, by its index in
-        the walk's order, or its path of child indices when the walk did not record
-        it); the timed run parses and walks each file as (c), then asks for those,
+        the walk's order, or its path of fields when the walk did not record it);
+        the timed run parses and walks each file as (c), then asks for those,
         in the same order, through the same positions code (after the walk, where
         the engine asks some during it)
     (d) (c) plus every node's position from CPython's ``ast`` (the second parse,
@@ -78,8 +78,9 @@ RECURSION_LIMIT = 20_000
 _WANTED: frozenset[str] = frozenset()
 _CONFIG: Any = None
 # Where a node asked about is: its index in the walk's order, or (not recorded by
-# the walk) its path of child indices from the module.
-NodeAddress = int | tuple[int, ...]
+# the walk) its path from the module: field names, and indices in a sequence field.
+NodePath = tuple[str | int, ...]
+NodeAddress = int | NodePath
 # One question asked of a file's positions: ("range", address, 0, answer) or
 # ("snippet", address, limit, answer).
 Ask = tuple[str, NodeAddress, int, Any]
@@ -177,21 +178,35 @@ WORK: dict[str, Callable[[str], None]] = {
 
 
 # -- stage (n): the positions asked for in a real run ---------------------------------
-def _child_paths(module: Any) -> dict[int, tuple[int, ...]]:
-    """id(node) -> the child indices from ``module`` down to it, for every node."""
-    paths: dict[int, tuple[int, ...]] = {}
-    stack: list[tuple[Any, tuple[int, ...]]] = [(module, ())]
+def _child_paths(module: Any) -> dict[int, NodePath]:
+    """id(node) -> its path from ``module`` (field names, and indices in a field's
+    sequence), for every node: cheap to follow (``CSTNode.children`` visits)."""
+    import dataclasses
+
+    import libcst
+
+    paths: dict[int, NodePath] = {}
+    stack: list[tuple[Any, NodePath]] = [(module, ())]
     while stack:
         current, path = stack.pop()
         paths[id(current)] = path
-        stack.extend((child, (*path, i)) for i, child in enumerate(current.children))
+        for field in dataclasses.fields(current):
+            value = getattr(current, field.name)
+            if isinstance(value, libcst.CSTNode):
+                stack.append((value, (*path, field.name)))
+            elif isinstance(value, (list, tuple)):
+                stack.extend(
+                    (item, (*path, field.name, i))
+                    for i, item in enumerate(value)
+                    if isinstance(item, libcst.CSTNode)
+                )
     return paths
 
 
-def _follow(module: Any, path: tuple[int, ...]) -> Any:
+def _follow(module: Any, path: NodePath) -> Any:
     node = module
-    for index in path:
-        node = node.children[index]
+    for step in path:
+        node = node[step] if isinstance(step, int) else getattr(node, step)
     return node
 
 
@@ -222,10 +237,8 @@ def _recording(relpath_to_path: dict[str, str]) -> Iterator[dict[str, tuple[bool
 
     recorded: dict[str, tuple[bool, list[Ask]]] = {}
     # id(positions) -> (its file's asks, the walk's order, id(node) -> index, and
-    # id(node) -> child path, filled once a node outside the order is asked about).
-    owners: dict[
-        int, tuple[list[Ask], list[Any] | None, dict[int, int], dict[int, tuple[int, ...]]]
-    ] = {}
+    # id(node) -> its path, filled once a node outside the order is asked about).
+    owners: dict[int, tuple[list[Ask], list[Any] | None, dict[int, int], dict[int, NodePath]]] = {}
     made_positions = FileContext.positions
     original_range = NodePositions.range_of
     original_snippet = NodePositions.snippet
