@@ -19,32 +19,16 @@ config, findings, files). Nothing imports the command line.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import functools
 import gc
 import importlib
 from collections.abc import Iterator, MutableMapping
 
+from integ_lint.engine.collector_pause import collector_paused
 
-@contextlib.contextmanager
-def _imports_uncollected() -> Iterator[None]:
-    """Importing makes long-lived objects (click, the engine, a command's module): the
-    cyclic collections an import sets off find nothing (napari, a run that analyses one
-    file: about 10 ms). The objects made join the oldest generation after, as the
-    executor's ``collector_paused`` does (that module is not imported yet)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            if not gc.get_freeze_count():  # else a caller's freeze: not ours to undo
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
-
-
-with _imports_uncollected():
+# Importing makes long-lived objects (click, the engine, a command's module): the
+# cyclic collections an import sets off would find nothing.
+with collector_paused():
     import click
 
     from integ_lint import __version__
@@ -82,7 +66,7 @@ class _LazyCommands(MutableMapping[str, click.Command]):
             if name not in COMMANDS:
                 raise KeyError(name)
             module_name, attribute = COMMANDS[name]
-            with _imports_uncollected():
+            with collector_paused():
                 module = importlib.import_module(module_name)
             command = getattr(module, attribute)
             assert isinstance(command, click.Command), (module_name, attribute)

@@ -60,6 +60,7 @@ from integ_lint.engine.cache import (
     load_facts,
     pickle_facts,
 )
+from integ_lint.engine.collector_pause import collector_paused
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.engine.manifest import CollectorRef, RuleRef, loaded_rules
 from integ_lint.engine.results import FileResult
@@ -589,28 +590,6 @@ def _run_pool(
             # does not pickle): no crash, so this process can analyse the file.
             received.chunk([index], _analyze_chunk([files[index]], state))
             tracker.advance(1)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[bool]:
-    """The cyclic collector off while millions of objects that hold no garbage cycles
-    are made: the workers' results coming in (each chunk's results are unpickled here,
-    and the collections their allocation set off traverse every earlier chunk's results
-    again: on napari, unpickling its 849 results cost 2.7 s of CPU with the collector on,
-    0.2 s with it off), or a view's model built over every file's facts (about 0.25 s of
-    a warm ``graph`` on napari). The objects made meanwhile join the oldest
-    generation (frozen, then unfrozen) instead of setting off a young collection of
-    all of them when the collector comes back. Yields whether it was on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield enabled
-    finally:
-        if enabled:
-            if not gc.get_freeze_count():  # else a caller's freeze: not ours to undo
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 @contextlib.contextmanager
