@@ -42,9 +42,19 @@ def _function_added(lines: list[str]) -> list[str]:
 
 
 def _calling_function_added(lines: list[str]) -> list[str]:
-    """The same, but the function calls one of the project's (an edge of the call
-    graph): a function no call reaches and that reaches nothing leaves the event-loop
-    rules' outcome as it was (tests/test_derived_memo_edits.py), this one does not."""
+    """The same, but the function is a coroutine that calls one of the project's (an
+    edge of the call graph, from a function that runs under a loop): a function no call
+    reaches and that reaches nothing leaves the event-loop rules' outcome as it was
+    (tests/test_derived_memo_edits.py), this one does not."""
+    first = next(i for i, line in enumerate(lines) if line.startswith("def "))
+    added = ["async def _edit(values):\n", "    return evaluate(values, values)\n", "\n", "\n"]
+    return [*lines[:first], *added, *lines[first:]]
+
+
+def _sink_calling_function_added(lines: list[str]) -> list[str]:
+    """A plain function nothing calls that calls one of the project's whose loop
+    context is unknown already and that makes no loop call: the edge changes no
+    context, so the call graph's summary judges it inert (tests/test_call_graph_update.py)."""
     first = next(i for i, line in enumerate(lines) if line.startswith("def "))
     added = ["def _edit(values):\n", "    return evaluate(values, values)\n", "\n", "\n"]
     return [*lines[:first], *added, *lines[first:]]
@@ -80,6 +90,7 @@ def _lines_shifted(lines: list[str]) -> list[str]:
 EDITS = [
     # (fixture, file, edit, a family whose rules must run again, one that must not)
     ("async_app", "async_app/jobs.py", _calling_function_added, "IL2", "IL1"),
+    ("async_app", "async_app/jobs.py", _sink_calling_function_added, None, "IL2"),
     ("async_app", "async_app/jobs.py", _function_added, None, "IL2"),
     ("web_backend", "src/app/drive/services.py", _import_added, "IL1", "IL6"),
     ("message_backend", "src/backend/core/events.py", _topic_changed, "IL6", "IL1"),
