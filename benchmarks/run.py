@@ -404,6 +404,12 @@ PRE_COMMIT = "integ-lint pre-commit, one changed file (a function added)"
 # Not a target: the same edit, but the new function calls one of the file's own, so the
 # call graph gains an edge and no memo can judge the change inert.
 ONE_FILE_EDGE = "integ-lint one file changed (a function added that calls the file's first)"
+# Not a target either: the same call from a coroutine. The call graph's summary judges the
+# plain function's edge when its callee's loop context is unknown already; a coroutine's
+# edge carries a running loop into its callee, so the graph is built from every file.
+ONE_FILE_COROUTINE_EDGE = (
+    "integ-lint one file changed (a coroutine added that calls the file's first)"
+)
 
 
 def add_function(source: bytes, name: str) -> bytes:
@@ -438,6 +444,12 @@ def add_calling_function(source: bytes, name: str) -> bytes:
         f"def {name}(values):\n    return {callee}(*values)\n".encode(),
         1,
     )
+
+
+def add_calling_coroutine(source: bytes, name: str) -> bytes:
+    """:func:`add_calling_function`, the new function a coroutine (``async def``)."""
+    edited = add_calling_function(source, name)
+    return edited.replace(f"def {name}(".encode(), f"async def {name}(".encode(), 1)
 
 
 CONFIG = "respect-gitignore = false\ncache-dir = '.integ-lint-cache'\n"
@@ -537,6 +549,8 @@ def run_corpus(corpus: Corpus, cores: int, bin_dir: Path, skip_peers: bool = Fal
         step(PRE_COMMIT, precommit)
         changed.write_bytes(add_calling_function(original, "_benchmark_edit_calls"))
         step(ONE_FILE_EDGE, il(root, cores))
+        changed.write_bytes(add_calling_coroutine(original, "_benchmark_edit_awaits"))
+        step(ONE_FILE_COROUTINE_EDGE, il(root, cores))
     finally:
         changed.write_bytes(original)
     step("LibCST floor (parse_module only)", [sys.executable, "-c", FLOOR, str(cores), "."])
