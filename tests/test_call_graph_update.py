@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from phase_runs import every_rule_outcome as _outcome
 from test_call_graph_summary import RUN as GRAPH_EDITS
-from test_call_graph_summary import _il2, _replace
+from test_call_graph_summary import _both, _il2, _replace
 
 from integ_lint.model.call_graph import CallGraphSummary, Names
 
@@ -91,14 +91,6 @@ def _added_before(relpath: str, anchor: str, function: str) -> Callable[[Path], 
 # unknown; slow() is called by nothing (unknown); job() is async.
 CALLS_PREPARE = "def _edit(values):\n    return prepare()\n\n\n"
 CALLS_SLOW = "def _edit_slow(values):\n    return slow()\n\n\n"
-
-
-def _both(*edits: Callable[[Path], None]) -> Callable[[Path], None]:
-    def edit(root: Path) -> None:
-        for each in edits:
-            each(root)
-
-    return edit
 
 
 KEPT = [
