@@ -10,7 +10,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper
 
-from integ_lint.config import load_config
+from integ_lint.config import Config, load_config
 from integ_lint.engine import analysis
 from integ_lint.facts.context import FileContext
 from integ_lint.facts.positions import NodePositions
@@ -29,6 +29,19 @@ class K(Base):
 """
 
 
+def _context(tree: cst.Module, config: Config) -> FileContext:
+    """SOURCE's context as the engine makes it, for ``tree`` (a parse of SOURCE)."""
+    return FileContext(
+        relpath="m.py",
+        module="m",
+        is_package_init=False,
+        source=SOURCE,
+        tree=tree,
+        wrapper=MetadataWrapper(tree, unsafe_skip_copy=True),
+        config=config,
+    )
+
+
 class WantsCalls(cst.BatchableCSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         pass
@@ -39,15 +52,7 @@ def test_bare_walk_visits_what_the_engine_walk_visits(tmp_path: Path) -> None:
     tree = analysis._parse_module(SOURCE)
 
     def context() -> FileContext:
-        return FileContext(
-            relpath="m.py",
-            module="m",
-            is_package_init=False,
-            source=SOURCE,
-            tree=tree,
-            wrapper=MetadataWrapper(tree, unsafe_skip_copy=True),
-            config=config,
-        )
+        return _context(tree, config)
 
     engine = analysis._Dispatcher(context(), [WantsCalls()], lambda v, e: None)
     engine.walk(tree)
@@ -82,16 +87,7 @@ def test_stage_n_asks_what_the_engine_asked(tmp_path: Path) -> None:
     assert any(kind == "range" for kind, *_ in asks)
     floor._engine_setup(tmp_path, None)  # the node kinds the engine's walk enters
     tree = analysis._parse_module(SOURCE)
-    config = load_config([tmp_path], None)
-    context = FileContext(
-        relpath="m.py",
-        module="m",
-        is_package_init=False,
-        source=SOURCE,
-        tree=tree,
-        wrapper=MetadataWrapper(tree, unsafe_skip_copy=True),
-        config=config,
-    )
+    context = _context(tree, load_config([tmp_path], None))
     walker = analysis.bare_walker(context, floor._WANTED)
     walker.walk(tree)
     # The same nodes of a second parse: the same answers, from the same positions code.

@@ -4,6 +4,7 @@ in one traversal, and return a small picklable :class:`FileResult`."""
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import sys
 import traceback
@@ -102,13 +103,12 @@ class _KindsLeftOut:
 
 # How a _Pruning leaves a node kind out: not at all, never entered, only recorded.
 _KEPT, _NOT_ENTERED, _ONLY_RECORDED = 0, 1, 2
-_EXPORTED_KINDS: list[frozenset[type]] = []  # node_kinds(), learnt once
 
 
+@functools.cache
 def _exported_kinds() -> frozenset[type]:
-    if not _EXPORTED_KINDS:
-        _EXPORTED_KINDS.append(frozenset(node_kinds()))
-    return _EXPORTED_KINDS[0]
+    """node_kinds(), learnt once."""
+    return frozenset(node_kinds())
 
 
 class _Pruning:
