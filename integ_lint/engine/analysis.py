@@ -17,6 +17,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from integ_lint.config.loader import Config
+from integ_lint.engine import node_init
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.engine.results import FileResult
 from integ_lint.facts.collector import visitor_method_names
@@ -565,6 +566,7 @@ def _parse_module(text: str) -> cst.Module:
     that code builds by hand (a Name is an identifier, whitespace is whitespace),
     which the parser's nodes are by construction; LibCST's own comment there says
     as much. It stays on for every other node (a fix's replacement)."""
+    node_init.before_parse()
     cst.CSTNode.__post_init__ = _unvalidated  # type: ignore[method-assign]
     try:
         return cst.parse_module(text)
