@@ -15,7 +15,9 @@ alone says about it:
   value already on the host, an error path, ``synchronize`` in a benchmark function);
 * every call to a plain function or a method of the same class, with the callee's
   qualified name (resolved through imports) and whether it runs per iteration: the
-  project phase finds syncs one call level below a loop;
+  project phase finds syncs one call level below a loop (a call by a plain name of
+  this module, or through ``self``, only when the file defines that function: no
+  other can match, and placing every ``len(...)`` cost most of the collector);
 * the functions the file defines and the inferred device owners (see
   :func:`integ_lint.facts.torch.device_owner_evidence`).
 """
@@ -130,7 +132,14 @@ class GpuFactCollector(FactCollector):
         self.region_of: dict[int, int] = {}
         self.working: set[int] = set()
         self.pending_syncs: list[tuple[SyncFact, tuple[tuple[str, int], ...]]] = []
-        self.pending_calls: list[tuple[CallFact, tuple[tuple[str, int], ...]]] = []
+        # Per call: its scope, callee, the node its span is worked out from and its
+        # regions; placed in collect(), only for the calls the project phase can use.
+        self.pending_calls: list[
+            tuple[str, str, cst.BaseExpression, tuple[tuple[str, int], ...]]
+        ] = []
+        # The local qualnames (``f``, ``C.m``) of calls to a function of this module
+        # by its plain name or through ``self``/``cls``, per pending call (see collect).
+        self.local_callees: list[str | None] = []
 
     # -- scopes ---------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -464,13 +473,15 @@ class GpuFactCollector(FactCollector):
                 return
 
     def _note_call(self, node: cst.Call, frame: _Frame) -> None:
-        callee = self._callee(node.func)
-        if callee is None:
+        found = self._callee(node.func)
+        if found is None:
             return
         if not frame.loops and not self.kinds:
             return  # module-level code runs once
-        call = CallFact(self.context.scope, callee, self.context.span(node.func))
-        self.pending_calls.append((call, () if frame.periodic else tuple(frame.loops)))
+        callee, local = found
+        regions = () if frame.periodic else tuple(frame.loops)
+        self.pending_calls.append((self.context.scope, callee, node.func, regions))
+        self.local_callees.append(local)
 
     def _device_work(self, node: cst.Call) -> bool:
         """Whether a call launches work on the device: a torch function, a module's
@@ -497,22 +508,25 @@ class GpuFactCollector(FactCollector):
         if frame.loops and self.mentions_torch and self._tensor_valued(node):
             self.working.update(region for _, region in frame.loops)
 
-    def _callee(self, func: cst.BaseExpression) -> str | None:
-        """The qualified name a call may reach in the project, else None."""
+    def _callee(self, func: cst.BaseExpression) -> tuple[str, str | None] | None:
+        """The qualified name a call may reach in the project, else None; with it, the
+        callee's qualname in this module when the call names a function of this module
+        (by its plain name, or a method through ``self``/``cls``), else None."""
         module = self.context.module
         if type(func) is cst.Name:
             resolved = self.context.resolve(func)
             if resolved is not None:
-                return resolved
-            return f"{module}.{func.value}" if module else func.value
+                return resolved, None
+            return (f"{module}.{func.value}" if module else func.value), func.value
         if type(func) is cst.Attribute and type(func.value) is cst.Name:
             if func.value.value in ("self", "cls"):
                 owner = self._class_qualname()
                 if owner is None:
                     return None
                 base = f"{module}.{owner}" if module else owner
-                return f"{base}.{func.attr.value}"
-            return self.context.resolve(func)
+                return f"{base}.{func.attr.value}", f"{owner}.{func.attr.value}"
+            resolved = self.context.resolve(func)
+            return None if resolved is None else (resolved, None)
         return None
 
     def _class_qualname(self) -> str | None:
@@ -535,10 +549,19 @@ class GpuFactCollector(FactCollector):
             for sync, regions in self.pending_syncs
         ]
         calls = []
-        for call, regions in self.pending_calls:
+        span = self.context.span
+        # A call by a name of this module reaches a function of the project only when
+        # this file defines it: the project phase (IL403) matches a callee with the
+        # qualified name of a function defined in the file of the sync, and a module's
+        # name is its file's alone. The others are never placed (their positions were
+        # most of the collector's cost). Without a module name, names are not unique.
+        defined = frozenset(self.functions) if self.context.module else None
+        for (scope, callee, func, regions), local in zip(self.pending_calls, self.local_callees):
+            if local is not None and defined is not None and local not in defined:
+                continue
             kind = self._working_region(regions)
-            if kind or call.scope:  # module-level code runs once, unless in a working loop
-                calls.append(replace(call, per_iteration=kind))
+            if kind or scope:  # module-level code runs once, unless in a working loop
+                calls.append(CallFact(scope, callee, span(func), kind))
         return GpuFacts(
             uses_torch=self.uses_torch,
             syncs=tuple(syncs),
