@@ -66,7 +66,13 @@ from integ_lint.engine.manifest import CollectorRef, RuleRef, module_file
 from integ_lint.engine.results import FileResult
 from integ_lint.engine.user_files import KEY_FILE_ENV, user_key_file
 from integ_lint.facts.records import RECORDS_FORMAT
-from integ_lint.files.atomic import STALE_TEMP_SECONDS, TEMP_NAME, write_atomic
+from integ_lint.files.atomic import (
+    STALE_TEMP_SECONDS,
+    TEMP_MARK,
+    TEMP_NAME,
+    _sigterm_raises,
+    write_atomic,
+)
 from integ_lint.files.source import (
     ReadRecord,
     content_digest,
@@ -1084,13 +1090,14 @@ class FileCache:
         except Exception:
             return False  # facts that do not pickle: analyse the file again next time
         data = self._seal(payload, b"".join(facts.values()))
-        path = self.entry_path(self.key(source_file, result.digest))
+        key = self.key(source_file, result.digest)
+        shard = os.path.join(self._entry_root, key[:2])
         try:
             self._prepare()
-            if path.parent.name not in self._shards:
-                self._real_directory(path.parent)
-                self._shards.add(path.parent.name)
-            write_atomic(path, data, durable=False, sweep_stale=False, follow_links=False)
+            if key[:2] not in self._shards:
+                self._real_directory(Path(shard))
+                self._shards.add(key[:2])
+            write_entry(os.path.join(shard, key), data)
         except CacheError as exc:
             self.disabled_reason = str(exc)
             return False
@@ -1251,6 +1258,50 @@ def _own_entries(directory: Path, temporary: bool = True) -> Iterator[os.DirEntr
                     )
                     if own and entry.is_file(follow_symlinks=False):
                         yield entry
+
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def write_entry(path: str, data: bytes) -> None:
+    """Write one file's entry at ``path`` (in a shard folder the cache made and
+    checked) as :func:`~integ_lint.files.atomic.write_atomic` writes a file it owns
+    (``follow_links=False``, no ``fsync``): a temporary file beside it, renamed over
+    ``path`` (a symlink there is replaced, never followed), removed on an error or
+    SIGTERM, and named as ``TEMP_NAME`` says so that a prune or ``clean`` finds one a
+    ``kill -9`` left. Without that function's steps for a file of the user's (keeping
+    an old file's mode and owner, the umask read from ``/proc`` per file: ``open``
+    applies it to ``0o666``), which a cold run paid for every entry."""
+    directory, name = os.path.split(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC | _O_NOFOLLOW
+    with _sigterm_raises():
+        temp = ""
+        try:
+            for _ in range(100):
+                temp = os.path.join(
+                    directory, f".{name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+                )
+                try:
+                    fd = os.open(temp, flags, 0o666)
+                    break
+                except FileExistsError:
+                    continue
+            else:  # pragma: no cover - 100 collisions of 32 random bits
+                temp = ""
+                raise FileExistsError(17, "cannot create a temporary file", directory)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            os.replace(temp, path)
+            temp = ""
+        finally:
+            if temp:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
 
 
 # An entry's first read: its header and result (about 700 bytes on Django), and the
