@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from integ_lint.config.loader import Config
 from integ_lint.engine.cache import (
+    MEMO_COMPARED_FILES,
     CacheError,
     FileCache,
     PickledFacts,
@@ -321,6 +322,12 @@ def analyze_files(
     tracker = _Progress(progress, len(files), stats.files_from_cache)
 
     if todo:
+        # The facts the workers send stay pickled for the project phase's memo, which
+        # may spare them; with more files analysed than it compares, it spares none
+        # (its rules all run and read every key): they are unpickled as they come in,
+        # while the workers still run, not in the phase after the pool (napari: 0.1 s
+        # of the phase's 0.6 s of CPU).
+        defer_sent = defer_facts and len(todo) <= MEMO_COMPARED_FILES
         _analyze_todo(
             files,
             todo,
@@ -329,7 +336,7 @@ def analyze_files(
             collectors,
             cache,
             jobs,
-            _Received(files, results, stats, defer_facts),
+            _Received(files, results, stats, defer_sent),
             tracker,
         )
 
