@@ -343,7 +343,8 @@ class _Dispatcher(cst.CSTVisitor):
     def _walk(self, node: cst.CSTNode) -> None:
         visited = self.visited
         visited.append(node)
-        if self._hooked:
+        hooked = self._hooked
+        if hooked:
             self.on_visit(node)
         kind = type(node)
         plan = self._plans.get(kind)
@@ -374,21 +375,39 @@ class _Dispatcher(cst.CSTVisitor):
             for name in fields:
                 value = getattr(node, name)
                 value_type = type(value)
-                children = value if value_type is tuple or value_type is list else (value,)
-                for child in children:
-                    child_type = type(child)
-                    action = actions.get(child_type)
-                    if action is None:
-                        action = self._action(child_type)
-                    if action is _WALK:
-                        self._walk(child)
-                    elif action is _RECORD:
-                        visited.append(child)
+                if value_type is tuple or value_type is list:
+                    for child in value:
+                        child_type = type(child)
+                        action = actions.get(child_type)
+                        if action is None:
+                            action = self._action(child_type)
+                        if action is _WALK:
+                            self._walk(child)
+                        elif action is _RECORD:
+                            visited.append(child)
+                    continue
+                # One child (or None, a sentinel, a string): no one-element tuple to
+                # loop over, as most fields hold one.
+                action = actions.get(value_type)
+                if action is None:
+                    action = self._action(value_type)
+                if action is _WALK:
+                    self._walk(value)
+                elif action is _RECORD:
+                    visited.append(value)
         if flags & _SCOPED:
             self.context.pop_scope()
         if leave:
-            self._run(leave, node)
-        if self._hooked:
+            failed = self.failed
+            for visitor, method in leave:
+                if failed and id(visitor) in failed:
+                    continue
+                try:
+                    method(node)
+                except Exception as exc:
+                    failed.add(id(visitor))
+                    self.on_failure(visitor, exc)
+        if hooked:
             self.on_leave(node)
 
     def _walk_announced(self, node: cst.CSTNode, kind: type, fields: tuple[str, ...]) -> None:
