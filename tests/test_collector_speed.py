@@ -98,3 +98,28 @@ def test_a_sync_reached_through_a_defined_local_call_is_still_reported(tmp_path:
     messages = [f.message for f in report.findings if f.code == "IL403"]
     assert len(messages) == 1
     assert "which `fit` calls inside a loop (pkg/train.py:11)" in messages[0]
+
+
+def test_gpu_calls_under_a_periodic_branch_in_a_file_without_torch(tmp_path: Path) -> None:
+    """The ``%`` test is looked for only in a file holding a ``%``; an error path
+    only in a file that mentions torch (the calls' regions do not depend on it)."""
+    facts = _gpu_facts(
+        tmp_path,
+        "def report(x):\n"
+        "    pass\n\n\n"
+        "def fit(model, batches):\n"
+        "    for step, batch in enumerate(batches):\n"
+        "        model(batch)\n"
+        "        report(step)\n"
+        "        if step % 10 == 0:\n"
+        "            report(step)\n"
+        "        if not batch:\n"
+        "            report(step)\n"
+        "            raise ValueError\n",
+        "pkg.a",
+    )
+    assert [(call.callee, call.span.start_line, call.per_iteration) for call in facts.calls] == [
+        ("pkg.a.report", 8, "loop"),
+        ("pkg.a.report", 10, ""),
+        ("pkg.a.report", 12, "loop"),
+    ]

@@ -117,6 +117,9 @@ class GpuFactCollector(FactCollector):
         super().__init__(context)
         self.uses_torch = file_imports_torch(context.source)
         self.mentions_torch = "torch" in context.source
+        # A ``%`` operator needs a ``%`` in the text: most files' ``if`` tests are then
+        # never searched for one (see _is_periodic).
+        self.has_percent = "%" in context.source
         self.frames: list[_Frame] = [_Frame()]
         self.kinds: list[tuple[str, str]] = []  # ("class" | "function", name), innermost last
         self.typed_torch: set[str] = set()
@@ -261,8 +264,9 @@ class GpuFactCollector(FactCollector):
         self.frames[-1].error_depth -= 1
 
     def visit_If(self, node: cst.If) -> None:
-        raises = _raises(node.body)
-        self.ifs.append((raises, _is_periodic(node.test)))
+        # An error path only matters to syncs, and a file without torch records none.
+        raises = self.mentions_torch and _raises(node.body)
+        self.ifs.append((raises, self.has_percent and _is_periodic(node.test)))
         # `if torch.isnan(loss).any(): raise ...` is a guard on an error path.
         if not raises:
             self._implicit_condition(node.test)
