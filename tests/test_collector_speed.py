@@ -1,8 +1,10 @@
 """The collectors place (ask the positions of) only the records a project rule can
 read: the GPU collector keeps a call by a plain name of its module, or a method call
 through ``self``, only when the file defines that function, and places its calls after
-the walk. What the rules report does not change (tests/test_gpu_syncs.py, the rule
-examples, the fixture snapshots); these tests pin which calls are kept."""
+the walk; the config-schema collector places its classes after the walk too (a
+position asked during it costs more). What the rules report does not change
+(tests/test_gpu_syncs.py, the rule examples, the fixture snapshots); these tests pin
+which calls are kept and where classes are placed."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from integ_lint.config.loader import load_config
 from integ_lint.engine.analysis import analyze_file
 from integ_lint.engine.discovery import SourceFile
 from integ_lint.facts.gpu import GpuFactCollector, GpuFacts
+from integ_lint.facts.schemas import SchemaFactCollector
 from integ_lint.findings.model import Span
 
 CALLS = """\
@@ -122,4 +125,24 @@ def test_gpu_calls_under_a_periodic_branch_in_a_file_without_torch(tmp_path: Pat
         ("pkg.a.report", 8, "loop"),
         ("pkg.a.report", 10, ""),
         ("pkg.a.report", 12, "loop"),
+    ]
+
+
+def test_schema_classes_are_placed_by_their_name_after_the_walk(tmp_path: Path) -> None:
+    path = tmp_path / "a.py"
+    path.write_text(
+        "from dataclasses import dataclass\n\n\n"
+        "@dataclass\n"
+        "class Settings:\n"
+        "    class Inner:\n"
+        "        pass\n\n"
+        "    port: int = 8080\n",
+        encoding="utf-8",
+    )
+    source = SourceFile(path=path, relpath="a.py", module="pkg.a", is_package_init=False)
+    result = analyze_file(source, load_config([tmp_path]), [], [SchemaFactCollector])
+    facts = result.facts[SchemaFactCollector.KEY]
+    assert [(c.qualname, c.span) for c in facts.classes] == [
+        ("pkg.a.Settings", Span(5, 7, 5, 15)),
+        ("pkg.a.Settings.Inner", Span(6, 11, 6, 16)),
     ]
