@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # built before it are the reference.
 _SCRIPT = textwrap.dedent(
     """
+    import inspect
     import sys
     from pathlib import Path
 
@@ -50,12 +51,26 @@ _SCRIPT = textwrap.dedent(
             cst.Comma(),
         ]
 
+    def signatures():
+        found = {}
+        for kind in vars(cst).values():
+            if isinstance(kind, type) and cst.CSTNode in kind.__mro__:
+                parameters = inspect.signature(kind).parameters.values()
+                found[kind] = [(p.name, p.kind, id(p.default)) for p in parameters]
+        return found
+
     assert not node_init._installed
-    before, by_hand = parse_all(), built_by_hand()
+    before, by_hand, signatures_before = parse_all(), built_by_hand(), signatures()
     shared_before = cst.Call(func=cst.Name("f")).lpar is cst.Call(func=cst.Name("g")).lpar
     node_init.install()
     assert cst.Name.__init__.__code__.co_filename == "<integ-lint node constructors>"
     after, by_hand_after = parse_all(), built_by_hand()
+    # The same parameters and the same default objects: a caller that passes the
+    # signature's default for a factory field (hypothesis does) gets the factory's.
+    same_signatures = signatures() == signatures_before
+    factory = inspect.signature(cst.Comma).parameters["whitespace_after"].default
+    comma = cst.Comma(whitespace_after=factory)
+    same_signatures = same_signatures and type(comma.whitespace_after) is cst.SimpleWhitespace
     shared_after = cst.Call(func=cst.Name("f")).lpar is cst.Call(func=cst.Name("g")).lpar
     differ = [
         str(path)
@@ -72,7 +87,10 @@ _SCRIPT = textwrap.dedent(
         and "__init__" in kind.__dict__
         and kind.__init__.__code__.co_filename.startswith("<integ-lint")
     )
-    print(len(paths), len(differ), same_by_hand, shared_before == shared_after, installed)
+    print(
+        len(paths), len(differ), same_by_hand, shared_before == shared_after, installed,
+        same_signatures,
+    )
     print("\\n".join(differ[:5]))
     """
 )
@@ -88,12 +106,14 @@ def test_the_same_trees_before_and_after_installing() -> None:
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
-    files, differ, same_by_hand, same_sharing, installed = done.stdout.split("\n", 1)[0].split()
+    first_line = done.stdout.split("\n", 1)[0].split()
+    files, differ, same_by_hand, same_sharing, installed, same_signatures = first_line
     assert int(files) > 200
     assert int(differ) == 0, done.stdout
     assert same_by_hand == "True"
     assert same_sharing == "True"
     assert int(installed) > 150  # every node class LibCST exports
+    assert same_signatures == "True"
 
 
 def test_validation_and_arguments_as_before() -> None:

@@ -31,14 +31,10 @@ _parses = 0
 _PARSES_BEFORE_INSTALL = 32
 
 
-class _Factory:
-    """The default of a parameter whose field has a default factory."""
-
-    def __repr__(self) -> str:
-        return "<factory>"
-
-
-_FACTORY = _Factory()
+# The default dataclasses gives a parameter whose field has a default factory; a
+# caller that read the generated signature may pass it explicitly (hypothesis
+# does), and the field's factory then runs, as in the generated constructor.
+_FACTORY: object = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", None)
 
 
 def _init_source(kind: type[cst.CSTNode], number: int, namespace: dict[str, Any]) -> str | None:
@@ -49,6 +45,10 @@ def _init_source(kind: type[cst.CSTNode], number: int, namespace: dict[str, Any]
     params = getattr(kind, "__dataclass_params__", None)
     if code is None or code.co_filename != "<string>" or params is None or not params.init:
         return None  # not the constructor dataclasses generated
+    names = code.co_varnames[1 : code.co_argcount]
+    defaults = original.__defaults__ or ()  # type: ignore[union-attr]
+    # Each parameter's default in the generated constructor (a missing one: none).
+    default_of = dict(zip(names[len(names) - len(defaults) :], defaults))
     parameters: list[str] = []
     body: list[str] = []
     for index, field in enumerate(dataclasses.fields(kind)):
@@ -66,10 +66,14 @@ def _init_source(kind: type[cst.CSTNode], number: int, namespace: dict[str, Any]
         local = f"_{number}_{index}"
         namespace[f"_set{local}"] = descriptor.__set__
         if field.default_factory is not dataclasses.MISSING:
+            if _FACTORY is None or default_of.get(name, dataclasses.MISSING) is not _FACTORY:
+                return None
             namespace[f"_make{local}"] = field.default_factory
             parameters.append(f"{name}=_FACTORY")
             body.append(f"    _set{local}(self, _make{local}() if {name} is _FACTORY else {name})")
         elif field.default is not dataclasses.MISSING:
+            if default_of.get(name, dataclasses.MISSING) is not field.default:
+                return None
             namespace[f"_default{local}"] = field.default
             parameters.append(f"{name}=_default{local}")
             body.append(f"    _set{local}(self, {name})")
@@ -77,7 +81,7 @@ def _init_source(kind: type[cst.CSTNode], number: int, namespace: dict[str, Any]
             parameters.append(name)
             body.append(f"    _set{local}(self, {name})")
     # The same parameters, in the same order, as the generated constructor's.
-    if [p.split("=")[0] for p in parameters] != list(code.co_varnames[1 : code.co_argcount]):
+    if [p.split("=")[0] for p in parameters] != list(names):
         return None
     body.append("    self.__post_init__()")
     return f"def _init{number}({', '.join(['self', *parameters])}):\n" + "\n".join(body) + "\n"
@@ -100,6 +104,8 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    if _FACTORY is None:
+        return  # a Python whose dataclasses differ: the generated constructors stay
     namespace: dict[str, Any] = {"_FACTORY": _FACTORY}
     sources: list[str] = []
     kinds: dict[int, type[cst.CSTNode]] = {}
