@@ -71,6 +71,7 @@ from integ_lint.files.atomic import (
     TEMP_MARK,
     TEMP_NAME,
     _sigterm_raises,
+    _write_fd,
     write_atomic,
 )
 from integ_lint.files.source import (
@@ -1291,9 +1292,7 @@ def write_entry(path: str, data: bytes) -> None:
                 temp = ""
                 raise FileExistsError(17, "cannot create a temporary file", directory)
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                _write_fd(fd, data)
             finally:
                 os.close(fd)
             os.replace(temp, path)
