@@ -68,10 +68,8 @@ from integ_lint.engine.user_files import KEY_FILE_ENV, user_key_file
 from integ_lint.facts.records import RECORDS_FORMAT
 from integ_lint.files.atomic import (
     STALE_TEMP_SECONDS,
-    TEMP_MARK,
     TEMP_NAME,
-    _sigterm_raises,
-    _write_fd,
+    replace_with_new_file,
     write_atomic,
 )
 from integ_lint.files.source import (
@@ -1261,46 +1259,13 @@ def _own_entries(directory: Path, temporary: bool = True) -> Iterator[os.DirEntr
                         yield entry
 
 
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-
-
 def write_entry(path: str, data: bytes) -> None:
     """Write one file's entry at ``path`` (in a shard folder the cache made and
-    checked) as :func:`~integ_lint.files.atomic.write_atomic` writes a file it owns
-    (``follow_links=False``, no ``fsync``): a temporary file beside it, renamed over
-    ``path`` (a symlink there is replaced, never followed), removed on an error or
-    SIGTERM, and named as ``TEMP_NAME`` says so that a prune or ``clean`` finds one a
-    ``kill -9`` left. Without that function's steps for a file of the user's (keeping
-    an old file's mode and owner, the umask read from ``/proc`` per file: ``open``
-    applies it to ``0o666``), which a cold run paid for every entry."""
-    directory, name = os.path.split(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC | _O_NOFOLLOW
-    with _sigterm_raises():
-        temp = ""
-        try:
-            for _ in range(100):
-                temp = os.path.join(
-                    directory, f".{name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
-                )
-                try:
-                    fd = os.open(temp, flags, 0o666)
-                    break
-                except FileExistsError:
-                    continue
-            else:  # pragma: no cover - 100 collisions of 32 random bits
-                temp = ""
-                raise FileExistsError(17, "cannot create a temporary file", directory)
-            try:
-                _write_fd(fd, data)
-            finally:
-                os.close(fd)
-            os.replace(temp, path)
-            temp = ""
-        finally:
-            if temp:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
+    checked): :func:`~integ_lint.files.atomic.replace_with_new_file` alone, without
+    ``write_atomic``'s steps for a file of the user's (its old mode and owner kept, the
+    umask read from ``/proc`` per file, an ``fsync``), which a cold run paid for every
+    entry."""
+    replace_with_new_file(path, data)
 
 
 # An entry's first read: its header and result (about 700 bytes on Django), and the

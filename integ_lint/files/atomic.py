@@ -28,12 +28,14 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_MARK = ".integ-lint-"
 # The name of a temporary file integ-lint writes (group 1: the writer's pid).
 TEMP_NAME = re.compile(r"^\..*\.integ-lint-(\d+)-[0-9a-f]{8}\.tmp$")
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # A temporary file older than this is stale even when its pid is alive again (reused).
 STALE_TEMP_SECONDS = 3600.0
 _swept: set[str] = set()
@@ -192,7 +194,36 @@ def write_atomic(
     if sweep_stale and directory not in _swept:
         _swept.add(directory)
         remove_stale_temp_files(directory)
+
+    def keep_and_sync(fd: int) -> None:
+        if old is not None:
+            with contextlib.suppress(OSError):
+                os.fchown(fd, old.st_uid, old.st_gid)
+            os.fchmod(fd, stat.S_IMODE(old.st_mode))
+        else:
+            os.fchmod(fd, 0o666 & ~current_umask())
+        if durable:
+            os.fsync(fd)
+
+    replace_with_new_file(target, payload, 0o600, keep_and_sync)
+
+
+def replace_with_new_file(
+    target: str,
+    payload: bytes,
+    mode: int = 0o666,
+    finish: Callable[[int], None] | None = None,
+) -> None:
+    """Replace ``target`` with a new file holding ``payload``: written to a temporary
+    file beside it (created with ``mode``, less the umask, and named as ``TEMP_NAME``
+    says, so that a sweep or the cache's prune finds one a ``kill -9`` left),
+    ``finish(fd)`` run on it, then renamed over ``target`` (a symlink there is
+    replaced, never followed). The temporary file is removed on an error or SIGTERM.
+    No fsync and nothing of an old file kept: :func:`write_atomic`'s ``finish`` adds
+    those for a user's file; the cache writes its entries with this alone."""
+    directory = os.path.dirname(target) or "."
     base = os.path.basename(target)[:80]
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC | _O_NOFOLLOW
     temp_name = ""
     with _sigterm_raises():
         try:
@@ -201,26 +232,17 @@ def write_atomic(
                     directory, f".{base}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
                 )
                 try:
-                    fd = os.open(
-                        temp_name,
-                        os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                        0o600,
-                    )
+                    fd = os.open(temp_name, flags, mode)
                     break
                 except FileExistsError:
                     continue
             else:  # pragma: no cover - 100 collisions of 32 random bits
+                temp_name = ""  # the last name is another writer's file
                 raise FileExistsError(17, "cannot create a temporary file", directory)
             try:
                 _write_fd(fd, payload)
-                if old is not None:
-                    with contextlib.suppress(OSError):
-                        os.fchown(fd, old.st_uid, old.st_gid)
-                    os.fchmod(fd, stat.S_IMODE(old.st_mode))
-                else:
-                    os.fchmod(fd, 0o666 & ~current_umask())
-                if durable:
-                    os.fsync(fd)
+                if finish is not None:
+                    finish(fd)
             finally:
                 os.close(fd)
             os.replace(temp_name, target)
