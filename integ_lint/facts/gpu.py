@@ -135,14 +135,13 @@ class GpuFactCollector(FactCollector):
         self.region_of: dict[int, int] = {}
         self.working: set[int] = set()
         self.pending_syncs: list[tuple[SyncFact, tuple[tuple[str, int], ...]]] = []
-        # Per call: its scope, callee, the node its span is worked out from and its
-        # regions; placed in collect(), only for the calls the project phase can use.
+        # Per call: its scope, callee, the callee's local qualname (``f``, ``C.m``) when
+        # the call names a function of this module by its plain name or through
+        # ``self``/``cls``, the node its span is worked out from and its regions; placed
+        # in collect(), only for the calls the project phase can use.
         self.pending_calls: list[
-            tuple[str, str, cst.BaseExpression, tuple[tuple[str, int], ...]]
+            tuple[str, str, str | None, cst.BaseExpression, tuple[tuple[str, int], ...]]
         ] = []
-        # The local qualnames (``f``, ``C.m``) of calls to a function of this module
-        # by its plain name or through ``self``/``cls``, per pending call (see collect).
-        self.local_callees: list[str | None] = []
 
     # -- scopes ---------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -484,8 +483,7 @@ class GpuFactCollector(FactCollector):
             return  # module-level code runs once
         callee, local = found
         regions = () if frame.periodic else tuple(frame.loops)
-        self.pending_calls.append((self.context.scope, callee, node.func, regions))
-        self.local_callees.append(local)
+        self.pending_calls.append((self.context.scope, callee, local, node.func, regions))
 
     def _device_work(self, node: cst.Call) -> bool:
         """Whether a call launches work on the device: a torch function, a module's
@@ -560,7 +558,7 @@ class GpuFactCollector(FactCollector):
         # name is its file's alone. The others are never placed (their positions were
         # most of the collector's cost). Without a module name, names are not unique.
         defined = frozenset(self.functions) if self.context.module else None
-        for (scope, callee, func, regions), local in zip(self.pending_calls, self.local_callees):
+        for scope, callee, local, func, regions in self.pending_calls:
             if local is not None and defined is not None and local not in defined:
                 continue
             kind = self._working_region(regions)
