@@ -3,8 +3,9 @@
 LibCST's native parser builds every node by calling its class with keyword
 arguments, so each node runs the ``__init__`` that ``dataclasses`` generated for
 the frozen class: ``object.__setattr__(self, name, value)`` per field, each call
-looking the slot up through the type. About a third of the parse is those
-constructors (napari: 2.7M nodes). The constructors installed here take the same
+looking the slot up through the type. Constructing the nodes is about a quarter
+of the parse (napari: 2.7M nodes); these constructors make it about a third cheaper
+(about 5% of the parse). The constructors installed here take the same
 parameters with the same defaults (the same objects; a default factory is called
 the same way), set the same slots through the slots' own descriptors (found once,
 not per call) and end with ``self.__post_init__()`` as before, so every caller
@@ -66,7 +67,7 @@ def _init_source(kind: type[cst.CSTNode], number: int, namespace: dict[str, Any]
         local = f"_{number}_{index}"
         namespace[f"_set{local}"] = descriptor.__set__
         if field.default_factory is not dataclasses.MISSING:
-            if _FACTORY is None or default_of.get(name, dataclasses.MISSING) is not _FACTORY:
+            if default_of.get(name, dataclasses.MISSING) is not _FACTORY:
                 return None
             namespace[f"_make{local}"] = field.default_factory
             parameters.append(f"{name}=_FACTORY")
@@ -108,7 +109,7 @@ def install() -> None:
         return  # a Python whose dataclasses differ: the generated constructors stay
     namespace: dict[str, Any] = {"_FACTORY": _FACTORY}
     sources: list[str] = []
-    kinds: dict[int, type[cst.CSTNode]] = {}
+    kinds: list[type[cst.CSTNode]] = []  # kinds[number] gets ``_init{number}``
     for kind in vars(cst).values():
         # ``CSTNode in __mro__``, not ``issubclass``: an ABC's subclass check builds
         # caches that cost more than the rest of this function.
@@ -116,10 +117,10 @@ def install() -> None:
             source = _init_source(kind, len(kinds), namespace)
             if source is not None:
                 sources.append(source)
-                kinds[len(kinds)] = kind
+                kinds.append(kind)
     # Our own generated source, as dataclasses itself does: never the analysed code.
     exec(compile("".join(sources), "<integ-lint node constructors>", "exec"), namespace)
-    for number, kind in kinds.items():
+    for number, kind in enumerate(kinds):
         init: Callable[..., None] = namespace[f"_init{number}"]
         original = kind.__dict__["__init__"]
         init.__qualname__ = f"{kind.__qualname__}.__init__"
